@@ -1,0 +1,1 @@
+"""Trajectory analyses (RDF, coordination, speciation, hydrogen bonds, transport, interfaces)."""

@@ -1,0 +1,315 @@
+"""The parameter library: which species and parameter sets exist, with their citations.
+
+Data files (in ``data/``) hold every number with its source:
+
+- ``ions.csv``: Li-Merz (HFE, IOD, CM, 12-6-4) and Joung-Cheatham ion sets per water
+  model, generated from AmberTools' frcmod files by ``tools/make_ion_table.py``.
+- ``polarizability_1264.csv``: atom-type polarisabilities for 12-6-4 cross terms.
+- ``molecules.toml``: anions, molecular cations, additives and co-solvents (SMILES,
+  charge, residue name, parametrisation routes, pure-substance density).
+- ``otf_clp.xml``, ``bf4_clp.xml``: CL&P anions; ``tip4p2005.xml``: TIP4P/2005 water.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+DATA = resources.files("solvation.forcefields") / "data"
+KCAL = 4.184  # kJ per kcal
+RMIN_TO_SIGMA = 2.0 / 2.0 ** (1.0 / 6.0)  # sigma = 2 * Rmin/2 / 2^(1/6)
+
+
+class UnknownName(KeyError):
+    """A species, water model or parameter set that the library does not hold."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0])
+
+
+def unknown(kind: str, name: str, choices: list[str]) -> UnknownName:
+    """Build an error naming the closest matches among ``choices``."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=4, cutoff=0.4)
+    hint = f"; did you mean {', '.join(lowered[c] for c in close)}?" if close else ""
+    return UnknownName(f"unknown {kind} {name!r}{hint} (known: {', '.join(sorted(choices))})")
+
+
+@dataclass(frozen=True)
+class WaterModel:
+    """A rigid water model and where its parameters come from."""
+
+    name: str
+    label: str
+    source: str  # OpenMM bundled XML path or our data file
+    sites: int
+    citation: str
+    ion_water_model: str  # whose ion sets to use
+    aliases: tuple[str, ...] = ()
+
+
+WATER_MODELS = {
+    w.name: w
+    for w in [
+        WaterModel("tip3p", "TIP3P", "openmm:amber14/tip3p.xml", 3,
+                   "Jorgensen et al., J. Chem. Phys. 79 (1983) 926", "tip3p", ("tip3", "tip-3p")),
+        WaterModel("spce", "SPC/E", "openmm:amber14/spce.xml", 3,
+                   "Berendsen, Grigera & Straatsma, J. Phys. Chem. 91 (1987) 6269", "spce",
+                   ("spc/e", "spc-e")),
+        WaterModel("opc", "OPC", "openmm:amber14/opc.xml", 4,
+                   "Izadi, Anandakrishnan & Onufriev, J. Phys. Chem. Lett. 5 (2014) 3863", "opc"),
+        WaterModel("opc3", "OPC3", "openmm:amber14/opc3.xml", 3,
+                   "Izadi & Onufriev, J. Chem. Phys. 145 (2016) 074501", "opc3"),
+        WaterModel("tip4pew", "TIP4P-Ew", "openmm:amber14/tip4pew.xml", 4,
+                   "Horn et al., J. Chem. Phys. 120 (2004) 9665", "tip4pew",
+                   ("tip4p-ew", "tip4p/ew")),
+        WaterModel("tip4p2005", "TIP4P/2005", "data:tip4p2005.xml", 4,
+                   "Abascal & Vega, J. Chem. Phys. 123 (2005) 234505", "tip4pew",
+                   ("tip4p/2005", "tip4p-2005")),
+    ]
+}
+
+
+def water_model(name: str) -> WaterModel:
+    """Look up a water model by name or alias (case-insensitive)."""
+    key = name.strip().lower()
+    for model in WATER_MODELS.values():
+        if key == model.name or key in model.aliases or key == model.label.lower():
+            return model
+    raise unknown("water model", name, list(WATER_MODELS))
+
+
+@dataclass(frozen=True)
+class IonParameters:
+    """12-6 (and optional 12-6-4) Lennard-Jones parameters of a monatomic ion."""
+
+    species: str
+    charge: int
+    water_model: str
+    set: str
+    rmin_half_angstrom: float
+    epsilon_kcal_per_mol: float
+    mass_dalton: float
+    c4_kcal_per_mol_angstrom4: float | None
+    polarizability_angstrom3: float
+    source_file: str
+    citation: str
+
+    @property
+    def sigma_nm(self) -> float:
+        return self.rmin_half_angstrom * RMIN_TO_SIGMA / 10.0
+
+    @property
+    def epsilon_kj_per_mol(self) -> float:
+        return self.epsilon_kcal_per_mol * KCAL
+
+    @property
+    def c4_kj_per_mol_nm4(self) -> float:
+        """C4 in OpenMM units (kJ mol^-1 nm^4); 0 for 12-6 sets."""
+        return (self.c4_kcal_per_mol_angstrom4 or 0.0) * KCAL * 1e-4
+
+
+@cache
+def ion_table() -> tuple[IonParameters, ...]:
+    """All ion parameter rows of ``ions.csv``."""
+    rows = []
+    with (DATA / "ions.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            c4 = row.pop("c4_kcal_per_mol_angstrom4")
+            rows.append(IonParameters(
+                species=row["species"], charge=int(row["charge"]),
+                water_model=row["water_model"], set=row["set"],
+                rmin_half_angstrom=float(row["rmin_half_angstrom"]),
+                epsilon_kcal_per_mol=float(row["epsilon_kcal_per_mol"]),
+                mass_dalton=float(row["mass_dalton"]),
+                c4_kcal_per_mol_angstrom4=float(c4) if c4 else None,
+                polarizability_angstrom3=float(row["polarizability_angstrom3"]),
+                source_file=row["source_file"], citation=row["citation"]))
+    return tuple(rows)
+
+
+ION_RESNAMES = {"Li+": "LI", "Na+": "NA", "K+": "K", "Cl-": "CL", "Br-": "BR", "I-": "I",
+                "Mg2+": "MG", "Mn2+": "MN", "Ni2+": "NI", "Zn2+": "ZN", "Al3+": "AL",
+                "La3+": "LA", "Ce3+": "CE"}
+ION_SETS = ("12-6-4", "cm", "hfe", "iod", "jc")
+
+
+def ion_species() -> list[str]:
+    return list(ION_RESNAMES)
+
+
+def canonical_ion(name: str) -> str | None:
+    """Map user spellings ('Zn', 'zn2+', 'Zn++', 'ZN') to a library ion name, else None."""
+    key = name.strip().replace("++", "2+").replace("+++", "3+")
+    for species, resname in ION_RESNAMES.items():
+        bare = species.rstrip("+-").rstrip("23")
+        if key.lower() in (species.lower(), resname.lower(), bare.lower()):
+            return species
+    return None
+
+
+def default_ion_set(species: str, multivalent_set: str = "12-6-4") -> str:
+    """Default set: ``multivalent_set`` for 2+/3+ ions, Joung-Cheatham (or Li-Merz HFE
+    where JC does not exist, OPC/OPC3) for monovalent ions."""
+    charge = next(r.charge for r in ion_table() if r.species == species)
+    return multivalent_set if abs(charge) > 1 else "jc"
+
+
+def ion_parameters(species: str, water: str, set_name: str) -> IonParameters:
+    """Parameters of ``species`` for ``water`` (a WaterModel name) and ``set_name``.
+
+    TIP4P/2005 has no published Li-Merz sets: the TIP4P-Ew sets are used and the
+    citation says so. Monovalent 'jc' falls back to Li-Merz 'hfe' for OPC/OPC3.
+    """
+    name = canonical_ion(species)
+    if name is None:
+        raise unknown("ion", species, ion_species())
+    model = water_model(water)
+    set_key = set_name.strip().lower().replace("1264", "12-6-4")
+    if set_key not in ION_SETS:
+        raise unknown("ion parameter set", set_name, list(ION_SETS))
+    rows = {(r.set): r for r in ion_table()
+            if r.species == name and r.water_model == model.ion_water_model}
+    if set_key == "jc" and "jc" not in rows and "hfe" in rows:
+        set_key = "hfe"
+    if set_key not in rows:
+        raise unknown(f"parameter set for {name} in {model.label}", set_name, list(rows))
+    row = rows[set_key]
+    if model.ion_water_model != model.name:
+        row = IonParameters(**{**row.__dict__, "water_model": model.name,
+                               "citation": f"{row.citation} ({row.water_model} set used for "
+                                           f"{model.label}: none published for it)"})
+    return row
+
+
+@cache
+def polarizabilities() -> dict[str, float]:
+    """Atom-type polarisabilities (A^3) used for 12-6-4 cross terms."""
+    with (DATA / "polarizability_1264.csv").open() as fh:
+        return {r["atom_type"]: float(r["polarizability_angstrom3"]) for r in csv.DictReader(fh)}
+
+
+@dataclass(frozen=True)
+class MoleculeSpecies:
+    """A molecular species of the library (anion, molecular cation, additive, co-solvent)."""
+
+    name: str
+    smiles: str
+    charge: int
+    resname: str
+    methods: tuple[str, ...]
+    density_g_per_cm3: float | None = None
+    aliases: tuple[str, ...] = ()
+    note: str = ""
+
+
+@cache
+def molecule_table() -> dict[str, MoleculeSpecies]:
+    """Library molecules by canonical name."""
+    raw = tomllib.loads((DATA / "molecules.toml").read_text())
+    return {name: MoleculeSpecies(name=name, smiles=e["smiles"], charge=e["charge"],
+                                  resname=e["resname"], methods=tuple(e["methods"]),
+                                  density_g_per_cm3=e.get("density_g_per_cm3"),
+                                  aliases=tuple(e.get("aliases", ())), note=e.get("note", ""))
+            for name, e in raw.items()}
+
+
+def molecule(name: str) -> MoleculeSpecies:
+    """Look up a library molecule by name or alias (case-insensitive)."""
+    key = name.strip().lower()
+    for mol in molecule_table().values():
+        if key == mol.name.lower() or key in (a.lower() for a in mol.aliases):
+            return mol
+    raise unknown("molecule", name, list(molecule_table()))
+
+
+METHOD_CITATIONS = {
+    "gaff2-am1bcc": "GAFF2 (Wang et al., J. Comput. Chem. 25 (2004) 1157; gaff-2.11) with AM1-BCC "
+                    "charges (Jakalian, Jack & Bayly, J. Comput. Chem. 23 (2002) 1623), "
+                    "AmberTools antechamber/sqm via openmmforcefields",
+    "clp": "CL&P, Canongia Lopes & Padua, J. Phys. Chem. B 108 (2004) 16893 (paduagroup/clandp)",
+    "sage": "OpenFF Sage 2.2 (SMIRNOFF), Boothroyd et al., J. Chem. Theory Comput. 19 (2023) "
+            "3251; needs openff-forcefields",
+}
+
+ZN_METAL = {
+    "species": "Zn(metal)", "set": "uff", "sigma_nm": 0.24616, "epsilon_kj_per_mol": 0.5188,
+    "mass_dalton": 65.38, "a_nm": 0.26648, "c_nm": 0.49470,
+    "citation": "UFF Zn: Rappe et al., J. Am. Chem. Soc. 114 (1992) 10024 (x1 = 2.763 A, "
+                "D1 = 0.124 kcal/mol); chosen because INTERFACE FF (Heinz et al., J. Phys. "
+                "Chem. C 112 (2008) 17281) covers fcc metals only. Lattice a, c: hcp Zn at 298 K",
+}
+
+
+@dataclass(frozen=True)
+class ParameterSetRow:
+    """One row of ``solvation forcefields list``."""
+
+    species: str
+    water_model: str
+    set: str
+    citation: str
+    source: str = ""
+    parameters: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"species": self.species, "water_model": self.water_model, "set": self.set,
+                "citation": self.citation, "source": self.source, "parameters": self.parameters}
+
+
+def parameter_sets() -> list[ParameterSetRow]:
+    """Every parameter set of the library, one row each."""
+    rows = [ParameterSetRow("water", w.name, w.name, w.citation, w.source,
+                            {"sites": w.sites}) for w in WATER_MODELS.values()]
+    for model in WATER_MODELS.values():
+        for ion in ion_species():
+            for set_name in ION_SETS:
+                try:
+                    p = ion_parameters(ion, model.name, set_name)
+                except UnknownName:
+                    continue
+                if p.set != set_name:  # jc -> hfe fallback, listed under hfe
+                    continue
+                params = {"sigma_nm": round(p.sigma_nm, 6),
+                          "epsilon_kj_per_mol": round(p.epsilon_kj_per_mol, 8),
+                          "charge_e": p.charge, "mass_dalton": p.mass_dalton}
+                if p.c4_kcal_per_mol_angstrom4 is not None:
+                    params["c4_kcal_per_mol_angstrom4"] = p.c4_kcal_per_mol_angstrom4
+                rows.append(ParameterSetRow(ion, model.name, set_name, p.citation,
+                                            p.source_file, params))
+    for mol in molecule_table().values():
+        for method in mol.methods:
+            rows.append(ParameterSetRow(mol.name, "any", method, METHOD_CITATIONS[method],
+                                        "SMILES " + mol.smiles,
+                                        {"charge_e": mol.charge, "resname": mol.resname}))
+    rows.append(ParameterSetRow(ZN_METAL["species"], "any", ZN_METAL["set"],
+                                ZN_METAL["citation"], "forcefields/library.py",
+                                {k: ZN_METAL[k] for k in ("sigma_nm", "epsilon_kj_per_mol",
+                                                          "mass_dalton", "a_nm", "c_nm")}))
+    return rows
+
+
+def find_sets(name: str) -> list[ParameterSetRow]:
+    """Rows whose species, water model or set equals ``name`` (case-insensitive)."""
+    rows = parameter_sets()
+    key = name.strip().lower()
+    ion = canonical_ion(name)
+    try:
+        key = molecule(name).name.lower()
+    except UnknownName:
+        pass
+    try:
+        key = water_model(name).name
+    except UnknownName:
+        pass
+    hits = [r for r in rows if key in (r.species.lower(), r.set.lower())
+            or (ion and r.species == ion)
+            or (r.species == "water" and r.water_model == key)]
+    if not hits:
+        names = sorted({r.species for r in rows} | set(WATER_MODELS) | set(ION_SETS))
+        raise unknown("species or parameter set", name, names)
+    return hits

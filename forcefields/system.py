@@ -1,0 +1,253 @@
+"""Turn an OpenMM Topology plus force-field choices into an OpenMM System.
+
+Residues are recognised by name: ``HOH`` water, library ion names (``ZN``, ``CL``, ...),
+library molecule names (``SO4``, ``OTF``, ``XYL``, ...), ``ZNM`` metal, and any other
+name given a SMILES in ``smiles_by_resname``. Each residue is given its template
+explicitly (``residueTemplates``), so a Zn2+ ion and a Zn metal atom can never be
+confused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from io import StringIO
+
+import openmm
+import openmm.app as app
+import openmm.unit as u
+
+from . import ffxml as fx
+from .library import (ION_RESNAMES, METHOD_CITATIONS, ZN_METAL, WaterModel, default_ion_set,
+                      ion_parameters, molecule, molecule_table, unknown, water_model)
+from .lj1264 import c4_ffxml, finalize_c4_force
+from .molecules import Parametrized, parametrize
+
+METAL_RESNAME = "ZNM"
+METAL_TYPE = "solv-Zn-metal"
+
+
+@dataclass(frozen=True)
+class ForceFieldChoices:
+    """Force-field choices of a design (the ``[forcefield]`` and ``[water]`` tables).
+
+    water: water model name. zn: set for Zn2+ and other 2+/3+ ions ('12-6-4', 'cm',
+    'hfe', 'iod'). ions: per-species overrides, e.g. {'Cl-': 'hfe'}. methods: per-molecule
+    parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}. charge_scale: factor (0.5-1]
+    applied to every ion and charged molecule (ECC). cutoff_nm: real-space cutoff.
+    freeze_metal: give metal atoms mass 0.
+    """
+
+    water: str = "tip3p"
+    zn: str = "12-6-4"
+    ions: dict[str, str] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    charge_scale: float = 1.0
+    cutoff_nm: float = 1.0
+    freeze_metal: bool = True
+
+    def __post_init__(self) -> None:
+        water_model(self.water)
+        if not 0.5 <= self.charge_scale <= 1.0:
+            raise ValueError(f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
+                             f"got {self.charge_scale}")
+        if not 0.7 <= self.cutoff_nm <= 2.0:
+            raise ValueError(f"cutoff_nm must be within [0.7, 2.0] nm, got {self.cutoff_nm}")
+
+
+@dataclass
+class _Parts:
+    """ForceField XML pieces and per-residue template names collected for one topology."""
+
+    xml: list[str] = field(default_factory=list)
+    templates: dict[str, str] = field(default_factory=dict)  # resname -> template name
+    provenance: list[dict] = field(default_factory=list)
+    ion_c4: dict[str, float] = field(default_factory=dict)
+    ion_alpha: dict[str, float] = field(default_factory=dict)
+    clp_resnames: set[str] = field(default_factory=set)
+
+
+def _add_water(parts: _Parts, model: WaterModel) -> None:
+    parts.xml.append(fx.water_ffxml(model))
+    parts.templates[fx.WATER_RESNAME] = fx.WATER_RESNAME
+    parts.provenance.append({"species": "water", "set": model.name, "citation": model.citation,
+                             "source": model.source})
+
+
+def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> None:
+    params = []
+    for name in species:
+        set_name = choices.ions.get(name) or default_ion_set(name, choices.zn)
+        p = ion_parameters(name, choices.water, set_name)
+        params.append(p)
+        parts.templates[ION_RESNAMES[name]] = ION_RESNAMES[name]
+        parts.ion_alpha[fx.ion_type(name)] = p.polarizability_angstrom3
+        if p.set == "12-6-4":
+            parts.ion_c4[fx.ion_type(name)] = p.c4_kj_per_mol_nm4
+        parts.provenance.append({"species": name, "set": p.set, "water_model": p.water_model,
+                                 "sigma_nm": p.sigma_nm, "epsilon_kj_per_mol": p.epsilon_kj_per_mol,
+                                 "c4_kcal_per_mol_angstrom4": p.c4_kcal_per_mol_angstrom4,
+                                 "citation": p.citation, "source": p.source_file})
+    if params:
+        parts.xml.append(fx.ion_ffxml(params))
+
+
+def _add_molecule(parts: _Parts, resname: str, smiles: str, name: str, method: str,
+                  charge: int | None) -> Parametrized:
+    result = parametrize(smiles, method, charge=charge)
+    parts.xml.append(result.ffxml)
+    parts.templates[resname] = result.template
+    if method == "clp":
+        parts.clp_resnames.add(resname)
+    parts.provenance.append({"species": name, "set": method, "smiles": result.smiles,
+                             "citation": METHOD_CITATIONS[method], "cached": result.cached})
+    return result
+
+
+def _metal_ffxml() -> str:
+    m = ZN_METAL
+    return (f'<ForceField><AtomTypes><Type name="{METAL_TYPE}" class="{METAL_TYPE}" element="Zn" '
+            f'mass="{m["mass_dalton"]}"/></AtomTypes><Residues><Residue name="{METAL_RESNAME}">'
+            f'<Atom name="ZN" type="{METAL_TYPE}" charge="0.0"/></Residue></Residues>'
+            '<NonbondedForce coulomb14scale="0.8333333333333334" lj14scale="0.5">'
+            '<UseAttributeFromResidue name="charge"/>'
+            f'<Atom type="{METAL_TYPE}" sigma="{m["sigma_nm"]}" epsilon="{m["epsilon_kj_per_mol"]}"/>'
+            '</NonbondedForce></ForceField>')
+
+
+def _collect(topology: app.Topology, choices: ForceFieldChoices,
+             smiles_by_resname: dict[str, str]) -> _Parts:
+    parts = _Parts()
+    resnames = sorted({r.name for r in topology.residues()})
+    ion_by_resname = {v: k for k, v in ION_RESNAMES.items()}
+    lib_by_resname = {m.resname: m for m in molecule_table().values()}
+    ions = []
+    for resname in resnames:
+        if resname == fx.WATER_RESNAME:
+            _add_water(parts, water_model(choices.water))
+        elif resname in ion_by_resname:
+            ions.append(ion_by_resname[resname])
+        elif resname == METAL_RESNAME:
+            parts.xml.append(_metal_ffxml())
+            parts.templates[resname] = METAL_RESNAME
+            parts.provenance.append({"species": ZN_METAL["species"], "set": ZN_METAL["set"],
+                                     "citation": ZN_METAL["citation"]})
+        elif resname in smiles_by_resname:
+            _add_molecule(parts, resname, smiles_by_resname[resname], resname,
+                          choices.methods.get(resname, "gaff2-am1bcc"), None)
+        elif resname in lib_by_resname:
+            mol = lib_by_resname[resname]
+            method = choices.methods.get(mol.name, mol.methods[0])
+            _add_molecule(parts, resname, mol.smiles, mol.name, method, mol.charge)
+        else:
+            raise unknown("residue name (give its SMILES in smiles_by_resname)", resname,
+                          [fx.WATER_RESNAME, METAL_RESNAME, *ion_by_resname, *lib_by_resname])
+    _add_ions(parts, ions, choices)
+    return parts
+
+
+def _apply_opls_14(system: openmm.System, topology: app.Topology, resnames: set[str]) -> None:
+    """CL&P residues: 1-4 pairs scaled 0.5/0.5 with geometric sigma (OPLS convention)."""
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    members = {a.index for r in topology.residues() if r.name in resnames for a in r.atoms()}
+    for k in range(nb.getNumExceptions()):
+        i, j, qq, sig, eps = nb.getExceptionParameters(k)
+        if i in members and j in members and (qq._value != 0 or eps._value != 0):
+            qi, si, ei = nb.getParticleParameters(i)
+            qj, sj, ej = nb.getParticleParameters(j)
+            nb.setExceptionParameters(k, i, j, 0.5 * qi * qj, (si * sj).sqrt(),
+                                      0.5 * (ei * ej).sqrt())
+
+
+def scale_charges(system: openmm.System, topology: app.Topology, factor: float) -> list[int]:
+    """Multiply the charges of every charged residue (ion or molecule) by ``factor``.
+
+    Intramolecular exception charge products in those residues scale by factor^2.
+    Neutral residues are untouched. Returns the indices of the scaled particles.
+    """
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    scaled: set[int] = set()
+    for residue in topology.residues():
+        idx = [a.index for a in residue.atoms()]
+        total = sum(nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge) for i in idx)
+        if abs(total) > 1e-6:
+            scaled.update(idx)
+    if factor == 1.0:
+        return sorted(scaled)
+    for i in scaled:
+        q, sig, eps = nb.getParticleParameters(i)
+        nb.setParticleParameters(i, q * factor, sig, eps)
+    for k in range(nb.getNumExceptions()):
+        i, j, qq, sig, eps = nb.getExceptionParameters(k)
+        if i in scaled and j in scaled:
+            nb.setExceptionParameters(k, i, j, qq * factor**2, sig, eps)
+    return sorted(scaled)
+
+
+def build_forcefield(topology: app.Topology, choices: ForceFieldChoices,
+                     smiles_by_resname: dict[str, str] | None = None
+                     ) -> tuple[app.ForceField, dict[str, str], _Parts]:
+    """OpenMM ForceField for the residues of ``topology`` and resname -> template name."""
+    parts = _collect(topology, choices, smiles_by_resname or {})
+    if parts.ion_c4:
+        types = {}
+        for xml in parts.xml:
+            types.update(fx.atom_types(xml))
+        parts.xml.append(c4_ffxml(types, parts.ion_c4, parts.ion_alpha))
+    forcefield = app.ForceField()
+    for xml in parts.xml:
+        forcefield.loadFile(StringIO(xml))
+    return forcefield, parts.templates, parts
+
+
+def add_virtual_sites(topology: app.Topology, positions, choices: ForceFieldChoices | None = None,
+                      smiles_by_resname: dict[str, str] | None = None):
+    """Add the extra particles of 4-site water models; returns (topology, positions)."""
+    choices = choices or ForceFieldChoices()
+    if water_model(choices.water).sites == 3:
+        return topology, positions
+    forcefield, names, _ = build_forcefield(topology, choices, smiles_by_resname)
+    modeller = app.Modeller(topology, positions)
+    modeller.addExtraParticles(forcefield, residueTemplates={
+        r: names[r.name] for r in topology.residues()})
+    return modeller.topology, modeller.positions
+
+
+def create_system(topology: app.Topology, choices: ForceFieldChoices | None = None,
+                  smiles_by_resname: dict[str, str] | None = None,
+                  hydrogen_mass_amu: float | None = None) -> tuple[openmm.System, list[dict]]:
+    """Parametrise ``topology``; return the System and the provenance of every set used.
+
+    PME electrostatics, ``choices.cutoff_nm`` cutoff, bonds to hydrogen constrained, rigid
+    water, 12-6-4 C4 force when a 12-6-4 ion set is used, charge scaling, frozen metal.
+    4-site water needs its virtual sites in ``topology`` (see ``add_virtual_sites``).
+    ``hydrogen_mass_amu`` turns on hydrogen mass repartitioning (e.g. 3.0 for 4 fs).
+    """
+    choices = choices or ForceFieldChoices()
+    forcefield, names, parts = build_forcefield(topology, choices, smiles_by_resname)
+    system = forcefield.createSystem(
+        topology, nonbondedMethod=app.PME, nonbondedCutoff=choices.cutoff_nm * u.nanometer,
+        constraints=app.HBonds, rigidWater=True, ewaldErrorTolerance=5e-4,
+        residueTemplates={r: names[r.name] for r in topology.residues()},
+        hydrogenMass=hydrogen_mass_amu * u.amu if hydrogen_mass_amu else None)
+    finalize_c4_force(system)
+    if parts.clp_resnames:
+        _apply_opls_14(system, topology, parts.clp_resnames)
+    scale_charges(system, topology, choices.charge_scale)
+    if choices.freeze_metal:
+        for residue in topology.residues():
+            if residue.name == METAL_RESNAME:
+                for atom in residue.atoms():
+                    system.setParticleMass(atom.index, 0.0)
+    return system, parts.provenance
+
+
+def net_charge(system: openmm.System) -> float:
+    """Total charge (e) of the NonbondedForce particles."""
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    return math.fsum(nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
+                     for i in range(nb.getNumParticles()))
+
+
+__all__ = ["ForceFieldChoices", "create_system", "build_forcefield", "add_virtual_sites",
+           "scale_charges", "net_charge", "molecule", "METAL_RESNAME"]

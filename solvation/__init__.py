@@ -1,0 +1,3 @@
+"""solvation: molecular dynamics of aqueous zinc-battery electrolytes with OpenMM."""
+
+__version__ = "0.1.0"

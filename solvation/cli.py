@@ -1,0 +1,75 @@
+"""The ``solvation`` command line (typer)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
+                  no_args_is_help=True, add_completion=False)
+ff_app = typer.Typer(help="Browse the force-field library: water models, ion sets, anions, "
+                          "molecules, Zn metal, each with its citation.", no_args_is_help=True)
+app.add_typer(ff_app, name="forcefields")
+
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="Also write the result as JSON to this file.")]
+
+
+def _write_json(path: Path | None, data) -> None:
+    if path is not None:
+        path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@ff_app.command("list")
+def ff_list(
+    species: Annotated[Optional[str], typer.Option(help="Only rows of this species.")] = None,
+    water: Annotated[Optional[str], typer.Option(help="Only rows for this water model.")] = None,
+    json_file: JsonOpt = None,
+) -> None:
+    """One row per parameter set: species, water model, set name, citation."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from solvation.forcefields import find_sets, parameter_sets, water_model
+
+    rows = find_sets(species) if species else parameter_sets()
+    if water:
+        wm = water_model(water).name
+        rows = [r for r in rows if r.water_model in (wm, "any")]
+    table = Table("species", "water_model", "set", "citation", show_lines=False)
+    for r in rows:
+        table.add_row(r.species, r.water_model, r.set, r.citation)
+    Console(width=200).print(table)
+    _write_json(json_file, [{k: r.to_dict()[k] for k in ("species", "water_model", "set", "citation")}
+                            for r in rows])
+
+
+@ff_app.command("show")
+def ff_show(name: Annotated[str, typer.Argument(help="Species (Zn2+, OTf, xylitol), water model "
+                                                      "(tip3p) or set (12-6-4, clp).")],
+            json_file: JsonOpt = None) -> None:
+    """Parameters, citation and source file of every set matching NAME."""
+    from solvation.forcefields import find_sets
+
+    rows = find_sets(name)
+    for r in rows:
+        typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
+        for key, value in r.parameters.items():
+            typer.echo(f"    {key} = {value}")
+        typer.echo(f"    citation: {r.citation}")
+        if r.source:
+            typer.echo(f"    source: {r.source}")
+    _write_json(json_file, [r.to_dict() for r in rows])
+
+
+def main() -> None:
+    """Entry point: turn library errors into one-line messages and exit code 2."""
+    from solvation.errors import run_cli
+
+    run_cli(app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Box and slab builders (packmol, ASE) and topology assembly."""
