@@ -47,6 +47,14 @@ def water_ffxml(model: WaterModel) -> str:
     return ET.tostring(out, encoding="unicode")
 
 
+def water_polarizabilities(ffxml: str, alpha_ow: float) -> dict[str, float]:
+    """12-6-4 polarisability per water atom type: ``alpha_ow`` for O, 0 for H and sites."""
+    residue = next(r for r in ET.fromstring(ffxml).iter("Residue")
+                   if r.get("name") == WATER_RESNAME)
+    return {a.get("type"): (alpha_ow if a.get("name") == "O" else 0.0)
+            for a in residue.iter("Atom")}
+
+
 def ion_type(species: str) -> str:
     """Atom-type name used for a monatomic ion (e.g. ``solv-Zn2+``)."""
     return ION_TYPE_PREFIX + species

@@ -34,15 +34,17 @@ EXTRA_POLARIZABILITY = {"B": 3.03}
 
 
 def polarizability(type_name: str, type_class: str | None, element: str | None,
-                   ion_alpha: dict[str, float]) -> float:
-    """Polarisability (A^3) of an atom type for the 12-6-4 cross terms."""
+                   fixed: dict[str, float]) -> float:
+    """Polarisability (A^3) of an atom type for the 12-6-4 cross terms.
+
+    ``fixed`` holds types whose value is already known: ions (their own value), water O
+    (alpha(OW)), water H and virtual sites (0, as in lj_1264_pol.dat), metal (0).
+    """
     table = polarizabilities()
-    if type_name in ion_alpha:
-        return ion_alpha[type_name]
-    if element is None or type_class in ("HW", "EP", "MW") or type_name.endswith("-Zn-metal"):
-        return 0.0  # virtual sites, water H (0 in lj_1264_pol.dat), frozen metal
-    if type_class == "OW":
-        return ALPHA_OW
+    if type_name in fixed:
+        return fixed[type_name]
+    if element is None:
+        return 0.0
     for key in (CLP_POLARIZABILITY_TYPE.get(type_name), type_name, type_class):
         if key in table:
             return table[key]
@@ -52,11 +54,12 @@ def polarizability(type_name: str, type_class: str | None, element: str | None,
 
 
 def c4_ffxml(types: dict[str, tuple[str, str | None]], ion_c4: dict[str, float],
-             ion_alpha: dict[str, float]) -> str:
+             fixed: dict[str, float]) -> str:
     """CustomNonbondedForce XML giving every atom type its (k, a).
 
     ``types``: name -> (class, element) of all loaded atom types; ``ion_c4``: ion type
-    name -> C4(ion, OW) in kJ mol^-1 nm^4 for the ions that use 12-6-4.
+    name -> C4(ion, OW) in kJ mol^-1 nm^4 for the ions that use 12-6-4; ``fixed``: known
+    polarisabilities by type name (see ``polarizability``).
     """
     root = ET.Element("ForceField")
     force = ET.SubElement(root, "CustomNonbondedForce", energy=ENERGY, bondCutoff="3")
@@ -64,7 +67,7 @@ def c4_ffxml(types: dict[str, tuple[str, str | None]], ion_c4: dict[str, float],
     ET.SubElement(force, "PerParticleParameter", name="a")
     for name, (cls, element) in sorted(types.items()):
         k = ion_c4.get(name, 0.0) / ALPHA_OW
-        a = polarizability(name, cls, element, ion_alpha)
+        a = polarizability(name, cls, element, fixed)
         ET.SubElement(force, "Atom", type=name, k=repr(k), a=repr(a))
     return ET.tostring(root, encoding="unicode")
 

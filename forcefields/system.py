@@ -20,7 +20,7 @@ import openmm.unit as u
 from . import ffxml as fx
 from .library import (ION_RESNAMES, METHOD_CITATIONS, ZN_METAL, WaterModel, default_ion_set,
                       ion_parameters, molecule, molecule_table, unknown, water_model)
-from .lj1264 import c4_ffxml, finalize_c4_force
+from .lj1264 import ALPHA_OW, c4_ffxml, finalize_c4_force
 from .molecules import Parametrized, parametrize
 
 METAL_RESNAME = "ZNM"
@@ -63,12 +63,14 @@ class _Parts:
     templates: dict[str, str] = field(default_factory=dict)  # resname -> template name
     provenance: list[dict] = field(default_factory=list)
     ion_c4: dict[str, float] = field(default_factory=dict)
-    ion_alpha: dict[str, float] = field(default_factory=dict)
+    alpha: dict[str, float] = field(default_factory=dict)  # fixed 12-6-4 polarisabilities
     clp_resnames: set[str] = field(default_factory=set)
 
 
 def _add_water(parts: _Parts, model: WaterModel) -> None:
-    parts.xml.append(fx.water_ffxml(model))
+    xml = fx.water_ffxml(model)
+    parts.xml.append(xml)
+    parts.alpha.update(fx.water_polarizabilities(xml, ALPHA_OW))
     parts.templates[fx.WATER_RESNAME] = fx.WATER_RESNAME
     parts.provenance.append({"species": "water", "set": model.name, "citation": model.citation,
                              "source": model.source})
@@ -81,7 +83,7 @@ def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> 
         p = ion_parameters(name, choices.water, set_name)
         params.append(p)
         parts.templates[ION_RESNAMES[name]] = ION_RESNAMES[name]
-        parts.ion_alpha[fx.ion_type(name)] = p.polarizability_angstrom3
+        parts.alpha[fx.ion_type(name)] = p.polarizability_angstrom3
         if p.set == "12-6-4":
             parts.ion_c4[fx.ion_type(name)] = p.c4_kj_per_mol_nm4
         parts.provenance.append({"species": name, "set": p.set, "water_model": p.water_model,
@@ -129,6 +131,7 @@ def _collect(topology: app.Topology, choices: ForceFieldChoices,
             ions.append(ion_by_resname[resname])
         elif resname == METAL_RESNAME:
             parts.xml.append(_metal_ffxml())
+            parts.alpha[METAL_TYPE] = 0.0
             parts.templates[resname] = METAL_RESNAME
             parts.provenance.append({"species": ZN_METAL["species"], "set": ZN_METAL["set"],
                                      "citation": ZN_METAL["citation"]})
@@ -193,7 +196,7 @@ def build_forcefield(topology: app.Topology, choices: ForceFieldChoices,
         types = {}
         for xml in parts.xml:
             types.update(fx.atom_types(xml))
-        parts.xml.append(c4_ffxml(types, parts.ion_c4, parts.ion_alpha))
+        parts.xml.append(c4_ffxml(types, parts.ion_c4, parts.alpha))
     forcefield = app.ForceField()
     for xml in parts.xml:
         forcefield.loadFile(StringIO(xml))
