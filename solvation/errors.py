@@ -26,10 +26,8 @@ def run_cli(app: typer.Typer) -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own formatting
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors format themselves
             exc.show()
             sys.exit(exc.exit_code)
         if isinstance(exc, user_errors()):
