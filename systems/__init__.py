@@ -1,1 +1,10 @@
 """Box and slab builders (packmol, ASE) and topology assembly."""
+
+from .build import BuildError, BuiltSystem, build
+from .composition import Composition, CompositionError, compose, size_box
+from .formula import FormulaError, parse_salt
+from .packing import PackingError
+from .slab import zn_slab
+
+__all__ = ["BuildError", "BuiltSystem", "build", "Composition", "CompositionError", "compose",
+           "size_box", "FormulaError", "parse_salt", "PackingError", "zn_slab"]

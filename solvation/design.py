@@ -1,0 +1,198 @@
+"""The design file: what electrolyte (and optional Zn slab) to simulate.
+
+A design is TOML validated with pydantic; unknown keys, missing values and unreadable
+quantities are refused with the key path in the message. Every key is documented in
+README.md ("Design files").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from solvation import quantities as q
+from solvation.errors import SolvationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WaterSpec(_Strict):
+    model: str = "tip3p"
+
+    @field_validator("model")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from solvation.forcefields import UnknownName, water_model
+
+        try:
+            return water_model(v).name
+        except UnknownName as err:
+            raise ValueError(str(err)) from None
+
+
+class SaltSpec(_Strict):
+    formula: str
+    concentration: str
+
+    @field_validator("concentration")
+    @classmethod
+    def _conc(cls, v: str) -> str:
+        q.concentration(v)
+        return v
+
+
+class _Named(_Strict):
+    name: str | None = None
+    smiles: str | None = None
+    resname: str | None = Field(None, max_length=3, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_identity(self):
+        if (self.name is None) == (self.smiles is None):
+            raise ValueError("give exactly one of 'name' (library molecule) or 'smiles'")
+        return self
+
+
+class AdditiveSpec(_Named):
+    concentration: str
+
+    @field_validator("concentration")
+    @classmethod
+    def _conc(cls, v: str) -> str:
+        q.concentration(v)
+        return v
+
+
+class CosolventSpec(_Named):
+    fraction: str | None = None  # "33.3 vol%", "10 mol%", "20 wt%"
+    ratio: str | None = None  # water:cosolvent, "2:1 v/v"
+
+    @model_validator(mode="after")
+    def _one_amount(self):
+        if (self.fraction is None) == (self.ratio is None):
+            raise ValueError("give exactly one of 'fraction' or 'ratio' (water:cosolvent)")
+        if self.fraction is not None:
+            c = q.concentration(self.fraction)
+            if c.unit not in ("vol%", "mol%", "wt%") or c.value >= 100:
+                raise ValueError(f"co-solvent fraction {self.fraction!r} must be below 100 "
+                                 "vol%, mol% or wt%")
+        else:
+            q.ratio(self.ratio)
+        return self
+
+
+class BoxSpec(_Strict):
+    n_water: int | None = Field(None, gt=0)
+    n_atoms: int | None = Field(None, gt=0)
+    edge: str | None = None
+    tolerance_angstrom: float = Field(2.0, gt=0.5, le=4.0)
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        given = [k for k in ("n_water", "n_atoms", "edge") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of n_water, n_atoms or edge in [box]"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.edge is not None and q.length_nm(self.edge) <= 1.0:
+            raise ValueError(f"box edge {self.edge!r} must exceed 1 nm")
+        return self
+
+
+class ForceFieldSpec(_Strict):
+    zn: str = "12-6-4"
+    ions: dict[str, str] = {}
+    methods: dict[str, str] = {}
+    charge_scale: float = Field(1.0, ge=0.5, le=1.0)
+    cutoff: str = "1.0 nm"
+    seed: int = 1
+
+    @field_validator("zn")
+    @classmethod
+    def _set(cls, v: str) -> str:
+        v = v.strip().lower().replace("1264", "12-6-4")
+        if v not in ("12-6-4", "cm", "hfe", "iod"):
+            raise ValueError(f"zn must be one of 12-6-4, cm, hfe, iod (got {v!r})")
+        return v
+
+
+class AdsorbedSpec(_Named):
+    n: int = Field(gt=0)
+    within: str = "5 A"
+
+
+class SlabSpec(_Strict):
+    facet: Literal["002", "100", "101"] = "002"
+    layers: int = Field(4, ge=2, le=40)
+    repeats: tuple[int, int] = (12, 12)
+    gap: str = "2.5 A"  # metal face to the first electrolyte atom centres
+    vacuum: str = "0 nm"
+    frozen: bool = True
+    adsorbed: AdsorbedSpec | None = None
+
+
+class Design(_Strict):
+    """A whole design file."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._+-]+$")
+    temperature: str = "298.15 K"
+    water: WaterSpec = WaterSpec()
+    salts: list[SaltSpec] = []
+    additives: list[AdditiveSpec] = []
+    cosolvents: list[CosolventSpec] = []
+    box: BoxSpec = BoxSpec(n_water=1000)
+    forcefield: ForceFieldSpec = ForceFieldSpec()
+    slab: SlabSpec | None = None
+    protocol: dict = {}
+
+    @field_validator("temperature")
+    @classmethod
+    def _temp(cls, v: str) -> str:
+        q.temperature_k(v)
+        return v
+
+    def spec_hash(self) -> str:
+        """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class DesignError(SolvationError):
+    """A design file that cannot be read or validated."""
+
+
+def _format(err: ValidationError, source: str) -> str:
+    lines = [f"invalid design {source}:"]
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (see README 'Design files' for the keys)"
+        lines.append(f"  {where}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_design(data: dict, source: str = "<dict>") -> Design:
+    """Validate a design given as a dict (e.g. a parsed TOML file)."""
+    try:
+        return Design.model_validate(data)
+    except ValidationError as err:
+        raise DesignError(_format(err, source)) from None
+
+
+def load_design(path: str | Path) -> Design:
+    """Read and validate a design TOML file."""
+    path = Path(path)
+    if not path.exists():
+        raise DesignError(f"design file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise DesignError(f"{path} is not valid TOML: {err}") from None
+    return parse_design(data, str(path))

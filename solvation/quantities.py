@@ -1,0 +1,111 @@
+"""Parse quantities written with units in design files ("2 m", "100 mM", "298.15 K", "5 nm").
+
+Concentration units are domain-specific (``m`` is molality, not metres), so they are
+parsed here rather than with a general unit library; everything else maps onto
+OpenMM units.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import openmm.unit as u
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)?\s*$")
+
+CONCENTRATION_UNITS = {
+    # unit text -> (canonical unit, factor to canonical)
+    "m": ("mol/kg", 1.0), "mol/kg": ("mol/kg", 1.0), "mm": ("mol/kg", 1e-3),
+    "M": ("mol/L", 1.0), "mol/L": ("mol/L", 1.0), "mol/l": ("mol/L", 1.0), "mM": ("mol/L", 1e-3),
+    "wt%": ("wt%", 1.0), "w%": ("wt%", 1.0), "vol%": ("vol%", 1.0), "v%": ("vol%", 1.0),
+    "mol%": ("mol%", 1.0), "mg/mL": ("g/L", 1.0), "mg/ml": ("g/L", 1.0), "g/L": ("g/L", 1.0),
+}
+LENGTH_UNITS = {"nm": u.nanometer, "A": u.angstrom, "Å": u.angstrom, "angstrom": u.angstrom,
+                "pm": u.picometer}
+TIME_UNITS = {"fs": u.femtosecond, "ps": u.picosecond, "ns": u.nanosecond,
+              "us": u.microsecond, "µs": u.microsecond}
+TEMPERATURE_UNITS = {"K": u.kelvin}
+PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
+
+
+class QuantityError(ValueError):
+    """A quantity string that cannot be read, or has the wrong kind of unit."""
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """A concentration: value in one of the canonical units mol/kg, mol/L, wt%, vol%,
+    mol% or g/L (mg/mL)."""
+
+    value: float
+    unit: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _split(text: str, what: str) -> tuple[float, str]:
+    match = _QUANTITY.match(str(text))
+    if not match:
+        raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
+    return float(match.group(1)), (match.group(2) or "").strip()
+
+
+def concentration(text: str) -> Concentration:
+    """Parse a concentration such as '2 m', '1 M', '20 mM', '0.5 wt%', '2 mg/mL'."""
+    value, unit = _split(text, "concentration")
+    if unit not in CONCENTRATION_UNITS:
+        raise QuantityError(f"unknown concentration unit {unit!r} in {text!r}; use one of "
+                            f"{', '.join(CONCENTRATION_UNITS)}")
+    if value <= 0:
+        raise QuantityError(f"concentration must be positive, got {text!r}")
+    canonical, factor = CONCENTRATION_UNITS[unit]
+    return Concentration(value * factor, canonical, str(text).strip())
+
+
+def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
+    value, unit = _split(text, what)
+    if not unit and default is not None:
+        return value * default
+    if unit not in table:
+        raise QuantityError(f"unknown {what} unit {unit!r} in {text!r}; use one of {', '.join(table)}")
+    return value * table[unit]
+
+
+def length_nm(text: str | float) -> float:
+    """Length in nm from '5 nm' or '12 A'."""
+    return _with_units(str(text), LENGTH_UNITS, "length").value_in_unit(u.nanometer)
+
+
+def time_ps(text: str | float) -> float:
+    """Time in ps from '2 fs', '10 ps', '2 ns'."""
+    return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
+
+
+def temperature_k(text: str | float) -> float:
+    """Temperature in K from '298.15 K' (a bare number is read as K)."""
+    value = _with_units(str(text), TEMPERATURE_UNITS, "temperature", u.kelvin)
+    kelvin = value.value_in_unit(u.kelvin)
+    if kelvin <= 0:
+        raise QuantityError(f"temperature must be above 0 K, got {text!r}")
+    return kelvin
+
+
+def pressure_bar(text: str | float) -> float:
+    """Pressure in bar from '1 bar' or '1 atm'."""
+    return _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
+
+
+def ratio(text: str) -> tuple[float, float, str]:
+    """Parse '2:1 v/v' (also w/w, mol/mol) -> (2.0, 1.0, 'vol')."""
+    match = re.match(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(v/v|w/w|m/m|mol/mol)?\s*$", str(text))
+    if not match:
+        raise QuantityError(f"cannot read ratio {text!r}; write e.g. '2:1 v/v'")
+    a, b = float(match.group(1)), float(match.group(2))
+    if a <= 0 or b <= 0:
+        raise QuantityError(f"ratio parts must be positive, got {text!r}")
+    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol", None: "vol"}[match.group(3)]
+    return a, b, kind

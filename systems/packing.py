@@ -1,0 +1,108 @@
+"""Pack molecules into a box with packmol (fixed seed, periodic when the cell is
+orthorhombic), and check the result for overlaps."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from solvation.errors import SolvationError
+
+from .templates import ResidueTemplate
+
+
+class PackingError(SolvationError):
+    """packmol failed, or its result has overlapping atoms."""
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """``count`` copies of ``template`` subject to packmol constraint lines
+    (e.g. ``inside box 0 0 0 30 30 30``); ``fixed`` places one copy as given."""
+
+    template: ResidueTemplate
+    count: int
+    constraints: tuple[str, ...] = ()
+    fixed_xyz: np.ndarray | None = None
+
+
+def packmol_executable() -> Path:
+    """The packmol binary of this environment (``<sys.prefix>/bin/packmol``, from PyPI)."""
+    path = Path(sys.prefix) / "bin" / "packmol"
+    if not path.exists():
+        raise PackingError(f"packmol not found at {path}; install it with `pip install packmol`")
+    return path
+
+
+def _xyz(template: ResidueTemplate, xyz: np.ndarray) -> str:
+    lines = [str(template.n_atoms), template.resname]
+    lines += [f"{e} {x:.6f} {y:.6f} {z:.6f}" for e, (x, y, z) in zip(template.elements, xyz)]
+    return "\n".join(lines) + "\n"
+
+
+def _input(items: list[PackItem], workdir: Path, seed: int, tolerance: float,
+           pbc: tuple[float, ...] | None) -> str:
+    lines = [f"tolerance {tolerance}", f"seed {seed}", "filetype xyz", "output packed.xyz",
+             "nloop 400"]
+    if pbc is not None:
+        lines.append("pbc " + " ".join(f"{v:.4f}" for v in pbc))
+    for k, item in enumerate(items):
+        name = f"s{k}.xyz"
+        xyz = item.fixed_xyz if item.fixed_xyz is not None else item.template.xyz_angstrom
+        (workdir / name).write_text(_xyz(item.template, xyz))
+        lines += [f"structure {name}", f"  number {item.count}"]
+        if item.fixed_xyz is not None:
+            lines.append("  fixed 0. 0. 0. 0. 0. 0.")
+        lines += [f"  {c}" for c in item.constraints] + ["end structure"]
+    return "\n".join(lines) + "\n"
+
+
+def pack(items: list[PackItem], seed: int, tolerance: float = 2.0,
+         pbc: tuple[float, ...] | None = None, timeout: float = 3600.0
+         ) -> list[tuple[ResidueTemplate, np.ndarray]]:
+    """Run packmol; return (template, coordinates in A) per molecule, in item order."""
+    items = [i for i in items if i.count > 0]
+    with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc))
+        with (workdir / "pack.inp").open() as stdin:
+            run = subprocess.run([str(packmol_executable())], stdin=stdin, cwd=workdir,
+                                 capture_output=True, text=True, timeout=timeout)
+        out = workdir / "packed.xyz"
+        if run.returncode != 0 or not out.exists():
+            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
+            raise PackingError(f"packmol failed (exit {run.returncode}):\n{tail}\n"
+                               "try a larger box (lower concentration) or a smaller tolerance")
+        coords = np.loadtxt(out, skiprows=2, usecols=(1, 2, 3), ndmin=2)
+    placed, start = [], 0
+    for item in items:
+        for _ in range(item.count):
+            n = item.template.n_atoms
+            placed.append((item.template, coords[start:start + n]))
+            start += n
+    return placed
+
+
+def min_intermolecular_distance(placed: list[tuple[ResidueTemplate, np.ndarray]],
+                                box: np.ndarray | None, cutoff: float = 4.0) -> float:
+    """Smallest distance (A) between atoms of different molecules (orthorhombic PBC if
+    ``box`` lengths are given); ``cutoff`` if none is closer."""
+    xyz = np.concatenate([c for _, c in placed])
+    mol = np.concatenate([np.full(len(c), i) for i, (_, c) in enumerate(placed)])
+    if box is not None:
+        xyz = np.mod(xyz, box)
+    tree = cKDTree(xyz, boxsize=box)
+    pairs = tree.query_pairs(cutoff, output_type="ndarray")
+    pairs = pairs[mol[pairs[:, 0]] != mol[pairs[:, 1]]]
+    if len(pairs) == 0:
+        return cutoff
+    d = xyz[pairs[:, 0]] - xyz[pairs[:, 1]]
+    if box is not None:
+        d -= box * np.round(d / box)
+    return float(np.sqrt((d * d).sum(axis=1)).min())

@@ -1,0 +1,64 @@
+"""hcp Zn slabs exposing (002) = (0001), (100) = (10-10) or (101) = (10-11), from ASE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvation.forcefields.library import ZN_METAL
+
+A_ANGSTROM = ZN_METAL["a_nm"] * 10.0  # 2.6648 A
+C_ANGSTROM = ZN_METAL["c_nm"] * 10.0  # 4.9470 A
+
+
+@dataclass(frozen=True)
+class Slab:
+    """Metal atoms (A), lateral cell vectors a, b (A, in the xy plane, a along x) and the
+    z of the bottom and top atomic planes (A)."""
+
+    facet: str
+    layers: int
+    xyz: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def z_faces(self) -> tuple[float, float]:
+        return float(self.xyz[:, 2].min()), float(self.xyz[:, 2].max())
+
+    @property
+    def area_angstrom2(self) -> float:
+        return float(abs(self.a[0] * self.b[1] - self.a[1] * self.b[0]))
+
+    @property
+    def orthorhombic(self) -> bool:
+        return abs(self.b[0]) < 1e-6
+
+
+def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
+    """Build the slab; the bottom plane sits at z = 0."""
+    from ase.build import bulk, hcp0001, hcp10m10, surface
+
+    nx, ny = repeats
+    if facet == "002" and ny % 2:
+        raise ValueError(f"slab repeats {repeats}: the second number must be even for the "
+                         "rectangular (002) cell")
+    if facet == "002":
+        atoms = hcp0001("Zn", size=(nx, ny, layers), a=A_ANGSTROM, c=C_ANGSTROM, orthogonal=True)
+    elif facet == "100":
+        atoms = hcp10m10("Zn", size=(nx, ny, layers), a=A_ANGSTROM, c=C_ANGSTROM)
+    elif facet == "101":
+        atoms = surface(bulk("Zn", "hcp", a=A_ANGSTROM, c=C_ANGSTROM), (1, 0, 1), layers,
+                        periodic=True).repeat((nx, ny, 1))
+    else:
+        raise ValueError(f"unknown facet {facet!r}; use 002, 100 or 101")
+    cell, _ = atoms.cell.standard_form()  # a along x, b in the xy plane, c along z
+    atoms.set_cell(cell, scale_atoms=True)
+    atoms.wrap()
+    xyz = atoms.get_positions()
+    xyz[:, 2] -= xyz[:, 2].min()
+    a, b = np.array(cell[0]), np.array(cell[1])
+    if b[0] < -a[0] / 2 - 1e-9 or b[0] > a[0] / 2 + 1e-9:  # OpenMM's reduced box form
+        b[0] -= a[0] * np.round(b[0] / a[0])
+    return Slab(facet, layers, xyz, a, b)
