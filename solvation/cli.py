@@ -64,6 +64,33 @@ def ff_show(name: Annotated[str, typer.Argument(help="Species (Zn2+, OTf, xylito
     _write_json(json_file, [r.to_dict() for r in rows])
 
 
+@app.command("build")
+def build_cmd(
+    design: Annotated[Path, typer.Argument(help="Design TOML file (see README 'Design files').")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Build directory to create.")],
+    json_file: JsonOpt = None,
+) -> None:
+    """Build an electrolyte box or Zn slab from DESIGN into a directory holding
+    system.xml, topology.pdb, build.json and a copy of the design.
+
+    Counts come from the concentrations (requested vs achieved are reported); packing
+    uses packmol with the design's seed. Re-running on a finished directory does nothing.
+    """
+    from solvation.systems import build
+
+    built = build(design, out)
+    info = built.info
+    typer.echo(f"{built.path}: {info['n_atoms']} atoms, box {[round(x, 3) for x in info['box_nm']]} nm, "
+               f"charge {info['total_charge']:+.0f} e")
+    typer.echo("  counts: " + ", ".join(f"{k} {v}" for k, v in info["counts"].items()))
+    for c in info["concentrations"]:
+        typer.echo(f"  {c['solute']}: requested {c['requested']}, achieved "
+                   f"{c['achieved']:.4g} {c['unit']}")
+    typer.echo(f"  estimated density {info['density_estimate_g_per_cm3']:.3f} g/cm3 "
+               "(ideal mixing; NPT gives the real one)")
+    _write_json(json_file, info)
+
+
 def main() -> None:
     """Entry point: turn library errors into one-line messages and exit code 2."""
     from solvation.errors import run_cli

