@@ -91,6 +91,64 @@ def build_cmd(
     _write_json(json_file, info)
 
 
+@app.command("run")
+def run_cmd(
+    directory: Annotated[Path, typer.Argument(help="Build directory (from `solvation build`).")],
+    time: Annotated[Optional[str], typer.Option("--time", help="Production length, e.g. 2ns.")] = None,
+    equilibration: Annotated[Optional[str], typer.Option(help="Heating + NPT length, e.g. 500ps.")] = None,
+    report_every: Annotated[Optional[str], typer.Option(help="Frame and state.csv interval, e.g. 1ps.")] = None,
+    checkpoint_every: Annotated[Optional[str], typer.Option(help="Checkpoint interval, e.g. 100ps.")] = None,
+    timestep: Annotated[Optional[str], typer.Option(help="Integration step, e.g. 2fs (4fs needs --hmr).")] = None,
+    hmr: Annotated[bool, typer.Option("--hmr", help="Hydrogen mass repartitioning (3 amu); 4 fs by default.")] = False,
+    ensemble: Annotated[Optional[str], typer.Option(help="Production ensemble: NVT or NPT.")] = None,
+    platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
+    device: Annotated[Optional[int], typer.Option(help="GPU device index.")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")] = None,
+    json_file: JsonOpt = None,
+) -> None:
+    """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
+
+    Writes trajectory.xtc, state.csv, checkpoints and run.json into DIRECTORY. Killed
+    runs continue from the last checkpoint when the same command is run again; a
+    finished run is not run again. Values without units are refused.
+    """
+    from solvation.run import run
+
+    overrides = {"production": time, "equilibration": equilibration, "report_every": report_every,
+                 "checkpoint_every": checkpoint_every, "timestep": timestep,
+                 "hmr": True if hmr else None, "ensemble": ensemble}
+    info = run(directory, platform=platform, device=device, precision=precision, **overrides)
+    rates = ", ".join(f"{k} {v:.1f}" for k, v in info["ns_per_day"].items() if v)
+    typer.echo(f"{directory}: complete on {info['platform']} ({info['precision']}); ns/day: {rates}")
+    if info.get("density_g_per_cm3"):
+        typer.echo(f"  NPT density {info['density_g_per_cm3']:.4f} g/cm3")
+    _write_json(json_file, info)
+
+
+bench_app = typer.Typer(help="Speed benchmarks against the peer tool, in one process.",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("md")
+def bench_md_cmd(
+    directory: Annotated[Path, typer.Argument(help="Build directory.")],
+    steps: Annotated[int, typer.Option(help="Timed steps per loop.")] = 5000,
+    platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
+    hmr: Annotated[bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")] = False,
+    json_file: JsonOpt = None,
+) -> None:
+    """ns/day of the production loop through our engine (default reporters) and through a
+    plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
+    from solvation.bench import bench_md
+
+    r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
+    typer.echo(f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
+               f"plain OpenMM {r['plain_openmm_ns_per_day']:.1f} ns/day, solvation "
+               f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}")
+    _write_json(json_file, r)
+
+
 def main() -> None:
     """Entry point: turn library errors into one-line messages and exit code 2."""
     from solvation.errors import run_cli

@@ -1,0 +1,65 @@
+"""Choose the OpenMM platform: CUDA > HIP > OpenCL > CPU, mixed precision on GPUs."""
+
+from __future__ import annotations
+
+import openmm
+
+from solvation.errors import SolvationError
+
+AUTO_ORDER = ("CUDA", "HIP", "OpenCL", "CPU")
+GPU_PLATFORMS = ("CUDA", "HIP", "OpenCL")
+
+
+class PlatformError(SolvationError):
+    """The requested platform is not available."""
+
+
+def available_platforms() -> list[str]:
+    """Names of the OpenMM platforms registered in this installation."""
+    return [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
+
+
+def platform_properties(name: str, device: int | None = None, precision: str | None = None
+                        ) -> dict[str, str]:
+    """Platform properties: mixed precision on GPUs unless told otherwise."""
+    props = {}
+    if name in GPU_PLATFORMS:
+        props["Precision"] = precision or "mixed"
+        if device is not None:
+            props["DeviceIndex"] = str(device)
+    return props
+
+
+def _works(name: str, props: dict[str, str]) -> bool:
+    """A platform can be registered but unusable (CUDA without a GPU): try a tiny Context."""
+    system = openmm.System()
+    system.addParticle(1.0)
+    try:
+        openmm.Context(system, openmm.VerletIntegrator(0.001),
+                       openmm.Platform.getPlatformByName(name), props)
+        return True
+    except Exception:
+        return False
+
+
+def choose_platform(requested: str = "auto", device: int | None = None,
+                    precision: str | None = None) -> tuple[openmm.Platform, dict[str, str]]:
+    """The platform to run on and its properties.
+
+    ``auto`` takes the first usable of CUDA, HIP, OpenCL, CPU. A named platform that is
+    missing or unusable is an error listing what is available.
+    """
+    names = available_platforms()
+    if requested.lower() == "auto":
+        for name in AUTO_ORDER:
+            props = platform_properties(name, device, precision)
+            if name in names and _works(name, props):
+                return openmm.Platform.getPlatformByName(name), props
+        raise PlatformError(f"no usable OpenMM platform among {names}")
+    match = next((n for n in names if n.lower() == requested.lower()), None)
+    props = platform_properties(match or requested, device, precision)
+    if match is None or not _works(match, props):
+        why = "is not installed" if match is None else "cannot create a context (no device?)"
+        hint = " (pip install 'solvation[cuda]' for CUDA)" if requested.upper() == "CUDA" else ""
+        raise PlatformError(f"platform {requested!r} {why}{hint}; available: {', '.join(names)}")
+    return openmm.Platform.getPlatformByName(match), props

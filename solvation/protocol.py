@@ -1,0 +1,148 @@
+"""The run protocol: minimisation, NVT heating, NPT equilibration, production.
+
+Defaults follow common practice for aqueous electrolytes: LangevinMiddleIntegrator at
+1/ps, 2 fs with bonds to H constrained and rigid water (4 fs with hydrogen mass
+repartitioning to 3 amu), PME, MonteCarloBarostat at 1 bar every 25 steps (z only for
+slabs), 500 ps of equilibration (20% heating, 80% NPT), NVT production at the NPT
+density. Every length of time and interval carries its unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from solvation.errors import SolvationError
+from solvation.quantities import QuantityError, pressure_bar, temperature_k, time_ps
+
+
+class ProtocolError(SolvationError):
+    """A protocol value that is missing its unit or is out of range."""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Run settings; times in ps, temperature in K, pressure in bar."""
+
+    temperature_k: float = 298.15
+    pressure_bar: float = 1.0
+    production_ps: float = 2000.0
+    equilibration_ps: float = 500.0
+    heating_fraction: float = 0.2
+    heating_start_k: float = 50.0
+    ensemble: str = "NVT"  # production ensemble: NVT | NPT
+    timestep_fs: float = 2.0
+    hmr: bool = False
+    hydrogen_mass_amu: float = 3.0
+    friction_per_ps: float = 1.0
+    barostat_interval: int = 25
+    report_every_ps: float = 1.0
+    checkpoint_every_ps: float = 100.0
+    minimize_tolerance_kj_mol_nm: float = 10.0
+    minimize_max_iterations: int = 10000
+    trajectory_format: str = "xtc"
+    max_energy_kj_mol_per_atom: float = 1.0e3  # above this (or NaN) the run stops
+
+    @property
+    def dt_ps(self) -> float:
+        return self.timestep_fs / 1000.0
+
+    def steps(self, time: float) -> int:
+        """Steps in ``time`` ps (rounded to whole report intervals)."""
+        every = self.report_steps
+        return max(every, round(time / self.dt_ps / every) * every)
+
+    @property
+    def report_steps(self) -> int:
+        return max(1, round(self.report_every_ps / self.dt_ps))
+
+    @property
+    def checkpoint_steps(self) -> int:
+        """Checkpoint interval in steps, a whole number of report intervals."""
+        every = self.report_steps
+        return max(every, round(self.checkpoint_every_ps / self.dt_ps / every) * every)
+
+    @property
+    def heating_steps(self) -> int:
+        return self.steps(self.equilibration_ps * self.heating_fraction)
+
+    @property
+    def npt_steps(self) -> int:
+        return self.steps(self.equilibration_ps * (1.0 - self.heating_fraction))
+
+    @property
+    def production_steps(self) -> int:
+        return self.steps(self.production_ps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_TIME_KEYS = {"production": "production_ps", "time": "production_ps",
+              "equilibration": "equilibration_ps", "report_every": "report_every_ps",
+              "checkpoint_every": "checkpoint_every_ps"}
+
+
+def protocol_from(table: dict | None = None, temperature: str | None = None, **overrides
+                  ) -> Protocol:
+    """Protocol from a design's ``[protocol]`` table (values with units) plus overrides.
+
+    Keys: production/time, equilibration, report_every, checkpoint_every (times, e.g.
+    "2 ns"); timestep ("2 fs"); temperature ("298.15 K"); pressure ("1 bar"); ensemble
+    (NVT|NPT); hmr (bool); friction ("1/ps"); barostat_interval (steps);
+    trajectory_format (xtc|dcd); heating_fraction. ``overrides`` use the same keys.
+    """
+    values: dict = {}
+    merged = {**(table or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    if temperature is not None and "temperature" not in merged:
+        merged["temperature"] = temperature
+    if merged.get("hmr") and "timestep" not in merged:
+        merged["timestep"] = "4 fs"
+    try:
+        for key, value in merged.items():
+            _set(values, key, value)
+    except QuantityError as err:
+        raise ProtocolError(f"[protocol] {err}") from None
+    protocol = replace(Protocol(), **values)
+    _check(protocol)
+    return protocol
+
+
+def _set(values: dict, key: str, value) -> None:
+    if key in _TIME_KEYS:
+        values[_TIME_KEYS[key]] = time_ps(value)
+    elif key == "timestep":
+        values["timestep_fs"] = time_ps(value) * 1000.0
+    elif key == "temperature":
+        values["temperature_k"] = temperature_k(value)
+    elif key == "pressure":
+        values["pressure_bar"] = pressure_bar(value)
+    elif key == "friction":
+        values["friction_per_ps"] = float(str(value).split("/")[0])
+    elif key == "ensemble":
+        if str(value).upper() not in ("NVT", "NPT"):
+            raise ProtocolError(f"[protocol] ensemble must be NVT or NPT, got {value!r}")
+        values["ensemble"] = str(value).upper()
+    elif key == "trajectory_format":
+        if value not in ("xtc", "dcd"):
+            raise ProtocolError(f"[protocol] trajectory_format must be xtc or dcd, got {value!r}")
+        values["trajectory_format"] = value
+    elif key in ("hmr", "barostat_interval", "heating_fraction", "hydrogen_mass_amu",
+                 "minimize_max_iterations"):
+        values[key] = type(getattr(Protocol, key))(value)
+    else:
+        raise ProtocolError(f"[protocol] unknown key {key!r}; known: "
+                            f"{', '.join(sorted([*_TIME_KEYS, 'timestep', 'temperature', 'pressure', 'friction', 'ensemble', 'trajectory_format', 'hmr', 'barostat_interval', 'heating_fraction']))}")
+
+
+def _check(p: Protocol) -> None:
+    if not 0.5 <= p.timestep_fs <= 5.0:
+        raise ProtocolError(f"timestep {p.timestep_fs} fs is outside 0.5-5 fs")
+    if p.timestep_fs > 2.5 and not p.hmr:
+        raise ProtocolError(f"timestep {p.timestep_fs} fs needs hmr = true (hydrogen mass "
+                            "repartitioning); use 2 fs without it")
+    if p.production_ps <= 0 or p.equilibration_ps < 0:
+        raise ProtocolError("production must be positive and equilibration non-negative")
+    if p.report_every_ps < p.dt_ps:
+        raise ProtocolError(f"report_every ({p.report_every_ps} ps) is below one timestep")
+    if not 0.0 <= p.heating_fraction <= 1.0:
+        raise ProtocolError("heating_fraction must be within [0, 1]")

@@ -1,0 +1,116 @@
+"""OpenMM reporters of the run engine, each with one job (OpenMM's two-method protocol:
+``describeNextReport`` and ``report``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import openmm.unit as u
+
+from solvation.errors import SolvationError
+
+
+class SimulationBlowUp(SolvationError):
+    """The potential energy became NaN or exploded."""
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to ``path`` via a temporary file, fsync and rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as fh:
+        json.dump(data, fh, indent=2, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class GuardReporter:
+    """Stops the run when the potential energy is NaN or above ``max_per_atom`` x N
+    (kJ/mol), naming the stage and step; records volumes for NPT averages."""
+
+    def __init__(self, interval: int, stage: str, n_atoms: int, max_per_atom: float):
+        self._interval = interval
+        self.stage = stage
+        self._limit = max_per_atom * n_atoms
+        self.volumes_nm3: list[float] = []
+
+    def describeNextReport(self, simulation):
+        steps = self._interval - simulation.currentStep % self._interval
+        return {"steps": steps, "periodic": None, "include": ["energy"]}
+
+    def report(self, simulation, state):
+        energy = state.getPotentialEnergy().value_in_unit(u.kilojoule_per_mole)
+        if not math.isfinite(energy) or abs(energy) > self._limit:
+            raise SimulationBlowUp(
+                f"{self.stage}: potential energy {energy:.4g} kJ/mol at step "
+                f"{simulation.currentStep} (NaN or beyond {self._limit:.3g}); the run stopped and "
+                "the last good checkpoint is kept. Check the structure, or use a smaller timestep")
+        self.volumes_nm3.append(state.getPeriodicBoxVolume().value_in_unit(u.nanometer**3))
+
+
+class ProgressReporter:
+    """A tqdm progress bar over one stage with simulated time, ns/day and ETA; silent when
+    stderr is not a terminal."""
+
+    def __init__(self, interval: int, stage: str, start_step: int, end_step: int, dt_ps: float):
+        from tqdm.auto import tqdm
+
+        self._interval, self._dt = interval, dt_ps
+        self._start, self._last = start_step, start_step
+        self._t0 = time.perf_counter()
+        total_ps = (end_step - start_step) * dt_ps
+        self.bar = tqdm(total=round(total_ps, 6), unit="ps", desc=stage, leave=True,
+                        disable=None, dynamic_ncols=True, bar_format=(
+                            "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ps "
+                            "[{elapsed}<{remaining}{postfix}]"))
+
+    def describeNextReport(self, simulation):
+        steps = self._interval - simulation.currentStep % self._interval
+        return {"steps": steps, "periodic": None, "include": []}
+
+    def report(self, simulation, state):
+        step = simulation.currentStep
+        self.bar.update((step - self._last) * self._dt)
+        self._last = step
+        elapsed = time.perf_counter() - self._t0
+        if elapsed > 0:
+            self.bar.set_postfix_str(f"{(step - self._start) * self._dt / 1000 / elapsed * 86400:.1f} ns/day")
+
+    def close(self):
+        self.bar.close()
+
+
+class CheckpointReporter:
+    """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
+    ``checkpoint.json`` at it together with the byte sizes of the output files, then
+    delete older checkpoints. A kill at any moment leaves a consistent pair."""
+
+    def __init__(self, directory: Path, interval: int, outputs: list[Path]):
+        self._dir, self._interval, self._outputs = directory, interval, outputs
+
+    def describeNextReport(self, simulation):
+        steps = self._interval - simulation.currentStep % self._interval
+        return {"steps": steps, "periodic": None, "include": []}
+
+    def report(self, simulation, state):
+        self.save(simulation)
+
+    def save(self, simulation) -> None:
+        step = simulation.currentStep
+        chk = self._dir / f"checkpoint-{step}.chk"
+        tmp = chk.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            fh.write(simulation.context.createCheckpoint())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, chk)
+        sizes = {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
+        write_json_atomic(self._dir / "checkpoint.json", {"step": step, "file": chk.name,
+                                                          "sizes": sizes})
+        for old in self._dir.glob("checkpoint-*.chk"):
+            if old != chk:
+                old.unlink(missing_ok=True)

@@ -1,0 +1,374 @@
+"""``solvation run``: minimise, heat (NVT), equilibrate (NPT) and produce, resumably.
+
+Files written into the build directory:
+
+- ``run.json``: protocol, platform, precision, ns/day per stage, NPT density and
+  concentrations, versions, seeds; ``complete`` once production is finished.
+- ``equilibration.csv`` (minimisation to NPT) and ``state.csv`` (production): step,
+  time, potential energy, temperature, volume, density, speed.
+- ``stage-<name>.xml``: the state at the end of each equilibration stage.
+- ``trajectory.xtc`` (or ``.dcd``): production frames, molecules wrapped into the box,
+  frame times = production time.
+- ``checkpoint-<step>.chk`` + ``checkpoint.json``: production checkpoints.
+
+Restart: an interrupted stage starts again from the end of the previous one;
+production continues from the last checkpoint after cutting the trajectory and
+state.csv back to what they held at that checkpoint, so every frame is there once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import openmm
+import openmm.app as app
+import openmm.unit as u
+
+from solvation.errors import SolvationError
+from solvation.platforms import choose_platform
+from solvation.protocol import Protocol, protocol_from
+from solvation.reporters import (CheckpointReporter, GuardReporter, ProgressReporter,
+                                 write_json_atomic)
+
+EQUILIBRATION_STAGES = ("minimize", "heating", "npt")
+METAL_RESNAME = "ZNM"
+
+
+class RunError(SolvationError):
+    """A run directory that cannot be run or resumed as asked."""
+
+
+@dataclass
+class RunContext:
+    """Everything a stage needs: the simulation, its barostat and bookkeeping."""
+
+    directory: Path
+    protocol: Protocol
+    simulation: app.Simulation
+    barostat: openmm.Force
+    info: dict
+    seed: int
+    mass_g: float = 0.0
+    npt_volumes: list[float] = field(default_factory=list)
+
+    @property
+    def n_atoms(self) -> int:
+        return self.simulation.system.getNumParticles()
+
+
+def _read_build(directory: Path) -> tuple[dict, dict]:
+    if not (directory / "build.json").exists():
+        raise RunError(f"{directory} is not a build directory (no build.json); create it with "
+                       "`solvation build DESIGN.toml -o DIR`")
+    build = json.loads((directory / "build.json").read_text())
+    design = tomllib.loads((directory / "design.toml").read_text())
+    return build, design
+
+
+def repartition_hydrogen_mass(system: openmm.System, topology: app.Topology, mass_amu: float
+                              ) -> int:
+    """Move mass from heavy atoms to their bonded hydrogens (not water); returns the number
+    of hydrogens changed."""
+    changed = 0
+    for a, b in topology.bonds():
+        if a.element == app.element.hydrogen:
+            a, b = b, a
+        if b.element != app.element.hydrogen or a.element in (None, app.element.hydrogen):
+            continue
+        if b.residue.name == "HOH":
+            continue
+        extra = mass_amu - system.getParticleMass(b.index).value_in_unit(u.amu)
+        system.setParticleMass(b.index, mass_amu)
+        system.setParticleMass(a.index, system.getParticleMass(a.index).value_in_unit(u.amu) - extra)
+        changed += 1
+    return changed
+
+
+def _bind_metal(system: openmm.System, topology: app.Topology) -> None:
+    """Join the frozen metal atoms with zero-force bonds so that OpenMM treats the slab
+    as one molecule: the barostat then moves it rigidly, and wrapping never splits it."""
+    metal = [a.index for a in topology.atoms() if a.residue.name == METAL_RESNAME]
+    if len(metal) < 2:
+        return
+    force = openmm.HarmonicBondForce()
+    for i, j in zip(metal[:-1], metal[1:]):
+        force.addBond(i, j, 0.0, 0.0)
+    force.setName("slab connectivity (k = 0)")
+    system.addForce(force)
+
+
+def _barostat(protocol: Protocol, slab: bool) -> openmm.Force:
+    p, t = protocol.pressure_bar * u.bar, protocol.temperature_k * u.kelvin
+    if slab:  # z only: the lateral size is fixed by the metal lattice
+        return openmm.MonteCarloAnisotropicBarostat(openmm.Vec3(1, 1, 1) * p, t, False, False,
+                                                    True, protocol.barostat_interval)
+    return openmm.MonteCarloBarostat(p, t, protocol.barostat_interval)
+
+
+def _simulation(directory: Path, protocol: Protocol, build: dict, platform, props, seed: int
+                ) -> tuple[app.Simulation, openmm.Force]:
+    system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
+    pdb = app.PDBFile(str(directory / "topology.pdb"))
+    if pdb.topology.getNumAtoms() != system.getNumParticles():
+        raise RunError(f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
+                       f"{system.getNumParticles()}; rebuild the directory")
+    if protocol.hmr:
+        repartition_hydrogen_mass(system, pdb.topology, protocol.hydrogen_mass_amu)
+    slab = build.get("slab") is not None
+    if slab:
+        _bind_metal(system, pdb.topology)
+    barostat = _barostat(protocol, slab)
+    barostat.setFrequency(0)
+    system.addForce(barostat)
+    integrator = openmm.LangevinMiddleIntegrator(protocol.temperature_k * u.kelvin,
+                                                 protocol.friction_per_ps / u.picosecond,
+                                                 protocol.dt_ps * u.picosecond)
+    integrator.setRandomNumberSeed(seed)
+    sim = app.Simulation(pdb.topology, system, integrator, platform, props)
+    sim.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
+    sim.context.setPositions(pdb.positions)
+    return sim, barostat
+
+
+def _set_barostat(ctx: RunContext, on: bool) -> None:
+    freq = ctx.protocol.barostat_interval if on else 0
+    if ctx.barostat.getFrequency() != freq:
+        ctx.barostat.setFrequency(freq)
+        ctx.simulation.context.reinitialize(preserveState=True)
+
+
+def _save_state(ctx: RunContext, stage: str) -> None:
+    path = ctx.directory / f"stage-{stage}.xml"
+    tmp = path.with_suffix(".tmp")
+    ctx.simulation.saveState(str(tmp))
+    os.replace(tmp, path)
+
+
+def _state_reporter(path: Path, interval: int, append: bool, total_steps: int):
+    return app.StateDataReporter(str(path), interval, step=True, time=True, potentialEnergy=True,
+                                 temperature=True, volume=True, density=True, speed=True,
+                                 separator=",", append=append, totalSteps=total_steps)
+
+
+def _truncate(path: Path, size: int) -> None:
+    if path.exists():
+        with path.open("r+b") as fh:
+            fh.truncate(size)
+
+
+def _run_steps(ctx: RunContext, stage: str, steps: int, csv: Path, append: bool,
+               trajectory=None, checkpoint: CheckpointReporter | None = None) -> float:
+    """Advance ``steps`` with guard, trajectory, state, progress and checkpoint reporters
+    (in that order, so a checkpoint always follows the frame and row of its step);
+    returns ns/day."""
+    sim, p = ctx.simulation, ctx.protocol
+    start = sim.currentStep
+    guard = GuardReporter(p.report_steps, stage, ctx.n_atoms, p.max_energy_kj_mol_per_atom)
+    progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
+    sim.reporters = [guard, *([trajectory] if trajectory else []),
+                     _state_reporter(csv, p.report_steps, append, start + steps), progress,
+                     *([checkpoint] if checkpoint else [])]
+    t0 = time.perf_counter()
+    try:
+        sim.step(steps)
+    except openmm.OpenMMException as err:
+        raise RunError(f"{stage}: OpenMM stopped at step {sim.currentStep}: {err}. The last good "
+                       "checkpoint is kept") from None
+    finally:
+        progress.close()
+        sim.reporters = []
+    wall = time.perf_counter() - t0
+    if stage == "npt":
+        ctx.npt_volumes = guard.volumes_nm3
+    return (sim.currentStep - start) * p.dt_ps / 1000.0 / max(wall, 1e-9) * 86400.0
+
+
+def _minimize(ctx: RunContext) -> float:
+    p, sim = ctx.protocol, ctx.simulation
+    t0 = time.perf_counter()
+    sim.minimizeEnergy(tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
+                       maxIterations=p.minimize_max_iterations)
+    energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
+    if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
+        raise RunError("minimize: energy is not finite after minimisation; check the structure")
+    ctx.info["minimized_energy_kj_mol"] = energy.value_in_unit(u.kilojoule_per_mole)
+    return time.perf_counter() - t0
+
+
+def _heating(ctx: RunContext) -> float:
+    p, sim = ctx.protocol, ctx.simulation
+    _set_barostat(ctx, False)
+    sim.context.setVelocitiesToTemperature(p.heating_start_k * u.kelvin, ctx.seed)
+    sim.currentStep = 0
+    segments = 10
+    chunk = max(p.report_steps, p.heating_steps // segments // p.report_steps * p.report_steps)
+    rates = []
+    while sim.currentStep < p.heating_steps:
+        frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
+        sim.integrator.setTemperature(
+            (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin)
+        n = min(chunk, p.heating_steps - sim.currentStep)
+        csv = ctx.directory / "equilibration.csv"
+        rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0))
+    sim.integrator.setTemperature(p.temperature_k * u.kelvin)
+    return sum(rates) / len(rates) if rates else 0.0
+
+
+def _npt(ctx: RunContext) -> float:
+    ctx.simulation.currentStep = 0
+    _set_barostat(ctx, True)
+    csv = ctx.directory / "equilibration.csv"
+    rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
+    half = ctx.npt_volumes[len(ctx.npt_volumes) // 2:] or [
+        ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)]
+    volume = sum(half) / len(half)
+    ctx.info["npt_volume_nm3"] = volume
+    ctx.info["density_g_per_cm3"] = ctx.mass_g / (volume * 1e-21)
+    return rate
+
+
+def _trajectory_reporter(path: Path, interval: int, append: bool):
+    if path.suffix == ".dcd":
+        return app.DCDReporter(str(path), interval, append=append, enforcePeriodicBox=True)
+    return app.XTCReporter(str(path), interval, append=append, enforcePeriodicBox=True)
+
+
+def _production(ctx: RunContext) -> float:
+    p, sim, d = ctx.protocol, ctx.simulation, ctx.directory
+    traj, csv = d / f"trajectory.{p.trajectory_format}", d / "state.csv"
+    marker = d / "checkpoint.json"
+    resume = marker.exists()
+    if resume:
+        chk = json.loads(marker.read_text())
+        for path in (traj, csv):
+            _truncate(path, chk["sizes"].get(path.name, 0))
+        sim.loadCheckpoint(str(d / chk["file"]))
+    else:
+        for path in (traj, csv):
+            path.unlink(missing_ok=True)
+        sim.currentStep = 0
+        sim.context.setTime(0.0)
+    _set_barostat(ctx, p.ensemble == "NPT")
+    checkpoint = CheckpointReporter(d, p.checkpoint_steps, [traj, csv])
+    if not resume:
+        checkpoint.save(sim)  # production restarts from here, never from scratch
+    remaining = p.production_steps - sim.currentStep
+    rate = ctx.info.get("ns_per_day", {}).get("production", 0.0)
+    if remaining > 0:
+        rate = _run_steps(ctx, "production", remaining, csv, resume and csv.exists(),
+                          _trajectory_reporter(traj, p.report_steps,
+                                               traj.exists() and traj.stat().st_size > 0),
+                          checkpoint)
+    checkpoint.save(sim)
+    ctx.info["n_frames"] = p.production_steps // p.report_steps
+    ctx.info["trajectory"] = traj.name
+    return rate
+
+
+STAGES = {"minimize": _minimize, "heating": _heating, "npt": _npt, "production": _production}
+
+
+def _concentrations_after_npt(build: dict, volume_nm3: float | None) -> list[dict]:
+    """Molar concentrations rescaled from the packed volume to the mean NPT volume (bulk)."""
+    if volume_nm3 is None or build.get("slab"):
+        return []
+    packed = build["box_nm"][0] * build["box_nm"][1] * build["box_nm"][2]
+    out = []
+    for c in build["concentrations"]:
+        entry = {"solute": c["solute"], "unit": c["unit"], "built": c["achieved"]}
+        if c["unit"] in ("mol/L", "g/L"):
+            entry["after_npt"] = c["achieved"] * packed / volume_nm3
+        else:
+            entry["after_npt"] = c["achieved"]  # mass- and count-based units do not change
+        out.append(entry)
+    return out
+
+
+def _start_info(directory: Path, protocol: Protocol) -> dict:
+    path = directory / "run.json"
+    if not path.exists():
+        return {"protocol": protocol.to_dict(), "stages_done": [], "ns_per_day": {},
+                "complete": False}
+    info = json.loads(path.read_text())
+    if info["protocol"] != protocol.to_dict():
+        state = "finished" if info.get("complete") else "interrupted"
+        raise RunError(f"{directory} holds a {state} run with a different protocol; run it with "
+                       "the same options, or copy the build files to a new directory")
+    return info
+
+
+def _versions() -> dict:
+    out = {"openmm": openmm.__version__}
+    for pkg in ("solvation", "openmmforcefields"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:
+            out[pkg] = "unknown"
+    return out
+
+
+def run(directory: str | Path, protocol: Protocol | None = None, platform: str = "auto",
+        device: int | None = None, precision: str | None = None, **overrides) -> dict:
+    """Run (or resume) the simulation of a build directory; returns ``run.json``.
+
+    ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
+    (same keys, values with units, e.g. ``production="2 ns"``). A finished run is not run
+    again.
+    """
+    directory = Path(directory)
+    build, design = _read_build(directory)
+    protocol = protocol or protocol_from(design.get("protocol"), design.get("temperature"),
+                                         **overrides)
+    info = _start_info(directory, protocol)
+    if info.get("complete"):
+        return info
+    plat, props = choose_platform(platform, device, precision)
+    seed = int(build.get("seed", 1))
+    sim, barostat = _simulation(directory, protocol, build, plat, props, seed)
+    ctx = RunContext(directory, protocol, sim, barostat, info, seed)
+    system = sim.system
+    ctx.mass_g = sum(system.getParticleMass(i).value_in_unit(u.dalton)
+                     for i in range(system.getNumParticles())) / 6.02214076e23
+    info.update({"platform": plat.getName(), "precision": props.get("Precision", "platform default"),
+                 "device": device, "versions": _versions(), "seed": seed,
+                 "n_atoms": system.getNumParticles()})
+    previous = None
+    for stage, func in STAGES.items():
+        if stage in info["stages_done"]:
+            previous = stage
+            continue
+        if previous is not None:  # production may then jump ahead to its checkpoint
+            sim.loadState(str(directory / f"stage-{previous}.xml"))
+        _truncate_equilibration(directory, info, stage)
+        value = func(ctx)
+        info["ns_per_day"][stage] = value if stage != "minimize" else None
+        if stage == "minimize":
+            info["minimize_seconds"] = value
+        if stage != "production":
+            _save_state(ctx, stage)
+            info["equilibration_csv_bytes"] = _size(directory / "equilibration.csv")
+        info["stages_done"].append(stage)
+        if stage == "npt":
+            info["concentrations_after_npt"] = _concentrations_after_npt(
+                build, info.get("npt_volume_nm3"))
+        info["complete"] = stage == "production"
+        write_json_atomic(directory / "run.json", info)
+        previous = stage
+    return info
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _truncate_equilibration(directory: Path, info: dict, stage: str) -> None:
+    """Drop rows an interrupted equilibration stage wrote (it starts again)."""
+    if stage in EQUILIBRATION_STAGES:
+        _truncate(directory / "equilibration.csv", info.get("equilibration_csv_bytes", 0))

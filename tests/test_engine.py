@@ -1,0 +1,183 @@
+"""Run engine on the CPU platform: outputs, NPT density, kill -9 and resume, NaN guard,
+finished runs, platform and protocol errors, hydrogen mass repartitioning."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import MDAnalysis as mda
+import mdtraj
+import numpy as np
+import openmm
+import openmm.app as app
+import pytest
+
+from solvation.design import parse_design
+from solvation.platforms import PlatformError, choose_platform
+from solvation.protocol import Protocol, ProtocolError, protocol_from
+from solvation.reporters import SimulationBlowUp
+from solvation.run import RunError, repartition_hydrogen_mass, run
+from solvation.systems import build
+
+FAST = dict(production="3 ps", equilibration="1 ps", report_every="0.2 ps",
+            checkpoint_every="1 ps")
+BUILD_FILES = ("system.xml", "topology.pdb", "build.json", "design.toml")
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory):
+    design = parse_design({"name": "tiny-run", "salts": [{"formula": "ZnCl2",
+                                                          "concentration": "1 m"}],
+                           "box": {"n_water": 330}})
+    return build(design, tmp_path_factory.mktemp("build") / "tiny").path
+
+
+@pytest.fixture
+def fresh(tiny_build, tmp_path):
+    """A copy of the build files only (no run outputs)."""
+    def make(name="run"):
+        d = tmp_path / name
+        d.mkdir()
+        for f in BUILD_FILES:
+            shutil.copy(tiny_build / f, d / f)
+        return d
+    return make
+
+
+def _cli(directory, *extra):
+    args = [sys.executable, "-m", "solvation.cli", "run", str(directory), "--platform", "CPU",
+            "--time", FAST["production"], "--equilibration", FAST["equilibration"],
+            "--report-every", FAST["report_every"], "--checkpoint-every",
+            FAST["checkpoint_every"], *extra]
+    return args
+
+
+def _frame_times(directory):
+    u = mda.Universe(str(directory / "topology.pdb"), str(directory / "trajectory.xtc"))
+    return np.array([ts.time for ts in u.trajectory])
+
+
+def test_run_writes_outputs(fresh):
+    d = fresh()
+    info = run(d, platform="CPU", **FAST)
+    assert info["complete"] and info["platform"] == "CPU"
+    for name in ("trajectory.xtc", "state.csv", "checkpoint.json", "run.json",
+                 "equilibration.csv"):
+        assert (d / name).exists(), name
+    assert set(info["ns_per_day"]) == {"minimize", "heating", "npt", "production"}
+    assert all(info["ns_per_day"][k] > 0 for k in ("heating", "npt", "production"))
+    assert 0.9 < info["density_g_per_cm3"] < 1.4
+    times = _frame_times(d)
+    assert len(times) == 15 and np.allclose(times, 0.2 * np.arange(1, 16), atol=1e-4)
+    assert mdtraj.load(str(d / "trajectory.xtc"), top=str(d / "topology.pdb")).n_frames == 15
+    rows = (d / "state.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("#") and len(rows) == 16
+    assert "Density" in rows[0] and "Speed" in rows[0] and "Temperature" in rows[0]
+    saved = json.loads((d / "run.json").read_text())
+    assert saved["concentrations_after_npt"][0]["unit"] == "mol/kg"
+
+
+def test_npt_moves_density_toward_the_model_value(fresh):
+    d = fresh()
+    pdb = app.PDBFile(str(d / "topology.pdb"))
+    box = np.array(pdb.topology.getPeriodicBoxVectors().value_in_unit(openmm.unit.nanometer))
+    pdb.topology.setPeriodicBoxVectors(box * 1.08)  # 26% more volume, gaps at the faces
+    with (d / "topology.pdb").open("w") as fh:
+        app.PDBFile.writeFile(pdb.topology, pdb.positions, fh)
+    start = 1.08 ** 3 * np.linalg.det(box)
+    info = run(d, platform="CPU", production="0.4 ps", equilibration="4 ps",
+               report_every="0.2 ps")
+    assert info["npt_volume_nm3"] < 0.97 * start
+
+
+def test_kill_minus_nine_then_resume_equals_uninterrupted(fresh):
+    reference, killed = fresh("reference"), fresh("killed")
+    subprocess.run(_cli(reference), check=True, capture_output=True)
+    proc = subprocess.Popen(_cli(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    marker = killed / "checkpoint.json"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if marker.exists() and json.loads(marker.read_text())["step"] >= 500:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)  # land somewhere between checkpoints
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not json.loads((killed / "run.json").read_text())["complete"]
+    subprocess.run(_cli(killed), check=True, capture_output=True)
+    ref_t, got_t = _frame_times(reference), _frame_times(killed)
+    assert len(got_t) == len(ref_t) == 15
+    assert np.all(np.diff(got_t) > 0) and np.allclose(got_t, ref_t, atol=1e-4)
+    rows = (killed / "state.csv").read_text().strip().splitlines()[1:]
+    steps = [int(r.split(",")[0]) for r in rows]
+    assert steps == sorted(set(steps)) and len(steps) == 15
+
+
+def test_blow_up_names_stage_and_step_and_keeps_checkpoint(fresh):
+    d = fresh()
+    with pytest.raises((SimulationBlowUp, RunError), match=r"heating.*step \d+"):
+        run(d, protocol=Protocol(timestep_fs=25.0, production_ps=1.0, equilibration_ps=2.0,
+                                 report_every_ps=0.1), platform="CPU")
+    assert (d / "stage-minimize.xml").exists()
+    assert json.loads((d / "run.json").read_text())["stages_done"] == ["minimize"]
+
+
+def test_finished_run_is_not_rerun(fresh):
+    d = fresh()
+    run(d, platform="CPU", **FAST)
+    stamp = (d / "trajectory.xtc").stat().st_mtime_ns
+    start = time.perf_counter()
+    info = run(d, platform="CPU", **FAST)
+    assert info["complete"] and time.perf_counter() - start < 2.0
+    assert (d / "trajectory.xtc").stat().st_mtime_ns == stamp
+    with pytest.raises(RunError, match="different protocol"):
+        run(d, platform="CPU", **{**FAST, "production": "5 ps"})
+
+
+def test_missing_platform_lists_available():
+    with pytest.raises(PlatformError, match="available: .*CPU"):
+        choose_platform("NoSuchPlatform")
+    platform, props = choose_platform("CPU")
+    assert platform.getName() == "CPU" and props == {}
+
+
+def test_protocol_needs_units_and_hmr_for_4fs():
+    with pytest.raises(ProtocolError, match="number and a unit|unknown time unit"):
+        protocol_from({"production": "2"})
+    with pytest.raises(ProtocolError, match="hmr"):
+        protocol_from({"timestep": "4 fs"})
+    p = protocol_from({"hmr": True})
+    assert p.timestep_fs == 4.0 and p.production_steps == 500_000
+    with pytest.raises(ProtocolError, match="unknown key"):
+        protocol_from({"lenght": "2 ns"})
+
+
+def test_hydrogen_mass_repartitioning_conserves_mass(tmp_path):
+    design = parse_design({"name": "hmr", "additives": [{"name": "EG", "concentration": "1 m"}],
+                           "box": {"n_water": 330}})
+    d = build(design, tmp_path / "hmr").path
+    system = openmm.XmlSerializer.deserialize((d / "system.xml").read_text())
+    top = app.PDBFile(str(d / "topology.pdb")).topology
+    before = [system.getParticleMass(i)._value for i in range(system.getNumParticles())]
+    n = repartition_hydrogen_mass(system, top, 3.0)
+    after = [system.getParticleMass(i)._value for i in range(system.getNumParticles())]
+    assert sum(after) == pytest.approx(sum(before), rel=1e-12)
+    eg_h = [a.index for a in top.atoms() if a.residue.name == "EGL" and a.element.symbol == "H"]
+    water_h = [a.index for a in top.atoms() if a.residue.name == "HOH" and a.element.symbol == "H"]
+    assert n == len(eg_h) and all(after[i] == 3.0 for i in eg_h)
+    assert all(after[i] == before[i] for i in water_h)
+
+
+def test_bench_md_reports_ratio(tiny_build):
+    run_ = subprocess.run([sys.executable, "-m", "solvation.cli", "bench", "md", str(tiny_build),
+                           "--steps", "300", "--platform", "CPU"], capture_output=True, text=True)
+    assert run_.returncode == 0, run_.stderr
+    assert "plain OpenMM" in run_.stdout and "ratio" in run_.stdout
