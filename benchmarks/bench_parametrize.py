@@ -17,8 +17,10 @@ def main() -> None:
         os.environ["SOLVATION_CACHE"] = tmp
         from solvation.forcefields import parametrize
 
-        for name, smiles in (("triflate", "C(F)(F)(F)S(=O)(=O)[O-]"),
-                             ("sulfate", "[O-]S(=O)(=O)[O-]")):
+        for name, smiles in (
+            ("triflate", "C(F)(F)(F)S(=O)(=O)[O-]"),
+            ("sulfate", "[O-]S(=O)(=O)[O-]"),
+        ):
             t0 = time.perf_counter()
             cold = parametrize(smiles, "gaff2-am1bcc")
             t1 = time.perf_counter()

@@ -49,10 +49,12 @@ def water_ffxml(model: WaterModel) -> str:
 
 def water_polarizabilities(ffxml: str, alpha_ow: float) -> dict[str, float]:
     """12-6-4 polarisability per water atom type: ``alpha_ow`` for O, 0 for H and sites."""
-    residue = next(r for r in ET.fromstring(ffxml).iter("Residue")
-                   if r.get("name") == WATER_RESNAME)
-    return {a.get("type"): (alpha_ow if a.get("name") == "O" else 0.0)
-            for a in residue.iter("Atom")}
+    residue = next(
+        r for r in ET.fromstring(ffxml).iter("Residue") if r.get("name") == WATER_RESNAME
+    )
+    return {
+        a.get("type"): (alpha_ow if a.get("name") == "O" else 0.0) for a in residue.iter("Atom")
+    }
 
 
 def ion_type(species: str) -> str:
@@ -65,18 +67,20 @@ def ion_ffxml(ions: list[IonParameters]) -> str:
     out = ET.Element("ForceField")
     types = ET.SubElement(out, "AtomTypes")
     residues = ET.SubElement(out, "Residues")
-    nb = ET.SubElement(out, "NonbondedForce", coulomb14scale="0.8333333333333334",
-                       lj14scale="0.5")
+    nb = ET.SubElement(out, "NonbondedForce", coulomb14scale="0.8333333333333334", lj14scale="0.5")
     ET.SubElement(nb, "UseAttributeFromResidue", name="charge")
     for ion in ions:
         name, element = ion_type(ion.species), ion.species.rstrip("+-23")
-        ET.SubElement(types, "Type", name=name, **{"class": name}, element=element,
-                      mass=repr(ion.mass_dalton))
+        ET.SubElement(
+            types, "Type", name=name, **{"class": name}, element=element, mass=repr(ion.mass_dalton)
+        )
         res = ET.SubElement(residues, "Residue", name=ION_RESNAMES[ion.species])
-        ET.SubElement(res, "Atom", name=ION_RESNAMES[ion.species], type=name,
-                      charge=repr(float(ion.charge)))
-        ET.SubElement(nb, "Atom", type=name, sigma=repr(ion.sigma_nm),
-                      epsilon=repr(ion.epsilon_kj_per_mol))
+        ET.SubElement(
+            res, "Atom", name=ION_RESNAMES[ion.species], type=name, charge=repr(float(ion.charge))
+        )
+        ET.SubElement(
+            nb, "Atom", type=name, sigma=repr(ion.sigma_nm), epsilon=repr(ion.epsilon_kj_per_mol)
+        )
     return ET.tostring(out, encoding="unicode")
 
 

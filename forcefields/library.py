@@ -55,21 +55,58 @@ class WaterModel:
 WATER_MODELS = {
     w.name: w
     for w in [
-        WaterModel("tip3p", "TIP3P", "openmm:amber14/tip3p.xml", 3,
-                   "Jorgensen et al., J. Chem. Phys. 79 (1983) 926", "tip3p", ("tip3", "tip-3p")),
-        WaterModel("spce", "SPC/E", "openmm:amber14/spce.xml", 3,
-                   "Berendsen, Grigera & Straatsma, J. Phys. Chem. 91 (1987) 6269", "spce",
-                   ("spc/e", "spc-e")),
-        WaterModel("opc", "OPC", "openmm:amber14/opc.xml", 4,
-                   "Izadi, Anandakrishnan & Onufriev, J. Phys. Chem. Lett. 5 (2014) 3863", "opc"),
-        WaterModel("opc3", "OPC3", "openmm:amber14/opc3.xml", 3,
-                   "Izadi & Onufriev, J. Chem. Phys. 145 (2016) 074501", "opc3"),
-        WaterModel("tip4pew", "TIP4P-Ew", "openmm:amber14/tip4pew.xml", 4,
-                   "Horn et al., J. Chem. Phys. 120 (2004) 9665", "tip4pew",
-                   ("tip4p-ew", "tip4p/ew")),
-        WaterModel("tip4p2005", "TIP4P/2005", "data:tip4p2005.xml", 4,
-                   "Abascal & Vega, J. Chem. Phys. 123 (2005) 234505", "tip4pew",
-                   ("tip4p/2005", "tip4p-2005")),
+        WaterModel(
+            "tip3p",
+            "TIP3P",
+            "openmm:amber14/tip3p.xml",
+            3,
+            "Jorgensen et al., J. Chem. Phys. 79 (1983) 926",
+            "tip3p",
+            ("tip3", "tip-3p"),
+        ),
+        WaterModel(
+            "spce",
+            "SPC/E",
+            "openmm:amber14/spce.xml",
+            3,
+            "Berendsen, Grigera & Straatsma, J. Phys. Chem. 91 (1987) 6269",
+            "spce",
+            ("spc/e", "spc-e"),
+        ),
+        WaterModel(
+            "opc",
+            "OPC",
+            "openmm:amber14/opc.xml",
+            4,
+            "Izadi, Anandakrishnan & Onufriev, J. Phys. Chem. Lett. 5 (2014) 3863",
+            "opc",
+        ),
+        WaterModel(
+            "opc3",
+            "OPC3",
+            "openmm:amber14/opc3.xml",
+            3,
+            "Izadi & Onufriev, J. Chem. Phys. 145 (2016) 074501",
+            "opc3",
+        ),
+        WaterModel(
+            "tip4pew",
+            "TIP4P-Ew",
+            "openmm:amber14/tip4pew.xml",
+            4,
+            "Horn et al., J. Chem. Phys. 120 (2004) 9665",
+            "tip4pew",
+            ("tip4p-ew", "tip4p/ew"),
+        ),
+        WaterModel(
+            "tip4p2005",
+            "TIP4P/2005",
+            "data:tip4p2005.xml",
+            4,
+            "Abascal & Vega, J. Chem. Phys. 123 (2005) 234505",
+            "tip4pew",
+            ("tip4p/2005", "tip4p-2005"),
+        ),
     ]
 }
 
@@ -120,21 +157,39 @@ def ion_table() -> tuple[IonParameters, ...]:
     with (DATA / "ions.csv").open() as fh:
         for row in csv.DictReader(fh):
             c4 = row.pop("c4_kcal_per_mol_angstrom4")
-            rows.append(IonParameters(
-                species=row["species"], charge=int(row["charge"]),
-                water_model=row["water_model"], set=row["set"],
-                rmin_half_angstrom=float(row["rmin_half_angstrom"]),
-                epsilon_kcal_per_mol=float(row["epsilon_kcal_per_mol"]),
-                mass_dalton=float(row["mass_dalton"]),
-                c4_kcal_per_mol_angstrom4=float(c4) if c4 else None,
-                polarizability_angstrom3=float(row["polarizability_angstrom3"]),
-                source_file=row["source_file"], citation=row["citation"]))
+            rows.append(
+                IonParameters(
+                    species=row["species"],
+                    charge=int(row["charge"]),
+                    water_model=row["water_model"],
+                    set=row["set"],
+                    rmin_half_angstrom=float(row["rmin_half_angstrom"]),
+                    epsilon_kcal_per_mol=float(row["epsilon_kcal_per_mol"]),
+                    mass_dalton=float(row["mass_dalton"]),
+                    c4_kcal_per_mol_angstrom4=float(c4) if c4 else None,
+                    polarizability_angstrom3=float(row["polarizability_angstrom3"]),
+                    source_file=row["source_file"],
+                    citation=row["citation"],
+                )
+            )
     return tuple(rows)
 
 
-ION_RESNAMES = {"Li+": "LI", "Na+": "NA", "K+": "K", "Cl-": "CL", "Br-": "BR", "I-": "I",
-                "Mg2+": "MG", "Mn2+": "MN", "Ni2+": "NI", "Zn2+": "ZN", "Al3+": "AL",
-                "La3+": "LA", "Ce3+": "CE"}
+ION_RESNAMES = {
+    "Li+": "LI",
+    "Na+": "NA",
+    "K+": "K",
+    "Cl-": "CL",
+    "Br-": "BR",
+    "I-": "I",
+    "Mg2+": "MG",
+    "Mn2+": "MN",
+    "Ni2+": "NI",
+    "Zn2+": "ZN",
+    "Al3+": "AL",
+    "La3+": "LA",
+    "Ce3+": "CE",
+}
 ION_SETS = ("12-6-4", "cm", "hfe", "iod", "jc")
 
 
@@ -172,17 +227,25 @@ def ion_parameters(species: str, water: str, set_name: str) -> IonParameters:
     set_key = set_name.strip().lower().replace("1264", "12-6-4")
     if set_key not in ION_SETS:
         raise unknown("ion parameter set", set_name, list(ION_SETS))
-    rows = {(r.set): r for r in ion_table()
-            if r.species == name and r.water_model == model.ion_water_model}
+    rows = {
+        (r.set): r
+        for r in ion_table()
+        if r.species == name and r.water_model == model.ion_water_model
+    }
     if set_key == "jc" and "jc" not in rows and "hfe" in rows:
         set_key = "hfe"
     if set_key not in rows:
         raise unknown(f"parameter set for {name} in {model.label}", set_name, list(rows))
     row = rows[set_key]
     if model.ion_water_model != model.name:
-        row = IonParameters(**{**row.__dict__, "water_model": model.name,
-                               "citation": f"{row.citation} ({row.water_model} set used for "
-                                           f"{model.label}: none published for it)"})
+        row = IonParameters(
+            **{
+                **row.__dict__,
+                "water_model": model.name,
+                "citation": f"{row.citation} ({row.water_model} set used for "
+                f"{model.label}: none published for it)",
+            }
+        )
     return row
 
 
@@ -211,11 +274,19 @@ class MoleculeSpecies:
 def molecule_table() -> dict[str, MoleculeSpecies]:
     """Library molecules by canonical name."""
     raw = tomllib.loads((DATA / "molecules.toml").read_text())
-    return {name: MoleculeSpecies(name=name, smiles=e["smiles"], charge=e["charge"],
-                                  resname=e["resname"], methods=tuple(e["methods"]),
-                                  density_g_per_cm3=e.get("density_g_per_cm3"),
-                                  aliases=tuple(e.get("aliases", ())), note=e.get("note", ""))
-            for name, e in raw.items()}
+    return {
+        name: MoleculeSpecies(
+            name=name,
+            smiles=e["smiles"],
+            charge=e["charge"],
+            resname=e["resname"],
+            methods=tuple(e["methods"]),
+            density_g_per_cm3=e.get("density_g_per_cm3"),
+            aliases=tuple(e.get("aliases", ())),
+            note=e.get("note", ""),
+        )
+        for name, e in raw.items()
+    }
 
 
 def molecule(name: str) -> MoleculeSpecies:
@@ -229,19 +300,24 @@ def molecule(name: str) -> MoleculeSpecies:
 
 METHOD_CITATIONS = {
     "gaff2-am1bcc": "GAFF2 (Wang et al., J. Comput. Chem. 25 (2004) 1157; gaff-2.11) with AM1-BCC "
-                    "charges (Jakalian, Jack & Bayly, J. Comput. Chem. 23 (2002) 1623), "
-                    "AmberTools antechamber/sqm via openmmforcefields",
+    "charges (Jakalian, Jack & Bayly, J. Comput. Chem. 23 (2002) 1623), "
+    "AmberTools antechamber/sqm via openmmforcefields",
     "clp": "CL&P, Canongia Lopes & Padua, J. Phys. Chem. B 108 (2004) 16893 (paduagroup/clandp)",
     "sage": "OpenFF Sage 2.2 (SMIRNOFF), Boothroyd et al., J. Chem. Theory Comput. 19 (2023) "
-            "3251; needs openff-forcefields",
+    "3251; needs openff-forcefields",
 }
 
 ZN_METAL = {
-    "species": "Zn(metal)", "set": "uff", "sigma_nm": 0.24616, "epsilon_kj_per_mol": 0.5188,
-    "mass_dalton": 65.38, "a_nm": 0.26648, "c_nm": 0.49470,
+    "species": "Zn(metal)",
+    "set": "uff",
+    "sigma_nm": 0.24616,
+    "epsilon_kj_per_mol": 0.5188,
+    "mass_dalton": 65.38,
+    "a_nm": 0.26648,
+    "c_nm": 0.49470,
     "citation": "UFF Zn: Rappe et al., J. Am. Chem. Soc. 114 (1992) 10024 (x1 = 2.763 A, "
-                "D1 = 0.124 kcal/mol); chosen because INTERFACE FF (Heinz et al., J. Phys. "
-                "Chem. C 112 (2008) 17281) covers fcc metals only. Lattice a, c: hcp Zn at 298 K",
+    "D1 = 0.124 kcal/mol); chosen because INTERFACE FF (Heinz et al., J. Phys. "
+    "Chem. C 112 (2008) 17281) covers fcc metals only. Lattice a, c: hcp Zn at 298 K",
 }
 
 
@@ -257,14 +333,22 @@ class ParameterSetRow:
     parameters: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"species": self.species, "water_model": self.water_model, "set": self.set,
-                "citation": self.citation, "source": self.source, "parameters": self.parameters}
+        return {
+            "species": self.species,
+            "water_model": self.water_model,
+            "set": self.set,
+            "citation": self.citation,
+            "source": self.source,
+            "parameters": self.parameters,
+        }
 
 
 def parameter_sets() -> list[ParameterSetRow]:
     """Every parameter set of the library, one row each."""
-    rows = [ParameterSetRow("water", w.name, w.name, w.citation, w.source,
-                            {"sites": w.sites}) for w in WATER_MODELS.values()]
+    rows = [
+        ParameterSetRow("water", w.name, w.name, w.citation, w.source, {"sites": w.sites})
+        for w in WATER_MODELS.values()
+    ]
     for model in WATER_MODELS.values():
         for ion in ion_species():
             for set_name in ION_SETS:
@@ -274,22 +358,42 @@ def parameter_sets() -> list[ParameterSetRow]:
                     continue
                 if p.set != set_name:  # jc -> hfe fallback, listed under hfe
                     continue
-                params = {"sigma_nm": round(p.sigma_nm, 6),
-                          "epsilon_kj_per_mol": round(p.epsilon_kj_per_mol, 8),
-                          "charge_e": p.charge, "mass_dalton": p.mass_dalton}
+                params = {
+                    "sigma_nm": round(p.sigma_nm, 6),
+                    "epsilon_kj_per_mol": round(p.epsilon_kj_per_mol, 8),
+                    "charge_e": p.charge,
+                    "mass_dalton": p.mass_dalton,
+                }
                 if p.c4_kcal_per_mol_angstrom4 is not None:
                     params["c4_kcal_per_mol_angstrom4"] = p.c4_kcal_per_mol_angstrom4
-                rows.append(ParameterSetRow(ion, model.name, set_name, p.citation,
-                                            p.source_file, params))
+                rows.append(
+                    ParameterSetRow(ion, model.name, set_name, p.citation, p.source_file, params)
+                )
     for mol in molecule_table().values():
         for method in mol.methods:
-            rows.append(ParameterSetRow(mol.name, "any", method, METHOD_CITATIONS[method],
-                                        "SMILES " + mol.smiles,
-                                        {"charge_e": mol.charge, "resname": mol.resname}))
-    rows.append(ParameterSetRow(ZN_METAL["species"], "any", ZN_METAL["set"],
-                                ZN_METAL["citation"], "forcefields/library.py",
-                                {k: ZN_METAL[k] for k in ("sigma_nm", "epsilon_kj_per_mol",
-                                                          "mass_dalton", "a_nm", "c_nm")}))
+            rows.append(
+                ParameterSetRow(
+                    mol.name,
+                    "any",
+                    method,
+                    METHOD_CITATIONS[method],
+                    "SMILES " + mol.smiles,
+                    {"charge_e": mol.charge, "resname": mol.resname},
+                )
+            )
+    rows.append(
+        ParameterSetRow(
+            ZN_METAL["species"],
+            "any",
+            ZN_METAL["set"],
+            ZN_METAL["citation"],
+            "forcefields/library.py",
+            {
+                k: ZN_METAL[k]
+                for k in ("sigma_nm", "epsilon_kj_per_mol", "mass_dalton", "a_nm", "c_nm")
+            },
+        )
+    )
     return rows
 
 
@@ -306,9 +410,13 @@ def find_sets(name: str) -> list[ParameterSetRow]:
         key = water_model(name).name
     except UnknownName:
         pass
-    hits = [r for r in rows if key in (r.species.lower(), r.set.lower())
-            or (ion and r.species == ion)
-            or (r.species == "water" and r.water_model == key)]
+    hits = [
+        r
+        for r in rows
+        if key in (r.species.lower(), r.set.lower())
+        or (ion and r.species == ion)
+        or (r.species == "water" and r.water_model == key)
+    ]
     if not hits:
         names = sorted({r.species for r in rows} | set(WATER_MODELS) | set(ION_SETS))
         raise unknown("species or parameter set", name, names)

@@ -24,17 +24,33 @@ from .library import polarizabilities
 ALPHA_OW = 1.444  # A^3, Eisenberg & Kauzmann, as in lj_1264_pol.dat
 ENERGY = "-(k1*a2+k2*a1)/r^4"
 # CL&P atom types mapped to the GAFF type whose polarisability they take.
-CLP_POLARIZABILITY_TYPE = {"clp-CBT": "c3", "clp-F1": "f", "clp-SBT": "s6", "clp-OTF": "o",
-                           "clp-FB": "f"}
+CLP_POLARIZABILITY_TYPE = {
+    "clp-CBT": "c3",
+    "clp-F1": "f",
+    "clp-SBT": "s6",
+    "clp-OTF": "o",
+    "clp-FB": "f",
+}
 # Element defaults (GAFF's generic values in lj_1264_pol.dat) for types not in the table.
-ELEMENT_POLARIZABILITY_TYPE = {"H": "hc", "C": "c3", "N": "n", "O": "o", "F": "f", "S": "s6",
-                               "Cl": "cl", "P": "p5", "Br": "br", "I": "i"}
+ELEMENT_POLARIZABILITY_TYPE = {
+    "H": "hc",
+    "C": "c3",
+    "N": "n",
+    "O": "o",
+    "F": "f",
+    "S": "s6",
+    "Cl": "cl",
+    "P": "p5",
+    "Br": "br",
+    "I": "i",
+}
 # Boron has no entry in lj_1264_pol.dat: free-atom value (A^3), CRC Handbook, 97th ed.
 EXTRA_POLARIZABILITY = {"B": 3.03}
 
 
-def polarizability(type_name: str, type_class: str | None, element: str | None,
-                   fixed: dict[str, float]) -> float:
+def polarizability(
+    type_name: str, type_class: str | None, element: str | None, fixed: dict[str, float]
+) -> float:
     """Polarisability (A^3) of an atom type for the 12-6-4 cross terms.
 
     ``fixed`` holds types whose value is already known: ions (their own value), water O
@@ -53,8 +69,9 @@ def polarizability(type_name: str, type_class: str | None, element: str | None,
     return table[ELEMENT_POLARIZABILITY_TYPE.get(element, "c3")]
 
 
-def c4_ffxml(types: dict[str, tuple[str, str | None]], ion_c4: dict[str, float],
-             fixed: dict[str, float]) -> str:
+def c4_ffxml(
+    types: dict[str, tuple[str, str | None]], ion_c4: dict[str, float], fixed: dict[str, float]
+) -> str:
     """CustomNonbondedForce XML giving every atom type its (k, a).
 
     ``types``: name -> (class, element) of all loaded atom types; ``ion_c4``: ion type
@@ -77,9 +94,14 @@ def finalize_c4_force(system: openmm.System) -> openmm.CustomNonbondedForce | No
 
     Returns the force, or None when the system has none.
     """
-    force = next((f for f in system.getForces()
-                  if isinstance(f, openmm.CustomNonbondedForce) and f.getEnergyFunction() == ENERGY),
-                 None)
+    force = next(
+        (
+            f
+            for f in system.getForces()
+            if isinstance(f, openmm.CustomNonbondedForce) and f.getEnergyFunction() == ENERGY
+        ),
+        None,
+    )
     if force is None:
         return None
     ions = [i for i in range(force.getNumParticles()) if force.getParticleParameters(i)[0] != 0.0]

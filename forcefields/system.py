@@ -18,8 +18,18 @@ import openmm.app as app
 import openmm.unit as u
 
 from . import ffxml as fx
-from .library import (ION_RESNAMES, METHOD_CITATIONS, ZN_METAL, WaterModel, default_ion_set,
-                      ion_parameters, molecule, molecule_table, unknown, water_model)
+from .library import (
+    ION_RESNAMES,
+    METHOD_CITATIONS,
+    ZN_METAL,
+    WaterModel,
+    default_ion_set,
+    ion_parameters,
+    molecule,
+    molecule_table,
+    unknown,
+    water_model,
+)
 from .lj1264 import ALPHA_OW, c4_ffxml, finalize_c4_force
 from .molecules import Parametrized, parametrize
 
@@ -49,8 +59,10 @@ class ForceFieldChoices:
     def __post_init__(self) -> None:
         water_model(self.water)
         if not 0.5 <= self.charge_scale <= 1.0:
-            raise ValueError(f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
-                             f"got {self.charge_scale}")
+            raise ValueError(
+                f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
+                f"got {self.charge_scale}"
+            )
         if not 0.7 <= self.cutoff_nm <= 2.0:
             raise ValueError(f"cutoff_nm must be within [0.7, 2.0] nm, got {self.cutoff_nm}")
 
@@ -72,8 +84,9 @@ def _add_water(parts: _Parts, model: WaterModel) -> None:
     parts.xml.append(xml)
     parts.alpha.update(fx.water_polarizabilities(xml, ALPHA_OW))
     parts.templates[fx.WATER_RESNAME] = fx.WATER_RESNAME
-    parts.provenance.append({"species": "water", "set": model.name, "citation": model.citation,
-                             "source": model.source})
+    parts.provenance.append(
+        {"species": "water", "set": model.name, "citation": model.citation, "source": model.source}
+    )
 
 
 def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> None:
@@ -86,39 +99,58 @@ def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> 
         parts.alpha[fx.ion_type(name)] = p.polarizability_angstrom3
         if p.set == "12-6-4":
             parts.ion_c4[fx.ion_type(name)] = p.c4_kj_per_mol_nm4
-        parts.provenance.append({"species": name, "set": p.set, "water_model": p.water_model,
-                                 "sigma_nm": p.sigma_nm, "epsilon_kj_per_mol": p.epsilon_kj_per_mol,
-                                 "c4_kcal_per_mol_angstrom4": p.c4_kcal_per_mol_angstrom4,
-                                 "citation": p.citation, "source": p.source_file})
+        parts.provenance.append(
+            {
+                "species": name,
+                "set": p.set,
+                "water_model": p.water_model,
+                "sigma_nm": p.sigma_nm,
+                "epsilon_kj_per_mol": p.epsilon_kj_per_mol,
+                "c4_kcal_per_mol_angstrom4": p.c4_kcal_per_mol_angstrom4,
+                "citation": p.citation,
+                "source": p.source_file,
+            }
+        )
     if params:
         parts.xml.append(fx.ion_ffxml(params))
 
 
-def _add_molecule(parts: _Parts, resname: str, smiles: str, name: str, method: str,
-                  charge: int | None) -> Parametrized:
+def _add_molecule(
+    parts: _Parts, resname: str, smiles: str, name: str, method: str, charge: int | None
+) -> Parametrized:
     result = parametrize(smiles, method, charge=charge)
     parts.xml.append(result.ffxml)
     parts.templates[resname] = result.template
     if method == "clp":
         parts.clp_resnames.add(resname)
-    parts.provenance.append({"species": name, "set": method, "smiles": result.smiles,
-                             "citation": METHOD_CITATIONS[method], "cached": result.cached})
+    parts.provenance.append(
+        {
+            "species": name,
+            "set": method,
+            "smiles": result.smiles,
+            "citation": METHOD_CITATIONS[method],
+            "cached": result.cached,
+        }
+    )
     return result
 
 
 def _metal_ffxml() -> str:
     m = ZN_METAL
-    return (f'<ForceField><AtomTypes><Type name="{METAL_TYPE}" class="{METAL_TYPE}" element="Zn" '
-            f'mass="{m["mass_dalton"]}"/></AtomTypes><Residues><Residue name="{METAL_RESNAME}">'
-            f'<Atom name="ZN" type="{METAL_TYPE}" charge="0.0"/></Residue></Residues>'
-            '<NonbondedForce coulomb14scale="0.8333333333333334" lj14scale="0.5">'
-            '<UseAttributeFromResidue name="charge"/>'
-            f'<Atom type="{METAL_TYPE}" sigma="{m["sigma_nm"]}" epsilon="{m["epsilon_kj_per_mol"]}"/>'
-            '</NonbondedForce></ForceField>')
+    return (
+        f'<ForceField><AtomTypes><Type name="{METAL_TYPE}" class="{METAL_TYPE}" element="Zn" '
+        f'mass="{m["mass_dalton"]}"/></AtomTypes><Residues><Residue name="{METAL_RESNAME}">'
+        f'<Atom name="ZN" type="{METAL_TYPE}" charge="0.0"/></Residue></Residues>'
+        '<NonbondedForce coulomb14scale="0.8333333333333334" lj14scale="0.5">'
+        '<UseAttributeFromResidue name="charge"/>'
+        f'<Atom type="{METAL_TYPE}" sigma="{m["sigma_nm"]}" epsilon="{m["epsilon_kj_per_mol"]}"/>'
+        "</NonbondedForce></ForceField>"
+    )
 
 
-def _collect(topology: app.Topology, choices: ForceFieldChoices,
-             smiles_by_resname: dict[str, str]) -> _Parts:
+def _collect(
+    topology: app.Topology, choices: ForceFieldChoices, smiles_by_resname: dict[str, str]
+) -> _Parts:
     parts = _Parts()
     resnames = sorted({r.name for r in topology.residues()})
     ion_by_resname = {v: k for k, v in ION_RESNAMES.items()}
@@ -133,18 +165,32 @@ def _collect(topology: app.Topology, choices: ForceFieldChoices,
             parts.xml.append(_metal_ffxml())
             parts.alpha[METAL_TYPE] = 0.0
             parts.templates[resname] = METAL_RESNAME
-            parts.provenance.append({"species": ZN_METAL["species"], "set": ZN_METAL["set"],
-                                     "citation": ZN_METAL["citation"]})
+            parts.provenance.append(
+                {
+                    "species": ZN_METAL["species"],
+                    "set": ZN_METAL["set"],
+                    "citation": ZN_METAL["citation"],
+                }
+            )
         elif resname in smiles_by_resname:
-            _add_molecule(parts, resname, smiles_by_resname[resname], resname,
-                          choices.methods.get(resname, "gaff2-am1bcc"), None)
+            _add_molecule(
+                parts,
+                resname,
+                smiles_by_resname[resname],
+                resname,
+                choices.methods.get(resname, "gaff2-am1bcc"),
+                None,
+            )
         elif resname in lib_by_resname:
             mol = lib_by_resname[resname]
             method = choices.methods.get(mol.name, mol.methods[0])
             _add_molecule(parts, resname, mol.smiles, mol.name, method, mol.charge)
         else:
-            raise unknown("residue name (give its SMILES in smiles_by_resname)", resname,
-                          [fx.WATER_RESNAME, METAL_RESNAME, *ion_by_resname, *lib_by_resname])
+            raise unknown(
+                "residue name (give its SMILES in smiles_by_resname)",
+                resname,
+                [fx.WATER_RESNAME, METAL_RESNAME, *ion_by_resname, *lib_by_resname],
+            )
     _add_ions(parts, ions, choices)
     return parts
 
@@ -158,8 +204,9 @@ def _apply_opls_14(system: openmm.System, topology: app.Topology, resnames: set[
         if i in members and j in members and (qq._value != 0 or eps._value != 0):
             qi, si, ei = nb.getParticleParameters(i)
             qj, sj, ej = nb.getParticleParameters(j)
-            nb.setExceptionParameters(k, i, j, 0.5 * qi * qj, (si * sj).sqrt(),
-                                      0.5 * (ei * ej).sqrt())
+            nb.setExceptionParameters(
+                k, i, j, 0.5 * qi * qj, (si * sj).sqrt(), 0.5 * (ei * ej).sqrt()
+            )
 
 
 def scale_charges(system: openmm.System, topology: app.Topology, factor: float) -> list[int]:
@@ -187,9 +234,11 @@ def scale_charges(system: openmm.System, topology: app.Topology, factor: float) 
     return sorted(scaled)
 
 
-def build_forcefield(topology: app.Topology, choices: ForceFieldChoices,
-                     smiles_by_resname: dict[str, str] | None = None
-                     ) -> tuple[app.ForceField, dict[str, str], _Parts]:
+def build_forcefield(
+    topology: app.Topology,
+    choices: ForceFieldChoices,
+    smiles_by_resname: dict[str, str] | None = None,
+) -> tuple[app.ForceField, dict[str, str], _Parts]:
     """OpenMM ForceField for the residues of ``topology`` and resname -> template name."""
     parts = _collect(topology, choices, smiles_by_resname or {})
     if parts.ion_c4:
@@ -203,22 +252,30 @@ def build_forcefield(topology: app.Topology, choices: ForceFieldChoices,
     return forcefield, parts.templates, parts
 
 
-def add_virtual_sites(topology: app.Topology, positions, choices: ForceFieldChoices | None = None,
-                      smiles_by_resname: dict[str, str] | None = None):
+def add_virtual_sites(
+    topology: app.Topology,
+    positions,
+    choices: ForceFieldChoices | None = None,
+    smiles_by_resname: dict[str, str] | None = None,
+):
     """Add the extra particles of 4-site water models; returns (topology, positions)."""
     choices = choices or ForceFieldChoices()
     if water_model(choices.water).sites == 3:
         return topology, positions
     forcefield, names, _ = build_forcefield(topology, choices, smiles_by_resname)
     modeller = app.Modeller(topology, positions)
-    modeller.addExtraParticles(forcefield, residueTemplates={
-        r: names[r.name] for r in topology.residues()})
+    modeller.addExtraParticles(
+        forcefield, residueTemplates={r: names[r.name] for r in topology.residues()}
+    )
     return modeller.topology, modeller.positions
 
 
-def create_system(topology: app.Topology, choices: ForceFieldChoices | None = None,
-                  smiles_by_resname: dict[str, str] | None = None,
-                  hydrogen_mass_amu: float | None = None) -> tuple[openmm.System, list[dict]]:
+def create_system(
+    topology: app.Topology,
+    choices: ForceFieldChoices | None = None,
+    smiles_by_resname: dict[str, str] | None = None,
+    hydrogen_mass_amu: float | None = None,
+) -> tuple[openmm.System, list[dict]]:
     """Parametrise ``topology``; return the System and the provenance of every set used.
 
     PME electrostatics, ``choices.cutoff_nm`` cutoff, bonds to hydrogen constrained, rigid
@@ -229,10 +286,15 @@ def create_system(topology: app.Topology, choices: ForceFieldChoices | None = No
     choices = choices or ForceFieldChoices()
     forcefield, names, parts = build_forcefield(topology, choices, smiles_by_resname)
     system = forcefield.createSystem(
-        topology, nonbondedMethod=app.PME, nonbondedCutoff=choices.cutoff_nm * u.nanometer,
-        constraints=app.HBonds, rigidWater=True, ewaldErrorTolerance=5e-4,
+        topology,
+        nonbondedMethod=app.PME,
+        nonbondedCutoff=choices.cutoff_nm * u.nanometer,
+        constraints=app.HBonds,
+        rigidWater=True,
+        ewaldErrorTolerance=5e-4,
         residueTemplates={r: names[r.name] for r in topology.residues()},
-        hydrogenMass=hydrogen_mass_amu * u.amu if hydrogen_mass_amu else None)
+        hydrogenMass=hydrogen_mass_amu * u.amu if hydrogen_mass_amu else None,
+    )
     finalize_c4_force(system)
     if parts.clp_resnames:
         _apply_opls_14(system, topology, parts.clp_resnames)
@@ -248,9 +310,19 @@ def create_system(topology: app.Topology, choices: ForceFieldChoices | None = No
 def net_charge(system: openmm.System) -> float:
     """Total charge (e) of the NonbondedForce particles."""
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    return math.fsum(nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
-                     for i in range(nb.getNumParticles()))
+    return math.fsum(
+        nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
+        for i in range(nb.getNumParticles())
+    )
 
 
-__all__ = ["ForceFieldChoices", "create_system", "build_forcefield", "add_virtual_sites",
-           "scale_charges", "net_charge", "molecule", "METAL_RESNAME"]
+__all__ = [
+    "ForceFieldChoices",
+    "create_system",
+    "build_forcefield",
+    "add_virtual_sites",
+    "scale_charges",
+    "net_charge",
+    "molecule",
+    "METAL_RESNAME",
+]

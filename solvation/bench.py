@@ -40,22 +40,40 @@ def _ours(directory: Path, protocol, build, platform, props, steps: int) -> floa
         ctx = RunContext(tmpdir, protocol, sim, barostat, {}, 1)
         traj = tmpdir / "trajectory.xtc"
         checkpoint = CheckpointReporter(tmpdir, protocol.checkpoint_steps, [traj])
-        return _run_steps(ctx, "production", steps, tmpdir / "state.csv", False,
-                          openmm.app.XTCReporter(str(traj), protocol.report_steps,
-                                                 enforcePeriodicBox=True), checkpoint)
+        return _run_steps(
+            ctx,
+            "production",
+            steps,
+            tmpdir / "state.csv",
+            False,
+            openmm.app.XTCReporter(str(traj), protocol.report_steps, enforcePeriodicBox=True),
+            checkpoint,
+        )
 
 
-def bench_md(directory: str | Path, steps: int = 5000, platform: str = "auto",
-             hmr: bool = False, repeats: int = 2) -> dict:
+def bench_md(
+    directory: str | Path,
+    steps: int = 5000,
+    platform: str = "auto",
+    hmr: bool = False,
+    repeats: int = 2,
+) -> dict:
     """ns/day of our production loop and of a plain OpenMM loop, and their ratio."""
     directory = Path(directory)
     build, design = _read_build(directory)
-    protocol = protocol_from(design.get("protocol"), design.get("temperature"),
-                             hmr=True if hmr else None)
+    protocol = protocol_from(
+        design.get("protocol"), design.get("temperature"), hmr=True if hmr else None
+    )
     plat, props = choose_platform(platform)
     plain = max(_plain(directory, protocol, build, plat, props, steps) for _ in range(repeats))
     ours = max(_ours(directory, protocol, build, plat, props, steps) for _ in range(repeats))
-    return {"platform": plat.getName(), "n_atoms": build["n_atoms"], "steps": steps,
-            "timestep_fs": protocol.timestep_fs, "report_every_ps": protocol.report_every_ps,
-            "plain_openmm_ns_per_day": plain, "solvation_ns_per_day": ours,
-            "ratio": ours / plain}
+    return {
+        "platform": plat.getName(),
+        "n_atoms": build["n_atoms"],
+        "steps": steps,
+        "timestep_fs": protocol.timestep_fs,
+        "report_every_ps": protocol.report_every_ps,
+        "plain_openmm_ns_per_day": plain,
+        "solvation_ns_per_day": ours,
+        "ratio": ours / plain,
+    }

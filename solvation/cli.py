@@ -8,13 +8,30 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
-                  no_args_is_help=True, add_completion=False)
-ff_app = typer.Typer(help="Browse the force-field library: water models, ion sets, anions, "
-                          "molecules, Zn metal, each with its citation.", no_args_is_help=True)
+app = typer.Typer(
+    help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+ff_app = typer.Typer(
+    help="Browse the force-field library: water models, ion sets, anions, "
+    "molecules, Zn metal, each with its citation.",
+    no_args_is_help=True,
+)
 app.add_typer(ff_app, name="forcefields")
 
-JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="Also write the result as JSON to this file.")]
+
+def _register_analyze() -> None:
+    from solvation.cli_analyze import analyze_app
+
+    app.add_typer(analyze_app, name="analyze")
+
+
+_register_analyze()
+
+JsonOpt = Annotated[
+    Optional[Path], typer.Option("--json", help="Also write the result as JSON to this file.")
+]
 
 
 def _write_json(path: Path | None, data) -> None:
@@ -42,14 +59,22 @@ def ff_list(
     for r in rows:
         table.add_row(r.species, r.water_model, r.set, r.citation)
     Console(width=200).print(table)
-    _write_json(json_file, [{k: r.to_dict()[k] for k in ("species", "water_model", "set", "citation")}
-                            for r in rows])
+    _write_json(
+        json_file,
+        [{k: r.to_dict()[k] for k in ("species", "water_model", "set", "citation")} for r in rows],
+    )
 
 
 @ff_app.command("show")
-def ff_show(name: Annotated[str, typer.Argument(help="Species (Zn2+, OTf, xylitol), water model "
-                                                      "(tip3p) or set (12-6-4, clp).")],
-            json_file: JsonOpt = None) -> None:
+def ff_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Species (Zn2+, OTf, xylitol), water model (tip3p) or set (12-6-4, clp)."
+        ),
+    ],
+    json_file: JsonOpt = None,
+) -> None:
     """Parameters, citation and source file of every set matching NAME."""
     from solvation.forcefields import find_sets
 
@@ -80,30 +105,51 @@ def build_cmd(
 
     built = build(design, out)
     info = built.info
-    typer.echo(f"{built.path}: {info['n_atoms']} atoms, box {[round(x, 3) for x in info['box_nm']]} nm, "
-               f"charge {info['total_charge']:+.0f} e")
+    typer.echo(
+        f"{built.path}: {info['n_atoms']} atoms, box {[round(x, 3) for x in info['box_nm']]} nm, "
+        f"charge {info['total_charge']:+.0f} e"
+    )
     typer.echo("  counts: " + ", ".join(f"{k} {v}" for k, v in info["counts"].items()))
     for c in info["concentrations"]:
-        typer.echo(f"  {c['solute']}: requested {c['requested']}, achieved "
-                   f"{c['achieved']:.4g} {c['unit']}")
-    typer.echo(f"  estimated density {info['density_estimate_g_per_cm3']:.3f} g/cm3 "
-               "(ideal mixing; NPT gives the real one)")
+        typer.echo(
+            f"  {c['solute']}: requested {c['requested']}, achieved {c['achieved']:.4g} {c['unit']}"
+        )
+    typer.echo(
+        f"  estimated density {info['density_estimate_g_per_cm3']:.3f} g/cm3 "
+        "(ideal mixing; NPT gives the real one)"
+    )
     _write_json(json_file, info)
 
 
 @app.command("run")
 def run_cmd(
     directory: Annotated[Path, typer.Argument(help="Build directory (from `solvation build`).")],
-    time: Annotated[Optional[str], typer.Option("--time", help="Production length, e.g. 2ns.")] = None,
-    equilibration: Annotated[Optional[str], typer.Option(help="Heating + NPT length, e.g. 500ps.")] = None,
-    report_every: Annotated[Optional[str], typer.Option(help="Frame and state.csv interval, e.g. 1ps.")] = None,
-    checkpoint_every: Annotated[Optional[str], typer.Option(help="Checkpoint interval, e.g. 100ps.")] = None,
-    timestep: Annotated[Optional[str], typer.Option(help="Integration step, e.g. 2fs (4fs needs --hmr).")] = None,
-    hmr: Annotated[bool, typer.Option("--hmr", help="Hydrogen mass repartitioning (3 amu); 4 fs by default.")] = False,
-    ensemble: Annotated[Optional[str], typer.Option(help="Production ensemble: NVT or NPT.")] = None,
+    time: Annotated[
+        Optional[str], typer.Option("--time", help="Production length, e.g. 2ns.")
+    ] = None,
+    equilibration: Annotated[
+        Optional[str], typer.Option(help="Heating + NPT length, e.g. 500ps.")
+    ] = None,
+    report_every: Annotated[
+        Optional[str], typer.Option(help="Frame and state.csv interval, e.g. 1ps.")
+    ] = None,
+    checkpoint_every: Annotated[
+        Optional[str], typer.Option(help="Checkpoint interval, e.g. 100ps.")
+    ] = None,
+    timestep: Annotated[
+        Optional[str], typer.Option(help="Integration step, e.g. 2fs (4fs needs --hmr).")
+    ] = None,
+    hmr: Annotated[
+        bool, typer.Option("--hmr", help="Hydrogen mass repartitioning (3 amu); 4 fs by default.")
+    ] = False,
+    ensemble: Annotated[
+        Optional[str], typer.Option(help="Production ensemble: NVT or NPT.")
+    ] = None,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
     device: Annotated[Optional[int], typer.Option(help="GPU device index.")] = None,
-    precision: Annotated[Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")] = None,
+    precision: Annotated[
+        Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
@@ -114,19 +160,28 @@ def run_cmd(
     """
     from solvation.run import run
 
-    overrides = {"production": time, "equilibration": equilibration, "report_every": report_every,
-                 "checkpoint_every": checkpoint_every, "timestep": timestep,
-                 "hmr": True if hmr else None, "ensemble": ensemble}
+    overrides = {
+        "production": time,
+        "equilibration": equilibration,
+        "report_every": report_every,
+        "checkpoint_every": checkpoint_every,
+        "timestep": timestep,
+        "hmr": True if hmr else None,
+        "ensemble": ensemble,
+    }
     info = run(directory, platform=platform, device=device, precision=precision, **overrides)
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info["ns_per_day"].items() if v)
-    typer.echo(f"{directory}: complete on {info['platform']} ({info['precision']}); ns/day: {rates}")
+    typer.echo(
+        f"{directory}: complete on {info['platform']} ({info['precision']}); ns/day: {rates}"
+    )
     if info.get("density_g_per_cm3"):
         typer.echo(f"  NPT density {info['density_g_per_cm3']:.4f} g/cm3")
     _write_json(json_file, info)
 
 
-bench_app = typer.Typer(help="Speed benchmarks against the peer tool, in one process.",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
 
 
@@ -135,7 +190,9 @@ def bench_md_cmd(
     directory: Annotated[Path, typer.Argument(help="Build directory.")],
     steps: Annotated[int, typer.Option(help="Timed steps per loop.")] = 5000,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
-    hmr: Annotated[bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")] = False,
+    hmr: Annotated[
+        bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")
+    ] = False,
     json_file: JsonOpt = None,
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
@@ -143,9 +200,11 @@ def bench_md_cmd(
     from solvation.bench import bench_md
 
     r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
-    typer.echo(f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
-               f"plain OpenMM {r['plain_openmm_ns_per_day']:.1f} ns/day, solvation "
-               f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}")
+    typer.echo(
+        f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
+        f"plain OpenMM {r['plain_openmm_ns_per_day']:.1f} ns/day, solvation "
+        f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}"
+    )
     _write_json(json_file, r)
 
 

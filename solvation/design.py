@@ -81,8 +81,9 @@ class CosolventSpec(_Named):
         if self.fraction is not None:
             c = q.concentration(self.fraction)
             if c.unit not in ("vol%", "mol%", "wt%") or c.value >= 100:
-                raise ValueError(f"co-solvent fraction {self.fraction!r} must be below 100 "
-                                 "vol%, mol% or wt%")
+                raise ValueError(
+                    f"co-solvent fraction {self.fraction!r} must be below 100 vol%, mol% or wt%"
+                )
         else:
             q.ratio(self.ratio)
         return self
@@ -98,8 +99,10 @@ class BoxSpec(_Strict):
     def _one_size(self):
         given = [k for k in ("n_water", "n_atoms", "edge") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of n_water, n_atoms or edge in [box]"
-                             + (f" (got {', '.join(given)})" if given else ""))
+            raise ValueError(
+                "give exactly one of n_water, n_atoms or edge in [box]"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
         if self.edge is not None and q.length_nm(self.edge) <= 1.0:
             raise ValueError(f"box edge {self.edge!r} must exceed 1 nm")
         return self

@@ -14,9 +14,16 @@ class SolvationError(Exception):
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is shown without a traceback."""
     from solvation.forcefields import ParametrizationError, UnknownName
+    from solvation.run import RunError  # noqa: F401  (a SolvationError)
 
-    return (SolvationError, UnknownName, ParametrizationError, ValueError, FileNotFoundError,
-            FileExistsError)
+    return (
+        SolvationError,
+        UnknownName,
+        ParametrizationError,
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+    )
 
 
 def run_cli(app: typer.Typer) -> None:

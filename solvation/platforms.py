@@ -16,11 +16,14 @@ class PlatformError(SolvationError):
 
 def available_platforms() -> list[str]:
     """Names of the OpenMM platforms registered in this installation."""
-    return [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
+    return [
+        openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())
+    ]
 
 
-def platform_properties(name: str, device: int | None = None, precision: str | None = None
-                        ) -> dict[str, str]:
+def platform_properties(
+    name: str, device: int | None = None, precision: str | None = None
+) -> dict[str, str]:
     """Platform properties: mixed precision on GPUs unless told otherwise."""
     props = {}
     if name in GPU_PLATFORMS:
@@ -35,15 +38,17 @@ def _works(name: str, props: dict[str, str]) -> bool:
     system = openmm.System()
     system.addParticle(1.0)
     try:
-        openmm.Context(system, openmm.VerletIntegrator(0.001),
-                       openmm.Platform.getPlatformByName(name), props)
+        openmm.Context(
+            system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName(name), props
+        )
         return True
     except Exception:
         return False
 
 
-def choose_platform(requested: str = "auto", device: int | None = None,
-                    precision: str | None = None) -> tuple[openmm.Platform, dict[str, str]]:
+def choose_platform(
+    requested: str = "auto", device: int | None = None, precision: str | None = None
+) -> tuple[openmm.Platform, dict[str, str]]:
     """The platform to run on and its properties.
 
     ``auto`` takes the first usable of CUDA, HIP, OpenCL, CPU. A named platform that is

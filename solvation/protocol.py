@@ -77,13 +77,18 @@ class Protocol:
         return asdict(self)
 
 
-_TIME_KEYS = {"production": "production_ps", "time": "production_ps",
-              "equilibration": "equilibration_ps", "report_every": "report_every_ps",
-              "checkpoint_every": "checkpoint_every_ps"}
+_TIME_KEYS = {
+    "production": "production_ps",
+    "time": "production_ps",
+    "equilibration": "equilibration_ps",
+    "report_every": "report_every_ps",
+    "checkpoint_every": "checkpoint_every_ps",
+}
 
 
-def protocol_from(table: dict | None = None, temperature: str | None = None, **overrides
-                  ) -> Protocol:
+def protocol_from(
+    table: dict | None = None, temperature: str | None = None, **overrides
+) -> Protocol:
     """Protocol from a design's ``[protocol]`` table (values with units) plus overrides.
 
     Keys: production/time, equilibration, report_every, checkpoint_every (times, e.g.
@@ -126,20 +131,38 @@ def _set(values: dict, key: str, value) -> None:
         if value not in ("xtc", "dcd"):
             raise ProtocolError(f"[protocol] trajectory_format must be xtc or dcd, got {value!r}")
         values["trajectory_format"] = value
-    elif key in ("hmr", "barostat_interval", "heating_fraction", "hydrogen_mass_amu",
-                 "minimize_max_iterations"):
+    elif key in (
+        "hmr",
+        "barostat_interval",
+        "heating_fraction",
+        "hydrogen_mass_amu",
+        "minimize_max_iterations",
+    ):
         values[key] = type(getattr(Protocol, key))(value)
     else:
-        raise ProtocolError(f"[protocol] unknown key {key!r}; known: "
-                            f"{', '.join(sorted([*_TIME_KEYS, 'timestep', 'temperature', 'pressure', 'friction', 'ensemble', 'trajectory_format', 'hmr', 'barostat_interval', 'heating_fraction']))}")
+        known = [
+            *_TIME_KEYS,
+            "timestep",
+            "temperature",
+            "pressure",
+            "friction",
+            "ensemble",
+            "trajectory_format",
+            "hmr",
+            "barostat_interval",
+            "heating_fraction",
+        ]
+        raise ProtocolError(f"[protocol] unknown key {key!r}; known: {', '.join(sorted(known))}")
 
 
 def _check(p: Protocol) -> None:
     if not 0.5 <= p.timestep_fs <= 5.0:
         raise ProtocolError(f"timestep {p.timestep_fs} fs is outside 0.5-5 fs")
     if p.timestep_fs > 2.5 and not p.hmr:
-        raise ProtocolError(f"timestep {p.timestep_fs} fs needs hmr = true (hydrogen mass "
-                            "repartitioning); use 2 fs without it")
+        raise ProtocolError(
+            f"timestep {p.timestep_fs} fs needs hmr = true (hydrogen mass "
+            "repartitioning); use 2 fs without it"
+        )
     if p.production_ps <= 0 or p.equilibration_ps < 0:
         raise ProtocolError("production must be positive and equilibration non-negative")
     if p.report_every_ps < p.dt_ps:

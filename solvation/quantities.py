@@ -17,15 +17,36 @@ _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)?\s*$")
 
 CONCENTRATION_UNITS = {
     # unit text -> (canonical unit, factor to canonical)
-    "m": ("mol/kg", 1.0), "mol/kg": ("mol/kg", 1.0), "mm": ("mol/kg", 1e-3),
-    "M": ("mol/L", 1.0), "mol/L": ("mol/L", 1.0), "mol/l": ("mol/L", 1.0), "mM": ("mol/L", 1e-3),
-    "wt%": ("wt%", 1.0), "w%": ("wt%", 1.0), "vol%": ("vol%", 1.0), "v%": ("vol%", 1.0),
-    "mol%": ("mol%", 1.0), "mg/mL": ("g/L", 1.0), "mg/ml": ("g/L", 1.0), "g/L": ("g/L", 1.0),
+    "m": ("mol/kg", 1.0),
+    "mol/kg": ("mol/kg", 1.0),
+    "mm": ("mol/kg", 1e-3),
+    "M": ("mol/L", 1.0),
+    "mol/L": ("mol/L", 1.0),
+    "mol/l": ("mol/L", 1.0),
+    "mM": ("mol/L", 1e-3),
+    "wt%": ("wt%", 1.0),
+    "w%": ("wt%", 1.0),
+    "vol%": ("vol%", 1.0),
+    "v%": ("vol%", 1.0),
+    "mol%": ("mol%", 1.0),
+    "mg/mL": ("g/L", 1.0),
+    "mg/ml": ("g/L", 1.0),
+    "g/L": ("g/L", 1.0),
 }
-LENGTH_UNITS = {"nm": u.nanometer, "A": u.angstrom, "Å": u.angstrom, "angstrom": u.angstrom,
-                "pm": u.picometer}
-TIME_UNITS = {"fs": u.femtosecond, "ps": u.picosecond, "ns": u.nanosecond,
-              "us": u.microsecond, "µs": u.microsecond}
+LENGTH_UNITS = {
+    "nm": u.nanometer,
+    "A": u.angstrom,
+    "Å": u.angstrom,
+    "angstrom": u.angstrom,
+    "pm": u.picometer,
+}
+TIME_UNITS = {
+    "fs": u.femtosecond,
+    "ps": u.picosecond,
+    "ns": u.nanosecond,
+    "us": u.microsecond,
+    "µs": u.microsecond,
+}
 TEMPERATURE_UNITS = {"K": u.kelvin}
 PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
 
@@ -58,8 +79,10 @@ def concentration(text: str) -> Concentration:
     """Parse a concentration such as '2 m', '1 M', '20 mM', '0.5 wt%', '2 mg/mL'."""
     value, unit = _split(text, "concentration")
     if unit not in CONCENTRATION_UNITS:
-        raise QuantityError(f"unknown concentration unit {unit!r} in {text!r}; use one of "
-                            f"{', '.join(CONCENTRATION_UNITS)}")
+        raise QuantityError(
+            f"unknown concentration unit {unit!r} in {text!r}; use one of "
+            f"{', '.join(CONCENTRATION_UNITS)}"
+        )
     if value <= 0:
         raise QuantityError(f"concentration must be positive, got {text!r}")
     canonical, factor = CONCENTRATION_UNITS[unit]
@@ -71,7 +94,9 @@ def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
     if not unit and default is not None:
         return value * default
     if unit not in table:
-        raise QuantityError(f"unknown {what} unit {unit!r} in {text!r}; use one of {', '.join(table)}")
+        raise QuantityError(
+            f"unknown {what} unit {unit!r} in {text!r}; use one of {', '.join(table)}"
+        )
     return value * table[unit]
 
 

@@ -48,7 +48,8 @@ class GuardReporter:
             raise SimulationBlowUp(
                 f"{self.stage}: potential energy {energy:.4g} kJ/mol at step "
                 f"{simulation.currentStep} (NaN or beyond {self._limit:.3g}); the run stopped and "
-                "the last good checkpoint is kept. Check the structure, or use a smaller timestep")
+                "the last good checkpoint is kept. Check the structure, or use a smaller timestep"
+            )
         self.volumes_nm3.append(state.getPeriodicBoxVolume().value_in_unit(u.nanometer**3))
 
 
@@ -63,10 +64,18 @@ class ProgressReporter:
         self._start, self._last = start_step, start_step
         self._t0 = time.perf_counter()
         total_ps = (end_step - start_step) * dt_ps
-        self.bar = tqdm(total=round(total_ps, 6), unit="ps", desc=stage, leave=True,
-                        disable=None, dynamic_ncols=True, bar_format=(
-                            "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ps "
-                            "[{elapsed}<{remaining}{postfix}]"))
+        self.bar = tqdm(
+            total=round(total_ps, 6),
+            unit="ps",
+            desc=stage,
+            leave=True,
+            disable=None,
+            dynamic_ncols=True,
+            bar_format=(
+                "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ps "
+                "[{elapsed}<{remaining}{postfix}]"
+            ),
+        )
 
     def describeNextReport(self, simulation):
         steps = self._interval - simulation.currentStep % self._interval
@@ -78,7 +87,9 @@ class ProgressReporter:
         self._last = step
         elapsed = time.perf_counter() - self._t0
         if elapsed > 0:
-            self.bar.set_postfix_str(f"{(step - self._start) * self._dt / 1000 / elapsed * 86400:.1f} ns/day")
+            self.bar.set_postfix_str(
+                f"{(step - self._start) * self._dt / 1000 / elapsed * 86400:.1f} ns/day"
+            )
 
     def close(self):
         self.bar.close()
@@ -109,8 +120,9 @@ class CheckpointReporter:
             os.fsync(fh.fileno())
         os.replace(tmp, chk)
         sizes = {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
-        write_json_atomic(self._dir / "checkpoint.json", {"step": step, "file": chk.name,
-                                                          "sizes": sizes})
+        write_json_atomic(
+            self._dir / "checkpoint.json", {"step": step, "file": chk.name, "sizes": sizes}
+        )
         for old in self._dir.glob("checkpoint-*.chk"):
             if old != chk:
                 old.unlink(missing_ok=True)

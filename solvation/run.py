@@ -34,8 +34,12 @@ import openmm.unit as u
 from solvation.errors import SolvationError
 from solvation.platforms import choose_platform
 from solvation.protocol import Protocol, protocol_from
-from solvation.reporters import (CheckpointReporter, GuardReporter, ProgressReporter,
-                                 write_json_atomic)
+from solvation.reporters import (
+    CheckpointReporter,
+    GuardReporter,
+    ProgressReporter,
+    write_json_atomic,
+)
 
 EQUILIBRATION_STAGES = ("minimize", "heating", "npt")
 METAL_RESNAME = "ZNM"
@@ -65,15 +69,18 @@ class RunContext:
 
 def _read_build(directory: Path) -> tuple[dict, dict]:
     if not (directory / "build.json").exists():
-        raise RunError(f"{directory} is not a build directory (no build.json); create it with "
-                       "`solvation build DESIGN.toml -o DIR`")
+        raise RunError(
+            f"{directory} is not a build directory (no build.json); create it with "
+            "`solvation build DESIGN.toml -o DIR`"
+        )
     build = json.loads((directory / "build.json").read_text())
     design = tomllib.loads((directory / "design.toml").read_text())
     return build, design
 
 
-def repartition_hydrogen_mass(system: openmm.System, topology: app.Topology, mass_amu: float
-                              ) -> int:
+def repartition_hydrogen_mass(
+    system: openmm.System, topology: app.Topology, mass_amu: float
+) -> int:
     """Move mass from heavy atoms to their bonded hydrogens (not water); returns the number
     of hydrogens changed."""
     changed = 0
@@ -86,7 +93,9 @@ def repartition_hydrogen_mass(system: openmm.System, topology: app.Topology, mas
             continue
         extra = mass_amu - system.getParticleMass(b.index).value_in_unit(u.amu)
         system.setParticleMass(b.index, mass_amu)
-        system.setParticleMass(a.index, system.getParticleMass(a.index).value_in_unit(u.amu) - extra)
+        system.setParticleMass(
+            a.index, system.getParticleMass(a.index).value_in_unit(u.amu) - extra
+        )
         changed += 1
     return changed
 
@@ -98,7 +107,7 @@ def _bind_metal(system: openmm.System, topology: app.Topology) -> None:
     if len(metal) < 2:
         return
     force = openmm.HarmonicBondForce()
-    for i, j in zip(metal[:-1], metal[1:]):
+    for i, j in zip(metal[:-1], metal[1:], strict=True):
         force.addBond(i, j, 0.0, 0.0)
     force.setName("slab connectivity (k = 0)")
     system.addForce(force)
@@ -107,18 +116,22 @@ def _bind_metal(system: openmm.System, topology: app.Topology) -> None:
 def _barostat(protocol: Protocol, slab: bool) -> openmm.Force:
     p, t = protocol.pressure_bar * u.bar, protocol.temperature_k * u.kelvin
     if slab:  # z only: the lateral size is fixed by the metal lattice
-        return openmm.MonteCarloAnisotropicBarostat(openmm.Vec3(1, 1, 1) * p, t, False, False,
-                                                    True, protocol.barostat_interval)
+        return openmm.MonteCarloAnisotropicBarostat(
+            openmm.Vec3(1, 1, 1) * p, t, False, False, True, protocol.barostat_interval
+        )
     return openmm.MonteCarloBarostat(p, t, protocol.barostat_interval)
 
 
-def _simulation(directory: Path, protocol: Protocol, build: dict, platform, props, seed: int
-                ) -> tuple[app.Simulation, openmm.Force]:
+def _simulation(
+    directory: Path, protocol: Protocol, build: dict, platform, props, seed: int
+) -> tuple[app.Simulation, openmm.Force]:
     system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
     pdb = app.PDBFile(str(directory / "topology.pdb"))
     if pdb.topology.getNumAtoms() != system.getNumParticles():
-        raise RunError(f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
-                       f"{system.getNumParticles()}; rebuild the directory")
+        raise RunError(
+            f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
+            f"{system.getNumParticles()}; rebuild the directory"
+        )
     if protocol.hmr:
         repartition_hydrogen_mass(system, pdb.topology, protocol.hydrogen_mass_amu)
     slab = build.get("slab") is not None
@@ -127,9 +140,11 @@ def _simulation(directory: Path, protocol: Protocol, build: dict, platform, prop
     barostat = _barostat(protocol, slab)
     barostat.setFrequency(0)
     system.addForce(barostat)
-    integrator = openmm.LangevinMiddleIntegrator(protocol.temperature_k * u.kelvin,
-                                                 protocol.friction_per_ps / u.picosecond,
-                                                 protocol.dt_ps * u.picosecond)
+    integrator = openmm.LangevinMiddleIntegrator(
+        protocol.temperature_k * u.kelvin,
+        protocol.friction_per_ps / u.picosecond,
+        protocol.dt_ps * u.picosecond,
+    )
     integrator.setRandomNumberSeed(seed)
     sim = app.Simulation(pdb.topology, system, integrator, platform, props)
     sim.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
@@ -152,9 +167,20 @@ def _save_state(ctx: RunContext, stage: str) -> None:
 
 
 def _state_reporter(path: Path, interval: int, append: bool, total_steps: int):
-    return app.StateDataReporter(str(path), interval, step=True, time=True, potentialEnergy=True,
-                                 temperature=True, volume=True, density=True, speed=True,
-                                 separator=",", append=append, totalSteps=total_steps)
+    return app.StateDataReporter(
+        str(path),
+        interval,
+        step=True,
+        time=True,
+        potentialEnergy=True,
+        temperature=True,
+        volume=True,
+        density=True,
+        speed=True,
+        separator=",",
+        append=append,
+        totalSteps=total_steps,
+    )
 
 
 def _truncate(path: Path, size: int) -> None:
@@ -163,8 +189,15 @@ def _truncate(path: Path, size: int) -> None:
             fh.truncate(size)
 
 
-def _run_steps(ctx: RunContext, stage: str, steps: int, csv: Path, append: bool,
-               trajectory=None, checkpoint: CheckpointReporter | None = None) -> float:
+def _run_steps(
+    ctx: RunContext,
+    stage: str,
+    steps: int,
+    csv: Path,
+    append: bool,
+    trajectory=None,
+    checkpoint: CheckpointReporter | None = None,
+) -> float:
     """Advance ``steps`` with guard, trajectory, state, progress and checkpoint reporters
     (in that order, so a checkpoint always follows the frame and row of its step);
     returns ns/day."""
@@ -172,15 +205,21 @@ def _run_steps(ctx: RunContext, stage: str, steps: int, csv: Path, append: bool,
     start = sim.currentStep
     guard = GuardReporter(p.report_steps, stage, ctx.n_atoms, p.max_energy_kj_mol_per_atom)
     progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
-    sim.reporters = [guard, *([trajectory] if trajectory else []),
-                     _state_reporter(csv, p.report_steps, append, start + steps), progress,
-                     *([checkpoint] if checkpoint else [])]
+    sim.reporters = [
+        guard,
+        *([trajectory] if trajectory else []),
+        _state_reporter(csv, p.report_steps, append, start + steps),
+        progress,
+        *([checkpoint] if checkpoint else []),
+    ]
     t0 = time.perf_counter()
     try:
         sim.step(steps)
     except openmm.OpenMMException as err:
-        raise RunError(f"{stage}: OpenMM stopped at step {sim.currentStep}: {err}. The last good "
-                       "checkpoint is kept") from None
+        raise RunError(
+            f"{stage}: OpenMM stopped at step {sim.currentStep}: {err}. The last good "
+            "checkpoint is kept"
+        ) from None
     finally:
         progress.close()
         sim.reporters = []
@@ -193,8 +232,10 @@ def _run_steps(ctx: RunContext, stage: str, steps: int, csv: Path, append: bool,
 def _minimize(ctx: RunContext) -> float:
     p, sim = ctx.protocol, ctx.simulation
     t0 = time.perf_counter()
-    sim.minimizeEnergy(tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
-                       maxIterations=p.minimize_max_iterations)
+    sim.minimizeEnergy(
+        tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
+        maxIterations=p.minimize_max_iterations,
+    )
     energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
     if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
         raise RunError("minimize: energy is not finite after minimisation; check the structure")
@@ -213,7 +254,8 @@ def _heating(ctx: RunContext) -> float:
     while sim.currentStep < p.heating_steps:
         frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
         sim.integrator.setTemperature(
-            (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin)
+            (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
+        )
         n = min(chunk, p.heating_steps - sim.currentStep)
         csv = ctx.directory / "equilibration.csv"
         rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0))
@@ -226,8 +268,9 @@ def _npt(ctx: RunContext) -> float:
     _set_barostat(ctx, True)
     csv = ctx.directory / "equilibration.csv"
     rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
-    half = ctx.npt_volumes[len(ctx.npt_volumes) // 2:] or [
-        ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)]
+    half = ctx.npt_volumes[len(ctx.npt_volumes) // 2 :] or [
+        ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)
+    ]
     volume = sum(half) / len(half)
     ctx.info["npt_volume_nm3"] = volume
     ctx.info["density_g_per_cm3"] = ctx.mass_g / (volume * 1e-21)
@@ -262,10 +305,15 @@ def _production(ctx: RunContext) -> float:
     remaining = p.production_steps - sim.currentStep
     rate = ctx.info.get("ns_per_day", {}).get("production", 0.0)
     if remaining > 0:
-        rate = _run_steps(ctx, "production", remaining, csv, resume and csv.exists(),
-                          _trajectory_reporter(traj, p.report_steps,
-                                               traj.exists() and traj.stat().st_size > 0),
-                          checkpoint)
+        rate = _run_steps(
+            ctx,
+            "production",
+            remaining,
+            csv,
+            resume and csv.exists(),
+            _trajectory_reporter(traj, p.report_steps, traj.exists() and traj.stat().st_size > 0),
+            checkpoint,
+        )
     checkpoint.save(sim)
     ctx.info["n_frames"] = p.production_steps // p.report_steps
     ctx.info["trajectory"] = traj.name
@@ -294,13 +342,19 @@ def _concentrations_after_npt(build: dict, volume_nm3: float | None) -> list[dic
 def _start_info(directory: Path, protocol: Protocol) -> dict:
     path = directory / "run.json"
     if not path.exists():
-        return {"protocol": protocol.to_dict(), "stages_done": [], "ns_per_day": {},
-                "complete": False}
+        return {
+            "protocol": protocol.to_dict(),
+            "stages_done": [],
+            "ns_per_day": {},
+            "complete": False,
+        }
     info = json.loads(path.read_text())
     if info["protocol"] != protocol.to_dict():
         state = "finished" if info.get("complete") else "interrupted"
-        raise RunError(f"{directory} holds a {state} run with a different protocol; run it with "
-                       "the same options, or copy the build files to a new directory")
+        raise RunError(
+            f"{directory} holds a {state} run with a different protocol; run it with "
+            "the same options, or copy the build files to a new directory"
+        )
     return info
 
 
@@ -314,8 +368,14 @@ def _versions() -> dict:
     return out
 
 
-def run(directory: str | Path, protocol: Protocol | None = None, platform: str = "auto",
-        device: int | None = None, precision: str | None = None, **overrides) -> dict:
+def run(
+    directory: str | Path,
+    protocol: Protocol | None = None,
+    platform: str = "auto",
+    device: int | None = None,
+    precision: str | None = None,
+    **overrides,
+) -> dict:
     """Run (or resume) the simulation of a build directory; returns ``run.json``.
 
     ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
@@ -324,8 +384,9 @@ def run(directory: str | Path, protocol: Protocol | None = None, platform: str =
     """
     directory = Path(directory)
     build, design = _read_build(directory)
-    protocol = protocol or protocol_from(design.get("protocol"), design.get("temperature"),
-                                         **overrides)
+    protocol = protocol or protocol_from(
+        design.get("protocol"), design.get("temperature"), **overrides
+    )
     info = _start_info(directory, protocol)
     if info.get("complete"):
         return info
@@ -334,11 +395,23 @@ def run(directory: str | Path, protocol: Protocol | None = None, platform: str =
     sim, barostat = _simulation(directory, protocol, build, plat, props, seed)
     ctx = RunContext(directory, protocol, sim, barostat, info, seed)
     system = sim.system
-    ctx.mass_g = sum(system.getParticleMass(i).value_in_unit(u.dalton)
-                     for i in range(system.getNumParticles())) / 6.02214076e23
-    info.update({"platform": plat.getName(), "precision": props.get("Precision", "platform default"),
-                 "device": device, "versions": _versions(), "seed": seed,
-                 "n_atoms": system.getNumParticles()})
+    ctx.mass_g = (
+        sum(
+            system.getParticleMass(i).value_in_unit(u.dalton)
+            for i in range(system.getNumParticles())
+        )
+        / 6.02214076e23
+    )
+    info.update(
+        {
+            "platform": plat.getName(),
+            "precision": props.get("Precision", "platform default"),
+            "device": device,
+            "versions": _versions(),
+            "seed": seed,
+            "n_atoms": system.getNumParticles(),
+        }
+    )
     previous = None
     for stage, func in STAGES.items():
         if stage in info["stages_done"]:
@@ -357,7 +430,8 @@ def run(directory: str | Path, protocol: Protocol | None = None, platform: str =
         info["stages_done"].append(stage)
         if stage == "npt":
             info["concentrations_after_npt"] = _concentrations_after_npt(
-                build, info.get("npt_volume_nm3"))
+                build, info.get("npt_volume_nm3")
+            )
         info["complete"] = stage == "production"
         write_json_atomic(directory / "run.json", info)
         previous = stage

@@ -6,5 +6,16 @@ from .formula import FormulaError, parse_salt
 from .packing import PackingError
 from .slab import zn_slab
 
-__all__ = ["BuildError", "BuiltSystem", "build", "Composition", "CompositionError", "compose",
-           "size_box", "FormulaError", "parse_salt", "PackingError", "zn_slab"]
+__all__ = [
+    "BuildError",
+    "BuiltSystem",
+    "build",
+    "Composition",
+    "CompositionError",
+    "compose",
+    "size_box",
+    "FormulaError",
+    "parse_salt",
+    "PackingError",
+    "zn_slab",
+]

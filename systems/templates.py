@@ -10,7 +10,6 @@ from functools import cache
 import numpy as np
 import openmm.app as app
 import openmm.unit as u
-
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
 
 WATER_GEOMETRY = (0.9572, 104.52)  # A, degrees (TIP3P/TIP4P family, rigid)
@@ -40,8 +39,13 @@ class ResidueTemplate:
 def water_template() -> ResidueTemplate:
     r, theta = WATER_GEOMETRY
     half = math.radians(theta) / 2
-    xyz = np.array([[0, 0, 0], [r * math.sin(half), r * math.cos(half), 0],
-                    [-r * math.sin(half), r * math.cos(half), 0]])
+    xyz = np.array(
+        [
+            [0, 0, 0],
+            [r * math.sin(half), r * math.cos(half), 0],
+            [-r * math.sin(half), r * math.cos(half), 0],
+        ]
+    )
     return ResidueTemplate("HOH", ("O", "H1", "H2"), ("O", "H", "H"), ((0, 1), (0, 2)), xyz, 0)
 
 
@@ -50,8 +54,14 @@ def ion_template(species: str) -> ResidueTemplate:
     resname = ION_RESNAMES[species]
     element = species.rstrip("+-").rstrip("23")
     charge = int(species[-2]) if species[-2].isdigit() else 1
-    return ResidueTemplate(resname, (resname,), (element,), (), np.zeros((1, 3)),
-                           -charge if species.endswith("-") else charge)
+    return ResidueTemplate(
+        resname,
+        (resname,),
+        (element,),
+        (),
+        np.zeros((1, 3)),
+        -charge if species.endswith("-") else charge,
+    )
 
 
 def metal_template() -> ResidueTemplate:
@@ -64,8 +74,9 @@ def slab_template(n_atoms: int) -> ResidueTemplate:
     """All atoms of a metal slab as one rigid piece (for packing only)."""
     from solvation.forcefields.system import METAL_RESNAME
 
-    return ResidueTemplate(METAL_RESNAME, ("ZN",) * n_atoms, ("Zn",) * n_atoms, (),
-                           np.zeros((n_atoms, 3)), 0)
+    return ResidueTemplate(
+        METAL_RESNAME, ("ZN",) * n_atoms, ("Zn",) * n_atoms, (), np.zeros((n_atoms, 3)), 0
+    )
 
 
 @cache
@@ -73,7 +84,6 @@ def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate
     """Template of a molecule from SMILES with one RDKit conformer (deterministic seed)."""
     from rdkit import Chem
     from rdkit.Chem import AllChem
-
     from solvation.forcefields.molecules import ParametrizationError, to_molecule
 
     rdmol = Chem.AddHs(to_molecule(smiles).to_rdkit())
@@ -90,8 +100,15 @@ def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate
         names.append(f"{sym}{counts[sym]}"[:4])
     bonds = tuple((b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in rdmol.GetBonds())
     charge = sum(a.GetFormalCharge() for a in rdmol.GetAtoms())
-    return ResidueTemplate(resname, tuple(names), tuple(a.GetSymbol() for a in rdmol.GetAtoms()),
-                           bonds, xyz - xyz.mean(axis=0), charge, smiles)
+    return ResidueTemplate(
+        resname,
+        tuple(names),
+        tuple(a.GetSymbol() for a in rdmol.GetAtoms()),
+        bonds,
+        xyz - xyz.mean(axis=0),
+        charge,
+        smiles,
+    )
 
 
 def library_template(name: str) -> ResidueTemplate:
@@ -100,8 +117,9 @@ def library_template(name: str) -> ResidueTemplate:
     return smiles_template(mol.smiles, mol.resname)
 
 
-def assemble(placed: list[tuple[ResidueTemplate, np.ndarray]], box_nm: np.ndarray | None = None
-             ) -> tuple[app.Topology, np.ndarray]:
+def assemble(
+    placed: list[tuple[ResidueTemplate, np.ndarray]], box_nm: np.ndarray | None = None
+) -> tuple[app.Topology, np.ndarray]:
     """Topology and positions (nm) from (template, coordinates in A) pairs.
 
     One chain per run of consecutive residues with the same name. ``box_nm`` is the
@@ -114,8 +132,10 @@ def assemble(placed: list[tuple[ResidueTemplate, np.ndarray]], box_nm: np.ndarra
         if template.resname != last:
             chain, last = top.addChain(), template.resname
         residue = top.addResidue(template.resname, chain)
-        atoms = [top.addAtom(n, app.element.get_by_symbol(e), residue)
-                 for n, e in zip(template.names, template.elements)]
+        atoms = [
+            top.addAtom(n, app.element.get_by_symbol(e), residue)
+            for n, e in zip(template.names, template.elements, strict=True)
+        ]
         for i, j in template.bonds:
             top.addBond(atoms[i], atoms[j])
         positions.append(np.asarray(xyz, dtype=float) / 10.0)

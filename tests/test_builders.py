@@ -14,12 +14,20 @@ import numpy as np
 import openmm
 import pytest
 from MDAnalysis.lib.distances import self_capped_distance
-
-from solvation.design import DesignError, load_design, parse_design
-from solvation.systems import (BuildError, CompositionError, FormulaError, PackingError, build,
-                               parse_salt, size_box, zn_slab)
+from solvation.systems import (
+    BuildError,
+    CompositionError,
+    FormulaError,
+    PackingError,
+    build,
+    parse_salt,
+    size_box,
+    zn_slab,
+)
 from solvation.systems.packing import PackItem, pack
 from solvation.systems.templates import water_template
+
+from solvation.design import DesignError, load_design, parse_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 M_WATER = 18.01528  # g/mol, standard molar mass of H2O
@@ -36,19 +44,42 @@ def built_examples(tmp_path_factory):
 
 def test_examples_cover_the_required_designs():
     names = {p.stem for p in EXAMPLES.glob("*.toml")}
-    required = {"znso4_1m", "znso4_2m", "znso4_3m", "znotf2_1m", "znotf2_2m", "znotf2_3m",
-                "znotf2_4m", "znso4_2m_eg", "znso4_2m_dmso", "znso4_2m_methanol",
-                "znso4_2m_xylitol", "znso4_2m_sorbitol", "znso4_2m_trehalose", "znotf2_2M_ide",
-                "znotf2_2M_h2o_dmf", "znso4_mnso4", "zn002_znso4_2m", "zn100_znso4_2m",
-                "zn101_znso4_2m"}
+    required = {
+        "znso4_1m",
+        "znso4_2m",
+        "znso4_3m",
+        "znotf2_1m",
+        "znotf2_2m",
+        "znotf2_3m",
+        "znotf2_4m",
+        "znso4_2m_eg",
+        "znso4_2m_dmso",
+        "znso4_2m_methanol",
+        "znso4_2m_xylitol",
+        "znso4_2m_sorbitol",
+        "znso4_2m_trehalose",
+        "znotf2_2M_ide",
+        "znotf2_2M_h2o_dmf",
+        "znso4_mnso4",
+        "zn002_znso4_2m",
+        "zn100_znso4_2m",
+        "zn101_znso4_2m",
+    }
     assert required <= names
 
 
-@pytest.mark.parametrize("stem,formula,molal,anions", [
-    ("znso4_1m", "ZnSO4", 1, ("SO4", 1)), ("znso4_2m", "ZnSO4", 2, ("SO4", 1)),
-    ("znso4_3m", "ZnSO4", 3, ("SO4", 1)), ("znotf2_1m", "Zn(OTf)2", 1, ("OTf", 2)),
-    ("znotf2_2m", "Zn(OTf)2", 2, ("OTf", 2)), ("znotf2_3m", "Zn(OTf)2", 3, ("OTf", 2)),
-    ("znotf2_4m", "Zn(OTf)2", 4, ("OTf", 2))])
+@pytest.mark.parametrize(
+    "stem,formula,molal,anions",
+    [
+        ("znso4_1m", "ZnSO4", 1, ("SO4", 1)),
+        ("znso4_2m", "ZnSO4", 2, ("SO4", 1)),
+        ("znso4_3m", "ZnSO4", 3, ("SO4", 1)),
+        ("znotf2_1m", "Zn(OTf)2", 1, ("OTf", 2)),
+        ("znotf2_2m", "Zn(OTf)2", 2, ("OTf", 2)),
+        ("znotf2_3m", "Zn(OTf)2", 3, ("OTf", 2)),
+        ("znotf2_4m", "Zn(OTf)2", 4, ("OTf", 2)),
+    ],
+)
 def test_molal_counts_match_hand_calculation(stem, formula, molal, anions):
     design = load_design(EXAMPLES / f"{stem}.toml")
     comp = size_box(design)
@@ -58,7 +89,9 @@ def test_molal_counts_match_hand_calculation(stem, formula, molal, anions):
     assert comp.counts[anions[0]] == anions[1] * expected
     (conc,) = comp.concentrations
     assert conc["unit"] == "mol/kg"
-    assert conc["achieved"] == pytest.approx(expected / (n_water * M_WATER / 1000), rel=1e-5)  # element masses of OpenMM differ in the 6th digit
+    assert conc["achieved"] == pytest.approx(
+        expected / (n_water * M_WATER / 1000), rel=1e-5
+    )  # element masses of OpenMM differ in the 6th digit
     assert abs(conc["achieved"] - molal) < 0.5 / (n_water * M_WATER / 1000)
     assert comp.charge == 0
 
@@ -98,14 +131,22 @@ def test_every_example_builds_neutral_and_consistent(built_examples):
         universe = mda.Universe(str(built.topology_pdb))
         assert system.getNumParticles() == universe.atoms.n_atoms == info["n_atoms"], stem
         assert info["total_charge"] == pytest.approx(0, abs=1e-6), stem
-        assert {"counts", "total_charge", "box_nm", "concentrations", "forcefield", "seed",
-                "versions"} <= set(info)
+        assert {
+            "counts",
+            "total_charge",
+            "box_nm",
+            "concentrations",
+            "forcefield",
+            "seed",
+            "versions",
+        } <= set(info)
         for c in info["concentrations"]:
             assert {"requested", "achieved", "unit"} <= set(c)
         assert len(universe.residues) == sum(info["counts"].values()), stem
         n_atoms = {r.resname: r.atoms.n_atoms for r in universe.residues}
-        expected = sum(n * n_atoms[info["resnames"].get(k, "ZNM")]
-                       for k, n in info["counts"].items())
+        expected = sum(
+            n * n_atoms[info["resnames"].get(k, "ZNM")] for k, n in info["counts"].items()
+        )
         assert expected == info["n_atoms"], stem
 
 
@@ -119,34 +160,55 @@ def test_packed_boxes_have_no_pair_closer_than_tolerance(built_examples):
 
 
 def test_same_seed_same_coordinates(tmp_path):
-    design = parse_design({"name": "tiny", "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
-                           "box": {"n_water": 400}})
+    design = parse_design(
+        {
+            "name": "tiny",
+            "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
+            "box": {"n_water": 400},
+        }
+    )
     a, b = build(design, tmp_path / "a"), build(design, tmp_path / "b")
-    other = build(design.model_copy(update={"forcefield": design.forcefield.model_copy(
-        update={"seed": 2})}), tmp_path / "c")
+    other = build(
+        design.model_copy(update={"forcefield": design.forcefield.model_copy(update={"seed": 2})}),
+        tmp_path / "c",
+    )
     xyz = [mda.Universe(str(x.topology_pdb)).atoms.positions for x in (a, b, other)]
     assert np.array_equal(xyz[0], xyz[1])
     assert not np.allclose(xyz[0], xyz[2])
 
 
 def test_four_site_water_box_has_virtual_sites(tmp_path):
-    design = parse_design({"name": "opc", "water": {"model": "opc"}, "box": {"n_water": 500},
-                           "salts": [{"formula": "ZnCl2", "concentration": "0.5 m"}]})
+    design = parse_design(
+        {
+            "name": "opc",
+            "water": {"model": "opc"},
+            "box": {"n_water": 500},
+            "salts": [{"formula": "ZnCl2", "concentration": "0.5 m"}],
+        }
+    )
     built = build(design, tmp_path / "opc")
     system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
     n_vsites = sum(system.isVirtualSite(i) for i in range(system.getNumParticles()))
     assert n_vsites == 500 and system.getNumParticles() == built.info["n_atoms"]
 
 
-@pytest.mark.parametrize("facet,period", [
-    ("002", C / 2), ("100", A * math.sqrt(3) / 2),
-    ("101", 1 / math.sqrt(4 / (3 * A**2) + 1 / C**2))])
+@pytest.mark.parametrize(
+    "facet,period",
+    [
+        ("002", C / 2),
+        ("100", A * math.sqrt(3) / 2),
+        ("101", 1 / math.sqrt(4 / (3 * A**2) + 1 / C**2)),
+    ],
+)
 def test_slab_geometry(facet, period):
     slab = zn_slab(facet, 4, (4, 4) if facet != "101" else (2, 6))
     z = np.unique(np.round(slab.xyz[:, 2], 4))
     # atomic planes repeat with the interplanar spacing d(hkl) of hcp Zn
-    assert z[2] - z[0] == pytest.approx(period, abs=1e-3) if facet != "002" else \
-        z[1] - z[0] == pytest.approx(period, abs=1e-3)
+    assert (
+        z[2] - z[0] == pytest.approx(period, abs=1e-3)
+        if facet != "002"
+        else z[1] - z[0] == pytest.approx(period, abs=1e-3)
+    )
     top = slab.xyz[np.isclose(slab.xyz[:, 2], z[-1], atol=1e-3)]
     box = np.array([slab.a, slab.b, [0, 0, 100.0]])
     frac = top @ np.linalg.inv(box)
@@ -171,12 +233,16 @@ def test_slab_examples_record_faces(built_examples):
 
 
 BAD = [
-    ({"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "2 m"}], "colour": "red"},
-     "colour: unknown key"),
+    (
+        {"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "2 m"}], "colour": "red"},
+        "colour: unknown key",
+    ),
     ({"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "-1 m"}]}, "positive"),
     ({"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "0 m"}]}, "positive"),
-    ({"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "2 parsecs"}]},
-     "unknown concentration unit"),
+    (
+        {"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "2 parsecs"}]},
+        "unknown concentration unit",
+    ),
     ({"name": "x", "water": {"model": "tip9p"}}, "unknown water model"),
     ({"name": "x", "box": {"n_water": 10, "edge": "3 nm"}}, "exactly one of"),
 ]
@@ -188,19 +254,41 @@ def test_bad_designs_are_refused(data, message):
         parse_design(data)
 
 
-@pytest.mark.parametrize("data,error,message", [
-    ({"name": "x", "salts": [{"formula": "ZnCl", "concentration": "1 m"}]}, FormulaError,
-     "not neutral"),
-    ({"name": "x", "salts": [{"formula": "ZnXy2", "concentration": "1 m"}]}, FormulaError,
-     "cannot read 'Xy2'"),
-    ({"name": "x", "salts": [{"formula": "Zn(OTf)2", "concentration": "10 M"}]},
-     CompositionError, "more than the whole solution"),
-    ({"name": "x", "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-      "additives": [{"name": "xylitol", "concentration": "10 mM"}], "box": {"n_water": 500}},
-     CompositionError, r"rounds to zero; use n_water >= \d+"),
-    ({"name": "x", "additives": [{"name": "xylitl", "concentration": "1 M"}]}, Exception,
-     "did you mean xylitol"),
-])
+@pytest.mark.parametrize(
+    "data,error,message",
+    [
+        (
+            {"name": "x", "salts": [{"formula": "ZnCl", "concentration": "1 m"}]},
+            FormulaError,
+            "not neutral",
+        ),
+        (
+            {"name": "x", "salts": [{"formula": "ZnXy2", "concentration": "1 m"}]},
+            FormulaError,
+            "cannot read 'Xy2'",
+        ),
+        (
+            {"name": "x", "salts": [{"formula": "Zn(OTf)2", "concentration": "10 M"}]},
+            CompositionError,
+            "more than the whole solution",
+        ),
+        (
+            {
+                "name": "x",
+                "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+                "additives": [{"name": "xylitol", "concentration": "10 mM"}],
+                "box": {"n_water": 500},
+            },
+            CompositionError,
+            r"rounds to zero; use n_water >= \d+",
+        ),
+        (
+            {"name": "x", "additives": [{"name": "xylitl", "concentration": "1 M"}]},
+            Exception,
+            "did you mean xylitol",
+        ),
+    ],
+)
 def test_bad_compositions_fail_before_building(tmp_path, data, error, message):
     out = tmp_path / "out"
     with pytest.raises(error, match=message):
@@ -235,20 +323,43 @@ def test_small_box_refused_before_packing(tmp_path):
 
 def test_packmol_failure_is_surfaced():
     with pytest.raises(PackingError, match="packmol"):
-        pack([PackItem(water_template(), 200, ("inside box 0. 0. 0. 4. 4. 4.",))], seed=1,
-             tolerance=2.0, timeout=300, nloop=3)
+        pack(
+            [PackItem(water_template(), 200, ("inside box 0. 0. 0. 4. 4. 4.",))],
+            seed=1,
+            tolerance=2.0,
+            timeout=300,
+            nloop=3,
+        )
 
 
 def test_build_cli_writes_outputs(tmp_path):
     design = tmp_path / "d.toml"
-    design.write_text('name = "cli"\n[[salts]]\nformula = "ZnCl2"\nconcentration = "1 m"\n'
-                      '[box]\nn_water = 400\n')
+    design.write_text(
+        'name = "cli"\n[[salts]]\nformula = "ZnCl2"\nconcentration = "1 m"\n[box]\nn_water = 400\n'
+    )
     out, js = tmp_path / "out", tmp_path / "b.json"
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "build", str(design), "-o",
-                          str(out), "--json", str(js)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "build",
+            str(design),
+            "-o",
+            str(out),
+            "--json",
+            str(js),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
-    assert {p.name for p in out.iterdir()} == {"system.xml", "topology.pdb", "build.json",
-                                                "design.toml"}
+    assert {p.name for p in out.iterdir()} == {
+        "system.xml",
+        "topology.pdb",
+        "build.json",
+        "design.toml",
+    }
     info = json.loads(js.read_text())
     assert info["counts"] == {"water": 400, "Zn2+": 7, "Cl-": 14}
     assert "achieved" in run.stdout

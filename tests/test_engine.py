@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import MDAnalysis as mda
 import mdtraj
@@ -18,44 +17,63 @@ import numpy as np
 import openmm
 import openmm.app as app
 import pytest
+from solvation.systems import build
 
 from solvation.design import parse_design
 from solvation.platforms import PlatformError, choose_platform
 from solvation.protocol import Protocol, ProtocolError, protocol_from
 from solvation.reporters import SimulationBlowUp
 from solvation.run import RunError, repartition_hydrogen_mass, run
-from solvation.systems import build
 
-FAST = dict(production="3 ps", equilibration="1 ps", report_every="0.2 ps",
-            checkpoint_every="1 ps")
+FAST = dict(production="3 ps", equilibration="1 ps", report_every="0.2 ps", checkpoint_every="1 ps")
 BUILD_FILES = ("system.xml", "topology.pdb", "build.json", "design.toml")
 
 
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory):
-    design = parse_design({"name": "tiny-run", "salts": [{"formula": "ZnCl2",
-                                                          "concentration": "1 m"}],
-                           "box": {"n_water": 330}})
+    design = parse_design(
+        {
+            "name": "tiny-run",
+            "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
+            "box": {"n_water": 330},
+        }
+    )
     return build(design, tmp_path_factory.mktemp("build") / "tiny").path
 
 
 @pytest.fixture
 def fresh(tiny_build, tmp_path):
     """A copy of the build files only (no run outputs)."""
+
     def make(name="run"):
         d = tmp_path / name
         d.mkdir()
         for f in BUILD_FILES:
             shutil.copy(tiny_build / f, d / f)
         return d
+
     return make
 
 
 def _cli(directory, *extra):
-    args = [sys.executable, "-m", "solvation.cli", "run", str(directory), "--platform", "CPU",
-            "--time", FAST["production"], "--equilibration", FAST["equilibration"],
-            "--report-every", FAST["report_every"], "--checkpoint-every",
-            FAST["checkpoint_every"], *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "solvation.cli",
+        "run",
+        str(directory),
+        "--platform",
+        "CPU",
+        "--time",
+        FAST["production"],
+        "--equilibration",
+        FAST["equilibration"],
+        "--report-every",
+        FAST["report_every"],
+        "--checkpoint-every",
+        FAST["checkpoint_every"],
+        *extra,
+    ]
     return args
 
 
@@ -68,8 +86,7 @@ def test_run_writes_outputs(fresh):
     d = fresh()
     info = run(d, platform="CPU", **FAST)
     assert info["complete"] and info["platform"] == "CPU"
-    for name in ("trajectory.xtc", "state.csv", "checkpoint.json", "run.json",
-                 "equilibration.csv"):
+    for name in ("trajectory.xtc", "state.csv", "checkpoint.json", "run.json", "equilibration.csv"):
         assert (d / name).exists(), name
     assert set(info["ns_per_day"]) == {"minimize", "heating", "npt", "production"}
     assert all(info["ns_per_day"][k] > 0 for k in ("heating", "npt", "production"))
@@ -91,17 +108,17 @@ def test_npt_moves_density_toward_the_model_value(fresh):
     pdb.topology.setPeriodicBoxVectors(box * 1.08)  # 26% more volume, gaps at the faces
     with (d / "topology.pdb").open("w") as fh:
         app.PDBFile.writeFile(pdb.topology, pdb.positions, fh)
-    start = 1.08 ** 3 * np.linalg.det(box)
-    info = run(d, platform="CPU", production="0.4 ps", equilibration="4 ps",
-               report_every="0.2 ps")
+    start = 1.08**3 * np.linalg.det(box)
+    info = run(d, platform="CPU", production="0.4 ps", equilibration="4 ps", report_every="0.2 ps")
     assert info["npt_volume_nm3"] < 0.97 * start
 
 
 def test_kill_minus_nine_then_resume_equals_uninterrupted(fresh):
     reference, killed = fresh("reference"), fresh("killed")
     subprocess.run(_cli(reference), check=True, capture_output=True)
-    proc = subprocess.Popen(_cli(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        _cli(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     marker = killed / "checkpoint.json"
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -124,8 +141,13 @@ def test_kill_minus_nine_then_resume_equals_uninterrupted(fresh):
 def test_blow_up_names_stage_and_step_and_keeps_checkpoint(fresh):
     d = fresh()
     with pytest.raises((SimulationBlowUp, RunError), match=r"heating.*step \d+"):
-        run(d, protocol=Protocol(timestep_fs=25.0, production_ps=1.0, equilibration_ps=2.0,
-                                 report_every_ps=0.1), platform="CPU")
+        run(
+            d,
+            protocol=Protocol(
+                timestep_fs=25.0, production_ps=1.0, equilibration_ps=2.0, report_every_ps=0.1
+            ),
+            platform="CPU",
+        )
     assert (d / "stage-minimize.xml").exists()
     assert json.loads((d / "run.json").read_text())["stages_done"] == ["minimize"]
 
@@ -161,8 +183,13 @@ def test_protocol_needs_units_and_hmr_for_4fs():
 
 
 def test_hydrogen_mass_repartitioning_conserves_mass(tmp_path):
-    design = parse_design({"name": "hmr", "additives": [{"name": "EG", "concentration": "1 m"}],
-                           "box": {"n_water": 330}})
+    design = parse_design(
+        {
+            "name": "hmr",
+            "additives": [{"name": "EG", "concentration": "1 m"}],
+            "box": {"n_water": 330},
+        }
+    )
     d = build(design, tmp_path / "hmr").path
     system = openmm.XmlSerializer.deserialize((d / "system.xml").read_text())
     top = app.PDBFile(str(d / "topology.pdb")).topology
@@ -177,7 +204,21 @@ def test_hydrogen_mass_repartitioning_conserves_mass(tmp_path):
 
 
 def test_bench_md_reports_ratio(tiny_build):
-    run_ = subprocess.run([sys.executable, "-m", "solvation.cli", "bench", "md", str(tiny_build),
-                           "--steps", "300", "--platform", "CPU"], capture_output=True, text=True)
+    run_ = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "bench",
+            "md",
+            str(tiny_build),
+            "--steps",
+            "300",
+            "--platform",
+            "CPU",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run_.returncode == 0, run_.stderr
     assert "plain OpenMM" in run_.stdout and "ratio" in run_.stdout

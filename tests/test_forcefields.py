@@ -16,10 +16,17 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 import pytest
-
-from solvation.forcefields import (ForceFieldChoices, ParametrizationError, UnknownName,
-                                   create_system, ion_parameters, molecule, net_charge,
-                                   parameter_sets, parametrize)
+from solvation.forcefields import (
+    ForceFieldChoices,
+    ParametrizationError,
+    UnknownName,
+    create_system,
+    ion_parameters,
+    molecule,
+    net_charge,
+    parameter_sets,
+    parametrize,
+)
 from solvation.forcefields.amber import amber_parm_dir
 from solvation.forcefields.library import ion_table
 from solvation.systems.templates import ion_template, library_template, water_template
@@ -51,8 +58,13 @@ ZN_PUBLISHED = {
 }
 # C4(Zn2+-OW), kcal mol^-1 A^4: ParmEd add1264 DEFAULT_C4_PARAMS (Li & Merz 2014; 2020).
 ZN_C4 = {"tip3p": 231.6, "spce": 231.2, "tip4pew": 272.3, "opc": 225.0, "opc3": 199.0}
-BUNDLED = {"tip3p": "tip3p.xml", "spce": "spce.xml", "tip4pew": "tip4pew.xml", "opc": "opc.xml",
-           "opc3": "opc3.xml"}
+BUNDLED = {
+    "tip3p": "tip3p.xml",
+    "spce": "spce.xml",
+    "tip4pew": "tip4pew.xml",
+    "opc": "opc.xml",
+    "opc3": "opc3.xml",
+}
 
 
 @pytest.mark.parametrize("water,set_name", sorted(ZN_PUBLISHED))
@@ -75,8 +87,11 @@ def test_zn_parameters_equal_published_values(water, set_name):
 def test_cm_set_equals_openmm_bundled_xml(water):
     """OpenMM's amber14 water files carry the CM set; ours must agree with them."""
     path = Path(app.__file__).parent / "data" / "amber14" / BUNDLED[water]
-    atom = next(a for a in ET.parse(path).getroot().iter("Atom")
-                if a.get("type", "").endswith("Zn2+") and a.get("sigma"))
+    atom = next(
+        a
+        for a in ET.parse(path).getroot().iter("Atom")
+        if a.get("type", "").endswith("Zn2+") and a.get("sigma")
+    )
     p = ion_parameters("Zn2+", water, "cm")
     assert p.sigma_nm == pytest.approx(float(atom.get("sigma")), abs=1e-6)
     assert p.epsilon_kj_per_mol == pytest.approx(float(atom.get("epsilon")), abs=1e-6)
@@ -86,10 +101,14 @@ def test_ion_table_matches_ambertools_frcmod_files():
     """Every row of ions.csv equals the NONBON line of the frcmod file it cites."""
     for row in ion_table():
         path = amber_parm_dir() / row.source_file.rsplit("/", 1)[1]
-        line = next(x for x in path.read_text().splitlines()
-                    if re.match(rf"\s*{re.escape(row.species)}\s+\d+\.\d+\s+\d+\.\d+", x)
-                    and x.split()[1] != "" and len(x.split()) >= 3
-                    and float(x.split()[1]) == row.rmin_half_angstrom)
+        line = next(
+            x
+            for x in path.read_text().splitlines()
+            if re.match(rf"\s*{re.escape(row.species)}\s+\d+\.\d+\s+\d+\.\d+", x)
+            and x.split()[1] != ""
+            and len(x.split()) >= 3
+            and float(x.split()[1]) == row.rmin_half_angstrom
+        )
         assert float(line.split()[2]) == row.epsilon_kcal_per_mol, row
 
 
@@ -99,8 +118,9 @@ def test_tip4p2005_borrows_tip4pew_ion_sets_and_says_so():
 
 
 def _pair_energy(system, positions):
-    ctx = openmm.Context(system, openmm.VerletIntegrator(1.0),
-                         openmm.Platform.getPlatformByName("Reference"))
+    ctx = openmm.Context(
+        system, openmm.VerletIntegrator(1.0), openmm.Platform.getPlatformByName("Reference")
+    )
     ctx.setPositions(positions)
     return ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(u.kilojoule_per_mole)
 
@@ -144,9 +164,20 @@ def test_1264_cross_term_to_sulfate_scaled_by_polarisability(make_topology):
     assert list(c4.getInteractionGroupParameters(0)[0]) == [0]
 
 
-SALTS = [("Zn2+", "SO4", 1), ("Zn2+", "OTf", 2), ("Zn2+", "TFSI", 2), ("Zn2+", "ClO4", 2),
-         ("Zn2+", "OAc", 2), ("Zn2+", "BF4", 2), ("Zn2+", "NO3", 2), ("Zn2+", "Cl-", 2),
-         ("Mg2+", "Br-", 2), ("Al3+", "I-", 3), ("Na+", "SO4", 1), ("NH4", "Cl-", 1)]
+SALTS = [
+    ("Zn2+", "SO4", 1),
+    ("Zn2+", "OTf", 2),
+    ("Zn2+", "TFSI", 2),
+    ("Zn2+", "ClO4", 2),
+    ("Zn2+", "OAc", 2),
+    ("Zn2+", "BF4", 2),
+    ("Zn2+", "NO3", 2),
+    ("Zn2+", "Cl-", 2),
+    ("Mg2+", "Br-", 2),
+    ("Al3+", "I-", 3),
+    ("Na+", "SO4", 1),
+    ("NH4", "Cl-", 1),
+]
 
 
 def _template(name):
@@ -188,8 +219,12 @@ def test_otf_clp_parameters_and_opls_14(make_topology):
     top, _ = make_topology([ion_template("Zn2+"), library_template("OTf"), library_template("OTf")])
     system, _ = create_system(top, ForceFieldChoices(water="tip3p", methods={"OTf": "clp"}))
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    expected = {"C": (0.35, 0.350, 0.27614), "F": (-0.16, 0.3118, 0.25540),
-                "S": (1.02, 0.355, 1.046), "O": (-0.63, 0.315, 0.83736)}
+    expected = {
+        "C": (0.35, 0.350, 0.27614),
+        "F": (-0.16, 0.3118, 0.25540),
+        "S": (1.02, 0.355, 1.046),
+        "O": (-0.63, 0.315, 0.83736),
+    }
     atoms = list(top.atoms())
     for atom in atoms[1:9]:
         q, s, e = nb.getParticleParameters(atom.index)
@@ -206,14 +241,22 @@ def test_otf_clp_parameters_and_opls_14(make_topology):
 
 
 def test_charge_scaling_multiplies_ionic_charges_only(make_topology):
-    templates = [ion_template("Zn2+"), library_template("OTf"), library_template("OTf"),
-                 water_template(), library_template("EG")]
+    templates = [
+        ion_template("Zn2+"),
+        library_template("OTf"),
+        library_template("OTf"),
+        water_template(),
+        library_template("EG"),
+    ]
     top, _ = make_topology(templates, spacing=7.0, box_nm=5.0)
     ref, _ = create_system(top, ForceFieldChoices(methods={"OTf": "gaff2-am1bcc"}))
-    scaled, _ = create_system(top, ForceFieldChoices(methods={"OTf": "gaff2-am1bcc"},
-                                                     charge_scale=0.8))
-    nb0, nb1 = (next(f for f in s.getForces() if isinstance(f, openmm.NonbondedForce))
-                for s in (ref, scaled))
+    scaled, _ = create_system(
+        top, ForceFieldChoices(methods={"OTf": "gaff2-am1bcc"}, charge_scale=0.8)
+    )
+    nb0, nb1 = (
+        next(f for f in s.getForces() if isinstance(f, openmm.NonbondedForce))
+        for s in (ref, scaled)
+    )
     ionic = {a.index for r in top.residues() if r.name in ("ZN", "OTF") for a in r.atoms()}
     for i in range(nb0.getNumParticles()):
         (q0, s0, e0), (q1, s1, e1) = nb0.getParticleParameters(i), nb1.getParticleParameters(i)
@@ -248,31 +291,67 @@ def test_bad_smiles_and_charge_mismatch_fail_before_am1bcc(monkeypatch):
 
 
 def test_ambertools_failure_is_surfaced_and_not_cached(_isolated_cache):
-    before = set((_isolated_cache / "params").glob("*")) if (_isolated_cache / "params").exists() else set()
+    before = (
+        set((_isolated_cache / "params").glob("*"))
+        if (_isolated_cache / "params").exists()
+        else set()
+    )
     with pytest.raises(ParametrizationError, match="BF4|B-|sqm|antechamber|am1bcc"):
         parametrize("F[B-](F)(F)F", method="gaff2-am1bcc")
-    after = set((_isolated_cache / "params").glob("*")) if (_isolated_cache / "params").exists() else set()
+    after = (
+        set((_isolated_cache / "params").glob("*"))
+        if (_isolated_cache / "params").exists()
+        else set()
+    )
     assert after == before
 
 
 def test_forcefields_list_cli_json(tmp_path):
     out = tmp_path / "sets.json"
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "forcefields", "list",
-                          "--json", str(out)], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "solvation.cli", "forcefields", "list", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = json.loads(out.read_text())
     assert rows and set(rows[0]) == {"species", "water_model", "set", "citation"}
     zn = {(r["water_model"], r["set"]) for r in rows if r["species"] == "Zn2+"}
     assert set(ZN_PUBLISHED) <= zn and ("tip4p2005", "12-6-4") in zn
     species = {r["species"] for r in rows}
-    assert {"SO4", "OTf", "Cl-", "Br-", "I-", "TFSI", "ClO4", "OAc", "BF4", "NO3", "Li+", "Na+",
-            "K+", "NH4", "Mg2+", "Mn2+", "Ni2+", "Al3+", "La3+", "Ce3+", "Zn(metal)",
-            "water"} <= species
+    assert {
+        "SO4",
+        "OTf",
+        "Cl-",
+        "Br-",
+        "I-",
+        "TFSI",
+        "ClO4",
+        "OAc",
+        "BF4",
+        "NO3",
+        "Li+",
+        "Na+",
+        "K+",
+        "NH4",
+        "Mg2+",
+        "Mn2+",
+        "Ni2+",
+        "Al3+",
+        "La3+",
+        "Ce3+",
+        "Zn(metal)",
+        "water",
+    } <= species
     assert all(r["citation"] for r in rows)
     assert len(rows) == len(parameter_sets())
     assert "Zn2+" in run.stdout
 
 
 def test_forcefields_show_cli_unknown_name_exits_with_hint():
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "forcefields", "show", "xylitl"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "solvation.cli", "forcefields", "show", "xylitl"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "did you mean" in run.stderr

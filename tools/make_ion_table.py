@@ -21,13 +21,26 @@ PARM = Path(sys.prefix) / "dat" / "leap" / "parm"
 DATA = Path(__file__).resolve().parents[1] / "forcefields" / "data"
 OUT = DATA / "ions.csv"
 POL_OUT = DATA / "polarizability_1264.csv"
-SPECIES = ["Li+", "Na+", "K+", "Cl-", "Br-", "I-", "Mg2+", "Mn2+", "Ni2+", "Zn2+",
-           "Al3+", "La3+", "Ce3+"]
+SPECIES = [
+    "Li+",
+    "Na+",
+    "K+",
+    "Cl-",
+    "Br-",
+    "I-",
+    "Mg2+",
+    "Mn2+",
+    "Ni2+",
+    "Zn2+",
+    "Al3+",
+    "La3+",
+    "Ce3+",
+]
 WATERS = {"tip3p": "TIP3P", "spce": "SPCE", "tip4pew": "TIP4PEW", "opc": "OPC", "opc3": "OPC3"}
 JC_CITATION = "Joung & Cheatham, J. Phys. Chem. B 112 (2008) 9020"
 C4_CITATION = {
     1: "C4: Li & Merz, J. Chem. Theory Comput. 10 (2014) 289; Li, Song & Merz, "
-       "J. Phys. Chem. B 119 (2015) 883 (ParmEd add1264 DEFAULT_C4_PARAMS)",
+    "J. Phys. Chem. B 119 (2015) 883 (ParmEd add1264 DEFAULT_C4_PARAMS)",
 }
 
 
@@ -81,9 +94,14 @@ def polarizabilities() -> dict[str, float]:
         parts = line.split(None, 2)
         if len(parts) >= 2 and parts[0] not in out:
             out[parts[0]] = float(parts[1])
-            rows.append({"atom_type": parts[0], "polarizability_angstrom3": float(parts[1]),
-                         "source": (parts[2] if len(parts) > 2 else "").strip()
-                         + " [AmberTools 26 dat/leap/parm/lj_1264_pol.dat]"})
+            rows.append(
+                {
+                    "atom_type": parts[0],
+                    "polarizability_angstrom3": float(parts[1]),
+                    "source": (parts[2] if len(parts) > 2 else "").strip()
+                    + " [AmberTools 26 dat/leap/parm/lj_1264_pol.dat]",
+                }
+            )
     with POL_OUT.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -112,14 +130,21 @@ def main() -> None:
                     ckey = re.sub(r"[+]", "", species).replace("-", "-1")
                     ckey = ckey if ckey[-1].isdigit() else ckey + "1"
                     c4 = DEFAULT_C4_PARAMS[c4key][ckey]
-                table.append({
-                    "species": species, "charge": charge, "water_model": water,
-                    "set": set_name, "rmin_half_angstrom": rmin_half,
-                    "epsilon_kcal_per_mol": eps, "mass_dalton": masses[species],
-                    "c4_kcal_per_mol_angstrom4": c4, "polarizability_angstrom3": pol[species],
-                    "source_file": f"AmberTools 26 dat/leap/parm/{path.name}",
-                    "citation": citation,
-                })
+                table.append(
+                    {
+                        "species": species,
+                        "charge": charge,
+                        "water_model": water,
+                        "set": set_name,
+                        "rmin_half_angstrom": rmin_half,
+                        "epsilon_kcal_per_mol": eps,
+                        "mass_dalton": masses[species],
+                        "c4_kcal_per_mol_angstrom4": c4,
+                        "polarizability_angstrom3": pol[species],
+                        "source_file": f"AmberTools 26 dat/leap/parm/{path.name}",
+                        "citation": citation,
+                    }
+                )
     table.sort(key=lambda r: (SPECIES.index(r["species"]), r["water_model"], r["set"]))
     with OUT.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(table[0]))

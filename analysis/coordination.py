@@ -1,0 +1,288 @@
+"""Solvation shells of a centre species: coordination numbers, which atoms coordinate,
+shell compositions (speciation), ion pairing classes and residence times, in one pass.
+
+Shell membership: a shell molecule (or atom, with ``count="atoms"``) belongs to a
+centre's shell when any of its selected atoms lies within the shell's cutoff of the
+centre. Cutoffs are given (A) or found as the first minimum of the centre-shell g(r)
+(``solvation_shells``). Pairing classes, per centre and frame, for each shell named in
+``pairing`` (its second-shell cutoff, A):
+
+- CIP: at least one member of that shell in the first shell, none shared;
+- AGG: a first-shell member is also in the first shell of another centre;
+- SSIP: none in the first shell, at least one within the second-shell cutoff;
+- free: none within the second-shell cutoff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from MDAnalysis.analysis.base import AnalysisBase
+
+from .correlation import Correlation, presence_correlation
+from .neighbors import cross_pairs
+from .results import ResultMixin
+from .universe import InputError, molecule_ids, select
+
+PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
+
+
+@dataclass(frozen=True)
+class SolvationResult(ResultMixin):
+    """Shell statistics of one centre selection (see module docstring)."""
+
+    center: str
+    n_centers: int
+    n_frames: int
+    count: str
+    cutoffs_angstrom: dict[str, float]
+    coordination_numbers: dict[str, float]
+    coordination_std: dict[str, float]
+    coordination_distribution: dict[str, dict[int, float]]
+    denticity: dict[str, dict[int, float]]
+    coordinating_atoms: dict[str, dict[str, float]]
+    speciation: dict[str, float]
+    pairing: dict[str, dict[str, float]]
+    residence: dict[str, Correlation]
+    time_ps: np.ndarray
+    per_frame: dict[str, np.ndarray]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-frame mean coordination number of each shell."""
+        return pd.DataFrame(
+            {"time_ps": self.time_ps, **{f"cn_{k}": v for k, v in self.per_frame.items()}}
+        )
+
+    def speciation_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"shell": list(self.speciation), "fraction": list(self.speciation.values())}
+        )
+
+
+def composition_label(counts: tuple[int, ...], names: list[str]) -> str:
+    """'(water)5(SO4)1' style label of one shell composition (empty shells: 'bare')."""
+    parts = [f"({n}){c}" for n, c in zip(names, counts, strict=True) if c]
+    return "".join(parts) or "bare"
+
+
+class SolvationShells(AnalysisBase):
+    """Coordination, speciation, pairing and residence of ``center`` in one pass.
+
+    Parameters
+    ----------
+    universe : MDAnalysis Universe
+    center : selection of the centre atoms (e.g. "resname ZN")
+    shells : dict name -> selection of coordinating atoms (e.g. {"water": "resname HOH and
+        name O"}); molecules are residues
+    cutoffs : dict name -> cutoff (A), one per shell
+    count : "molecules" (default, distinct molecules) or "atoms"
+    pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes
+    residence : compute residence-time correlations (default True)
+    """
+
+    def __init__(
+        self,
+        universe,
+        center: str,
+        shells: dict[str, str],
+        cutoffs: dict[str, float],
+        count: str = "molecules",
+        pairing: dict[str, float] | None = None,
+        residence: bool = True,
+        **kwargs,
+    ):
+        super().__init__(universe.trajectory, **kwargs)
+        if count not in ("molecules", "atoms"):
+            raise InputError(f"count must be 'molecules' or 'atoms', got {count!r}")
+        missing = set(shells) - set(cutoffs)
+        if missing:
+            raise InputError(f"no cutoff for shells {sorted(missing)}")
+        self.universe, self.count, self.residence = universe, count, residence
+        self.center_sel = center
+        self.center = select(universe, center, "centre selection")
+        self.shells = {k: select(universe, s, f"shell {k!r}") for k, s in shells.items()}
+        self.cutoffs = {k: float(cutoffs[k]) for k in shells}
+        self.pairing = dict(pairing or {})
+        for name, rc2 in self.pairing.items():
+            if name not in shells or rc2 <= self.cutoffs[name]:
+                raise InputError(
+                    f"pairing {name!r}: needs a shell of that name and a second-"
+                    f"shell cutoff above its first ({self.cutoffs.get(name)} A)"
+                )
+
+    def _prepare(self):
+        mol = molecule_ids(self.universe)
+        self._unit = {
+            k: (mol[g.indices] if self.count == "molecules" else g.indices)
+            for k, g in self.shells.items()
+        }
+        self._names = {k: g.names for k, g in self.shells.items()}
+        self._n_units = int(max(mol.max(), self.universe.atoms.n_atoms) + 1)
+        self._compositions: Counter = Counter()
+        self._cn_hist = {k: Counter() for k in self.shells}
+        self._dent = {k: Counter() for k in self.shells}
+        self._atoms = {k: Counter() for k in self.shells}
+        self._pair_counts = {k: Counter() for k in self.pairing}
+        self._series = {k: [] for k in self.shells}
+        self._members = {k: [] for k in self.shells}
+        self._times = []
+
+    def _shell(self, name: str, cutoff: float):
+        """(centre row, unit id, shell atom row) of pairs within ``cutoff``."""
+        ts = self._ts
+        ci, sj, _ = cross_pairs(
+            self.center.positions, self.shells[name].positions, ts.dimensions, cutoff
+        )
+        return ci, self._unit[name][sj], sj
+
+    def _single_frame(self):
+        n_c = self.center.n_atoms
+        counts = np.zeros((n_c, len(self.shells)), dtype=np.int64)
+        first = {}
+        for col, name in enumerate(self.shells):
+            ci, unit, sj = self._shell(name, self.cutoffs[name])
+            keys = np.unique(ci * self._n_units + unit, return_counts=True)
+            first[name] = keys[0]
+            centres = keys[0] // self._n_units
+            counts[:, col] = np.bincount(centres, minlength=n_c)
+            self._cn_hist[name].update(counts[:, col].tolist())
+            self._dent[name].update(keys[1].tolist())
+            self._atoms[name].update(self._names[name][sj].tolist())
+            self._series[name].append(counts[:, col].mean())
+            if self.residence:
+                self._members[name].append(keys[0])
+        self._compositions.update(map(tuple, counts.tolist()))
+        for name, rc2 in self.pairing.items():
+            self._classify_pairs(name, rc2, first[name])
+        self._times.append(self._ts.time)
+
+    def _classify_pairs(self, name: str, rc2: float, first_keys: np.ndarray) -> None:
+        n_c = self.center.n_atoms
+        ci, unit, _ = self._shell(name, rc2)
+        second = np.bincount(ci, minlength=n_c) > 0
+        centres, units = first_keys // self._n_units, first_keys % self._n_units
+        shared_units = np.unique(units, return_counts=True)
+        shared = set(shared_units[0][shared_units[1] > 1].tolist())
+        has_first = np.bincount(centres, minlength=n_c) > 0
+        agg = np.zeros(n_c, bool)
+        for c, u_ in zip(centres.tolist(), units.tolist(), strict=True):
+            if u_ in shared:
+                agg[c] = True
+        classes = np.where(agg, "AGG", np.where(has_first, "CIP", np.where(second, "SSIP", "free")))
+        self._pair_counts[name].update(classes.tolist())
+
+    def _conclude(self):
+        names = list(self.shells)
+        total = self.n_frames * self.center.n_atoms
+        dist = {
+            k: {int(n): c / total for n, c in sorted(h.items())} for k, h in self._cn_hist.items()
+        }
+        mean = {k: sum(n * f for n, f in d.items()) for k, d in dist.items()}
+        std = {
+            k: float(np.sqrt(sum((n - mean[k]) ** 2 * f for n, f in d.items())))
+            for k, d in dist.items()
+        }
+        speciation = {
+            composition_label(c, names): n / total for c, n in self._compositions.most_common()
+        }
+        self.results.solvation = SolvationResult(
+            center=self.center_sel,
+            n_centers=self.center.n_atoms,
+            n_frames=self.n_frames,
+            count=self.count,
+            cutoffs_angstrom=self.cutoffs,
+            coordination_numbers=mean,
+            coordination_std=std,
+            coordination_distribution=dist,
+            denticity={k: _fractions(v) for k, v in self._dent.items()},
+            coordinating_atoms={k: _fractions(v) for k, v in self._atoms.items()},
+            speciation=speciation,
+            pairing={
+                k: {c: v.get(c, 0) / total for c in PAIRING_CLASSES}
+                for k, v in self._pair_counts.items()
+            },
+            residence=self._residence(),
+            time_ps=np.asarray(self._times),
+            per_frame={k: np.asarray(v) for k, v in self._series.items()},
+        )
+
+    def _residence(self) -> dict[str, Correlation]:
+        if not self.residence or self.n_frames < 3:
+            return {}
+        dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 1.0
+        out = {}
+        for name, frames in self._members.items():
+            keys = np.unique(np.concatenate(frames)) if frames else np.zeros(0, np.int64)
+            h = np.zeros((len(keys), len(frames)), dtype=bool)
+            for f, present in enumerate(frames):
+                h[np.searchsorted(keys, present), f] = True
+            out[name] = presence_correlation(h, dt)
+        return out
+
+
+def _fractions(counter: Counter) -> dict:
+    total = sum(counter.values())
+    return {k: v / total for k, v in sorted(counter.items())} if total else {}
+
+
+def solvation_shells(
+    universe,
+    center: str,
+    shells: dict[str, str],
+    cutoffs: dict[str, float] | None = None,
+    pairing: dict | None = None,
+    rmax: float = 8.0,
+    nbins: int = 320,
+    count: str = "molecules",
+    residence: bool = True,
+    start=None,
+    stop=None,
+    step=None,
+    verbose=False,
+):
+    """Shell analysis with automatic cutoffs where none is given.
+
+    Missing cutoffs are the first minimum of the centre-shell g(r) (one RDF pass for all
+    of them); a ``pairing`` entry given as None takes the second minimum. Returns
+    (SolvationResult, RDFResult or None).
+    """
+    from .rdf import RDF
+    from .shells import shell_minima
+
+    cutoffs = dict(cutoffs or {})
+    pairing = dict(pairing or {})
+    need = [k for k in shells if k not in cutoffs or (k in pairing and pairing[k] is None)]
+    rdf = None
+    if need:
+        rdf = (
+            RDF(
+                universe,
+                {k: (center, shells[k]) for k in need},
+                rmax=rmax,
+                nbins=nbins,
+                verbose=verbose,
+            )
+            .run(start, stop, step)
+            .results.rdf
+        )
+        for k in need:
+            minima = shell_minima(
+                rdf.r_angstrom, rdf.pairs[k].g_r, 2 if k in pairing and pairing[k] is None else 1
+            )
+            cutoffs.setdefault(k, minima[0])
+            if k in pairing and pairing[k] is None:
+                pairing[k] = minima[1]
+    result = SolvationShells(
+        universe,
+        center,
+        shells,
+        cutoffs,
+        count=count,
+        pairing=pairing,
+        residence=residence,
+        verbose=verbose,
+    ).run(start, stop, step)
+    return result.results.solvation, rdf

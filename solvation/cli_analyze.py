@@ -1,0 +1,220 @@
+"""``solvation analyze ...``: structure analyses of any trajectory MDAnalysis reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+analyze_app = typer.Typer(
+    help="Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run "
+    "directory. Selections use the MDAnalysis selection language.",
+    no_args_is_help=True,
+)
+
+Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
+Start = Annotated[Optional[int], typer.Option(help="First frame (0-based).")]
+Stop = Annotated[Optional[int], typer.Option(help="Stop before this frame.")]
+Step = Annotated[Optional[int], typer.Option(help="Use every STEP-th frame.")]
+JsonOut = Annotated[Optional[Path], typer.Option("--json", help="Write the result as JSON.")]
+CsvOut = Annotated[Optional[Path], typer.Option("--csv", help="Write the result table as CSV.")]
+PlotOut = Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG plot here.")]
+Center = Annotated[str, typer.Option(help='Centre selection, e.g. "resname ZN".')]
+Shell = Annotated[
+    list[str],
+    typer.Option("--shell", help='NAME="SELECTION" of coordinating atoms; repeat for each shell.'),
+]
+Cutoff = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--cutoff", help="NAME=ANGSTROM; shells without one use the first minimum of g(r)."
+    ),
+]
+
+
+def _named(items: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"{what} {item!r} must be NAME=VALUE")
+        name, value = item.split("=", 1)
+        out[name.strip()] = value.strip().strip('"').strip("'")
+    return out
+
+
+def _universe(paths: list[Path]):
+    from solvation.analysis import load_universe
+
+    return load_universe(paths[0], *paths[1:])
+
+
+def _emit(result, json_file, csv_file, frame=None) -> None:
+    if json_file:
+        json_file.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    if csv_file:
+        (frame if frame is not None else result.to_frame()).to_csv(csv_file, index=False)
+
+
+@analyze_app.command("rdf")
+def rdf_cmd(
+    paths: Paths,
+    pair: Annotated[
+        list[str],
+        typer.Option(
+            "--pair",
+            help='NAME="SEL_A|SEL_B" (or NAME="SEL_A" with --pair-b); repeat '
+            'for more pairs. Example: zn-ow="resname ZN|resname HOH and name O"',
+        ),
+    ],
+    rmax: Annotated[float, typer.Option(help="Largest distance (A).")] = 10.0,
+    bins: Annotated[int, typer.Option(help="Number of bins.")] = 200,
+    include_same_molecule: Annotated[
+        bool, typer.Option(help="Count pairs within one molecule too.")
+    ] = False,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+    plot: PlotOut = None,
+) -> None:
+    """g(r) and running coordination n(r) of several pairs in one pass."""
+    from solvation.analysis import RDF
+
+    pairs = {}
+    for name, value in _named(pair, "--pair").items():
+        if "|" not in value:
+            raise typer.BadParameter(f'--pair {name}: write NAME="SEL_A|SEL_B"')
+        a, b = value.split("|", 1)
+        pairs[name] = (a.strip(), b.strip())
+    u = _universe(paths)
+    result = (
+        RDF(
+            u,
+            pairs,
+            rmax=rmax,
+            nbins=bins,
+            exclude_same_molecule=not include_same_molecule,
+            verbose=True,
+        )
+        .run(start, stop, step)
+        .results.rdf
+    )
+    for name, p in result.pairs.items():
+        k = int(p.g_r.argmax())
+        typer.echo(
+            f"{name}: first peak {result.r_angstrom[k]:.3f} A (g = {p.g_r[k]:.2f}), "
+            f"{result.n_frames} frames"
+        )
+    _emit(result, json_file, csv_file)
+    if plot:
+        from solvation.analysis.plots import plot_rdf
+
+        plot_rdf(result, plot)
+
+
+def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
+    from solvation.analysis import solvation_shells
+
+    cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
+    return solvation_shells(
+        _universe(paths),
+        center,
+        _named(shell, "--shell"),
+        cutoffs,
+        pairing=pairing,
+        count=count,
+        start=start,
+        stop=stop,
+        step=step,
+        verbose=True,
+    )
+
+
+@analyze_app.command("coordination")
+def coordination_cmd(
+    paths: Paths,
+    center: Center,
+    shell: Shell,
+    cutoff: Cutoff = None,
+    count: Annotated[
+        str, typer.Option(help="molecules (distinct molecules) or atoms.")
+    ] = "molecules",
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+    plot: PlotOut = None,
+) -> None:
+    """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
+    denticity and residence times of each shell around the centre."""
+    result, _ = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
+    for name, cn in result.coordination_numbers.items():
+        typer.echo(
+            f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn:.3f} "
+            f"+- {result.coordination_std[name]:.3f}"
+        )
+    _emit(result, json_file, csv_file)
+    if plot:
+        from solvation.analysis.plots import plot_shells
+
+        plot_shells(result, plot)
+
+
+@analyze_app.command("speciation")
+def speciation_cmd(
+    paths: Paths,
+    center: Center,
+    shell: Shell,
+    cutoff: Cutoff = None,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+    plot: PlotOut = None,
+) -> None:
+    """Fractions of shell compositions, e.g. (water)6 or (water)5(OTf)1."""
+    result, _ = _shells(paths, center, shell, cutoff, None, start, stop, step)
+    for label, fraction in list(result.speciation.items())[:10]:
+        typer.echo(f"{label:>30}: {fraction:.4f}")
+    _emit(result, json_file, csv_file, result.speciation_frame())
+    if plot:
+        from solvation.analysis.plots import plot_shells
+
+        plot_shells(result, plot)
+
+
+@analyze_app.command("pairing")
+def pairing_cmd(
+    paths: Paths,
+    center: Center,
+    shell: Shell,
+    cutoff: Cutoff = None,
+    anion: Annotated[
+        list[str],
+        typer.Option(
+            help="Shell NAME to classify (free/SSIP/CIP/AGG), or NAME=ANGSTROM to give "
+            "the second-shell cutoff (else the second minimum of g(r))."
+        ),
+    ] = (),
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+) -> None:
+    """Ion-pairing classes of the centre with each anion shell."""
+    import pandas as pd
+
+    pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
+    if not pairing:
+        raise typer.BadParameter("name at least one --anion shell")
+    result, _ = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
+    for name, classes in result.pairing.items():
+        typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
+    frame = pd.DataFrame([{"anion": n, **c} for n, c in result.pairing.items()])
+    _emit(result, json_file, csv_file, frame)
