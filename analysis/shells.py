@@ -1,6 +1,6 @@
 """Shell cutoffs from g(r): the first (and second) minimum after the first peak.
 
-Robust to noise: g(r) is smoothed (Savitzky-Golay, window ~0.5 A) before peaks and
+Robust to noise: g(r) is smoothed (Savitzky-Golay, window ~0.3 A) before peaks and
 troughs are searched with ``scipy.signal.find_peaks``; a trough must lie below its peak
 by a set prominence; a flat zero region (a tightly bound shell) is cut at its middle.
 When no such minimum exists a clear error says so and asks for a
@@ -19,7 +19,7 @@ class NoMinimumError(SolvationError):
     """g(r) has no clear minimum to use as a shell cutoff."""
 
 
-def smooth(r: np.ndarray, g: np.ndarray, window_angstrom: float = 0.5) -> np.ndarray:
+def smooth(r: np.ndarray, g: np.ndarray, window_angstrom: float = 0.3) -> np.ndarray:
     """Savitzky-Golay smoothed g(r) (cubic, window ~``window_angstrom``)."""
     dr = float(r[1] - r[0])
     win = max(5, int(round(window_angstrom / dr)) | 1)
@@ -57,7 +57,8 @@ def shell_minima(
             f"{r[peaks[0]]:.2f} A (rmax {r[-1]:.1f} A too small, or too few "
             "frames); give the cutoff explicitly (--cutoff NAME=ANGSTROM)"
         )
-    radii = [_plateau_centre(r, np.asarray(g, float), k, height) for k, _ in minima]
+    raw = np.asarray(g, float)
+    radii = [_plateau_centre(r, raw, k, float(np.nanmax(raw))) for k, _ in minima]
     if any(b <= a for a, b in zip(radii, radii[1:], strict=False)):
         raise NoMinimumError(
             f"g(r) minima {radii} are not separated (too few frames?); give the cutoffs explicitly"
@@ -66,10 +67,10 @@ def shell_minima(
 
 
 def _plateau_centre(r: np.ndarray, g: np.ndarray, k: int, height: float) -> float:
-    """Centre of the flat bottom of the raw g(r) around trough ``k`` (within 1% of the
-    peak height): a strongly bound first shell leaves g(r) = 0 over a range, whose first
-    point would cut the shell too tight."""
-    tol = 0.01 * height
+    """Centre of the flat bottom of the raw g(r) around trough ``k`` (within 2% of the
+    raw peak height): a strongly bound first shell leaves g(r) = 0 over a range, whose
+    first point would cut the shell too tight."""
+    tol = 0.02 * height
     floor = g[max(0, k - 2) : k + 3].min() + tol
     lo = hi = k
     while lo > 0 and g[lo - 1] <= floor:
