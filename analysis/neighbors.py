@@ -1,10 +1,11 @@
 """Neighbour search shared by every analysis.
 
-One ``self_capped_distance`` (MDAnalysis nsgrid, triclinic boxes included) over the
-union of all atoms an analysis needs gives every pair once; pair types are then sorted
-out with boolean membership masks. Measured on 3,300 atoms within 10 A: 0.05 s per
-frame, against 0.36-0.49 s for ``capped_distance(x, x)``, which InterRDF calls, because
-the half-pair search does half the work and nsgrid handles the self case better.
+One half-pair search over the union of all atoms an analysis needs gives every pair
+once; pair types are then sorted out with boolean membership masks. Orthorhombic boxes
+use scipy's periodic cKDTree (``query_pairs``), triclinic ones MDAnalysis' nsgrid
+(``self_capped_distance``). Measured on 3,700 atoms within 10 A (random, 47 A box):
+cKDTree 0.019 s per frame, nsgrid self search 0.063 s, and ``capped_distance(x, x)``,
+which InterRDF calls, 0.36-0.49 s.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from MDAnalysis.lib.distances import calc_bonds, capped_distance, self_capped_distance
+from scipy.spatial import cKDTree
 
 SKIN = 1e-3  # A: nsgrid works in single precision; search slightly wider, then filter
 
@@ -35,13 +37,25 @@ def union_pairs(
     Distances are recomputed in double precision with ``calc_bonds`` (the values
     MDAnalysis' own distance functions give), so bin assignment matches InterRDF exactly.
     """
-    pairs, _ = self_capped_distance(positions, cutoff + SKIN, box=box, method="nsgrid")
+    pairs = _candidate_pairs(positions, box, cutoff + SKIN)
     if len(pairs) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return FramePairs(empty, empty, np.zeros(0))
     dist = calc_bonds(positions[pairs[:, 0]], positions[pairs[:, 1]], box=box)
     keep = dist <= cutoff
     return FramePairs(atom_indices[pairs[keep, 0]], atom_indices[pairs[keep, 1]], dist[keep])
+
+
+def _candidate_pairs(positions: np.ndarray, box: np.ndarray, cutoff: float) -> np.ndarray:
+    """(k, 2) row pairs within ``cutoff``: periodic cKDTree for orthorhombic boxes,
+    nsgrid otherwise."""
+    lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
+    if np.allclose(angles, 90.0) and cutoff < 0.5 * lengths.min():
+        wrapped = np.mod(positions.astype(np.float64), lengths)
+        wrapped[wrapped >= lengths] = 0.0  # float rounding can land exactly on L
+        return cKDTree(wrapped, boxsize=lengths).query_pairs(cutoff, output_type="ndarray")
+    pairs, _ = self_capped_distance(positions, cutoff, box=box, method="nsgrid")
+    return pairs
 
 
 def cross_pairs(
