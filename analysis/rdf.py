@@ -143,9 +143,11 @@ class RDF(AnalysisBase):
         nb = len(self.edges) - 1
         for name, (a, b) in self._groups.items():
             if self._n_pairs(a, b) == 0:
-                raise InputError(f"pair {name}: every pair lies within one molecule; does the "
-                                 "topology define molecules (residues)? Otherwise include "
-                                 "same-molecule pairs")
+                raise InputError(
+                    f"pair {name}: every pair lies within one molecule; does the "
+                    "topology define molecules (residues)? Otherwise include "
+                    "same-molecule pairs"
+                )
         self._weighted = {name: np.zeros(nb) for name in self._groups}
         self._raw = {name: np.zeros(nb) for name in self._groups}
         self._volume_sum = 0.0

@@ -92,3 +92,35 @@ def molecule_ids(universe: mda.Universe) -> np.ndarray:
     """Molecule index per atom: the residue (one molecule per residue in our topologies,
     GROMACS, LAMMPS data molecule IDs and PSF segments alike)."""
     return np.asarray(universe.atoms.resindices)
+
+
+def run_directory_charges(path: str | Path) -> np.ndarray | None:
+    """Per-atom charges (e) from a build/run directory's system.xml, else None."""
+    system_xml = Path(path) / "system.xml"
+    if not Path(path).is_dir() or not system_xml.exists():
+        return None
+    import openmm
+
+    system = openmm.XmlSerializer.deserialize(system_xml.read_text())
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    return np.array([nb.getParticleParameters(i)[0]._value for i in range(nb.getNumParticles())])
+
+
+def species_charges(
+    universe: mda.Universe, species: dict[str, str], atom_charges: np.ndarray | None
+) -> dict[str, float]:
+    """Charge per molecule (e) of each species: from ``atom_charges`` (run directory) or
+    the topology's own charges (PSF, TPR, LAMMPS data ...)."""
+    if atom_charges is None:
+        if not hasattr(universe.atoms, "charges"):
+            raise InputError(
+                "the topology carries no charges; give --charge NAME=Z for every "
+                "species (or analyse a run directory)"
+            )
+        atom_charges = np.asarray(universe.atoms.charges, dtype=float)
+    out = {}
+    for name, sel in species.items():
+        group = select(universe, sel, f"species {name!r}")
+        residue = group.residues[0].atoms
+        out[name] = round(float(atom_charges[residue.indices].sum()), 6)
+    return out

@@ -25,9 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-PAIRS = {"zn-ow": ("resname ZN", "resname HOH and name O"),
-         "zn-s": ("resname ZN", "resname SO4 and name S*"),
-         "ow-ow": ("resname HOH and name O", "resname HOH and name O")}
+PAIRS = {
+    "zn-ow": ("resname ZN", "resname HOH and name O"),
+    "zn-s": ("resname ZN", "resname SO4 and name S*"),
+    "ow-ow": ("resname HOH and name O", "resname HOH and name O"),
+}
 
 CHILD = r"""
 import json, resource, sys, time, warnings
@@ -57,12 +59,17 @@ print(json.dumps({"seconds": wall,
 def make_trajectory(root: Path, n_water: int, frames: int) -> tuple[Path, Path, int]:
     import MDAnalysis as mda
     import numpy as np
-
-    from solvation.design import parse_design
     from solvation.systems import build
 
-    design = parse_design({"name": "bench-znso4", "box": {"n_water": n_water},
-                           "salts": [{"formula": "ZnSO4", "concentration": "2 m"}]})
+    from solvation.design import parse_design
+
+    design = parse_design(
+        {
+            "name": "bench-znso4",
+            "box": {"n_water": n_water},
+            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+        }
+    )
     built = build(design, root / "box")
     u = mda.Universe(str(built.topology_pdb))
     rng = np.random.default_rng(0)
@@ -76,8 +83,12 @@ def make_trajectory(root: Path, n_water: int, frames: int) -> tuple[Path, Path, 
 
 
 def child(top: Path, traj: Path, tool: str, stop: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop),
-                          json.dumps(PAIRS)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop), json.dumps(PAIRS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -89,15 +100,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         top, traj, n_atoms = make_trajectory(Path(tmp), args.n_water, args.frames)
-        print(f"box: {n_atoms} atoms, {args.frames} frames (made in {time.perf_counter() - t0:.0f} s)")
+        made = time.perf_counter() - t0
+        print(f"box: {n_atoms} atoms, {args.frames} frames (made in {made:.0f} s)")
         ours = child(top, traj, "ours", args.frames)
         short = child(top, traj, "ours", args.frames // 5)
         mda_ = child(top, traj, "mdanalysis", args.frames)
-    print(f"solvation (3 RDFs + shells, one pass each): {ours['seconds']:7.1f} s, "
-          f"peak RSS {ours['peak_rss_mib']:.0f} MiB "
-          f"({args.frames // 5} frames: {short['peak_rss_mib']:.0f} MiB)")
-    print(f"MDAnalysis InterRDF x3:                      {mda_['seconds']:7.1f} s, "
-          f"peak RSS {mda_['peak_rss_mib']:.0f} MiB")
+    print(
+        f"solvation (3 RDFs + shells, one pass each): {ours['seconds']:7.1f} s, "
+        f"peak RSS {ours['peak_rss_mib']:.0f} MiB "
+        f"({args.frames // 5} frames: {short['peak_rss_mib']:.0f} MiB)"
+    )
+    print(
+        f"MDAnalysis InterRDF x3:                      {mda_['seconds']:7.1f} s, "
+        f"peak RSS {mda_['peak_rss_mib']:.0f} MiB"
+    )
     print(f"speed-up: {mda_['seconds'] / ours['seconds']:.1f}x")
 
 

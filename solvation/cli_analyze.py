@@ -218,3 +218,125 @@ def pairing_cmd(
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
     frame = pd.DataFrame([{"anion": n, **c} for n, c in result.pairing.items()])
     _emit(result, json_file, csv_file, frame)
+
+
+SpeciesOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--species",
+        help='NAME="SELECTION"; each residue in it is one molecule (centre of mass). '
+        "Repeat for each species.",
+    ),
+]
+Dims = Annotated[str, typer.Option("--dims", help="xyz, xy (in-plane), x, y or z.")]
+Viscosity = Annotated[
+    Optional[float],
+    typer.Option(
+        "--viscosity-mpa-s",
+        help="Shear viscosity (mPa s) for the Yeh-Hummer correction "
+        "(default: experimental water, 0.890).",
+    ),
+]
+TemperatureOpt = Annotated[
+    Optional[float],
+    typer.Option("--temperature-k", help="Temperature (K); default from run.json, else 298.15."),
+]
+Blocks = Annotated[int, typer.Option("--blocks", help="Independent time blocks for errors.")]
+
+
+def _temperature(paths: list[Path], given: float | None) -> float:
+    if given is not None:
+        return given
+    run_json = paths[0] / "run.json" if paths[0].is_dir() else None
+    if run_json and run_json.exists():
+        return float(json.loads(run_json.read_text())["protocol"]["temperature_k"])
+    return 298.15
+
+
+def _transport(paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step):
+    from solvation.analysis.transport import Transport
+
+    u = _universe(paths)
+    result = Transport(
+        u,
+        _named(species, "--species"),
+        charges=charges,
+        dimensions=dims,
+        temperature=_temperature(paths, temperature),
+        viscosity=None if viscosity is None else viscosity * 1e-3,
+        n_blocks=blocks,
+        verbose=True,
+    ).run(start, stop, step)
+    return result.results.transport
+
+
+@analyze_app.command("diffusion")
+def diffusion_cmd(
+    paths: Paths,
+    species: SpeciesOpt,
+    dims: Dims = "xyz",
+    viscosity: Viscosity = None,
+    temperature: TemperatureOpt = None,
+    blocks: Blocks = 5,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+) -> None:
+    """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
+    fit window, block uncertainty and Yeh-Hummer finite-size correction."""
+    result = _transport(
+        paths, species, None, dims, viscosity, temperature, blocks, start, stop, step
+    )
+    for name, d in result.species.items():
+        corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
+        typer.echo(
+            f"{name}: D = {d.D_m2_per_s:.3e} +- {d.D_err_m2_per_s:.1e} m2/s{corr} "
+            f"(fit {d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps"
+            f"{'' if d.diffusive else ', NOT diffusive'})"
+        )
+    _emit(result, json_file, csv_file)
+
+
+@analyze_app.command("conductivity")
+def conductivity_cmd(
+    paths: Paths,
+    species: SpeciesOpt,
+    charge: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--charge",
+            help="NAME=Z charge per molecule (e); default from a run "
+            "directory's system.xml or the topology's charges.",
+        ),
+    ] = None,
+    dims: Dims = "xyz",
+    viscosity: Viscosity = None,
+    temperature: TemperatureOpt = None,
+    blocks: Blocks = 5,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+) -> None:
+    """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
+    transference number."""
+    from solvation.analysis.universe import run_directory_charges, species_charges
+
+    charges = {k: float(v) for k, v in _named(charge, "--charge").items()}
+    if not charges:
+        charges = species_charges(
+            _universe(paths), _named(species, "--species"), run_directory_charges(paths[0])
+        )
+    result = _transport(
+        paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step
+    )
+    c = result.conductivity
+    typer.echo(
+        f"sigma (Einstein-Helfand) {c['sigma_S_per_m']:.3g} +- {c['sigma_err_S_per_m']:.2g}"
+        f" S/m; Nernst-Einstein {c['sigma_NE_S_per_m']:.3g} S/m; Haven ratio "
+        f"{c['haven_ratio']:.3g}; t({c['cation']}) {c.get('t_zn', float('nan')):.3f}"
+    )
+    _emit(result, json_file, csv_file)

@@ -41,13 +41,18 @@ __all__ = ["ion_template", "library_template", "smiles_template", "water_templat
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """A short real run: 1 m ZnCl2 in TIP3P (12-6-4), 2 ps production, 20 frames."""
-    from solvation.design import parse_design
-    from solvation.run import run
     from solvation.systems import build
 
-    design = parse_design({"name": "tiny-analysis", "box": {"n_water": 330},
-                           "salts": [{"formula": "ZnCl2", "concentration": "1 m"}]})
+    from solvation.design import parse_design
+    from solvation.run import run
+
+    design = parse_design(
+        {
+            "name": "tiny-analysis",
+            "box": {"n_water": 330},
+            "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
+        }
+    )
     built = build(design, tmp_path_factory.mktemp("run") / "tiny")
-    run(built.path, platform="CPU", production="2 ps", equilibration="1 ps",
-        report_every="0.1 ps")
+    run(built.path, platform="CPU", production="2 ps", equilibration="1 ps", report_every="0.1 ps")
     return built.path

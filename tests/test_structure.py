@@ -14,13 +14,21 @@ import pytest
 from MDAnalysis.analysis.rdf import InterRDF
 from MDAnalysis.coordinates.memory import MemoryReader
 from MDAnalysis.lib.distances import distance_array
+from solvation.analysis import (
+    RDF,
+    InputError,
+    NoMinimumError,
+    SolvationShells,
+    first_minimum,
+    load_universe,
+    presence_correlation,
+    solvation_shells,
+)
 
-from solvation.analysis import (RDF, InputError, NoMinimumError, SolvationShells, first_minimum,
-                                load_universe, presence_correlation, solvation_shells)
 
-
-def make_universe(frames: np.ndarray, resnames: list[str], names: list[str], box,
-                  resindex=None) -> mda.Universe:
+def make_universe(
+    frames: np.ndarray, resnames: list[str], names: list[str], box, resindex=None
+) -> mda.Universe:
     """Universe from coordinates (frames x atoms x 3, A) with one residue per atom unless
     ``resindex`` groups them; ``box`` MDAnalysis dimensions."""
     n = frames.shape[1]
@@ -32,8 +40,11 @@ def make_universe(frames: np.ndarray, resnames: list[str], names: list[str], box
     for atom, r in enumerate(resindex):
         res_names[r] = resnames[atom]
     u.add_TopologyAttr("resnames", res_names)
-    u.load_new(frames.astype(np.float32), format=MemoryReader,
-               dimensions=np.tile(np.asarray(box, dtype=np.float32), (len(frames), 1)))
+    u.load_new(
+        frames.astype(np.float32),
+        format=MemoryReader,
+        dimensions=np.tile(np.asarray(box, dtype=np.float32), (len(frames), 1)),
+    )
     return u
 
 
@@ -41,8 +52,16 @@ def test_ideal_gas_gives_g_equal_one():
     rng = np.random.default_rng(1)
     frames = rng.random((20, 2000, 3)) * 30.0
     u = make_universe(frames, ["A"] * 1000 + ["B"] * 1000, ["X"] * 2000, [30, 30, 30, 90, 90, 90])
-    res = RDF(u, {"ab": ("resname A", "resname B"), "aa": ("resname A", "resname A")},
-              rmax=12.0, nbins=24).run().results.rdf
+    res = (
+        RDF(
+            u,
+            {"ab": ("resname A", "resname B"), "aa": ("resname A", "resname A")},
+            rmax=12.0,
+            nbins=24,
+        )
+        .run()
+        .results.rdf
+    )
     for pair in res.pairs.values():
         g = pair.g_r[res.r_angstrom > 3.0]
         assert np.all(np.abs(g - 1.0) < 0.05)
@@ -61,8 +80,11 @@ def test_simple_cubic_lattice_shell_counts():
     at = lambda r: n_r[np.searchsorted(res.edges_angstrom[1:], r)]  # noqa: E731
     assert at(1.01 * a) == 6 and at(1.01 * a * 2**0.5) == 18 and at(1.01 * a * 3**0.5) == 26
     assert at(0.99 * a) == 0
-    shells = SolvationShells(u, "index 0", {"nn": "not index 0"}, {"nn": 1.05 * a},
-                             residence=False).run().results.solvation
+    shells = (
+        SolvationShells(u, "index 0", {"nn": "not index 0"}, {"nn": 1.05 * a}, residence=False)
+        .run()
+        .results.solvation
+    )
     assert shells.coordination_numbers["nn"] == 6
 
 
@@ -74,27 +96,36 @@ def test_rdf_equals_interrdf(box):
     names = ["ZN"] * 30 + ["O", "H1", "H2"] * 290
     resindex = list(range(30)) + [30 + k // 3 for k in range(870)]
     u = make_universe(frames, resnames, names, box, resindex)
-    sel = {"zn-o": ("resname ZN", "name O"), "o-o": ("name O", "name O"),
-           "o-h": ("name O", "name H1 H2")}
+    sel = {
+        "zn-o": ("resname ZN", "name O"),
+        "o-o": ("name O", "name O"),
+        "o-h": ("name O", "name H1 H2"),
+    }
     ours = RDF(u, sel, rmax=9.0, nbins=90).run().results.rdf
     for name, (a, b) in sel.items():
         ga, gb = u.select_atoms(a), u.select_atoms(b)
-        block = {"exclusion_block": (1, 2)} if name == "o-h" else (
-            {"exclusion_block": (1, 1)} if a == b else {})
+        block = (
+            {"exclusion_block": (1, 2)}
+            if name == "o-h"
+            else ({"exclusion_block": (1, 1)} if a == b else {})
+        )
         ref = InterRDF(ga, gb, nbins=90, range=(0.0, 9.0), **block).run()
         assert np.abs(ours.pairs[name].g_r - ref.results.rdf).max() < 1e-6, name
 
 
 def test_rdf_equals_interrdf_on_a_real_trajectory(tiny_run):
     u = load_universe(tiny_run)
-    sel = {"zn-ow": ("resname ZN", "resname HOH and name O"),
-           "ow-ow": ("resname HOH and name O", "resname HOH and name O"),
-           "zn-cl": ("resname ZN", "resname CL")}
+    sel = {
+        "zn-ow": ("resname ZN", "resname HOH and name O"),
+        "ow-ow": ("resname HOH and name O", "resname HOH and name O"),
+        "zn-cl": ("resname ZN", "resname CL"),
+    }
     ours = RDF(u, sel, rmax=9.0, nbins=180).run().results.rdf
     for name, (a, b) in sel.items():
         block = {"exclusion_block": (1, 1)} if a == b else {}
-        ref = InterRDF(u.select_atoms(a), u.select_atoms(b), nbins=180, range=(0.0, 9.0),
-                       **block).run()
+        ref = InterRDF(
+            u.select_atoms(a), u.select_atoms(b), nbins=180, range=(0.0, 9.0), **block
+        ).run()
         assert np.abs(ours.pairs[name].g_r - ref.results.rdf).max() < 1e-6, name
     zn = ours.pairs["zn-ow"]
     assert 1.95 < ours.r_angstrom[zn.g_r.argmax()] < 2.2  # 12-6-4 Zn-O distance
@@ -103,11 +134,16 @@ def test_rdf_equals_interrdf_on_a_real_trajectory(tiny_run):
 def test_coordination_equals_brute_force(tiny_run):
     u = load_universe(tiny_run)
     cut = 2.9
-    res = SolvationShells(u, "resname ZN", {"water": "resname HOH and name O"},
-                          {"water": cut}).run().results.solvation
+    res = (
+        SolvationShells(u, "resname ZN", {"water": "resname HOH and name O"}, {"water": cut})
+        .run()
+        .results.solvation
+    )
     zn, ow = u.select_atoms("resname ZN"), u.select_atoms("resname HOH and name O")
-    per_frame = [(distance_array(zn.positions, ow.positions, box=ts.dimensions) < cut).sum(1).mean()
-                 for ts in u.trajectory]
+    per_frame = [
+        (distance_array(zn.positions, ow.positions, box=ts.dimensions) < cut).sum(1).mean()
+        for ts in u.trajectory
+    ]
     assert np.allclose(res.per_frame["water"], per_frame)
     assert res.coordination_numbers["water"] == pytest.approx(np.mean(per_frame))
     assert sum(res.coordination_distribution["water"].values()) == pytest.approx(1.0)
@@ -117,10 +153,19 @@ def test_coordination_equals_brute_force(tiny_run):
 def _hand_built():
     """Cations C0..C3 and anions A (two atoms each): C0 with a contact anion (CIP), C1 and
     C2 sharing one anion (AGG), C3 with an anion 5 A away (SSIP), C4 alone (free)."""
-    pos = {"C0": (5, 5, 5), "A0": (7, 5, 5), "A0b": (8.5, 5, 5),
-           "C1": (20, 5, 5), "C2": (24, 5, 5), "A1": (22, 5, 5), "A1b": (22, 6, 5),
-           "C3": (5, 20, 5), "A2": (10, 20, 5), "A2b": (11, 20, 5),
-           "C4": (20, 20, 20)}
+    pos = {
+        "C0": (5, 5, 5),
+        "A0": (7, 5, 5),
+        "A0b": (8.5, 5, 5),
+        "C1": (20, 5, 5),
+        "C2": (24, 5, 5),
+        "A1": (22, 5, 5),
+        "A1b": (22, 6, 5),
+        "C3": (5, 20, 5),
+        "A2": (10, 20, 5),
+        "A2b": (11, 20, 5),
+        "C4": (20, 20, 20),
+    }
     names = list(pos)
     resindex, res = [], {}
     for n in names:
@@ -135,24 +180,42 @@ def _hand_built():
 
 def test_pairing_classes_on_hand_built_configuration():
     u = _hand_built()
-    res = SolvationShells(u, "resname CAT", {"anion": "resname ANI"}, {"anion": 3.0},
-                          pairing={"anion": 6.0}, residence=False).run().results.solvation
-    assert res.pairing["anion"] == pytest.approx({"free": 0.2, "SSIP": 0.2, "CIP": 0.2,
-                                                   "AGG": 0.4})
+    res = (
+        SolvationShells(
+            u,
+            "resname CAT",
+            {"anion": "resname ANI"},
+            {"anion": 3.0},
+            pairing={"anion": 6.0},
+            residence=False,
+        )
+        .run()
+        .results.solvation
+    )
+    assert res.pairing["anion"] == pytest.approx({"free": 0.2, "SSIP": 0.2, "CIP": 0.2, "AGG": 0.4})
     assert res.speciation == pytest.approx({"(anion)1": 0.6, "bare": 0.4})
     assert res.denticity["anion"] == pytest.approx({1: 1 / 3, 2: 2 / 3})
-    atoms = SolvationShells(u, "resname CAT", {"anion": "resname ANI"}, {"anion": 3.0},
-                            count="atoms", residence=False).run().results.solvation
+    atoms = (
+        SolvationShells(
+            u,
+            "resname CAT",
+            {"anion": "resname ANI"},
+            {"anion": 3.0},
+            count="atoms",
+            residence=False,
+        )
+        .run()
+        .results.solvation
+    )
     assert atoms.coordination_numbers["anion"] == pytest.approx(5 / 5)
 
 
 def test_first_minimum_is_robust_to_noise():
     r = np.linspace(0.0, 10.0, 401)[1:]
-    g = 1 + 3 * np.exp(-((r - 2.1) / 0.15) ** 2) - 0.9 * np.exp(-((r - 3.1) / 0.35) ** 2)
+    g = 1 + 3 * np.exp(-(((r - 2.1) / 0.15) ** 2)) - 0.9 * np.exp(-(((r - 3.1) / 0.35) ** 2))
     g[r < 1.6] = 0.0
     noisy = g + np.random.default_rng(3).normal(0, 0.08, r.size)
-    assert first_minimum(r, noisy) == pytest.approx(r[np.argmin(np.where(r > 2.2, g, 9))],
-                                                    abs=0.15)
+    assert first_minimum(r, noisy) == pytest.approx(r[np.argmin(np.where(r > 2.2, g, 9))], abs=0.15)
     with pytest.raises(NoMinimumError, match="no peak"):
         first_minimum(r, np.ones_like(r) + np.random.default_rng(4).normal(0, 0.02, r.size))
 
@@ -160,7 +223,7 @@ def test_first_minimum_is_robust_to_noise():
 def test_residence_correlations_analytic():
     frames, length = 40, 10
     h = np.zeros((1, frames), bool)
-    h[0, 5:5 + length] = True
+    h[0, 5 : 5 + length] = True
     c = presence_correlation(h, dt_ps=0.5, max_lag=15)
     t = np.arange(15)
     expected = np.clip(length - t, 0, None) / (frames - t) / (length / frames)
@@ -193,11 +256,23 @@ def test_automatic_cutoffs_and_topology_formats(tiny_run, tmp_path):
     u.atoms.write(str(tmp_path / "top.data"))
     by_type = (f"type {kinds.index('ZN') + 1}", f"type {kinds.index('O') + 1}")
     reference = rdf.pairs["water"].g_r
-    for top, (a, b) in (("top.gro", ("name ZN", "name O")), ("top.psf", ("name ZN", "name O")),
-                        ("top.data", by_type)):
+    for top, (a, b) in (
+        ("top.gro", ("name ZN", "name O")),
+        ("top.psf", ("name ZN", "name O")),
+        ("top.data", by_type),
+    ):
         other = load_universe(tmp_path / top, tiny_run / "trajectory.xtc")
-        again = RDF(other, {"zn-ow": (a, b)}, rmax=8.0, nbins=320,
-                    exclude_same_molecule=top != "top.data").run().results.rdf
+        again = (
+            RDF(
+                other,
+                {"zn-ow": (a, b)},
+                rmax=8.0,
+                nbins=320,
+                exclude_same_molecule=top != "top.data",
+            )
+            .run()
+            .results.rdf
+        )
         assert np.allclose(again.pairs["zn-ow"].g_r, reference, atol=1e-6), top
 
 
@@ -222,19 +297,55 @@ def test_bad_input_is_refused_before_analysis(tiny_run, tmp_path):
 
 def test_analyze_cli_json_csv_plot(tiny_run, tmp_path):
     js, csv, png = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.png"
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "analyze", "rdf", str(tiny_run),
-                          "--pair", "zn-ow=resname ZN|resname HOH and name O", "--rmax", "8",
-                          "--bins", "80", "--json", str(js), "--csv", str(csv), "--plot",
-                          str(png)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "analyze",
+            "rdf",
+            str(tiny_run),
+            "--pair",
+            "zn-ow=resname ZN|resname HOH and name O",
+            "--rmax",
+            "8",
+            "--bins",
+            "80",
+            "--json",
+            str(js),
+            "--csv",
+            str(csv),
+            "--plot",
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(js.read_text())
     pair = data["pairs"]["zn-ow"]
     assert len(pair["r_angstrom"]) == len(pair["g_r"]) == len(pair["n_r"]) == 80
     assert png.stat().st_size > 1000 and csv.read_text().startswith("pair,r_angstrom")
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "analyze", "coordination",
-                          str(tiny_run), "--center", "resname ZN", "--shell",
-                          "water=resname HOH and name O", "--cutoff", "water=2.9", "--json",
-                          str(js)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "analyze",
+            "coordination",
+            str(tiny_run),
+            "--center",
+            "resname ZN",
+            "--shell",
+            "water=resname HOH and name O",
+            "--cutoff",
+            "water=2.9",
+            "--json",
+            str(js),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(js.read_text())
     assert data["cutoffs_angstrom"] == {"water": 2.9}

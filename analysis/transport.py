@@ -1,0 +1,390 @@
+"""Transport: mean-squared displacement, self-diffusion, conductivity, transference.
+
+- Unwrapping: per atom, frame to frame, with the box of the current frame
+  (x_u(t) = x_u(t-1) + d - L(t) round(d / L(t)) in fractional coordinates, d the wrapped
+  displacement); this "toroidal" scheme keeps diffusion unbiased under NPT (von Bulow,
+  Bullerjahn & Hummer, J. Chem. Phys. 153 (2020) 021101). Molecules are made whole in
+  the first frame (minimum image to their first atom); their centres of mass are then
+  followed. The system's centre-of-mass drift is removed.
+- MSD by FFT for every molecule at once (O(F log F) per coordinate).
+- D from a linear fit of MSD(t) in a diffusive window chosen where the local log-log
+  slope stays within 1 +- ``slope_tolerance`` (after the ballistic start, before the last
+  half of the lags); uncertainty from independent time blocks.
+- Finite size (Yeh & Hummer, J. Phys. Chem. B 108 (2004) 15873):
+  D_inf = D_pbc + xi kB T / (6 pi eta L), xi = 2.837297.
+- Conductivity: Nernst-Einstein from the self terms; Einstein-Helfand from the
+  collective charge displacement; Haven ratio; Zn transference number from both.
+Units: A, ps inside; SI in results (m^2/s, S/m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from MDAnalysis.analysis.base import AnalysisBase
+
+from .results import ResultMixin
+from .universe import InputError, select
+
+KB = 1.380649e-23  # J/K
+E_CHARGE = 1.602176634e-19  # C
+XI_CUBIC = 2.837297  # Yeh-Hummer constant for a cubic box
+A2_PER_PS_TO_M2_PER_S = 1e-8
+DIMENSIONS = {"xyz": [0, 1, 2], "xy": [0, 1], "x": [0], "y": [1], "z": [2]}
+
+
+def msd_fft(x: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """MSD(lag) averaged over particles; ``x`` (frames, particles, dims), any units^2.
+
+    MSD(m) = S1(m) - 2 S2(m) with S2 the position autocorrelation by FFT
+    (Calandrini et al., Collection SFN 12 (2011) 201), vectorised over particles and
+    taken in chunks of particles so that memory stays bounded.
+    """
+    n, n_particles = x.shape[0], x.shape[1]
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    lags = np.arange(n)
+    total = np.zeros(n)
+    for start in range(0, n_particles, chunk):
+        part = np.asarray(x[:, start : start + chunk], dtype=np.float64)
+        spec = np.fft.rfft(part, size, axis=0)
+        s2 = np.fft.irfft(spec * spec.conj(), size, axis=0)[:n].sum(axis=2)
+        d = np.square(part).sum(axis=2)
+        cum = np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(d, axis=0)])
+        s1 = cum[n] - cum[lags] + cum[n - lags]
+        total += (s1 - 2 * s2).sum(axis=1)
+    return total / (n - lags) / n_particles
+
+
+def cross_msd_fft(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """<(a(t+m) - a(t)) . (b(t+m) - b(t))> over origins; ``a``, ``b`` (frames, dims)."""
+    n = a.shape[0]
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    fa, fb = np.fft.rfft(a, size, axis=0), np.fft.rfft(b, size, axis=0)
+    cab = np.fft.irfft(fa * fb.conj(), size, axis=0)[:n]  # sum_t a(t+m) b(t)
+    cba = np.fft.irfft(fb * fa.conj(), size, axis=0)[:n]
+    prod = (a * b).sum(axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(prod)])
+    lags = np.arange(n)
+    # sum_t [a(t+m).b(t+m) + a(t).b(t)] over t = 0..n-m-1
+    self_terms = (cum[n] - cum[lags]) + cum[n - lags]
+    return (self_terms - cab.sum(axis=1) - cba.sum(axis=1)) / (n - lags)
+
+
+@dataclass(frozen=True)
+class Diffusion(ResultMixin):
+    """Self-diffusion of one species; SI units."""
+
+    n_molecules: int
+    D_m2_per_s: float
+    D_err_m2_per_s: float
+    D_corrected_m2_per_s: float | None
+    fit_window_ps: tuple[float, float]
+    diffusive: bool
+    dimensions: str
+
+
+@dataclass(frozen=True)
+class TransportResult(ResultMixin):
+    """Diffusion per species, MSD curves and, with charges, conductivity."""
+
+    temperature_K: float
+    volume_m3: float
+    box_length_m: float
+    viscosity_Pa_s: float | None
+    viscosity_source: str
+    lag_ps: np.ndarray
+    msd_angstrom2: dict[str, np.ndarray]
+    species: dict[str, Diffusion]
+    conductivity: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out.pop("msd_angstrom2")
+        out.pop("lag_ps")
+        for d in out["species"].values():
+            d["fit_window_ps"] = list(d["fit_window_ps"])
+        out.update(out.pop("conductivity"))
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """MSD curves: lag_ps and one column per species (A^2)."""
+        return pd.DataFrame(
+            {
+                "lag_ps": self.lag_ps,
+                **{f"msd_{k}_angstrom2": v for k, v in self.msd_angstrom2.items()},
+            }
+        )
+
+
+def _box_matrix(dimensions: np.ndarray) -> np.ndarray:
+    from MDAnalysis.lib.mdamath import triclinic_vectors
+
+    return triclinic_vectors(dimensions).astype(np.float64)
+
+
+def _minimum_image(delta: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Displacements wrapped to the nearest image in the box ``h`` (rows = box vectors)."""
+    frac = delta @ np.linalg.inv(h)
+    return (frac - np.round(frac)) @ h
+
+
+def local_slope(lag: np.ndarray, msd: np.ndarray) -> np.ndarray:
+    """d log MSD / d log t, by central differences over neighbouring lags (NaN at t=0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.gradient(np.log(msd), np.log(lag))
+
+
+def diffusive_window(
+    lag: np.ndarray, msd: np.ndarray, tolerance: float = 0.15, max_fraction: float = 0.5
+) -> tuple[int, int, bool]:
+    """(first, last) lag indices of the diffusive window and whether it is diffusive.
+
+    The window ends at ``max_fraction`` of the trajectory (the tail averages few time
+    origins) and starts at the earliest lag after which the log-log slope stays within
+    1 +- tolerance. If no such lag leaves 5 points, the window is [end/5, end] and
+    flagged non-diffusive.
+    """
+    end = max(int(len(lag) * max_fraction), 3)
+    slope = local_slope(lag[1 : end + 1], msd[1 : end + 1])
+    bad = np.nonzero(~(np.abs(slope - 1.0) <= tolerance))[0]
+    start = 1 + (bad[-1] + 1 if len(bad) else 0)
+    if end - start >= 4:
+        return start, end, True
+    return max(1, end // 5), end, False
+
+
+def fit_d(lag: np.ndarray, msd: np.ndarray, first: int, last: int, n_dims: int) -> float:
+    """D (A^2/ps) from a straight-line fit MSD = 2 n D t + c over lags [first, last]."""
+    slope = np.polyfit(lag[first : last + 1], msd[first : last + 1], 1)[0]
+    return slope / (2 * n_dims)
+
+
+class Transport(AnalysisBase):
+    """MSD, diffusion and conductivity of molecular species.
+
+    Parameters
+    ----------
+    universe : MDAnalysis Universe (wrapped or unwrapped coordinates)
+    species : dict name -> selection; each residue of the selection is one molecule,
+        followed by its centre of mass
+    charges : dict name -> charge per molecule (e), for conductivity (optional)
+    dimensions : "xyz" (default), "xy" (in-plane, slabs), "x", "y" or "z"
+    temperature : K
+    viscosity : Pa s for the Yeh-Hummer correction (default: experimental water, 298 K)
+    n_blocks : independent time blocks for uncertainties
+    cation : species name for the transference number (default: a name containing "zn",
+        else the first positive species)
+    remove_drift : subtract the displacement of the system's centre of mass (default True)
+    """
+
+    def __init__(
+        self,
+        universe,
+        species: dict[str, str],
+        charges: dict[str, float] | None = None,
+        dimensions: str = "xyz",
+        temperature: float = 298.15,
+        viscosity: float | None = None,
+        n_blocks: int = 5,
+        slope_tolerance: float = 0.15,
+        cation: str | None = None,
+        remove_drift: bool = True,
+        **kwargs,
+    ):
+        super().__init__(universe.trajectory, **kwargs)
+        if dimensions not in DIMENSIONS:
+            raise InputError(f"dimensions must be one of {list(DIMENSIONS)}, got {dimensions!r}")
+        if n_blocks < 2:
+            raise InputError("n_blocks must be at least 2")
+        self.universe, self.dims, self.temperature = universe, dimensions, float(temperature)
+        self.groups = {k: select(universe, v, f"species {k!r}") for k, v in species.items()}
+        self.charges = dict(charges or {})
+        unknown = set(self.charges) - set(species)
+        if unknown:
+            raise InputError(f"charges given for unknown species {sorted(unknown)}")
+        self.viscosity = viscosity
+        self.n_blocks, self.tolerance = n_blocks, slope_tolerance
+        self.cation, self.remove_drift = cation, remove_drift
+
+    def _prepare(self):
+        atoms = self.universe.atoms
+        try:
+            self._masses = np.asarray(atoms.masses, dtype=np.float64)
+        except Exception:  # no masses in the topology: geometric centres
+            self._masses = np.ones(atoms.n_atoms)
+        if not np.all(self._masses > 0):
+            self._masses = np.where(self._masses > 0, self._masses, 1.0)
+        self._com_index = {}
+        for name, group in self.groups.items():
+            res = group.resindices
+            _, local = np.unique(res, return_inverse=True)
+            m = self._masses[group.indices]
+            self._com_index[name] = (group.indices, local, m, np.bincount(local, weights=m))
+        self._prev = None
+        self._unwrapped = None
+        self._coms = {k: [] for k in self.groups}
+        self._drift = []
+        self._volumes = []
+
+    def _whole(self, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """First frame: put every atom at the minimum image of its residue's first atom."""
+        res = self.universe.atoms.resindices
+        first_atom = np.unique(res, return_index=True)[1]
+        anchor = x[first_atom[res]]
+        return anchor + _minimum_image(x - anchor, h)
+
+    def _single_frame(self):
+        x = self._ts.positions.astype(np.float64)
+        h = _box_matrix(self._ts.dimensions)
+        if self._unwrapped is None:
+            self._unwrapped = self._whole(x, h)
+        else:
+            self._unwrapped = self._unwrapped + _minimum_image(x - self._prev, h)
+        self._prev = x
+        u = self._unwrapped
+        self._drift.append((u * self._masses[:, None]).sum(0) / self._masses.sum())
+        for name, (idx, local, m, mtot) in self._com_index.items():
+            com = np.stack([np.bincount(local, weights=u[idx, k] * m) for k in range(3)], 1)
+            self._coms[name].append(com / mtot[:, None])
+        self._volumes.append(self._ts.volume)
+
+    def _series(self) -> dict[str, np.ndarray]:
+        """Unwrapped centre-of-mass trajectories (frames, molecules, dims), drift removed."""
+        drift = np.asarray(self._drift)
+        drift = drift - drift[0] if self.remove_drift else np.zeros_like(drift)
+        cols = DIMENSIONS[self.dims]
+        return {k: (np.asarray(v) - drift[:, None, :])[:, :, cols] for k, v in self._coms.items()}
+
+    @property
+    def _max_fraction(self) -> float:
+        """Fit lags up to half a block, so that the full-trajectory fit and the block fits
+        (which give the uncertainty) see the same lags."""
+        return 0.5 / self.n_blocks
+
+    def _diffusion(self, lag, x) -> tuple[np.ndarray, float, float, tuple[int, int], bool]:
+        msd = msd_fft(x)
+        first, last, ok = diffusive_window(lag, msd, self.tolerance, self._max_fraction)
+        n_dims = x.shape[2]
+        d = fit_d(lag, msd, first, last, n_dims)
+        return msd, d, self._block_error(x, lag, first, last, n_dims), (first, last), ok
+
+    def _blocks(self, n_frames: int) -> list[slice]:
+        size = n_frames // self.n_blocks
+        return [slice(b * size, (b + 1) * size) for b in range(self.n_blocks)] if size >= 8 else []
+
+    def _block_error(self, x, lag, first, last, n_dims) -> float:
+        """Standard error of D over independent time blocks (window clipped to each block)."""
+        values = []
+        for block in self._blocks(len(x)):
+            part = x[block]
+            hi = min(last, len(part) // 2)
+            lo = min(first, max(1, hi - 4))
+            if hi - lo >= 2:
+                values.append(fit_d(lag[: len(part)], msd_fft(part), lo, hi, n_dims))
+        return (
+            float(np.std(values, ddof=1) / np.sqrt(len(values)))
+            if len(values) > 1
+            else float("nan")
+        )
+
+    def _conclude(self):
+        if self.n_frames < 10:
+            raise InputError(f"{self.n_frames} frames are too few for an MSD; use at least 10")
+        dt = self._trajectory.dt * (self.step or 1)
+        lag = np.arange(self.n_frames) * dt
+        volume_a3 = float(np.mean(self._volumes))
+        length_m = volume_a3 ** (1 / 3) * 1e-10
+        eta = self.viscosity if self.viscosity is not None else 0.890e-3
+        source = (
+            "given" if self.viscosity is not None else "experimental water at 298 K (0.890 mPa s)"
+        )
+        correction = XI_CUBIC * KB * self.temperature / (6 * np.pi * eta * length_m)
+        series = self._series()
+        species, msds, fits = {}, {}, {}
+        for name, x in series.items():
+            msd, d, err, (first, last), ok = self._diffusion(lag, x)
+            msds[name], fits[name] = msd, (first, last)
+            d_si, err_si = d * A2_PER_PS_TO_M2_PER_S, err * A2_PER_PS_TO_M2_PER_S
+            corrected = d_si + correction if self.dims == "xyz" else None
+            species[name] = Diffusion(
+                x.shape[1],
+                d_si,
+                err_si,
+                corrected,
+                (float(lag[first]), float(lag[last])),
+                ok,
+                self.dims,
+            )
+        conductivity = self._conductivity(lag, series, species, volume_a3) if self.charges else {}
+        self.results.transport = TransportResult(
+            self.temperature,
+            volume_a3 * 1e-30,
+            length_m,
+            eta,
+            source,
+            lag,
+            msds,
+            species,
+            conductivity,
+        )
+
+    def _conductivity(self, lag, series, species, volume_a3) -> dict:
+        missing = set(self.groups) - set(self.charges)
+        if missing:
+            raise InputError(
+                f"conductivity needs a charge for every species; missing {sorted(missing)}"
+            )
+        n_dims = len(DIMENSIONS[self.dims])
+        volume = volume_a3 * 1e-30
+        pref = E_CHARGE**2 / (volume * KB * self.temperature)
+        z = self.charges
+        ne_terms = {k: species[k].n_molecules * z[k] ** 2 * species[k].D_m2_per_s for k in z}
+        sigma_ne = pref * sum(ne_terms.values())
+        total = {k: x.sum(axis=1) for k, x in series.items()}  # (frames, dims) per species
+        charge = sum(z[k] * total[k] for k in z)
+        sigma, err, window = self._collective(lag, charge, n_dims, pref)
+        cation = self.cation or next(
+            (k for k in z if "zn" in k.lower()), next((k for k in z if z[k] > 0), None)
+        )
+        out = {
+            "sigma_S_per_m": sigma,
+            "sigma_err_S_per_m": err,
+            "sigma_NE_S_per_m": sigma_ne,
+            "haven_ratio": sigma_ne / sigma if sigma > 0 else float("nan"),
+            "collective_fit_window_ps": list(window),
+            "cation": cation,
+        }
+        if cation is not None:
+            out["t_zn"] = ne_terms[cation] / sum(ne_terms.values())
+            out["t_zn_onsager"] = self._onsager_t(lag, total, z, cation, n_dims)
+        return out
+
+    def _collective(self, lag, m, n_dims, pref) -> tuple[float, float, tuple[float, float]]:
+        """Einstein-Helfand conductivity (S/m) with block error, from M(t) = sum q r."""
+        msd = cross_msd_fft(m, m)
+        first, last, _ = diffusive_window(lag, msd, self.tolerance, self._max_fraction)
+        slope = np.polyfit(lag[first : last + 1], msd[first : last + 1], 1)[0]
+        to_si = A2_PER_PS_TO_M2_PER_S / (2 * n_dims)
+        blocks = []
+        for block in self._blocks(len(m)):
+            part = m[block]
+            hi = min(last, len(part) // 2)
+            lo = min(first, max(1, hi - 4))
+            if hi - lo >= 2:
+                b_msd = cross_msd_fft(part, part)
+                blocks.append(np.polyfit(lag[lo : hi + 1], b_msd[lo : hi + 1], 1)[0])
+        err = (np.std(blocks, ddof=1) / np.sqrt(len(blocks))) if len(blocks) > 1 else float("nan")
+        return (pref * slope * to_si, pref * err * to_si, (float(lag[first]), float(lag[last])))
+
+    def _onsager_t(self, lag, total, z, cation, n_dims) -> float:
+        """Transference number from collective (Onsager) coefficients L_ij ~ <dR_i . dR_j>."""
+        names = list(z)
+        charge = sum(z[k] * total[k] for k in names)
+        msd = cross_msd_fft(charge, charge)
+        first, last, _ = diffusive_window(lag, msd, self.tolerance, self._max_fraction)
+        slope = lambda y: np.polyfit(lag[first : last + 1], y[first : last + 1], 1)[0]  # noqa: E731
+        num = sum(z[cation] * z[j] * slope(cross_msd_fft(total[cation], total[j])) for j in names)
+        den = slope(msd)
+        return float(num / den) if den > 0 else float("nan")
