@@ -34,26 +34,32 @@ class Correlation(ResultMixin):
     tau_continuous_fit_ps: float
 
 
-def _autocorr_sum(h: np.ndarray, max_lag: int) -> np.ndarray:
-    """sum_k sum_t0 h_k(t0) h_k(t0+t) for t = 0..max_lag-1 (FFT, O(K F log F))."""
+def _autocorr_sum(h: np.ndarray, max_lag: int, chunk: int = 512) -> np.ndarray:
+    """sum_k sum_t0 h_k(t0) h_k(t0+t) for t = 0..max_lag-1 (FFT, O(K F log F)), in chunks
+    of pairs so that memory stays bounded."""
     n = h.shape[1]
     size = 1 << int(np.ceil(np.log2(2 * n)))
-    spec = np.fft.rfft(h.astype(np.float64), size, axis=1)
-    acf = np.fft.irfft(spec * spec.conj(), size, axis=1)[:, :max_lag]
-    return np.rint(acf.sum(axis=0))
+    total = np.zeros(max_lag)
+    for start in range(0, h.shape[0], chunk):
+        spec = np.fft.rfft(h[start:start + chunk].astype(np.float64), size, axis=1)
+        total += np.fft.irfft(spec * spec.conj(), size, axis=1)[:, :max_lag].sum(axis=0)
+    return np.rint(total)
 
 
 def _continuous_sum(h: np.ndarray, max_lag: int) -> np.ndarray:
     """sum over origins of pairs present continuously from t0 to t0+t: each run of length
-    L contributes max(0, L - t)."""
+    L contributes max(0, L - t), summed through the histogram of run lengths."""
     padded = np.zeros((h.shape[0], h.shape[1] + 2), dtype=np.int8)
     padded[:, 1:-1] = h
     change = np.diff(padded, axis=1)
-    starts = np.nonzero(change == 1)
-    ends = np.nonzero(change == -1)
-    lengths = ends[1] - starts[1]
+    lengths = np.nonzero(change.ravel() == -1)[0] - np.nonzero(change.ravel() == 1)[0]
+    count = np.bincount(lengths, minlength=h.shape[1] + 1).astype(float)
+    lens = np.arange(len(count))
+    above_n = np.cumsum(count[::-1])[::-1]  # runs with length >= L
+    above_len = np.cumsum((count * lens)[::-1])[::-1]
     lags = np.arange(max_lag)
-    return np.clip(lengths[None, :] - lags[:, None], 0, None).sum(axis=1).astype(float)
+    # runs longer than t: sum (L - t) = sum_{L >= t+1} L - t * #{L >= t+1}
+    return above_len[lags + 1] - lags * above_n[lags + 1]
 
 
 def _tau_1e(lag: np.ndarray, c: np.ndarray) -> float:
