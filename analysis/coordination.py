@@ -212,7 +212,9 @@ class SolvationShells(AnalysisBase):
     def _residence(self) -> dict[str, Correlation]:
         if not self.residence or self.n_frames < 3:
             return {}
-        dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 1.0
+        dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 0.0
+        if dt <= 0:  # the trajectory carries no times: lag times would be meaningless
+            return {}
         out = {}
         for name, frames in self._members.items():
             keys = np.unique(np.concatenate(frames)) if frames else np.zeros(0, np.int64)

@@ -41,7 +41,7 @@ def _autocorr_sum(h: np.ndarray, max_lag: int, chunk: int = 512) -> np.ndarray:
     size = 1 << int(np.ceil(np.log2(2 * n)))
     total = np.zeros(max_lag)
     for start in range(0, h.shape[0], chunk):
-        spec = np.fft.rfft(h[start:start + chunk].astype(np.float64), size, axis=1)
+        spec = np.fft.rfft(h[start : start + chunk].astype(np.float64), size, axis=1)
         total += np.fft.irfft(spec * spec.conj(), size, axis=1)[:, :max_lag].sum(axis=0)
     return np.rint(total)
 

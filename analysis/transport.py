@@ -177,6 +177,7 @@ class Transport(AnalysisBase):
     cation : species name for the transference number (default: a name containing "zn",
         else the first positive species)
     remove_drift : subtract the displacement of the system's centre of mass (default True)
+    dt_ps : time between stored frames (ps), if the trajectory does not carry it
     """
 
     def __init__(
@@ -191,6 +192,7 @@ class Transport(AnalysisBase):
         slope_tolerance: float = 0.15,
         cation: str | None = None,
         remove_drift: bool = True,
+        dt_ps: float | None = None,
         **kwargs,
     ):
         super().__init__(universe.trajectory, **kwargs)
@@ -207,6 +209,12 @@ class Transport(AnalysisBase):
         self.viscosity = viscosity
         self.n_blocks, self.tolerance = n_blocks, slope_tolerance
         self.cation, self.remove_drift = cation, remove_drift
+        self.dt_ps = dt_ps or universe.trajectory.dt
+        if not self.dt_ps or self.dt_ps <= 0:
+            raise InputError(
+                "the trajectory carries no time step (dt = 0); give dt_ps "
+                "(--dt-ps) for the time between frames"
+            )
 
     def _prepare(self):
         atoms = self.universe.atoms
@@ -292,7 +300,7 @@ class Transport(AnalysisBase):
     def _conclude(self):
         if self.n_frames < 10:
             raise InputError(f"{self.n_frames} frames are too few for an MSD; use at least 10")
-        dt = self._trajectory.dt * (self.step or 1)
+        dt = self.dt_ps * (self.step or 1)
         lag = np.arange(self.n_frames) * dt
         volume_a3 = float(np.mean(self._volumes))
         length_m = volume_a3 ** (1 / 3) * 1e-10

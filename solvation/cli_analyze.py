@@ -242,6 +242,10 @@ TemperatureOpt = Annotated[
     typer.Option("--temperature-k", help="Temperature (K); default from run.json, else 298.15."),
 ]
 Blocks = Annotated[int, typer.Option("--blocks", help="Independent time blocks for errors.")]
+DtPs = Annotated[
+    Optional[float],
+    typer.Option("--dt-ps", help="Time between frames (ps) when the trajectory does not carry it."),
+]
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
@@ -253,7 +257,9 @@ def _temperature(paths: list[Path], given: float | None) -> float:
     return 298.15
 
 
-def _transport(paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step):
+def _transport(
+    paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps=None
+):
     from solvation.analysis.transport import Transport
 
     u = _universe(paths)

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from MDAnalysis.analysis.msd import EinsteinMSD
 from MDAnalysis.coordinates.memory import MemoryReader
-
 from solvation.analysis.transport import Transport, msd_fft
 
 
@@ -48,8 +47,12 @@ def test_constant_velocity_gives_ballistic_msd():
     x = start[None] + v[None, None, :] * np.arange(frames)[:, None, None]
     u = mda.Universe.empty(n, n_residues=n, atom_resindex=np.arange(n), trajectory=True)
     u.add_TopologyAttr("masses", np.ones(n))
-    u.load_new(np.mod(x, 20.0).astype(np.float32), format=MemoryReader, dt=1.0,
-               dimensions=np.tile([20, 20, 20, 90, 90, 90], (frames, 1)).astype(np.float32))
+    u.load_new(
+        np.mod(x, 20.0).astype(np.float32),
+        format=MemoryReader,
+        dt=1.0,
+        dimensions=np.tile([20, 20, 20, 90, 90, 90], (frames, 1)).astype(np.float32),
+    )
     res = Transport(u, {"a": "all"}, remove_drift=False).run().results.transport
     t = res.lag_ps
     assert np.allclose(res.msd_angstrom2["a"], (v @ v) * t**2, rtol=1e-4, atol=1e-4)
@@ -74,10 +77,13 @@ def test_fluctuating_box_walk_keeps_d():
 
 def test_fft_msd_equals_mdanalysis_einstein_msd():
     u, truth = walkers(200, 40, 25.0, seed=4)
-    unwrapped = mda.Universe.empty(40, n_residues=40, atom_resindex=np.arange(40),
-                                   trajectory=True)
-    unwrapped.load_new(truth.astype(np.float32), format=MemoryReader, dt=1.0,
-                       dimensions=np.tile([25, 25, 25, 90, 90, 90], (200, 1)).astype(np.float32))
+    unwrapped = mda.Universe.empty(40, n_residues=40, atom_resindex=np.arange(40), trajectory=True)
+    unwrapped.load_new(
+        truth.astype(np.float32),
+        format=MemoryReader,
+        dt=1.0,
+        dimensions=np.tile([25, 25, 25, 90, 90, 90], (200, 1)).astype(np.float32),
+    )
     ref = EinsteinMSD(unwrapped, select="all", msd_type="xyz", fft=True).run()
     ours = msd_fft(unwrapped.trajectory.coordinate_array.astype(np.float64))
     assert np.allclose(ours[1:], ref.results.timeseries[1:], rtol=1e-8, atol=0)
@@ -89,8 +95,11 @@ def test_uncorrelated_ions_conduct_as_nernst_einstein():
     n = 300  # 100 cations, 100 anions, 100 neutral solvent particles
     resnames = ["CAT"] * 100 + ["ANI"] * 100 + ["SOL"] * 100
     u, _ = walkers(1000, n, 30.0, d_a2_ps=0.05, seed=5, resnames=resnames)
-    res = Transport(u, {"cat": "resname CAT", "ani": "resname ANI"},
-                    charges={"cat": 1, "ani": -1}).run().results.transport
+    res = (
+        Transport(u, {"cat": "resname CAT", "ani": "resname ANI"}, charges={"cat": 1, "ani": -1})
+        .run()
+        .results.transport
+    )
     c = res.conductivity
     assert abs(c["sigma_S_per_m"] - c["sigma_NE_S_per_m"]) < 3 * c["sigma_err_S_per_m"]
     assert c["t_zn"] == pytest.approx(0.5, abs=0.1) and c["cation"] == "cat"
@@ -110,17 +119,51 @@ def test_yeh_hummer_correction():
 
 def test_diffusion_and_conductivity_cli(tiny_run, tmp_path):
     js = tmp_path / "d.json"
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "analyze", "diffusion",
-                          str(tiny_run), "--species", "zn=resname ZN", "--species",
-                          "water=resname HOH", "--json", str(js)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "analyze",
+            "diffusion",
+            str(tiny_run),
+            "--species",
+            "zn=resname ZN",
+            "--species",
+            "water=resname HOH",
+            "--json",
+            str(js),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(js.read_text())
-    assert set(data["species"]["zn"]) >= {"D_m2_per_s", "D_err_m2_per_s",
-                                          "D_corrected_m2_per_s", "fit_window_ps"}
+    assert set(data["species"]["zn"]) >= {
+        "D_m2_per_s",
+        "D_err_m2_per_s",
+        "D_corrected_m2_per_s",
+        "fit_window_ps",
+    }
     assert data["species"]["water"]["D_m2_per_s"] > 0
-    run = subprocess.run([sys.executable, "-m", "solvation.cli", "analyze", "conductivity",
-                          str(tiny_run), "--species", "zn=resname ZN", "--species",
-                          "cl=resname CL", "--json", str(js)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "solvation.cli",
+            "analyze",
+            "conductivity",
+            str(tiny_run),
+            "--species",
+            "zn=resname ZN",
+            "--species",
+            "cl=resname CL",
+            "--json",
+            str(js),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(js.read_text())
     assert {"sigma_S_per_m", "sigma_NE_S_per_m", "haven_ratio", "t_zn"} <= set(data)
