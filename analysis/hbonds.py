@@ -1,0 +1,375 @@
+"""Hydrogen-bond network of water and everything it talks to.
+
+Criterion (default Luzar & Chandler, Nature 379 (1996) 55): donor-acceptor distance
+below 3.5 A and the angle between D-H and D...A below 30 degrees (``angle_definition =
+"HDA"``). ``"DHA"`` uses MDAnalysis' convention instead: the D-H...A angle at the
+hydrogen above ``angle`` (e.g. 150). Donors are O/N atoms bonded to a hydrogen (bonds
+from the topology, else the nearest O/N of the residue within 1.3 A in the first
+frame); acceptors are O, N, F atoms and halide ions. Pairs within one molecule are not counted.
+
+Per frame: H-bonds per water (as donor, as acceptor), classes of water by its counts
+(e.g. DDAA = donates two, accepts two), H-bonds by partner type, the fraction of water
+in a cation's first shell and "free" water (in none), the tetrahedral order parameter q
+of water oxygens (Errington & Debenedetti, Nature 409 (2001) 318; q = 1 for a perfect
+tetrahedron, 0 on average for random points), and the largest cluster of water linked
+by water-water H-bonds. Means carry standard errors over independent time blocks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.lib.distances import capped_distance, minimize_vectors
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from .correlation import Correlation, presence_correlation
+from .results import ResultMixin
+from .universe import InputError, select
+
+DONOR_ELEMENTS = ("O", "N")
+ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
+
+
+@dataclass(frozen=True)
+class Estimate(ResultMixin):
+    """A mean over frames with its standard error over time blocks."""
+
+    mean: float
+    err: float
+
+
+def block_estimate(series: np.ndarray, n_blocks: int) -> Estimate:
+    """Mean of a per-frame series and the standard error of its block means."""
+    series = np.asarray(series, dtype=float)
+    if len(series) < 2 * n_blocks:
+        return Estimate(float(series.mean()), float("nan"))
+    blocks = [b.mean() for b in np.array_split(series, n_blocks)]
+    return Estimate(float(series.mean()), float(np.std(blocks, ddof=1) / np.sqrt(n_blocks)))
+
+
+def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """q of every point from its four nearest neighbours (periodic, A)."""
+    lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
+    if np.allclose(angles, 90.0):
+        wrapped = np.mod(positions.astype(np.float64), lengths)
+        wrapped[wrapped >= lengths] = 0.0
+        _, idx = cKDTree(wrapped, boxsize=lengths).query(wrapped, k=5)
+        neighbours = idx[:, 1:]
+    else:
+        pairs, dist = capped_distance(positions, positions, 6.0, box=box)
+        keep = pairs[:, 0] != pairs[:, 1]
+        pairs, dist = pairs[keep], dist[keep]
+        order = np.lexsort((dist, pairs[:, 0]))
+        pairs = pairs[order]
+        starts = np.searchsorted(pairs[:, 0], np.arange(len(positions)))
+        neighbours = pairs[starts[:, None] + np.arange(4)[None, :], 1]
+    vec = minimize_vectors(
+        (positions[neighbours] - positions[:, None, :]).reshape(-1, 3), box
+    ).reshape(-1, 4, 3)
+    unit = vec / np.linalg.norm(vec, axis=2, keepdims=True)
+    cos = np.einsum("nid,njd->nij", unit, unit)
+    j, k = np.triu_indices(4, 1)
+    return 1.0 - 3.0 / 8.0 * np.square(cos[:, j, k] + 1.0 / 3.0).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class HBondResult(ResultMixin):
+    """Network statistics (means with block errors), class fractions and per-frame series."""
+
+    criterion: dict
+    n_water: int
+    n_frames: int
+    hbonds_per_water: float
+    hbonds_per_water_err: float
+    donor_per_water: Estimate
+    acceptor_per_water: Estimate
+    class_fractions: dict[str, float]
+    partners_per_frame: dict[str, float]
+    shell_water_fraction: Estimate
+    free_water_fraction: float
+    free_water_fraction_err: float
+    tetrahedral_q: float
+    tetrahedral_q_err: float
+    largest_cluster_fraction: Estimate
+    time_ps: np.ndarray
+    per_frame: dict[str, np.ndarray]
+    lifetimes: Correlation | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"time_ps": self.time_ps, **self.per_frame})
+
+
+def _elements(atoms) -> np.ndarray:
+    """Element symbols (upper case); guessed from names when the topology has none."""
+    try:
+        elements = np.asarray([str(e).upper() for e in atoms.elements])
+        if all(elements):
+            return elements
+    except Exception:
+        pass
+    return np.asarray([str(n).lstrip("0123456789")[:1].upper() for n in atoms.names])
+
+
+class HydrogenBonds(AnalysisBase):
+    """H-bond network statistics of water (see module docstring).
+
+    Parameters
+    ----------
+    universe : MDAnalysis Universe
+    water : selection of water molecules (default "resname HOH")
+    groups : dict name -> selection of other H-bonding species (anions, additives ...)
+    distance : donor-acceptor cutoff (A), default 3.5
+    angle : degrees; HDA: below it (default 30); DHA: above it (e.g. 150)
+    angle_definition : "HDA" (Luzar-Chandler) or "DHA" (MDAnalysis HydrogenBondAnalysis)
+    cations : selection of cations for shell/free water (None: skip)
+    cation_cutoff : first-shell cutoff (A) of cation-water oxygen
+    lifetimes : also compute H-bond lifetime correlations (memory grows with frames)
+    n_blocks : time blocks for standard errors
+    """
+
+    def __init__(
+        self,
+        universe,
+        water: str = "resname HOH",
+        groups: dict[str, str] | None = None,
+        distance: float = 3.5,
+        angle: float = 30.0,
+        angle_definition: str = "HDA",
+        cations: str | None = None,
+        cation_cutoff: float | None = None,
+        lifetimes: bool = False,
+        n_blocks: int = 5,
+        **kwargs,
+    ):
+        super().__init__(universe.trajectory, **kwargs)
+        if angle_definition not in ("HDA", "DHA"):
+            raise InputError("angle_definition must be 'HDA' or 'DHA'")
+        if cations is not None and not cation_cutoff:
+            raise InputError("give cation_cutoff (A) together with cations")
+        self.universe = universe
+        self.water = select(universe, water, "water selection")
+        self.groups = {"water": self.water}
+        for name, sel in (groups or {}).items():
+            self.groups[name] = select(universe, sel, f"group {name!r}")
+        self.cations = select(universe, cations, "cation selection") if cations else None
+        self.distance, self.angle, self.definition = distance, angle, angle_definition
+        self.cation_cutoff, self.lifetimes, self.n_blocks = cation_cutoff, lifetimes, n_blocks
+
+    def _prepare(self):
+        u = self.universe
+        n = u.atoms.n_atoms
+        self._label = np.full(n, -1)
+        for k, g in enumerate(self.groups.values()):
+            self._label[g.indices] = k
+        involved = np.nonzero(self._label >= 0)[0]
+        elements = np.full(n, "", dtype=object)
+        elements[involved] = _elements(u.atoms[involved])
+        self._res = np.asarray(u.atoms.resindices)
+        hydrogens = involved[elements[involved] == "H"]
+        donor_of_h = self._donors_of(hydrogens, elements)
+        keep = donor_of_h >= 0
+        hydrogens, donor_of_h = hydrogens[keep], donor_of_h[keep]
+        order = np.argsort(donor_of_h, kind="stable")
+        self._h, h_donor = hydrogens[order], donor_of_h[order]
+        self._donors, self._h_start, self._h_count = np.unique(
+            h_donor, return_index=True, return_counts=True
+        )
+        self._acceptors = involved[np.isin(elements[involved], ACCEPTOR_ELEMENTS)]
+        if len(self._donors) == 0 or len(self._acceptors) == 0:
+            raise InputError(
+                "no donors or acceptors found; check the water/group selections "
+                "and that hydrogens are present"
+            )
+        water_res = np.unique(self._res[self.water.indices])
+        self._water_local = np.full(self._res.max() + 1, -1)
+        self._water_local[water_res] = np.arange(len(water_res))
+        self._n_water = len(water_res)
+        self._water_o = self.water.indices[elements[self.water.indices] == "O"]
+        self._series = {
+            k: []
+            for k in (
+                "hbonds_per_water",
+                "donor_per_water",
+                "acceptor_per_water",
+                "shell_water_fraction",
+                "free_water_fraction",
+                "tetrahedral_q",
+                "largest_cluster_fraction",
+            )
+        }
+        self._classes, self._partners = Counter(), Counter()
+        self._keys, self._times = [], []
+
+    def _donors_of(self, hydrogens: np.ndarray, elements: np.ndarray) -> np.ndarray:
+        """Donor atom index per hydrogen (-1 if it is not bonded to O/N)."""
+        u = self.universe
+        out = np.full(len(hydrogens), -1)
+        has_bonds = hasattr(u.atoms, "bonds") and len(u.bonds) > 0
+        pos, box = u.atoms.positions, u.dimensions
+        for k, h in enumerate(hydrogens):
+            atom = u.atoms[h]
+            partners = [b.index for b in atom.bonded_atoms] if has_bonds else []
+            if not partners:
+                same = atom.residue.atoms.indices
+                same = same[np.isin(elements[same], DONOR_ELEMENTS)]
+                if len(same) == 0:
+                    continue
+                d = np.linalg.norm(minimize_vectors(pos[same] - pos[h], box), axis=1)
+                partners = [same[d.argmin()]] if d.min() < 1.3 else []
+            partners = [p for p in partners if elements[p] in DONOR_ELEMENTS]
+            if partners:
+                out[k] = partners[0]
+        return out
+
+    def _bonds(self, pos: np.ndarray, box: np.ndarray):
+        """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame."""
+        pairs, _ = capped_distance(pos[self._donors], pos[self._acceptors], self.distance, box=box)
+        di, ai = pairs[:, 0], pairs[:, 1]
+        d_atom, a_atom = self._donors[di], self._acceptors[ai]
+        keep = self._res[d_atom] != self._res[a_atom]
+        di, d_atom, a_atom = di[keep], d_atom[keep], a_atom[keep]
+        reps = self._h_count[di]
+        pair_of = np.repeat(np.arange(len(di)), reps)
+        within = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        h_atom = self._h[self._h_start[di][pair_of] + within]
+        d_atom, a_atom = d_atom[pair_of], a_atom[pair_of]
+        v_dh = minimize_vectors(pos[h_atom] - pos[d_atom], box)
+        v_da = minimize_vectors(pos[a_atom] - pos[d_atom], box)
+        if self.definition == "HDA":
+            cos = (v_dh * v_da).sum(1) / np.linalg.norm(v_dh, axis=1) / np.linalg.norm(v_da, axis=1)
+            ok = cos >= np.cos(np.radians(self.angle))
+        else:
+            v_hd, v_ha = -v_dh, v_da - v_dh
+            cos = (v_hd * v_ha).sum(1) / np.linalg.norm(v_hd, axis=1) / np.linalg.norm(v_ha, axis=1)
+            ok = np.degrees(np.arccos(np.clip(cos, -1, 1))) >= self.angle
+        return h_atom[ok], d_atom[ok], a_atom[ok]
+
+    def _single_frame(self):
+        pos, box = self._ts.positions, self._ts.dimensions
+        h, d, a = self._bonds(pos, box)
+        nw = self._n_water
+        wd, wa = self._water_local[self._res[d]], self._water_local[self._res[a]]
+        donor = np.bincount(wd[wd >= 0], minlength=nw)
+        acceptor = np.bincount(wa[wa >= 0], minlength=nw)
+        self._classes.update(
+            ("D" * x + "A" * y) or "none" for x, y in zip(donor, acceptor, strict=True)
+        )
+        names = list(self.groups)
+        self._partners.update(
+            f"{names[i]}-{names[j]}" for i, j in zip(self._label[d], self._label[a], strict=True)
+        )
+        s = self._series
+        s["donor_per_water"].append(donor.mean())
+        s["acceptor_per_water"].append(acceptor.mean())
+        s["hbonds_per_water"].append(donor.mean() + acceptor.mean())
+        shell = self._shell_fraction(pos, box)
+        s["shell_water_fraction"].append(shell)
+        s["free_water_fraction"].append(1.0 - shell)
+        s["tetrahedral_q"].append(tetrahedral_q(pos[self._water_o], box).mean())
+        ww = (wd >= 0) & (wa >= 0)
+        graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))
+        _, comp = connected_components(graph, directed=False)
+        s["largest_cluster_fraction"].append(np.bincount(comp).max() / nw)
+        if self.lifetimes:
+            self._keys.append(np.unique(h.astype(np.int64) * self.universe.atoms.n_atoms + a))
+        self._times.append(self._ts.time)
+
+    def _shell_fraction(self, pos, box) -> float:
+        """Fraction of water molecules with their O within the cation cutoff."""
+        if self.cations is None:
+            return float("nan")
+        pairs = capped_distance(
+            pos[self.cations.indices],
+            pos[self._water_o],
+            self.cation_cutoff,
+            box=box,
+            return_distances=False,
+        )
+        return len(np.unique(pairs[:, 1])) / self._n_water
+
+    def _conclude(self):
+        est = {k: block_estimate(v, self.n_blocks) for k, v in self._series.items()}
+        total = sum(self._classes.values())
+        classes = {k: v / total for k, v in self._classes.most_common()}
+        partners = {k: v / self.n_frames for k, v in self._partners.most_common()}
+        lifetimes = None
+        if self.lifetimes and self.n_frames > 2:
+            keys = np.unique(np.concatenate(self._keys))
+            h = np.zeros((len(keys), len(self._keys)), dtype=bool)
+            for f, present in enumerate(self._keys):
+                h[np.searchsorted(keys, present), f] = True
+            dt = float(np.median(np.diff(self._times)))
+            lifetimes = presence_correlation(h, dt) if dt > 0 else None
+        criterion = {
+            "distance_angstrom": self.distance,
+            "angle_deg": self.angle,
+            "angle_definition": self.definition,
+            "cation_cutoff_angstrom": self.cation_cutoff,
+        }
+        self.results.hbonds = HBondResult(
+            criterion,
+            self._n_water,
+            self.n_frames,
+            est["hbonds_per_water"].mean,
+            est["hbonds_per_water"].err,
+            est["donor_per_water"],
+            est["acceptor_per_water"],
+            classes,
+            partners,
+            est["shell_water_fraction"],
+            est["free_water_fraction"].mean,
+            est["free_water_fraction"].err,
+            est["tetrahedral_q"].mean,
+            est["tetrahedral_q"].err,
+            est["largest_cluster_fraction"],
+            np.asarray(self._times),
+            {k: np.asarray(v) for k, v in self._series.items()},
+            lifetimes,
+        )
+
+
+def hydrogen_bonds(
+    universe,
+    water: str = "resname HOH",
+    groups: dict[str, str] | None = None,
+    cations: str | None = "resname ZN",
+    cation_cutoff: float | None = None,
+    start=None,
+    stop=None,
+    step=None,
+    verbose=False,
+    **kwargs,
+) -> HBondResult:
+    """HydrogenBonds with the cation-water cutoff found from g(r) when not given.
+    ``cations`` that select nothing are skipped (no shell/free-water fractions)."""
+    if cations is not None and len(universe.select_atoms(cations)) == 0:
+        cations = None
+    if cations is not None and cation_cutoff is None:
+        from .coordination import solvation_shells
+
+        shells, _ = solvation_shells(
+            universe,
+            cations,
+            {"water": f"({water}) and name O*"},
+            residence=False,
+            start=start,
+            stop=stop,
+            step=step,
+        )
+        cation_cutoff = shells.cutoffs_angstrom["water"]
+    analysis = HydrogenBonds(
+        universe,
+        water,
+        groups,
+        cations=cations,
+        cation_cutoff=cation_cutoff,
+        verbose=verbose,
+        **kwargs,
+    )
+    return analysis.run(start, stop, step).results.hbonds
