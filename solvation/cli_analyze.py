@@ -34,6 +34,23 @@ Cutoff = Annotated[
 ]
 
 
+def merge_pair_args(argv: list[str]) -> list[str]:
+    """Accept the documented ``--pair NAME="SEL_A" "SEL_B"`` (two values) by joining them
+    as ``NAME=SEL_A|SEL_B``, the one-value form the option parser takes."""
+    out, k = [], 0
+    while k < len(argv):
+        token = argv[k]
+        nxt = argv[k + 2] if k + 2 < len(argv) else None
+        if (token == "--pair" and nxt is not None and "=" in argv[k + 1]
+                and "|" not in argv[k + 1] and not nxt.startswith("-")):
+            out += [token, f"{argv[k + 1]}|{nxt}"]
+            k += 3
+        else:
+            out.append(token)
+            k += 1
+    return out
+
+
 def _named(items: list[str] | None, what: str) -> dict[str, str]:
     out = {}
     for item in items or []:
@@ -64,8 +81,8 @@ def rdf_cmd(
         list[str],
         typer.Option(
             "--pair",
-            help='NAME="SEL_A|SEL_B" (or NAME="SEL_A" with --pair-b); repeat '
-            'for more pairs. Example: zn-ow="resname ZN|resname HOH and name O"',
+            help='NAME="SEL_A" "SEL_B" (or NAME="SEL_A|SEL_B"); repeat for more pairs. '
+            "Example: --pair zn-ow='resname ZN' 'resname HOH and name O'",
         ),
     ],
     rmax: Annotated[float, typer.Option(help="Largest distance (A).")] = 10.0,

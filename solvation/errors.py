@@ -28,8 +28,10 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 def run_cli(app: typer.Typer) -> None:
     """Run ``app``; known errors print ``error: message`` and exit with status 2."""
+    from solvation.cli_analyze import merge_pair_args
+
     try:
-        app(standalone_mode=False)
+        app(args=merge_pair_args(sys.argv[1:]), standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
