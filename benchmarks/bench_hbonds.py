@@ -52,12 +52,17 @@ print(json.dumps({"seconds": time.perf_counter() - t0,
 def make_trajectory(root: Path, n_water: int, frames: int):
     import MDAnalysis as mda
     import numpy as np
-
-    from solvation.design import parse_design
     from solvation.systems import build
 
-    design = parse_design({"name": "bench-hb", "box": {"n_water": n_water},
-                           "salts": [{"formula": "ZnSO4", "concentration": "2 m"}]})
+    from solvation.design import parse_design
+
+    design = parse_design(
+        {
+            "name": "bench-hb",
+            "box": {"n_water": n_water},
+            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+        }
+    )
     built = build(design, root / "box")
     u = mda.Universe(str(built.topology_pdb))
     rng = np.random.default_rng(0)
@@ -72,8 +77,12 @@ def make_trajectory(root: Path, n_water: int, frames: int):
 
 
 def child(top, traj, tool, stop) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -90,11 +99,15 @@ def main() -> None:
         ours = child(top, traj, "ours", args.frames)
         short = child(top, traj, "ours", args.frames // 5)
         ref = child(top, traj, "mdanalysis", args.frames)
-    print(f"solvation HydrogenBonds (network stats): {ours['seconds']:7.1f} s, peak RSS "
-          f"{ours['peak_rss_mib']:.0f} MiB ({args.frames // 5} frames: "
-          f"{short['peak_rss_mib']:.0f} MiB)")
-    print(f"MDAnalysis HydrogenBondAnalysis:         {ref['seconds']:7.1f} s, peak RSS "
-          f"{ref['peak_rss_mib']:.0f} MiB")
+    print(
+        f"solvation HydrogenBonds (network stats): {ours['seconds']:7.1f} s, peak RSS "
+        f"{ours['peak_rss_mib']:.0f} MiB ({args.frames // 5} frames: "
+        f"{short['peak_rss_mib']:.0f} MiB)"
+    )
+    print(
+        f"MDAnalysis HydrogenBondAnalysis:         {ref['seconds']:7.1f} s, peak RSS "
+        f"{ref['peak_rss_mib']:.0f} MiB"
+    )
     print(f"speed-up: {ref['seconds'] / ours['seconds']:.1f}x")
 
 

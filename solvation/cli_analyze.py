@@ -41,8 +41,13 @@ def merge_pair_args(argv: list[str]) -> list[str]:
     while k < len(argv):
         token = argv[k]
         nxt = argv[k + 2] if k + 2 < len(argv) else None
-        if (token == "--pair" and nxt is not None and "=" in argv[k + 1]
-                and "|" not in argv[k + 1] and not nxt.startswith("-")):
+        if (
+            token == "--pair"
+            and nxt is not None
+            and "=" in argv[k + 1]
+            and "|" not in argv[k + 1]
+            and not nxt.startswith("-")
+        ):
             out += [token, f"{argv[k + 1]}|{nxt}"]
             k += 3
         else:

@@ -363,3 +363,39 @@ def test_build_cli_writes_outputs(tmp_path):
     info = json.loads(js.read_text())
     assert info["counts"] == {"water": 400, "Zn2+": 7, "Cl-": 14}
     assert "achieved" in run.stdout
+
+
+@pytest.mark.parametrize("unit_text,unit", [("0.5 M", "mol/L"), ("300 mM", "mol/L"),
+                                            ("5 wt%", "wt%"), ("40 mg/mL", "g/L"),
+                                            ("0.5 mol%", "mol%"), ("2 vol%", "vol%")])
+def test_every_concentration_unit_reaches_the_requested_value(unit_text, unit):
+    design = parse_design({"name": "units", "box": {"n_water": 3000},
+                           "additives": [{"name": "EG", "concentration": unit_text}]})
+    comp = size_box(design)
+    (conc,) = comp.concentrations
+    assert conc["unit"] == unit
+    per_molecule = conc["achieved"] / conc["formula_units"]  # one molecule's worth
+    assert abs(conc["achieved"] - conc["requested_value"]) <= per_molecule
+    if unit == "wt%":  # by hand: mass fraction of EG in the box
+        m_eg = comp.components["EG"].mass * comp.counts["EG"]
+        m_all = sum(comp.components[k].mass * n for k, n in comp.counts.items())
+        assert conc["achieved"] == pytest.approx(100 * m_eg / m_all)
+    if unit == "mol%":
+        assert conc["achieved"] == pytest.approx(100 * comp.counts["EG"] / sum(comp.counts.values()))
+
+
+def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
+    design = parse_design({
+        "name": "ads", "box": {"n_water": 600},
+        "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+        "slab": {"facet": "002", "layers": 3, "repeats": [12, 12], "vacuum": "1 nm",
+                 "adsorbed": {"name": "EG", "n": 3, "within": "6 A"}}})
+    built = build(design, tmp_path / "ads")
+    info = built.info
+    top = info["slab"]["z_faces_nm"][1]
+    u = mda.Universe(str(built.topology_pdb))
+    eg = u.select_atoms("resname EGL")
+    assert len(eg.residues) == 3 and info["counts"]["EG"] == 3
+    assert np.all(eg.positions[:, 2] / 10 < top + 0.6 + 0.1)
+    water_top = u.select_atoms("resname HOH").positions[:, 2].max() / 10
+    assert info["box_nm"][2] - water_top > 1.0  # the vacuum gap above the electrolyte

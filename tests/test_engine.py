@@ -222,3 +222,22 @@ def test_bench_md_reports_ratio(tiny_build):
     )
     assert run_.returncode == 0, run_.stderr
     assert "plain OpenMM" in run_.stdout and "ratio" in run_.stdout
+
+
+def test_slab_runs_with_z_only_barostat_and_frozen_metal(tmp_path):
+    design = parse_design({"name": "slab-run", "box": {"n_water": 500},
+                           "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+                           "slab": {"facet": "002", "layers": 3, "repeats": [12, 12]}})
+    d = build(design, tmp_path / "slab").path
+    start = app.PDBFile(str(d / "topology.pdb"))
+    info = run(d, platform="CPU", production="0.4 ps", equilibration="1 ps",
+               report_every="0.1 ps")
+    assert info["complete"]
+    u = mda.Universe(str(d / "topology.pdb"), str(d / "trajectory.xtc"))
+    metal = u.select_atoms("resname ZNM")
+    box0 = np.array(start.topology.getPeriodicBoxVectors().value_in_unit(openmm.unit.angstrom))
+    ref = np.array(start.positions.value_in_unit(openmm.unit.angstrom))[metal.indices]
+    for ts in u.trajectory:
+        assert np.allclose(ts.dimensions[:2], np.linalg.norm(box0[:2], axis=1), atol=1e-3)
+        shift = metal.positions - ref
+        assert np.allclose(shift - shift.mean(0), 0.0, atol=0.02)  # rigid, frozen slab
