@@ -179,6 +179,172 @@ def run_cmd(
     _write_json(json_file, info)
 
 
+campaign_app = typer.Typer(
+    help="Campaigns: many designs x replicas, run locally or on Dask.", no_args_is_help=True
+)
+app.add_typer(campaign_app, name="campaign")
+
+
+@campaign_app.command("run")
+def campaign_run_cmd(
+    campaign: Annotated[Path, typer.Argument(help="Campaign TOML file.")],
+    directory: Annotated[
+        Optional[Path],
+        typer.Option(
+            "-o",
+            "--out",
+            help="Campaign directory (default: next to the file, named after the campaign).",
+        ),
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[
+        Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
+    slots: Annotated[
+        Optional[int], typer.Option(help="Concurrent jobs (local) or workers (dask).")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run failed jobs again.")
+    ] = False,
+    platform: Annotated[str, typer.Option(help="OpenMM platform for every job.")] = "auto",
+) -> None:
+    """Run every unfinished job (build, run, analyse) and record it in DIR/catalog.sqlite.
+    Re-running skips finished jobs and resumes interrupted ones."""
+    from solvation.runner import run_campaign
+
+    catalog = run_campaign(
+        campaign,
+        directory,
+        executor=executor,
+        scheduler=scheduler,
+        slots=slots,
+        retry_failed=retry_failed,
+        platform=platform,
+    )
+    _print_jobs(catalog.jobs())
+
+
+def _print_jobs(jobs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
+    for r in jobs.itertuples():
+        table.add_row(
+            r.design,
+            str(r.replica),
+            r.status,
+            "" if r.seconds != r.seconds or r.seconds is None else f"{r.seconds:.0f}",
+            "" if r.ns_per_day is None or r.ns_per_day != r.ns_per_day else f"{r.ns_per_day:.1f}",
+            r.platform or "",
+            (r.error or "").splitlines()[0][:60] if r.error else "",
+        )
+    Console(width=160).print(table)
+
+
+@campaign_app.command("status")
+def campaign_status_cmd(
+    directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
+    export: Annotated[
+        Optional[Path],
+        typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
+    ] = None,
+) -> None:
+    """Table of the jobs of a campaign directory."""
+    from solvation.catalog import Catalog
+
+    if not (directory / "catalog.sqlite").exists():
+        raise FileNotFoundError(f"{directory} holds no catalog.sqlite")
+    catalog = Catalog(directory)
+    _print_jobs(catalog.jobs())
+    if export:
+        export.mkdir(parents=True, exist_ok=True)
+        for p in catalog.export(export):
+            typer.echo(f"wrote {p}")
+
+
+@app.command("rank")
+def rank_cmd(
+    directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
+    campaign: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Campaign file for the weights (default: the one the directory was made from)."
+        ),
+    ] = None,
+    weight: Annotated[Optional[list[str]], typer.Option(help="NAME=W, overrides the file.")] = None,
+    pareto: Annotated[
+        Optional[str], typer.Option(help="Two descriptors A,B for a Pareto front.")
+    ] = None,
+    json_file: JsonOpt = None,
+) -> None:
+    """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
+    probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
+    from solvation.campaign import DESCRIPTORS
+    from solvation.catalog import Catalog
+    from solvation.figures import STYLE, fig_ranking
+    from solvation.ranking import RankingError, rank
+
+    weights = {}
+    if campaign is not None:
+        from solvation.campaign import load_campaign
+
+        loaded = load_campaign(campaign)
+        weights, front = loaded.weights, loaded.pareto
+    else:
+        front = None
+    for item in weight or []:
+        name, value = item.split("=")
+        if name not in DESCRIPTORS:
+            raise RankingError(f"unknown descriptor {name!r}; known: {', '.join(DESCRIPTORS)}")
+        weights[name] = float(value)
+    front = tuple(pareto.split(",")) if pareto else front
+    result = rank(Catalog(directory).descriptors(), weights, pareto=front)
+    result.table.to_csv(directory / "ranking.csv", index=False)
+    import matplotlib.pyplot as plt
+
+    (directory / "figures").mkdir(exist_ok=True)
+    with plt.style.context(STYLE):
+        fig_ranking(directory / "ranking.csv", directory / "figures")
+    typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if result.pareto:
+        typer.echo(f"Pareto front ({', '.join(front)}): {', '.join(result.pareto)}")
+    _write_json(
+        json_file, {"ranking": result.table.to_dict(orient="records"), "pareto": result.pareto}
+    )
+
+
+@app.command("figures")
+def figures_cmd(
+    directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
+    out: Annotated[
+        Optional[Path], typer.Option(help="Output folder (default DIR/figures).")
+    ] = None,
+) -> None:
+    """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
+    from solvation.figures import make_figures
+
+    paths = make_figures(directory, out)
+    typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
+
+
+@app.command("demo")
+def demo_cmd(
+    directory: Annotated[Path, typer.Option("-o", "--out", help="Demo directory.")] = Path(
+        "solvation-demo"
+    ),
+    platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+) -> None:
+    """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG) built, run, analysed and
+    ranked in a few minutes on 2 CPU cores; prints the ranking and writes the figures."""
+    from solvation.demo import run_demo
+
+    result = run_demo(directory, platform=platform)
+    typer.echo("demo ranking (15 ps per design: a smoke test of the workflow, not converged):")
+    typer.echo(result["ranking"].table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo(f"figures: {directory / 'campaign' / 'figures'}")
+
+
 bench_app = typer.Typer(
     help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
 )

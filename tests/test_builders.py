@@ -365,12 +365,25 @@ def test_build_cli_writes_outputs(tmp_path):
     assert "achieved" in run.stdout
 
 
-@pytest.mark.parametrize("unit_text,unit", [("0.5 M", "mol/L"), ("300 mM", "mol/L"),
-                                            ("5 wt%", "wt%"), ("40 mg/mL", "g/L"),
-                                            ("0.5 mol%", "mol%"), ("2 vol%", "vol%")])
+@pytest.mark.parametrize(
+    "unit_text,unit",
+    [
+        ("0.5 M", "mol/L"),
+        ("300 mM", "mol/L"),
+        ("5 wt%", "wt%"),
+        ("40 mg/mL", "g/L"),
+        ("0.5 mol%", "mol%"),
+        ("2 vol%", "vol%"),
+    ],
+)
 def test_every_concentration_unit_reaches_the_requested_value(unit_text, unit):
-    design = parse_design({"name": "units", "box": {"n_water": 3000},
-                           "additives": [{"name": "EG", "concentration": unit_text}]})
+    design = parse_design(
+        {
+            "name": "units",
+            "box": {"n_water": 3000},
+            "additives": [{"name": "EG", "concentration": unit_text}],
+        }
+    )
     comp = size_box(design)
     (conc,) = comp.concentrations
     assert conc["unit"] == unit
@@ -381,15 +394,26 @@ def test_every_concentration_unit_reaches_the_requested_value(unit_text, unit):
         m_all = sum(comp.components[k].mass * n for k, n in comp.counts.items())
         assert conc["achieved"] == pytest.approx(100 * m_eg / m_all)
     if unit == "mol%":
-        assert conc["achieved"] == pytest.approx(100 * comp.counts["EG"] / sum(comp.counts.values()))
+        assert conc["achieved"] == pytest.approx(
+            100 * comp.counts["EG"] / sum(comp.counts.values())
+        )
 
 
 def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
-    design = parse_design({
-        "name": "ads", "box": {"n_water": 600},
-        "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
-        "slab": {"facet": "002", "layers": 3, "repeats": [12, 12], "vacuum": "1 nm",
-                 "adsorbed": {"name": "EG", "n": 3, "within": "6 A"}}})
+    design = parse_design(
+        {
+            "name": "ads",
+            "box": {"n_water": 600},
+            "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+            "slab": {
+                "facet": "002",
+                "layers": 3,
+                "repeats": [12, 12],
+                "vacuum": "1 nm",
+                "adsorbed": {"name": "EG", "n": 3, "within": "6 A"},
+            },
+        }
+    )
     built = build(design, tmp_path / "ads")
     info = built.info
     top = info["slab"]["z_faces_nm"][1]

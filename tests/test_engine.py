@@ -225,13 +225,17 @@ def test_bench_md_reports_ratio(tiny_build):
 
 
 def test_slab_runs_with_z_only_barostat_and_frozen_metal(tmp_path):
-    design = parse_design({"name": "slab-run", "box": {"n_water": 500},
-                           "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
-                           "slab": {"facet": "002", "layers": 3, "repeats": [12, 12]}})
+    design = parse_design(
+        {
+            "name": "slab-run",
+            "box": {"n_water": 500},
+            "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+            "slab": {"facet": "002", "layers": 3, "repeats": [12, 12]},
+        }
+    )
     d = build(design, tmp_path / "slab").path
     start = app.PDBFile(str(d / "topology.pdb"))
-    info = run(d, platform="CPU", production="0.4 ps", equilibration="1 ps",
-               report_every="0.1 ps")
+    info = run(d, platform="CPU", production="0.4 ps", equilibration="1 ps", report_every="0.1 ps")
     assert info["complete"]
     u = mda.Universe(str(d / "topology.pdb"), str(d / "trajectory.xtc"))
     metal = u.select_atoms("resname ZNM")

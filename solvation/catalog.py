@@ -1,0 +1,147 @@
+"""The campaign catalog: one SQLite database (WAL) per campaign directory.
+
+Tables: ``meta`` (campaign name, file hash), ``jobs`` (key, design, replica, status,
+timings, ns/day, platform, error) and ``descriptors`` (job key, name, value, err). Only
+the coordinating process writes; every write is a short transaction, so a killed
+campaign loses no finished result and readers never see half a job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from solvation.errors import SolvationError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS jobs (
+    key TEXT PRIMARY KEY, design TEXT, replica INTEGER, status TEXT, attempts INTEGER,
+    started REAL, finished REAL, seconds REAL, ns_per_day REAL, platform TEXT, error TEXT,
+    spec TEXT);
+CREATE TABLE IF NOT EXISTS descriptors (
+    job TEXT, name TEXT, value REAL, err REAL, PRIMARY KEY (job, name));
+"""
+
+
+class CatalogError(SolvationError):
+    """A campaign directory that belongs to another campaign file."""
+
+
+class Catalog:
+    """Thin wrapper over the campaign's SQLite database."""
+
+    def __init__(self, directory: str | Path):
+        self.path = Path(directory) / "catalog.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self):
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=60000")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def claim(self, name: str, file_hash: str) -> None:
+        """Bind the directory to a campaign; refuse one made by a different file."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='file_hash'").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO meta VALUES ('file_hash', ?), ('name', ?)", (file_hash, name)
+                )
+            elif row[0] != file_hash:
+                raise CatalogError(
+                    f"{self.path.parent} was made by a different campaign file; "
+                    "use another directory"
+                )
+
+    def register(self, jobs) -> None:
+        with self._db() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO jobs (key, design, replica, status, attempts, spec) "
+                "VALUES (?, ?, ?, 'pending', 0, ?)",
+                [(j.key, j.design_name, j.replica, json.dumps(j.design)) for j in jobs],
+            )
+
+    def status(self, key: str) -> str | None:
+        with self._db() as db:
+            row = db.execute("SELECT status FROM jobs WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def mark_running(self, key: str) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE jobs SET status='running', attempts=attempts+1, started=? WHERE key=?",
+                (time.time(), key),
+            )
+
+    def finish(self, key: str, result: dict) -> None:
+        """Store a finished job and its descriptors in one transaction."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE jobs SET status='done', finished=?, seconds=?, ns_per_day=?, "
+                "platform=?, error=NULL WHERE key=?",
+                (
+                    time.time(),
+                    result.get("seconds"),
+                    result.get("ns_per_day"),
+                    result.get("platform"),
+                    key,
+                ),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO descriptors VALUES (?, ?, ?, ?)",
+                [(key, n, d["value"], d["err"]) for n, d in result.get("descriptors", {}).items()],
+            )
+
+    def fail(self, key: str, error: str) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE jobs SET status='failed', finished=?, error=? WHERE key=?",
+                (time.time(), error[-4000:], key),
+            )
+
+    def jobs(self) -> pd.DataFrame:
+        with self._db() as db:
+            return pd.read_sql_query(
+                "SELECT key, design, replica, status, attempts, seconds, "
+                "ns_per_day, platform, error FROM jobs ORDER BY design, "
+                "replica",
+                db,
+            )
+
+    def descriptors(self) -> pd.DataFrame:
+        """One row per job and descriptor, with the design and replica."""
+        with self._db() as db:
+            return pd.read_sql_query(
+                "SELECT j.design, j.replica, d.job, d.name, d.value, d.err FROM descriptors d "
+                "JOIN jobs j ON j.key = d.job WHERE j.status='done' "
+                "ORDER BY j.design, j.replica, d.name",
+                db,
+            )
+
+    def export(self, directory: str | Path) -> list[Path]:
+        """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``."""
+        directory = Path(directory)
+        out = [directory / "jobs.csv", directory / "descriptors.csv"]
+        self.jobs().to_csv(out[0], index=False)
+        table = self.descriptors()
+        table.to_csv(out[1], index=False)
+        try:
+            table.to_parquet(directory / "descriptors.parquet", index=False)
+            out.append(directory / "descriptors.parquet")
+        except ImportError:  # pyarrow is optional
+            pass
+        return out

@@ -1,0 +1,192 @@
+"""Publication figures from a campaign directory alone (catalog + stored job results).
+
+One style for every figure; each is written as PDF, SVG and PNG with the CSV of the
+plotted data beside it. Output is byte-stable for the same data: no timestamps or
+software strings in the files, a fixed SVG hash salt, sorted inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from solvation.catalog import Catalog  # noqa: E402
+from solvation.jobs import job_directory  # noqa: E402
+
+STYLE = {
+    "figure.figsize": (5.0, 3.6),
+    "figure.dpi": 150,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(
+        color=["#1b6ca8", "#e07a1f", "#3a9a4d", "#b03a48", "#6d4fa3", "#7f7f7f"]
+    ),
+    "svg.hashsalt": "solvation",
+    "svg.fonttype": "none",
+    "path.simplify": False,
+    "legend.frameon": False,
+    "figure.constrained_layout.use": True,
+}
+METADATA = {
+    "png": {"Software": None},
+    "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
+    "svg": {"Date": None, "Creator": None},
+}
+
+
+def _save(fig, data: pd.DataFrame, out: Path, name: str) -> list[Path]:
+    paths = []
+    for ext in ("pdf", "svg", "png"):
+        path = out / f"{name}.{ext}"
+        fig.savefig(path, metadata=METADATA[ext])
+        paths.append(path)
+    data.to_csv(out / f"{name}.csv", index=False)
+    plt.close(fig)
+    return [*paths, out / f"{name}.csv"]
+
+
+def _first_replicas(directory: Path) -> dict[str, Path]:
+    jobs = Catalog(directory).jobs()
+    done = jobs[jobs.status == "done"].sort_values(["design", "replica"])
+    return {d: job_directory(directory, g.key.iloc[0]) for d, g in done.groupby("design")}
+
+
+def fig_rdf(directory: Path, out: Path) -> list[Path]:
+    rows = []
+    fig, ax = plt.subplots()
+    for design, path in _first_replicas(directory).items():
+        if not (path / "rdf.json").exists():
+            continue
+        rdf = json.loads((path / "rdf.json").read_text())
+        if "water" not in rdf["pairs"]:
+            continue
+        pair = rdf["pairs"]["water"]
+        ax.plot(pair["r_angstrom"], pair["g_r"], label=design, lw=1)
+        rows += [
+            {"design": design, "r_angstrom": r, "g_r": g, "n_r": n}
+            for r, g, n in zip(pair["r_angstrom"], pair["g_r"], pair["n_r"], strict=True)
+        ]
+    ax.set(xlabel="r (Å)", ylabel="g(r) Zn–O(water)", xlim=(1.5, 6))
+    ax.legend(fontsize=7)
+    return _save(fig, pd.DataFrame(rows), out, "rdf_zn_ow")
+
+
+def fig_speciation(directory: Path, out: Path) -> list[Path]:
+    rows = []
+    for design, path in _first_replicas(directory).items():
+        if (path / "shells.json").exists():
+            spec = json.loads((path / "shells.json").read_text())["speciation"]
+            rows += [{"design": design, "shell": k, "fraction": v} for k, v in spec.items()]
+    data = pd.DataFrame(rows, columns=["design", "shell", "fraction"])
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    if len(data):
+        top = data.groupby("shell").fraction.max().nlargest(9).index
+        shown = data.assign(shell=data.shell.where(data.shell.isin(top), "other"))
+        table = shown.pivot_table(
+            index="design", columns="shell", values="fraction", aggfunc="sum", fill_value=0.0
+        ).sort_index(axis=1)
+        table.plot.barh(stacked=True, ax=ax, width=0.7, legend=True)
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set(xlabel="fraction of Zn²⁺", ylabel="")
+    return _save(fig, data, out, "speciation")
+
+
+def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
+    rows = []
+    for design, path in _first_replicas(directory).items():
+        if (path / "hbonds.json").exists():
+            classes = json.loads((path / "hbonds.json").read_text())["class_fractions"]
+            rows += [{"design": design, "class": k, "fraction": v} for k, v in classes.items()]
+    data = pd.DataFrame(rows, columns=["design", "class", "fraction"])
+    fig, ax = plt.subplots()
+    if len(data):
+        keep = data.groupby("class").fraction.max().nlargest(8).index
+        table = data[data["class"].isin(keep)].pivot_table(
+            index="class", columns="design", values="fraction", fill_value=0.0
+        )
+        table.sort_index().plot.bar(ax=ax, width=0.8)
+    ax.set(xlabel="water H-bond class", ylabel="fraction of water")
+    return _save(fig, data, out, "hbond_classes")
+
+
+def fig_msd(directory: Path, out: Path) -> list[Path]:
+    frames = []
+    fig, ax = plt.subplots()
+    for design, path in _first_replicas(directory).items():
+        if (path / "msd.csv").exists():
+            msd = pd.read_csv(path / "msd.csv")
+            col = "msd_Zn2+_angstrom2"
+            if col in msd:
+                ax.plot(msd.lag_ps, msd[col], label=design, lw=1)
+                frames.append(msd[["lag_ps", col]].assign(design=design))
+    ax.set(xlabel="lag (ps)", ylabel="MSD Zn²⁺ (Å²)")
+    ax.legend(fontsize=7)
+    data = pd.concat(frames) if frames else pd.DataFrame()
+    return _save(fig, data, out, "msd_zn")
+
+
+def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
+    table = Catalog(directory).descriptors()
+    data = (
+        table[table.name == name]
+        .groupby("design")
+        .agg(
+            value=("value", "mean"),
+            err=("value", lambda v: v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan),
+            replica_err=("err", "mean"),
+        )
+        .reset_index()
+    )
+    data["err"] = data["err"].fillna(data["replica_err"])
+    fig, ax = plt.subplots()
+    ax.bar(data.design, data.value, yerr=data.err.fillna(0.0), capsize=3)
+    ax.set(ylabel=label)
+    ax.tick_params(axis="x", labelrotation=20, labelsize=7)
+    return _save(fig, data, out, f"descriptor_{name}")
+
+
+def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
+    data = pd.read_csv(ranking_csv)
+    fig, ax = plt.subplots()
+    ax.barh(data.design[::-1], data.score[::-1], xerr=data.score_err[::-1], capsize=3)
+    right = float((data.score + data.score_err).max())
+    left = float((data.score - data.score_err).min())
+    for y, p in enumerate(data.p_first[::-1]):
+        ax.annotate(
+            f"P(first) {p:.2f}",
+            (right, y),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+    ax.set_xlim(right=right + 0.35 * (right - left))
+    ax.set(xlabel="score (weighted, normalised descriptors)")
+    return _save(fig, data, out, "ranking")
+
+
+def make_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Every figure of a campaign directory into ``out`` (default DIR/figures)."""
+    directory = Path(directory)
+    out = Path(out) if out else directory / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.style.context(STYLE):
+        paths = fig_rdf(directory, out) + fig_speciation(directory, out)
+        paths += fig_hbond_classes(directory, out) + fig_msd(directory, out)
+        for name, label in (
+            ("D_zn", "D(Zn²⁺) (m²/s)"),
+            ("zn_water_cn", "CN Zn–O(water)"),
+            ("free_water_fraction", "free water fraction"),
+        ):
+            paths += fig_descriptor(directory, out, name, label)
+        if (directory / "ranking.csv").exists():
+            paths += fig_ranking(directory / "ranking.csv", out)
+    return paths

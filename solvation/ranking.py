@@ -1,0 +1,101 @@
+"""Rank designs by a weighted sum of normalised descriptors, with uncertainty.
+
+score(design) = sum_k w_k (x_k - mean_k) / std_k, where x_k is the design's mean over
+replicas and mean/std run over the designs. Uncertainty: a bootstrap that resamples
+replicas (and draws each replica value from its own reported error) gives the spread of
+each score and the probability that each design ranks first. The Pareto front of two
+descriptors uses the weights' signs for the direction (positive: larger is better).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from solvation.errors import SolvationError
+
+
+class RankingError(SolvationError):
+    """Descriptors missing for ranking."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    table: pd.DataFrame  # design, score, score_err, p_first, rank, descriptor means
+    pareto: list[str]
+
+
+def design_means(descriptors: pd.DataFrame) -> pd.DataFrame:
+    """Design x descriptor table of replica means."""
+    return descriptors.pivot_table(index="design", columns="name", values="value", aggfunc="mean")
+
+
+def _scores(values: pd.DataFrame, weights: dict, centre: pd.Series, scale: pd.Series) -> pd.Series:
+    z = (values[list(weights)] - centre[list(weights)]) / scale[list(weights)]
+    return (z * pd.Series(weights)).sum(axis=1)
+
+
+def rank(
+    descriptors: pd.DataFrame,
+    weights: dict[str, float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    pareto: tuple[str, str] | None = None,
+) -> Ranking:
+    """Ranking of the designs in ``descriptors`` (columns design, replica, name, value, err)."""
+    if not weights:
+        raise RankingError("no ranking weights given ([rank] weights in the campaign file)")
+    means = design_means(descriptors)
+    missing = [k for k in weights if k not in means.columns or means[k].isna().any()]
+    if missing:
+        raise RankingError(
+            f"descriptors {missing} are missing for some designs; run those "
+            "analyses or drop the weights"
+        )
+    centre = means.mean()
+    scale = means.std(ddof=0).replace(0.0, 1.0).fillna(1.0)
+    score = _scores(means, weights, centre, scale)
+    rng = np.random.default_rng(seed)
+    groups = {
+        (d, n): g
+        for (d, n), g in descriptors[descriptors.name.isin(list(weights))].groupby(
+            ["design", "name"]
+        )
+    }
+    boot = np.empty((n_boot, len(means)))
+    for b in range(n_boot):
+        sample = means.copy()
+        for (d, n), g in groups.items():
+            pick = g.sample(len(g), replace=True, random_state=rng.integers(1 << 31))
+            noise = rng.normal(0.0, pick.err.fillna(0.0).to_numpy())
+            sample.loc[d, n] = float((pick.value.to_numpy() + noise).mean())
+        boot[b] = _scores(sample, weights, centre, scale).to_numpy()
+    first = np.bincount(boot.argmax(axis=1), minlength=len(means)) / n_boot
+    table = pd.DataFrame(
+        {
+            "design": means.index,
+            "score": score.to_numpy(),
+            "score_err": boot.std(axis=0),
+            "p_first": first,
+        }
+    )
+    table = table.join(means.reset_index(drop=True))
+    table = table.sort_values("score", ascending=False).reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    front = pareto_front(means, pareto, weights) if pareto else []
+    return Ranking(table, front)
+
+
+def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> list[str]:
+    """Designs not dominated in the two descriptors ``names`` (direction from weights)."""
+    a, b = names
+    sign = np.array([np.sign(weights.get(a, 1.0)) or 1.0, np.sign(weights.get(b, 1.0)) or 1.0])
+    pts = means[[a, b]].to_numpy() * sign
+    front = []
+    for i, p in enumerate(pts):
+        dominated = np.any(np.all(pts >= p, axis=1) & np.any(pts > p, axis=1))
+        if not dominated:
+            front.append(means.index[i])
+    return front
