@@ -30,27 +30,11 @@ from scipy.spatial import cKDTree
 
 from .correlation import Correlation, presence_correlation
 from .results import ResultMixin
+from .stats import Estimate, block_estimate
 from .universe import InputError, select
 
 DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
-
-
-@dataclass(frozen=True)
-class Estimate(ResultMixin):
-    """A mean over frames with its standard error over time blocks."""
-
-    mean: float
-    err: float
-
-
-def block_estimate(series: np.ndarray, n_blocks: int) -> Estimate:
-    """Mean of a per-frame series and the standard error of its block means."""
-    series = np.asarray(series, dtype=float)
-    if len(series) < 2 * n_blocks:
-        return Estimate(float(series.mean()), float("nan"))
-    blocks = [b.mean() for b in np.array_split(series, n_blocks)]
-    return Estimate(float(series.mean()), float(np.std(blocks, ddof=1) / np.sqrt(n_blocks)))
 
 
 def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:

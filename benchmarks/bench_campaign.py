@@ -19,8 +19,13 @@ import tomli_w
 
 
 def _instant(job, directory, platform, device):
-    return {"key": job["key"], "descriptors": {"D_zn": {"value": 1.0, "err": 0.1}},
-            "seconds": 0.0, "ns_per_day": None, "platform": "none"}
+    return {
+        "key": job["key"],
+        "descriptors": {"D_zn": {"value": 1.0, "err": 0.1}},
+        "seconds": 0.0,
+        "ns_per_day": None,
+        "platform": "none",
+    }
 
 
 def _busy(job, directory, platform, device, seconds=0.5):
@@ -31,8 +36,9 @@ def _busy(job, directory, platform, device, seconds=0.5):
 
 
 def write(root: Path, n: int) -> Path:
-    (root / "base.toml").write_text(tomli_w.dumps(
-        {"name": "b", "salts": [{"formula": "ZnCl2", "concentration": "1 m"}]}))
+    (root / "base.toml").write_text(
+        tomli_w.dumps({"name": "b", "salts": [{"formula": "ZnCl2", "concentration": "1 m"}]})
+    )
     grid = {"forcefield.seed": list(range(1, n + 1))}
     path = root / "bench.toml"
     path.write_text(tomli_w.dumps({"name": "bench", "base": "base.toml", "grid": grid}))
@@ -54,12 +60,15 @@ def main() -> None:
         t0 = time.perf_counter()
         run_campaign(path, root / "overhead", job_function=_instant)
         per_job = (time.perf_counter() - t0) / args.jobs
-        print(f"overhead: {1000 * per_job:.1f} ms per job (load, schedule, catalog), "
-              f"{args.jobs} jobs")
+        print(
+            f"overhead: {1000 * per_job:.1f} ms per job (load, schedule, catalog), {args.jobs} jobs"
+        )
         rates = {}
         for workers in (1, 2):
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as c, \
-                    Client(c) as client:
+            with (
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as c,
+                Client(c) as client,
+            ):
                 t0 = time.perf_counter()
                 run_campaign(path, root / f"dask{workers}", client=client, job_function=_busy)
                 rates[workers] = args.jobs / (time.perf_counter() - t0)

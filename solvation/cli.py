@@ -345,6 +345,46 @@ def demo_cmd(
     typer.echo(f"figures: {directory / 'campaign' / 'figures'}")
 
 
+@app.command("validate")
+def validate_cmd(
+    reference: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="Extra reference YAML files (value, uncertainty, unit, conditions, citation)."
+        ),
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="TIP3P/12-6-4 only, small boxes, tens "
+            "of ps: minutes on 2 CPU cores, wide uncertainties.",
+        ),
+    ] = False,
+    systems: Annotated[
+        str, typer.Option(help="Comma-separated: water, zn_water.")
+    ] = "water,zn_water",
+    out: Annotated[Path, typer.Option("-o", "--out", help="Report directory.")] = Path(
+        "validation"
+    ),
+    platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+) -> None:
+    """Run reference systems and compare with experiment: report.md, report.html,
+    report.json and one plot per quantity."""
+    from solvation.validation import validate
+
+    report = validate(
+        out, reference, quick=quick, systems=tuple(systems.split(",")), platform=platform
+    )
+    for c in report["comparisons"]:
+        typer.echo(
+            f"{c['quantity']:>22} {c['model']:>16}: {c['simulated']:.4g} vs "
+            f"{c['reference']:.4g} {c['unit']} ({c['deviation_sigma']:+.1f} sigma, "
+            f"{'pass' if c['passed'] else 'FAIL'})"
+        )
+    typer.echo(f"report: {out / 'report.md'}")
+
+
 bench_app = typer.Typer(
     help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
 )

@@ -44,8 +44,8 @@ def _value(mean: float, err: float) -> dict:
 
 def structure_descriptors(u, build: dict, outdir: Path) -> dict:
     from solvation.analysis.coordination import solvation_shells
-    from solvation.analysis.hbonds import Estimate, block_estimate
     from solvation.analysis.shells import NoMinimumError
+    from solvation.analysis.stats import Estimate, block_estimate
 
     centre, shells, anion = _selections(build)
     if centre is None:

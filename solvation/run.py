@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 import openmm
 import openmm.app as app
 import openmm.unit as u
@@ -274,6 +275,10 @@ def _npt(ctx: RunContext) -> float:
     volume = sum(half) / len(half)
     ctx.info["npt_volume_nm3"] = volume
     ctx.info["density_g_per_cm3"] = ctx.mass_g / (volume * 1e-21)
+    from solvation.analysis.stats import block_estimate
+
+    densities = ctx.mass_g / (np.asarray(half) * 1e-21)
+    ctx.info["density_err_g_per_cm3"] = block_estimate(densities, 5).err
     return rate
 
 
