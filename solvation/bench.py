@@ -19,8 +19,20 @@ from solvation.protocol import protocol_from
 from solvation.run import CheckpointReporter, RunContext, _read_build, _run_steps, _simulation
 
 
+def _prepared(directory: Path, protocol, build, platform, props):
+    """Simulation at a relaxed state: the equilibrated one if the directory was run, else
+    a short minimisation of the built structure."""
+    sim, barostat = _simulation(directory, protocol, build, platform, props, seed=1)
+    state = directory / "stage-npt.xml"
+    if state.exists():
+        sim.loadState(str(state))
+    else:
+        sim.minimizeEnergy(maxIterations=1000)
+    return sim, barostat
+
+
 def _plain(directory: Path, protocol, build, platform, props, steps: int) -> float:
-    sim, _ = _simulation(directory, protocol, build, platform, props, seed=1)
+    sim, _ = _prepared(directory, protocol, build, platform, props)
     ctx = sim.context
     ctx.setVelocitiesToTemperature(protocol.temperature_k * u.kelvin, 1)
     sim.integrator.step(100)  # warm-up (kernel compilation, neighbour lists)
@@ -32,7 +44,7 @@ def _plain(directory: Path, protocol, build, platform, props, steps: int) -> flo
 
 
 def _ours(directory: Path, protocol, build, platform, props, steps: int) -> float:
-    sim, barostat = _simulation(directory, protocol, build, platform, props, seed=1)
+    sim, barostat = _prepared(directory, protocol, build, platform, props)
     sim.context.setVelocitiesToTemperature(protocol.temperature_k * u.kelvin, 1)
     sim.step(100)
     with tempfile.TemporaryDirectory() as tmp:
