@@ -362,8 +362,8 @@ def validate_cmd(
         ),
     ] = False,
     systems: Annotated[
-        str, typer.Option(help="Comma-separated: water, zn_water.")
-    ] = "water,zn_water",
+        str, typer.Option(help="Comma-separated: water, zn_water, solutions.")
+    ] = "water,zn_water,solutions",
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory.")] = Path(
         "validation"
     ),
@@ -405,11 +405,14 @@ def bench_md_cmd(
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
     from solvation.bench import bench_md
 
+    import resource
+
     r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
+    r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
         f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
         f"plain OpenMM {r['plain_openmm_ns_per_day']:.1f} ns/day, solvation "
-        f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}"
+        f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}, peak RSS {r['peak_rss_mib']:.0f} MiB"
     )
     _write_json(json_file, r)
 

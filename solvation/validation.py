@@ -8,7 +8,11 @@ deviation is given in units of the combined uncertainty,
 
 Systems: ``water`` (pure water: density, self-diffusion, H-bonds per molecule) and
 ``zn_water`` (one Zn2+ with two Cl- in water: Zn-O first peak, first- and second-shell
-coordination numbers, Zn2+ self-diffusion). ``--quick`` runs TIP3P with the 12-6-4 set on
+coordination numbers, Zn2+ self-diffusion) and ``solutions`` (ZnSO4 and Zn(OTf)2 at 1
+and 2 m: density and contact-ion-pair fraction; no reference ships for these, so they
+are reported as simulated values until a ``--reference`` file supplies one, keyed by
+system ``znso4_1m``, ``znotf2_2m`` ...). The osmotic coefficient joins once the
+osmotic-pressure route exists. ``--quick`` runs TIP3P with the 12-6-4 set on
 small boxes for tens of picoseconds (wide uncertainties, labelled as such); the full
 suite runs every water model and Zn set for nanoseconds and is meant for a GPU.
 """
@@ -44,6 +48,8 @@ QUANTITIES = {
     "water_density": "density",
     "water_self_diffusion": "diffusion",
     "hbonds_per_water": "number",
+    "solution_density": "density",
+    "cip_fraction": "number",
 }
 REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
 PASS_SIGMA = 2.0
@@ -180,12 +186,38 @@ FULL = {
         "checkpoint_every": "100 ps",
     },
 }
-SYSTEMS = ("water", "zn_water")
+SYSTEMS = ("water", "zn_water", "solutions")
+SOLUTIONS = (("ZnSO4", "znso4", "SO4"), ("Zn(OTf)2", "znotf2", "OTf"))
+SOLUTION_MOLALITIES = ("1 m", "2 m")
+
+
+def _solution_cases(settings: dict) -> list[tuple[str, str, dict]]:
+    """ZnSO4 and Zn(OTf)2 solutions (density, contact-ion pairs) for each water model."""
+    cases = []
+    for water in settings["water_models"]:
+        for formula, key, _ in SOLUTIONS:
+            for molal in SOLUTION_MOLALITIES:
+                system = f"{key}_{molal.replace(' ', '')}"
+                cases.append(
+                    (
+                        system,
+                        f"{water}/12-6-4",
+                        {
+                            "name": f"{system}-{water}",
+                            "water": {"model": water},
+                            "salts": [{"formula": formula, "concentration": molal}],
+                            "box": {"n_water": settings["n_water"]},
+                        },
+                    )
+                )
+    return cases
 
 
 def _cases(settings: dict, systems: tuple[str, ...]) -> list[tuple[str, str, dict]]:
     """(system, model label, design dict) for every case of the suite."""
     cases, n = [], settings["n_water"]
+    if "solutions" in systems:
+        cases += _solution_cases(settings)
     for water in settings["water_models"]:
         if "water" in systems:
             cases.append(
@@ -256,6 +288,30 @@ def _zn_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]
     return out
 
 
+def _solution_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]]:
+    from solvation.analysis.coordination import solvation_shells
+    from solvation.analysis.shells import NoMinimumError
+    from solvation.analysis.universe import load_universe
+
+    anion = next(a for _, key, a in SOLUTIONS if directory.name.startswith(key))
+    resname = {"SO4": "SO4", "OTf": "OTF"}[anion]
+    u = load_universe(directory)
+    shells = {"water": "resname HOH and name O", anion: f"resname {resname} and element O"}
+    try:
+        first, _ = solvation_shells(u, "resname ZN", shells, residence=False)
+        cutoffs = first.cutoffs_angstrom
+    except NoMinimumError:
+        cutoffs = {"water": 3.0, anion: 3.0}
+    result, _ = solvation_shells(
+        u, "resname ZN", shells, cutoffs, residence=False, pairing={anion: cutoffs[anion] + 2.0}
+    )
+    pairs = result.pairing[anion]
+    return {
+        "solution_density": (info["density_g_per_cm3"], info.get("density_err_g_per_cm3") or 0.0),
+        "cip_fraction": (pairs["CIP"] + pairs["AGG"], float("nan")),
+    }
+
+
 def run_case(root: Path, system: str, design: dict, protocol: dict, platform: str) -> dict:
     """Build and run one case (resumable) and measure its quantities (SI)."""
     from solvation.design import parse_design
@@ -265,7 +321,9 @@ def run_case(root: Path, system: str, design: dict, protocol: dict, platform: st
     directory = root / design["name"]
     build(parse_design({**design, "protocol": protocol}), directory)
     info = run(directory, platform=platform)
-    measure = _water_quantities if system == "water" else _zn_quantities
+    measure = {"water": _water_quantities, "zn_water": _zn_quantities}.get(
+        system, _solution_quantities
+    )
     return {
         "quantities": measure(directory, info),
         "ns_per_day": info["ns_per_day"],
@@ -289,9 +347,13 @@ def validate(
     out = Path(out)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    comparisons = []
+    comparisons, measurements = [], []
     for system, model, design in _cases(settings, tuple(systems)):
         measured = run_case(runs, system, design, settings["protocol"], platform)["quantities"]
+        measurements += [
+            {"system": system, "model": model, "quantity": q, "value_si": v, "err_si": e}
+            for q, (v, e) in measured.items()
+        ]
         for ref in refs:
             if ref.system == system and ref.quantity in measured:
                 value, err = measured[ref.quantity]
@@ -301,9 +363,10 @@ def validate(
         "protocol": settings["protocol"],
         "pass_sigma": PASS_SIGMA,
         "comparisons": [asdict(c) for c in comparisons],
+        "measurements": measurements,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     from solvation.validation_report import write_report
 
-    write_report(out, comparisons, quick, settings["protocol"])
+    write_report(out, comparisons, quick, settings["protocol"], measurements, refs)
     return report

@@ -46,7 +46,19 @@ def _plot(out: Path, quantity: str, rows) -> str:
     return name
 
 
-def write_report(out: Path, comparisons, quick: bool, protocol: dict) -> None:
+def _unreferenced(measurements: list[dict], refs) -> list[dict]:
+    have = {(r.system, r.quantity) for r in refs}
+    return [m for m in measurements if (m["system"], m["quantity"]) not in have]
+
+
+def write_report(
+    out: Path,
+    comparisons,
+    quick: bool,
+    protocol: dict,
+    measurements: list[dict] | None = None,
+    refs=(),
+) -> None:
     by_quantity: dict[str, list] = {}
     for c in comparisons:
         by_quantity.setdefault(c.quantity, []).append(c)
@@ -89,6 +101,26 @@ def write_report(out: Path, comparisons, quick: bool, protocol: dict) -> None:
             "</table>",
             f'<img src="{plot}" alt="{quantity}">',
         ]
+    extra = _unreferenced(measurements or [], refs)
+    if extra:
+        md.append("\n## Simulated without a shipped reference\n")
+        md.append("| system | model | quantity | value (SI or g/cm3) | uncertainty |")
+        md.append("|---|---|---|---|---|")
+        body.append(
+            "<h2>Simulated without a shipped reference</h2><table><tr><th>system</th>"
+            "<th>model</th><th>quantity</th><th>value</th><th>uncertainty</th></tr>"
+        )
+        for m in extra:
+            cells = [
+                m["system"],
+                m["model"],
+                m["quantity"],
+                f"{m['value_si']:.4g}",
+                f"{m['err_si']:.2g}",
+            ]
+            md.append("| " + " | ".join(cells) + " |")
+            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        body.append("</table>")
     (out / "report.md").write_text("\n".join(md) + "\n")
     (out / "report.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"
