@@ -403,16 +403,17 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
-    from solvation.bench import bench_md
-
     import resource
+
+    from solvation.bench import bench_md
 
     r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
         f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
         f"plain OpenMM {r['plain_openmm_ns_per_day']:.1f} ns/day, solvation "
-        f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}, peak RSS {r['peak_rss_mib']:.0f} MiB"
+        f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}, "
+        f"peak RSS {r['peak_rss_mib']:.0f} MiB"
     )
     _write_json(json_file, r)
 
