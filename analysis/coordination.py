@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from MDAnalysis.analysis.base import AnalysisBase
 
-from .correlation import Correlation, presence_correlation
+from .correlation import Correlation, presence_correlation, presence_matrix
 from .neighbors import cross_pairs
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
@@ -217,11 +217,7 @@ class SolvationShells(AnalysisBase):
             return {}
         out = {}
         for name, frames in self._members.items():
-            keys = np.unique(np.concatenate(frames)) if frames else np.zeros(0, np.int64)
-            h = np.zeros((len(keys), len(frames)), dtype=bool)
-            for f, present in enumerate(frames):
-                h[np.searchsorted(keys, present), f] = True
-            out[name] = presence_correlation(h, dt)
+            out[name] = presence_correlation(presence_matrix(frames), dt)
         return out
 
 

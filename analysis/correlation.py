@@ -89,6 +89,15 @@ def _tau_fit(lag: np.ndarray, c: np.ndarray) -> float:
         return float("nan")
 
 
+def presence_matrix(frames: list[np.ndarray]) -> np.ndarray:
+    """Presence (pairs x frames, bool) from the sorted integer keys present in each frame."""
+    keys = np.unique(np.concatenate(frames)) if frames else np.zeros(0, np.int64)
+    h = np.zeros((len(keys), len(frames)), dtype=bool)
+    for f, present in enumerate(frames):
+        h[np.searchsorted(keys, present), f] = True
+    return h
+
+
 def presence_correlation(h: np.ndarray, dt_ps: float, max_lag: int | None = None) -> Correlation:
     """Correlations of a presence matrix ``h`` (pairs x frames, bool) sampled every ``dt_ps``."""
     n_frames = h.shape[1]

@@ -28,7 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from .correlation import Correlation, presence_correlation
+from .correlation import Correlation, presence_correlation, presence_matrix
 from .results import ResultMixin
 from .stats import Estimate, block_estimate
 from .universe import InputError, select
@@ -284,12 +284,8 @@ class HydrogenBonds(AnalysisBase):
         partners = {k: v / self.n_frames for k, v in self._partners.most_common()}
         lifetimes = None
         if self.lifetimes and self.n_frames > 2:
-            keys = np.unique(np.concatenate(self._keys))
-            h = np.zeros((len(keys), len(self._keys)), dtype=bool)
-            for f, present in enumerate(self._keys):
-                h[np.searchsorted(keys, present), f] = True
             dt = float(np.median(np.diff(self._times)))
-            lifetimes = presence_correlation(h, dt) if dt > 0 else None
+            lifetimes = presence_correlation(presence_matrix(self._keys), dt) if dt > 0 else None
         criterion = {
             "distance_angstrom": self.distance,
             "angle_deg": self.angle,

@@ -282,20 +282,23 @@ class Transport(AnalysisBase):
         size = n_frames // self.n_blocks
         return [slice(b * size, (b + 1) * size) for b in range(self.n_blocks)] if size >= 8 else []
 
-    def _block_error(self, x, lag, first, last, n_dims) -> float:
-        """Standard error of D over independent time blocks (window clipped to each block)."""
-        values = []
-        for block in self._blocks(len(x)):
-            part = x[block]
+    def _block_slope_error(self, series, lag, first, last, msd_of) -> float:
+        """Standard error of the MSD slope over independent time blocks (the fit window
+        clipped to each block); ``msd_of`` turns a block of ``series`` into its MSD."""
+        slopes = []
+        for block in self._blocks(len(series)):
+            part = series[block]
             hi = min(last, len(part) // 2)
             lo = min(first, max(1, hi - 4))
             if hi - lo >= 2:
-                values.append(fit_d(lag[: len(part)], msd_fft(part), lo, hi, n_dims))
-        return (
-            float(np.std(values, ddof=1) / np.sqrt(len(values)))
-            if len(values) > 1
-            else float("nan")
-        )
+                slopes.append(np.polyfit(lag[lo : hi + 1], msd_of(part)[lo : hi + 1], 1)[0])
+        if len(slopes) < 2:
+            return float("nan")
+        return float(np.std(slopes, ddof=1) / np.sqrt(len(slopes)))
+
+    def _block_error(self, x, lag, first, last, n_dims) -> float:
+        """Standard error of D (A^2/ps) over independent time blocks."""
+        return self._block_slope_error(x, lag, first, last, msd_fft) / (2 * n_dims)
 
     def _conclude(self):
         if self.n_frames < 10:
@@ -375,15 +378,7 @@ class Transport(AnalysisBase):
         first, last, _ = diffusive_window(lag, msd, self.tolerance, self._max_fraction)
         slope = np.polyfit(lag[first : last + 1], msd[first : last + 1], 1)[0]
         to_si = A2_PER_PS_TO_M2_PER_S / (2 * n_dims)
-        blocks = []
-        for block in self._blocks(len(m)):
-            part = m[block]
-            hi = min(last, len(part) // 2)
-            lo = min(first, max(1, hi - 4))
-            if hi - lo >= 2:
-                b_msd = cross_msd_fft(part, part)
-                blocks.append(np.polyfit(lag[lo : hi + 1], b_msd[lo : hi + 1], 1)[0])
-        err = (np.std(blocks, ddof=1) / np.sqrt(len(blocks))) if len(blocks) > 1 else float("nan")
+        err = self._block_slope_error(m, lag, first, last, lambda part: cross_msd_fft(part, part))
         return (pref * slope * to_si, pref * err * to_si, (float(lag[first]), float(lag[last])))
 
     def _onsager_t(self, lag, total, z, cation, n_dims) -> float:

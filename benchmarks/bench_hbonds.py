@@ -19,20 +19,19 @@ show that its memory does not grow with the trajectory.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import timed_child, write_trajectory, znso4_box
+
 CHILD = r"""
-import json, resource, sys, time, warnings
+import sys, time, warnings
 warnings.simplefilter("ignore")
 import MDAnalysis as mda
 top, traj, tool, stop = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 u = mda.Universe(top, traj)
-t0 = time.perf_counter()
+T0 = time.perf_counter()
 if tool == "ours":
     from solvation.analysis.hbonds import HydrogenBonds
     HydrogenBonds(u, distance=3.0, angle=150.0, angle_definition="DHA", cations="resname ZN",
@@ -44,46 +43,14 @@ else:
                              acceptors_sel="resname HOH and name O", d_a_cutoff=3.0,
                              d_h_a_angle_cutoff=150.0).run(stop=stop)
     h.count_by_time()
-print(json.dumps({"seconds": time.perf_counter() - t0,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def make_trajectory(root: Path, n_water: int, frames: int):
-    import MDAnalysis as mda
-    import numpy as np
-    from solvation.systems import build
-
-    from solvation.design import parse_design
-
-    design = parse_design(
-        {
-            "name": "bench-hb",
-            "box": {"n_water": n_water},
-            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-        }
-    )
-    built = build(design, root / "box")
-    u = mda.Universe(str(built.topology_pdb))
-    rng = np.random.default_rng(0)
-    ref = u.atoms.positions.copy()
-    res = u.atoms.resindices
-    traj = root / "traj.xtc"
-    with mda.Writer(str(traj), u.atoms.n_atoms) as w:
-        for _ in range(frames):
-            u.atoms.positions = ref + rng.normal(0, 0.2, (len(u.residues), 3))[res]
-            w.write(u.atoms)
-    return built.topology_pdb, traj, u.atoms.n_atoms
-
-
-def child(top, traj, tool, stop) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def rigid_jitter(universe):
+    """Each molecule rigidly displaced from the packed structure by a 0.2 A Gaussian."""
+    res = universe.atoms.resindices
+    n = len(universe.residues)
+    return lambda reference, rng: reference + rng.normal(0, 0.2, (n, 3))[res]
 
 
 def main() -> None:
@@ -93,12 +60,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        top, traj, n_atoms = make_trajectory(Path(tmp), args.n_water, args.frames)
+        u = znso4_box(Path(tmp), args.n_water, "bench-hb")
+        traj = write_trajectory(u, Path(tmp) / "traj.xtc", args.frames, rigid_jitter(u))
+        top, n_atoms = Path(tmp) / "box" / "topology.pdb", u.atoms.n_atoms
         made = time.perf_counter() - t0
         print(f"box: {n_atoms} atoms, {args.frames} frames (made in {made:.0f} s)")
-        ours = child(top, traj, "ours", args.frames)
-        short = child(top, traj, "ours", args.frames // 5)
-        ref = child(top, traj, "mdanalysis", args.frames)
+        ours = timed_child(CHILD, top, traj, "ours", args.frames)
+        short = timed_child(CHILD, top, traj, "ours", args.frames // 5)
+        ref = timed_child(CHILD, top, traj, "mdanalysis", args.frames)
     print(
         f"solvation HydrogenBonds (network stats): {ours['seconds']:7.1f} s, peak RSS "
         f"{ours['peak_rss_mib']:.0f} MiB ({args.frames // 5} frames: "

@@ -16,68 +16,40 @@ Prints wall time, the ratio and each process's peak RSS.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import timed_child, write_trajectory, znso4_box
+
 CHILD = r"""
-import json, resource, sys, time, warnings
+import sys, time, warnings
 warnings.simplefilter("ignore")
 import MDAnalysis as mda
 top, traj, tool = sys.argv[1:4]
 u = mda.Universe(top, traj, dt=1.0)
-t0 = time.perf_counter()
+T0 = time.perf_counter()
 if tool == "ours":
     from solvation.analysis.transport import Transport
     Transport(u, {"water": "resname HOH", "zn": "resname ZN", "so4": "resname SO4"}).run()
 else:
     from MDAnalysis.analysis.msd import EinsteinMSD
     EinsteinMSD(u, select="all", msd_type="xyz", fft=True).run()
-print(json.dumps({"seconds": time.perf_counter() - t0,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def make_trajectory(root: Path, n_water: int, frames: int):
-    import MDAnalysis as mda
+def rigid_walk(universe):
+    """Every molecule random-walks rigidly, D = 0.1 A^2/ps at 1 ps per frame."""
     import numpy as np
-    from solvation.systems import build
 
-    from solvation.design import parse_design
+    res = universe.atoms.resindices
+    shift = np.zeros((len(universe.residues), 3))
 
-    design = parse_design(
-        {
-            "name": "bench-msd",
-            "box": {"n_water": n_water},
-            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-        }
-    )
-    built = build(design, root / "box")
-    u = mda.Universe(str(built.topology_pdb))
-    rng = np.random.default_rng(0)
-    ref = u.atoms.positions.copy()
-    res = u.atoms.resindices
-    shift = np.zeros((len(u.residues), 3))
-    traj = root / "traj.xtc"
-    with mda.Writer(str(traj), u.atoms.n_atoms) as w:
-        for _ in range(frames):
-            shift += rng.normal(0, np.sqrt(2 * 0.1), shift.shape)
-            u.atoms.positions = ref + shift[res]
-            w.write(u.atoms)
-    return built.topology_pdb, traj, u.atoms.n_atoms
+    def step(reference, rng):
+        shift[:] += rng.normal(0, np.sqrt(2 * 0.1), shift.shape)
+        return reference + shift[res]
 
-
-def child(top, traj, tool) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(top), str(traj), tool],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return step
 
 
 def main() -> None:
@@ -87,11 +59,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        top, traj, n_atoms = make_trajectory(Path(tmp), args.n_water, args.frames)
+        u = znso4_box(Path(tmp), args.n_water, "bench-msd")
+        traj = write_trajectory(u, Path(tmp) / "traj.xtc", args.frames, rigid_walk(u))
+        top, n_atoms = Path(tmp) / "box" / "topology.pdb", u.atoms.n_atoms
         made = time.perf_counter() - t0
         print(f"box: {n_atoms} atoms, {args.frames} frames (made in {made:.0f} s)")
-        ours = child(top, traj, "ours")
-        ref = child(top, traj, "mdanalysis")
+        ours = timed_child(CHILD, top, traj, "ours")
+        ref = timed_child(CHILD, top, traj, "mdanalysis")
     print(
         f"solvation Transport (all molecules, COM): {ours['seconds']:7.1f} s, "
         f"peak RSS {ours['peak_rss_mib']:.0f} MiB"

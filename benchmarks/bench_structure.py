@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import timed_child, write_trajectory, znso4_box
 
 PAIRS = {
     "zn-ow": ("resname ZN", "resname HOH and name O"),
@@ -32,13 +32,13 @@ PAIRS = {
 }
 
 CHILD = r"""
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import MDAnalysis as mda
 top, traj, tool, stop = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 pairs = json.loads(sys.argv[5])
 u = mda.Universe(top, traj)
-t0 = time.perf_counter()
+T0 = time.perf_counter()
 if tool == "ours":
     from solvation.analysis import RDF, SolvationShells
     RDF(u, {k: tuple(v) for k, v in pairs.items()}, rmax=10.0, nbins=200).run(stop=stop)
@@ -50,46 +50,11 @@ else:
         block = {"exclusion_block": (1, 1)} if a == b else {}
         InterRDF(u.select_atoms(a), u.select_atoms(b), nbins=200, range=(0.0, 10.0),
                  **block).run(stop=stop)
-wall = time.perf_counter() - t0
-print(json.dumps({"seconds": wall,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def make_trajectory(root: Path, n_water: int, frames: int) -> tuple[Path, Path, int]:
-    import MDAnalysis as mda
-    import numpy as np
-    from solvation.systems import build
-
-    from solvation.design import parse_design
-
-    design = parse_design(
-        {
-            "name": "bench-znso4",
-            "box": {"n_water": n_water},
-            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-        }
-    )
-    built = build(design, root / "box")
-    u = mda.Universe(str(built.topology_pdb))
-    rng = np.random.default_rng(0)
-    ref = u.atoms.positions.copy()
-    traj = root / "traj.xtc"
-    with mda.Writer(str(traj), u.atoms.n_atoms) as w:
-        for _ in range(frames):
-            u.atoms.positions = ref + rng.normal(0, 0.3, ref.shape)
-            w.write(u.atoms)
-    return built.topology_pdb, traj, u.atoms.n_atoms
-
-
 def child(top: Path, traj: Path, tool: str, stop: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(top), str(traj), tool, str(stop), json.dumps(PAIRS)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return timed_child(CHILD, top, traj, tool, stop, json.dumps(PAIRS))
 
 
 def main() -> None:
@@ -99,7 +64,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        top, traj, n_atoms = make_trajectory(Path(tmp), args.n_water, args.frames)
+        u = znso4_box(Path(tmp), args.n_water, "bench-structure")
+        traj = write_trajectory(
+            u,
+            Path(tmp) / "traj.xtc",
+            args.frames,
+            lambda ref, rng: ref + rng.normal(0, 0.3, ref.shape),
+        )
+        top, n_atoms = Path(tmp) / "box" / "topology.pdb", u.atoms.n_atoms
         made = time.perf_counter() - t0
         print(f"box: {n_atoms} atoms, {args.frames} frames (made in {made:.0f} s)")
         ours = child(top, traj, "ours", args.frames)

@@ -37,15 +37,16 @@ class WaterSpec(_Strict):
             raise ValueError(str(err)) from None
 
 
+def _valid_concentration(v: str) -> str:
+    q.concentration(v)
+    return v
+
+
 class SaltSpec(_Strict):
     formula: str
     concentration: str
 
-    @field_validator("concentration")
-    @classmethod
-    def _conc(cls, v: str) -> str:
-        q.concentration(v)
-        return v
+    _conc = field_validator("concentration")(_valid_concentration)
 
 
 class _Named(_Strict):
@@ -63,11 +64,7 @@ class _Named(_Strict):
 class AdditiveSpec(_Named):
     concentration: str
 
-    @field_validator("concentration")
-    @classmethod
-    def _conc(cls, v: str) -> str:
-        q.concentration(v)
-        return v
+    _conc = field_validator("concentration")(_valid_concentration)
 
 
 class CosolventSpec(_Named):

@@ -1,0 +1,59 @@
+"""Shared pieces of the benchmark scripts: a 2 m ZnSO4 box, a synthetic trajectory of it,
+and timing a snippet in a fresh process (for a clean peak-memory figure)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PEAK = r"""
+import json, resource, time
+print(json.dumps({"seconds": time.perf_counter() - T0,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def znso4_box(root: Path, n_water: int, name: str):
+    """Build a 2 m ZnSO4 box of ``n_water`` waters; returns the MDAnalysis Universe."""
+    import MDAnalysis as mda
+    from solvation.systems import build
+
+    from solvation.design import parse_design
+
+    design = parse_design(
+        {
+            "name": name,
+            "box": {"n_water": n_water},
+            "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+        }
+    )
+    built = build(design, root / "box")
+    return mda.Universe(str(built.topology_pdb))
+
+
+def write_trajectory(universe, path: Path, frames: int, displace) -> Path:
+    """Write ``frames`` frames; ``displace(reference, rng)`` gives each frame's positions."""
+    import MDAnalysis as mda
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    reference = universe.atoms.positions.copy()
+    with mda.Writer(str(path), universe.atoms.n_atoms) as writer:
+        for _ in range(frames):
+            universe.atoms.positions = displace(reference, rng)
+            writer.write(universe.atoms)
+    return path
+
+
+def timed_child(code: str, *args) -> dict:
+    """Run ``code`` (which must set T0 = time.perf_counter() before the timed part) in a
+    fresh interpreter; returns its seconds and peak RSS."""
+    out = subprocess.run(
+        [sys.executable, "-c", code + PEAK, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
