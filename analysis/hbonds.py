@@ -38,8 +38,12 @@ ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
 
 
 def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """q of every point from its four nearest neighbours (periodic, A)."""
+    """q of every point from its four nearest neighbours (periodic, A); NaN where a point
+    has fewer than four neighbours within 6 A (triclinic path) or fewer than five points."""
     lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
+    if len(positions) < 5:
+        return np.full(len(positions), np.nan)
+    valid = np.ones(len(positions), bool)
     if np.allclose(angles, 90.0):
         wrapped = np.mod(positions.astype(np.float64), lengths)
         wrapped[wrapped >= lengths] = 0.0
@@ -52,14 +56,17 @@ def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
         order = np.lexsort((dist, pairs[:, 0]))
         pairs = pairs[order]
         starts = np.searchsorted(pairs[:, 0], np.arange(len(positions)))
-        neighbours = pairs[starts[:, None] + np.arange(4)[None, :], 1]
+        valid = np.bincount(pairs[:, 0], minlength=len(positions)) >= 4
+        take = np.minimum(starts[:, None] + np.arange(4)[None, :], len(pairs) - 1)
+        neighbours = pairs[take, 1]
     vec = minimize_vectors(
         (positions[neighbours] - positions[:, None, :]).reshape(-1, 3), box
     ).reshape(-1, 4, 3)
     unit = vec / np.linalg.norm(vec, axis=2, keepdims=True)
     cos = np.einsum("nid,njd->nij", unit, unit)
     j, k = np.triu_indices(4, 1)
-    return 1.0 - 3.0 / 8.0 * np.square(cos[:, j, k] + 1.0 / 3.0).sum(axis=1)
+    q = 1.0 - 3.0 / 8.0 * np.square(cos[:, j, k] + 1.0 / 3.0).sum(axis=1)
+    return np.where(valid, q, np.nan)
 
 
 @dataclass(frozen=True)
@@ -255,7 +262,8 @@ class HydrogenBonds(AnalysisBase):
         shell = self._shell_fraction(pos, box)
         s["shell_water_fraction"].append(shell)
         s["free_water_fraction"].append(1.0 - shell)
-        s["tetrahedral_q"].append(tetrahedral_q(pos[self._water_o], box).mean())
+        q = tetrahedral_q(pos[self._water_o], box)
+        s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
         graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))
         _, comp = connected_components(graph, directed=False)

@@ -368,3 +368,56 @@ def conductivity_cmd(
         f"{c['haven_ratio']:.3g}; t({c['cation']}) {c.get('t_zn', float('nan')):.3f}"
     )
     _emit(result, json_file, csv_file)
+
+
+@analyze_app.command("hbonds")
+def hbonds_cmd(
+    paths: Paths,
+    water: Annotated[str, typer.Option(help="Water selection.")] = "resname HOH",
+    group: Annotated[
+        Optional[list[str]],
+        typer.Option("--group", help='NAME="SELECTION" of other H-bonding species.'),
+    ] = None,
+    cations: Annotated[
+        Optional[str], typer.Option(help="Cations for shell/free water (none: skip).")
+    ] = "resname ZN",
+    cation_cutoff: Annotated[
+        Optional[float], typer.Option(help="Cation-water O cutoff (A); default from g(r).")
+    ] = None,
+    distance: Annotated[float, typer.Option(help="Donor-acceptor cutoff (A).")] = 3.5,
+    angle: Annotated[float, typer.Option(help="Angle cutoff (degrees).")] = 30.0,
+    angle_definition: Annotated[
+        str, typer.Option(help="HDA (Luzar-Chandler, below ANGLE) or DHA (above ANGLE).")
+    ] = "HDA",
+    lifetimes: Annotated[bool, typer.Option("--lifetimes", help="H-bond lifetimes.")] = False,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+) -> None:
+    """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
+    water, tetrahedral order q, largest cluster, optional lifetimes."""
+    from solvation.analysis.hbonds import hydrogen_bonds
+
+    result = hydrogen_bonds(
+        _universe(paths),
+        water,
+        _named(group, "--group"),
+        cations=None if cations in (None, "none") else cations,
+        cation_cutoff=cation_cutoff,
+        distance=distance,
+        angle=angle,
+        angle_definition=angle_definition,
+        lifetimes=lifetimes,
+        start=start,
+        stop=stop,
+        step=step,
+        verbose=True,
+    )
+    typer.echo(
+        f"H-bonds per water {result.hbonds_per_water:.3f} +- "
+        f"{result.hbonds_per_water_err:.3f}; free water {result.free_water_fraction:.3f};"
+        f" q {result.tetrahedral_q:.3f}"
+    )
+    _emit(result, json_file, csv_file)
