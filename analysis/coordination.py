@@ -131,11 +131,14 @@ class SolvationShells(AnalysisBase):
         self._times = []
 
     def _shell(self, name: str, cutoff: float):
-        """(centre row, unit id, shell atom row) of pairs within ``cutoff``."""
+        """(centre row, unit id, shell atom row) of pairs within ``cutoff``; a centre's own
+        molecule is never part of its shell."""
         ts = self._ts
         ci, sj, _ = cross_pairs(
             self.center.positions, self.shells[name].positions, ts.dimensions, cutoff
         )
+        other = self.center.resindices[ci] != self.shells[name].resindices[sj]
+        ci, sj = ci[other], sj[other]
         return ci, self._unit[name][sj], sj
 
     def _single_frame(self):

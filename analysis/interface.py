@@ -1,0 +1,204 @@
+"""Planar profiles along the surface normal (z) of a slab system.
+
+Distances are measured from a surface plane z0 (the top face recorded in build.json, or
+given) into the electrolyte, through the periodic image: d = (z - z0) mod Lz. Profiles
+per species: number density (nm^-3), mass density (g/cm^3); the total charge density
+(e/nm^3) and the electrostatic potential from Poisson's equation,
+
+    phi(d) = -(1 / eps0) int_0^d int_0^d' rho(d'') dd'' dd',  phi(0) = 0, E(0) = 0,
+
+in volts; water orientation (mean cos of the angle between the water dipole and +z, and
+the distribution of cos); and the coordination number of a centre species as a function
+of its distance from the surface.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.lib.distances import capped_distance
+
+from .results import ResultMixin
+from .universe import InputError, select
+
+EPS0 = 8.8541878128e-12  # F/m
+E_CHARGE = 1.602176634e-19  # C
+
+
+def poisson_potential(z_nm: np.ndarray, rho_e_per_nm3: np.ndarray) -> np.ndarray:
+    """Potential (V) from a charge density profile (e/nm^3) on a uniform grid (nm), by
+    double cumulative trapezoidal integration with phi(0) = 0 and E(0) = 0."""
+    from scipy.integrate import cumulative_trapezoid
+
+    rho = rho_e_per_nm3 * E_CHARGE / 1e-27  # C/m^3
+    z = z_nm * 1e-9
+    field = cumulative_trapezoid(rho, z, initial=0.0) / EPS0
+    return -cumulative_trapezoid(field, z, initial=0.0)
+
+
+@dataclass(frozen=True)
+class InterfaceResult(ResultMixin):
+    z0_angstrom: float
+    distance_angstrom: np.ndarray
+    number_density_per_nm3: dict[str, np.ndarray]
+    mass_density_g_per_cm3: dict[str, np.ndarray]
+    charge_density_e_per_nm3: np.ndarray
+    potential_V: np.ndarray
+    water_cos_theta: np.ndarray
+    coordination_vs_distance: dict[str, np.ndarray]
+    n_frames: int
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = {
+            "distance_angstrom": self.distance_angstrom,
+            "charge_density_e_per_nm3": self.charge_density_e_per_nm3,
+            "potential_V": self.potential_V,
+            "water_cos_theta": self.water_cos_theta,
+        }
+        for k, v in self.number_density_per_nm3.items():
+            cols[f"n_{k}_per_nm3"] = v
+        for k, v in self.coordination_vs_distance.items():
+            cols[f"cn_{k}"] = v
+        return pd.DataFrame(cols)
+
+
+def surface_from_build(path: str | Path) -> float:
+    """z (A) of the slab's top face from a build directory's build.json."""
+    info = json.loads((Path(path) / "build.json").read_text())
+    if not info.get("slab"):
+        raise InputError(f"{path} holds no slab (build.json has no 'slab' entry)")
+    return info["slab"]["z_faces_nm"][1] * 10.0
+
+
+class InterfaceProfiles(AnalysisBase):
+    """Profiles along z from the plane ``z0`` (A); see the module docstring.
+
+    species: name -> selection; charges: per-atom charges (e) for the charge density and
+    potential (None: skip); center/shells/cutoffs: coordination of ``center`` atoms by
+    each shell (distinct molecules within the cutoff) binned by the centre's distance.
+    """
+
+    def __init__(
+        self,
+        universe,
+        species: dict[str, str],
+        z0: float,
+        bin_width: float = 0.2,
+        charges: np.ndarray | None = None,
+        water: str | None = "resname HOH",
+        center: str | None = None,
+        shells: dict[str, str] | None = None,
+        cutoffs: dict[str, float] | None = None,
+        **kwargs,
+    ):
+        super().__init__(universe.trajectory, **kwargs)
+        self.universe, self.z0, self.width = universe, float(z0), float(bin_width)
+        self.groups = {k: select(universe, v, f"species {k!r}") for k, v in species.items()}
+        self.charges = None if charges is None else np.asarray(charges, float)
+        if self.charges is not None and len(self.charges) != universe.atoms.n_atoms:
+            raise InputError("charges must give one value per atom")
+        self.water = select(universe, water, "water") if water else None
+        self.center = select(universe, center, "centre") if center else None
+        self.shells = {k: select(universe, v, f"shell {k!r}") for k, v in (shells or {}).items()}
+        self.cutoffs = dict(cutoffs or {})
+        if self.center is not None and set(self.shells) - set(self.cutoffs):
+            raise InputError("give a cutoff for every shell")
+
+    def _prepare(self):
+        lz = float(self.universe.trajectory.ts.dimensions[2])
+        self.edges = np.arange(0.0, lz + self.width, self.width)
+        nb = len(self.edges) - 1
+        self._counts = {k: np.zeros(nb) for k in self.groups}
+        self._mass = {k: np.zeros(nb) for k in self.groups}
+        self._charge = np.zeros(nb)
+        self._cos_sum, self._cos_n = np.zeros(nb), np.zeros(nb)
+        self._cn_sum = {k: np.zeros(nb) for k in self.shells}
+        self._cn_n = np.zeros(nb)
+        self._volume = np.zeros(nb)
+        if self.water is not None:
+            res = self.water.resindices
+            self._w_res = np.unique(res, return_inverse=True)[1]
+            self._w_o = np.array([n.upper().startswith("O") for n in self.water.names])
+
+    def _distance(self, z: np.ndarray, lz: float) -> np.ndarray:
+        return np.mod(z - self.z0, lz)
+
+    def _bin(self, d: np.ndarray) -> np.ndarray:
+        idx = (d / self.width).astype(int)
+        return np.clip(idx, 0, len(self.edges) - 2)
+
+    def _single_frame(self):
+        ts = self._ts
+        lz = float(ts.dimensions[2])
+        area = ts.volume / lz  # A^2 (the lateral cell area, triclinic included)
+        self._volume += area * self.width
+        pos = ts.positions
+        for name, group in self.groups.items():
+            b = self._bin(self._distance(pos[group.indices, 2], lz))
+            self._counts[name] += np.bincount(b, minlength=len(self._counts[name]))
+            self._mass[name] += np.bincount(
+                b, weights=group.masses, minlength=len(self._mass[name])
+            )
+        if self.charges is not None:
+            b = self._bin(self._distance(pos[:, 2], lz))
+            self._charge += np.bincount(b, weights=self.charges, minlength=len(self._charge))
+        if self.water is not None:
+            self._orientation(pos, lz)
+        if self.center is not None:
+            self._coordination(pos, lz, ts.dimensions)
+
+    def _orientation(self, pos, lz) -> None:
+        """cos(theta) of each water dipole (O -> midpoint of the Hs) with +z."""
+        wpos = pos[self.water.indices]
+        o = wpos[self._w_o]
+        hsum = np.zeros_like(o)
+        np.add.at(hsum, self._w_res[~self._w_o], wpos[~self._w_o])
+        dipole = hsum / 2.0 - o
+        cos = dipole[:, 2] / np.linalg.norm(dipole, axis=1)
+        b = self._bin(self._distance(o[:, 2], lz))
+        self._cos_sum += np.bincount(b, weights=cos, minlength=len(self._cos_sum))
+        self._cos_n += np.bincount(b, minlength=len(self._cos_n))
+
+    def _coordination(self, pos, lz, box) -> None:
+        b = self._bin(self._distance(pos[self.center.indices, 2], lz))
+        self._cn_n += np.bincount(b, minlength=len(self._cn_n))
+        for name, shell in self.shells.items():
+            pairs = capped_distance(
+                pos[self.center.indices],
+                pos[shell.indices],
+                self.cutoffs[name],
+                box=box,
+                return_distances=False,
+            )
+            own = self.center.resindices[pairs[:, 0]] == shell.resindices[pairs[:, 1]]
+            pairs = pairs[~own]  # a centre's own molecule is not in its shell
+            keys = np.unique(
+                pairs[:, 0] * (self.universe.atoms.n_atoms + 1) + shell.resindices[pairs[:, 1]]
+            )
+            per_centre = np.bincount(
+                keys // (self.universe.atoms.n_atoms + 1), minlength=self.center.n_atoms
+            )
+            self._cn_sum[name] += np.bincount(b, weights=per_centre, minlength=len(self._cn_n))
+
+    def _conclude(self):
+        vol_nm3 = self._volume / 1000.0  # summed over frames
+        centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        number = {k: v / vol_nm3 for k, v in self._counts.items()}
+        mass = {k: v / 6.02214076e23 / (self._volume * 1e-24) for k, v in self._mass.items()}
+        charge = self._charge / vol_nm3
+        potential = (
+            poisson_potential(centres / 10.0, charge)
+            if self.charges is not None
+            else np.full_like(centres, np.nan)
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = self._cos_sum / self._cos_n
+            cn = {k: v / self._cn_n for k, v in self._cn_sum.items()}
+        self.results.interface = InterfaceResult(
+            self.z0, centres, number, mass, charge, potential, cos, cn, self.n_frames
+        )
