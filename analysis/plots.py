@@ -42,3 +42,17 @@ def plot_shells(result, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_interface(result, path: str | Path) -> None:
+    """Number densities (top) and the electrostatic potential (bottom) against distance."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True)
+    for name, density in result.number_density_per_nm3.items():
+        top.plot(result.distance_angstrom, density, label=name, lw=1)
+    top.set_ylabel("number density (nm⁻³)")
+    top.legend(frameon=False)
+    bottom.plot(result.distance_angstrom, result.potential_V, color="k", lw=1)
+    bottom.set(xlabel="distance from the surface (Å)", ylabel="potential (V)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

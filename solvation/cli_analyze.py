@@ -421,3 +421,69 @@ def hbonds_cmd(
         f" q {result.tetrahedral_q:.3f}"
     )
     _emit(result, json_file, csv_file)
+
+
+@analyze_app.command("interface")
+def interface_cmd(
+    paths: Paths,
+    species: Annotated[
+        list[str], typer.Option("--species", help='NAME="SELECTION" for density profiles.')
+    ],
+    z0: Annotated[
+        Optional[float],
+        typer.Option(
+            "--z0-angstrom",
+            help="Surface plane (A); default: the slab's top face "
+            "from build.json of a build/run directory.",
+        ),
+    ] = None,
+    bin_width: Annotated[float, typer.Option("--bin-angstrom", help="Bin width (A).")] = 0.2,
+    center: Annotated[
+        Optional[str], typer.Option(help='Centre for coordination by distance, e.g. "resname ZN".')
+    ] = None,
+    shell: Annotated[Optional[list[str]], typer.Option("--shell", help='NAME="SEL".')] = None,
+    cutoff: Cutoff = None,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+    plot: PlotOut = None,
+) -> None:
+    """Profiles along the surface normal: number, mass and charge density, electrostatic
+    potential (Poisson), water orientation and coordination by distance."""
+    from solvation.analysis.interface import InterfaceProfiles, surface_from_build
+    from solvation.analysis.universe import run_directory_charges
+
+    if z0 is None:
+        z0 = surface_from_build(paths[0])
+    shells = _named(shell, "--shell")
+    cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
+    u = _universe(paths)
+    charges = run_directory_charges(paths[0])
+    if charges is None and hasattr(u.atoms, "charges"):
+        charges = u.atoms.charges  # PSF, TPR, LAMMPS data ... carry them
+    result = (
+        InterfaceProfiles(
+            u,
+            _named(species, "--species"),
+            z0,
+            bin_width,
+            charges=charges,
+            center=center,
+            shells=shells or None,
+            cutoffs=cutoffs,
+            verbose=True,
+        )
+        .run(start, stop, step)
+        .results.interface
+    )
+    typer.echo(
+        f"surface at z = {z0:.3f} A, {result.n_frames} frames; potential drop "
+        f"{result.potential_V[-1] - result.potential_V[0]:.3f} V"
+    )
+    _emit(result, json_file, csv_file)
+    if plot:
+        from solvation.analysis.plots import plot_interface
+
+        plot_interface(result, plot)
