@@ -71,19 +71,14 @@ def structure_descriptors(u, build: dict, outdir: Path) -> dict:
 def hbond_descriptors(u, build: dict, outdir: Path) -> dict:
     from solvation.analysis.hbonds import hydrogen_bonds
 
+    from solvation.analysis.shells import NoMinimumError
+
     centre, shells, _ = _selections(build)
-    groups = {k: v for k, v in shells.items() if k != "water"}
+    groups = {k: v.split(" and ")[0] for k, v in shells.items() if k != "water"}
     try:
-        result = hydrogen_bonds(
-            u, groups={k: v.split(" and ")[0] for k, v in groups.items()}, cations=centre
-        )
-    except Exception:
-        result = hydrogen_bonds(
-            u,
-            groups={k: v.split(" and ")[0] for k, v in groups.items()},
-            cations=centre,
-            cation_cutoff=FALLBACK_CUTOFF,
-        )
+        result = hydrogen_bonds(u, groups=groups, cations=centre)
+    except NoMinimumError:  # too short a run for the cation-water g(r) minimum
+        result = hydrogen_bonds(u, groups=groups, cations=centre, cation_cutoff=FALLBACK_CUTOFF)
     (outdir / "hbonds.json").write_text(json.dumps(result.to_dict(), indent=1))
     return {
         "hbonds_per_water": _value(result.hbonds_per_water, result.hbonds_per_water_err),

@@ -36,7 +36,7 @@ def run_job(
     directory = job_directory(campaign_dir, job["key"])
     design = parse_design(job["design"], job["design_name"])
     build(design, directory)
-    info = run(directory, platform=platform, device=device, **_overrides(job["protocol"]))
+    info = run(directory, platform=platform, device=device, **job["protocol"])
     u = load_universe(directory)
     build_info = json.loads((directory / "build.json").read_text())
     descriptors = {}
@@ -63,8 +63,3 @@ def run_job(
     }
     (directory / "descriptors.json").write_text(json.dumps(result, indent=1))
     return result
-
-
-def _overrides(table: dict) -> dict:
-    """Design-level protocol keys as run() overrides."""
-    return {k: v for k, v in table.items()}
