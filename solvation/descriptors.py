@@ -70,7 +70,6 @@ def structure_descriptors(u, build: dict, outdir: Path) -> dict:
 
 def hbond_descriptors(u, build: dict, outdir: Path) -> dict:
     from solvation.analysis.hbonds import hydrogen_bonds
-
     from solvation.analysis.shells import NoMinimumError
 
     centre, shells, _ = _selections(build)
