@@ -17,7 +17,6 @@ by water-water H-bonds. Means carry standard errors over independent time blocks
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +25,9 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance, minimize_vectors
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from .correlation import Correlation, presence_correlation, presence_matrix
+from .neighbors import directed_pairs, periodic_tree
 from .results import ResultMixin
 from .stats import Estimate, block_estimate
 from .universe import InputError, select
@@ -37,17 +36,16 @@ DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
 
 
-def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
+def tetrahedral_q(positions: np.ndarray, box: np.ndarray, tree=None) -> np.ndarray:
     """q of every point from its four nearest neighbours (periodic, A); NaN where a point
-    has fewer than four neighbours within 6 A (triclinic path) or fewer than five points."""
-    lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
+    has fewer than four neighbours within 6 A (triclinic path) or fewer than five points.
+    ``tree``: ``neighbors.periodic_tree`` of the same points, if already built."""
     if len(positions) < 5:
         return np.full(len(positions), np.nan)
     valid = np.ones(len(positions), bool)
-    if np.allclose(angles, 90.0):
-        wrapped = np.mod(positions.astype(np.float64), lengths)
-        wrapped[wrapped >= lengths] = 0.0
-        _, idx = cKDTree(wrapped, boxsize=lengths).query(wrapped, k=5)
+    tree = tree or periodic_tree(positions, box)
+    if tree is not None:
+        _, idx = tree[0].query(tree[1], k=5)
         neighbours = idx[:, 1:]
     else:
         pairs, dist = capped_distance(positions, positions, 6.0, box=box)
@@ -194,7 +192,10 @@ class HydrogenBonds(AnalysisBase):
                 "largest_cluster_fraction",
             )
         }
-        self._classes, self._partners = Counter(), Counter()
+        # H-bond classes as codes donor * 8 + acceptor (7 meaning 7 or more); partner
+        # pairs as donor group * n_groups + acceptor group
+        self._classes = np.zeros(64)
+        self._partners = np.zeros(len(self.groups) ** 2)
         self._keys, self._times = [], []
 
     def _donors_of(self, hydrogens: np.ndarray, elements: np.ndarray) -> np.ndarray:
@@ -220,11 +221,10 @@ class HydrogenBonds(AnalysisBase):
 
     def _bonds(self, pos: np.ndarray, box: np.ndarray):
         """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame."""
-        pairs, _ = capped_distance(pos[self._donors], pos[self._acceptors], self.distance, box=box)
-        di, ai = pairs[:, 0], pairs[:, 1]
-        d_atom, a_atom = self._donors[di], self._acceptors[ai]
+        d_atom, a_atom = directed_pairs(self._donors, self._acceptors, pos, box, self.distance)
         keep = self._res[d_atom] != self._res[a_atom]
-        di, d_atom, a_atom = di[keep], d_atom[keep], a_atom[keep]
+        d_atom, a_atom = d_atom[keep], a_atom[keep]
+        di = np.searchsorted(self._donors, d_atom)
         reps = self._h_count[di]
         pair_of = np.repeat(np.arange(len(di)), reps)
         within = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
@@ -248,21 +248,20 @@ class HydrogenBonds(AnalysisBase):
         wd, wa = self._water_local[self._res[d]], self._water_local[self._res[a]]
         donor = np.bincount(wd[wd >= 0], minlength=nw)
         acceptor = np.bincount(wa[wa >= 0], minlength=nw)
-        self._classes.update(
-            ("D" * x + "A" * y) or "none" for x, y in zip(donor, acceptor, strict=True)
+        self._classes += np.bincount(
+            np.minimum(donor, 7) * 8 + np.minimum(acceptor, 7), minlength=64
         )
-        names = list(self.groups)
-        self._partners.update(
-            f"{names[i]}-{names[j]}" for i, j in zip(self._label[d], self._label[a], strict=True)
-        )
+        ng = len(self.groups)
+        self._partners += np.bincount(self._label[d] * ng + self._label[a], minlength=ng * ng)
         s = self._series
         s["donor_per_water"].append(donor.mean())
         s["acceptor_per_water"].append(acceptor.mean())
         s["hbonds_per_water"].append(donor.mean() + acceptor.mean())
-        shell = self._shell_fraction(pos, box)
+        tree = periodic_tree(pos[self._water_o], box)  # for the shell and for q
+        shell = self._shell_fraction(pos, box, tree)
         s["shell_water_fraction"].append(shell)
         s["free_water_fraction"].append(1.0 - shell)
-        q = tetrahedral_q(pos[self._water_o], box)
+        q = tetrahedral_q(pos[self._water_o], box, tree)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
         graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))
@@ -272,10 +271,17 @@ class HydrogenBonds(AnalysisBase):
             self._keys.append(np.unique(h.astype(np.int64) * self.universe.atoms.n_atoms + a))
         self._times.append(self._ts.time)
 
-    def _shell_fraction(self, pos, box) -> float:
+    def _shell_fraction(self, pos, box, tree=None) -> float:
         """Fraction of water molecules with their O within the cation cutoff."""
         if self.cations is None:
             return float("nan")
+        if tree is not None:
+            lengths = np.asarray(box[:3], float)
+            centres = np.mod(pos[self.cations.indices].astype(np.float64), lengths)
+            centres[centres >= lengths] = 0.0
+            hits = tree[0].query_ball_point(centres, self.cation_cutoff, return_sorted=False)
+            found = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
+            return len(np.unique(found)) / self._n_water
         pairs = capped_distance(
             pos[self.cations.indices],
             pos[self._water_o],
@@ -287,9 +293,18 @@ class HydrogenBonds(AnalysisBase):
 
     def _conclude(self):
         est = {k: block_estimate(v, self.n_blocks) for k, v in self._series.items()}
-        total = sum(self._classes.values())
-        classes = {k: v / total for k, v in self._classes.most_common()}
-        partners = {k: v / self.n_frames for k, v in self._partners.most_common()}
+        total = self._classes.sum()
+        classes = {
+            ("D" * (c // 8) + "A" * (c % 8)) or "none": self._classes[c] / total
+            for c in np.argsort(-self._classes, kind="stable")
+            if self._classes[c]
+        }
+        names, ng = list(self.groups), len(self.groups)
+        partners = {
+            f"{names[p // ng]}-{names[p % ng]}": self._partners[p] / self.n_frames
+            for p in np.argsort(-self._partners, kind="stable")
+            if self._partners[p]
+        }
         lifetimes = None
         if self.lifetimes and self.n_frames > 2:
             dt = float(np.median(np.diff(self._times)))

@@ -46,6 +46,17 @@ def union_pairs(
     return FramePairs(atom_indices[pairs[keep, 0]], atom_indices[pairs[keep, 1]], dist[keep])
 
 
+def periodic_tree(positions: np.ndarray, box: np.ndarray) -> tuple[cKDTree, np.ndarray] | None:
+    """Periodic cKDTree of ``positions`` and the wrapped coordinates, for an orthorhombic
+    box; None for a triclinic one."""
+    lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
+    if not np.allclose(angles, 90.0):
+        return None
+    wrapped = np.mod(positions.astype(np.float64), lengths)
+    wrapped[wrapped >= lengths] = 0.0  # float rounding can land exactly on L
+    return cKDTree(wrapped, boxsize=lengths), wrapped
+
+
 def _candidate_pairs(positions: np.ndarray, box: np.ndarray, cutoff: float) -> np.ndarray:
     """(k, 2) row pairs within ``cutoff``: periodic cKDTree for orthorhombic boxes,
     nsgrid otherwise."""
@@ -56,6 +67,25 @@ def _candidate_pairs(positions: np.ndarray, box: np.ndarray, cutoff: float) -> n
         return cKDTree(wrapped, boxsize=lengths).query_pairs(cutoff, output_type="ndarray")
     pairs, _ = self_capped_distance(positions, cutoff, box=box, method="nsgrid")
     return pairs
+
+
+def directed_pairs(
+    a_index: np.ndarray, b_index: np.ndarray, positions: np.ndarray, box: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a, b) of universe atom indices, a in ``a_index`` and b in ``b_index`` (sets that
+    may overlap, a != b), within ``cutoff``; ``positions`` are all atoms' (A). One half-pair
+    search over the union serves both directions."""
+    union = np.union1d(a_index, b_index)
+    pairs = union_pairs(union, positions[union], box, cutoff)
+    in_a = np.zeros(len(positions), bool)
+    in_b = np.zeros(len(positions), bool)
+    in_a[a_index], in_b[b_index] = True, True
+    fwd = in_a[pairs.i] & in_b[pairs.j]
+    rev = in_a[pairs.j] & in_b[pairs.i]
+    return (
+        np.concatenate([pairs.i[fwd], pairs.j[rev]]),
+        np.concatenate([pairs.j[fwd], pairs.i[rev]]),
+    )
 
 
 def cross_pairs(
