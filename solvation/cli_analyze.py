@@ -293,6 +293,7 @@ def _transport(
         temperature=_temperature(paths, temperature),
         viscosity=None if viscosity is None else viscosity * 1e-3,
         n_blocks=blocks,
+        dt_ps=dt_ps,
         verbose=True,
     ).run(start, stop, step)
     return result.results.transport
@@ -306,6 +307,7 @@ def diffusion_cmd(
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
     blocks: Blocks = 5,
+    dt_ps: DtPs = None,
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
@@ -315,7 +317,7 @@ def diffusion_cmd(
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, block uncertainty and Yeh-Hummer finite-size correction."""
     result = _transport(
-        paths, species, None, dims, viscosity, temperature, blocks, start, stop, step
+        paths, species, None, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
@@ -343,6 +345,7 @@ def conductivity_cmd(
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
     blocks: Blocks = 5,
+    dt_ps: DtPs = None,
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
@@ -359,7 +362,7 @@ def conductivity_cmd(
             _universe(paths), _named(species, "--species"), run_directory_charges(paths[0])
         )
     result = _transport(
-        paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step
+        paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
     )
     c = result.conductivity
     typer.echo(
