@@ -36,6 +36,7 @@ from pathlib import Path
 
 from solvation.design import Design, DesignError, parse_design
 from solvation.errors import SolvationError
+from solvation.jobs import ANALYSES
 from solvation.protocol import protocol_from
 
 DESCRIPTORS = (
@@ -215,7 +216,12 @@ def load_campaign(path: str | Path) -> Campaign:
             raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
         )
     replicas = int(raw.get("replicas", 1))
-    analyses = tuple(raw.get("analyses", {}).get("list", ["structure", "hbonds", "transport"]))
+    analyses = tuple(raw.get("analyses", {}).get("list", ANALYSES))
+    if set(analyses) - set(ANALYSES):
+        raise CampaignError(
+            f"unknown analyses {sorted(set(analyses) - set(ANALYSES))}; "
+            f"choose from {', '.join(ANALYSES)}"
+        )
     protocol_table = raw.get("protocol", {})
     jobs, seen = [], set()
     for name, data in variants:

@@ -207,10 +207,10 @@ def _pack(items: list[PackItem], box: np.ndarray, design: Design, periodic: bool
 def _components_for_slab(comp: Composition, design: Design) -> Composition:
     if design.slab is None or design.slab.adsorbed is None:
         return comp
-    from .composition import _molecule_component
+    from .composition import molecule_component
 
     spec = design.slab.adsorbed
-    ads = _molecule_component(spec.name, spec.smiles, "adsorbed", spec.resname, 99)
+    ads = molecule_component(spec.name, spec.smiles, "adsorbed", spec.resname, 99)
     existing = comp.components.get(ads.key)
     key = ads.key if existing is None else ads.key + " (adsorbed)"
     comps = {

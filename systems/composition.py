@@ -121,7 +121,7 @@ def _volume_cm3(components: dict[str, Component], counts: dict[str, float]) -> f
     return sum(components[k].volume_cm3_per_mol * n for k, n in counts.items())
 
 
-def _molecule_component(
+def molecule_component(
     name: str | None, smiles: str | None, role: str, resname: str | None, index: int
 ) -> Component:
     if name is not None:
@@ -141,7 +141,7 @@ def _molecule_component(
             None,
         )
         if lib is not None:
-            return _molecule_component(lib.name, None, role, resname, index)
+            return molecule_component(lib.name, None, role, resname, index)
         template = smiles_template(smiles, resname or f"L{index:02d}")
         density, key = None, smiles
     v = template.mass_dalton / (density or DEFAULT_DENSITY)
@@ -153,7 +153,7 @@ def _ion_component(species: str) -> Component:
     return Component(species, "ion", template, ION_VOLUMES[species])
 
 
-def components_of(design: Design) -> tuple[dict[str, Component], dict[str, float]]:
+def components_of(design: Design) -> dict[str, Component]:
     """Components of a design and the stoichiometry of each salt (ions per formula unit)."""
     comps = {
         "water": Component(
@@ -165,14 +165,14 @@ def components_of(design: Design) -> tuple[dict[str, Component], dict[str, float
             comps.setdefault(species, _ion_component(species))
     for i, spec in enumerate(design.cosolvents + design.additives, start=1):
         role = "cosolvent" if spec in design.cosolvents else "additive"
-        c = _molecule_component(spec.name, spec.smiles, role, spec.resname, i)
+        c = molecule_component(spec.name, spec.smiles, role, spec.resname, i)
         if c.template.charge != 0:
             raise CompositionError(
                 f"{role} {c.key!r} carries charge {c.template.charge:+d} e; "
                 "charged species go in [[salts]]"
             )
         comps[c.key] = c
-    return comps, {}
+    return comps
 
 
 _UNIT_AMOUNT = {
@@ -286,7 +286,7 @@ def _exact_units(
 
 def compose(design: Design, n_water: int) -> Composition:
     """Integer counts for ``n_water`` waters; raises when a solute rounds to zero."""
-    comps, _ = components_of(design)
+    comps = components_of(design)
     base = _solvent_counts(design, comps, n_water)
     solutes = _solutes(design, comps)
     exact = _exact_units(solutes, comps, base)
