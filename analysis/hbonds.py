@@ -23,11 +23,13 @@ import numpy as np
 import pandas as pd
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance, minimize_vectors
+from numba import njit, prange
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from . import cells
 from .correlation import Correlation, presence_correlation, presence_matrix
-from .neighbors import directed_pairs, periodic_tree
+from .neighbors import directed_pairs
 from .results import ResultMixin
 from .stats import Estimate, block_estimate
 from .universe import InputError, select
@@ -36,17 +38,15 @@ DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
 
 
-def tetrahedral_q(positions: np.ndarray, box: np.ndarray, tree=None) -> np.ndarray:
+def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
     """q of every point from its four nearest neighbours (periodic, A); NaN where a point
-    has fewer than four neighbours within 6 A (triclinic path) or fewer than five points.
-    ``tree``: ``neighbors.periodic_tree`` of the same points, if already built."""
+    has fewer than four neighbours within 6 A or there are fewer than five points."""
     if len(positions) < 5:
         return np.full(len(positions), np.nan)
-    valid = np.ones(len(positions), bool)
-    tree = tree or periodic_tree(positions, box)
-    if tree is not None:
-        _, idx = tree[0].query(tree[1], k=5)
-        neighbours = idx[:, 1:]
+    if cells.fits(box, 6.0):
+        lengths = np.asarray(box[:3], np.float64)
+        neighbours = cells.nearest_neighbours(positions, lengths, 4, 6.0, r_first=3.8)
+        return _q_kernel(positions.astype(np.float64), neighbours, lengths)
     else:
         pairs, dist = capped_distance(positions, positions, 6.0, box=box)
         keep = pairs[:, 0] != pairs[:, 1]
@@ -65,6 +65,99 @@ def tetrahedral_q(positions: np.ndarray, box: np.ndarray, tree=None) -> np.ndarr
     j, k = np.triu_indices(4, 1)
     q = 1.0 - 3.0 / 8.0 * np.square(cos[:, j, k] + 1.0 / 3.0).sum(axis=1)
     return np.where(valid, q, np.nan)
+
+
+@njit(cache=True, parallel=True)
+def _q_kernel(pos, neighbours, lengths):
+    """tetrahedral_q from the four nearest neighbours (rows of ``pos``; -1: too few)."""
+    q = np.full(len(pos), np.nan)
+    unit = np.empty((len(pos), 4, 3))  # allocated once, not per point in the threads
+    for i in prange(len(pos)):
+        if neighbours[i, 3] < 0:
+            continue
+        for k in range(4):
+            norm = 0.0
+            for x in range(3):
+                v = _raw_image(pos[neighbours[i, k], x] - pos[i, x], lengths[x])
+                unit[i, k, x] = v
+                norm += v * v
+            for x in range(3):
+                unit[i, k, x] /= np.sqrt(norm)
+        total = 0.0
+        for j in range(3):
+            for k in range(j + 1, 4):
+                cos = unit[i, j, 0] * unit[i, k, 0] + unit[i, j, 1] * unit[i, k, 1]
+                total += (cos + unit[i, j, 2] * unit[i, k, 2] + 1.0 / 3.0) ** 2
+        q[i] = 1.0 - 3.0 / 8.0 * total
+    return q
+
+
+@njit(cache=True, inline="always")
+def _raw_image(v, length):
+    return v - length * np.rint(v / length)
+
+
+@njit(cache=True, parallel=True)
+def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid, rule):
+    """(hydrogen, donor, acceptor) atom indices of every H-bond: acceptors (in the cell
+    ``grid`` of their positions) within ``rule[0]`` (A) of a donor, in another residue,
+    passing the angle test on ``rule[1]`` = cos(limit): HDA (``rule[2]`` = 0) needs
+    cos(H-D...A) >= it, DHA (1) cos(D-H...A) <= it. ``pos``: all atoms (A, float64).
+    Passes: neighbours of each donor; then, sized by them, the angle test per hydrogen."""
+    pts, order, start, table, lengths, n_cells = grid
+    cutoff, cos_limit, dha = rule[0], rule[1], rule[2] > 0.5
+    n = len(donors)
+    wd = cells._wrap(pos[donors], lengths)
+    cell, offset = cells._offsets(wd, start, table, lengths, n_cells)
+    cand, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
+    hits = np.zeros(n, np.int64)
+    dh = np.empty((len(hydrogens), 3))  # D->H vectors, once per hydrogen
+    for i in prange(n):
+        hits[i] = (
+            cells._visit(wd[i], cell[i], pts, start, table, lengths, cutoff**2, cand, d2, offset[i])
+            - offset[i]
+        )
+        d = donors[i]
+        for t in range(h_start[i], h_start[i] + h_count[i]):
+            for x in range(3):
+                dh[t, x] = _raw_image(pos[hydrogens[t], x] - pos[d, x], lengths[x])
+    out_at = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        out_at[i + 1] = out_at[i] + hits[i] * h_count[i]
+    out_h, out_a = np.empty(out_at[-1], np.int64), np.empty(out_at[-1], np.int64)
+    found = np.zeros(n + 1, np.int64)
+    for i in prange(n):
+        d, m = donors[i], out_at[i]
+        for c in range(offset[i], offset[i] + hits[i]):
+            s = cand[c]
+            a = acceptors[order[s]]
+            if res[a] == res[d]:
+                continue
+            ax = cells._image(pts[s, 0] - wd[i, 0], lengths[0])
+            ay = cells._image(pts[s, 1] - wd[i, 1], lengths[1])
+            az = cells._image(pts[s, 2] - wd[i, 2], lengths[2])
+            for t in range(h_start[i], h_start[i] + h_count[i]):
+                hx, hy, hz = dh[t, 0], dh[t, 1], dh[t, 2]
+                if dha:  # angle at H between H->D and H->A
+                    ux, uy, uz, vx, vy, vz = -hx, -hy, -hz, ax - hx, ay - hy, az - hz
+                else:  # angle at D between D->H and D->A
+                    ux, uy, uz, vx, vy, vz = hx, hy, hz, ax, ay, az
+                cos = (ux * vx + uy * vy + uz * vz) / np.sqrt(
+                    (ux * ux + uy * uy + uz * uz) * (vx * vx + vy * vy + vz * vz)
+                )
+                if (cos <= cos_limit) if dha else (cos >= cos_limit):
+                    out_h[m], out_a[m] = hydrogens[t], a
+                    m += 1
+        found[i + 1] = m - out_at[i]
+    at = np.cumsum(found)
+    h_out, d_out = np.empty(at[-1], np.int64), np.empty(at[-1], np.int64)
+    a_out = np.empty(at[-1], np.int64)
+    for i in prange(n):
+        for t in range(found[i + 1]):
+            h_out[at[i] + t] = out_h[out_at[i] + t]
+            d_out[at[i] + t] = donors[i]
+            a_out[at[i] + t] = out_a[out_at[i] + t]
+    return h_out, d_out, a_out
 
 
 @dataclass(frozen=True)
@@ -199,28 +292,56 @@ class HydrogenBonds(AnalysisBase):
         self._keys, self._times = [], []
 
     def _donors_of(self, hydrogens: np.ndarray, elements: np.ndarray) -> np.ndarray:
-        """Donor atom index per hydrogen (-1 if it is not bonded to O/N)."""
+        """Donor atom index per hydrogen (-1 if it is not bonded to O/N): its bonded O/N
+        from the topology, else (no bonds on it) the nearest O/N of its residue within
+        1.3 A in the current frame."""
         u = self.universe
         out = np.full(len(hydrogens), -1)
-        has_bonds = hasattr(u.atoms, "bonds") and len(u.bonds) > 0
-        pos, box = u.atoms.positions, u.dimensions
-        for k, h in enumerate(hydrogens):
-            atom = u.atoms[h]
-            partners = [b.index for b in atom.bonded_atoms] if has_bonds else []
-            if not partners:
-                same = atom.residue.atoms.indices
-                same = same[np.isin(elements[same], DONOR_ELEMENTS)]
-                if len(same) == 0:
-                    continue
-                d = np.linalg.norm(minimize_vectors(pos[same] - pos[h], box), axis=1)
-                partners = [same[d.argmin()]] if d.min() < 1.3 else []
-            partners = [p for p in partners if elements[p] in DONOR_ELEMENTS]
-            if partners:
-                out[k] = partners[0]
+        row = np.full(len(elements), -1)
+        row[hydrogens] = np.arange(len(hydrogens))
+        is_donor = np.isin(elements, DONOR_ELEMENTS)
+        bonded = np.zeros(len(elements), bool)
+        if hasattr(u.atoms, "bonds") and len(u.bonds) > 0:
+            b = np.asarray(u.bonds.indices)
+            bonded[b.ravel()] = True
+            b = np.concatenate([b, b[:, ::-1]])
+            b = b[(row[b[:, 0]] >= 0) & is_donor[b[:, 1]]]
+            out[row[b[:, 0]]] = b[:, 1]
+        loose = hydrogens[~bonded[hydrogens]]
+        heavy = np.nonzero(is_donor)[0]
+        if len(loose) and len(heavy):
+            pairs, dist = capped_distance(
+                u.atoms.positions[loose], u.atoms.positions[heavy], 1.3, box=u.dimensions
+            )
+            same = self._res[loose[pairs[:, 0]]] == self._res[heavy[pairs[:, 1]]]
+            pairs, dist = pairs[same], dist[same]
+            nearest = np.lexsort((-dist, pairs[:, 0]))  # the nearest is written last
+            out[row[loose[pairs[nearest, 0]]]] = heavy[pairs[nearest, 1]]
         return out
 
     def _bonds(self, pos: np.ndarray, box: np.ndarray):
         """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame."""
+        dha = self.definition == "DHA"
+        cos_limit = np.cos(np.radians(self.angle))
+        if cells.fits(box, self.distance):
+            grid = cells.grid(pos[self._acceptors], box[:3], self.distance)
+            rule = np.array([self.distance, cos_limit, float(dha)])
+            return _hbond_kernel(
+                pos.astype(np.float64),
+                self._donors,
+                self._h_start,
+                self._h_count,
+                self._h,
+                self._res,
+                self._acceptors,
+                grid,
+                rule,
+            )
+        return self._bonds_triclinic(pos, box, dha, cos_limit)
+
+    def _bonds_triclinic(self, pos, box, dha: bool, cos_limit: float):
+        """``_bonds`` for boxes the cell kernels do not take: MDAnalysis nsgrid pairs, then
+        the same angle test in numpy."""
         d_atom, a_atom = directed_pairs(self._donors, self._acceptors, pos, box, self.distance)
         keep = self._res[d_atom] != self._res[a_atom]
         d_atom, a_atom = d_atom[keep], a_atom[keep]
@@ -232,13 +353,9 @@ class HydrogenBonds(AnalysisBase):
         d_atom, a_atom = d_atom[pair_of], a_atom[pair_of]
         v_dh = minimize_vectors(pos[h_atom] - pos[d_atom], box)
         v_da = minimize_vectors(pos[a_atom] - pos[d_atom], box)
-        if self.definition == "HDA":
-            cos = (v_dh * v_da).sum(1) / np.linalg.norm(v_dh, axis=1) / np.linalg.norm(v_da, axis=1)
-            ok = cos >= np.cos(np.radians(self.angle))
-        else:
-            v_hd, v_ha = -v_dh, v_da - v_dh
-            cos = (v_hd * v_ha).sum(1) / np.linalg.norm(v_hd, axis=1) / np.linalg.norm(v_ha, axis=1)
-            ok = np.degrees(np.arccos(np.clip(cos, -1, 1))) >= self.angle
+        u, v = (-v_dh, v_da - v_dh) if dha else (v_dh, v_da)
+        cos = (u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+        ok = cos <= cos_limit if dha else cos >= cos_limit
         return h_atom[ok], d_atom[ok], a_atom[ok]
 
     def _single_frame(self):
@@ -257,11 +374,10 @@ class HydrogenBonds(AnalysisBase):
         s["donor_per_water"].append(donor.mean())
         s["acceptor_per_water"].append(acceptor.mean())
         s["hbonds_per_water"].append(donor.mean() + acceptor.mean())
-        tree = periodic_tree(pos[self._water_o], box)  # for the shell and for q
-        shell = self._shell_fraction(pos, box, tree)
+        shell = self._shell_fraction(pos, box)
         s["shell_water_fraction"].append(shell)
         s["free_water_fraction"].append(1.0 - shell)
-        q = tetrahedral_q(pos[self._water_o], box, tree)
+        q = tetrahedral_q(pos[self._water_o], box)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
         graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))
@@ -271,25 +387,19 @@ class HydrogenBonds(AnalysisBase):
             self._keys.append(np.unique(h.astype(np.int64) * self.universe.atoms.n_atoms + a))
         self._times.append(self._ts.time)
 
-    def _shell_fraction(self, pos, box, tree=None) -> float:
+    def _shell_fraction(self, pos, box) -> float:
         """Fraction of water molecules with their O within the cation cutoff."""
         if self.cations is None:
             return float("nan")
-        if tree is not None:
-            lengths = np.asarray(box[:3], float)
-            centres = np.mod(pos[self.cations.indices].astype(np.float64), lengths)
-            centres[centres >= lengths] = 0.0
-            hits = tree[0].query_ball_point(centres, self.cation_cutoff, return_sorted=False)
-            found = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
-            return len(np.unique(found)) / self._n_water
-        pairs = capped_distance(
-            pos[self.cations.indices],
-            pos[self._water_o],
-            self.cation_cutoff,
-            box=box,
-            return_distances=False,
-        )
-        return len(np.unique(pairs[:, 1])) / self._n_water
+        centres, water_o = pos[self.cations.indices], pos[self._water_o]
+        if cells.fits(box, self.cation_cutoff):
+            _, inside, _ = cells.pairs_within(centres, water_o, box[:3], self.cation_cutoff)
+        else:
+            pairs = capped_distance(
+                centres, water_o, self.cation_cutoff, box=box, return_distances=False
+            )
+            inside = pairs[:, 1]
+        return len(np.unique(inside)) / self._n_water
 
     def _conclude(self):
         est = {k: block_estimate(v, self.n_blocks) for k, v in self._series.items()}

@@ -46,17 +46,6 @@ def union_pairs(
     return FramePairs(atom_indices[pairs[keep, 0]], atom_indices[pairs[keep, 1]], dist[keep])
 
 
-def periodic_tree(positions: np.ndarray, box: np.ndarray) -> tuple[cKDTree, np.ndarray] | None:
-    """Periodic cKDTree of ``positions`` and the wrapped coordinates, for an orthorhombic
-    box; None for a triclinic one."""
-    lengths, angles = np.asarray(box[:3], float), np.asarray(box[3:], float)
-    if not np.allclose(angles, 90.0):
-        return None
-    wrapped = np.mod(positions.astype(np.float64), lengths)
-    wrapped[wrapped >= lengths] = 0.0  # float rounding can land exactly on L
-    return cKDTree(wrapped, boxsize=lengths), wrapped
-
-
 def _candidate_pairs(positions: np.ndarray, box: np.ndarray, cutoff: float) -> np.ndarray:
     """(k, 2) row pairs within ``cutoff``: periodic cKDTree for orthorhombic boxes,
     nsgrid otherwise."""

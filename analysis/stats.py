@@ -24,3 +24,10 @@ def block_estimate(series: np.ndarray, n_blocks: int) -> Estimate:
         return Estimate(float(series.mean()), float("nan"))
     blocks = [b.mean() for b in np.array_split(series, n_blocks)]
     return Estimate(float(series.mean()), float(np.std(blocks, ddof=1) / np.sqrt(n_blocks)))
+
+
+def sample_estimate(values) -> Estimate:
+    """Mean of independent samples (e.g. one value per time block) and its standard error."""
+    values = np.asarray(values, dtype=float)
+    err = np.std(values, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.nan
+    return Estimate(float(values.mean()), float(err))

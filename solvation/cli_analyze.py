@@ -426,6 +426,83 @@ def hbonds_cmd(
     _emit(result, json_file, csv_file)
 
 
+@analyze_app.command("water-activity")
+def water_activity_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Run directory (osmotic, free-water) or several (kb series)."),
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="osmotic (a run built with [osmotic]), kb (Kirkwood-Buff over a series "
+            "of bulk runs of one salt, Gibbs-Duhem), free-water (structural proxy), or "
+            "auto: osmotic for an [osmotic] run, kb for several runs."
+        ),
+    ] = "auto",
+    blocks: Annotated[int, typer.Option(help="Time blocks for the errors.")] = 5,
+    start: Start = None,
+    stop: Stop = None,
+    step: Step = None,
+    json_file: JsonOut = None,
+    csv_file: CsvOut = None,
+) -> None:
+    """Water activity a_w and osmotic coefficient with errors (see
+    solvation.analysis.water_activity for the three routes and their references)."""
+    import pandas as pd
+
+    from solvation.analysis import water_activity as wa
+    from solvation.analysis.results import jsonable
+
+    frames = {"start": start, "stop": stop, "step": step}
+    method = _activity_method(paths, method)
+    if method == "osmotic":
+        results = [wa.osmotic_from_run(paths[0], blocks, **frames)]
+    elif method == "kb":
+        results = wa.gibbs_duhem([wa.kb_from_run(p, blocks, **frames) for p in paths])
+    else:
+        from solvation.analysis.hbonds import hydrogen_bonds
+
+        hb = hydrogen_bonds(_universe(paths), n_blocks=blocks, **frames)
+        results = [wa.free_water_proxy(hb.free_water_fraction, hb.free_water_fraction_err)]
+    for r in results:
+        typer.echo(_activity_line(r))
+    out = {**jsonable(results[-1]), "series": jsonable(results)}
+    if json_file:
+        json_file.write_text(json.dumps(out, indent=2) + "\n")
+    if csv_file:
+        keys = ("method", "molality_mol_per_kg", "a_w", "a_w_err", "osmotic_coefficient")
+        rows = [{k: getattr(r, k) for k in keys} for r in results]
+        pd.DataFrame(rows).to_csv(csv_file, index=False)
+
+
+def _activity_method(paths: list[Path], method: str) -> str:
+    if method not in ("auto", "osmotic", "kb", "free-water"):
+        raise typer.BadParameter("--method must be auto, osmotic, kb or free-water")
+    if method == "auto":
+        build_json = paths[0] / "build.json"
+        osmotic = build_json.exists() and json.loads(build_json.read_text()).get("osmotic")
+        method = "osmotic" if osmotic else "kb" if len(paths) > 1 else ""
+        if not method:
+            raise typer.BadParameter(
+                "one run without [osmotic]: give --method free-water for the proxy, or "
+                "several runs of one salt at different molalities for --method kb"
+            )
+    if method in ("osmotic", "free-water") and len(paths) > 1 and paths[1].is_dir():
+        raise typer.BadParameter(f"--method {method} takes one run directory")
+    return method
+
+
+def _activity_line(r) -> str:
+    if r.a_w is None:
+        d = r.details
+        return f"{r.method}: free water fraction {d['free_water_fraction']:.3f} (not an activity)"
+    return (
+        f"{r.method}: m = {r.molality_mol_per_kg:.3f} mol/kg  a_w = {r.a_w:.4f} +- "
+        f"{r.a_w_err:.4f}  phi = {r.osmotic_coefficient:.3f} +- {r.osmotic_coefficient_err:.3f}"
+    )
+
+
 @analyze_app.command("interface")
 def interface_cmd(
     paths: Paths,

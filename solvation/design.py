@@ -137,6 +137,22 @@ class SlabSpec(_Strict):
     adsorbed: AdsorbedSpec | None = None
 
 
+class OsmoticSpec(_Strict):
+    """Two-compartment box of the osmotic-pressure route (Luo & Roux 2010): the solution of
+    [box] between flat-bottom walls normal to z that hold every non-water molecule, and
+    pure water outside."""
+
+    reservoir: float = Field(1.0, ge=0.2, le=10.0)  # reservoir waters per solution water
+    force_constant: str = "4184 kJ/mol/nm^2"  # 10 kcal/mol/A^2, as Luo & Roux
+    aspect: float = Field(2.0, ge=1.0, le=6.0)  # box z length over its lateral edge
+
+    @field_validator("force_constant")
+    @classmethod
+    def _k(cls, v: str) -> str:
+        q.force_constant(v)
+        return v
+
+
 class Design(_Strict):
     """A whole design file."""
 
@@ -149,7 +165,17 @@ class Design(_Strict):
     box: BoxSpec = BoxSpec(n_water=1000)
     forcefield: ForceFieldSpec = ForceFieldSpec()
     slab: SlabSpec | None = None
+    osmotic: OsmoticSpec | None = None
     protocol: dict = {}
+
+    @model_validator(mode="after")
+    def _osmotic_needs_bulk_solutes(self):
+        if self.osmotic is not None:
+            if self.slab is not None:
+                raise ValueError("[osmotic] and [slab] cannot be combined")
+            if not (self.salts or self.additives or self.cosolvents):
+                raise ValueError("[osmotic] needs solutes (salts, additives or cosolvents)")
+        return self
 
     @field_validator("temperature")
     @classmethod
@@ -159,7 +185,10 @@ class Design(_Strict):
 
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        if data["osmotic"] is None:
+            del data["osmotic"]  # hashes of designs from before [osmotic] existed stay valid
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

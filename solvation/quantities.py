@@ -49,6 +49,12 @@ TIME_UNITS = {
 }
 TEMPERATURE_UNITS = {"K": u.kelvin}
 PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
+FORCE_CONSTANT_UNITS = {
+    "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
+    "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,
+    "kcal/mol/A^2": u.kilocalorie_per_mole / u.angstrom**2,
+    "kcal/mol/A2": u.kilocalorie_per_mole / u.angstrom**2,
+}
 
 
 class QuantityError(ValueError):
@@ -134,3 +140,12 @@ def ratio(text: str) -> tuple[float, float, str]:
         raise QuantityError(f"ratio parts must be positive, got {text!r}")
     kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol", None: "vol"}[match.group(3)]
     return a, b, kind
+
+
+def force_constant(text: str | float) -> float:
+    """Harmonic force constant in kJ/mol/nm^2 from '4184 kJ/mol/nm^2' or '10 kcal/mol/A^2'."""
+    value = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
+    k = value.value_in_unit(u.kilojoule_per_mole / u.nanometer**2)
+    if k <= 0:
+        raise QuantityError(f"force constant must be positive, got {text!r}")
+    return k

@@ -27,6 +27,7 @@ from solvation.design import Design, load_design
 from solvation.errors import SolvationError
 from solvation.quantities import length_nm
 
+from . import osmotic
 from .composition import Component, Composition, size_box
 from .packing import PackingError, PackItem, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
@@ -293,7 +294,10 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
     slab = (
         zn_slab(design.slab.facet, design.slab.layers, design.slab.repeats) if design.slab else None
     )
-    if slab is None:
+    walls = osmotic.layout(comp, design.osmotic) if design.osmotic else None
+    if walls is not None:
+        items, box_matrix, slab_info = osmotic.pack_items(comp, walls), np.diag(walls.box), None
+    elif slab is None:
         items, box = _bulk_items(comp)
         box_matrix, slab_info = np.diag(box), None
     else:
@@ -306,11 +310,17 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         topology, positions * openmm.unit.nanometer, choices, _smiles_by_resname(comp)
     )
     system, provenance = create_system(topology, choices, _smiles_by_resname(comp))
+    if walls is not None:
+        osmotic.add_walls(system, topology, walls)
     if design.slab is not None and not design.slab.frozen:
         for atom in topology.atoms():
             if atom.residue.name == "ZNM":
                 system.setParticleMass(atom.index, 65.38)
     info = _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest)
+    if walls is not None:
+        water = next(k for k, c in comp.components.items() if c.role == "water")
+        info["osmotic"] = walls.info(comp.counts[water])
+        info["counts"][f"{water} (reservoir)"] = walls.n_reservoir
     if slab is not None:
         info["counts"]["Zn(metal)"] = len(slab.xyz)
     info["build_seconds"] = round(time.perf_counter() - start, 2)

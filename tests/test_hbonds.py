@@ -28,7 +28,11 @@ def water(o, axis, other):
     return [o, o + R_OH * axis, o + R_OH * h2_dir]
 
 
-def dimer_universe(oo: float, tilt_deg: float) -> mda.Universe:
+ORTHO = [30, 30, 30, 90, 90, 90]
+TRICLINIC = [30, 30, 30, 90, 90, 75]  # the numpy/nsgrid path instead of the cell kernel
+
+
+def dimer_universe(oo: float, tilt_deg: float, box=ORTHO) -> mda.Universe:
     """Donor water at the origin with H1 pointing (tilted by ``tilt_deg``) at the acceptor
     O, ``oo`` A away along x."""
     t = np.radians(tilt_deg)
@@ -41,17 +45,18 @@ def dimer_universe(oo: float, tilt_deg: float) -> mda.Universe:
     u.load_new(
         pos.astype(np.float32),
         format=MemoryReader,
-        dimensions=np.array([[30, 30, 30, 90, 90, 90]], np.float32),
+        dimensions=np.array([box], np.float32),
     )
     return u
 
 
+@pytest.mark.parametrize("box", [ORTHO, TRICLINIC])
 @pytest.mark.parametrize(
     "oo,tilt,expected",
     [(2.8, 0.0, 1), (2.8, 25.0, 1), (2.8, 35.0, 0), (3.4, 10.0, 1), (3.6, 0.0, 0)],
 )
-def test_dimer_geometry(oo, tilt, expected):
-    res = HydrogenBonds(dimer_universe(oo, tilt), n_blocks=1).run().results.hbonds
+def test_dimer_geometry(oo, tilt, expected, box):
+    res = HydrogenBonds(dimer_universe(oo, tilt, box), n_blocks=1).run().results.hbonds
     assert res.donor_per_water.mean * 2 == expected
     assert res.class_fractions.get("D" if expected else "none", 0) == 0.5 + 0.5 * (not expected)
 

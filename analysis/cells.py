@@ -1,0 +1,241 @@
+"""Cell-list neighbour kernels for orthorhombic periodic boxes, compiled with numba.
+
+Written here rather than taken from a library because it is measurably faster for the
+per-frame H-bond and tetrahedral-order work on water (3,300 waters + 470 sulfate O in a
+10.6k-atom box, 2 cores): periodic scipy cKDTree donor-acceptor pairs took 4.9 ms and the
+4 nearest neighbours 8.5 ms per frame, freud's AABBQuery 3.8 and 5.1 ms, these kernels
+0.7 and 1.1 ms (``benchmarks/bench_hbonds.py`` for the whole analysis). Compiled code is
+cached on disk (``cache=True``): only the first call on a machine pays the compilation
+(about 10 s for all kernels).
+
+Positions are in A, ``lengths`` the three box edge lengths (A). Every search radius must
+be below half the shortest edge (minimum-image rule); callers check with ``fits``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit, prange
+
+
+def fits(box: np.ndarray, cutoff: float) -> bool:
+    """True when these kernels apply: orthorhombic ``box`` (MDAnalysis dimensions) and
+    ``cutoff`` (A) below half of every edge."""
+    box = np.asarray(box, float)
+    return bool(np.allclose(box[3:], 90.0) and cutoff < 0.5 * box[:3].min())
+
+
+@njit(cache=True)
+def _wrap(x, lengths):
+    out = np.empty((x.shape[0], 3))
+    for i in range(x.shape[0]):
+        for k in range(3):
+            v = x[i, k] - lengths[k] * np.floor(x[i, k] / lengths[k])
+            out[i, k] = 0.0 if v >= lengths[k] else v  # rounding can land on L
+    return out
+
+
+@njit(cache=True, inline="always")
+def _cell_of(q, lengths, n_cells):
+    c = 0
+    for k in range(3):
+        c = c * n_cells[k] + min(int(q[k] / lengths[k] * n_cells[k]), n_cells[k] - 1)
+    return c
+
+
+@njit(cache=True)
+def _cell_list(wrapped, lengths, n_cells):
+    """Points sorted by cell (counting sort, z fastest) and each cell's start in that order."""
+    total = n_cells[0] * n_cells[1] * n_cells[2]
+    cell = np.empty(wrapped.shape[0], np.int64)
+    start = np.zeros(total + 1, np.int64)
+    for i in range(wrapped.shape[0]):
+        cell[i] = _cell_of(wrapped[i], lengths, n_cells)
+        start[cell[i] + 1] += 1
+    for c in range(total):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    order = np.empty(wrapped.shape[0], np.int64)
+    for i in range(wrapped.shape[0]):
+        order[fill[cell[i]]] = i
+        fill[cell[i]] += 1
+    return order, start
+
+
+def _window(n: int) -> list[int]:
+    """Distinct neighbour offsets along one dimension of ``n`` cells, as absolute cells
+    (all of them) when the +-1 window would wrap onto itself."""
+    return list(range(n)) if n < 3 else [-1, 0, 1]
+
+
+@lru_cache(maxsize=8)
+def _neighbour_runs(n_cells: tuple[int, int, int]) -> np.ndarray:
+    """(n_cells_total, k, 2) table: for each cell, the distinct cells within one cell as runs
+    (first, last) of consecutive cell indices, -1 padded. Cells are numbered z fastest, so
+    the z window of each (x, y) neighbour is one run (two where it wraps): 9-18 loops per
+    query instead of 27 short ones, whose unpredictable exits dominated the search time.
+    Depends only on the cell counts, so it is cached across frames."""
+    nx, ny, nz = n_cells
+    wx, wy = _window(nx), _window(ny)
+    table = np.full((nx * ny * nz, len(wx) * len(wy) * 2, 2), -1, np.int64)
+    for cx in range(nx):
+        for cy in range(ny):
+            for cz in range(nz):
+                row = (cx * ny + cy) * nz + cz
+                zs = sorted({(cz + d) % nz for d in _window(nz)} if nz >= 3 else range(nz))
+                runs = _runs(zs)
+                m = 0
+                for dx in wx:
+                    for dy in wy:
+                        x = (cx + dx) % nx if nx >= 3 else dx
+                        y = (cy + dy) % ny if ny >= 3 else dy
+                        base = (x * ny + y) * nz
+                        for first, last in runs:
+                            table[row, m] = base + first, base + last
+                            m += 1
+    return table
+
+
+def _runs(values: list[int]) -> list[tuple[int, int]]:
+    """Sorted integers as (first, last) runs of consecutive values."""
+    out = [[values[0], values[0]]]
+    for v in values[1:]:
+        if v == out[-1][1] + 1:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return [tuple(r) for r in out]
+
+
+@njit(cache=True, inline="always")
+def _image(v, length):
+    """Minimum image of a difference of two wrapped coordinates (|v| < length), without
+    branches."""
+    return v - length * (v > 0.5 * length) + length * (v < -0.5 * length)
+
+
+@njit(cache=True, inline="always")
+def _bound(cell, start, table):
+    """How many points the runs of ``cell`` hold: an upper bound on its neighbours."""
+    n = 0
+    for r in range(table.shape[1]):
+        if table[cell, r, 0] < 0:
+            break
+        n += start[table[cell, r, 1] + 1] - start[table[cell, r, 0]]
+    return n
+
+
+@njit(cache=True, inline="always")
+def _visit(q, cell, pts, start, table, lengths, cut2, out_s, out_d2, m):
+    """Write the sorted rows (``order[s]`` is the point) and squared distances of the
+    neighbours of wrapped point ``q`` (in ``cell``) closer than sqrt(``cut2``) into
+    out_s/out_d2 from position ``m`` (capacity: ``_bound``); returns the new ``m``."""
+    for r in range(table.shape[1]):
+        if table[cell, r, 0] < 0:
+            break
+        for s in range(start[table[cell, r, 0]], start[table[cell, r, 1] + 1]):
+            vx = _image(pts[s, 0] - q[0], lengths[0])
+            vy = _image(pts[s, 1] - q[1], lengths[1])
+            vz = _image(pts[s, 2] - q[2], lengths[2])
+            d2 = vx * vx + vy * vy + vz * vz
+            out_s[m] = s  # written always, kept by advancing m: no branch to
+            out_d2[m] = d2  # mispredict on hits (1 in 3-6 candidates)
+            m += d2 < cut2
+    return m
+
+
+def grid(points: np.ndarray, lengths: np.ndarray, size: float) -> tuple:
+    """Points wrapped and sorted into cells of edge >= ``size`` (A): (sorted wrapped points,
+    order, cell starts, neighbour-run table, lengths, cell counts), what the kernels take."""
+    lengths = np.asarray(lengths, np.float64)
+    n_cells = np.maximum(1, (lengths // size).astype(np.int64))
+    wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
+    order, start = _cell_list(wrapped, lengths, n_cells)
+    table = _neighbour_runs(tuple(int(n) for n in n_cells))
+    return wrapped[order], order, start, table, lengths, n_cells
+
+
+@njit(cache=True)
+def _offsets(wq, start, table, lengths, n_cells):
+    """Cell of each query and the start of its slice of the candidate buffers (the slice
+    is as long as ``_bound``), plus the total length."""
+    cells = np.empty(wq.shape[0], np.int64)
+    offset = np.zeros(wq.shape[0] + 1, np.int64)
+    for i in range(wq.shape[0]):
+        cells[i] = _cell_of(wq[i], lengths, n_cells)
+        offset[i + 1] = offset[i] + _bound(cells[i], start, table)
+    return cells, offset
+
+
+@njit(cache=True, parallel=True)
+def _pairs(queries, pts, order, start, table, lengths, n_cells, cutoff):
+    wq = _wrap(queries, lengths)
+    cells, offset = _offsets(wq, start, table, lengths, n_cells)
+    rows, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
+    found = np.zeros(wq.shape[0] + 1, np.int64)
+    for i in prange(wq.shape[0]):
+        end = _visit(wq[i], cells[i], pts, start, table, lengths, cutoff**2, rows, d2, offset[i])
+        found[i + 1] = end - offset[i]
+    at = np.cumsum(found)
+    qi, pj, dist = np.empty(at[-1], np.int64), np.empty(at[-1], np.int64), np.empty(at[-1])
+    for i in prange(wq.shape[0]):
+        for t in range(found[i + 1]):
+            qi[at[i] + t] = i
+            pj[at[i] + t] = order[rows[offset[i] + t]]
+            dist[at[i] + t] = np.sqrt(d2[offset[i] + t])
+    return qi, pj, dist
+
+
+def pairs_within(
+    queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (query row, point row, distance) with distance < ``cutoff`` (A), minimum image,
+    grouped by query row. A point identical to a query (distance 0) is included."""
+    cells = grid(points, lengths, cutoff)
+    return _pairs(np.ascontiguousarray(queries, np.float64), *cells, float(cutoff))
+
+
+@njit(cache=True, parallel=True)
+def _nearest(rows, pts, order, start, table, lengths, n_cells, k, r_max, out):
+    """Fill out[row] with the k nearest other points of point ``row`` within r_max."""
+    where = np.empty(pts.shape[0], np.int64)
+    where[order] = np.arange(pts.shape[0])
+    cells, offset = _offsets(pts[where[rows]], start, table, lengths, n_cells)
+    cand, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
+    best_all = np.full((len(rows), k), np.inf)  # allocated once: not per query in threads
+    for t in prange(len(rows)):
+        i = rows[t]
+        end = _visit(
+            pts[where[i]], cells[t], pts, start, table, lengths, r_max**2, cand, d2, offset[t]
+        )
+        best = best_all[t]
+        out[i, :] = -1
+        for s in range(offset[t], end):
+            j, d = order[cand[s]], d2[s]
+            if j == i or d >= best[k - 1]:
+                continue
+            m = k - 1
+            while m > 0 and best[m - 1] > d:  # insertion into the sorted k best
+                best[m] = best[m - 1]
+                out[i, m] = out[i, m - 1]
+                m -= 1
+            best[m] = d
+            out[i, m] = j
+
+
+def nearest_neighbours(
+    points: np.ndarray, lengths: np.ndarray, k: int, r_max: float, r_first: float = 4.0
+) -> np.ndarray:
+    """(n, k) rows of the ``k`` nearest other points of each point within ``r_max`` (A),
+    nearest first; -1 where fewer than ``k`` lie within ``r_max``. Searches ``r_first`` (A)
+    first and widens only for the points that found too few there."""
+    out = np.full((len(points), k), -1, np.int64)
+    rows = np.arange(len(points))
+    for radius in sorted({min(r_first, r_max), r_max}):
+        _nearest(rows, *grid(points, lengths, radius), int(k), float(radius), out)
+        rows = np.nonzero(out[:, -1] < 0)[0]
+        if len(rows) == 0:
+            break
+    return out

@@ -1,0 +1,395 @@
+"""Water activity of an electrolyte from MD, three routes, each with an uncertainty.
+
+1. Osmotic pressure (Luo & Roux, J. Phys. Chem. Lett. 1 (2010) 183). The build option
+   ``[osmotic]`` confines every solute molecule between two flat-bottom walls normal to
+   z (U = k/2 (z - z_wall)^2 beyond them, on every solute atom) with pure water outside.
+   The mean force on the walls over their two faces is the osmotic pressure,
+   Pi = <F_lo + F_hi> / (2 A). Then ln a_w = -Pi V_w / (R T) (V_w the molar volume of the
+   pure water of the reservoir, measured) and the osmotic coefficient
+   phi = -ln a_w / (M_w sum_i m_i), with the molalities m_i of the solute particles
+   (ions count separately) measured inside the walls.
+2. Kirkwood-Buff integrals. G_ij from g_ij(r) of molecular centres with the finite-volume
+   correction of Kruger et al. (J. Phys. Chem. Lett. 4 (2013) 235; Kruger & Vlugt, PRE 97
+   (2018) 051301): G_V(R) = 4 pi int_0^2R (g - 1) r^2 w(r / 2R) dr with
+   w(x) = 1 - 3x/2 + x^3/2, and G_inf the slope of R G_V(R) against R (R G_V = R G_inf +
+   F_inf). The ions are one component "c" (indistinguishable-ion treatment of Kusalik &
+   Patey, JCP 86 (1987) 5110; Weerasinghe & Smith, JCP 118 (2003) 3891):
+   a_cc = (d ln a_salt / d ln rho_c)_{T,P} = 1 / (1 + rho_c (G_cc - G_cw)), with
+   G_cc = sum x_i x_j G_ij and G_cw = sum x_i G_iw over ion fractions x_i.
+   Over a concentration series, Gibbs-Duhem (d ln a_w = -nu M_w m d ln a_salt) gives
+   ln a_w(m) = -nu M_w int_0^m a_cc (d ln rho_c / d ln m) dm, with rho_c(m) / m fitted
+   linearly over the series and the integrand -nu M_w at m = 0.
+3. The free-water fraction (water in no cation's first shell) of the H-bond analysis, a
+   structural proxy reported as such: it is not an activity and carries ``a_w = None``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from MDAnalysis.analysis.base import AnalysisBase
+
+from .rdf import RDF
+from .results import ResultMixin
+from .stats import Estimate, block_estimate, sample_estimate
+from .universe import InputError, select
+
+M_WATER = 0.01801528  # kg/mol
+R_GAS = 8.314462618e-3  # kJ/(mol K)
+AVOGADRO = 6.02214076e23
+KJ_MOL_NM3_TO_BAR = 1e3 / AVOGADRO / 1e-27 / 1e5  # 16.6054 bar per kJ/mol/nm^3
+A3_TO_CM3_PER_MOL = 1e-24 * AVOGADRO  # 0.602214
+
+
+@dataclass(frozen=True)
+class WaterActivity(ResultMixin):
+    """Water activity and osmotic coefficient from one route (``method``), with standard
+    errors; ``details`` holds the route's own numbers (pressure, G_ij, molality ...)."""
+
+    method: str
+    a_w: float | None
+    a_w_err: float | None
+    osmotic_coefficient: float | None
+    osmotic_coefficient_err: float | None
+    molality_mol_per_kg: float | None
+    details: dict = field(default_factory=dict)
+
+
+# --- route 1: osmotic pressure ---------------------------------------------------------
+
+
+class OsmoticPressure(AnalysisBase):
+    """Mean wall force of an ``[osmotic]`` build -> Pi, a_w, phi (see module docstring).
+
+    Parameters
+    ----------
+    universe : MDAnalysis Universe
+    walls_nm : (z_lo, z_hi) of the flat-bottom walls (nm), as in build.json
+    force_constant : k of the walls (kJ/mol/nm^2)
+    confined : selection of the atoms the walls act on (the solutes)
+    water : selection of water oxygens
+    temperature_k : K
+    buffer_nm : reservoir water closer than this to a wall is left out of V_w (nm)
+    n_blocks : time blocks for the standard errors
+    """
+
+    def __init__(
+        self,
+        universe,
+        walls_nm: tuple[float, float],
+        force_constant: float,
+        confined: str,
+        water: str = "resname HOH and name O",
+        temperature_k: float = 298.15,
+        buffer_nm: float = 0.5,
+        n_blocks: int = 5,
+        **kwargs,
+    ):
+        super().__init__(universe.trajectory, **kwargs)
+        lo, hi = walls_nm
+        if not 0 <= lo < hi:
+            raise InputError(f"walls must satisfy 0 <= z_lo < z_hi (got {walls_nm} nm)")
+        self.universe = universe
+        self.walls = np.array([lo, hi]) * 10.0  # A
+        self.k = force_constant / 100.0  # kJ/mol/A^2
+        self.confined = select(universe, confined, "confined (solute) selection")
+        self.water = select(universe, water, "water oxygen selection")
+        self.temperature, self.buffer, self.n_blocks = temperature_k, buffer_nm * 10, n_blocks
+
+    def _prepare(self):
+        self._pressure, self._particles, self._inside_water, self._vw = [], [], [], []
+        self._res = self.confined.resindices
+
+    def _single_frame(self):
+        ts = self._ts
+        lo, hi = self.walls
+        lz = ts.dimensions[2]
+        if hi >= lz:
+            raise InputError(f"wall z_hi {hi / 10:g} nm lies outside the box ({lz / 10:g} nm)")
+        z = self.confined.positions[:, 2].astype(np.float64)
+        force = self.k * (np.clip(z - hi, 0, None).sum() + np.clip(lo - z, 0, None).sum())
+        area = ts.volume / lz  # A^2, any cell shape
+        self._pressure.append(force / (2.0 * area) * 1e3 * KJ_MOL_NM3_TO_BAR)  # bar
+        centres = self.confined.center_of_geometry(compound="residues")[:, 2]
+        self._particles.append(np.count_nonzero((centres > lo) & (centres < hi)))
+        zw = self.water.positions[:, 2]
+        self._inside_water.append(np.count_nonzero((zw > lo) & (zw < hi)))
+        out_lo, out_hi = hi + self.buffer, lz + lo - self.buffer  # reservoir across the PBC
+        zr = np.where(zw < lo, zw + lz, zw)
+        n_res = np.count_nonzero((zr > out_lo) & (zr < out_hi))
+        volume = area * max(out_hi - out_lo, 0.0)
+        self._vw.append(volume * 1e-24 * AVOGADRO / n_res if n_res else np.nan)  # cm3/mol
+
+    def _conclude(self):
+        pressure = block_estimate(self._pressure, self.n_blocks)
+        molality = float(np.mean(self._particles) / (np.mean(self._inside_water) * M_WATER))
+        vw = float(np.nanmean(self._vw))  # cm^3/mol
+        rt = R_GAS * self.temperature  # kJ/mol
+        # Pi V_w / RT: bar * cm^3/mol = 1e-1 J/mol = 1e-4 kJ/mol
+        x = pressure.mean * vw * 1e-4 / rt
+        x_err = pressure.err * vw * 1e-4 / rt
+        a_w = float(np.exp(-x))
+        phi = x / (M_WATER * molality) if molality > 0 else float("nan")
+        self.results.water_activity = WaterActivity(
+            "osmotic",
+            a_w,
+            float(a_w * x_err),
+            float(phi),
+            float(x_err / (M_WATER * molality)) if molality > 0 else float("nan"),
+            molality,
+            {
+                "osmotic_pressure_bar": pressure.mean,
+                "osmotic_pressure_bar_err": pressure.err,
+                "water_molar_volume_cm3_per_mol": vw,
+                "solute_particles_inside": float(np.mean(self._particles)),
+                "water_inside": float(np.mean(self._inside_water)),
+                "walls_nm": (self.walls / 10).tolist(),
+                "force_constant_kj_mol_nm2": self.k * 100,
+                "temperature_k": self.temperature,
+                "n_frames": self.n_frames,
+                "pressure_bar_per_frame": np.asarray(self._pressure),
+            },
+        )
+
+
+# --- route 2: Kirkwood-Buff -----------------------------------------------------------
+
+
+def kb_integral(r: np.ndarray, g: np.ndarray) -> float:
+    """Kirkwood-Buff integral G_inf (A^3) of g(r) on uniform bin centres ``r`` (A): the
+    finite-volume integrals G_V(R) for R from a quarter to a half of the largest r,
+    extrapolated linearly in R G_V(R) against R (Kruger & Vlugt)."""
+    r, g = np.asarray(r, float), np.asarray(g, float)
+    dr = r[1] - r[0]
+    radii = np.linspace(r[-1] / 4.0, r[-1] / 2.0, 12)
+    g_v = []
+    for big_r in radii:
+        x = r / (2.0 * big_r)
+        w = np.where(x < 1.0, 1.0 - 1.5 * x + 0.5 * x**3, 0.0)
+        g_v.append(4.0 * np.pi * np.sum((g - 1.0) * r**2 * w) * dr)
+    slope, _ = np.polyfit(radii, radii * np.asarray(g_v), 1)
+    return float(slope)
+
+
+def centre_atoms(universe, resname: str) -> str:
+    """Selection of one centre atom per molecule of ``resname``: its heaviest atom."""
+    group = select(universe, f"resname {resname}", f"species {resname}")
+    first = group.residues[0].atoms
+    name = first.names[int(np.argmax(first.masses))]
+    return f"resname {resname} and name {name}"
+
+
+@dataclass(frozen=True)
+class KBPoint(ResultMixin):
+    """KB integrals (cm^3/mol) and a_cc of one composition, and what Gibbs-Duhem needs."""
+
+    G_cm3_per_mol: dict[str, Estimate]
+    a_cc: Estimate
+    molality_mol_per_kg: float  # salt formula units per kg water
+    nu: int  # ions per formula unit
+    ion_density_per_nm3: float  # rho_c, all ions
+
+
+def kirkwood_buff(
+    universe,
+    ions: dict[str, str],
+    water: str,
+    nu: int | None = None,
+    rmax: float | None = None,
+    nbins: int = 300,
+    n_blocks: int = 5,
+    **run_kwargs,
+) -> KBPoint:
+    """G_ij between the ion species (one centre atom per ion, e.g. Zn and the S of
+    sulfate) and water (its O), and a_cc; errors over ``n_blocks`` time blocks.
+    ``nu`` ions per formula unit (default: all ions of one formula unit by smallest
+    integer ratio of the counts). ``rmax`` (A) defaults to just under half the box."""
+    groups = {name: select(universe, sel, f"ion {name!r}") for name, sel in ions.items()}
+    water_group = select(universe, water, "water centre selection")
+    counts = {name: g.n_atoms for name, g in groups.items()}
+    dims = universe.trajectory.ts.dimensions
+    rmax = rmax or float(np.floor(0.5 * np.min(dims[:3]) * 0.99))
+    species = {**ions, "water": water}
+    names = list(species)
+    pairs = {
+        f"{a}-{b}": (species[a], species[b])
+        for i, a in enumerate(names)
+        for b in names[i:]
+        if not (a == "water" and b == "water")
+    }
+    start, stop, step = run_kwargs.get("start"), run_kwargs.get("stop"), run_kwargs.get("step")
+    frames = np.arange(universe.trajectory.n_frames)[slice(start, stop, step)]
+    if len(frames) < n_blocks:
+        raise InputError(f"need at least {n_blocks} frames for {n_blocks} blocks")
+    volume = float(np.mean([ts.volume for ts in universe.trajectory[frames]]))  # A^3
+    per_block = []
+    for block in np.array_split(frames, n_blocks):
+        rdf = RDF(universe, pairs, rmax=rmax, nbins=nbins).run(
+            block[0], block[-1] + 1, step, verbose=run_kwargs.get("verbose", False)
+        )
+        res = rdf.results.rdf
+        per_block.append({n: kb_integral(res.r_angstrom, p.g_r) for n, p in res.pairs.items()})
+    n_ions = sum(counts.values())
+    x = {n: c / n_ions for n, c in counts.items()}
+    rho_c = n_ions / volume  # per A^3
+
+    def acc(G: dict) -> float:
+        g_cc = sum(x[a] * x[b] * _pair(G, a, b) for a in counts for b in counts)
+        g_cw = sum(x[a] * _pair(G, a, "water") for a in counts)
+        return 1.0 / (1.0 + rho_c * (g_cc - g_cw))
+
+    a_cc = sample_estimate([acc(G) for G in per_block])
+    G = {n: sample_estimate([b[n] * A3_TO_CM3_PER_MOL for b in per_block]) for n in pairs}
+    nu = nu or _formula_ions(list(counts.values()))
+    n_water = water_group.n_atoms
+    molality = n_ions / nu / (n_water * M_WATER)
+    return KBPoint(G, a_cc, float(molality), int(nu), float(rho_c * 1e3))
+
+
+def _pair(G: dict, a: str, b: str) -> float:
+    return G[f"{a}-{b}"] if f"{a}-{b}" in G else G[f"{b}-{a}"]
+
+
+def _formula_ions(counts: list[int]) -> int:
+    """Ions per formula unit: the counts divided by their greatest common divisor."""
+    gcd = int(np.gcd.reduce(np.asarray(counts, dtype=np.int64)))
+    return int(sum(counts) // gcd)
+
+
+def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
+    """ln a_w at each molality of a concentration series (same salt, any order) by
+    integrating Gibbs-Duhem from m = 0 (trapezoid rule; see the module docstring).
+    Errors propagate the a_cc block errors, taken as independent between points."""
+    if len(points) < 2:
+        raise InputError("the Kirkwood-Buff route needs a series of at least two molalities")
+    if len({p.nu for p in points}) != 1:
+        raise InputError("the series mixes salts with different numbers of ions per formula")
+    points = sorted(points, key=lambda p: p.molality_mol_per_kg)
+    nu = points[0].nu
+    m = np.array([0.0] + [p.molality_mol_per_kg for p in points])
+    rho = np.array([p.ion_density_per_nm3 for p in points])
+    # rho_c / m = c0 + c1 m  ->  d ln rho_c / d ln m = 1 + c1 m / (c0 + c1 m)
+    c1, c0 = np.polyfit(m[1:], rho / m[1:], 1)
+    dlnrho = 1.0 + c1 * m / (c0 + c1 * m)
+    acc = np.array([1.0] + [p.a_cc.mean for p in points])
+    acc_err = np.array([0.0] + [p.a_cc.err for p in points])
+    f = -nu * M_WATER * acc * dlnrho
+    f_err = nu * M_WATER * np.nan_to_num(acc_err) * dlnrho
+    out = []
+    for k in range(1, len(m)):
+        dm = np.diff(m[: k + 1])
+        ln_aw = float(np.sum(0.5 * (f[:k] + f[1 : k + 1]) * dm))
+        weights = np.zeros(k + 1)
+        weights[:k] += 0.5 * dm
+        weights[1:] += 0.5 * dm
+        err = float(np.sqrt(np.sum((weights * f_err[: k + 1]) ** 2)))
+        a_w = float(np.exp(ln_aw))
+        scale = nu * M_WATER * m[k]
+        out.append(
+            WaterActivity(
+                "kirkwood-buff",
+                a_w,
+                a_w * err,
+                -ln_aw / scale,
+                err / scale,
+                float(m[k]),
+                {
+                    "a_cc": points[k - 1].a_cc.mean,
+                    "a_cc_err": points[k - 1].a_cc.err,
+                    "G_cm3_per_mol": {n: e.mean for n, e in points[k - 1].G_cm3_per_mol.items()},
+                    "nu": nu,
+                },
+            )
+        )
+    return out
+
+
+# --- route 3: structural proxy --------------------------------------------------------
+
+
+def free_water_proxy(free_water_fraction: float, err: float) -> WaterActivity:
+    """The free-water fraction as a labelled proxy: no a_w, no osmotic coefficient."""
+    return WaterActivity(
+        "free-water-proxy",
+        None,
+        None,
+        None,
+        None,
+        None,
+        {
+            "free_water_fraction": free_water_fraction,
+            "free_water_fraction_err": err,
+            "note": "fraction of water in no cation first shell; a structural proxy, "
+            "not a thermodynamic activity",
+        },
+    )
+
+
+# --- run directories -----------------------------------------------------------------
+
+
+def _build_info(path) -> dict:
+    from pathlib import Path
+
+    build_json = Path(path) / "build.json"
+    if not build_json.exists():
+        raise InputError(f"{path} is not a build/run directory (no build.json)")
+    return json.loads(build_json.read_text())
+
+
+def _temperature(path) -> float:
+    from pathlib import Path
+
+    run_json = Path(path) / "run.json"
+    if run_json.exists():
+        return float(json.loads(run_json.read_text())["protocol"]["temperature_k"])
+    return 298.15
+
+
+def osmotic_from_run(path, n_blocks: int = 5, **run_kwargs) -> WaterActivity:
+    """The osmotic route on a run directory built with ``[osmotic]``."""
+    from .universe import load_universe
+
+    info = _build_info(path).get("osmotic")
+    if not info:
+        raise InputError(
+            f"{path} was not built with an [osmotic] table (two compartments and walls); "
+            "add one to the design, or use --method kb over a concentration series"
+        )
+    confined = " ".join(info["confined_resnames"])
+    analysis = OsmoticPressure(
+        load_universe(path),
+        tuple(info["walls_nm"]),
+        info["force_constant_kj_mol_nm2"],
+        f"resname {confined}",
+        temperature_k=_temperature(path),
+        n_blocks=n_blocks,
+    )
+    return analysis.run(**run_kwargs).results.water_activity
+
+
+def kb_from_run(path, n_blocks: int = 5, **run_kwargs) -> KBPoint:
+    """Kirkwood-Buff point of a bulk run directory: every charged species of build.json is
+    an ion (centre: its heaviest atom), water centres are its oxygens."""
+    from .universe import load_universe, run_directory_charges, species_charges
+
+    info = _build_info(path)
+    if info.get("slab") or info.get("osmotic"):
+        raise InputError(f"{path} is not a homogeneous bulk box; KB integrals need one")
+    universe = load_universe(path)
+    resnames = {k: v for k, v in info["resnames"].items() if k != "water"}
+    water = info["resnames"].get("water", "HOH")
+    selections = {k: f"resname {v}" for k, v in resnames.items()}
+    charges = species_charges(universe, selections, run_directory_charges(path))
+    ions = {k: centre_atoms(universe, resnames[k]) for k, z in charges.items() if z != 0}
+    neutral = sorted(k for k, z in charges.items() if z == 0)
+    if not ions or neutral:
+        raise InputError(
+            f"{path}: the KB route treats salt + water only (found ions {sorted(ions)}, "
+            f"neutral solutes {neutral}); use --method osmotic for other mixtures"
+        )
+    return kirkwood_buff(
+        universe, ions, f"resname {water} and name O*", n_blocks=n_blocks, **run_kwargs
+    )

@@ -1,0 +1,44 @@
+"""Cell-list kernels against scipy's periodic cKDTree on the same points."""
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from solvation.analysis.cells import fits, nearest_neighbours, pairs_within
+
+
+@pytest.mark.parametrize("lengths", [(31.0, 27.0, 40.0), (7.0, 7.5, 30.0)])
+def test_pairs_within_equal_to_periodic_kdtree(lengths):
+    """Same pairs and distances as cKDTree, including boxes with fewer than three cells a
+    side (the neighbour window wraps onto itself) and points outside the box."""
+    rng = np.random.default_rng(3)
+    lengths = np.asarray(lengths)
+    queries = rng.uniform(-20, 60, (400, 3))
+    points = rng.uniform(0, 1, (500, 3)) * lengths
+    cutoff = 3.4
+    qi, pj, dist = pairs_within(queries, points, lengths, cutoff)
+    tree = cKDTree(points, boxsize=lengths)
+    found = tree.query_ball_point(np.mod(queries, lengths), cutoff)
+    expected = {(i, j) for i, row in enumerate(found) for j in row}
+    assert set(zip(qi.tolist(), pj.tolist())) == expected
+    assert len(qi) == len(expected)
+    ref = np.linalg.norm((points[pj] - queries[qi] + lengths / 2) % lengths - lengths / 2, axis=1)
+    np.testing.assert_allclose(dist, ref, atol=1e-9)
+
+
+def test_nearest_neighbours_equal_to_kdtree_and_flag_missing():
+    rng = np.random.default_rng(4)
+    lengths = np.array([30.0, 30.0, 30.0])
+    points = rng.uniform(0, 30, (600, 3))
+    points[0] = points[1] + 0.1  # a close pair
+    out = nearest_neighbours(points, lengths, 4, 6.0, r_first=2.0)
+    dist, idx = cKDTree(points, boxsize=lengths).query(points, k=5)
+    within = dist[:, 4] < 6.0
+    np.testing.assert_array_equal(out[within], idx[within, 1:])
+    assert (out[~within, -1] == -1).all()
+
+
+def test_fits_refuses_triclinic_and_large_cutoffs():
+    assert fits(np.array([30, 30, 30, 90, 90, 90.0]), 6.0)
+    assert not fits(np.array([30, 30, 30, 90, 90, 60.0]), 6.0)
+    assert not fits(np.array([30, 30, 11, 90, 90, 90.0]), 6.0)
