@@ -8,8 +8,10 @@ per species: number density (nm^-3), mass density (g/cm^3); the total charge den
     phi(d) = -(1 / eps0) int_0^d int_0^d' rho(d'') dd'' dd',  phi(0) = 0, E(0) = 0,
 
 in volts; water orientation (mean cos of the angle between the water dipole and +z, and
-the distribution of cos); and the coordination number of a centre species as a function
-of its distance from the surface.
+the distributions of cos theta of the dipole and of the O-H bonds per distance bin); and
+the coordination number of a centre species as a function of its distance from the
+surface. Contact-layer statistics are in ``contact``; the electrode's surface charge and
+capacitance come from ``electrode_summary``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .results import ResultMixin
 from .universe import InputError, select
 
 EPS0 = 8.8541878128e-12  # F/m
+COS_BINS = 20
 E_CHARGE = 1.602176634e-19  # C
 
 
@@ -52,6 +55,11 @@ class InterfaceResult(ResultMixin):
     water_cos_theta: np.ndarray
     coordination_vs_distance: dict[str, np.ndarray]
     n_frames: int
+    water_o_density_per_nm3: np.ndarray | None = None
+    # P(cos theta | distance bin) of the water dipole and of the O-H bonds with +z, on
+    # COS_BINS uniform bins in [-1, 1] (rows: distance bins, each row sums to 1 or is 0)
+    water_dipole_cos_distribution: np.ndarray | None = None
+    water_oh_cos_distribution: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
         cols = {
@@ -60,11 +68,25 @@ class InterfaceResult(ResultMixin):
             "potential_V": self.potential_V,
             "water_cos_theta": self.water_cos_theta,
         }
+        if self.water_o_density_per_nm3 is not None:
+            cols["water_o_per_nm3"] = self.water_o_density_per_nm3
         for k, v in self.number_density_per_nm3.items():
             cols[f"n_{k}_per_nm3"] = v
         for k, v in self.coordination_vs_distance.items():
             cols[f"cn_{k}"] = v
         return pd.DataFrame(cols)
+
+
+def _cos_histogram(bins: np.ndarray, cos: np.ndarray, n_bins: int) -> np.ndarray:
+    """Counts of cos theta (COS_BINS bins over [-1, 1]) per distance bin."""
+    k = np.clip(((cos + 1.0) / 2.0 * COS_BINS).astype(int), 0, COS_BINS - 1)
+    flat = np.bincount(bins * COS_BINS + k, minlength=n_bins * COS_BINS)
+    return flat.reshape(n_bins, COS_BINS)
+
+
+def _normalise_rows(hist: np.ndarray) -> np.ndarray:
+    total = hist.sum(axis=1, keepdims=True)
+    return np.divide(hist, total, out=np.zeros_like(hist), where=total > 0)
 
 
 def surface_from_build(path: str | Path) -> float:
@@ -117,6 +139,7 @@ class InterfaceProfiles(AnalysisBase):
         self._mass = {k: np.zeros(nb) for k in self.groups}
         self._charge = np.zeros(nb)
         self._cos_sum, self._cos_n = np.zeros(nb), np.zeros(nb)
+        self._dipole_hist, self._oh_hist = np.zeros((nb, COS_BINS)), np.zeros((nb, COS_BINS))
         self._cn_sum = {k: np.zeros(nb) for k in self.shells}
         self._cn_n = np.zeros(nb)
         self._volume = np.zeros(nb)
@@ -163,6 +186,10 @@ class InterfaceProfiles(AnalysisBase):
         b = self._bin(self._distance(o[:, 2], lz))
         self._cos_sum += np.bincount(b, weights=cos, minlength=len(self._cos_sum))
         self._cos_n += np.bincount(b, minlength=len(self._cos_n))
+        self._dipole_hist += _cos_histogram(b, cos, len(self._cos_n))
+        oh = wpos[~self._w_o] - o[self._w_res[~self._w_o]]
+        oh_cos = oh[:, 2] / np.linalg.norm(oh, axis=1)
+        self._oh_hist += _cos_histogram(b[self._w_res[~self._w_o]], oh_cos, len(self._cos_n))
 
     def _coordination(self, pos, lz, box) -> None:
         b = self._bin(self._distance(pos[self.center.indices, 2], lz))
@@ -199,6 +226,50 @@ class InterfaceProfiles(AnalysisBase):
         with np.errstate(invalid="ignore", divide="ignore"):
             cos = self._cos_sum / self._cos_n
             cn = {k: v / self._cn_n for k, v in self._cn_sum.items()}
+        water = self.water is not None
         self.results.interface = InterfaceResult(
-            self.z0, centres, number, mass, charge, potential, cos, cn, self.n_frames
+            self.z0,
+            centres,
+            number,
+            mass,
+            charge,
+            potential,
+            cos,
+            cn,
+            self.n_frames,
+            self._cos_n / vol_nm3 if water else None,
+            _normalise_rows(self._dipole_hist) if water else None,
+            _normalise_rows(self._oh_hist) if water else None,
         )
+
+
+def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
+    """Surface charge and integral capacitance of a constant-potential electrode run from
+    its ``electrode.csv`` (None for other runs). sigma is the charge of the slab's top
+    half per lateral area; C = sigma / dV is the capacitance of the cell (the two
+    interfaces in series)."""
+    from .stats import block_estimate
+
+    path = Path(path)
+    csv, build_json = path / "electrode.csv", path / "build.json"
+    if not csv.exists() or not build_json.exists():
+        return None
+    info = json.loads(build_json.read_text())
+    table = pd.read_csv(csv)
+    area = info["slab"]["area_nm2"]
+    sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
+    to_uc_cm2 = E_CHARGE / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
+    delta_v = float(table["delta_v_V"].mean())
+    neutrality = float(np.abs(table["q_top_e"] + table["q_bottom_e"]).max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap, cap_err = sigma.mean * to_uc_cm2 / delta_v, sigma.err * to_uc_cm2 / abs(delta_v)
+    return {
+        "delta_v_V": delta_v,
+        "sigma_top_e_per_nm2": sigma.mean,
+        "sigma_top_e_per_nm2_err": sigma.err,
+        "sigma_top_uC_per_cm2": sigma.mean * to_uc_cm2,
+        "capacitance_uF_per_cm2": float(cap),
+        "capacitance_uF_per_cm2_err": float(cap_err),
+        "max_abs_total_electrode_charge_e": neutrality,
+        "n_reports": len(table),
+    }

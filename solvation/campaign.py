@@ -36,7 +36,7 @@ from pathlib import Path
 
 from solvation.design import Design, DesignError, parse_design
 from solvation.errors import SolvationError
-from solvation.jobs import ANALYSES
+from solvation.jobs import ANALYSES, DEFAULT_ANALYSES
 from solvation.protocol import protocol_from
 
 DESCRIPTORS = (
@@ -50,6 +50,9 @@ DESCRIPTORS = (
     "D_water",
     "sigma",
     "t_zn",
+    "a_w",
+    "osmotic_coefficient",
+    "kb_a_cc",
 )
 
 
@@ -216,7 +219,7 @@ def load_campaign(path: str | Path) -> Campaign:
             raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
         )
     replicas = int(raw.get("replicas", 1))
-    analyses = tuple(raw.get("analyses", {}).get("list", ANALYSES))
+    analyses = tuple(raw.get("analyses", {}).get("list", DEFAULT_ANALYSES))
     if set(analyses) - set(ANALYSES):
         raise CampaignError(
             f"unknown analyses {sorted(set(analyses) - set(ANALYSES))}; "

@@ -523,6 +523,14 @@ def interface_cmd(
     ] = None,
     shell: Annotated[Optional[list[str]], typer.Option("--shell", help='NAME="SEL".')] = None,
     cutoff: Cutoff = None,
+    contact: Annotated[
+        Optional[float],
+        typer.Option(
+            "--contact-angstrom",
+            help="Contact-layer width from each face (A); default: the first minimum of "
+            "the water-O density profile.",
+        ),
+    ] = None,
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
@@ -530,13 +538,25 @@ def interface_cmd(
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
-    """Profiles along the surface normal: number, mass and charge density, electrostatic
-    potential (Poisson), water orientation and coordination by distance."""
-    from solvation.analysis.interface import InterfaceProfiles, surface_from_build
+    """Profiles along the surface normal (number, mass and charge density, Poisson
+    potential, water orientation, coordination by distance), the contact layer of each
+    face (composition, water in contact per nm^2, coverage, residence) and, for
+    constant-potential electrode runs, surface charge and capacitance."""
+    from solvation.analysis.contact import ContactLayer, contact_thickness
+    from solvation.analysis.interface import (
+        InterfaceProfiles,
+        electrode_summary,
+        surface_from_build,
+    )
     from solvation.analysis.universe import run_directory_charges
 
+    planes = {}
     if z0 is None:
         z0 = surface_from_build(paths[0])
+        info = json.loads((paths[0] / "build.json").read_text())
+        planes = {"top": z0, "bottom": info["slab"]["z_faces_nm"][0] * 10.0}
+    else:
+        planes = {"top": z0}
     shells = _named(shell, "--shell")
     cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
     u = _universe(paths)
@@ -562,7 +582,33 @@ def interface_cmd(
         f"surface at z = {z0:.3f} A, {result.n_frames} frames; potential drop "
         f"{result.potential_V[-1] - result.potential_V[0]:.3f} V"
     )
-    _emit(result, json_file, csv_file)
+    thickness = contact or contact_thickness(
+        result.distance_angstrom, result.water_o_density_per_nm3
+    )
+    layer = (
+        ContactLayer(u, _named(species, "--species"), planes, thickness, verbose=True)
+        .run(start, stop, step)
+        .results.contact
+    )
+    for face, f in layer.faces.items():
+        parts = ", ".join(f"{k} {v.mean:.2f}" for k, v in f.molecules_per_nm2.items())
+        water = (
+            f"; water in contact {f.water_contact_per_nm2.mean:.2f}/nm2"
+            if (f.water_contact_per_nm2)
+            else ""
+        )
+        typer.echo(f"contact layer ({face}, {thickness:.2f} A): {parts} per nm2{water}")
+    electrode = electrode_summary(paths[0]) if paths[0].is_dir() else None
+    if electrode:
+        typer.echo(
+            f"electrode: dV {electrode['delta_v_V']:.3f} V, sigma "
+            f"{electrode['sigma_top_uC_per_cm2']:.2f} uC/cm2, C "
+            f"{electrode['capacitance_uF_per_cm2']:.2f} uF/cm2"
+        )
+    if json_file:
+        out = {**result.to_dict(), "contact_layer": layer.to_dict(), "electrode": electrode}
+        json_file.write_text(json.dumps(out, indent=2) + "\n")
+    _emit(result, None, csv_file)
     if plot:
         from solvation.analysis.plots import plot_interface
 

@@ -122,3 +122,27 @@ def transport_descriptors(
         if "t_zn" in conductivity:
             out["t_zn"] = _value(conductivity["t_zn"], float("nan"))
     return out
+
+
+def water_activity_descriptors(build: dict, outdir: Path) -> dict:
+    """a_w and phi (osmotic route) for an [osmotic] build; else a_cc of the KB route for a
+    salt + water box (a campaign over molalities then gives a_w with
+    ``solvation analyze water-activity JOB_DIRS... --method kb``); {} otherwise."""
+    from solvation.analysis import water_activity as wa
+    from solvation.analysis.universe import InputError
+
+    if build.get("osmotic"):
+        result = wa.osmotic_from_run(outdir)
+        (outdir / "water_activity.json").write_text(json.dumps(result.to_dict(), indent=1))
+        return {
+            "a_w": _value(result.a_w, result.a_w_err),
+            "osmotic_coefficient": _value(
+                result.osmotic_coefficient, result.osmotic_coefficient_err
+            ),
+        }
+    try:
+        point = wa.kb_from_run(outdir)
+    except InputError:  # slabs, additives, no ions: no KB point
+        return {}
+    (outdir / "kb.json").write_text(json.dumps(point.to_dict(), indent=1))
+    return {"kb_a_cc": _value(point.a_cc.mean, point.a_cc.err)}

@@ -137,6 +137,30 @@ class SlabSpec(_Strict):
     adsorbed: AdsorbedSpec | None = None
 
 
+class ElectrodeSpec(_Strict):
+    """The [slab] metal as a constant-potential electrode (OpenMM ConstantPotentialForce,
+    finite-field method): its top face is held ``potential_difference`` above its bottom
+    face (the slab's periodic image), as the electrolyte between them sees it."""
+
+    potential_difference: str = "0 V"
+    gaussian_width: str = "0.0505 nm"  # 1/eta, eta = 1.979 1/A (Reed et al. 2007)
+    thomas_fermi_length: str = "0 A"  # 0: perfect conductor
+    method: Literal["matrix", "cg"] = "matrix"  # matrix needs a frozen slab
+
+    @field_validator("potential_difference")
+    @classmethod
+    def _v(cls, v: str) -> str:
+        q.potential_v(v)
+        return v
+
+    @field_validator("gaussian_width", "thomas_fermi_length")
+    @classmethod
+    def _length(cls, v: str) -> str:
+        if q.length_nm(v) < 0:
+            raise ValueError(f"{v!r} must not be negative")
+        return v
+
+
 class OsmoticSpec(_Strict):
     """Two-compartment box of the osmotic-pressure route (Luo & Roux 2010): the solution of
     [box] between flat-bottom walls normal to z that hold every non-water molecule, and
@@ -166,7 +190,24 @@ class Design(_Strict):
     forcefield: ForceFieldSpec = ForceFieldSpec()
     slab: SlabSpec | None = None
     osmotic: OsmoticSpec | None = None
+    electrode: ElectrodeSpec | None = None
     protocol: dict = {}
+
+    @model_validator(mode="after")
+    def _electrode_needs_a_slab(self):
+        e = self.electrode
+        if e is None:
+            return self
+        if self.slab is None:
+            raise ValueError("[electrode] needs a [slab] (the metal is the electrode)")
+        if q.length_nm(self.slab.vacuum) > 0:
+            raise ValueError(
+                "[electrode] uses the finite-field method: the electrolyte must touch both "
+                "slab faces, so set slab.vacuum = '0 nm'"
+            )
+        if e.method == "matrix" and not self.slab.frozen:
+            raise ValueError("electrode method 'matrix' needs a frozen slab; use method = 'cg'")
+        return self
 
     @model_validator(mode="after")
     def _osmotic_needs_bulk_solutes(self):
@@ -186,8 +227,9 @@ class Design(_Strict):
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
         data = self.model_dump(mode="json")
-        if data["osmotic"] is None:
-            del data["osmotic"]  # hashes of designs from before [osmotic] existed stay valid
+        for key in ("osmotic", "electrode"):  # tables added later: older hashes stay valid
+            if data[key] is None:
+                del data[key]
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

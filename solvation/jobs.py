@@ -11,7 +11,10 @@ import json
 import time
 from pathlib import Path
 
-ANALYSES = ("structure", "hbonds", "transport")
+DEFAULT_ANALYSES = ("structure", "hbonds", "transport")
+# water_activity: osmotic route for [osmotic] designs, a KB point (a_cc) for salt + water
+# boxes; opt in with [analyses] list = [...] (KB costs five RDF passes)
+ANALYSES = (*DEFAULT_ANALYSES, "water_activity")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
@@ -27,6 +30,7 @@ def run_job(
         hbond_descriptors,
         structure_descriptors,
         transport_descriptors,
+        water_activity_descriptors,
     )
     from solvation.design import parse_design
     from solvation.run import run
@@ -40,6 +44,8 @@ def run_job(
     u = load_universe(directory)
     build_info = json.loads((directory / "build.json").read_text())
     descriptors = {}
+    if "water_activity" in job["analyses"]:
+        descriptors.update(water_activity_descriptors(build_info, directory))
     if "structure" in job["analyses"]:
         descriptors.update(structure_descriptors(u, build_info, directory))
     if "hbonds" in job["analyses"]:

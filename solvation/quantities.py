@@ -49,6 +49,7 @@ TIME_UNITS = {
 }
 TEMPERATURE_UNITS = {"K": u.kelvin}
 PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
+POTENTIAL_UNITS = {"V": 1.0, "mV": 1e-3}
 FORCE_CONSTANT_UNITS = {
     "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
     "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,
@@ -149,3 +150,11 @@ def force_constant(text: str | float) -> float:
     if k <= 0:
         raise QuantityError(f"force constant must be positive, got {text!r}")
     return k
+
+
+def potential_v(text: str | float) -> float:
+    """Electric potential (difference) in V from '1 V' or '-500 mV'."""
+    value, unit = _split(str(text), "potential")
+    if unit not in POTENTIAL_UNITS:
+        raise QuantityError(f"unknown potential unit {unit!r} in {text!r}; use V or mV")
+    return value * POTENTIAL_UNITS[unit]

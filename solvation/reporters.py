@@ -95,6 +95,42 @@ class ProgressReporter:
         self.bar.close()
 
 
+class ElectrodeChargeReporter:
+    """Every ``interval`` steps a row of ``electrode.csv``: step, time (ps), the solved
+    charge (e) on the metal atoms of the top and of the bottom half of the slab, and the
+    potential difference E_z L_z (V) at the current box length."""
+
+    HEADER = "step,time_ps,q_top_e,q_bottom_e,delta_v_V\n"
+
+    def __init__(self, path: Path, interval: int, force, top, bottom, append: bool):
+        self._interval, self._force = interval, force
+        self._top, self._bottom = list(top), list(bottom)
+        field_unit = u.kilojoule_per_mole / u.nanometer / u.elementary_charge
+        self._field = force.getExternalField()[2].value_in_unit(field_unit)
+        self._fh = path.open("a" if append else "w")
+        if not append:
+            self._fh.write(self.HEADER)
+
+    def describeNextReport(self, simulation):
+        steps = self._interval - simulation.currentStep % self._interval
+        return {"steps": steps, "periodic": None, "include": []}
+
+    def report(self, simulation, state):
+        charges = self._force.getCharges(simulation.context)
+        q = [c.value_in_unit(u.elementary_charge) for c in charges]
+        lz = state.getPeriodicBoxVectors()[2][2].value_in_unit(u.nanometer)
+        top, bottom = sum(q[i] for i in self._top), sum(q[i] for i in self._bottom)
+        time_ps = state.getTime().value_in_unit(u.picosecond)
+        delta_v = self._field * lz / 96.485332
+        self._fh.write(
+            f"{simulation.currentStep},{time_ps:.4f},{top:.6f},{bottom:.6f},{delta_v:.6f}\n"
+        )
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 class CheckpointReporter:
     """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
     ``checkpoint.json`` at it together with the byte sizes of the output files, then

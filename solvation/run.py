@@ -37,6 +37,7 @@ from solvation.platforms import choose_platform
 from solvation.protocol import Protocol, protocol_from
 from solvation.reporters import (
     CheckpointReporter,
+    ElectrodeChargeReporter,
     GuardReporter,
     ProgressReporter,
     write_json_atomic,
@@ -198,6 +199,7 @@ def _run_steps(
     append: bool,
     trajectory=None,
     checkpoint: CheckpointReporter | None = None,
+    extra: tuple = (),
 ) -> float:
     """Advance ``steps`` with guard, trajectory, state, progress and checkpoint reporters
     (in that order, so a checkpoint always follows the frame and row of its step);
@@ -210,6 +212,7 @@ def _run_steps(
         guard,
         *([trajectory] if trajectory else []),
         _state_reporter(csv, p.report_steps, append, start + steps),
+        *extra,
         progress,
         *([checkpoint] if checkpoint else []),
     ]
@@ -223,6 +226,8 @@ def _run_steps(
         ) from None
     finally:
         progress.close()
+        for reporter in extra:
+            reporter.close()
         sim.reporters = []
     wall = time.perf_counter() - t0
     if stage == "npt":
@@ -291,20 +296,22 @@ def _trajectory_reporter(path: Path, interval: int, append: bool):
 def _production(ctx: RunContext) -> float:
     p, sim, d = ctx.protocol, ctx.simulation, ctx.directory
     traj, csv = d / f"trajectory.{p.trajectory_format}", d / "state.csv"
+    electrode_csv = d / "electrode.csv"
+    outputs = [traj, csv, electrode_csv]
     marker = d / "checkpoint.json"
     resume = marker.exists()
     if resume:
         chk = json.loads(marker.read_text())
-        for path in (traj, csv):
+        for path in outputs:
             _truncate(path, chk["sizes"].get(path.name, 0))
         sim.loadCheckpoint(str(d / chk["file"]))
     else:
-        for path in (traj, csv):
+        for path in outputs:
             path.unlink(missing_ok=True)
         sim.currentStep = 0
         sim.context.setTime(0.0)
     _set_barostat(ctx, p.ensemble == "NPT")
-    checkpoint = CheckpointReporter(d, p.checkpoint_steps, [traj, csv])
+    checkpoint = CheckpointReporter(d, p.checkpoint_steps, outputs)
     if not resume:
         checkpoint.save(sim)  # production restarts from here, never from scratch
     remaining = p.production_steps - sim.currentStep
@@ -318,11 +325,29 @@ def _production(ctx: RunContext) -> float:
             resume and csv.exists(),
             _trajectory_reporter(traj, p.report_steps, traj.exists() and traj.stat().st_size > 0),
             checkpoint,
+            _electrode_reporters(ctx, electrode_csv),
         )
     checkpoint.save(sim)
     ctx.info["n_frames"] = p.production_steps // p.report_steps
     ctx.info["trajectory"] = traj.name
     return rate
+
+
+def _electrode_reporters(ctx: RunContext, path: Path) -> tuple:
+    """The electrode-charge reporter when the system has a constant-potential electrode."""
+    from solvation.forcefields.electrode import electrode_force
+
+    sim = ctx.simulation
+    force = electrode_force(sim.system)
+    if force is None:
+        return ()
+    metal = [a.index for a in sim.topology.atoms() if a.residue.name == METAL_RESNAME]
+    z = sim.context.getState(getPositions=True).getPositions(asNumpy=True)[metal, 2]
+    mid = float(np.median(z._value))
+    top = [i for i, zi in zip(metal, z._value, strict=True) if zi > mid]
+    bottom = [i for i, zi in zip(metal, z._value, strict=True) if zi <= mid]
+    append = path.exists() and path.stat().st_size > 0
+    return (ElectrodeChargeReporter(path, ctx.protocol.report_steps, force, top, bottom, append),)
 
 
 STAGES = {"minimize": _minimize, "heating": _heating, "npt": _npt, "production": _production}

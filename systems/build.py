@@ -312,11 +312,14 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
     system, provenance = create_system(topology, choices, _smiles_by_resname(comp))
     if walls is not None:
         osmotic.add_walls(system, topology, walls)
+    electrode_info = _add_electrode(system, topology, design, box_matrix)
     if design.slab is not None and not design.slab.frozen:
         for atom in topology.atoms():
             if atom.residue.name == "ZNM":
                 system.setParticleMass(atom.index, 65.38)
     info = _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest)
+    if electrode_info is not None:
+        info["electrode"] = electrode_info
     if walls is not None:
         water = next(k for k, c in comp.components.items() if c.role == "water")
         info["osmotic"] = walls.info(comp.counts[water])
@@ -325,6 +328,36 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         info["counts"]["Zn(metal)"] = len(slab.xyz)
     info["build_seconds"] = round(time.perf_counter() - start, 2)
     return _commit(outdir, design, source, topology, positions, system, info)
+
+
+def _add_electrode(system, topology, design: Design, box_matrix: np.ndarray) -> dict | None:
+    """The slab as a constant-potential electrode (``forcefields.electrode``); its record."""
+    spec = design.electrode
+    if spec is None:
+        return None
+    from solvation.forcefields.electrode import add_constant_potential, field_for
+    from solvation.forcefields.library import ZN_METAL
+
+    from solvation.quantities import potential_v
+
+    metal = [a.index for a in topology.atoms() if a.residue.name == metal_template().resname]
+    box_z = float(box_matrix[2, 2]) / 10.0
+    delta_v, width = potential_v(spec.potential_difference), length_nm(spec.gaussian_width)
+    l_tf = length_nm(spec.thomas_fermi_length)
+    a, c = ZN_METAL["a_nm"], ZN_METAL["c_nm"]
+    volume = np.sqrt(3.0) / 4.0 * a * a * c  # nm^3 per atom of hcp Zn
+    add_constant_potential(
+        system, metal, delta_v, box_z, width, l_tf**2 / volume, spec.method == "matrix"
+    )
+    return {
+        "potential_difference_V": delta_v,
+        "field_kj_mol_nm_e": field_for(delta_v, box_z),
+        "gaussian_width_nm": width,
+        "thomas_fermi_length_nm": l_tf,
+        "method": spec.method,
+        "n_electrode_atoms": len(metal),
+        "method_reference": "finite field, Dufils et al. PRL 123 (2019) 195501",
+    }
 
 
 def _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest) -> dict:

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
-
 from solvation.analysis.cells import fits, nearest_neighbours, pairs_within
 
 
@@ -20,7 +19,7 @@ def test_pairs_within_equal_to_periodic_kdtree(lengths):
     tree = cKDTree(points, boxsize=lengths)
     found = tree.query_ball_point(np.mod(queries, lengths), cutoff)
     expected = {(i, j) for i, row in enumerate(found) for j in row}
-    assert set(zip(qi.tolist(), pj.tolist())) == expected
+    assert set(zip(qi.tolist(), pj.tolist(), strict=True)) == expected
     assert len(qi) == len(expected)
     ref = np.linalg.norm((points[pj] - queries[qi] + lengths / 2) % lengths - lengths / 2, axis=1)
     np.testing.assert_allclose(dist, ref, atol=1e-9)

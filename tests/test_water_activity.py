@@ -23,10 +23,11 @@ from solvation.analysis.water_activity import (
     kirkwood_buff,
     osmotic_from_run,
 )
-from solvation.cli import app as cli_app
-from solvation.design import DesignError, parse_design
 from solvation.systems import build
 from typer.testing import CliRunner
+
+from solvation.cli import app as cli_app
+from solvation.design import DesignError, parse_design
 
 OSMOTIC_DESIGN = {
     "name": "nacl-osmotic",
@@ -193,3 +194,17 @@ def test_water_activity_cli_refuses_a_single_plain_run(tiny_run):
     )
     assert res.exit_code == 0, res.output
     assert "not an activity" in res.output
+
+
+def test_campaign_descriptors(osmotic_build, tiny_run):
+    """The opt-in campaign analysis: a_w and phi for the osmotic run (run by the test
+    above), a KB a_cc for a salt + water box, with its G_ij written beside it."""
+    from solvation.descriptors import water_activity_descriptors
+
+    osm = water_activity_descriptors(osmotic_build.info, osmotic_build.path)
+    assert set(osm) == {"a_w", "osmotic_coefficient"}
+    info = json.loads((tiny_run / "build.json").read_text())
+    kb = water_activity_descriptors(info, tiny_run)
+    assert np.isfinite(kb["kb_a_cc"]["value"]) and kb["kb_a_cc"]["value"] > 0
+    stored = json.loads((tiny_run / "kb.json").read_text())
+    assert stored["nu"] == 3 and "Zn2+-Cl-" in stored["G_cm3_per_mol"]
