@@ -95,13 +95,18 @@ def molecule_ids(universe: mda.Universe) -> np.ndarray:
 
 
 def run_directory_charges(path: str | Path) -> np.ndarray | None:
-    """Per-atom charges (e) from a build/run directory's system.xml, else None."""
+    """Per-atom fixed charges (e) from a build/run directory's system.xml, else None."""
     system_xml = Path(path) / "system.xml"
     if not Path(path).is_dir() or not system_xml.exists():
         return None
     import openmm
 
     system = openmm.XmlSerializer.deserialize(system_xml.read_text())
+    electrode = [f for f in system.getForces() if isinstance(f, openmm.ConstantPotentialForce)]
+    if electrode:  # Coulomb lives there; electrode atoms hold 0 (their charges are solved)
+        cpf = electrode[0]
+        charges = [cpf.getParticleParameters(i) for i in range(cpf.getNumParticles())]
+        return np.array([q.value_in_unit(openmm.unit.elementary_charge) for q in charges])
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     return np.array([nb.getParticleParameters(i)[0]._value for i in range(nb.getNumParticles())])
 

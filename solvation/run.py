@@ -158,7 +158,26 @@ def _set_barostat(ctx: RunContext, on: bool) -> None:
     freq = ctx.protocol.barostat_interval if on else 0
     if ctx.barostat.getFrequency() != freq:
         ctx.barostat.setFrequency(freq)
+        _electrode_method(ctx, on)
         ctx.simulation.context.reinitialize(preserveState=True)
+
+
+def _electrode_method(ctx: RunContext, barostat_on: bool) -> None:
+    """A constant-potential electrode solves its charges by CG while the barostat changes
+    the box: the matrix method rebuilds its matrix at every box change (measured on a
+    4.5k-atom Zn(002) slab, CPU: matrix 4.5 ns/day without barostat, 0.36 with it every
+    25 steps; CG 0.94 with it). Without the barostat the design's method is used."""
+    from solvation.forcefields.electrode import electrode_force
+
+    force = electrode_force(ctx.simulation.system)
+    if force is None:
+        return
+    build, _ = _read_build(ctx.directory)
+    chosen = (build.get("electrode") or {}).get("method", "matrix")
+    method = "cg" if barostat_on else chosen
+    force.setConstantPotentialMethod(
+        openmm.ConstantPotentialForce.CG if method == "cg" else openmm.ConstantPotentialForce.Matrix
+    )
 
 
 def _save_state(ctx: RunContext, stage: str) -> None:

@@ -209,6 +209,7 @@ def test_electrode_run_and_interface_cli(tmp_path):
     assert data["z0_angstrom"] == pytest.approx(built.info["slab"]["z_faces_nm"][1] * 10)
     charge = np.array(data["charge_density_e_per_nm3"])
     assert abs(charge.sum()) * 0.02 < 1e-3  # the whole cell is neutral (bin 0.2 A)
+    assert np.abs(charge).max() > 0.1  # fixed charges read from the electrode force
     assert np.isfinite(data["potential_V"]).all() and (tmp_path / "if.png").exists()
     # the electrode force replaced Coulomb: no charge left in the NonbondedForce
     system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
