@@ -25,6 +25,7 @@ from .universe import InputError, select
 
 FACES = ("top", "bottom")
 DEFAULT_THICKNESS = 3.5  # A, when the water profile has no clear first minimum
+SEARCH_ANGSTROM = 10.0
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,13 @@ class ContactLayer(AnalysisBase):
 
 
 def contact_thickness(distance: np.ndarray, water_o_density: np.ndarray) -> float:
-    """First minimum (A) of the water-oxygen density profile from a face (the end of the
-    first water layer), the profile scaled by its median; 3.5 A when it has none."""
+    """First minimum (A) of the water-oxygen density profile within 10 A of a face (the
+    end of the first water layer), scaled by its median; 3.5 A when it has none."""
     from .shells import NoMinimumError, first_minimum
 
-    dens = np.nan_to_num(np.asarray(water_o_density, float))
+    near = np.asarray(distance, float) < SEARCH_ANGSTROM  # the first layers only
+    distance = np.asarray(distance, float)[near]
+    dens = np.nan_to_num(np.asarray(water_o_density, float))[near]
     bulk = np.median(dens[dens > 0]) if (dens > 0).any() else 0.0
     if bulk <= 0:
         return DEFAULT_THICKNESS

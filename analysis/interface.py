@@ -77,6 +77,14 @@ class InterfaceResult(ResultMixin):
         return pd.DataFrame(cols)
 
 
+def _sheet_density(centres: np.ndarray, width: float, sheets: dict) -> np.ndarray:
+    """Charge density (e/nm^3) of sheets {distance A: sigma e/nm^2}, each in its bin."""
+    rho = np.zeros_like(centres)
+    for d, sigma in sheets.items():
+        rho[min(int(d / width), len(rho) - 1)] += sigma / (width / 10.0)
+    return rho
+
+
 def _cos_histogram(bins: np.ndarray, cos: np.ndarray, n_bins: int) -> np.ndarray:
     """Counts of cos theta (COS_BINS bins over [-1, 1]) per distance bin."""
     k = np.clip(((cos + 1.0) / 2.0 * COS_BINS).astype(int), 0, COS_BINS - 1)
@@ -97,6 +105,20 @@ def surface_from_build(path: str | Path) -> float:
     return info["slab"]["z_faces_nm"][1] * 10.0
 
 
+def slab_planes(path: str | Path, universe, metal: str = "resname ZNM") -> dict[str, float]:
+    """z (A) of the slab's top and bottom atomic planes in the trajectory's first frame
+    (the barostat moves a frozen slab rigidly during NPT, so build.json's planes are only
+    where it started); build.json's planes when the topology has no metal atoms."""
+    top = surface_from_build(path)
+    atoms = universe.select_atoms(metal)
+    if atoms.n_atoms == 0:
+        info = json.loads((Path(path) / "build.json").read_text())
+        return {"top": top, "bottom": info["slab"]["z_faces_nm"][0] * 10.0}
+    universe.trajectory[0]
+    z = atoms.positions[:, 2]
+    return {"top": float(z.max()), "bottom": float(z.min())}
+
+
 class InterfaceProfiles(AnalysisBase):
     """Profiles along z from the plane ``z0`` (A); see the module docstring.
 
@@ -112,6 +134,8 @@ class InterfaceProfiles(AnalysisBase):
         z0: float,
         bin_width: float = 0.2,
         charges: np.ndarray | None = None,
+        sheets: dict[float, float] | None = None,
+        external_field: float | None = None,
         water: str | None = "resname HOH",
         center: str | None = None,
         shells: dict[str, str] | None = None,
@@ -122,6 +146,7 @@ class InterfaceProfiles(AnalysisBase):
         self.universe, self.z0, self.width = universe, float(z0), float(bin_width)
         self.groups = {k: select(universe, v, f"species {k!r}") for k, v in species.items()}
         self.charges = None if charges is None else np.asarray(charges, float)
+        self.sheets, self.external_field = dict(sheets or {}), external_field
         if self.charges is not None and len(self.charges) != universe.atoms.n_atoms:
             raise InputError("charges must give one value per atom")
         self.water = select(universe, water, "water") if water else None
@@ -212,6 +237,20 @@ class InterfaceProfiles(AnalysisBase):
             )
             self._cn_sum[name] += np.bincount(b, weights=per_centre, minlength=len(self._cn_n))
 
+    def _potential(self, centres: np.ndarray, charge: np.ndarray) -> np.ndarray:
+        """Poisson potential (V) of the fixed charges plus the ``sheets`` (electrode face
+        charges, which the trajectory does not hold). With an ``external_field`` (V/nm,
+        finite-field electrode runs) the potential is the periodic (tin-foil) solution,
+        phi(L_z) = phi(0), minus E d: then the metal is an equipotential and the
+        electrolyte side of the bottom face lies -dV below the top face."""
+        rho = charge + _sheet_density(centres, self.width, self.sheets)
+        phi = poisson_potential(centres / 10.0, rho)
+        if self.external_field is None:
+            return phi
+        length = self.edges[-1] / 10.0  # nm
+        slope = poisson_potential(np.r_[centres, self.edges[-1]] / 10.0, np.r_[rho, rho[0]])[-1]
+        return phi - (slope / length + self.external_field) * centres / 10.0
+
     def _conclude(self):
         vol_nm3 = self._volume / 1000.0  # summed over frames
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
@@ -219,7 +258,7 @@ class InterfaceProfiles(AnalysisBase):
         mass = {k: v / 6.02214076e23 / (self._volume * 1e-24) for k, v in self._mass.items()}
         charge = self._charge / vol_nm3
         potential = (
-            poisson_potential(centres / 10.0, charge)
+            self._potential(centres, charge)
             if self.charges is not None
             else np.full_like(centres, np.nan)
         )
@@ -258,6 +297,7 @@ def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
     table = pd.read_csv(csv)
     area = info["slab"]["area_nm2"]
     sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
+    field = info["electrode"]["field_kj_mol_nm_e"] / 96.485332  # V/nm
     to_uc_cm2 = E_CHARGE / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
     delta_v = float(table["delta_v_V"].mean())
     neutrality = float(np.abs(table["q_top_e"] + table["q_bottom_e"]).max())
@@ -268,6 +308,8 @@ def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
         "sigma_top_e_per_nm2": sigma.mean,
         "sigma_top_e_per_nm2_err": sigma.err,
         "sigma_top_uC_per_cm2": sigma.mean * to_uc_cm2,
+        "sigma_bottom_e_per_nm2": float(table["q_bottom_e"].mean() / area),
+        "field_V_per_nm": field,
         "capacitance_uF_per_cm2": float(cap),
         "capacitance_uF_per_cm2_err": float(cap_err),
         "max_abs_total_electrode_charge_e": neutrality,

@@ -46,7 +46,10 @@ A3_TO_CM3_PER_MOL = 1e-24 * AVOGADRO  # 0.602214
 @dataclass(frozen=True)
 class WaterActivity(ResultMixin):
     """Water activity and osmotic coefficient from one route (``method``), with standard
-    errors; ``details`` holds the route's own numbers (pressure, G_ij, molality ...)."""
+    errors; ``details`` holds the route's own numbers (pressure, G_ij ...).
+    ``molality_mol_per_kg`` is what phi refers to: the molality of all solute particles
+    (ions counted separately, sum_i m_i) for the osmotic route, of salt formula units m
+    for the KB route (phi = -ln a_w / (nu M_w m), nu in ``details``); the two phi agree."""
 
     method: str
     a_w: float | None

@@ -74,7 +74,7 @@ def main() -> None:
         sys.executable, "-m", "solvation.cli", "analyze", "interface", str(electrode.path),
         "--species", "water=resname HOH and name O",
         "--species", "Zn2+=resname ZN",
-        "--species", "SO4=resname SO4 and name S",
+        "--species", "SO4=resname SO4 and name S1",
         "--center", "resname ZN",
         "--shell", "water=resname HOH and name O", "--cutoff", "water=2.9",
         "--json", str(args.out / "interface.json"), "--plot", str(args.out / "profiles.png"),

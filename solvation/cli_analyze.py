@@ -476,6 +476,16 @@ def water_activity_cmd(
         pd.DataFrame(rows).to_csv(csv_file, index=False)
 
 
+def _electrode_sheets(electrode: dict | None, planes: dict, lz: float) -> dict:
+    """Sheets of the mean electrode face charges and the applied field (V/nm) for the
+    Poisson potential of an electrode run (the trajectory holds no electrode charges)."""
+    if not electrode or "bottom" not in planes:
+        return {}
+    d_bottom = float((planes["bottom"] - planes["top"]) % lz)
+    top, bottom = electrode["sigma_top_e_per_nm2"], electrode["sigma_bottom_e_per_nm2"]
+    return {"sheets": {0.0: top, d_bottom: bottom}, "external_field": electrode["field_V_per_nm"]}
+
+
 def _activity_method(paths: list[Path], method: str) -> str:
     if method not in ("auto", "osmotic", "kb", "free-water"):
         raise typer.BadParameter("--method must be auto, osmotic, kb or free-water")
@@ -513,8 +523,8 @@ def interface_cmd(
         Optional[float],
         typer.Option(
             "--z0-angstrom",
-            help="Surface plane (A); default: the slab's top face "
-            "from build.json of a build/run directory.",
+            help="Surface plane (A); default: the slab's top atomic plane in the first "
+            "frame of a run directory.",
         ),
     ] = None,
     bin_width: Annotated[float, typer.Option("--bin-angstrom", help="Bin width (A).")] = 0.2,
@@ -546,20 +556,19 @@ def interface_cmd(
     from solvation.analysis.interface import (
         InterfaceProfiles,
         electrode_summary,
-        surface_from_build,
+        slab_planes,
     )
     from solvation.analysis.universe import run_directory_charges
 
-    planes = {}
-    if z0 is None:
-        z0 = surface_from_build(paths[0])
-        info = json.loads((paths[0] / "build.json").read_text())
-        planes = {"top": z0, "bottom": info["slab"]["z_faces_nm"][0] * 10.0}
-    else:
-        planes = {"top": z0}
     shells = _named(shell, "--shell")
     cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
     u = _universe(paths)
+    if z0 is None:
+        planes = slab_planes(paths[0], u)
+        z0 = planes["top"]
+    else:
+        planes = {"top": z0}
+    electrode = electrode_summary(paths[0]) if paths[0].is_dir() else None
     charges = run_directory_charges(paths[0])
     if charges is None and hasattr(u.atoms, "charges"):
         charges = u.atoms.charges  # PSF, TPR, LAMMPS data ... carry them
@@ -574,14 +583,19 @@ def interface_cmd(
             shells=shells or None,
             cutoffs=cutoffs,
             verbose=True,
+            **_electrode_sheets(electrode, planes, u.dimensions[2]),
         )
         .run(start, stop, step)
         .results.interface
     )
-    typer.echo(
-        f"surface at z = {z0:.3f} A, {result.n_frames} frames; potential drop "
-        f"{result.potential_V[-1] - result.potential_V[0]:.3f} V"
-    )
+    typer.echo(f"surface at z = {z0:.3f} A, {result.n_frames} frames")
+    if electrode:
+        import numpy as np
+
+        d_bottom = float((planes["bottom"] - z0) % u.dimensions[2])
+        across = float(np.interp(d_bottom, result.distance_angstrom, result.potential_V))
+        electrode["poisson_potential_bottom_minus_top_V"] = across
+        typer.echo(f"Poisson + field: bottom face minus top face {across:.3f} V")
     thickness = contact or contact_thickness(
         result.distance_angstrom, result.water_o_density_per_nm3
     )
@@ -598,7 +612,6 @@ def interface_cmd(
             else ""
         )
         typer.echo(f"contact layer ({face}, {thickness:.2f} A): {parts} per nm2{water}")
-    electrode = electrode_summary(paths[0]) if paths[0].is_dir() else None
     if electrode:
         typer.echo(
             f"electrode: dV {electrode['delta_v_V']:.3f} V, sigma "
