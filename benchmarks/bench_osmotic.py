@@ -7,7 +7,8 @@ Electrolyte Solutions, 2nd ed., 1959, appendix 8.10).
 
 Builds the two-compartment box (``[osmotic]``: solution between flat-bottom walls, as
 much pure water outside), runs it with our engine (resumable: run it again with the same
---out to continue or extend), then ``solvation analyze water-activity`` does the rest.
+--out to continue an interrupted run; a longer run needs a new --out), then
+the osmotic route of ``solvation analyze water-activity`` (``osmotic_from_run``) analyses it.
 """
 
 from __future__ import annotations
