@@ -90,6 +90,7 @@ class ContactLayer(AnalysisBase):
         self._water = {f: [] for f in self.planes}
         self._keys = {f: {k: [] for k in self.groups} for f in self.planes}
         self._times = []
+        self._grid_key, self._points = None, None
 
     def _in_layer(self, z: np.ndarray, face: str, lz: float) -> np.ndarray:
         plane = self.planes[face]
@@ -119,7 +120,10 @@ class ContactLayer(AnalysisBase):
     def _single_frame(self):
         ts = self._ts
         lz, area_nm2 = float(ts.dimensions[2]), ts.volume / float(ts.dimensions[2]) / 100.0
-        points = self._grid_points(ts.dimensions)
+        key = tuple(np.round(ts.dimensions, 3))
+        if key != self._grid_key:  # the lateral grid changes only with the box
+            self._grid_key, self._points = key, self._grid_points(ts.dimensions)
+        points = self._points
         pos = ts.positions
         for face in self.planes:
             for name, group in self.groups.items():

@@ -16,7 +16,6 @@ capacitance come from ``electrode_summary``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +24,10 @@ import pandas as pd
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance
 
+from solvation.quantities import FARADAY_KJ_PER_V
+
 from .results import ResultMixin
-from .universe import InputError, select
+from .universe import InputError, build_info, select
 
 EPS0 = 8.8541878128e-12  # F/m
 COS_BINS = 20
@@ -99,7 +100,7 @@ def _normalise_rows(hist: np.ndarray) -> np.ndarray:
 
 def surface_from_build(path: str | Path) -> float:
     """z (A) of the slab's top face from a build directory's build.json."""
-    info = json.loads((Path(path) / "build.json").read_text())
+    info = build_info(path)
     if not info.get("slab"):
         raise InputError(f"{path} holds no slab (build.json has no 'slab' entry)")
     return info["slab"]["z_faces_nm"][1] * 10.0
@@ -112,7 +113,7 @@ def slab_planes(path: str | Path, universe, metal: str = "resname ZNM") -> dict[
     top = surface_from_build(path)
     atoms = universe.select_atoms(metal)
     if atoms.n_atoms == 0:
-        info = json.loads((Path(path) / "build.json").read_text())
+        info = build_info(path)
         return {"top": top, "bottom": info["slab"]["z_faces_nm"][0] * 10.0}
     universe.trajectory[0]
     z = atoms.positions[:, 2]
@@ -290,14 +291,14 @@ def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
     from .stats import block_estimate
 
     path = Path(path)
-    csv, build_json = path / "electrode.csv", path / "build.json"
-    if not csv.exists() or not build_json.exists():
+    csv = path / "electrode.csv"
+    if not csv.exists():
         return None
-    info = json.loads(build_json.read_text())
+    info = build_info(path)
     table = pd.read_csv(csv)
     area = info["slab"]["area_nm2"]
     sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
-    field = info["electrode"]["field_kj_mol_nm_e"] / 96.485332  # V/nm
+    field = info["electrode"]["field_kj_mol_nm_e"] / FARADAY_KJ_PER_V  # V/nm
     to_uc_cm2 = E_CHARGE / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
     delta_v = float(table["delta_v_V"].mean())
     neutrality = float(np.abs(table["q_top_e"] + table["q_bottom_e"]).max())

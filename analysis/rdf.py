@@ -45,6 +45,7 @@ class RDFResult(ResultMixin):
     n_frames: int
     exclude_same_molecule: bool
     pairs: dict[str, PairRDF]
+    mean_volume_angstrom3: float = float("nan")
 
     def to_dict(self) -> dict:
         return {
@@ -192,4 +193,6 @@ class RDF(AnalysisBase):
                 sel_a, sel_b, a.n_atoms, b.n_atoms, n_pairs, g, n_r, self._raw[name] / frames
             )
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
-        self.results.rdf = RDFResult(self.edges, centres, self.n_frames, self.exclude, out)
+        self.results.rdf = RDFResult(
+            self.edges, centres, self.n_frames, self.exclude, out, self._volume_sum / frames
+        )

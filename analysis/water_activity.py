@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +33,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 from .rdf import RDF
 from .results import ResultMixin
 from .stats import Estimate, block_estimate, sample_estimate
-from .universe import InputError, select
+from .universe import InputError, build_info, run_temperature, select
 
 M_WATER = 0.01801528  # kg/mol
 R_GAS = 8.314462618e-3  # kJ/(mol K)
@@ -103,7 +102,6 @@ class OsmoticPressure(AnalysisBase):
 
     def _prepare(self):
         self._pressure, self._particles, self._inside_water, self._vw = [], [], [], []
-        self._res = self.confined.resindices
 
     def _single_frame(self):
         ts = self._ts
@@ -226,17 +224,17 @@ def kirkwood_buff(
     frames = np.arange(universe.trajectory.n_frames)[slice(start, stop, step)]
     if len(frames) < n_blocks:
         raise InputError(f"need at least {n_blocks} frames for {n_blocks} blocks")
-    volume = float(np.mean([ts.volume for ts in universe.trajectory[frames]]))  # A^3
-    per_block = []
+    per_block, volume_sum = [], 0.0
     for block in np.array_split(frames, n_blocks):
         rdf = RDF(universe, pairs, rmax=rmax, nbins=nbins).run(
             block[0], block[-1] + 1, step, verbose=run_kwargs.get("verbose", False)
         )
         res = rdf.results.rdf
         per_block.append({n: kb_integral(res.r_angstrom, p.g_r) for n, p in res.pairs.items()})
+        volume_sum += res.mean_volume_angstrom3 * res.n_frames
     n_ions = sum(counts.values())
     x = {n: c / n_ions for n, c in counts.items()}
-    rho_c = n_ions / volume  # per A^3
+    rho_c = n_ions / (volume_sum / len(frames))  # per A^3, mean volume
 
     def acc(G: dict) -> float:
         g_cc = sum(x[a] * x[b] * _pair(G, a, b) for a in counts for b in counts)
@@ -333,29 +331,11 @@ def free_water_proxy(free_water_fraction: float, err: float) -> WaterActivity:
 # --- run directories -----------------------------------------------------------------
 
 
-def _build_info(path) -> dict:
-    from pathlib import Path
-
-    build_json = Path(path) / "build.json"
-    if not build_json.exists():
-        raise InputError(f"{path} is not a build/run directory (no build.json)")
-    return json.loads(build_json.read_text())
-
-
-def _temperature(path) -> float:
-    from pathlib import Path
-
-    run_json = Path(path) / "run.json"
-    if run_json.exists():
-        return float(json.loads(run_json.read_text())["protocol"]["temperature_k"])
-    return 298.15
-
-
 def osmotic_from_run(path, n_blocks: int = 5, **run_kwargs) -> WaterActivity:
     """The osmotic route on a run directory built with ``[osmotic]``."""
     from .universe import load_universe
 
-    info = _build_info(path).get("osmotic")
+    info = build_info(path).get("osmotic")
     if not info:
         raise InputError(
             f"{path} was not built with an [osmotic] table (two compartments and walls); "
@@ -367,7 +347,7 @@ def osmotic_from_run(path, n_blocks: int = 5, **run_kwargs) -> WaterActivity:
         tuple(info["walls_nm"]),
         info["force_constant_kj_mol_nm2"],
         f"resname {confined}",
-        temperature_k=_temperature(path),
+        temperature_k=run_temperature(path),
         n_blocks=n_blocks,
     )
     return analysis.run(**run_kwargs).results.water_activity
@@ -378,7 +358,7 @@ def kb_from_run(path, n_blocks: int = 5, **run_kwargs) -> KBPoint:
     an ion (centre: its heaviest atom), water centres are its oxygens."""
     from .universe import load_universe, run_directory_charges, species_charges
 
-    info = _build_info(path)
+    info = build_info(path)
     if info.get("slab") or info.get("osmotic"):
         raise InputError(f"{path} is not a homogeneous bulk box; KB integrals need one")
     universe = load_universe(path)

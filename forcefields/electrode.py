@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import openmm
 
-FARADAY_KJ_PER_V = 96.485332  # kJ/mol per volt per elementary charge
+from solvation.quantities import FARADAY_KJ_PER_V
+
 FORCE_NAME = "constant potential electrode"
 # Gaussian width 1/eta with eta = 1.979 1/A, the value used for metal electrodes since
 # Reed, Lanning & Madden, JCP 126 (2007) 084704 (not fitted to zinc)

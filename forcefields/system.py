@@ -307,13 +307,24 @@ def create_system(
     return system, parts.provenance
 
 
-def net_charge(system: openmm.System) -> float:
-    """Total charge (e) of the NonbondedForce particles."""
+def fixed_charges(system: openmm.System) -> list[float]:
+    """Per-particle fixed charges (e) from the force that carries Coulomb: the
+    ConstantPotentialForce of an electrode system (electrode atoms hold 0, their charges
+    are solved), else the NonbondedForce."""
+    cpf = [f for f in system.getForces() if isinstance(f, openmm.ConstantPotentialForce)]
+    if cpf:
+        params = [cpf[0].getParticleParameters(i) for i in range(cpf[0].getNumParticles())]
+        return [q.value_in_unit(u.elementary_charge) for q in params]
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    return math.fsum(
+    return [
         nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
         for i in range(nb.getNumParticles())
-    )
+    ]
+
+
+def net_charge(system: openmm.System) -> float:
+    """Total fixed charge (e) of the system."""
+    return math.fsum(fixed_charges(system))
 
 
 __all__ = [
@@ -323,6 +334,7 @@ __all__ = [
     "add_virtual_sites",
     "scale_charges",
     "net_charge",
+    "fixed_charges",
     "molecule",
     "METAL_RESNAME",
 ]

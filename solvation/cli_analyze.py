@@ -271,12 +271,9 @@ DtPs = Annotated[
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
-    if given is not None:
-        return given
-    run_json = paths[0] / "run.json" if paths[0].is_dir() else None
-    if run_json and run_json.exists():
-        return float(json.loads(run_json.read_text())["protocol"]["temperature_k"])
-    return 298.15
+    from solvation.analysis.universe import run_temperature
+
+    return given if given is not None else run_temperature(paths[0])
 
 
 def _transport(
@@ -490,8 +487,12 @@ def _activity_method(paths: list[Path], method: str) -> str:
     if method not in ("auto", "osmotic", "kb", "free-water"):
         raise typer.BadParameter("--method must be auto, osmotic, kb or free-water")
     if method == "auto":
-        build_json = paths[0] / "build.json"
-        osmotic = build_json.exists() and json.loads(build_json.read_text()).get("osmotic")
+        from solvation.analysis.universe import InputError, build_info
+
+        try:
+            osmotic = build_info(paths[0]).get("osmotic")
+        except InputError:
+            osmotic = None
         method = "osmotic" if osmotic else "kb" if len(paths) > 1 else ""
         if not method:
             raise typer.BadParameter(

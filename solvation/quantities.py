@@ -50,6 +50,7 @@ TIME_UNITS = {
 TEMPERATURE_UNITS = {"K": u.kelvin}
 PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
 POTENTIAL_UNITS = {"V": 1.0, "mV": 1e-3}
+FARADAY_KJ_PER_V = 96.485332  # kJ/mol per volt per elementary charge
 FORCE_CONSTANT_UNITS = {
     "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
     "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,

@@ -12,6 +12,7 @@ from pathlib import Path
 import openmm.unit as u
 
 from solvation.errors import SolvationError
+from solvation.quantities import FARADAY_KJ_PER_V
 
 
 class SimulationBlowUp(SolvationError):
@@ -121,7 +122,7 @@ class ElectrodeChargeReporter:
         lz = state.getPeriodicBoxVectors()[2][2].value_in_unit(u.nanometer)
         top, bottom = sum(q[i] for i in self._top), sum(q[i] for i in self._bottom)
         time_ps = state.getTime().value_in_unit(u.picosecond)
-        delta_v = self._field * lz / 96.485332
+        delta_v = self._field * lz / FARADAY_KJ_PER_V
         self._fh.write(
             f"{simulation.currentStep},{time_ps:.4f},{top:.6f},{bottom:.6f},{delta_v:.6f}\n"
         )
