@@ -1,23 +1,64 @@
-"""Trajectory analyses (RDF, coordination, speciation, pairing, residence), streaming
-frames through MDAnalysis with one shared neighbour search."""
+"""Trajectory analyses, streaming frames through MDAnalysis with one shared neighbour
+search: RDF, coordination, speciation, pairing, residence, H-bond network, transport,
+water activity, interface profiles and contact layers; and the recipes that apply them
+to build/run directories (``solvation.analysis.recipes``).
 
+Every analysis class follows MDAnalysis' lifecycle (``Analysis(...).run(start, stop,
+step)``) and stores one frozen result dataclass at ``.results.<name>``, also reachable
+as ``.result``; results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
+"""
+
+from .base import Analysis
+from .contact import ContactLayer, ContactResult, FaceLayer
 from .coordination import SolvationResult, SolvationShells, solvation_shells
 from .correlation import Correlation, presence_correlation
-from .rdf import RDF, RDFResult
+from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds, tetrahedral_q
+from .interface import InterfaceProfiles, InterfaceResult, poisson_potential
+from .rdf import RDF, PairRDF, RDFResult
 from .shells import NoMinimumError, first_minimum, shell_minima
+from .stats import Estimate
+from .transport import Diffusion, Transport, TransportResult
 from .universe import InputError, load_universe
+from .water_activity import (
+    KBPoint,
+    OsmoticPressure,
+    WaterActivity,
+    gibbs_duhem,
+    kirkwood_buff,
+)
 
 __all__ = [
-    "RDF",
-    "RDFResult",
+    "Analysis",
+    "ContactLayer",
+    "ContactResult",
+    "FaceLayer",
     "SolvationShells",
     "SolvationResult",
     "solvation_shells",
     "Correlation",
     "presence_correlation",
+    "HydrogenBonds",
+    "HBondResult",
+    "hydrogen_bonds",
+    "tetrahedral_q",
+    "InterfaceProfiles",
+    "InterfaceResult",
+    "poisson_potential",
+    "RDF",
+    "PairRDF",
+    "RDFResult",
     "NoMinimumError",
     "first_minimum",
     "shell_minima",
+    "Estimate",
+    "Transport",
+    "TransportResult",
+    "Diffusion",
     "InputError",
     "load_universe",
+    "OsmoticPressure",
+    "WaterActivity",
+    "KBPoint",
+    "kirkwood_buff",
+    "gibbs_duhem",
 ]

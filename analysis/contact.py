@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance
+from MDAnalysis.lib.mdamath import triclinic_vectors
 
+from .base import Analysis
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .results import ResultMixin
+from .shells import NoMinimumError, first_minimum
 from .stats import Estimate, block_estimate
 from .universe import InputError, select
 
@@ -47,7 +49,7 @@ class ContactResult(ResultMixin):
     faces: dict[str, FaceLayer]
 
 
-class ContactLayer(AnalysisBase):
+class ContactLayer(Analysis):
     """Contact-layer composition, water contact, coverage and residence (module docstring).
 
     Parameters
@@ -61,6 +63,8 @@ class ContactLayer(AnalysisBase):
     grid : lateral grid spacing (A) for the coverage, default 0.25 (area within ~2%)
     n_blocks : time blocks for the standard errors
     """
+
+    result_name = "contact"
 
     def __init__(
         self,
@@ -99,8 +103,6 @@ class ContactLayer(AnalysisBase):
 
     def _grid_points(self, box: np.ndarray) -> np.ndarray:
         """Lateral grid over the cell (A), z = 0, for any cell shape."""
-        from MDAnalysis.lib.mdamath import triclinic_vectors
-
         vectors = triclinic_vectors(box)
         na = max(1, int(np.linalg.norm(vectors[0]) / self.grid))
         nb = max(1, int(np.linalg.norm(vectors[1]) / self.grid))
@@ -163,8 +165,6 @@ class ContactLayer(AnalysisBase):
 def contact_thickness(distance: np.ndarray, water_o_density: np.ndarray) -> float:
     """First minimum (A) of the water-oxygen density profile within 10 A of a face (the
     end of the first water layer), scaled by its median; 3.5 A when it has none."""
-    from .shells import NoMinimumError, first_minimum
-
     near = np.asarray(distance, float) < SEARCH_ANGSTROM  # the first layers only
     distance = np.asarray(distance, float)[near]
     dens = np.nan_to_num(np.asarray(water_o_density, float))[near]

@@ -15,16 +15,19 @@ centre. Cutoffs are given (A) or found as the first minimum of the centre-shell 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.analysis.base import AnalysisBase
 
+from .base import Analysis
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .neighbors import cross_pairs
+from .rdf import RDF
 from .results import ResultMixin
+from .shells import NoMinimumError, shell_minima
 from .universe import InputError, molecule_ids, select
 
 PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
@@ -49,6 +52,7 @@ class SolvationResult(ResultMixin):
     residence: dict[str, Correlation]
     time_ps: np.ndarray
     per_frame: dict[str, np.ndarray]
+    cutoff_source: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """Per-frame mean coordination number of each shell."""
@@ -68,7 +72,7 @@ def composition_label(counts: tuple[int, ...], names: list[str]) -> str:
     return "".join(parts) or "bare"
 
 
-class SolvationShells(AnalysisBase):
+class SolvationShells(Analysis):
     """Coordination, speciation, pairing and residence of ``center`` in one pass.
 
     Parameters
@@ -82,6 +86,8 @@ class SolvationShells(AnalysisBase):
     pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes
     residence : compute residence-time correlations (default True)
     """
+
+    result_name = "solvation"
 
     def __init__(
         self,
@@ -229,6 +235,32 @@ def _fractions(counter: Counter) -> dict:
     return {k: v / total for k, v in sorted(counter.items())} if total else {}
 
 
+FALLBACK_CUTOFF_ANGSTROM = 3.0  # when g(r) has no clear first minimum (very short runs)
+PAIRING_OFFSET_ANGSTROM = 2.0  # second-shell cutoff past the first when g(r) has no second
+
+
+def _auto_cutoffs(r, g, want_second: bool, fallback: float | None):
+    """(first cutoff, second cutoff or None, source text) from one g(r). Without a clear
+    minimum: ``fallback`` (A) for the first cutoff, or NoMinimumError when it is None; a
+    missing second minimum puts the second cutoff PAIRING_OFFSET_ANGSTROM past the first."""
+    try:
+        first = shell_minima(r, g, 1)[0]
+        source = "first minimum of g(r)"
+    except NoMinimumError:
+        if fallback is None:
+            raise
+        first, source = float(fallback), f"fallback {fallback:g} A (g(r) has no clear minimum)"
+    if not want_second:
+        return first, None, source
+    try:
+        second = shell_minima(r, g, 2)[1]
+        source += "; second shell: second minimum of g(r)"
+    except NoMinimumError:
+        second = first + PAIRING_OFFSET_ANGSTROM
+        source += f"; second shell: first cutoff + {PAIRING_OFFSET_ANGSTROM:g} A"
+    return first, second, source
+
+
 def solvation_shells(
     universe,
     center: str,
@@ -239,6 +271,7 @@ def solvation_shells(
     nbins: int = 320,
     count: str = "molecules",
     residence: bool = True,
+    fallback: float | None = None,
     start=None,
     stop=None,
     step=None,
@@ -246,15 +279,26 @@ def solvation_shells(
 ):
     """Shell analysis with automatic cutoffs where none is given.
 
-    Missing cutoffs are the first minimum of the centre-shell g(r) (one RDF pass for all
-    of them); a ``pairing`` entry given as None takes the second minimum. Returns
-    (SolvationResult, RDFResult or None).
-    """
-    from .rdf import RDF
-    from .shells import shell_minima
+    Parameters
+    ----------
+    universe : MDAnalysis Universe
+    center, shells, count, residence : as for ``SolvationShells``
+    cutoffs : dict name -> first-shell cutoff (A); missing ones are the first minimum of
+        the centre-shell g(r), found in one RDF pass (``rmax`` A, ``nbins`` bins)
+    pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes; None
+        takes the second minimum of g(r), else the first cutoff + 2 A
+    fallback : first-shell cutoff (A) where g(r) has no clear minimum; None raises
+        NoMinimumError instead
+    start, stop, step : frame range
 
+    Returns
+    -------
+    (SolvationResult, RDFResult or None); ``SolvationResult.cutoff_source`` says where
+    each cutoff came from.
+    """
     cutoffs = dict(cutoffs or {})
     pairing = dict(pairing or {})
+    source = {k: "given" for k in cutoffs}
     need = [k for k in shells if k not in cutoffs or (k in pairing and pairing[k] is None)]
     rdf = None
     if need:
@@ -270,12 +314,14 @@ def solvation_shells(
             .results.rdf
         )
         for k in need:
-            minima = shell_minima(
-                rdf.r_angstrom, rdf.pairs[k].g_r, 2 if k in pairing and pairing[k] is None else 1
+            want_second = k in pairing and pairing[k] is None
+            first, second, text = _auto_cutoffs(
+                rdf.r_angstrom, rdf.pairs[k].g_r, want_second, fallback
             )
-            cutoffs.setdefault(k, minima[0])
-            if k in pairing and pairing[k] is None:
-                pairing[k] = minima[1]
+            if k not in cutoffs:
+                cutoffs[k], source[k] = first, text
+            if want_second:
+                pairing[k] = max(second, cutoffs[k] + 0.1)
     result = SolvationShells(
         universe,
         center,
@@ -286,4 +332,4 @@ def solvation_shells(
         residence=residence,
         verbose=verbose,
     ).run(start, stop, step)
-    return result.results.solvation, rdf
+    return dataclasses.replace(result.results.solvation, cutoff_source=source), rdf

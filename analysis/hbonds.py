@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance, minimize_vectors
 from numba import njit, prange
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import cells
+from .base import Analysis
+from .coordination import solvation_shells
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .neighbors import directed_pairs
 from .results import ResultMixin
@@ -198,7 +199,7 @@ def _elements(atoms) -> np.ndarray:
     return np.asarray([str(n).lstrip("0123456789")[:1].upper() for n in atoms.names])
 
 
-class HydrogenBonds(AnalysisBase):
+class HydrogenBonds(Analysis):
     """H-bond network statistics of water (see module docstring).
 
     Parameters
@@ -214,6 +215,8 @@ class HydrogenBonds(AnalysisBase):
     lifetimes : also compute H-bond lifetime correlations (memory grows with frames)
     n_blocks : time blocks for standard errors
     """
+
+    result_name = "hbonds"
 
     def __init__(
         self,
@@ -453,24 +456,25 @@ def hydrogen_bonds(
     groups: dict[str, str] | None = None,
     cations: str | None = "resname ZN",
     cation_cutoff: float | None = None,
+    fallback: float | None = None,
     start=None,
     stop=None,
     step=None,
     verbose=False,
     **kwargs,
 ) -> HBondResult:
-    """HydrogenBonds with the cation-water cutoff found from g(r) when not given.
+    """HydrogenBonds with the cation-water cutoff found from g(r) when not given
+    (``fallback`` A where g(r) has no clear minimum; None raises NoMinimumError).
     ``cations`` that select nothing are skipped (no shell/free-water fractions)."""
     if cations is not None and len(universe.select_atoms(cations)) == 0:
         cations = None
     if cations is not None and cation_cutoff is None:
-        from .coordination import solvation_shells
-
         shells, _ = solvation_shells(
             universe,
             cations,
             {"water": f"({water}) and name O*"},
             residence=False,
+            fallback=fallback,
             start=start,
             stop=stop,
             step=step,

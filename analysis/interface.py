@@ -17,31 +17,31 @@ capacitance come from ``electrode_summary``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.lib.distances import capped_distance
+from scipy.integrate import cumulative_trapezoid
 
-from solvation.quantities import FARADAY_KJ_PER_V
+from solvation.constants import (
+    AVOGADRO_PER_MOL,
+    ELEMENTARY_CHARGE_C,
+    VACUUM_PERMITTIVITY_F_PER_M,
+)
 
+from .base import Analysis
 from .results import ResultMixin
-from .universe import InputError, build_info, select
+from .universe import InputError, select
 
-EPS0 = 8.8541878128e-12  # F/m
 COS_BINS = 20
-E_CHARGE = 1.602176634e-19  # C
 
 
 def poisson_potential(z_nm: np.ndarray, rho_e_per_nm3: np.ndarray) -> np.ndarray:
     """Potential (V) from a charge density profile (e/nm^3) on a uniform grid (nm), by
     double cumulative trapezoidal integration with phi(0) = 0 and E(0) = 0."""
-    from scipy.integrate import cumulative_trapezoid
-
-    rho = rho_e_per_nm3 * E_CHARGE / 1e-27  # C/m^3
+    rho = rho_e_per_nm3 * ELEMENTARY_CHARGE_C / 1e-27  # C/m^3
     z = z_nm * 1e-9
-    field = cumulative_trapezoid(rho, z, initial=0.0) / EPS0
+    field = cumulative_trapezoid(rho, z, initial=0.0) / VACUUM_PERMITTIVITY_F_PER_M
     return -cumulative_trapezoid(field, z, initial=0.0)
 
 
@@ -98,35 +98,15 @@ def _normalise_rows(hist: np.ndarray) -> np.ndarray:
     return np.divide(hist, total, out=np.zeros_like(hist), where=total > 0)
 
 
-def surface_from_build(path: str | Path) -> float:
-    """z (A) of the slab's top face from a build directory's build.json."""
-    info = build_info(path)
-    if not info.get("slab"):
-        raise InputError(f"{path} holds no slab (build.json has no 'slab' entry)")
-    return info["slab"]["z_faces_nm"][1] * 10.0
-
-
-def slab_planes(path: str | Path, universe, metal: str = "resname ZNM") -> dict[str, float]:
-    """z (A) of the slab's top and bottom atomic planes in the trajectory's first frame
-    (the barostat moves a frozen slab rigidly during NPT, so build.json's planes are only
-    where it started); build.json's planes when the topology has no metal atoms."""
-    top = surface_from_build(path)
-    atoms = universe.select_atoms(metal)
-    if atoms.n_atoms == 0:
-        info = build_info(path)
-        return {"top": top, "bottom": info["slab"]["z_faces_nm"][0] * 10.0}
-    universe.trajectory[0]
-    z = atoms.positions[:, 2]
-    return {"top": float(z.max()), "bottom": float(z.min())}
-
-
-class InterfaceProfiles(AnalysisBase):
+class InterfaceProfiles(Analysis):
     """Profiles along z from the plane ``z0`` (A); see the module docstring.
 
     species: name -> selection; charges: per-atom charges (e) for the charge density and
     potential (None: skip); center/shells/cutoffs: coordination of ``center`` atoms by
     each shell (distinct molecules within the cutoff) binned by the centre's distance.
     """
+
+    result_name = "interface"
 
     def __init__(
         self,
@@ -256,7 +236,7 @@ class InterfaceProfiles(AnalysisBase):
         vol_nm3 = self._volume / 1000.0  # summed over frames
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         number = {k: v / vol_nm3 for k, v in self._counts.items()}
-        mass = {k: v / 6.02214076e23 / (self._volume * 1e-24) for k, v in self._mass.items()}
+        mass = {k: v / AVOGADRO_PER_MOL / (self._volume * 1e-24) for k, v in self._mass.items()}
         charge = self._charge / vol_nm3
         potential = (
             self._potential(centres, charge)
@@ -281,38 +261,3 @@ class InterfaceProfiles(AnalysisBase):
             _normalise_rows(self._dipole_hist) if water else None,
             _normalise_rows(self._oh_hist) if water else None,
         )
-
-
-def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
-    """Surface charge and integral capacitance of a constant-potential electrode run from
-    its ``electrode.csv`` (None for other runs). sigma is the charge of the slab's top
-    half per lateral area; C = sigma / dV is the capacitance of the cell (the two
-    interfaces in series)."""
-    from .stats import block_estimate
-
-    path = Path(path)
-    csv = path / "electrode.csv"
-    if not csv.exists():
-        return None
-    info = build_info(path)
-    table = pd.read_csv(csv)
-    area = info["slab"]["area_nm2"]
-    sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
-    field = info["electrode"]["field_kj_mol_nm_e"] / FARADAY_KJ_PER_V  # V/nm
-    to_uc_cm2 = E_CHARGE / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
-    delta_v = float(table["delta_v_V"].mean())
-    neutrality = float(np.abs(table["q_top_e"] + table["q_bottom_e"]).max())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cap, cap_err = sigma.mean * to_uc_cm2 / delta_v, sigma.err * to_uc_cm2 / abs(delta_v)
-    return {
-        "delta_v_V": delta_v,
-        "sigma_top_e_per_nm2": sigma.mean,
-        "sigma_top_e_per_nm2_err": sigma.err,
-        "sigma_top_uC_per_cm2": sigma.mean * to_uc_cm2,
-        "sigma_bottom_e_per_nm2": float(table["q_bottom_e"].mean() / area),
-        "field_V_per_nm": field,
-        "capacitance_uF_per_cm2": float(cap),
-        "capacitance_uF_per_cm2_err": float(cap_err),
-        "max_abs_total_electrode_charge_e": neutrality,
-        "n_reports": len(table),
-    }

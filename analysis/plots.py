@@ -1,15 +1,27 @@
-"""Quick-look PNG plots for the analysis CLI (``--plot``)."""
+"""Quick-look PNG plots for the analysis CLI (``--plot``), in the package's one style."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from solvation.style import STYLE
 
 
+def _styled(plot):
+    """Run ``plot`` inside the package style."""
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        with plt.style.context(STYLE):
+            return plot(*args, **kwargs)
+
+    return wrapper
+
+
+@_styled
 def plot_rdf(result, path: str | Path) -> None:
     """g(r) (left axis) and n(r) (right axis) of every pair."""
     fig, ax = plt.subplots(figsize=(6, 4), dpi=150)
@@ -26,6 +38,7 @@ def plot_rdf(result, path: str | Path) -> None:
     plt.close(fig)
 
 
+@_styled
 def plot_shells(result, path: str | Path) -> None:
     """Coordination-number distributions and the most common shell compositions."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=150)
@@ -44,6 +57,7 @@ def plot_shells(result, path: str | Path) -> None:
     plt.close(fig)
 
 
+@_styled
 def plot_interface(result, path: str | Path) -> None:
     """Number densities (top) and the electrostatic potential (bottom) against distance."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.analysis.base import AnalysisBase
 
+from .base import Analysis
 from .neighbors import histogram_index, union_pairs
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
@@ -79,7 +79,7 @@ class RDFResult(ResultMixin):
         )
 
 
-class RDF(AnalysisBase):
+class RDF(Analysis):
     """g(r) and n(r) for several selection pairs in one pass over the trajectory.
 
     Parameters
@@ -91,6 +91,8 @@ class RDF(AnalysisBase):
     rmin : float, A (default 0)
     exclude_same_molecule : bool, drop pairs within one molecule (default True)
     """
+
+    result_name = "rdf"
 
     def __init__(
         self,

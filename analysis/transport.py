@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.lib.mdamath import triclinic_vectors
 
+from solvation.constants import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C
+
+from .base import Analysis
 from .results import ResultMixin
 from .universe import InputError, select
 
-KB = 1.380649e-23  # J/K
-E_CHARGE = 1.602176634e-19  # C
 XI_CUBIC = 2.837297  # Yeh-Hummer constant for a cubic box
 A2_PER_PS_TO_M2_PER_S = 1e-8
 DIMENSIONS = {"xyz": [0, 1, 2], "xy": [0, 1], "x": [0], "y": [1], "z": [2]}
@@ -119,8 +120,6 @@ class TransportResult(ResultMixin):
 
 
 def _box_matrix(dimensions: np.ndarray) -> np.ndarray:
-    from MDAnalysis.lib.mdamath import triclinic_vectors
-
     return triclinic_vectors(dimensions).astype(np.float64)
 
 
@@ -161,7 +160,7 @@ def fit_d(lag: np.ndarray, msd: np.ndarray, first: int, last: int, n_dims: int) 
     return slope / (2 * n_dims)
 
 
-class Transport(AnalysisBase):
+class Transport(Analysis):
     """MSD, diffusion and conductivity of molecular species.
 
     Parameters
@@ -179,6 +178,8 @@ class Transport(AnalysisBase):
     remove_drift : subtract the displacement of the system's centre of mass (default True)
     dt_ps : time between stored frames (ps), if the trajectory does not carry it
     """
+
+    result_name = "transport"
 
     def __init__(
         self,
@@ -311,7 +312,7 @@ class Transport(AnalysisBase):
         source = (
             "given" if self.viscosity is not None else "experimental water at 298 K (0.890 mPa s)"
         )
-        correction = XI_CUBIC * KB * self.temperature / (6 * np.pi * eta * length_m)
+        correction = XI_CUBIC * BOLTZMANN_J_PER_K * self.temperature / (6 * np.pi * eta * length_m)
         series = self._series()
         species, msds, fits = {}, {}, {}
         for name, x in series.items():
@@ -349,7 +350,7 @@ class Transport(AnalysisBase):
             )
         n_dims = len(DIMENSIONS[self.dims])
         volume = volume_a3 * 1e-30
-        pref = E_CHARGE**2 / (volume * KB * self.temperature)
+        pref = ELEMENTARY_CHARGE_C**2 / (volume * BOLTZMANN_J_PER_K * self.temperature)
         z = self.charges
         ne_terms = {k: species[k].n_molecules * z[k] ** 2 * species[k].D_m2_per_s for k in z}
         sigma_ne = pref * sum(ne_terms.values())

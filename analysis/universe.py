@@ -8,8 +8,10 @@ from pathlib import Path
 
 import MDAnalysis as mda
 import numpy as np
+import openmm
 
 from solvation.errors import SolvationError
+from solvation.forcefields.system import fixed_charges
 
 
 class InputError(SolvationError):
@@ -94,34 +96,11 @@ def molecule_ids(universe: mda.Universe) -> np.ndarray:
     return np.asarray(universe.atoms.resindices)
 
 
-def build_info(path: str | Path) -> dict:
-    """build.json of a build/run directory; InputError when there is none."""
-    build_json = Path(path) / "build.json"
-    if not build_json.exists():
-        raise InputError(f"{path} is not a build/run directory (no build.json)")
-    import json
-
-    return json.loads(build_json.read_text())
-
-
-def run_temperature(path: str | Path, default: float = 298.15) -> float:
-    """Temperature (K) of a run directory's protocol (run.json), else ``default``."""
-    import json
-
-    run_json = Path(path) / "run.json"
-    if Path(path).is_dir() and run_json.exists():
-        return float(json.loads(run_json.read_text())["protocol"]["temperature_k"])
-    return default
-
-
 def run_directory_charges(path: str | Path) -> np.ndarray | None:
     """Per-atom fixed charges (e) from a build/run directory's system.xml, else None."""
     system_xml = Path(path) / "system.xml"
     if not Path(path).is_dir() or not system_xml.exists():
         return None
-    import openmm
-    from solvation.forcefields.system import fixed_charges
-
     system = openmm.XmlSerializer.deserialize(system_xml.read_text())
     return np.array(fixed_charges(system))
 

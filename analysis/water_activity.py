@@ -28,18 +28,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from MDAnalysis.analysis.base import AnalysisBase
 
+from solvation.constants import (
+    AVOGADRO_PER_MOL,
+    GAS_CONSTANT_KJ_PER_MOL_K,
+    WATER_MOLAR_MASS_KG_PER_MOL,
+)
+
+from .base import Analysis
 from .rdf import RDF
 from .results import ResultMixin
 from .stats import Estimate, block_estimate, sample_estimate
-from .universe import InputError, build_info, run_temperature, select
+from .universe import InputError, select
 
-M_WATER = 0.01801528  # kg/mol
-R_GAS = 8.314462618e-3  # kJ/(mol K)
-AVOGADRO = 6.02214076e23
-KJ_MOL_NM3_TO_BAR = 1e3 / AVOGADRO / 1e-27 / 1e5  # 16.6054 bar per kJ/mol/nm^3
-A3_TO_CM3_PER_MOL = 1e-24 * AVOGADRO  # 0.602214
+KJ_MOL_NM3_TO_BAR = 1e3 / AVOGADRO_PER_MOL / 1e-27 / 1e5  # 16.6054 bar per kJ/mol/nm^3
+A3_TO_CM3_PER_MOL = 1e-24 * AVOGADRO_PER_MOL  # 0.602214
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class WaterActivity(ResultMixin):
 # --- route 1: osmotic pressure ---------------------------------------------------------
 
 
-class OsmoticPressure(AnalysisBase):
+class OsmoticPressure(Analysis):
     """Mean wall force of an ``[osmotic]`` build -> Pi, a_w, phi (see module docstring).
 
     Parameters
@@ -76,6 +79,8 @@ class OsmoticPressure(AnalysisBase):
     buffer_nm : reservoir water closer than this to a wall is left out of V_w (nm)
     n_blocks : time blocks for the standard errors
     """
+
+    result_name = "water_activity"
 
     def __init__(
         self,
@@ -121,24 +126,28 @@ class OsmoticPressure(AnalysisBase):
         zr = np.where(zw < lo, zw + lz, zw)
         n_res = np.count_nonzero((zr > out_lo) & (zr < out_hi))
         volume = area * max(out_hi - out_lo, 0.0)
-        self._vw.append(volume * 1e-24 * AVOGADRO / n_res if n_res else np.nan)  # cm3/mol
+        self._vw.append(volume * 1e-24 * AVOGADRO_PER_MOL / n_res if n_res else np.nan)  # cm3/mol
 
     def _conclude(self):
         pressure = block_estimate(self._pressure, self.n_blocks)
-        molality = float(np.mean(self._particles) / (np.mean(self._inside_water) * M_WATER))
+        molality = float(
+            np.mean(self._particles) / (np.mean(self._inside_water) * WATER_MOLAR_MASS_KG_PER_MOL)
+        )
         vw = float(np.nanmean(self._vw))  # cm^3/mol
-        rt = R_GAS * self.temperature  # kJ/mol
+        rt = GAS_CONSTANT_KJ_PER_MOL_K * self.temperature  # kJ/mol
         # Pi V_w / RT: bar * cm^3/mol = 1e-1 J/mol = 1e-4 kJ/mol
         x = pressure.mean * vw * 1e-4 / rt
         x_err = pressure.err * vw * 1e-4 / rt
         a_w = float(np.exp(-x))
-        phi = x / (M_WATER * molality) if molality > 0 else float("nan")
+        phi = x / (WATER_MOLAR_MASS_KG_PER_MOL * molality) if molality > 0 else float("nan")
         self.results.water_activity = WaterActivity(
             "osmotic",
             a_w,
             float(a_w * x_err),
             float(phi),
-            float(x_err / (M_WATER * molality)) if molality > 0 else float("nan"),
+            float(x_err / (WATER_MOLAR_MASS_KG_PER_MOL * molality))
+            if molality > 0
+            else float("nan"),
             molality,
             {
                 "osmotic_pressure_bar": pressure.mean,
@@ -245,7 +254,7 @@ def kirkwood_buff(
     G = {n: sample_estimate([b[n] * A3_TO_CM3_PER_MOL for b in per_block]) for n in pairs}
     nu = nu or _formula_ions(list(counts.values()))
     n_water = water_group.n_atoms
-    molality = n_ions / nu / (n_water * M_WATER)
+    molality = n_ions / nu / (n_water * WATER_MOLAR_MASS_KG_PER_MOL)
     return KBPoint(G, a_cc, float(molality), int(nu), float(rho_c * 1e3))
 
 
@@ -276,8 +285,8 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
     dlnrho = 1.0 + c1 * m / (c0 + c1 * m)
     acc = np.array([1.0] + [p.a_cc.mean for p in points])
     acc_err = np.array([0.0] + [p.a_cc.err for p in points])
-    f = -nu * M_WATER * acc * dlnrho
-    f_err = nu * M_WATER * np.nan_to_num(acc_err) * dlnrho
+    f = -nu * WATER_MOLAR_MASS_KG_PER_MOL * acc * dlnrho
+    f_err = nu * WATER_MOLAR_MASS_KG_PER_MOL * np.nan_to_num(acc_err) * dlnrho
     out = []
     for k in range(1, len(m)):
         dm = np.diff(m[: k + 1])
@@ -287,7 +296,7 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
         weights[1:] += 0.5 * dm
         err = float(np.sqrt(np.sum((weights * f_err[: k + 1]) ** 2)))
         a_w = float(np.exp(ln_aw))
-        scale = nu * M_WATER * m[k]
+        scale = nu * WATER_MOLAR_MASS_KG_PER_MOL * m[k]
         out.append(
             WaterActivity(
                 "kirkwood-buff",
@@ -325,54 +334,4 @@ def free_water_proxy(free_water_fraction: float, err: float) -> WaterActivity:
             "note": "fraction of water in no cation first shell; a structural proxy, "
             "not a thermodynamic activity",
         },
-    )
-
-
-# --- run directories -----------------------------------------------------------------
-
-
-def osmotic_from_run(path, n_blocks: int = 5, **run_kwargs) -> WaterActivity:
-    """The osmotic route on a run directory built with ``[osmotic]``."""
-    from .universe import load_universe
-
-    info = build_info(path).get("osmotic")
-    if not info:
-        raise InputError(
-            f"{path} was not built with an [osmotic] table (two compartments and walls); "
-            "add one to the design, or use --method kb over a concentration series"
-        )
-    confined = " ".join(info["confined_resnames"])
-    analysis = OsmoticPressure(
-        load_universe(path),
-        tuple(info["walls_nm"]),
-        info["force_constant_kj_mol_nm2"],
-        f"resname {confined}",
-        temperature_k=run_temperature(path),
-        n_blocks=n_blocks,
-    )
-    return analysis.run(**run_kwargs).results.water_activity
-
-
-def kb_from_run(path, n_blocks: int = 5, **run_kwargs) -> KBPoint:
-    """Kirkwood-Buff point of a bulk run directory: every charged species of build.json is
-    an ion (centre: its heaviest atom), water centres are its oxygens."""
-    from .universe import load_universe, run_directory_charges, species_charges
-
-    info = build_info(path)
-    if info.get("slab") or info.get("osmotic"):
-        raise InputError(f"{path} is not a homogeneous bulk box; KB integrals need one")
-    universe = load_universe(path)
-    resnames = {k: v for k, v in info["resnames"].items() if k != "water"}
-    water = info["resnames"].get("water", "HOH")
-    selections = {k: f"resname {v}" for k, v in resnames.items()}
-    charges = species_charges(universe, selections, run_directory_charges(path))
-    ions = {k: centre_atoms(universe, resnames[k]) for k, z in charges.items() if z != 0}
-    neutral = sorted(k for k, z in charges.items() if z == 0)
-    if not ions or neutral:
-        raise InputError(
-            f"{path}: the KB route treats salt + water only (found ions {sorted(ions)}, "
-            f"neutral solutes {neutral}); use --method osmotic for other mixtures"
-        )
-    return kirkwood_buff(
-        universe, ions, f"resname {water} and name O*", n_blocks=n_blocks, **run_kwargs
     )

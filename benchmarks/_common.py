@@ -18,9 +18,9 @@ print(json.dumps({"seconds": time.perf_counter() - T0,
 def znso4_box(root: Path, n_water: int, name: str):
     """Build a 2 m ZnSO4 box of ``n_water`` waters; returns the MDAnalysis Universe."""
     import MDAnalysis as mda
-    from solvation.systems import build
 
     from solvation.design import parse_design
+    from solvation.systems import build
 
     design = parse_design(
         {
@@ -51,8 +51,7 @@ def md_trajectory(root: Path, n_water: int, frames: int, every_steps: int = 10) 
     """A real MD trajectory of a 2 m ZnSO4 box: our engine (CPU or the fastest platform)
     minimises, heats and equilibrates for 2 ps, then writes ``frames`` frames every
     ``every_steps`` 2 fs steps; returns the run directory (topology.pdb, trajectory.xtc)."""
-    from solvation.protocol import protocol_from
-    from solvation.run import run
+    from solvation.engine import protocol_from, run
 
     znso4_box(root, n_water, "bench-md")
     interval = every_steps * 0.002

@@ -48,7 +48,7 @@ def write(root: Path, n: int) -> Path:
 def main() -> None:
     from dask.distributed import Client, LocalCluster
 
-    from solvation.runner import run_campaign
+    from solvation.campaigns import run_campaign
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=40)

@@ -36,11 +36,9 @@ def main() -> None:
     parser.add_argument("--production-ps", type=float, default=30.0)
     args = parser.parse_args()
 
-    from solvation.systems import build
-
-    from solvation.bench import bench_md
     from solvation.design import parse_design
-    from solvation.run import run
+    from solvation.engine import bench_md, run
+    from solvation.systems import build
 
     plain = build(parse_design(DESIGN), args.out / "plain")
     electrode = build(

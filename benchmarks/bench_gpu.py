@@ -14,10 +14,9 @@ import resource
 import tempfile
 from pathlib import Path
 
-from solvation.systems import build
-
-from solvation.bench import bench_md
 from solvation.design import parse_design
+from solvation.engine import bench_md
+from solvation.systems import build
 
 ATOMS_PER_WATER = 3.22  # 2 m ZnSO4 in TIP3P: (3 n_w + 6 n_salt) / n_w
 

@@ -29,11 +29,10 @@ def main() -> None:
     parser.add_argument("--platform", default="auto")
     args = parser.parse_args()
 
-    from solvation.analysis.water_activity import osmotic_from_run
-    from solvation.systems import build
-
+    from solvation.analysis.recipes import osmotic_from_run
     from solvation.design import parse_design
-    from solvation.run import run
+    from solvation.engine import run
+    from solvation.systems import build
 
     design = parse_design(
         {
@@ -46,7 +45,7 @@ def main() -> None:
         }
     )
     built = build(design, args.out)
-    print(f"box: {built.info['n_atoms']} atoms, walls {built.info['osmotic']['walls_nm']} nm")
+    print(f"box: {built.info.n_atoms} atoms, walls {built.info.osmotic.walls_nm} nm")
     t0 = time.perf_counter()
     info = run(
         built.path,
@@ -57,8 +56,8 @@ def main() -> None:
         checkpoint_every="50 ps",
     )
     print(
-        f"run: {time.perf_counter() - t0:.0f} s on {info['platform']}, "
-        f"{info['ns_per_day'].get('production')} ns/day"
+        f"run: {time.perf_counter() - t0:.0f} s on {info.platform}, "
+        f"{info.ns_per_day.get('production')} ns/day"
     )
     r = osmotic_from_run(built.path, n_blocks=5, start=10)  # first 10 ps: walls settle
     d = r.details

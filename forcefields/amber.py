@@ -12,10 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from solvation.errors import SolvationError
+
 EXECUTABLES = ("antechamber", "sqm", "parmchk2")
 
 
-class AmberToolsNotFound(RuntimeError):
+class AmberToolsNotFound(SolvationError):
     """AmberTools is not installed in this Python environment."""
 
 

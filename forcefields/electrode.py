@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import openmm
 
-from solvation.quantities import FARADAY_KJ_PER_V
+from solvation.constants import FARADAY_KJ_PER_MOL_V
 
 FORCE_NAME = "constant potential electrode"
 # Gaussian width 1/eta with eta = 1.979 1/A, the value used for metal electrodes since
@@ -29,7 +29,7 @@ DEFAULT_WIDTH_NM = 0.0505
 
 def field_for(delta_v: float, box_z_nm: float) -> float:
     """External field (kJ/mol/nm per e) that drops ``delta_v`` (V) over the cell length."""
-    return delta_v * FARADAY_KJ_PER_V / box_z_nm
+    return delta_v * FARADAY_KJ_PER_MOL_V / box_z_nm
 
 
 def add_constant_potential(

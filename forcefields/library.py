@@ -19,12 +19,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from solvation.errors import SolvationError
+
 DATA = resources.files("solvation.forcefields") / "data"
 KCAL = 4.184  # kJ per kcal
 RMIN_TO_SIGMA = 2.0 / 2.0 ** (1.0 / 6.0)  # sigma = 2 * Rmin/2 / 2^(1/6)
 
 
-class UnknownName(KeyError):
+class ForceFieldError(SolvationError, ValueError):
+    """A force-field choice outside its valid range."""
+
+
+class UnknownName(SolvationError, KeyError):
     """A species, water model or parameter set that the library does not hold."""
 
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from solvation.errors import SolvationError
+
 from .amber import use_environment_ambertools
 from .ffxml import clp_ffxml, template_names
 from .library import molecule_table
@@ -37,7 +39,7 @@ METHODS = ("gaff2-am1bcc", "sage", "clp")
 CLP_FILES = {"OTf": "otf_clp.xml", "BF4": "bf4_clp.xml"}
 
 
-class ParametrizationError(RuntimeError):
+class ParametrizationError(SolvationError):
     """A molecule could not be parametrised (bad SMILES, charge mismatch, tool failure)."""
 
 

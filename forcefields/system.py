@@ -22,6 +22,7 @@ from .library import (
     ION_RESNAMES,
     METHOD_CITATIONS,
     ZN_METAL,
+    ForceFieldError,
     WaterModel,
     default_ion_set,
     ion_parameters,
@@ -59,12 +60,12 @@ class ForceFieldChoices:
     def __post_init__(self) -> None:
         water_model(self.water)
         if not 0.5 <= self.charge_scale <= 1.0:
-            raise ValueError(
+            raise ForceFieldError(
                 f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
                 f"got {self.charge_scale}"
             )
         if not 0.7 <= self.cutoff_nm <= 2.0:
-            raise ValueError(f"cutoff_nm must be within [0.7, 2.0] nm, got {self.cutoff_nm}")
+            raise ForceFieldError(f"cutoff_nm must be within [0.7, 2.0] nm, got {self.cutoff_nm}")
 
 
 @dataclass

@@ -24,17 +24,15 @@ class _Strict(BaseModel):
 
 
 class WaterSpec(_Strict):
+    """The water model by name (tip3p, spce, opc, opc3, tip4pew, tip4p2005); names are
+    checked against the force-field library by ``solvation.systems.check_design``."""
+
     model: str = "tip3p"
 
     @field_validator("model")
     @classmethod
-    def _known(cls, v: str) -> str:
-        from solvation.forcefields import UnknownName, water_model
-
-        try:
-            return water_model(v).name
-        except UnknownName as err:
-            raise ValueError(str(err)) from None
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
 
 
 def _valid_concentration(v: str) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import openmm.unit as u
 
+from solvation.errors import SolvationError
+
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)?\s*$")
 
@@ -50,7 +52,6 @@ TIME_UNITS = {
 TEMPERATURE_UNITS = {"K": u.kelvin}
 PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
 POTENTIAL_UNITS = {"V": 1.0, "mV": 1e-3}
-FARADAY_KJ_PER_V = 96.485332  # kJ/mol per volt per elementary charge
 FORCE_CONSTANT_UNITS = {
     "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
     "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,
@@ -59,7 +60,7 @@ FORCE_CONSTANT_UNITS = {
 }
 
 
-class QuantityError(ValueError):
+class QuantityError(SolvationError, ValueError):
     """A quantity string that cannot be read, or has the wrong kind of unit."""
 
 

@@ -1,6 +1,7 @@
 """Box and slab builders (packmol, ASE) and topology assembly."""
 
 from .build import BuildError, BuiltSystem, build
+from .check import check_design
 from .composition import Composition, CompositionError, compose, size_box
 from .formula import FormulaError, parse_salt
 from .packing import PackingError
@@ -10,6 +11,7 @@ __all__ = [
     "BuildError",
     "BuiltSystem",
     "build",
+    "check_design",
     "Composition",
     "CompositionError",
     "compose",

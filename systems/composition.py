@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
-
+from solvation.constants import AVOGADRO_PER_MOL, WATER_DENSITY_298K_G_PER_CM3
 from solvation.design import Design
 from solvation.errors import SolvationError
+from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
+from solvation.forcefields.molecules import to_molecule
 from solvation.quantities import concentration, length_nm, ratio
 
 from .formula import parse_salt
@@ -36,8 +37,6 @@ from .templates import (
     water_template,
 )
 
-AVOGADRO = 6.02214076e23
-WATER_DENSITY = 0.99705  # g/cm3 at 298.15 K (CRC Handbook)
 DEFAULT_DENSITY = 1.2  # g/cm3, molecules of unknown density (reported as such)
 # Approximate partial molar volumes at infinite dilution, cm3/mol, conventional scale
 # (V(H+) = 0), after Marcus, "Ion Properties" (1997) and Millero, Chem. Rev. 71 (1971) 147;
@@ -98,11 +97,11 @@ class Composition:
     @property
     def volume_nm3(self) -> float:
         """Estimated solution volume (nm^3)."""
-        return _volume_cm3(self.components, self.counts) / AVOGADRO * 1e21
+        return _volume_cm3(self.components, self.counts) / AVOGADRO_PER_MOL * 1e21
 
     @property
     def mass_g(self) -> float:
-        return sum(self.components[k].mass * n for k, n in self.counts.items()) / AVOGADRO
+        return sum(self.components[k].mass * n for k, n in self.counts.items()) / AVOGADRO_PER_MOL
 
     @property
     def density_g_per_cm3(self) -> float:
@@ -130,8 +129,6 @@ def molecule_component(
         density = mol.density_g_per_cm3
         key, smiles = mol.name, None
     else:
-        from solvation.forcefields.molecules import to_molecule
-
         lib = next(
             (
                 m
@@ -157,7 +154,10 @@ def components_of(design: Design) -> dict[str, Component]:
     """Components of a design and the stoichiometry of each salt (ions per formula unit)."""
     comps = {
         "water": Component(
-            "water", "water", water_template(), water_template().mass_dalton / WATER_DENSITY
+            "water",
+            "water",
+            water_template(),
+            water_template().mass_dalton / WATER_DENSITY_298K_G_PER_CM3,
         )
     }
     for salt in design.salts:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from solvation.forcefields.library import ION_RESNAMES, molecule_table
-
 from solvation.errors import SolvationError
+from solvation.forcefields.library import ION_RESNAMES, molecule_table
 
 # Symbols that may appear in a formula -> library species name.
 _MONATOMIC = {s.rstrip("+-").rstrip("23"): s for s in ION_RESNAMES}

@@ -16,10 +16,11 @@ import numpy as np
 import openmm
 import openmm.app as app
 
+from solvation.constants import AVOGADRO_PER_MOL
 from solvation.design import OsmoticSpec
 from solvation.quantities import force_constant
 
-from .composition import AVOGADRO, Composition
+from .composition import Composition
 from .packing import PackItem
 
 WALL_FORCE_NAME = "osmotic walls"
@@ -53,7 +54,7 @@ def layout(comp: Composition, spec: OsmoticSpec) -> OsmoticLayout:
     n_solution = comp.counts[water.key]
     n_reservoir = max(2, round(spec.reservoir * n_solution))
     v_solution = comp.volume_nm3 * 1000.0  # A^3
-    v_reservoir = n_reservoir * water.volume_cm3_per_mol / AVOGADRO * 1e24
+    v_reservoir = n_reservoir * water.volume_cm3_per_mol / AVOGADRO_PER_MOL * 1e24
     lateral = ((v_solution + v_reservoir) / spec.aspect) ** (1.0 / 3.0)
     lz = spec.aspect * lateral
     thickness = v_solution / lateral**2

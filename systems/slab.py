@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from ase.build import bulk, hcp0001, hcp10m10, surface
+
+from solvation.errors import SolvationError
 from solvation.forcefields.library import ZN_METAL
 
 A_ANGSTROM = ZN_METAL["a_nm"] * 10.0  # 2.6648 A
 C_ANGSTROM = ZN_METAL["c_nm"] * 10.0  # 4.9470 A
+
+
+class SlabError(SolvationError, ValueError):
+    """A slab that cannot be built as asked."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +44,9 @@ class Slab:
 
 def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
     """Build the slab; the bottom plane sits at z = 0."""
-    from ase.build import bulk, hcp0001, hcp10m10, surface
-
     nx, ny = repeats
     if facet == "002" and ny % 2:
-        raise ValueError(
+        raise SlabError(
             f"slab repeats {repeats}: the second number must be even for the rectangular (002) cell"
         )
     if facet == "002":
@@ -53,7 +58,7 @@ def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
             bulk("Zn", "hcp", a=A_ANGSTROM, c=C_ANGSTROM), (1, 0, 1), layers, periodic=True
         ).repeat((nx, ny, 1))
     else:
-        raise ValueError(f"unknown facet {facet!r}; use 002, 100 or 101")
+        raise SlabError(f"unknown facet {facet!r}; use 002, 100 or 101")
     cell, _ = atoms.cell.standard_form()  # a along x, b in the xy plane, c along z
     atoms.set_cell(cell, scale_atoms=True)
     atoms.wrap()

@@ -10,7 +10,12 @@ from functools import cache
 import numpy as np
 import openmm.app as app
 import openmm.unit as u
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
+from solvation.forcefields.molecules import ParametrizationError, to_molecule
+from solvation.forcefields.system import METAL_RESNAME
 
 WATER_GEOMETRY = (0.9572, 104.52)  # A, degrees (TIP3P/TIP4P family, rigid)
 
@@ -65,15 +70,12 @@ def ion_template(species: str) -> ResidueTemplate:
 
 
 def metal_template() -> ResidueTemplate:
-    from solvation.forcefields.system import METAL_RESNAME
-
+    """One atom of Zn metal."""
     return ResidueTemplate(METAL_RESNAME, ("ZN",), ("Zn",), (), np.zeros((1, 3)), 0)
 
 
 def slab_template(n_atoms: int) -> ResidueTemplate:
     """All atoms of a metal slab as one rigid piece (for packing only)."""
-    from solvation.forcefields.system import METAL_RESNAME
-
     return ResidueTemplate(
         METAL_RESNAME, ("ZN",) * n_atoms, ("Zn",) * n_atoms, (), np.zeros((n_atoms, 3)), 0
     )
@@ -82,10 +84,6 @@ def slab_template(n_atoms: int) -> ResidueTemplate:
 @cache
 def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate:
     """Template of a molecule from SMILES with one RDKit conformer (deterministic seed)."""
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
-    from solvation.forcefields.molecules import ParametrizationError, to_molecule
-
     rdmol = Chem.AddHs(to_molecule(smiles).to_rdkit())
     params = AllChem.ETKDGv3()
     params.randomSeed = seed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from solvation.systems.templates import (
     assemble,
     ion_template,
@@ -41,10 +42,9 @@ __all__ = ["ion_template", "library_template", "smiles_template", "water_templat
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """A short real run: 1 m ZnCl2 in TIP3P (12-6-4), 2 ps production, 20 frames."""
-    from solvation.systems import build
-
     from solvation.design import parse_design
-    from solvation.run import run
+    from solvation.engine import run
+    from solvation.systems import build
 
     design = parse_design(
         {

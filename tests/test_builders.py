@@ -14,20 +14,22 @@ import numpy as np
 import openmm
 import pytest
 from MDAnalysis.lib.distances import self_capped_distance
+
+from solvation.design import load_design, parse_design
+from solvation.errors import SolvationError
 from solvation.systems import (
     BuildError,
     CompositionError,
     FormulaError,
     PackingError,
     build,
+    check_design,
     parse_salt,
     size_box,
     zn_slab,
 )
 from solvation.systems.packing import PackItem, pack
 from solvation.systems.templates import water_template
-
-from solvation.design import DesignError, load_design, parse_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 M_WATER = 18.01528  # g/mol, standard molar mass of H2O
@@ -129,8 +131,8 @@ def test_every_example_builds_neutral_and_consistent(built_examples):
         info = built.info
         system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
         universe = mda.Universe(str(built.topology_pdb))
-        assert system.getNumParticles() == universe.atoms.n_atoms == info["n_atoms"], stem
-        assert info["total_charge"] == pytest.approx(0, abs=1e-6), stem
+        assert system.getNumParticles() == universe.atoms.n_atoms == info.n_atoms, stem
+        assert info.total_charge == pytest.approx(0, abs=1e-6), stem
         assert {
             "counts",
             "total_charge",
@@ -139,15 +141,13 @@ def test_every_example_builds_neutral_and_consistent(built_examples):
             "forcefield",
             "seed",
             "versions",
-        } <= set(info)
-        for c in info["concentrations"]:
-            assert {"requested", "achieved", "unit"} <= set(c)
-        assert len(universe.residues) == sum(info["counts"].values()), stem
+        } <= set(info.model_dump())
+        for c in info.concentrations:
+            assert {"requested", "achieved", "unit"} <= set(c.model_dump())
+        assert len(universe.residues) == sum(info.counts.values()), stem
         n_atoms = {r.resname: r.atoms.n_atoms for r in universe.residues}
-        expected = sum(
-            n * n_atoms[info["resnames"].get(k, "ZNM")] for k, n in info["counts"].items()
-        )
-        assert expected == info["n_atoms"], stem
+        expected = sum(n * n_atoms[info.resnames.get(k, "ZNM")] for k, n in info.counts.items())
+        assert expected == info.n_atoms, stem
 
 
 def test_packed_boxes_have_no_pair_closer_than_tolerance(built_examples):
@@ -189,7 +189,7 @@ def test_four_site_water_box_has_virtual_sites(tmp_path):
     built = build(design, tmp_path / "opc")
     system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
     n_vsites = sum(system.isVirtualSite(i) for i in range(system.getNumParticles()))
-    assert n_vsites == 500 and system.getNumParticles() == built.info["n_atoms"]
+    assert n_vsites == 500 and system.getNumParticles() == built.info.n_atoms
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,7 @@ def test_slab_geometry(facet, period):
 def test_slab_examples_record_faces(built_examples):
     for facet in ("002", "100", "101"):
         info = built_examples[f"zn{facet}_znso4_2m"].info
-        slab = info["slab"]
+        slab = info.slab.model_dump()
         assert slab["facet"] == facet and len(slab["z_faces_nm"]) == 2
         u = mda.Universe(str(built_examples[f"zn{facet}_znso4_2m"].topology_pdb))
         metal = u.select_atoms("resname ZNM")
@@ -250,8 +250,10 @@ BAD = [
 
 @pytest.mark.parametrize("data,message", BAD)
 def test_bad_designs_are_refused(data, message):
-    with pytest.raises(DesignError, match=message):
-        parse_design(data)
+    """Structure and units are refused by parse_design, unknown names by check_design
+    (both before any packing)."""
+    with pytest.raises(SolvationError, match=message):
+        check_design(parse_design(data))
 
 
 @pytest.mark.parametrize(
@@ -416,10 +418,10 @@ def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
     )
     built = build(design, tmp_path / "ads")
     info = built.info
-    top = info["slab"]["z_faces_nm"][1]
+    top = info.slab.z_faces_nm[1]
     u = mda.Universe(str(built.topology_pdb))
     eg = u.select_atoms("resname EGL")
-    assert len(eg.residues) == 3 and info["counts"]["EG"] == 3
+    assert len(eg.residues) == 3 and info.counts["EG"] == 3
     assert np.all(eg.positions[:, 2] / 10 < top + 0.6 + 0.1)
     water_top = u.select_atoms("resname HOH").positions[:, 2].max() / 10
-    assert info["box_nm"][2] - water_top > 1.0  # the vacuum gap above the electrolyte
+    assert info.box_nm[2] - water_top > 1.0  # the vacuum gap above the electrolyte

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from solvation.campaign import CampaignError, load_campaign
-from solvation.catalog import Catalog, CatalogError
-from solvation.figures import make_figures
-from solvation.ranking import rank
-from solvation.runner import ExecutorError, run_campaign
+from solvation.campaigns.campaign import CampaignError, load_campaign
+from solvation.campaigns.catalog import Catalog, CatalogError
+from solvation.campaigns.figures import make_figures
+from solvation.campaigns.ranking import rank
+from solvation.campaigns.runner import ExecutorError, run_campaign
 
 PROTOCOL = {
     "equilibration": "0.6 ps",

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
+
 from solvation.analysis.cells import fits, nearest_neighbours, pairs_within
 
 

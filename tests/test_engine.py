@@ -17,13 +17,13 @@ import numpy as np
 import openmm
 import openmm.app as app
 import pytest
-from solvation.systems import build
 
 from solvation.design import parse_design
-from solvation.platforms import PlatformError, choose_platform
-from solvation.protocol import Protocol, ProtocolError, protocol_from
-from solvation.reporters import SimulationBlowUp
-from solvation.run import RunError, repartition_hydrogen_mass, run
+from solvation.engine.platforms import PlatformError, choose_platform
+from solvation.engine.protocol import Protocol, ProtocolError, protocol_from
+from solvation.engine.reporters import SimulationBlowUp
+from solvation.engine.run import RunError, repartition_hydrogen_mass, run
+from solvation.systems import build
 
 FAST = dict(production="3 ps", equilibration="1 ps", report_every="0.2 ps", checkpoint_every="1 ps")
 BUILD_FILES = ("system.xml", "topology.pdb", "build.json", "design.toml")
@@ -85,12 +85,12 @@ def _frame_times(directory):
 def test_run_writes_outputs(fresh):
     d = fresh()
     info = run(d, platform="CPU", **FAST)
-    assert info["complete"] and info["platform"] == "CPU"
+    assert info.complete and info.platform == "CPU"
     for name in ("trajectory.xtc", "state.csv", "checkpoint.json", "run.json", "equilibration.csv"):
         assert (d / name).exists(), name
-    assert set(info["ns_per_day"]) == {"minimize", "heating", "npt", "production"}
-    assert all(info["ns_per_day"][k] > 0 for k in ("heating", "npt", "production"))
-    assert 0.9 < info["density_g_per_cm3"] < 1.4
+    assert set(info.ns_per_day) == {"minimize", "heating", "npt", "production"}
+    assert all(info.ns_per_day[k] > 0 for k in ("heating", "npt", "production"))
+    assert 0.9 < info.density_g_per_cm3 < 1.4
     times = _frame_times(d)
     assert len(times) == 15 and np.allclose(times, 0.2 * np.arange(1, 16), atol=1e-4)
     assert mdtraj.load(str(d / "trajectory.xtc"), top=str(d / "topology.pdb")).n_frames == 15
@@ -110,7 +110,7 @@ def test_npt_moves_density_toward_the_model_value(fresh):
         app.PDBFile.writeFile(pdb.topology, pdb.positions, fh)
     start = 1.08**3 * np.linalg.det(box)
     info = run(d, platform="CPU", production="0.4 ps", equilibration="4 ps", report_every="0.2 ps")
-    assert info["npt_volume_nm3"] < 0.97 * start
+    assert info.npt_volume_nm3 < 0.97 * start
 
 
 def test_kill_minus_nine_then_resume_equals_uninterrupted(fresh):
@@ -158,7 +158,7 @@ def test_finished_run_is_not_rerun(fresh):
     stamp = (d / "trajectory.xtc").stat().st_mtime_ns
     start = time.perf_counter()
     info = run(d, platform="CPU", **FAST)
-    assert info["complete"] and time.perf_counter() - start < 2.0
+    assert info.complete and time.perf_counter() - start < 2.0
     assert (d / "trajectory.xtc").stat().st_mtime_ns == stamp
     with pytest.raises(RunError, match="different protocol"):
         run(d, platform="CPU", **{**FAST, "production": "5 ps"})
@@ -236,7 +236,7 @@ def test_slab_runs_with_z_only_barostat_and_frozen_metal(tmp_path):
     d = build(design, tmp_path / "slab").path
     start = app.PDBFile(str(d / "topology.pdb"))
     info = run(d, platform="CPU", production="0.4 ps", equilibration="1 ps", report_every="0.1 ps")
-    assert info["complete"]
+    assert info.complete
     u = mda.Universe(str(d / "topology.pdb"), str(d / "trajectory.xtc"))
     metal = u.select_atoms("resname ZNM")
     box0 = np.array(start.topology.getPeriodicBoxVectors().value_in_unit(openmm.unit.angstrom))

@@ -16,6 +16,7 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 import pytest
+
 from solvation.forcefields import (
     ForceFieldChoices,
     ParametrizationError,

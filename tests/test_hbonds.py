@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from MDAnalysis.analysis.hydrogenbonds import HydrogenBondAnalysis
 from MDAnalysis.coordinates.memory import MemoryReader
+
 from solvation.analysis import load_universe
 from solvation.analysis.hbonds import HydrogenBonds, tetrahedral_q
 

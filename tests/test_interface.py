@@ -8,17 +8,14 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
-from solvation.analysis import load_universe
-from solvation.analysis.interface import (
-    E_CHARGE,
-    EPS0,
-    InterfaceProfiles,
-    poisson_potential,
-    surface_from_build,
-)
-from solvation.systems import build
 
+from solvation.analysis import load_universe
+from solvation.analysis.interface import InterfaceProfiles, poisson_potential
+from solvation.analysis.recipes import slab_planes
+from solvation.constants import ELEMENTARY_CHARGE_C as E_CHARGE
+from solvation.constants import VACUUM_PERMITTIVITY_F_PER_M as EPS0
 from solvation.design import parse_design
+from solvation.systems import build
 
 
 def points(frames: np.ndarray, box) -> mda.Universe:
@@ -126,7 +123,7 @@ def test_built_slab_profiles(tmp_path):
     )
     built = build(design, tmp_path / "slab")
     u = load_universe_single(built.topology_pdb)
-    z0 = surface_from_build(built.path)
+    z0 = slab_planes(built.path, u)["top"]
     res = (
         InterfaceProfiles(
             u,
@@ -150,9 +147,9 @@ def load_universe_single(pdb):
     return mda.Universe(str(pdb))
 
 
-def test_surface_from_build_refuses_bulk(tiny_run):
+def test_slab_planes_refuse_bulk(tiny_run):
     with pytest.raises(Exception, match="no slab"):
-        surface_from_build(tiny_run)
+        slab_planes(tiny_run, load_universe(tiny_run))
     assert load_universe(tiny_run).atoms.n_atoms > 0
 
 
@@ -166,7 +163,7 @@ def test_electrode_run_and_interface_cli(tmp_path):
 
     import openmm
 
-    from solvation.run import run
+    from solvation.engine import run
 
     design = parse_design(
         {
@@ -208,7 +205,7 @@ def test_electrode_run_and_interface_cli(tmp_path):
     data = json.loads(js.read_text())
     # the top atomic plane in the first frame: where the build put it, give or take the
     # rigid move of the frozen slab by the NPT barostat
-    assert data["z0_angstrom"] == pytest.approx(built.info["slab"]["z_faces_nm"][1] * 10, abs=0.3)
+    assert data["z0_angstrom"] == pytest.approx(built.info.slab.z_faces_nm[1] * 10, abs=0.3)
     charge = np.array(data["charge_density_e_per_nm3"])
     assert abs(charge.sum()) * 0.02 < 1e-3  # the whole cell is neutral (bin 0.2 A)
     assert np.abs(charge).max() > 0.1  # fixed charges read from the electrode force

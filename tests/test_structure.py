@@ -14,6 +14,7 @@ import pytest
 from MDAnalysis.analysis.rdf import InterRDF
 from MDAnalysis.coordinates.memory import MemoryReader
 from MDAnalysis.lib.distances import distance_array
+
 from solvation.analysis import (
     RDF,
     InputError,

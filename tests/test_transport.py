@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from MDAnalysis.analysis.msd import EinsteinMSD
 from MDAnalysis.coordinates.memory import MemoryReader
+
 from solvation.analysis.transport import Transport, msd_fft
 
 

@@ -11,23 +11,23 @@ import openmm
 import openmm.app as app
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
+from typer.testing import CliRunner
+
+from solvation.analysis.recipes import osmotic_from_run
 from solvation.analysis.stats import Estimate
 from solvation.analysis.water_activity import (
     KJ_MOL_NM3_TO_BAR,
-    M_WATER,
-    R_GAS,
     KBPoint,
     OsmoticPressure,
     gibbs_duhem,
     kb_integral,
     kirkwood_buff,
-    osmotic_from_run,
 )
-from solvation.systems import build
-from typer.testing import CliRunner
-
 from solvation.cli import app as cli_app
+from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K as R_GAS
+from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL as M_WATER
 from solvation.design import DesignError, parse_design
+from solvation.systems import build
 
 OSMOTIC_DESIGN = {
     "name": "nacl-osmotic",
@@ -99,19 +99,19 @@ def osmotic_build(tmp_path_factory):
 
 
 def test_osmotic_build_confines_solutes_between_walls(osmotic_build):
-    info = osmotic_build.info["osmotic"]
-    lo, hi = info["walls_nm"]
-    box = osmotic_build.info["box_nm"]
+    info = osmotic_build.info.osmotic
+    lo, hi = info.walls_nm
+    box = osmotic_build.info.box_nm
     assert 0 < lo < hi < box[2]
     assert box[2] == pytest.approx(2.0 * box[0])
     u = mda.Universe(str(osmotic_build.topology_pdb))
     ions = u.select_atoms("resname NA CL")
-    assert ions.n_atoms == 2 * osmotic_build.info["counts"]["Na+"]
+    assert ions.n_atoms == 2 * osmotic_build.info.counts["Na+"]
     assert (ions.positions[:, 2] >= lo * 10 - 1e-3).all()
     assert (ions.positions[:, 2] <= hi * 10 + 1e-3).all()
     water_o = u.select_atoms("resname HOH and name O").positions[:, 2]
     outside = np.count_nonzero((water_o < lo * 10) | (water_o > hi * 10))
-    assert info["n_reservoir_water"] == info["n_solution_water"] == 300
+    assert info.n_reservoir_water == info.n_solution_water == 300
     assert abs(outside - 300) <= 3  # packmol places water at the walls to within ~0.1 A
 
 
@@ -119,7 +119,7 @@ def test_wall_force_energy_in_openmm(osmotic_build):
     """One Na+ moved 0.1 nm beyond the upper wall adds k/2 (0.1 nm)^2 to the wall energy."""
     system = openmm.XmlSerializer.deserialize(osmotic_build.system_xml.read_text())
     walls = next(f for f in system.getForces() if f.getName() == "osmotic walls")
-    n_confined = 2 * osmotic_build.info["counts"]["Na+"]
+    n_confined = 2 * osmotic_build.info.counts["Na+"]
     assert walls.getNumParticles() == n_confined
     for f in system.getForces():
         f.setForceGroup(1 if f.getName() == "osmotic walls" else 0)
@@ -129,11 +129,11 @@ def test_wall_force_energy_in_openmm(osmotic_build):
     )
     pos = np.array(pdb.positions.value_in_unit(openmm.unit.nanometer))
     na = next(a.index for a in pdb.topology.atoms() if a.residue.name == "NA")
-    info = osmotic_build.info["osmotic"]
-    pos[na, 2] = info["walls_nm"][1] + 0.1
+    info = osmotic_build.info.osmotic
+    pos[na, 2] = info.walls_nm[1] + 0.1
     ctx.setPositions(pos)
     energy = ctx.getState(getEnergy=True, groups={1}).getPotentialEnergy()
-    expected = 0.5 * info["force_constant_kj_mol_nm2"] * 0.1**2
+    expected = 0.5 * info.force_constant_kj_mol_nm2 * 0.1**2
     assert energy.value_in_unit(openmm.unit.kilojoule_per_mole) == pytest.approx(expected)
 
 
@@ -141,18 +141,18 @@ def test_osmotic_pressure_from_a_known_force(osmotic_build):
     """Every confined atom 0.05 nm beyond a wall (half above, half below): the analysis
     returns Pi = N k dz / (2 A) and a_w = exp(-Pi V_w / RT) with its own V_w."""
     u = mda.Universe(str(osmotic_build.topology_pdb))
-    info = osmotic_build.info["osmotic"]
-    lo, hi = (10 * z for z in info["walls_nm"])
+    info = osmotic_build.info.osmotic
+    lo, hi = (10 * z for z in info.walls_nm)
     pos = u.atoms.positions.copy()
     ions = u.select_atoms("resname NA CL").indices
     pos[ions[::2], 2] = hi + 0.5
     pos[ions[1::2], 2] = lo - 0.5
     dims = u.dimensions.copy()
     u.load_new(np.repeat(pos[None], 10, axis=0), format=MemoryReader, dimensions=dims)
-    res = OsmoticPressure(u, info["walls_nm"], info["force_constant_kj_mol_nm2"], "resname NA CL")
+    res = OsmoticPressure(u, info.walls_nm, info.force_constant_kj_mol_nm2, "resname NA CL")
     out = res.run().results.water_activity
     area_nm2 = dims[0] * dims[1] / 100
-    force = len(ions) * info["force_constant_kj_mol_nm2"] * 0.05  # kJ/mol/nm
+    force = len(ions) * info.force_constant_kj_mol_nm2 * 0.05  # kJ/mol/nm
     pi_bar = force / (2 * area_nm2) * KJ_MOL_NM3_TO_BAR
     assert out.details["osmotic_pressure_bar"] == pytest.approx(pi_bar, rel=1e-4)
     vw = out.details["water_molar_volume_cm3_per_mol"]
@@ -163,7 +163,7 @@ def test_osmotic_pressure_from_a_known_force(osmotic_build):
 
 def test_osmotic_run_and_cli(osmotic_build, tmp_path):
     """The engine runs the walled box (CPU, a few ps); the CLI reports a_w with an error."""
-    from solvation.run import run
+    from solvation.engine import run
 
     run(
         osmotic_build.path,
@@ -188,7 +188,8 @@ def test_osmotic_run_and_cli(osmotic_build, tmp_path):
 def test_water_activity_cli_refuses_a_single_plain_run(tiny_run):
     res = CliRunner().invoke(cli_app, ["analyze", "water-activity", str(tiny_run)])
     assert res.exit_code != 0
-    assert "free-water" in res.output and "kb" in res.output
+    message = res.output + str(res.exception)
+    assert "free-water" in message and "kb" in message
     res = CliRunner().invoke(
         cli_app, ["analyze", "water-activity", str(tiny_run), "--method", "free-water"]
     )
@@ -199,12 +200,12 @@ def test_water_activity_cli_refuses_a_single_plain_run(tiny_run):
 def test_campaign_descriptors(osmotic_build, tiny_run):
     """The opt-in campaign analysis: a_w and phi for the osmotic run (run by the test
     above), a KB a_cc for a salt + water box, with its G_ij written beside it."""
-    from solvation.descriptors import water_activity_descriptors
+    from solvation.campaigns.descriptors import water_activity_descriptors
+    from solvation.rundir import read_build
 
     osm = water_activity_descriptors(osmotic_build.info, osmotic_build.path)
     assert set(osm) == {"a_w", "osmotic_coefficient"}
-    info = json.loads((tiny_run / "build.json").read_text())
-    kb = water_activity_descriptors(info, tiny_run)
-    assert np.isfinite(kb["kb_a_cc"]["value"]) and kb["kb_a_cc"]["value"] > 0
+    kb = water_activity_descriptors(read_build(tiny_run), tiny_run)
+    assert np.isfinite(kb["kb_a_cc"].value) and kb["kb_a_cc"].value > 0
     stored = json.loads((tiny_run / "kb.json").read_text())
     assert stored["nu"] == 3 and "Zn2+-Cl-" in stored["G_cm3_per_mol"]

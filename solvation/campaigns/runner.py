@@ -7,15 +7,18 @@ skipped on a re-run, interrupted ones resume, failed ones are retried only with
 
 from __future__ import annotations
 
+import subprocess
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from solvation.campaign import Campaign, load_campaign
-from solvation.catalog import Catalog
+from solvation.engine import available_platforms
 from solvation.errors import SolvationError
-from solvation.jobs import run_job
+
+from .campaign import Campaign, load_campaign
+from .catalog import Catalog
+from .jobs import run_job
 
 
 class ExecutorError(SolvationError):
@@ -23,10 +26,11 @@ class ExecutorError(SolvationError):
 
 
 def _safe(function, job: dict, directory: str, platform: str, device):
-    """Run one job; exceptions come back as a result so that the others go on."""
+    """Run one job; exceptions come back as a result so that the others go on.
+    KeyboardInterrupt and SystemExit are not caught: they stop the campaign."""
     try:
         return function(job, directory, platform, device)
-    except BaseException as err:  # noqa: BLE001 - recorded, not swallowed
+    except Exception as err:  # recorded in the catalog, not swallowed
         return {
             "key": job["key"],
             "error": f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=8)}",
@@ -35,12 +39,8 @@ def _safe(function, job: dict, directory: str, platform: str, device):
 
 def _gpu_count() -> int:
     try:
-        from solvation.platforms import available_platforms
-
         if "CUDA" not in available_platforms():
             return 0
-        import subprocess
-
         out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
         return len([x for x in out.stdout.splitlines() if x.startswith("GPU")])
     except Exception:
@@ -118,21 +118,40 @@ def _record(catalog: Catalog, result: dict) -> None:
 
 
 def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
-    if slots <= 1:  # in process: the progress bars of the job stay visible
-        for a in args:
-            catalog.mark_running(a[0]["key"])
-            _record(catalog, _safe(function, *a))
-        return
-    with ProcessPoolExecutor(max_workers=slots) as pool:
+    """Run the jobs here (one slot) or in a process pool. Ctrl-C stops the campaign and
+    leaves the jobs that were running resumable ('interrupted', not failed)."""
+    pending: set[str] = set()
+    try:
+        if slots <= 1:  # in process: the progress bars of the job stay visible
+            for a in args:
+                pending = {a[0]["key"]}
+                catalog.mark_running(a[0]["key"])
+                _record(catalog, _safe(function, *a))
+            pending = set()
+            return
+        _drain_pool(catalog, function, args, slots, pending)
+    except KeyboardInterrupt:
+        catalog.mark_interrupted(sorted(pending))
+        raise
+
+
+def _drain_pool(catalog: Catalog, function, args: list, slots: int, pending: set) -> None:
+    pool = ProcessPoolExecutor(max_workers=slots)
+    try:
         futures = {}
         for a in args:
             catalog.mark_running(a[0]["key"])
+            pending.add(a[0]["key"])
             futures[pool.submit(_safe, function, *a)] = a[0]["key"]
         for future in as_completed(futures):
+            key = futures[future]
             try:
                 _record(catalog, future.result())
             except Exception as err:  # the worker process died
-                catalog.fail(futures[future], f"worker process failed: {err}")
+                catalog.fail(key, f"worker process failed: {err}")
+            pending.discard(key)
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 def _drain_dask(client, catalog: Catalog, function, args: list) -> None:

@@ -22,9 +22,7 @@ import json
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -32,19 +30,32 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 
+from solvation.analysis.stats import block_estimate
+from solvation.constants import AVOGADRO_PER_MOL
 from solvation.errors import SolvationError
-from solvation.platforms import choose_platform
-from solvation.protocol import Protocol, protocol_from
-from solvation.reporters import (
+from solvation.forcefields import METAL_RESNAME
+from solvation.forcefields.electrode import electrode_force
+from solvation.provenance import RUN_PACKAGES, versions
+from solvation.rundir import (
+    BuildInfo,
+    RunInfo,
+    has_run,
+    read_build,
+    read_design_table,
+    read_run,
+    write_run,
+)
+
+from .platforms import choose_platform
+from .protocol import Protocol, protocol_from
+from .reporters import (
     CheckpointReporter,
     ElectrodeChargeReporter,
     GuardReporter,
     ProgressReporter,
-    write_json_atomic,
 )
 
 EQUILIBRATION_STAGES = ("minimize", "heating", "npt")
-METAL_RESNAME = "ZNM"
 
 
 class RunError(SolvationError):
@@ -59,7 +70,7 @@ class RunContext:
     protocol: Protocol
     simulation: app.Simulation
     barostat: openmm.Force
-    info: dict
+    info: RunInfo
     seed: int
     mass_g: float = 0.0
     npt_volumes: list[float] = field(default_factory=list)
@@ -69,15 +80,9 @@ class RunContext:
         return self.simulation.system.getNumParticles()
 
 
-def _read_build(directory: Path) -> tuple[dict, dict]:
-    if not (directory / "build.json").exists():
-        raise RunError(
-            f"{directory} is not a build directory (no build.json); create it with "
-            "`solvation build DESIGN.toml -o DIR`"
-        )
-    build = json.loads((directory / "build.json").read_text())
-    design = tomllib.loads((directory / "design.toml").read_text())
-    return build, design
+def read_build_and_design(directory: Path) -> tuple[BuildInfo, dict]:
+    """build.json and the design table of a build directory."""
+    return read_build(directory), read_design_table(directory)
 
 
 def repartition_hydrogen_mass(
@@ -125,7 +130,7 @@ def _barostat(protocol: Protocol, slab: bool) -> openmm.Force:
 
 
 def _simulation(
-    directory: Path, protocol: Protocol, build: dict, platform, props, seed: int
+    directory: Path, protocol: Protocol, build: BuildInfo, platform, props, seed: int
 ) -> tuple[app.Simulation, openmm.Force]:
     system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
     pdb = app.PDBFile(str(directory / "topology.pdb"))
@@ -136,7 +141,7 @@ def _simulation(
         )
     if protocol.hmr:
         repartition_hydrogen_mass(system, pdb.topology, protocol.hydrogen_mass_amu)
-    slab = build.get("slab") is not None
+    slab = build.slab is not None
     if slab:
         _bind_metal(system, pdb.topology)
     barostat = _barostat(protocol, slab)
@@ -167,13 +172,11 @@ def _electrode_method(ctx: RunContext, barostat_on: bool) -> None:
     the box: the matrix method rebuilds its matrix at every box change (measured on a
     4.5k-atom Zn(002) slab, CPU: matrix 4.5 ns/day without barostat, 0.36 with it every
     25 steps; CG 0.94 with it). Without the barostat the design's method is used."""
-    from solvation.forcefields.electrode import electrode_force
-
     force = electrode_force(ctx.simulation.system)
     if force is None:
         return
-    build, _ = _read_build(ctx.directory)
-    chosen = (build.get("electrode") or {}).get("method", "matrix")
+    electrode = read_build(ctx.directory).electrode
+    chosen = electrode.method if electrode else "matrix"
     method = "cg" if barostat_on else chosen
     force.setConstantPotentialMethod(
         openmm.ConstantPotentialForce.CG if method == "cg" else openmm.ConstantPotentialForce.Matrix
@@ -264,7 +267,7 @@ def _minimize(ctx: RunContext) -> float:
     energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
     if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
         raise RunError("minimize: energy is not finite after minimisation; check the structure")
-    ctx.info["minimized_energy_kj_mol"] = energy.value_in_unit(u.kilojoule_per_mole)
+    ctx.info.minimized_energy_kj_mol = energy.value_in_unit(u.kilojoule_per_mole)
     return time.perf_counter() - t0
 
 
@@ -297,12 +300,10 @@ def _npt(ctx: RunContext) -> float:
         ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)
     ]
     volume = sum(half) / len(half)
-    ctx.info["npt_volume_nm3"] = volume
-    ctx.info["density_g_per_cm3"] = ctx.mass_g / (volume * 1e-21)
-    from solvation.analysis.stats import block_estimate
-
+    ctx.info.npt_volume_nm3 = volume
+    ctx.info.density_g_per_cm3 = ctx.mass_g / (volume * 1e-21)
     densities = ctx.mass_g / (np.asarray(half) * 1e-21)
-    ctx.info["density_err_g_per_cm3"] = block_estimate(densities, 5).err
+    ctx.info.density_err_g_per_cm3 = block_estimate(densities, 5).err
     return rate
 
 
@@ -334,7 +335,7 @@ def _production(ctx: RunContext) -> float:
     if not resume:
         checkpoint.save(sim)  # production restarts from here, never from scratch
     remaining = p.production_steps - sim.currentStep
-    rate = ctx.info.get("ns_per_day", {}).get("production", 0.0)
+    rate = ctx.info.ns_per_day.get("production") or 0.0
     if remaining > 0:
         rate = _run_steps(
             ctx,
@@ -347,15 +348,13 @@ def _production(ctx: RunContext) -> float:
             _electrode_reporters(ctx, electrode_csv),
         )
     checkpoint.save(sim)
-    ctx.info["n_frames"] = p.production_steps // p.report_steps
-    ctx.info["trajectory"] = traj.name
+    ctx.info.n_frames = p.production_steps // p.report_steps
+    ctx.info.trajectory = traj.name
     return rate
 
 
 def _electrode_reporters(ctx: RunContext, path: Path) -> tuple:
     """The electrode-charge reporter when the system has a constant-potential electrode."""
-    from solvation.forcefields.electrode import electrode_force
-
     sim = ctx.simulation
     force = electrode_force(sim.system)
     if force is None:
@@ -372,49 +371,33 @@ def _electrode_reporters(ctx: RunContext, path: Path) -> tuple:
 STAGES = {"minimize": _minimize, "heating": _heating, "npt": _npt, "production": _production}
 
 
-def _concentrations_after_npt(build: dict, volume_nm3: float | None) -> list[dict]:
+def _concentrations_after_npt(build: BuildInfo, volume_nm3: float | None) -> list[dict]:
     """Molar concentrations rescaled from the packed volume to the mean NPT volume (bulk)."""
-    if volume_nm3 is None or build.get("slab"):
+    if volume_nm3 is None or build.slab is not None:
         return []
-    packed = build["box_nm"][0] * build["box_nm"][1] * build["box_nm"][2]
+    packed = float(np.prod(build.box_nm))
     out = []
-    for c in build["concentrations"]:
-        entry = {"solute": c["solute"], "unit": c["unit"], "built": c["achieved"]}
-        if c["unit"] in ("mol/L", "g/L"):
-            entry["after_npt"] = c["achieved"] * packed / volume_nm3
+    for c in build.concentrations:
+        entry = {"solute": c.solute, "unit": c.unit, "built": c.achieved}
+        if c.unit in ("mol/L", "g/L"):
+            entry["after_npt"] = c.achieved * packed / volume_nm3
         else:
-            entry["after_npt"] = c["achieved"]  # mass- and count-based units do not change
+            entry["after_npt"] = c.achieved  # mass- and count-based units do not change
         out.append(entry)
     return out
 
 
-def _start_info(directory: Path, protocol: Protocol) -> dict:
-    path = directory / "run.json"
-    if not path.exists():
-        return {
-            "protocol": protocol.to_dict(),
-            "stages_done": [],
-            "ns_per_day": {},
-            "complete": False,
-        }
-    info = json.loads(path.read_text())
-    if info["protocol"] != protocol.to_dict():
-        state = "finished" if info.get("complete") else "interrupted"
+def _start_info(directory: Path, protocol: Protocol) -> RunInfo:
+    if not has_run(directory):
+        return RunInfo(protocol=protocol.to_dict())
+    info = read_run(directory)
+    if info.protocol != protocol.to_dict():
+        state = "finished" if info.complete else "interrupted"
         raise RunError(
             f"{directory} holds a {state} run with a different protocol; run it with "
             "the same options, or copy the build files to a new directory"
         )
     return info
-
-
-def _versions() -> dict:
-    out = {"openmm": openmm.__version__}
-    for pkg in ("solvation", "openmmforcefields"):
-        try:
-            out[pkg] = version(pkg)
-        except Exception:
-            out[pkg] = "unknown"
-    return out
 
 
 def run(
@@ -424,23 +407,23 @@ def run(
     device: int | None = None,
     precision: str | None = None,
     **overrides,
-) -> dict:
-    """Run (or resume) the simulation of a build directory; returns ``run.json``.
+) -> RunInfo:
+    """Run (or resume) the simulation of a build directory; returns its ``run.json`` record.
 
     ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
     (same keys, values with units, e.g. ``production="2 ns"``). A finished run is not run
     again.
     """
     directory = Path(directory)
-    build, design = _read_build(directory)
+    build, design = read_build_and_design(directory)
     protocol = protocol or protocol_from(
         design.get("protocol"), design.get("temperature"), **overrides
     )
     info = _start_info(directory, protocol)
-    if info.get("complete"):
+    if info.complete:
         return info
     plat, props = choose_platform(platform, device, precision)
-    seed = int(build.get("seed", 1))
+    seed = build.seed
     sim, barostat = _simulation(directory, protocol, build, plat, props, seed)
     ctx = RunContext(directory, protocol, sim, barostat, info, seed)
     system = sim.system
@@ -449,40 +432,34 @@ def run(
             system.getParticleMass(i).value_in_unit(u.dalton)
             for i in range(system.getNumParticles())
         )
-        / 6.02214076e23
+        / AVOGADRO_PER_MOL
     )
-    info.update(
-        {
-            "platform": plat.getName(),
-            "precision": props.get("Precision", "platform default"),
-            "device": device,
-            "versions": _versions(),
-            "seed": seed,
-            "n_atoms": system.getNumParticles(),
-        }
-    )
+    info.platform = plat.getName()
+    info.precision = props.get("Precision", "platform default")
+    info.device = device
+    info.versions = versions(RUN_PACKAGES)
+    info.seed = seed
+    info.n_atoms = system.getNumParticles()
     previous = None
     for stage, func in STAGES.items():
-        if stage in info["stages_done"]:
+        if stage in info.stages_done:
             previous = stage
             continue
         if previous is not None:  # production may then jump ahead to its checkpoint
             sim.loadState(str(directory / f"stage-{previous}.xml"))
         _truncate_equilibration(directory, info, stage)
         value = func(ctx)
-        info["ns_per_day"][stage] = value if stage != "minimize" else None
+        info.ns_per_day = {**info.ns_per_day, stage: value if stage != "minimize" else None}
         if stage == "minimize":
-            info["minimize_seconds"] = value
+            info.minimize_seconds = value
         if stage != "production":
             _save_state(ctx, stage)
-            info["equilibration_csv_bytes"] = _size(directory / "equilibration.csv")
-        info["stages_done"].append(stage)
+            info.equilibration_csv_bytes = _size(directory / "equilibration.csv")
+        info.stages_done = [*info.stages_done, stage]
         if stage == "npt":
-            info["concentrations_after_npt"] = _concentrations_after_npt(
-                build, info.get("npt_volume_nm3")
-            )
-        info["complete"] = stage == "production"
-        write_json_atomic(directory / "run.json", info)
+            info.concentrations_after_npt = _concentrations_after_npt(build, info.npt_volume_nm3)
+        info.complete = stage == "production"
+        write_run(directory, info)
         previous = stage
     return info
 
@@ -491,7 +468,7 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _truncate_equilibration(directory: Path, info: dict, stage: str) -> None:
+def _truncate_equilibration(directory: Path, info: RunInfo, stage: str) -> None:
     """Drop rows an interrupted equilibration stage wrote (it starts again)."""
     if stage in EQUILIBRATION_STAGES:
-        _truncate(directory / "equilibration.csv", info.get("equilibration_csv_bytes", 0))
+        _truncate(directory / "equilibration.csv", info.equilibration_csv_bytes)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from solvation.figures import METADATA, STYLE  # noqa: E402
+from solvation.style import METADATA, STYLE
 
 
 def _fmt(value: float, err: float) -> str:

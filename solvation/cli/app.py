@@ -1,12 +1,31 @@
-"""The ``solvation`` command line (typer)."""
+"""The ``solvation`` command line (typer): each command parses its options, calls one
+library function and formats what it returns."""
 
 from __future__ import annotations
 
-import json
+import resource
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from solvation.campaigns import (
+    Catalog,
+    make_figures,
+    rank_directory,
+    run_campaign,
+    run_demo,
+)
+from solvation.engine import bench_md, run
+from solvation.forcefields import find_sets, parameter_sets, water_model
+from solvation.rundir import RunDirError
+from solvation.systems import build
+from solvation.validation import validate
+
+from .analyze import analyze_app
+from .common import JsonOpt, write_json
 
 app = typer.Typer(
     help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
@@ -18,25 +37,16 @@ ff_app = typer.Typer(
     "molecules, Zn metal, each with its citation.",
     no_args_is_help=True,
 )
+campaign_app = typer.Typer(
+    help="Campaigns: many designs x replicas, run locally or on Dask.", no_args_is_help=True
+)
+bench_app = typer.Typer(
+    help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
+)
 app.add_typer(ff_app, name="forcefields")
-
-
-def _register_analyze() -> None:
-    from solvation.cli_analyze import analyze_app
-
-    app.add_typer(analyze_app, name="analyze")
-
-
-_register_analyze()
-
-JsonOpt = Annotated[
-    Optional[Path], typer.Option("--json", help="Also write the result as JSON to this file.")
-]
-
-
-def _write_json(path: Path | None, data) -> None:
-    if path is not None:
-        path.write_text(json.dumps(data, indent=2) + "\n")
+app.add_typer(analyze_app, name="analyze")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(bench_app, name="bench")
 
 
 @ff_app.command("list")
@@ -46,11 +56,6 @@ def ff_list(
     json_file: JsonOpt = None,
 ) -> None:
     """One row per parameter set: species, water model, set name, citation."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from solvation.forcefields import find_sets, parameter_sets, water_model
-
     rows = find_sets(species) if species else parameter_sets()
     if water:
         wm = water_model(water).name
@@ -59,7 +64,7 @@ def ff_list(
     for r in rows:
         table.add_row(r.species, r.water_model, r.set, r.citation)
     Console(width=200).print(table)
-    _write_json(
+    write_json(
         json_file,
         [{k: r.to_dict()[k] for k in ("species", "water_model", "set", "citation")} for r in rows],
     )
@@ -76,8 +81,6 @@ def ff_show(
     json_file: JsonOpt = None,
 ) -> None:
     """Parameters, citation and source file of every set matching NAME."""
-    from solvation.forcefields import find_sets
-
     rows = find_sets(name)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
@@ -86,7 +89,7 @@ def ff_show(
         typer.echo(f"    citation: {r.citation}")
         if r.source:
             typer.echo(f"    source: {r.source}")
-    _write_json(json_file, [r.to_dict() for r in rows])
+    write_json(json_file, [r.to_dict() for r in rows])
 
 
 @app.command("build")
@@ -101,24 +104,19 @@ def build_cmd(
     Counts come from the concentrations (requested vs achieved are reported); packing
     uses packmol with the design's seed. Re-running on a finished directory does nothing.
     """
-    from solvation.systems import build
-
-    built = build(design, out)
-    info = built.info
+    info = build(design, out).info
     typer.echo(
-        f"{built.path}: {info['n_atoms']} atoms, box {[round(x, 3) for x in info['box_nm']]} nm, "
-        f"charge {info['total_charge']:+.0f} e"
+        f"{out}: {info.n_atoms} atoms, box {[round(x, 3) for x in info.box_nm]} nm, "
+        f"charge {info.total_charge:+.0f} e"
     )
-    typer.echo("  counts: " + ", ".join(f"{k} {v}" for k, v in info["counts"].items()))
-    for c in info["concentrations"]:
-        typer.echo(
-            f"  {c['solute']}: requested {c['requested']}, achieved {c['achieved']:.4g} {c['unit']}"
-        )
+    typer.echo("  counts: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()))
+    for c in info.concentrations:
+        typer.echo(f"  {c.solute}: requested {c.requested}, achieved {c.achieved:.4g} {c.unit}")
     typer.echo(
-        f"  estimated density {info['density_estimate_g_per_cm3']:.3f} g/cm3 "
+        f"  estimated density {info.density_estimate_g_per_cm3:.3f} g/cm3 "
         "(ideal mixing; NPT gives the real one)"
     )
-    _write_json(json_file, info)
+    write_json(json_file, info.model_dump(mode="json"))
 
 
 @app.command("run")
@@ -158,8 +156,6 @@ def run_cmd(
     runs continue from the last checkpoint when the same command is run again; a
     finished run is not run again. Values without units are refused.
     """
-    from solvation.run import run
-
     overrides = {
         "production": time,
         "equilibration": equilibration,
@@ -170,19 +166,11 @@ def run_cmd(
         "ensemble": ensemble,
     }
     info = run(directory, platform=platform, device=device, precision=precision, **overrides)
-    rates = ", ".join(f"{k} {v:.1f}" for k, v in info["ns_per_day"].items() if v)
-    typer.echo(
-        f"{directory}: complete on {info['platform']} ({info['precision']}); ns/day: {rates}"
-    )
-    if info.get("density_g_per_cm3"):
-        typer.echo(f"  NPT density {info['density_g_per_cm3']:.4f} g/cm3")
-    _write_json(json_file, info)
-
-
-campaign_app = typer.Typer(
-    help="Campaigns: many designs x replicas, run locally or on Dask.", no_args_is_help=True
-)
-app.add_typer(campaign_app, name="campaign")
+    rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
+    typer.echo(f"{directory}: complete on {info.platform} ({info.precision}); ns/day: {rates}")
+    if info.density_g_per_cm3:
+        typer.echo(f"  NPT density {info.density_g_per_cm3:.4f} g/cm3")
+    write_json(json_file, info.model_dump(mode="json"))
 
 
 @campaign_app.command("run")
@@ -210,8 +198,6 @@ def campaign_run_cmd(
 ) -> None:
     """Run every unfinished job (build, run, analyse) and record it in DIR/catalog.sqlite.
     Re-running skips finished jobs and resumes interrupted ones."""
-    from solvation.runner import run_campaign
-
     catalog = run_campaign(
         campaign,
         directory,
@@ -224,20 +210,21 @@ def campaign_run_cmd(
     _print_jobs(catalog.jobs())
 
 
-def _print_jobs(jobs) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _cell(value, fmt: str) -> str:
+    return "" if value is None or value != value else format(value, fmt)
 
+
+def _print_jobs(jobs) -> None:
     table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
     for r in jobs.itertuples():
         table.add_row(
-            r.design,
+            str(r.design),
             str(r.replica),
-            r.status,
-            "" if r.seconds != r.seconds or r.seconds is None else f"{r.seconds:.0f}",
-            "" if r.ns_per_day is None or r.ns_per_day != r.ns_per_day else f"{r.ns_per_day:.1f}",
-            r.platform or "",
-            (r.error or "").splitlines()[0][:60] if r.error else "",
+            str(r.status),
+            _cell(r.seconds, ".0f"),
+            _cell(r.ns_per_day, ".1f"),
+            r.platform if isinstance(r.platform, str) else "",
+            (r.error or "").splitlines()[0][:60] if isinstance(r.error, str) else "",
         )
     Console(width=160).print(table)
 
@@ -251,10 +238,8 @@ def campaign_status_cmd(
     ] = None,
 ) -> None:
     """Table of the jobs of a campaign directory."""
-    from solvation.catalog import Catalog
-
     if not (directory / "catalog.sqlite").exists():
-        raise FileNotFoundError(f"{directory} holds no catalog.sqlite")
+        raise RunDirError(f"{directory} holds no catalog.sqlite (is it a campaign directory?)")
     catalog = Catalog(directory)
     _print_jobs(catalog.jobs())
     if export:
@@ -268,9 +253,7 @@ def rank_cmd(
     directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
     campaign: Annotated[
         Optional[Path],
-        typer.Option(
-            help="Campaign file for the weights (default: the one the directory was made from)."
-        ),
+        typer.Option(help="Campaign file with the [rank] weights."),
     ] = None,
     weight: Annotated[Optional[list[str]], typer.Option(help="NAME=W, overrides the file.")] = None,
     pareto: Annotated[
@@ -280,36 +263,16 @@ def rank_cmd(
 ) -> None:
     """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
     probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
-    from solvation.campaign import DESCRIPTORS
-    from solvation.catalog import Catalog
-    from solvation.figures import STYLE, fig_ranking
-    from solvation.ranking import RankingError, rank
-
     weights = {}
-    if campaign is not None:
-        from solvation.campaign import load_campaign
-
-        loaded = load_campaign(campaign)
-        weights, front = loaded.weights, loaded.pareto
-    else:
-        front = None
     for item in weight or []:
-        name, value = item.split("=")
-        if name not in DESCRIPTORS:
-            raise RankingError(f"unknown descriptor {name!r}; known: {', '.join(DESCRIPTORS)}")
-        weights[name] = float(value)
-    front = tuple(pareto.split(",")) if pareto else front
-    result = rank(Catalog(directory).descriptors(), weights, pareto=front)
-    result.table.to_csv(directory / "ranking.csv", index=False)
-    import matplotlib.pyplot as plt
-
-    (directory / "figures").mkdir(exist_ok=True)
-    with plt.style.context(STYLE):
-        fig_ranking(directory / "ranking.csv", directory / "figures")
+        name, _, value = item.partition("=")
+        weights[name.strip()] = float(value)
+    front = tuple(pareto.split(",")) if pareto else None
+    result = rank_directory(directory, campaign, weights, front)
     typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if result.pareto:
-        typer.echo(f"Pareto front ({', '.join(front)}): {', '.join(result.pareto)}")
-    _write_json(
+        typer.echo(f"Pareto front: {', '.join(result.pareto)}")
+    write_json(
         json_file, {"ranking": result.table.to_dict(orient="records"), "pareto": result.pareto}
     )
 
@@ -322,8 +285,6 @@ def figures_cmd(
     ] = None,
 ) -> None:
     """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
-    from solvation.figures import make_figures
-
     paths = make_figures(directory, out)
     typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
 
@@ -337,8 +298,6 @@ def demo_cmd(
 ) -> None:
     """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG) built, run, analysed and
     ranked in a few minutes on 2 CPU cores; prints the ranking and writes the figures."""
-    from solvation.demo import run_demo
-
     result = run_demo(directory, platform=platform)
     typer.echo("demo ranking (15 ps per design: a smoke test of the workflow, not converged):")
     typer.echo(result["ranking"].table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -371,8 +330,6 @@ def validate_cmd(
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity."""
-    from solvation.validation import validate
-
     report = validate(
         out, reference, quick=quick, systems=tuple(systems.split(",")), platform=platform
     )
@@ -383,12 +340,6 @@ def validate_cmd(
             f"{'pass' if c['passed'] else 'FAIL'})"
         )
     typer.echo(f"report: {out / 'report.md'}")
-
-
-bench_app = typer.Typer(
-    help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
-)
-app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("md")
@@ -403,10 +354,6 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
-    import resource
-
-    from solvation.bench import bench_md
-
     r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
@@ -415,15 +362,4 @@ def bench_md_cmd(
         f"{r['solvation_ns_per_day']:.1f} ns/day, ratio {r['ratio']:.3f}, "
         f"peak RSS {r['peak_rss_mib']:.0f} MiB"
     )
-    _write_json(json_file, r)
-
-
-def main() -> None:
-    """Entry point: turn library errors into one-line messages and exit code 2."""
-    from solvation.errors import run_cli
-
-    run_cli(app)
-
-
-if __name__ == "__main__":
-    main()
+    write_json(json_file, r)

@@ -31,13 +31,15 @@ import itertools
 import json
 import tomllib
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
 from solvation.design import Design, DesignError, parse_design
+from solvation.engine import protocol_from
 from solvation.errors import SolvationError
-from solvation.jobs import ANALYSES, DEFAULT_ANALYSES
-from solvation.protocol import protocol_from
+from solvation.provenance import RUN_PACKAGES, versions
+from solvation.systems import check_design
+
+from .jobs import ANALYSES, DEFAULT_ANALYSES
 
 DESCRIPTORS = (
     "zn_water_cn",
@@ -169,7 +171,7 @@ def _check_paths(raw: dict, base: dict) -> None:
 
 
 def _versions() -> str:
-    return ";".join(f"{p}={version(p)}" for p in ("solvation", "openmm", "openmmforcefields"))
+    return ";".join(f"{p}={v}" for p, v in versions(RUN_PACKAGES).items())
 
 
 def job_key(design: dict, protocol: dict, replica: int, analyses) -> str:
@@ -230,6 +232,7 @@ def load_campaign(path: str | Path) -> Campaign:
     for name, data in variants:
         try:
             design: Design = parse_design(data, name)
+            check_design(design)
         except DesignError as err:
             raise CampaignError(str(err)) from None
         if name in seen:

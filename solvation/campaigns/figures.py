@@ -10,36 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from solvation.style import METADATA, STYLE
 
-from solvation.catalog import Catalog  # noqa: E402
-from solvation.jobs import job_directory  # noqa: E402
-
-STYLE = {
-    "figure.figsize": (5.0, 3.6),
-    "figure.dpi": 150,
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(
-        color=["#1b6ca8", "#e07a1f", "#3a9a4d", "#b03a48", "#6d4fa3", "#7f7f7f"]
-    ),
-    "svg.hashsalt": "solvation",
-    "svg.fonttype": "none",
-    "path.simplify": False,
-    "legend.frameon": False,
-    "figure.constrained_layout.use": True,
-}
-METADATA = {
-    "png": {"Software": None},
-    "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
-    "svg": {"Date": None, "Creator": None},
-}
+from .catalog import Catalog
+from .jobs import job_directory
 
 
 def _save(fig, data: pd.DataFrame, out: Path, name: str) -> list[Path]:
@@ -190,3 +168,11 @@ def make_figures(directory: str | Path, out: str | Path | None = None) -> list[P
         if (directory / "ranking.csv").exists():
             paths += fig_ranking(directory / "ranking.csv", out)
     return paths
+
+
+def write_ranking_figure(directory: str | Path) -> list[Path]:
+    """The ranking figure of DIR/ranking.csv into DIR/figures."""
+    directory = Path(directory)
+    (directory / "figures").mkdir(exist_ok=True)
+    with plt.style.context(STYLE):
+        return fig_ranking(directory / "ranking.csv", directory / "figures")

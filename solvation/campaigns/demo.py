@@ -12,6 +12,10 @@ from pathlib import Path
 
 import tomli_w
 
+from .figures import make_figures
+from .ranking import rank
+from .runner import run_campaign
+
 DESIGNS = {
     "znso4_2m": {"salts": [{"formula": "ZnSO4", "concentration": "2 m"}]},
     "znotf2_2m": {"salts": [{"formula": "Zn(OTf)2", "concentration": "2 m"}]},
@@ -59,10 +63,6 @@ def write_demo_campaign(directory: Path, n_water: int = 400) -> Path:
 
 def run_demo(directory: str | Path = "solvation-demo", platform: str = "auto") -> dict:
     """Run the demo end to end; returns paths of the ranking table and the figures."""
-    from solvation.figures import make_figures
-    from solvation.ranking import rank
-    from solvation.runner import run_campaign
-
     directory = Path(directory)
     campaign = write_demo_campaign(directory)
     catalog = run_campaign(campaign, directory / "campaign", platform=platform)

@@ -14,9 +14,11 @@ from pathlib import Path
 import openmm
 import openmm.unit as u
 
-from solvation.platforms import choose_platform
-from solvation.protocol import protocol_from
-from solvation.run import CheckpointReporter, RunContext, _read_build, _run_steps, _simulation
+from solvation.rundir import RunInfo
+
+from .platforms import choose_platform
+from .protocol import protocol_from
+from .run import CheckpointReporter, RunContext, _run_steps, _simulation, read_build_and_design
 
 
 def _prepared(directory: Path, protocol, build, platform, props):
@@ -49,7 +51,7 @@ def _ours(directory: Path, protocol, build, platform, props, steps: int) -> floa
     sim.step(100)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        ctx = RunContext(tmpdir, protocol, sim, barostat, {}, 1)
+        ctx = RunContext(tmpdir, protocol, sim, barostat, RunInfo(protocol=protocol.to_dict()), 1)
         traj = tmpdir / "trajectory.xtc"
         checkpoint = CheckpointReporter(tmpdir, protocol.checkpoint_steps, [traj])
         return _run_steps(
@@ -72,7 +74,7 @@ def bench_md(
 ) -> dict:
     """ns/day of our production loop and of a plain OpenMM loop, and their ratio."""
     directory = Path(directory)
-    build, design = _read_build(directory)
+    build, design = read_build_and_design(directory)
     protocol = protocol_from(
         design.get("protocol"), design.get("temperature"), hmr=True if hmr else None
     )
@@ -81,7 +83,7 @@ def bench_md(
     ours = max(_ours(directory, protocol, build, plat, props, steps) for _ in range(repeats))
     return {
         "platform": plat.getName(),
-        "n_atoms": build["n_atoms"],
+        "n_atoms": build.n_atoms,
         "steps": steps,
         "timestep_fs": protocol.timestep_fs,
         "report_every_ps": protocol.report_every_ps,

@@ -87,6 +87,14 @@ class Catalog:
                 (time.time(), key),
             )
 
+    def mark_interrupted(self, keys: list[str]) -> None:
+        """Jobs stopped by the user: resumable on the next run, not failed."""
+        with self._db() as db:
+            db.executemany(
+                "UPDATE jobs SET status='interrupted' WHERE key=? AND status='running'",
+                [(k,) for k in keys],
+            )
+
     def finish(self, key: str, result: dict) -> None:
         """Store a finished job and its descriptors in one transaction."""
         with self._db() as db:

@@ -10,11 +10,16 @@ descriptors uses the weights' signs for the direction (positive: larger is bette
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from solvation.errors import SolvationError
+
+from .campaign import DESCRIPTORS, load_campaign
+from .catalog import Catalog
+from .figures import write_ranking_figure
 
 
 class RankingError(SolvationError):
@@ -99,3 +104,29 @@ def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> 
         if not dominated:
             front.append(means.index[i])
     return front
+
+
+def rank_directory(
+    directory: str | Path,
+    campaign: str | Path | None = None,
+    weights: dict[str, float] | None = None,
+    pareto: tuple[str, str] | None = None,
+) -> Ranking:
+    """Rank the designs of a campaign directory: weights and Pareto pair from
+    ``campaign`` (a campaign file) overridden by ``weights``/``pareto``; writes
+    DIR/ranking.csv and the ranking figure (DIR/figures)."""
+    directory = Path(directory)
+    merged, front = {}, None
+    if campaign is not None:
+        loaded = load_campaign(campaign)
+        merged, front = dict(loaded.weights), loaded.pareto
+    unknown = set(weights or {}) - set(DESCRIPTORS)
+    if unknown:
+        raise RankingError(
+            f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}"
+        )
+    merged.update(weights or {})
+    result = rank(Catalog(directory).descriptors(), merged, pareto=pareto or front)
+    result.table.to_csv(directory / "ranking.csv", index=False)
+    write_ranking_figure(directory)
+    return result

@@ -1,12 +1,29 @@
-"""``solvation analyze ...``: structure analyses of any trajectory MDAnalysis reads."""
+"""``solvation analyze ...``: analyses of any trajectory MDAnalysis reads, or of a run
+directory (then selections default to the run's species)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
+
+from solvation.analysis import RDF, recipes, solvation_shells
+from solvation.analysis import water_activity as wa
+from solvation.analysis.hbonds import hydrogen_bonds
+from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
+from solvation.analysis.results import jsonable
+from solvation.analysis.transport import Transport
+from solvation.analysis.universe import (
+    load_universe,
+    run_directory_charges,
+    species_charges,
+)
+from solvation.provenance import analysis_provenance
+from solvation.rundir import read_build, temperature_of
+
+from .common import named, write_json
 
 analyze_app = typer.Typer(
     help="Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run "
@@ -21,10 +38,17 @@ Step = Annotated[Optional[int], typer.Option(help="Use every STEP-th frame.")]
 JsonOut = Annotated[Optional[Path], typer.Option("--json", help="Write the result as JSON.")]
 CsvOut = Annotated[Optional[Path], typer.Option("--csv", help="Write the result table as CSV.")]
 PlotOut = Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG plot here.")]
-Center = Annotated[str, typer.Option(help='Centre selection, e.g. "resname ZN".')]
+Center = Annotated[
+    Optional[str],
+    typer.Option(help='Centre selection, e.g. "resname ZN" (default for a run: its Zn2+).'),
+]
 Shell = Annotated[
-    list[str],
-    typer.Option("--shell", help='NAME="SELECTION" of coordinating atoms; repeat for each shell.'),
+    Optional[list[str]],
+    typer.Option(
+        "--shell",
+        help='NAME="SELECTION" of coordinating atoms; repeat for each shell (default for a '
+        "run: water O and the acceptor atoms of every other species).",
+    ),
 ]
 Cutoff = Annotated[
     Optional[list[str]],
@@ -56,25 +80,18 @@ def merge_pair_args(argv: list[str]) -> list[str]:
     return out
 
 
-def _named(items: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"{what} {item!r} must be NAME=VALUE")
-        name, value = item.split("=", 1)
-        out[name.strip()] = value.strip().strip('"').strip("'")
-    return out
-
-
 def _universe(paths: list[Path]):
-    from solvation.analysis import load_universe
-
     return load_universe(paths[0], *paths[1:])
 
 
-def _emit(result, json_file, csv_file, frame=None) -> None:
+def _frames(start, stop, step) -> dict:
+    return {"start": start, "stop": stop, "step": step}
+
+
+def _emit(result, json_file, csv_file, frame=None, provenance=None) -> None:
+    """Write ``result`` as JSON (with its provenance) and its table as CSV."""
     if json_file:
-        json_file.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        write_json(json_file, {**result.to_dict(), "provenance": provenance or {}})
     if csv_file:
         (frame if frame is not None else result.to_frame()).to_csv(csv_file, index=False)
 
@@ -103,10 +120,8 @@ def rdf_cmd(
     plot: PlotOut = None,
 ) -> None:
     """g(r) and running coordination n(r) of several pairs in one pass."""
-    from solvation.analysis import RDF
-
     pairs = {}
-    for name, value in _named(pair, "--pair").items():
+    for name, value in named(pair, "--pair").items():
         if "|" not in value:
             raise typer.BadParameter(f'--pair {name}: write NAME="SEL_A|SEL_B"')
         a, b = value.split("|", 1)
@@ -130,29 +145,54 @@ def rdf_cmd(
             f"{name}: first peak {result.r_angstrom[k]:.3f} A (g = {p.g_r[k]:.2f}), "
             f"{result.n_frames} frames"
         )
-    _emit(result, json_file, csv_file)
+    prov = analysis_provenance(
+        u,
+        {k: {"a": a, "b": b} for k, (a, b) in pairs.items()},
+        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {"rmax_angstrom": rmax, "bins": bins, "exclude_same_molecule": not include_same_molecule},
+    )
+    _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        from solvation.analysis.plots import plot_rdf
-
         plot_rdf(result, plot)
 
 
 def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
-    from solvation.analysis import solvation_shells
-
-    cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
-    return solvation_shells(
-        _universe(paths),
+    """Shells with the user's selections, or a run's own (centre Zn2+, every species);
+    returns (SolvationResult, provenance)."""
+    u = _universe(paths)
+    shells = named(shell, "--shell")
+    if center is None or not shells:
+        if not paths[0].is_dir():
+            raise typer.BadParameter(
+                "give --center and --shell (no run directory to take them from)"
+            )
+        sel = recipes.run_selections(read_build(paths[0]))
+        if sel.centre is None and center is None:
+            raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center")
+        center, shells = center or sel.centre, shells or sel.shells
+    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
+    result, _ = solvation_shells(
+        u,
         center,
-        _named(shell, "--shell"),
+        shells,
         cutoffs,
         pairing=pairing,
         count=count,
-        start=start,
-        stop=stop,
-        step=step,
         verbose=True,
+        **_frames(start, stop, step),
     )
+    prov = analysis_provenance(
+        u,
+        {"center": center, **shells},
+        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {
+            "cutoffs_angstrom": result.cutoffs_angstrom,
+            "cutoff_source": result.cutoff_source,
+            "pairing_second_shell_angstrom": pairing or {},
+            "count": count,
+        },
+    )
+    return result, prov
 
 
 @analyze_app.command("coordination")
@@ -173,16 +213,14 @@ def coordination_cmd(
 ) -> None:
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
     denticity and residence times of each shell around the centre."""
-    result, _ = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
+    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
     for name, cn in result.coordination_numbers.items():
         typer.echo(
             f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn:.3f} "
-            f"+- {result.coordination_std[name]:.3f}"
+            f"(spread over ions {result.coordination_std[name]:.3f})"
         )
-    _emit(result, json_file, csv_file)
+    _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        from solvation.analysis.plots import plot_shells
-
         plot_shells(result, plot)
 
 
@@ -200,13 +238,11 @@ def speciation_cmd(
     plot: PlotOut = None,
 ) -> None:
     """Fractions of shell compositions, e.g. (water)6 or (water)5(OTf)1."""
-    result, _ = _shells(paths, center, shell, cutoff, None, start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step)
     for label, fraction in list(result.speciation.items())[:10]:
         typer.echo(f"{label:>30}: {fraction:.4f}")
-    _emit(result, json_file, csv_file, result.speciation_frame())
+    _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        from solvation.analysis.plots import plot_shells
-
         plot_shells(result, plot)
 
 
@@ -230,16 +266,14 @@ def pairing_cmd(
     csv_file: CsvOut = None,
 ) -> None:
     """Ion-pairing classes of the centre with each anion shell."""
-    import pandas as pd
-
     pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
     if not pairing:
         raise typer.BadParameter("name at least one --anion shell")
-    result, _ = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
     frame = pd.DataFrame([{"anion": n, **c} for n, c in result.pairing.items()])
-    _emit(result, json_file, csv_file, frame)
+    _emit(result, json_file, csv_file, frame, prov)
 
 
 SpeciesOpt = Annotated[
@@ -271,20 +305,17 @@ DtPs = Annotated[
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
-    from solvation.analysis.universe import run_temperature
-
-    return given if given is not None else run_temperature(paths[0])
+    return given if given is not None else temperature_of(paths[0])
 
 
 def _transport(
     paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps=None
 ):
-    from solvation.analysis.transport import Transport
-
     u = _universe(paths)
-    result = Transport(
+    selections = named(species, "--species")
+    analysis = Transport(
         u,
-        _named(species, "--species"),
+        selections,
         charges=charges,
         dimensions=dims,
         temperature=_temperature(paths, temperature),
@@ -293,7 +324,13 @@ def _transport(
         dt_ps=dt_ps,
         verbose=True,
     ).run(start, stop, step)
-    return result.results.transport
+    prov = analysis_provenance(
+        u,
+        selections,
+        {**_frames(start, stop, step), "n_frames": analysis.n_frames},
+        {"dimensions": dims, "blocks": blocks, "charges_e": charges or {}},
+    )
+    return analysis.result, prov
 
 
 @analyze_app.command("diffusion")
@@ -313,7 +350,7 @@ def diffusion_cmd(
 ) -> None:
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, block uncertainty and Yeh-Hummer finite-size correction."""
-    result = _transport(
+    result, prov = _transport(
         paths, species, None, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
@@ -323,7 +360,7 @@ def diffusion_cmd(
             f"(fit {d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps"
             f"{'' if d.diffusive else ', NOT diffusive'})"
         )
-    _emit(result, json_file, csv_file)
+    _emit(result, json_file, csv_file, provenance=prov)
 
 
 @analyze_app.command("conductivity")
@@ -351,14 +388,12 @@ def conductivity_cmd(
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
-    from solvation.analysis.universe import run_directory_charges, species_charges
-
-    charges = {k: float(v) for k, v in _named(charge, "--charge").items()}
+    charges = {k: float(v) for k, v in named(charge, "--charge").items()}
     if not charges:
         charges = species_charges(
-            _universe(paths), _named(species, "--species"), run_directory_charges(paths[0])
+            _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
         )
-    result = _transport(
+    result, prov = _transport(
         paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
     )
     c = result.conductivity
@@ -367,7 +402,7 @@ def conductivity_cmd(
         f" S/m; Nernst-Einstein {c['sigma_NE_S_per_m']:.3g} S/m; Haven ratio "
         f"{c['haven_ratio']:.3g}; t({c['cation']}) {c.get('t_zn', float('nan')):.3f}"
     )
-    _emit(result, json_file, csv_file)
+    _emit(result, json_file, csv_file, provenance=prov)
 
 
 @analyze_app.command("hbonds")
@@ -398,29 +433,33 @@ def hbonds_cmd(
 ) -> None:
     """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
     water, tetrahedral order q, largest cluster, optional lifetimes."""
-    from solvation.analysis.hbonds import hydrogen_bonds
-
+    u = _universe(paths)
+    groups = named(group, "--group")
     result = hydrogen_bonds(
-        _universe(paths),
+        u,
         water,
-        _named(group, "--group"),
+        groups,
         cations=None if cations in (None, "none") else cations,
         cation_cutoff=cation_cutoff,
         distance=distance,
         angle=angle,
         angle_definition=angle_definition,
         lifetimes=lifetimes,
-        start=start,
-        stop=stop,
-        step=step,
         verbose=True,
+        **_frames(start, stop, step),
     )
     typer.echo(
         f"H-bonds per water {result.hbonds_per_water:.3f} +- "
         f"{result.hbonds_per_water_err:.3f}; free water {result.free_water_fraction:.3f};"
         f" q {result.tetrahedral_q:.3f}"
     )
-    _emit(result, json_file, csv_file)
+    prov = analysis_provenance(
+        u,
+        {"water": water, "cations": cations, **groups},
+        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        result.criterion,
+    )
+    _emit(result, json_file, csv_file, provenance=prov)
 
 
 @analyze_app.command("water-activity")
@@ -432,9 +471,9 @@ def water_activity_cmd(
     method: Annotated[
         str,
         typer.Option(
-            help="osmotic (a run built with [osmotic]), kb (Kirkwood-Buff over a series "
-            "of bulk runs of one salt, Gibbs-Duhem), free-water (structural proxy), or "
-            "auto: osmotic for an [osmotic] run, kb for several runs."
+            help="osmotic (a run built with an osmotic table), kb (Kirkwood-Buff over a "
+            "series of bulk runs of one salt, Gibbs-Duhem), free-water (structural proxy), "
+            "or auto: osmotic for an osmotic run, kb for several runs.",
         ),
     ] = "auto",
     blocks: Annotated[int, typer.Option(help="Time blocks for the errors.")] = 5,
@@ -446,65 +485,17 @@ def water_activity_cmd(
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
-    import pandas as pd
-
-    from solvation.analysis import water_activity as wa
-    from solvation.analysis.results import jsonable
-
-    frames = {"start": start, "stop": stop, "step": step}
-    method = _activity_method(paths, method)
-    if method == "osmotic":
-        results = [wa.osmotic_from_run(paths[0], blocks, **frames)]
-    elif method == "kb":
-        results = wa.gibbs_duhem([wa.kb_from_run(p, blocks, **frames) for p in paths])
-    else:
-        from solvation.analysis.hbonds import hydrogen_bonds
-
-        hb = hydrogen_bonds(_universe(paths), n_blocks=blocks, **frames)
-        results = [wa.free_water_proxy(hb.free_water_fraction, hb.free_water_fraction_err)]
+    results = recipes.water_activity_of_runs(paths, method, blocks, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
-    out = {**jsonable(results[-1]), "series": jsonable(results)}
-    if json_file:
-        json_file.write_text(json.dumps(out, indent=2) + "\n")
+    write_json(json_file, {**jsonable(results[-1]), "series": jsonable(results)})
     if csv_file:
         keys = ("method", "molality_mol_per_kg", "a_w", "a_w_err", "osmotic_coefficient")
         rows = [{k: getattr(r, k) for k in keys} for r in results]
         pd.DataFrame(rows).to_csv(csv_file, index=False)
 
 
-def _electrode_sheets(electrode: dict | None, planes: dict, lz: float) -> dict:
-    """Sheets of the mean electrode face charges and the applied field (V/nm) for the
-    Poisson potential of an electrode run (the trajectory holds no electrode charges)."""
-    if not electrode or "bottom" not in planes:
-        return {}
-    d_bottom = float((planes["bottom"] - planes["top"]) % lz)
-    top, bottom = electrode["sigma_top_e_per_nm2"], electrode["sigma_bottom_e_per_nm2"]
-    return {"sheets": {0.0: top, d_bottom: bottom}, "external_field": electrode["field_V_per_nm"]}
-
-
-def _activity_method(paths: list[Path], method: str) -> str:
-    if method not in ("auto", "osmotic", "kb", "free-water"):
-        raise typer.BadParameter("--method must be auto, osmotic, kb or free-water")
-    if method == "auto":
-        from solvation.analysis.universe import InputError, build_info
-
-        try:
-            osmotic = build_info(paths[0]).get("osmotic")
-        except InputError:
-            osmotic = None
-        method = "osmotic" if osmotic else "kb" if len(paths) > 1 else ""
-        if not method:
-            raise typer.BadParameter(
-                "one run without [osmotic]: give --method free-water for the proxy, or "
-                "several runs of one salt at different molalities for --method kb"
-            )
-    if method in ("osmotic", "free-water") and len(paths) > 1 and paths[1].is_dir():
-        raise typer.BadParameter(f"--method {method} takes one run directory")
-    return method
-
-
-def _activity_line(r) -> str:
+def _activity_line(r: wa.WaterActivity) -> str:
     if r.a_w is None:
         d = r.details
         return f"{r.method}: free water fraction {d['free_water_fraction']:.3f} (not an activity)"
@@ -518,8 +509,12 @@ def _activity_line(r) -> str:
 def interface_cmd(
     paths: Paths,
     species: Annotated[
-        list[str], typer.Option("--species", help='NAME="SELECTION" for density profiles.')
-    ],
+        Optional[list[str]],
+        typer.Option(
+            "--species",
+            help='NAME="SELECTION" for density profiles; default for a run: its species.',
+        ),
+    ] = None,
     z0: Annotated[
         Optional[float],
         typer.Option(
@@ -553,77 +548,58 @@ def interface_cmd(
     potential, water orientation, coordination by distance), the contact layer of each
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
-    from solvation.analysis.contact import ContactLayer, contact_thickness
-    from solvation.analysis.interface import (
-        InterfaceProfiles,
-        electrode_summary,
-        slab_planes,
-    )
-    from solvation.analysis.universe import run_directory_charges
-
-    shells = _named(shell, "--shell")
-    cutoffs = {k: float(v) for k, v in _named(cutoff, "--cutoff").items()}
     u = _universe(paths)
-    if z0 is None:
-        planes = slab_planes(paths[0], u)
-        z0 = planes["top"]
-    else:
-        planes = {"top": z0}
-    electrode = electrode_summary(paths[0]) if paths[0].is_dir() else None
-    charges = run_directory_charges(paths[0])
-    if charges is None and hasattr(u.atoms, "charges"):
-        charges = u.atoms.charges  # PSF, TPR, LAMMPS data ... carry them
-    result = (
-        InterfaceProfiles(
-            u,
-            _named(species, "--species"),
-            z0,
-            bin_width,
-            charges=charges,
-            center=center,
-            shells=shells or None,
-            cutoffs=cutoffs,
-            verbose=True,
-            **_electrode_sheets(electrode, planes, u.dimensions[2]),
-        )
-        .run(start, stop, step)
-        .results.interface
+    out = recipes.interface_of_run(
+        paths,
+        u,
+        named(species, "--species") or None,
+        z0,
+        bin_width,
+        center,
+        named(shell, "--shell"),
+        {k: float(v) for k, v in named(cutoff, "--cutoff").items()},
+        contact,
+        verbose=True,
+        **_frames(start, stop, step),
     )
-    typer.echo(f"surface at z = {z0:.3f} A, {result.n_frames} frames")
+    result, layer, electrode = out.profiles, out.contact, out.electrode
+    typer.echo(f"surface at z = {out.planes_angstrom['top']:.3f} A, {result.n_frames} frames")
     if electrode:
-        import numpy as np
-
-        d_bottom = float((planes["bottom"] - z0) % u.dimensions[2])
-        across = float(np.interp(d_bottom, result.distance_angstrom, result.potential_V))
-        electrode["poisson_potential_bottom_minus_top_V"] = across
-        typer.echo(f"Poisson + field: bottom face minus top face {across:.3f} V")
-    thickness = contact or contact_thickness(
-        result.distance_angstrom, result.water_o_density_per_nm3
-    )
-    layer = (
-        ContactLayer(u, _named(species, "--species"), planes, thickness, verbose=True)
-        .run(start, stop, step)
-        .results.contact
-    )
+        typer.echo(
+            "Poisson + field: bottom face minus top face "
+            f"{electrode['poisson_potential_bottom_minus_top_V']:.3f} V"
+        )
     for face, f in layer.faces.items():
         parts = ", ".join(f"{k} {v.mean:.2f}" for k, v in f.molecules_per_nm2.items())
         water = (
             f"; water in contact {f.water_contact_per_nm2.mean:.2f}/nm2"
-            if (f.water_contact_per_nm2)
+            if f.water_contact_per_nm2
             else ""
         )
-        typer.echo(f"contact layer ({face}, {thickness:.2f} A): {parts} per nm2{water}")
+        typer.echo(
+            f"contact layer ({face}, {layer.thickness_angstrom:.2f} A): {parts} per nm2{water}"
+        )
     if electrode:
         typer.echo(
             f"electrode: dV {electrode['delta_v_V']:.3f} V, sigma "
             f"{electrode['sigma_top_uC_per_cm2']:.2f} uC/cm2, C "
             f"{electrode['capacitance_uF_per_cm2']:.2f} uF/cm2"
         )
-    if json_file:
-        out = {**result.to_dict(), "contact_layer": layer.to_dict(), "electrode": electrode}
-        json_file.write_text(json.dumps(out, indent=2) + "\n")
+    prov = analysis_provenance(
+        u,
+        named(species, "--species"),
+        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {"planes_angstrom": out.planes_angstrom, "bin_angstrom": bin_width},
+    )
+    write_json(
+        json_file,
+        {
+            **result.to_dict(),
+            "contact_layer": layer.to_dict(),
+            "electrode": electrode,
+            "provenance": prov,
+        },
+    )
     _emit(result, None, csv_file)
     if plot:
-        from solvation.analysis.plots import plot_interface
-
         plot_interface(result, plot)

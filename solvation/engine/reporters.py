@@ -3,30 +3,21 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
 from pathlib import Path
 
 import openmm.unit as u
+from tqdm.auto import tqdm
 
+from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
-from solvation.quantities import FARADAY_KJ_PER_V
+from solvation.rundir import write_json_atomic
 
 
 class SimulationBlowUp(SolvationError):
     """The potential energy became NaN or exploded."""
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to ``path`` via a temporary file, fsync and rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        json.dump(data, fh, indent=2, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class GuardReporter:
@@ -59,8 +50,6 @@ class ProgressReporter:
     stderr is not a terminal."""
 
     def __init__(self, interval: int, stage: str, start_step: int, end_step: int, dt_ps: float):
-        from tqdm.auto import tqdm
-
         self._interval, self._dt = interval, dt_ps
         self._start, self._last = start_step, start_step
         self._t0 = time.perf_counter()
@@ -122,7 +111,7 @@ class ElectrodeChargeReporter:
         lz = state.getPeriodicBoxVectors()[2][2].value_in_unit(u.nanometer)
         top, bottom = sum(q[i] for i in self._top), sum(q[i] for i in self._bottom)
         time_ps = state.getTime().value_in_unit(u.picosecond)
-        delta_v = self._field * lz / FARADAY_KJ_PER_V
+        delta_v = self._field * lz / FARADAY_KJ_PER_MOL_V
         self._fh.write(
             f"{simulation.currentStep},{time_ps:.4f},{top:.6f},{bottom:.6f},{delta_v:.6f}\n"
         )

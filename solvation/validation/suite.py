@@ -1,7 +1,7 @@
 """``solvation validate``: run reference systems and compare with experiment.
 
 Reference data are YAML entries (value, uncertainty, unit, conditions, citation); the
-shipped file is ``solvation/data/reference_data.yaml`` and users add their own with
+shipped file is ``solvation/validation/data/reference_data.yaml`` and users add their own with
 ``--reference``. Each simulated quantity is compared in the reference's unit; the
 deviation is given in units of the combined uncertainty,
 (x_sim - x_ref) / sqrt(u_sim^2 + u_ref^2), and a quantity passes within 2 of them.
@@ -20,148 +20,25 @@ suite runs every water model and Zn set for nanoseconds and is meant for a GPU.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import asdict, dataclass
-from importlib import resources
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from solvation.errors import SolvationError
+from solvation.analysis.hbonds import HydrogenBonds
+from solvation.analysis.rdf import RDF
+from solvation.analysis.recipes import shells_of_run
+from solvation.analysis.shells import NoMinimumError, shell_minima
+from solvation.analysis.transport import Transport
+from solvation.analysis.universe import load_universe
+from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
+from solvation.design import parse_design
+from solvation.engine import run
+from solvation.rundir import RunInfo, read_build
+from solvation.systems import build
 
-UNITS = {
-    "angstrom": ("length", 1e-10),
-    "nm": ("length", 1e-9),
-    "m2/s": ("diffusion", 1.0),
-    "1e-9 m2/s": ("diffusion", 1e-9),
-    "cm2/s": ("diffusion", 1e-4),
-    "g/cm3": ("density", 1.0),
-    "kg/m3": ("density", 1e-3),
-    "1": ("number", 1.0),
-}
-QUANTITIES = {
-    "zn_o_first_peak": "length",
-    "zn_first_shell_cn": "number",
-    "zn_second_shell_cn": "number",
-    "zn_self_diffusion": "diffusion",
-    "water_density": "density",
-    "water_self_diffusion": "diffusion",
-    "hbonds_per_water": "number",
-    "solution_density": "density",
-    "cip_fraction": "number",
-}
-REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
-PASS_SIGMA = 2.0
-
-
-class ReferenceError_(SolvationError):
-    """A reference entry that cannot be used."""
-
-
-@dataclass(frozen=True)
-class Reference:
-    quantity: str
-    system: str
-    value: float
-    uncertainty: float
-    unit: str
-    conditions: str
-    citation: str
-
-    @property
-    def si(self) -> tuple[float, float]:
-        factor = UNITS[self.unit][1]
-        return self.value * factor, self.uncertainty * factor
-
-
-def _check_entry(entry: dict, source: str, index: int) -> Reference:
-    where = f"{source} entry {index + 1}"
-    missing = [k for k in REQUIRED if k not in entry or entry[k] in (None, "")]
-    if missing:
-        raise ReferenceError_(
-            f"{where}: missing {', '.join(missing)} (every entry needs {', '.join(REQUIRED)})"
-        )
-    quantity, unit = entry["quantity"], str(entry["unit"])
-    if quantity not in QUANTITIES:
-        raise ReferenceError_(
-            f"{where}: unknown quantity {quantity!r}; known: {', '.join(QUANTITIES)}"
-        )
-    if unit not in UNITS:
-        raise ReferenceError_(f"{where}: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
-    if UNITS[unit][0] != QUANTITIES[quantity]:
-        raise ReferenceError_(
-            f"{where}: {quantity} is a {QUANTITIES[quantity]}, but unit "
-            f"{unit!r} is a {UNITS[unit][0]}"
-        )
-    if float(entry["uncertainty"]) < 0:
-        raise ReferenceError_(f"{where}: uncertainty must not be negative")
-    return Reference(
-        quantity,
-        str(entry["system"]),
-        float(entry["value"]),
-        float(entry["uncertainty"]),
-        unit,
-        str(entry["conditions"]),
-        str(entry["citation"]),
-    )
-
-
-def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
-    """The shipped reference data plus ``paths``; every entry is checked."""
-    sources = [
-        (
-            "shipped reference_data.yaml",
-            (resources.files("solvation") / "data" / "reference_data.yaml").read_text(),
-        )
-    ]
-    sources += [(str(p), Path(p).read_text()) for p in paths or []]
-    out = []
-    for name, text in sources:
-        data = yaml.safe_load(text)
-        if not isinstance(data, list):
-            raise ReferenceError_(f"{name}: expected a list of entries")
-        out += [_check_entry(e, name, k) for k, e in enumerate(data)]
-    return out
-
-
-@dataclass(frozen=True)
-class Comparison:
-    quantity: str
-    model: str
-    simulated: float
-    simulated_err: float
-    reference: float
-    reference_err: float
-    unit: str
-    deviation_sigma: float
-    passed: bool
-    citation: str
-    conditions: str
-
-
-def compare(
-    quantity: str, model: str, value_si: float, err_si: float, ref: Reference
-) -> Comparison:
-    """Simulated value (SI) against a reference, in the reference's unit."""
-    factor = UNITS[ref.unit][1]
-    sim, sim_err = value_si / factor, (err_si / factor if np.isfinite(err_si) else math.inf)
-    combined = math.hypot(sim_err, ref.uncertainty)
-    dev = (sim - ref.value) / combined if combined > 0 else math.inf
-    return Comparison(
-        quantity,
-        model,
-        sim,
-        sim_err,
-        ref.value,
-        ref.uncertainty,
-        ref.unit,
-        dev,
-        abs(dev) <= PASS_SIGMA,
-        ref.citation,
-        ref.conditions,
-    )
-
+from .references import PASS_SIGMA, ReferenceError_, compare, load_references
+from .report import write_report
 
 QUICK = {
     "water_models": ["tip3p"],
@@ -187,7 +64,7 @@ FULL = {
     },
 }
 SYSTEMS = ("water", "zn_water", "solutions")
-SOLUTIONS = (("ZnSO4", "znso4", "SO4"), ("Zn(OTf)2", "znotf2", "OTf"))
+SOLUTIONS = (("ZnSO4", "znso4"), ("Zn(OTf)2", "znotf2"))
 SOLUTION_MOLALITIES = ("1 m", "2 m")
 
 
@@ -195,7 +72,7 @@ def _solution_cases(settings: dict) -> list[tuple[str, str, dict]]:
     """ZnSO4 and Zn(OTf)2 solutions (density, contact-ion pairs) for each water model."""
     cases = []
     for water in settings["water_models"]:
-        for formula, key, _ in SOLUTIONS:
+        for formula, key in SOLUTIONS:
             for molal in SOLUTION_MOLALITIES:
                 system = f"{key}_{molal.replace(' ', '')}"
                 cases.append(
@@ -228,7 +105,7 @@ def _cases(settings: dict, systems: tuple[str, ...]) -> list[tuple[str, str, dic
                 )
             )
         if "zn_water" in systems:
-            molal = 1.0 / (n * 0.01801528)  # exactly one Zn2+ (and two Cl-)
+            molal = 1.0 / (n * WATER_MOLAR_MASS_KG_PER_MOL)  # exactly one Zn2+ (and two Cl-)
             for zn in settings["zn_sets"]:
                 cases.append(
                     (
@@ -246,28 +123,23 @@ def _cases(settings: dict, systems: tuple[str, ...]) -> list[tuple[str, str, dic
     return cases
 
 
-def _water_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]]:
-    from solvation.analysis.hbonds import HydrogenBonds
-    from solvation.analysis.transport import Transport
-    from solvation.analysis.universe import load_universe
+def _density(info: RunInfo) -> tuple[float, float]:
+    return info.density_g_per_cm3, info.density_err_g_per_cm3 or 0.0
 
+
+def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     u = load_universe(directory)
-    d = Transport(u, {"water": "resname HOH"}, temperature=info["protocol"]["temperature_k"])
+    d = Transport(u, {"water": "resname HOH"}, temperature=info.temperature_k)
     d = d.run().results.transport.species["water"]
     hb = HydrogenBonds(u).run().results.hbonds
     return {
-        "water_density": (info["density_g_per_cm3"], info.get("density_err_g_per_cm3") or 0.0),
+        "water_density": _density(info),
         "water_self_diffusion": (d.D_corrected_m2_per_s, d.D_err_m2_per_s),
         "hbonds_per_water": (hb.hbonds_per_water, hb.hbonds_per_water_err),
     }
 
 
-def _zn_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]]:
-    from solvation.analysis.rdf import RDF
-    from solvation.analysis.shells import NoMinimumError, shell_minima
-    from solvation.analysis.transport import Transport
-    from solvation.analysis.universe import load_universe
-
+def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     u = load_universe(directory)
     rdf = RDF(u, {"zn-o": ("resname ZN", "resname HOH and name O")}, rmax=8.0, nbins=320)
     rdf = rdf.run().results.rdf
@@ -282,42 +154,23 @@ def _zn_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]
         out["zn_second_shell_cn"] = (n2 - n1, 1.0)
     except NoMinimumError:
         pass
-    d = Transport(u, {"zn": "resname ZN"}, temperature=info["protocol"]["temperature_k"])
+    d = Transport(u, {"zn": "resname ZN"}, temperature=info.temperature_k)
     d = d.run().results.transport.species["zn"]
     out["zn_self_diffusion"] = (d.D_corrected_m2_per_s, d.D_err_m2_per_s)
     return out
 
 
-def _solution_quantities(directory: Path, info: dict) -> dict[str, tuple[float, float]]:
-    from solvation.analysis.coordination import solvation_shells
-    from solvation.analysis.shells import NoMinimumError
-    from solvation.analysis.universe import load_universe
-
-    anion = next(a for _, key, a in SOLUTIONS if directory.name.startswith(key))
-    resname = {"SO4": "SO4", "OTf": "OTF"}[anion]
-    u = load_universe(directory)
-    shells = {"water": "resname HOH and name O", anion: f"resname {resname} and element O"}
-    try:
-        first, _ = solvation_shells(u, "resname ZN", shells, residence=False)
-        cutoffs = first.cutoffs_angstrom
-    except NoMinimumError:
-        cutoffs = {"water": 3.0, anion: 3.0}
-    result, _ = solvation_shells(
-        u, "resname ZN", shells, cutoffs, residence=False, pairing={anion: cutoffs[anion] + 2.0}
-    )
-    pairs = result.pairing[anion]
+def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
+    pairs = shells.result.pairing[shells.selections.anion]
     return {
-        "solution_density": (info["density_g_per_cm3"], info.get("density_err_g_per_cm3") or 0.0),
+        "solution_density": _density(info),
         "cip_fraction": (pairs["CIP"] + pairs["AGG"], float("nan")),
     }
 
 
 def run_case(root: Path, system: str, design: dict, protocol: dict, platform: str) -> dict:
     """Build and run one case (resumable) and measure its quantities (SI)."""
-    from solvation.design import parse_design
-    from solvation.run import run
-    from solvation.systems import build
-
     directory = root / design["name"]
     build(parse_design({**design, "protocol": protocol}), directory)
     info = run(directory, platform=platform)
@@ -326,8 +179,8 @@ def run_case(root: Path, system: str, design: dict, protocol: dict, platform: st
     )
     return {
         "quantities": measure(directory, info),
-        "ns_per_day": info["ns_per_day"],
-        "platform": info["platform"],
+        "ns_per_day": info.ns_per_day,
+        "platform": info.platform,
     }
 
 
@@ -366,7 +219,5 @@ def validate(
         "measurements": measurements,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    from solvation.validation_report import write_report
-
     write_report(out, comparisons, quick, settings["protocol"], measurements, refs)
     return report

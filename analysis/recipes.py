@@ -1,0 +1,370 @@
+"""Analysis recipes for build/run directories, written once for every caller.
+
+The command line, the campaign descriptors and the validation suite call these and only
+format what they return:
+
+- ``run_selections``: centre, shell and species selections from ``build.json``;
+- ``shells_of_run``: Zn2+ shells with automatic cutoffs (first minimum of g(r), a
+  3 A fallback where g(r) has none, said in ``cutoff_source``) and ion pairing with the
+  second-shell cutoff at the second minimum (else the first cutoff + 2 A);
+- ``hbonds_of_run`` and ``transport_of_run``: the H-bond network and transport of a run's
+  species;
+- ``interface_of_run``: profiles, contact layer of each face and the electrode's surface
+  charge and capacitance;
+- ``water_activity_of_runs``: the route (osmotic, Kirkwood-Buff series, free-water
+  proxy) chosen from what the directories hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
+from solvation.forcefields import METAL_RESNAME
+from solvation.rundir import BuildInfo, read_build, temperature_of
+from solvation.systems.formula import species_charge
+
+from . import water_activity as wa
+from .contact import ContactLayer, ContactResult, contact_thickness
+from .coordination import FALLBACK_CUTOFF_ANGSTROM, SolvationResult, solvation_shells
+from .hbonds import HBondResult, hydrogen_bonds
+from .interface import InterfaceProfiles, InterfaceResult
+from .rdf import RDFResult
+from .stats import block_estimate
+from .transport import Transport, TransportResult
+from .universe import InputError, load_universe, run_directory_charges, species_charges
+
+ACCEPTOR_ELEMENTS = "element O N F Cl Br I"
+
+
+@dataclass(frozen=True)
+class RunSelections:
+    """Selections of a run's species (MDAnalysis language).
+
+    centre : the Zn2+ ions (None when the box has none)
+    shells : name -> coordinating atoms of each shell species (water O; acceptor atoms of
+        anions and neutral molecules)
+    molecules : name -> whole molecules of every species except the metal
+    anion : the first anion species (its shell is classified for ion pairing)
+    """
+
+    centre: str | None
+    shells: dict[str, str]
+    molecules: dict[str, str]
+    anion: str | None
+
+
+def _charge(species: str) -> int:
+    try:
+        return species_charge(species)
+    except KeyError:  # molecules from SMILES
+        return 0
+
+
+def run_selections(build: BuildInfo) -> RunSelections:
+    """Selections from a build's species and residue names."""
+    resnames = {k: v for k, v in build.resnames.items() if v != METAL_RESNAME}
+    centre = f"resname {resnames['Zn2+']}" if "Zn2+" in resnames else None
+    shells = {"water": f"resname {resnames.get('water', 'HOH')} and name O*"}
+    anion = None
+    for species, rn in resnames.items():
+        if species in ("water", "Zn2+") or _charge(species) > 0:
+            continue
+        shells[species] = f"resname {rn} and ({ACCEPTOR_ELEMENTS})"
+        if _charge(species) < 0 and anion is None:
+            anion = species
+    molecules = {k: f"resname {rn}" for k, rn in resnames.items()}
+    return RunSelections(centre, shells, molecules, anion)
+
+
+# --- shells, H-bonds, transport -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShellsOfRun:
+    """Shell statistics of a run's Zn2+ and the g(r) their cutoffs came from."""
+
+    selections: RunSelections
+    result: SolvationResult | None
+    rdf: RDFResult | None
+
+
+def shells_of_run(
+    universe, build: BuildInfo, residence: bool = True, verbose: bool = False, **frames
+) -> ShellsOfRun:
+    """Zn2+ shells of every shell species of ``build``: cutoffs from g(r) (3 A fallback),
+    pairing classes of the first anion (second minimum of g(r), else cutoff + 2 A).
+    ``result`` is None when the box holds no Zn2+."""
+    sel = run_selections(build)
+    if sel.centre is None:
+        return ShellsOfRun(sel, None, None)
+    result, rdf = solvation_shells(
+        universe,
+        sel.centre,
+        sel.shells,
+        pairing={sel.anion: None} if sel.anion else None,
+        residence=residence,
+        fallback=FALLBACK_CUTOFF_ANGSTROM,
+        verbose=verbose,
+        **frames,
+    )
+    return ShellsOfRun(sel, result, rdf)
+
+
+def hbonds_of_run(universe, build: BuildInfo, verbose: bool = False, **frames) -> HBondResult:
+    """Water H-bond network of a run, with every shell species as an H-bonding group and
+    the Zn2+-water cutoff from g(r) (3 A fallback)."""
+    sel = run_selections(build)
+    groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
+    water = sel.molecules.get("water", "resname HOH")
+    return hydrogen_bonds(
+        universe,
+        water,
+        groups,
+        cations=sel.centre,
+        fallback=FALLBACK_CUTOFF_ANGSTROM,
+        verbose=verbose,
+        **frames,
+    )
+
+
+@dataclass(frozen=True)
+class TransportOfRun:
+    """Diffusion of every species, and the conductivity of the ions (empty without two
+    charged species)."""
+
+    transport: TransportResult
+    conductivity: dict
+
+
+def transport_of_run(
+    universe, build: BuildInfo, temperature_k: float, charges: np.ndarray | None
+) -> TransportOfRun:
+    """Self-diffusion of every molecular species and the ions' conductivity."""
+    species = run_selections(build).molecules
+    z = species_charges(universe, species, charges)
+    ions = {k: v for k, v in z.items() if abs(v) > 1e-6}
+    result = Transport(universe, species, temperature=temperature_k).run().results.transport
+    conductivity = {}
+    if len(ions) >= 2:
+        ionic = Transport(
+            universe, {k: species[k] for k in ions}, charges=ions, temperature=temperature_k
+        )
+        conductivity = ionic.run().results.transport.conductivity
+    return TransportOfRun(result, conductivity)
+
+
+# --- interface ------------------------------------------------------------------------
+
+
+def slab_planes(path: str | Path, universe) -> dict[str, float]:
+    """z (A) of the slab's top and bottom atomic planes in the trajectory's first frame
+    (the barostat moves a frozen slab rigidly during NPT, so build.json's planes are only
+    where it started); build.json's planes when the topology has no metal atoms."""
+    slab = read_build(path).slab
+    if slab is None:
+        raise InputError(f"{path} holds no slab (its design has no [slab])")
+    atoms = universe.select_atoms(f"resname {METAL_RESNAME}")
+    if atoms.n_atoms == 0:
+        return {"top": slab.z_faces_nm[1] * 10.0, "bottom": slab.z_faces_nm[0] * 10.0}
+    universe.trajectory[0]
+    z = atoms.positions[:, 2]
+    return {"top": float(z.max()), "bottom": float(z.min())}
+
+
+def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
+    """Surface charge and integral capacitance of a constant-potential electrode run from
+    its ``electrode.csv`` (None for other runs). sigma is the charge of the slab's top
+    half per lateral area; C = sigma / dV is the capacitance of the cell (the two
+    interfaces in series)."""
+    path = Path(path)
+    csv = path / "electrode.csv"
+    if not path.is_dir() or not csv.exists():
+        return None
+    info = read_build(path)
+    table = pd.read_csv(csv)
+    area = info.slab.area_nm2
+    sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
+    field_v_nm = info.electrode.field_kj_mol_nm_e / FARADAY_KJ_PER_MOL_V
+    to_uc_cm2 = ELEMENTARY_CHARGE_C / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
+    delta_v = float(table["delta_v_V"].mean())
+    neutrality = float(np.abs(table["q_top_e"] + table["q_bottom_e"]).max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap, cap_err = sigma.mean * to_uc_cm2 / delta_v, sigma.err * to_uc_cm2 / abs(delta_v)
+    return {
+        "delta_v_V": delta_v,
+        "sigma_top_e_per_nm2": sigma.mean,
+        "sigma_top_e_per_nm2_err": sigma.err,
+        "sigma_top_uC_per_cm2": sigma.mean * to_uc_cm2,
+        "sigma_bottom_e_per_nm2": float(table["q_bottom_e"].mean() / area),
+        "field_V_per_nm": field_v_nm,
+        "capacitance_uF_per_cm2": float(cap),
+        "capacitance_uF_per_cm2_err": float(cap_err),
+        "max_abs_total_electrode_charge_e": neutrality,
+        "n_reports": len(table),
+    }
+
+
+def electrode_sheets(electrode: dict | None, planes: dict, lz: float) -> dict:
+    """Sheets of the mean electrode face charges and the applied field (V/nm) for the
+    Poisson potential of an electrode run (the trajectory holds no electrode charges)."""
+    if not electrode or "bottom" not in planes:
+        return {}
+    d_bottom = float((planes["bottom"] - planes["top"]) % lz)
+    top, bottom = electrode["sigma_top_e_per_nm2"], electrode["sigma_bottom_e_per_nm2"]
+    return {"sheets": {0.0: top, d_bottom: bottom}, "external_field": electrode["field_V_per_nm"]}
+
+
+@dataclass(frozen=True)
+class InterfaceOfRun:
+    """Profiles from the top face, the contact layer of each face, and for electrode runs
+    the surface charge, capacitance and the Poisson potential across the cell."""
+
+    planes_angstrom: dict[str, float]
+    profiles: InterfaceResult
+    contact: ContactResult
+    electrode: dict | None
+
+
+def interface_of_run(
+    paths: list[Path],
+    universe,
+    species: dict[str, str] | None = None,
+    z0: float | None = None,
+    bin_width: float = 0.2,
+    center: str | None = None,
+    shells: dict[str, str] | None = None,
+    cutoffs: dict[str, float] | None = None,
+    contact: float | None = None,
+    verbose: bool = False,
+    **frames,
+) -> InterfaceOfRun:
+    """Interface analysis of a slab run (or of TOPOLOGY TRAJECTORY with ``z0`` given).
+
+    species : name -> selection; default: every species of build.json (a run directory)
+    z0 : surface plane (A); default the slab's top atomic plane in the first frame
+    contact : contact-layer width (A); default the first minimum of the water-O profile
+    """
+    run_dir = paths[0].is_dir()
+    if species is None:
+        if not run_dir:
+            raise InputError("give --species NAME=SELECTION (no build.json to take them from)")
+        species = run_selections(read_build(paths[0])).molecules
+    planes = slab_planes(paths[0], universe) if z0 is None else {"top": z0}
+    electrode = electrode_summary(paths[0]) if run_dir else None
+    charges = run_directory_charges(paths[0]) if run_dir else None
+    if charges is None and hasattr(universe.atoms, "charges"):
+        charges = universe.atoms.charges  # PSF, TPR, LAMMPS data ... carry them
+    lz = float(universe.dimensions[2])
+    profiles = (
+        InterfaceProfiles(
+            universe,
+            species,
+            planes["top"],
+            bin_width,
+            charges=charges,
+            center=center,
+            shells=shells or None,
+            cutoffs=cutoffs or {},
+            verbose=verbose,
+            **electrode_sheets(electrode, planes, lz),
+        )
+        .run(**frames)
+        .results.interface
+    )
+    if electrode:
+        d_bottom = float((planes["bottom"] - planes["top"]) % lz)
+        across = float(np.interp(d_bottom, profiles.distance_angstrom, profiles.potential_V))
+        electrode["poisson_potential_bottom_minus_top_V"] = across
+    thickness = contact or contact_thickness(
+        profiles.distance_angstrom, profiles.water_o_density_per_nm3
+    )
+    layer = (
+        ContactLayer(universe, species, planes, thickness, verbose=verbose)
+        .run(**frames)
+        .results.contact
+    )
+    return InterfaceOfRun(planes, profiles, layer, electrode)
+
+
+# --- water activity -------------------------------------------------------------------
+
+WATER_ACTIVITY_METHODS = ("auto", "osmotic", "kb", "free-water")
+
+
+def osmotic_from_run(path, n_blocks: int = 5, **frames) -> wa.WaterActivity:
+    """The osmotic route on a run directory built with ``[osmotic]``."""
+    walls = read_build(path).osmotic
+    if walls is None:
+        raise InputError(
+            f"{path} was not built with an [osmotic] table (two compartments and walls); "
+            "add one to the design, or use --method kb over a concentration series"
+        )
+    analysis = wa.OsmoticPressure(
+        load_universe(path),
+        tuple(walls.walls_nm),
+        walls.force_constant_kj_mol_nm2,
+        "resname " + " ".join(walls.confined_resnames),
+        temperature_k=temperature_of(path),
+        n_blocks=n_blocks,
+    )
+    return analysis.run(**frames).results.water_activity
+
+
+def kb_from_run(path, n_blocks: int = 5, **frames) -> wa.KBPoint:
+    """Kirkwood-Buff point of a bulk run directory: every charged species of build.json is
+    an ion (centre: its heaviest atom), water centres are its oxygens."""
+    info = read_build(path)
+    if info.slab is not None or info.osmotic is not None:
+        raise InputError(f"{path} is not a homogeneous bulk box; KB integrals need one")
+    universe = load_universe(path)
+    resnames = {k: v for k, v in info.resnames.items() if k != "water"}
+    water = info.resnames.get("water", "HOH")
+    selections = {k: f"resname {v}" for k, v in resnames.items()}
+    charges = species_charges(universe, selections, run_directory_charges(path))
+    ions = {k: wa.centre_atoms(universe, resnames[k]) for k, z in charges.items() if z != 0}
+    neutral = sorted(k for k, z in charges.items() if z == 0)
+    if not ions or neutral:
+        raise InputError(
+            f"{path}: the KB route treats salt + water only (found ions {sorted(ions)}, "
+            f"neutral solutes {neutral}); use --method osmotic for other mixtures"
+        )
+    return wa.kirkwood_buff(
+        universe, ions, f"resname {water} and name O*", n_blocks=n_blocks, **frames
+    )
+
+
+def water_activity_method(paths: list[Path], method: str = "auto") -> str:
+    """The route for ``paths``: osmotic for an [osmotic] run, kb for several runs."""
+    if method not in WATER_ACTIVITY_METHODS:
+        raise InputError(f"method must be one of {', '.join(WATER_ACTIVITY_METHODS)}")
+    if method == "auto":
+        osmotic = paths[0].is_dir() and read_build(paths[0]).osmotic is not None
+        method = "osmotic" if osmotic else "kb" if len(paths) > 1 else ""
+        if not method:
+            raise InputError(
+                "one run without [osmotic]: give --method free-water for the proxy, or "
+                "several runs of one salt at different molalities for --method kb"
+            )
+    if method in ("osmotic", "free-water") and len(paths) > 1 and paths[1].is_dir():
+        raise InputError(f"--method {method} takes one run directory")
+    return method
+
+
+def water_activity_of_runs(
+    paths: list[Path], method: str = "auto", n_blocks: int = 5, **frames
+) -> list[wa.WaterActivity]:
+    """Water activity by the route ``water_activity_method`` picks: one result for the
+    osmotic route and the free-water proxy, one per molality for a KB series."""
+    method = water_activity_method(paths, method)
+    if method == "osmotic":
+        return [osmotic_from_run(paths[0], n_blocks, **frames)]
+    if method == "kb":
+        return wa.gibbs_duhem([kb_from_run(p, n_blocks, **frames) for p in paths])
+    universe = load_universe(paths[0], *paths[1:])
+    hb = hydrogen_bonds(universe, n_blocks=n_blocks, **frames)
+    return [wa.free_water_proxy(hb.free_water_fraction, hb.free_water_fraction_err)]

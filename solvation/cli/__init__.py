@@ -1,0 +1,53 @@
+"""The command line: ``solvation`` and its sub-commands (``solvation --help``).
+
+Errors meant for the user (``SolvationError`` and typer's usage errors) print one line
+and exit with status 2; anything else is a bug and shows its traceback with a request to
+report it.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from solvation.errors import SolvationError
+
+from .analyze import merge_pair_args
+from .app import app
+
+BUG_HINT = (
+    "This looks like a bug in solvation, not a problem with your input: please report it "
+    "with the traceback above and the command you ran."
+)
+
+
+def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
+    """Run ``application``; user errors print ``error: message`` and exit with status 2."""
+    args = merge_pair_args(sys.argv[1:] if argv is None else argv)
+    try:
+        application(args=args, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except SolvationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click usage errors
+            exc.show()
+            sys.exit(exc.exit_code)
+        traceback.print_exc()
+        typer.echo(BUG_HINT, err=True)
+        sys.exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``solvation`` command."""
+    run_cli(app)
+
+
+__all__ = ["app", "main", "run_cli"]

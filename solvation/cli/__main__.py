@@ -1,0 +1,3 @@
+from solvation.cli import main
+
+main()

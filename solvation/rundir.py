@@ -1,0 +1,282 @@
+"""The run-directory contract: typed, versioned records of ``build.json``, ``run.json``
+and a campaign job's ``result.json``, and the only code that reads or writes them.
+
+Every record carries ``schema_version``. A record with another version, or with keys
+this version does not know, is refused with a message naming the file and what to do,
+so a renamed key fails when the directory is opened, never halfway through an analysis.
+Records are pydantic models; JSON is written strictly (NaN and infinities become null)
+and atomically (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from solvation.errors import SolvationError
+
+SCHEMA_VERSION = 2  # 1: files written before the schema was versioned
+BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
+    "build.json",
+    "run.json",
+    "result.json",
+    "design.toml",
+)
+
+
+class RunDirError(SolvationError):
+    """A build/run/job directory whose records are missing or of another version."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class _Versioned(_Record):
+    schema_version: int = SCHEMA_VERSION
+
+
+# --- build.json -----------------------------------------------------------------------
+
+
+class ConcentrationRecord(_Record):
+    """A solute's concentration as requested and as the integer counts achieve it."""
+
+    solute: str
+    requested: str
+    requested_value: float
+    achieved: float
+    unit: str  # mol/kg, mol/L, wt%, vol%, mol%, g/L
+    formula_units: int
+
+
+class SlabRecord(_Record):
+    """The metal slab: facet, size, z of its outer atomic planes (nm), lateral area."""
+
+    facet: str
+    layers: int
+    repeats: list[int]
+    z_faces_nm: list[float]  # bottom, top atomic planes at build time
+    electrolyte_z_nm: list[float]
+    vacuum_nm: float
+    frozen: bool
+    n_metal_atoms: int
+    area_nm2: float
+    adsorbed: dict[str, Any] | None = None
+
+
+class ElectrodeRecord(_Record):
+    """A constant-potential electrode (finite-field method)."""
+
+    potential_difference_V: float
+    field_kj_mol_nm_e: float
+    gaussian_width_nm: float
+    thomas_fermi_length_nm: float
+    method: str
+    n_electrode_atoms: int
+    method_reference: str
+
+
+class OsmoticRecord(_Record):
+    """Flat-bottom walls of the osmotic-pressure route (nm, kJ/mol/nm^2)."""
+
+    walls_nm: list[float]
+    force_constant_kj_mol_nm2: float
+    confined_resnames: list[str]
+    n_solution_water: int
+    n_reservoir_water: int
+    area_nm2: float
+
+
+class BuildInfo(_Versioned):
+    """``build.json``: what was built, from which design, with which parameters."""
+
+    name: str
+    spec_hash: str
+    counts: dict[str, int]
+    resnames: dict[str, str]  # species -> residue name
+    total_charge: float  # e
+    box_nm: list[float]
+    box_vectors_nm: list[list[float]]
+    n_atoms: int
+    concentrations: list[ConcentrationRecord]
+    density_estimate_g_per_cm3: float
+    density_note: str
+    estimated_densities: list[str]
+    temperature_k: float
+    water_model: str
+    forcefield: list[dict[str, Any]]  # one provenance entry per parameter set
+    charge_scale: float
+    seed: int
+    min_intermolecular_distance_angstrom: float
+    smiles: dict[str, str]
+    slab: SlabRecord | None = None
+    electrode: ElectrodeRecord | None = None
+    osmotic: OsmoticRecord | None = None
+    versions: dict[str, str]
+    build_seconds: float = 0.0
+    topology: str = "topology.pdb"
+
+
+# --- run.json -------------------------------------------------------------------------
+
+
+class RunInfo(_Versioned):
+    """``run.json``: protocol, progress through the stages, platform, speeds, densities."""
+
+    protocol: dict[str, Any]
+    stages_done: list[str] = []
+    ns_per_day: dict[str, float | None] = {}
+    complete: bool = False
+    platform: str | None = None
+    precision: str | None = None
+    device: int | None = None
+    versions: dict[str, str] = {}
+    seed: int | None = None
+    n_atoms: int | None = None
+    minimized_energy_kj_mol: float | None = None
+    minimize_seconds: float | None = None
+    equilibration_csv_bytes: int = 0
+    npt_volume_nm3: float | None = None
+    density_g_per_cm3: float | None = None
+    density_err_g_per_cm3: float | None = None
+    concentrations_after_npt: list[dict[str, Any]] = []
+    n_frames: int | None = None
+    trajectory: str | None = None
+
+    @property
+    def temperature_k(self) -> float:
+        return float(self.protocol["temperature_k"])
+
+
+# --- a campaign job's result ----------------------------------------------------------
+
+
+class DescriptorValue(_Record):
+    """One descriptor of one job: value with its standard error (None: unknown)."""
+
+    value: float | None
+    err: float | None = None
+
+
+class JobResult(_Versioned):
+    """``result.json`` of a campaign job: its descriptors, timings and platform."""
+
+    key: str
+    descriptors: dict[str, DescriptorValue]
+    seconds: float
+    ns_per_day: float | None = None
+    platform: str | None = None
+
+
+# --- reading and writing --------------------------------------------------------------
+
+
+def strict_json(value):
+    """``value`` with NaN and infinities replaced by None (strict JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json_atomic(path: str | Path, data) -> None:
+    """Write ``data`` as strict JSON to ``path`` via a temporary file, fsync and rename."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as fh:
+        json.dump(strict_json(data), fh, indent=2, allow_nan=False, default=str)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _read(path: Path, model: type[_Versioned], what: str, hint: str):
+    if not path.exists():
+        raise RunDirError(f"{path.parent} holds no {path.name}: {hint}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{path} is not valid JSON ({err}); {hint}") from None
+    found = data.get("schema_version", 1) if isinstance(data, dict) else None
+    if found != SCHEMA_VERSION:
+        age = "an older" if isinstance(found, int) and found < SCHEMA_VERSION else "another"
+        raise RunDirError(
+            f"{path} was written by {age} version of solvation (schema {found}; this "
+            f"version reads schema {SCHEMA_VERSION}). Recreate the {what} with this version, "
+            "or use the solvation version that wrote it"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()[:5]
+        )
+        raise RunDirError(f"{path} does not match the {what} schema ({fields})") from None
+
+
+def read_build(directory: str | Path) -> BuildInfo:
+    """``build.json`` of a build or run directory."""
+    return _read(
+        Path(directory) / BUILD_JSON,
+        BuildInfo,
+        "build",
+        "is it a build directory? Create one with `solvation build DESIGN.toml -o DIR`",
+    )
+
+
+def write_build(directory: str | Path, info: BuildInfo) -> None:
+    write_json_atomic(Path(directory) / BUILD_JSON, info.model_dump(mode="json"))
+
+
+def has_run(directory: str | Path) -> bool:
+    return (Path(directory) / RUN_JSON).exists()
+
+
+def read_run(directory: str | Path) -> RunInfo:
+    """``run.json`` of a run directory."""
+    return _read(
+        Path(directory) / RUN_JSON,
+        RunInfo,
+        "run",
+        "run it first with `solvation run DIR`",
+    )
+
+
+def write_run(directory: str | Path, info: RunInfo) -> None:
+    write_json_atomic(Path(directory) / RUN_JSON, info.model_dump(mode="json"))
+
+
+def read_result(directory: str | Path) -> JobResult:
+    """``result.json`` of a finished campaign job directory."""
+    return _read(Path(directory) / RESULT_JSON, JobResult, "job result", "the job did not finish")
+
+
+def write_result(directory: str | Path, result: JobResult) -> None:
+    write_json_atomic(Path(directory) / RESULT_JSON, result.model_dump(mode="json"))
+
+
+def read_design_table(directory: str | Path) -> dict:
+    """The design (a TOML table) copied into a build directory."""
+    path = Path(directory) / DESIGN_TOML
+    if not path.exists():
+        raise RunDirError(f"{directory} holds no {DESIGN_TOML}; rebuild the directory")
+    return tomllib.loads(path.read_text())
+
+
+def temperature_of(directory: str | Path, default: float = 298.15) -> float:
+    """Temperature (K) of a run directory's protocol; ``default`` for anything else."""
+    path = Path(directory)
+    if path.is_dir() and has_run(path):
+        return read_run(path).temperature_k
+    return default

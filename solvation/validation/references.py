@@ -1,0 +1,151 @@
+"""Reference data for ``solvation validate``: YAML entries (value, uncertainty, unit,
+conditions, citation), checked on load, and the comparison of a simulated value with one.
+
+The shipped file is ``solvation/validation/data/reference_data.yaml``; users add their own
+with ``--reference``. The deviation is given in units of the combined uncertainty,
+(x_sim - x_ref) / sqrt(u_sim^2 + u_ref^2), and a quantity passes within 2 of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from solvation.errors import SolvationError
+
+UNITS = {
+    "angstrom": ("length", 1e-10),
+    "nm": ("length", 1e-9),
+    "m2/s": ("diffusion", 1.0),
+    "1e-9 m2/s": ("diffusion", 1e-9),
+    "cm2/s": ("diffusion", 1e-4),
+    "g/cm3": ("density", 1.0),
+    "kg/m3": ("density", 1e-3),
+    "1": ("number", 1.0),
+}
+QUANTITIES = {
+    "zn_o_first_peak": "length",
+    "zn_first_shell_cn": "number",
+    "zn_second_shell_cn": "number",
+    "zn_self_diffusion": "diffusion",
+    "water_density": "density",
+    "water_self_diffusion": "diffusion",
+    "hbonds_per_water": "number",
+    "solution_density": "density",
+    "cip_fraction": "number",
+}
+REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
+PASS_SIGMA = 2.0
+
+
+class ReferenceError_(SolvationError):
+    """A reference entry that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    quantity: str
+    system: str
+    value: float
+    uncertainty: float
+    unit: str
+    conditions: str
+    citation: str
+
+    @property
+    def si(self) -> tuple[float, float]:
+        factor = UNITS[self.unit][1]
+        return self.value * factor, self.uncertainty * factor
+
+
+def _check_entry(entry: dict, source: str, index: int) -> Reference:
+    where = f"{source} entry {index + 1}"
+    missing = [k for k in REQUIRED if k not in entry or entry[k] in (None, "")]
+    if missing:
+        raise ReferenceError_(
+            f"{where}: missing {', '.join(missing)} (every entry needs {', '.join(REQUIRED)})"
+        )
+    quantity, unit = entry["quantity"], str(entry["unit"])
+    if quantity not in QUANTITIES:
+        raise ReferenceError_(
+            f"{where}: unknown quantity {quantity!r}; known: {', '.join(QUANTITIES)}"
+        )
+    if unit not in UNITS:
+        raise ReferenceError_(f"{where}: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+    if UNITS[unit][0] != QUANTITIES[quantity]:
+        raise ReferenceError_(
+            f"{where}: {quantity} is a {QUANTITIES[quantity]}, but unit "
+            f"{unit!r} is a {UNITS[unit][0]}"
+        )
+    if float(entry["uncertainty"]) < 0:
+        raise ReferenceError_(f"{where}: uncertainty must not be negative")
+    return Reference(
+        quantity,
+        str(entry["system"]),
+        float(entry["value"]),
+        float(entry["uncertainty"]),
+        unit,
+        str(entry["conditions"]),
+        str(entry["citation"]),
+    )
+
+
+def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
+    """The shipped reference data plus ``paths``; every entry is checked."""
+    sources = [
+        (
+            "shipped reference_data.yaml",
+            (resources.files("solvation.validation") / "data" / "reference_data.yaml").read_text(),
+        )
+    ]
+    sources += [(str(p), Path(p).read_text()) for p in paths or []]
+    out = []
+    for name, text in sources:
+        data = yaml.safe_load(text)
+        if not isinstance(data, list):
+            raise ReferenceError_(f"{name}: expected a list of entries")
+        out += [_check_entry(e, name, k) for k, e in enumerate(data)]
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    quantity: str
+    model: str
+    simulated: float
+    simulated_err: float
+    reference: float
+    reference_err: float
+    unit: str
+    deviation_sigma: float
+    passed: bool
+    citation: str
+    conditions: str
+
+
+def compare(
+    quantity: str, model: str, value_si: float, err_si: float, ref: Reference
+) -> Comparison:
+    """Simulated value (SI) against a reference, in the reference's unit."""
+    factor = UNITS[ref.unit][1]
+    sim, sim_err = value_si / factor, (err_si / factor if np.isfinite(err_si) else math.inf)
+    combined = math.hypot(sim_err, ref.uncertainty)
+    dev = (sim - ref.value) / combined if combined > 0 else math.inf
+    return Comparison(
+        quantity,
+        model,
+        sim,
+        sim_err,
+        ref.value,
+        ref.uncertainty,
+        ref.unit,
+        dev,
+        abs(dev) <= PASS_SIGMA,
+        ref.citation,
+        ref.conditions,
+    )

@@ -1,0 +1,77 @@
+"""Check a design against the force-field library before anything expensive runs.
+
+``solvation.design`` validates the structure and units of a design file; the names in it
+(water model, salts, molecules, per-ion and per-molecule overrides) are checked here,
+because the library they refer to lives above the core.
+"""
+
+from __future__ import annotations
+
+from solvation.design import Design, DesignError
+from solvation.errors import SolvationError
+from solvation.forcefields.library import (
+    ION_RESNAMES,
+    ION_SETS,
+    canonical_ion,
+    molecule,
+    water_model,
+)
+from solvation.forcefields.molecules import METHODS
+
+from .formula import parse_salt
+
+
+def _species(design: Design) -> set[str]:
+    """Library species of the design's salts."""
+    return {s for salt in design.salts for s, _ in parse_salt(salt.formula).ions}
+
+
+def _check(where: str, func, *args) -> None:
+    """Call ``func``; its error (same type) gets the design field as a prefix."""
+    try:
+        func(*args)
+    except SolvationError as err:
+        raise type(err)(f"invalid design: {where}: {err}") from None
+
+
+def check_design(design: Design) -> None:
+    """Raise DesignError naming the field when a name in ``design`` is unknown or an
+    override names a species that is not in the box."""
+    _check("water.model", water_model, design.water.model)
+    for k, salt in enumerate(design.salts):
+        _check(f"salts.{k}.formula", parse_salt, salt.formula)
+    for table in ("additives", "cosolvents"):
+        for k, spec in enumerate(getattr(design, table)):
+            if spec.name is not None:
+                _check(f"{table}.{k}.name", molecule, spec.name)
+    if design.slab is not None and design.slab.adsorbed and design.slab.adsorbed.name:
+        _check("slab.adsorbed.name", molecule, design.slab.adsorbed.name)
+    present = _species(design)
+    for ion, set_name in design.forcefield.ions.items():
+        name = canonical_ion(ion)
+        if name is None or name not in ION_RESNAMES:
+            raise DesignError(f"invalid design: forcefield.ions: {ion!r} is not a library ion")
+        if name not in present:
+            raise DesignError(
+                f"invalid design: forcefield.ions: {ion!r} is not in the box (its ions: "
+                f"{', '.join(sorted(s for s in present if s in ION_RESNAMES)) or 'none'})"
+            )
+        if set_name.strip().lower().replace("1264", "12-6-4") not in ION_SETS:
+            raise DesignError(
+                f"invalid design: forcefield.ions.{ion}: unknown set {set_name!r}; "
+                f"use one of {', '.join(ION_SETS)}"
+            )
+    molecules = present | {
+        molecule(s.name).name for s in design.additives + design.cosolvents if s.name
+    }
+    for name, method in design.forcefield.methods.items():
+        if name not in molecules:
+            raise DesignError(
+                f"invalid design: forcefield.methods: {name!r} is not a molecule of this box "
+                f"({', '.join(sorted(molecules - set(ION_RESNAMES))) or 'none'})"
+            )
+        if method not in METHODS:
+            raise DesignError(
+                f"invalid design: forcefield.methods.{name}: unknown method {method!r}; "
+                f"use one of {', '.join(METHODS)}"
+            )
