@@ -89,6 +89,7 @@ class BoxSpec(_Strict):
     n_atoms: int | None = Field(None, gt=0)
     edge: str | None = None
     tolerance_angstrom: float = Field(2.0, gt=0.5, le=4.0)
+    prehydrate: bool = True  # 2+/3+ cations packed as aqua complexes (systems.hydration)
 
     @model_validator(mode="after")
     def _one_size(self):

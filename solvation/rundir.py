@@ -119,6 +119,7 @@ class BuildInfo(_Versioned):
     slab: SlabRecord | None = None
     electrode: ElectrodeRecord | None = None
     osmotic: OsmoticRecord | None = None
+    initial_structure: dict[str, Any] | None = None  # pre-hydration, contact pairs at t = 0
     versions: dict[str, str]
     build_seconds: float = 0.0
     topology: str = "topology.pdb"

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +29,12 @@ from solvation.provenance import BUILD_PACKAGES, versions
 from solvation.quantities import length_nm, potential_v, temperature_k
 from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, write_json_atomic
 
-from . import osmotic
+from . import hydration, osmotic
 from .check import check_design
 from .composition import Component, Composition, molecule_component, size_box
 from .packing import PackingError, PackItem, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
-from .templates import assemble, metal_template, slab_template
+from .templates import ResidueTemplate, assemble, metal_template, slab_template
 
 PDB_MAX_ATOMS = 99_999
 
@@ -153,6 +153,35 @@ def _lateral_constraints(slab: Slab, margin: float) -> tuple[str, ...]:
         f"over plane {by:.5f} {-bx:.5f} 0 {margin * norm:.4f}",
         f"below plane {by:.5f} {-bx:.5f} 0 {ax * by - margin * norm:.4f}",
     )
+
+
+def _ion_species(comp: Composition) -> dict[str, str]:
+    """Residue name -> species of every ion of the composition."""
+    return {c.template.resname: k for k, c in comp.components.items() if c.role == "ion"}
+
+
+def _complex_ions(comp: Composition) -> dict[str, ResidueTemplate]:
+    """Residue name of each aqua complex -> the ion template it holds."""
+    return {
+        hydration.aqua_template(c.template, k).resname: c.template
+        for k, c in comp.components.items()
+        if c.role == "ion" and k in hydration.FIRST_SHELLS
+    }
+
+
+def _initial_structure(comp: Composition, design: Design, placed, box_matrix) -> dict:
+    """Pre-hydration and the cation-anion contacts of the packed structure (t = 0)."""
+    charge = {k: c.template.charge for k, c in comp.components.items() if c.role == "ion"}
+    cations = {comp.components[k].template.resname for k, q in charge.items() if q >= 2}
+    anions = {comp.components[k].template.resname for k, q in charge.items() if q < 0}
+    lengths = None if box_matrix is None else np.diag(box_matrix)
+    shells = {k: asdict(hydration.FIRST_SHELLS[k]) for k in charge if k in hydration.FIRST_SHELLS}
+    return {
+        "prehydrated": design.box.prehydrate and bool(shells),
+        "first_shells": shells if design.box.prehydrate else {},
+        "first_shell_citation": hydration.CITATION,
+        **hydration.initial_pairing(placed, cations, anions, lengths),
+    }
 
 
 def _split_metal(placed):
@@ -286,7 +315,12 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         items, box_matrix, slab_info = _slab_items(comp, design, slab)
     _check_box(box_matrix, choices.cutoff_nm, slab is not None)
     _parametrize_all(comp, choices)
-    placed, closest = _pack(items, box_matrix, design, periodic=slab is None or slab.orthorhombic)
+    if design.box.prehydrate:
+        items = hydration.hydrate_items(items, _ion_species(comp))
+    periodic = slab is None or slab.orthorhombic
+    placed, closest = _pack(items, box_matrix, design, periodic=periodic)
+    placed = hydration.split_complexes(placed, _complex_ions(comp))
+    initial = _initial_structure(comp, design, placed, box_matrix if periodic else None)
     topology, positions = assemble(_split_metal(placed), box_matrix / 10.0)
     topology, positions = add_virtual_sites(
         topology, positions * openmm.unit.nanometer, choices, _smiles_by_resname(comp)
@@ -300,6 +334,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
             if atom.residue.name == "ZNM":
                 system.setParticleMass(atom.index, 65.38)
     info = _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest)
+    info["initial_structure"] = initial
     if electrode_info is not None:
         info["electrode"] = electrode_info
     if walls is not None:

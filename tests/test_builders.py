@@ -13,7 +13,7 @@ import MDAnalysis as mda
 import numpy as np
 import openmm
 import pytest
-from MDAnalysis.lib.distances import self_capped_distance
+from MDAnalysis.lib.distances import distance_array, self_capped_distance
 
 from solvation.design import load_design, parse_design
 from solvation.errors import SolvationError
@@ -28,8 +28,9 @@ from solvation.systems import (
     size_box,
     zn_slab,
 )
+from solvation.systems.hydration import HydrationError, aqua_template, hydrate_items
 from solvation.systems.packing import PackItem, pack
-from solvation.systems.templates import water_template
+from solvation.systems.templates import ion_template, water_template
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 M_WATER = 18.01528  # g/mol, standard molar mass of H2O
@@ -425,3 +426,60 @@ def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
     assert np.all(eg.positions[:, 2] / 10 < top + 0.6 + 0.1)
     water_top = u.select_atoms("resname HOH").positions[:, 2].max() / 10
     assert info.box_nm[2] - water_top > 1.0  # the vacuum gap above the electrolyte
+
+
+def _shell_counts(pdb, cutoff=3.0):
+    """Water O and sulfate O within ``cutoff`` A of each Zn2+ (brute force)."""
+    u = mda.Universe(str(pdb))
+    zn = u.select_atoms("resname ZN")
+    ow = u.select_atoms("resname HOH and name O")
+    os_ = u.select_atoms("resname SO4 and element O")
+    d_w = distance_array(zn.positions, ow.positions, box=u.dimensions)
+    d_s = distance_array(zn.positions, os_.positions, box=u.dimensions)
+    return (d_w < cutoff).sum(axis=1), (d_s < cutoff).sum(axis=1)
+
+
+def test_prehydrated_znso4_has_six_waters_and_no_contact_pair(tmp_path):
+    """Default build of 2 m ZnSO4: every Zn2+ starts as [Zn(H2O)6]2+ with no sulfate O in
+    its first shell; build.json records it; a plain packmol start (prehydrate = false)
+    records exactly the contacts a brute-force count finds in its topology."""
+    spec = {
+        "name": "ph",
+        "box": {"n_water": 300},
+        "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+    }
+    built = build(parse_design(spec), tmp_path / "hyd")
+    waters, sulfate = _shell_counts(built.topology_pdb)
+    assert len(waters) == built.info.counts["Zn2+"] > 5
+    assert np.all(waters == 6) and np.all(sulfate == 0)
+    initial = built.info.initial_structure
+    assert initial["prehydrated"] and initial["contact_pairs"] == 0
+    assert initial["min_cation_anion_distance_angstrom"] > 3.0
+    assert built.info.counts["water"] == 300  # the complexes' waters are the box's waters
+    plain = build(
+        parse_design({**spec, "box": {"n_water": 300, "prehydrate": False}}), tmp_path / "p"
+    )
+    _, sulfate = _shell_counts(plain.topology_pdb)
+    assert plain.info.initial_structure["contact_pairs"] == int(sulfate.sum())
+    assert plain.info.initial_structure["cations_in_contact"] == int((sulfate > 0).sum())
+
+
+@pytest.mark.parametrize("species,n,distance", [("Zn2+", 6, 2.09), ("La3+", 9, 2.55)])
+def test_aqua_complex_geometry(species, n, distance):
+    """n waters at the first-shell distance, hydrogens pointing away, no clashes."""
+    complex_ = aqua_template(ion_template(species), species)
+    xyz = complex_.xyz_angstrom
+    oxygens = xyz[1::3]
+    hydrogens = np.concatenate([xyz[2::3], xyz[3::3]])
+    assert len(oxygens) == n
+    assert np.allclose(np.linalg.norm(oxygens, axis=1), distance)
+    assert np.all(np.linalg.norm(hydrogens, axis=1) > distance + 0.3)
+    oo = distance_array(oxygens, oxygens)[np.triu_indices(n, 1)]
+    assert oo.min() > 2.4
+
+
+def test_too_few_waters_to_prehydrate_is_refused():
+    zn = PackItem(ion_template("Zn2+"), 10)
+    water = PackItem(water_template(), 50)
+    with pytest.raises(HydrationError, match="need 60 waters .* prehydrate = false"):
+        hydrate_items([zn, water], {"ZN": "Zn2+"})

@@ -16,6 +16,7 @@ import mdtraj
 import numpy as np
 import openmm
 import openmm.app as app
+import pandas as pd
 import pytest
 
 from solvation.design import parse_design
@@ -245,3 +246,42 @@ def test_slab_runs_with_z_only_barostat_and_frozen_metal(tmp_path):
         assert np.allclose(ts.dimensions[:2], np.linalg.norm(box0[:2], axis=1), atol=1e-3)
         shift = metal.positions - ref
         assert np.allclose(shift - shift.mean(0), 0.0, atol=0.02)  # rigid, frozen slab
+
+
+def test_anneal_stage_heats_then_returns_to_the_run_temperature(fresh):
+    """[protocol] anneal: NVT at the annealing temperature after NPT, then NVT back at the
+    run temperature before production; each stage is recorded and resumable."""
+    d = fresh()
+    info = run(
+        d,
+        platform="CPU",
+        production="1 ps",
+        equilibration="1 ps",
+        report_every="0.1 ps",
+        anneal={"temperature": "500 K", "time": "2 ps", "cool": "2 ps"},
+    )
+    assert info.stages_done == ["minimize", "heating", "npt", "anneal", "cool", "production"]
+    assert (d / "stage-anneal.xml").exists() and (d / "stage-cool.xml").exists()
+    eq = pd.read_csv(d / "equilibration.csv")
+    temperature = eq[[c for c in eq.columns if c.startswith("Temperature")][0]].to_numpy()
+    assert temperature.max() > 420.0  # the annealing stage heated the box
+    production = pd.read_csv(d / "state.csv")
+    t_prod = production[[c for c in production.columns if c.startswith("Temperature")][0]]
+    assert abs(t_prod.mean() - 298.15) < 60.0  # back near the run temperature
+
+
+@pytest.mark.parametrize(
+    "anneal,message",
+    [
+        ({"temperature": "400 K"}, "anneal must be a table"),
+        ({"temperature": "250 K", "time": "1 ns"}, "temperature above the run temperature"),
+        ({"temperature": "400 K", "time": "1 ns", "pressure": "1 bar"}, "unknown keys"),
+        ({"temperature": "400 K", "time": "1 ns"}, None),
+    ],
+)
+def test_anneal_table_is_checked(anneal, message):
+    if message is None:
+        assert protocol_from({"anneal": anneal}).anneal_temperature_k == 400.0
+        return
+    with pytest.raises(ProtocolError, match=message):
+        protocol_from({"anneal": anneal})

@@ -9,7 +9,17 @@ import math
 import pytest
 import yaml
 
-from solvation.validation import Reference, ReferenceError_, compare, load_references, validate
+from solvation.design import parse_design
+from solvation.quantities import time_ps
+from solvation.validation import (
+    Reference,
+    ReferenceError_,
+    compare,
+    load_references,
+    pitzer,
+    validate,
+)
+from solvation.validation.suite import PROFILES, cases, combine_replicas
 
 
 def test_shipped_references_load_with_citations():
@@ -67,13 +77,69 @@ def test_bad_reference_files_are_refused(tmp_path, entry, message):
 
 
 def test_quick_suite_smallest_case(tmp_path):
-    report = validate(tmp_path / "val", quick=True, systems=("water",), platform="CPU")
+    report = validate(tmp_path / "val", profile="quick", systems=("water",), platform="CPU")
     quantities = {c["quantity"] for c in report["comparisons"]}
     assert quantities == {"water_density", "water_self_diffusion", "hbonds_per_water"}
     density = next(c for c in report["comparisons"] if c["quantity"] == "water_density")
     assert 0.9 < density["simulated"] < 1.1
-    for name in ("report.md", "report.html", "report.json", "water_density.png"):
+    for name in ("report.md", "report.html", "report.json", "water_density-water.png"):
         assert (tmp_path / "val" / name).exists(), name
     text = (tmp_path / "val" / "report.md").read_text()
-    assert "QUICK suite" in text and "| tip3p |" in text
-    assert json.loads((tmp_path / "val" / "report.json").read_text())["quick"] is True
+    assert "QUICK profile" in text and "| tip3p |" in text and "Summary by model" in text
+    assert json.loads((tmp_path / "val" / "report.json").read_text())["profile"] == "quick"
+
+
+@pytest.mark.parametrize(
+    "molality,phi,a_w",
+    [(0.5, 0.483, 0.9913), (1.0, 0.478, 0.9829), (2.0, 0.608, 0.9572)],
+)
+def test_pitzer_znso4_osmotic_coefficient_and_water_activity(molality, phi, a_w):
+    """The public references of the osmotic row: Pitzer & Mayorga's ZnSO4 parameters give
+    phi = 0.483, 0.478, 0.608 and a_w = 0.9913, 0.9829, 0.9572 at 0.5, 1, 2 m."""
+    assert pitzer.osmotic_coefficient(pitzer.ZNSO4, molality) == pytest.approx(phi, abs=6e-4)
+    assert pitzer.water_activity(pitzer.ZNSO4, molality) == pytest.approx(a_w, abs=6e-5)
+
+
+def test_pitzer_limits():
+    """Debye-Hueckel limit: phi -> 1 - |z+z-| A_phi sqrt(I) as m -> 0 (I = 4 m for 2:2)."""
+    m = 1e-8
+    limit = 1 - 4 * pitzer.A_PHI_298K * math.sqrt(4 * m)
+    assert pitzer.osmotic_coefficient(pitzer.ZNSO4, m) == pytest.approx(limit, abs=1e-6)
+
+
+def test_shipped_references_match_pitzer_and_density_sources():
+    refs = {(r.system, r.quantity): r for r in load_references()}
+    phi = refs[("znso4_1m", "osmotic_coefficient")]
+    assert phi.value == pytest.approx(pitzer.osmotic_coefficient(pitzer.ZNSO4, 1.0), abs=1e-3)
+    for system in ("znso4_0.5m", "znso4_1m", "znso4_2m"):
+        assert refs[(system, "solution_density")].unit == "g/cm3"
+        assert refs[(system, "zn_o_first_peak")].value == 2.09
+    assert refs[("znso4_2m", "cip_fraction")].value < 0.5  # contact pairs a minority
+
+
+def test_replicas_combine_spread_and_within_errors():
+    mean, err = combine_replicas([1.0, 2.0, 3.0], [0.01, 0.01, 0.01])
+    assert mean == 2.0 and err == pytest.approx(1.0 / math.sqrt(3))  # spread dominates
+    mean, err = combine_replicas([1.0, 1.0], [0.3, 0.4])
+    assert err == pytest.approx(0.5 / 2)  # within-run errors dominate
+    _, err = combine_replicas([0.3], [float("nan")])
+    assert math.isnan(err)  # an unknown error stays unknown
+
+
+def test_profiles_cover_the_znso4_rows():
+    """The cpu and gpu profiles hold the ZnSO4 rows of both model families: density at
+    0.5, 1, 2 m (NPT production of at least 200 ps), CIP at 2 m over 3 replicas, and the
+    osmotic coefficient at 1 m."""
+    for name in ("cpu", "gpu"):
+        profile = PROFILES[name]
+        todo = cases(profile, ("solutions", "osmotic"))
+        for family in ("full", "scaled"):
+            mine = [c for c in todo if c.model == family]
+            systems = {c.system for c in mine if c.measure == "solution"}
+            assert {"znso4_0.5m", "znso4_1m", "znso4_2m"} <= systems
+            assert sum(c.system == "znso4_2m" for c in mine if c.measure == "solution") == 3
+            assert any(c.measure == "osmotic" and c.system == "znso4_1m" for c in mine)
+        npt = profile.solution_protocol
+        assert npt["ensemble"] == "NPT" and time_ps(npt["production"]) >= 200
+        for case in todo:
+            parse_design(case.design)

@@ -5,6 +5,11 @@ Defaults follow common practice for aqueous electrolytes: LangevinMiddleIntegrat
 repartitioning to 3 amu), PME, MonteCarloBarostat at 1 bar every 25 steps (z only for
 slabs), 500 ps of equilibration (20% heating, 80% NPT), NVT production at the NPT
 density. Every length of time and interval carries its unit.
+
+An optional annealing stage (``anneal = { temperature = "400 K", time = "2 ns" }``) runs
+NVT at the higher temperature after NPT equilibration, so that slow degrees of freedom
+(Zn2+ first-shell exchange, ion pairing) can relax, then NVT at the run temperature for
+``cool`` (default 10% of the annealing time, at least 10 ps) before production.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ class Protocol:
     equilibration_ps: float = 500.0
     heating_fraction: float = 0.2
     heating_start_k: float = 50.0
+    anneal_temperature_k: float | None = None  # None: no annealing stage
+    anneal_ps: float = 0.0
+    anneal_cool_ps: float = 0.0
     ensemble: str = "NVT"  # production ensemble: NVT | NPT
     timestep_fs: float = 2.0
     hmr: bool = False
@@ -72,6 +80,20 @@ class Protocol:
     @property
     def production_steps(self) -> int:
         return self.steps(self.production_ps)
+
+    @property
+    def anneal_steps(self) -> int:
+        return self.steps(self.anneal_ps)
+
+    @property
+    def cool_steps(self) -> int:
+        return self.steps(self.anneal_cool_ps)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """Stage names in run order."""
+        anneal = ("anneal", "cool") if self.anneal_temperature_k is not None else ()
+        return ("minimize", "heating", "npt", *anneal, "production")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,6 +143,8 @@ def _set(values: dict, key: str, value) -> None:
         values["temperature_k"] = temperature_k(value)
     elif key == "pressure":
         values["pressure_bar"] = pressure_bar(value)
+    elif key == "anneal":
+        values.update(_anneal(value))
     elif key == "friction":
         values["friction_per_ps"] = float(str(value).split("/")[0])
     elif key == "ensemble":
@@ -151,8 +175,32 @@ def _set(values: dict, key: str, value) -> None:
             "hmr",
             "barostat_interval",
             "heating_fraction",
+            "anneal",
         ]
         raise ProtocolError(f"[protocol] unknown key {key!r}; known: {', '.join(sorted(known))}")
+
+
+ANNEAL_KEYS = ("temperature", "time", "cool")
+
+
+def _anneal(table) -> dict:
+    """anneal = { temperature = "400 K", time = "2 ns", cool = "200 ps" } -> fields."""
+    if not isinstance(table, dict) or not {"temperature", "time"} <= set(table):
+        raise ProtocolError(
+            '[protocol] anneal must be a table like { temperature = "400 K", time = "2 ns" }'
+        )
+    unknown = set(table) - set(ANNEAL_KEYS)
+    if unknown:
+        raise ProtocolError(
+            f"[protocol] anneal: unknown keys {sorted(unknown)}; known: {', '.join(ANNEAL_KEYS)}"
+        )
+    time = time_ps(table["time"])
+    cool = time_ps(table["cool"]) if "cool" in table else max(10.0, 0.1 * time)
+    return {
+        "anneal_temperature_k": temperature_k(table["temperature"]),
+        "anneal_ps": time,
+        "anneal_cool_ps": cool,
+    }
 
 
 def _check(p: Protocol) -> None:
@@ -169,3 +217,10 @@ def _check(p: Protocol) -> None:
         raise ProtocolError(f"report_every ({p.report_every_ps} ps) is below one timestep")
     if not 0.0 <= p.heating_fraction <= 1.0:
         raise ProtocolError("heating_fraction must be within [0, 1]")
+    if p.anneal_temperature_k is not None and (
+        p.anneal_ps <= 0 or p.anneal_cool_ps <= 0 or p.anneal_temperature_k <= p.temperature_k
+    ):
+        raise ProtocolError(
+            f"[protocol] anneal needs a positive time and cool and a temperature above the run "
+            f"temperature ({p.temperature_k:g} K)"
+        )

@@ -55,7 +55,7 @@ from .reporters import (
     ProgressReporter,
 )
 
-EQUILIBRATION_STAGES = ("minimize", "heating", "npt")
+EQUILIBRATION_STAGES = ("minimize", "heating", "npt", "anneal", "cool")
 
 
 class RunError(SolvationError):
@@ -368,7 +368,39 @@ def _electrode_reporters(ctx: RunContext, path: Path) -> tuple:
     return (ElectrodeChargeReporter(path, ctx.protocol.report_steps, force, top, bottom, append),)
 
 
-STAGES = {"minimize": _minimize, "heating": _heating, "npt": _npt, "production": _production}
+def _nvt_at(ctx: RunContext, stage: str, temperature_k: float, steps: int) -> float:
+    """``steps`` of NVT with the thermostat at ``temperature_k``; the thermostat returns
+    to the run temperature afterwards."""
+    ctx.simulation.currentStep = 0
+    _set_barostat(ctx, False)
+    ctx.simulation.integrator.setTemperature(temperature_k * u.kelvin)
+    csv = ctx.directory / "equilibration.csv"
+    try:
+        return _run_steps(ctx, stage, steps, csv, _size(csv) > 0)
+    finally:
+        ctx.simulation.integrator.setTemperature(ctx.protocol.temperature_k * u.kelvin)
+
+
+def _anneal(ctx: RunContext) -> float:
+    """NVT at the annealing temperature: lets contact pairs form and break."""
+    p = ctx.protocol
+    return _nvt_at(ctx, "anneal", p.anneal_temperature_k, p.anneal_steps)
+
+
+def _cool(ctx: RunContext) -> float:
+    """NVT back at the run temperature after annealing."""
+    p = ctx.protocol
+    return _nvt_at(ctx, "cool", p.temperature_k, p.cool_steps)
+
+
+STAGES = {
+    "minimize": _minimize,
+    "heating": _heating,
+    "npt": _npt,
+    "anneal": _anneal,
+    "cool": _cool,
+    "production": _production,
+}
 
 
 def _concentrations_after_npt(build: BuildInfo, volume_nm3: float | None) -> list[dict]:
@@ -441,7 +473,8 @@ def run(
     info.seed = seed
     info.n_atoms = system.getNumParticles()
     previous = None
-    for stage, func in STAGES.items():
+    for stage in protocol.stages:
+        func = STAGES[stage]
         if stage in info.stages_done:
             previous = stage
             continue

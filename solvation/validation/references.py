@@ -38,6 +38,8 @@ QUANTITIES = {
     "hbonds_per_water": "number",
     "solution_density": "density",
     "cip_fraction": "number",
+    "osmotic_coefficient": "number",
+    "water_activity": "number",
 }
 REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
 PASS_SIGMA = 2.0
@@ -126,10 +128,11 @@ class Comparison:
     passed: bool
     citation: str
     conditions: str
+    system: str = ""
 
 
 def compare(
-    quantity: str, model: str, value_si: float, err_si: float, ref: Reference
+    quantity: str, model: str, value_si: float, err_si: float, ref: Reference, system: str = ""
 ) -> Comparison:
     """Simulated value (SI) against a reference, in the reference's unit."""
     factor = UNITS[ref.unit][1]
@@ -148,4 +151,5 @@ def compare(
         abs(dev) <= PASS_SIGMA,
         ref.citation,
         ref.conditions,
+        system or ref.system,
     )

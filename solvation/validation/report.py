@@ -14,8 +14,8 @@ def _fmt(value: float, err: float) -> str:
     return f"{value:.4g} ± {err:.2g}" if err == err and err != float("inf") else f"{value:.4g}"
 
 
-def _plot(out: Path, quantity: str, rows) -> str:
-    name = f"{quantity}.png"
+def _plot(out: Path, stem: str, rows) -> str:
+    name = f"{stem}.png"
     with plt.style.context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 2.8))
         ref = rows[0]
@@ -36,7 +36,7 @@ def _plot(out: Path, quantity: str, rows) -> str:
             label="simulation",
         )
         ax.set_xticks(range(len(rows)), [r.model for r in rows], rotation=20, fontsize=7)
-        ax.set(ylabel=f"{quantity} ({ref.unit})")
+        ax.set(ylabel=f"{ref.quantity} ({ref.unit})")
         ax.legend(fontsize=7)
         fig.savefig(out / name, metadata=METADATA["png"])
         plt.close(fig)
@@ -48,40 +48,59 @@ def _unreferenced(measurements: list[dict], refs) -> list[dict]:
     return [m for m in measurements if (m["system"], m["quantity"]) not in have]
 
 
+def _table(rows: list[list[str]], header: list[str]) -> tuple[list[str], list[str]]:
+    """A table as Markdown lines and HTML lines."""
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    html_rows = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    html_rows += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows]
+    return md, [*html_rows, "</table>"]
+
+
+def family_summary(comparisons) -> list[list[str]]:
+    """Per model label: rows passed of rows compared and the mean |deviation| (sigma)."""
+    by_model: dict[str, list] = {}
+    for c in comparisons:
+        by_model.setdefault(c.model, []).append(c)
+    out = []
+    for model, rows in by_model.items():
+        finite = [abs(r.deviation_sigma) for r in rows if r.deviation_sigma == r.deviation_sigma]
+        mean = sum(finite) / len(finite) if finite else float("nan")
+        out.append([model, f"{sum(r.passed for r in rows)} / {len(rows)}", f"{mean:.2f}"])
+    return out
+
+
 def write_report(
     out: Path,
     comparisons,
-    quick: bool,
-    protocol: dict,
+    profile: str,
+    protocols: dict,
     measurements: list[dict] | None = None,
     refs=(),
 ) -> None:
-    by_quantity: dict[str, list] = {}
+    """report.md and report.html: one table and plot per quantity and reference system,
+    a per-model summary, and the measured values that have no shipped reference."""
+    groups: dict[tuple[str, str], list] = {}
     for c in comparisons:
-        by_quantity.setdefault(c.quantity, []).append(c)
+        groups.setdefault((c.quantity, c.system), []).append(c)
     label = (
-        "QUICK suite: short runs on small boxes, wide uncertainties; not a validation of the models"
-        if quick
-        else "Full suite"
+        "QUICK profile: short runs on small boxes, wide uncertainties; not a validation"
+        if profile == "quick"
+        else f"Profile {profile}"
     )
-    md = [
-        f"# solvation validation report\n\n{label}. Protocol: "
-        + ", ".join(f"{k} {v}" for k, v in protocol.items())
-        + ".\n",
-        "Deviation = (simulated - reference) / combined uncertainty; pass within 2.\n",
-    ]
+    lines = [f"{k}: " + ", ".join(f"{a} {b}" for a, b in v.items()) for k, v in protocols.items()]
+    md = [f"# solvation validation report\n\n{label}.\n", *[f"- {x}" for x in lines]]
+    md.append("\nDeviation = (simulated - reference) / combined uncertainty; pass within 2.\n")
     body = [f"<h1>solvation validation report</h1><p>{html.escape(label)}</p>"]
-    for quantity, rows in by_quantity.items():
-        plot = _plot(out, quantity, rows)
-        md.append(f"\n## {quantity}\n\nReference: {rows[0].citation} ({rows[0].conditions})\n")
-        md.append("| model | simulated | reference | unit | deviation (sigma) | pass |")
-        md.append("|---|---|---|---|---|---|")
-        table = [
-            "<table><tr><th>model</th><th>simulated</th><th>reference</th><th>unit</th>"
-            "<th>deviation (sigma)</th><th>pass</th></tr>"
-        ]
-        for r in rows:
-            cells = [
+    summary_md, summary_html = _table(
+        family_summary(comparisons), ["model", "passed", "mean |deviation| (sigma)"]
+    )
+    md += ["## Summary by model\n", *summary_md]
+    body += ["<h2>Summary by model</h2>", *summary_html]
+    for (quantity, system), rows in groups.items():
+        plot = _plot(out, f"{quantity}-{system}", rows)
+        cells = [
+            [
                 r.model,
                 _fmt(r.simulated, r.simulated_err),
                 _fmt(r.reference, r.reference_err),
@@ -89,35 +108,26 @@ def write_report(
                 f"{r.deviation_sigma:+.2f}",
                 "yes" if r.passed else "no",
             ]
-            md.append("| " + " | ".join(cells) + " |")
-            table.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        md.append(f"\n![{quantity}]({plot})\n")
-        body += [
-            f"<h2>{html.escape(quantity)}</h2><p>{html.escape(rows[0].citation)}</p>",
-            *table,
-            "</table>",
-            f'<img src="{plot}" alt="{quantity}">',
+            for r in rows
         ]
+        t_md, t_html = _table(
+            cells, ["model", "simulated", "reference", "unit", "deviation (sigma)", "pass"]
+        )
+        ref = rows[0]
+        md += [f"\n## {quantity} ({system})\n\nReference: {ref.citation} ({ref.conditions})\n"]
+        md += [*t_md, f"\n![{quantity} {system}]({plot})\n"]
+        body += [f"<h2>{html.escape(quantity)} ({html.escape(system)})</h2>"]
+        body += [f"<p>{html.escape(ref.citation)}</p>", *t_html, f'<img src="{plot}" alt="">']
     extra = _unreferenced(measurements or [], refs)
     if extra:
-        md.append("\n## Simulated without a shipped reference\n")
-        md.append("| system | model | quantity | value (SI or g/cm3) | uncertainty |")
-        md.append("|---|---|---|---|---|")
-        body.append(
-            "<h2>Simulated without a shipped reference</h2><table><tr><th>system</th>"
-            "<th>model</th><th>quantity</th><th>value</th><th>uncertainty</th></tr>"
-        )
-        for m in extra:
-            cells = [
-                m["system"],
-                m["model"],
-                m["quantity"],
-                f"{m['value_si']:.4g}",
-                f"{m['err_si']:.2g}",
-            ]
-            md.append("| " + " | ".join(cells) + " |")
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        body.append("</table>")
+        cells = [
+            [m["system"], m["model"], m["quantity"], f"{m['value_si']:.4g}", f"{m['err_si']:.2g}"]
+            for m in extra
+        ]
+        header = ["system", "model", "quantity", "value (SI or g/cm3)", "uncertainty"]
+        t_md, t_html = _table(cells, header)
+        md += ["\n## Simulated without a shipped reference\n", *t_md]
+        body += ["<h2>Simulated without a shipped reference</h2>", *t_html]
     (out / "report.md").write_text("\n".join(md) + "\n")
     (out / "report.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"

@@ -1,34 +1,45 @@
 """``solvation validate``: run reference systems and compare with experiment.
 
 Reference data are YAML entries (value, uncertainty, unit, conditions, citation); the
-shipped file is ``solvation/validation/data/reference_data.yaml`` and users add their own with
-``--reference``. Each simulated quantity is compared in the reference's unit; the
+shipped file is ``solvation/validation/data/reference_data.yaml`` and users add their own
+with ``--reference``. Each simulated quantity is compared in the reference's unit; the
 deviation is given in units of the combined uncertainty,
 (x_sim - x_ref) / sqrt(u_sim^2 + u_ref^2), and a quantity passes within 2 of them.
 
-Systems: ``water`` (pure water: density, self-diffusion, H-bonds per molecule) and
-``zn_water`` (one Zn2+ with two Cl- in water: Zn-O first peak, first- and second-shell
-coordination numbers, Zn2+ self-diffusion) and ``solutions`` (ZnSO4 and Zn(OTf)2 at 1
-and 2 m: density and contact-ion-pair fraction; no reference ships for these, so they
-are reported as simulated values until a ``--reference`` file supplies one, keyed by
-system ``znso4_1m``, ``znotf2_2m`` ...). The osmotic coefficient joins once the
-osmotic-pressure route exists. ``--quick`` runs TIP3P with the 12-6-4 set on
-small boxes for tens of picoseconds (wide uncertainties, labelled as such); the full
-suite runs every water model and Zn set for nanoseconds and is meant for a GPU.
+Systems:
+
+- ``water``: pure water of each water model (density, self-diffusion, H-bonds per water);
+- ``zn_water``: one Zn2+ (two Cl-) per water model and Zn set (Zn-O first peak, first- and
+  second-shell CN, Zn2+ self-diffusion);
+- ``solutions``: ZnSO4 at 0.5, 1 and 2 m and Zn(OTf)2 at 1 and 2 m for each model family
+  (density from NPT production, Zn-O first peak, Zn-water CN, contact-pair fraction; at
+  2 m over several replicas);
+- ``osmotic``: the osmotic coefficient and water activity of 1 m ZnSO4 for each model
+  family, by the osmotic-pressure route (two compartments and flat-bottom walls).
+
+Model families (``FAMILIES``): ``full`` (TIP3P + Li-Merz 12-6-4 Zn2+ + GAFF2 sulfate /
+CL&P triflate) and ``scaled`` (charges x 0.85: TIP4P/2005, Madrid-2019 sulfate, Zn2+ tuned
+to the Zn-O distance). Profiles (``PROFILES``) size the suite: ``quick`` (minutes on 2
+CPU cores, TIP3P only), ``cpu`` (the ZnSO4 rows of both families in about two hours on 2
+cores), ``gpu`` (every row, several small systems at once on one GPU, under 10 minutes on
+an H100/H200) and ``full`` (every water model and Zn set, ns runs).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
-from solvation.analysis.recipes import shells_of_run
+from solvation.analysis.recipes import osmotic_from_run, shells_of_run
 from solvation.analysis.shells import NoMinimumError, shell_minima
+from solvation.analysis.stats import block_estimate
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
@@ -40,91 +51,208 @@ from solvation.systems import build
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
 from .report import write_report
 
-QUICK = {
-    "water_models": ["tip3p"],
-    "zn_sets": ["12-6-4"],
-    "n_water": 500,
-    "protocol": {
-        "equilibration": "20 ps",
-        "production": "20 ps",
-        "report_every": "0.2 ps",
-        "checkpoint_every": "10 ps",
-        "minimize_max_iterations": 1000,
-    },
+SYSTEMS = ("water", "zn_water", "solutions", "osmotic")
+FAMILIES = {
+    "full": {"water": {"model": "tip3p"}, "forcefield": {"zn": "12-6-4"}},
+    "scaled": {"forcefield": {"family": "scaled"}},
 }
-FULL = {
-    "water_models": ["tip3p", "spce", "opc", "opc3", "tip4pew", "tip4p2005"],
-    "zn_sets": ["12-6-4", "cm", "hfe", "iod"],
-    "n_water": 2000,
-    "protocol": {
-        "equilibration": "500 ps",
-        "production": "5 ns",
-        "report_every": "1 ps",
-        "checkpoint_every": "100 ps",
-    },
+SOLUTIONS = {
+    "ZnSO4": ("znso4", ("0.5 m", "1 m", "2 m")),
+    "Zn(OTf)2": ("znotf2", ("1 m", "2 m")),
 }
-SYSTEMS = ("water", "zn_water", "solutions")
-SOLUTIONS = (("ZnSO4", "znso4"), ("Zn(OTf)2", "znotf2"))
-SOLUTION_MOLALITIES = ("1 m", "2 m")
+PAIRING_MOLALITY = "2 m"  # contact-pair fraction over replicas at this molality
 
 
-def _solution_cases(settings: dict) -> list[tuple[str, str, dict]]:
-    """ZnSO4 and Zn(OTf)2 solutions (density, contact-ion pairs) for each water model."""
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and lengths of one suite profile (times with units, as in [protocol])."""
+
+    name: str
+    water_models: tuple[str, ...]
+    zn_sets: tuple[str, ...]
+    families: tuple[str, ...]
+    n_water: int  # water and zn_water boxes
+    solution_n_water: int
+    osmotic_n_water: int
+    replicas: int  # of the contact-pair row
+    slots: int  # cases run at once
+    protocol: dict = field(default_factory=dict)  # water, zn_water
+    solution_protocol: dict = field(default_factory=dict)  # NPT production
+    osmotic_protocol: dict = field(default_factory=dict)
+    salts: tuple[str, ...] = ("ZnSO4", "Zn(OTf)2")
+
+
+def _protocol(equilibration: str, production: str, every: str, **extra) -> dict:
+    return {
+        "equilibration": equilibration,
+        "production": production,
+        "report_every": every,
+        "checkpoint_every": production,
+        **extra,
+    }
+
+
+PROFILES = {
+    "quick": Profile(
+        "quick",
+        ("tip3p",),
+        ("12-6-4",),
+        ("full",),
+        500,
+        500,
+        400,
+        1,
+        1,
+        _protocol("20 ps", "20 ps", "0.2 ps", minimize_max_iterations=1000),
+        _protocol("20 ps", "20 ps", "0.2 ps", ensemble="NPT", minimize_max_iterations=1000),
+        _protocol("10 ps", "20 ps", "0.2 ps"),
+    ),
+    "cpu": Profile(
+        "cpu",
+        ("tip3p",),
+        ("12-6-4",),
+        ("full", "scaled"),
+        500,
+        560,
+        400,
+        3,
+        1,
+        _protocol("50 ps", "100 ps", "0.5 ps", hmr=True),
+        _protocol("100 ps", "200 ps", "1 ps", ensemble="NPT", hmr=True),
+        _protocol("100 ps", "400 ps", "1 ps", hmr=True),
+        ("ZnSO4",),
+    ),
+    "gpu": Profile(
+        "gpu",
+        ("tip3p", "opc", "tip4p2005"),
+        ("12-6-4", "cm"),
+        ("full", "scaled"),
+        1000,
+        1100,
+        1000,
+        3,
+        8,
+        _protocol("100 ps", "1 ns", "1 ps", hmr=True),
+        _protocol("200 ps", "1 ns", "1 ps", ensemble="NPT", hmr=True),
+        _protocol("200 ps", "2 ns", "1 ps", hmr=True),
+    ),
+    "full": Profile(
+        "full",
+        ("tip3p", "spce", "opc", "opc3", "tip4pew", "tip4p2005"),
+        ("12-6-4", "cm", "hfe", "iod"),
+        ("full", "scaled"),
+        2000,
+        2000,
+        2000,
+        3,
+        1,
+        _protocol("500 ps", "5 ns", "1 ps"),
+        _protocol("500 ps", "5 ns", "1 ps", ensemble="NPT"),
+        _protocol("500 ps", "10 ns", "1 ps"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One build-and-run of the suite and the reference system it measures."""
+
+    system: str  # reference key, e.g. "water", "znso4_1m"
+    model: str  # label in the report, e.g. "full", "tip3p/12-6-4"
+    design: dict
+    measure: str  # water | zn_water | solution | osmotic
+    replica: int = 0
+
+
+def _molal_key(molal: str) -> str:
+    return molal.replace(" ", "")
+
+
+def _solution_cases(profile: Profile) -> list[Case]:
     cases = []
-    for water in settings["water_models"]:
-        for formula, key in SOLUTIONS:
-            for molal in SOLUTION_MOLALITIES:
-                system = f"{key}_{molal.replace(' ', '')}"
-                cases.append(
-                    (
-                        system,
-                        f"{water}/12-6-4",
-                        {
-                            "name": f"{system}-{water}",
-                            "water": {"model": water},
-                            "salts": [{"formula": formula, "concentration": molal}],
-                            "box": {"n_water": settings["n_water"]},
-                        },
-                    )
-                )
+    for family in profile.families:
+        for formula in profile.salts:
+            key, molalities = SOLUTIONS[formula]
+            for molal in molalities:
+                system = f"{key}_{_molal_key(molal)}"
+                replicas = profile.replicas if molal == PAIRING_MOLALITY else 1
+                for r in range(replicas):
+                    design = {
+                        **FAMILIES[family],
+                        "name": f"{system}-{family}-r{r}",
+                        "salts": [{"formula": formula, "concentration": molal}],
+                        "box": {"n_water": profile.solution_n_water},
+                        "protocol": profile.solution_protocol,
+                    }
+                    design["forcefield"] = {**design.get("forcefield", {}), "seed": 1 + r}
+                    cases.append(Case(system, family, design, "solution", r))
     return cases
 
 
-def _cases(settings: dict, systems: tuple[str, ...]) -> list[tuple[str, str, dict]]:
-    """(system, model label, design dict) for every case of the suite."""
-    cases, n = [], settings["n_water"]
-    if "solutions" in systems:
-        cases += _solution_cases(settings)
-    for water in settings["water_models"]:
+def _osmotic_cases(profile: Profile) -> list[Case]:
+    return [
+        Case(
+            "znso4_1m",
+            family,
+            {
+                **FAMILIES[family],
+                "name": f"znso4_1m-osmotic-{family}",
+                "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+                "box": {"n_water": profile.osmotic_n_water},
+                "osmotic": {},
+                "protocol": profile.osmotic_protocol,
+            },
+            "osmotic",
+        )
+        for family in profile.families
+    ]
+
+
+def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
+    cases, n = [], profile.n_water
+    for water in profile.water_models:
         if "water" in systems:
-            cases.append(
-                (
-                    "water",
-                    water,
-                    {"name": f"water-{water}", "water": {"model": water}, "box": {"n_water": n}},
-                )
-            )
-        if "zn_water" in systems:
-            molal = 1.0 / (n * WATER_MOLAR_MASS_KG_PER_MOL)  # exactly one Zn2+ (and two Cl-)
-            for zn in settings["zn_sets"]:
-                cases.append(
-                    (
-                        "zn_water",
-                        f"{water}/{zn}",
-                        {
-                            "name": f"zn-{water}-{zn.replace('-', '')}",
-                            "water": {"model": water},
-                            "salts": [{"formula": "ZnCl2", "concentration": f"{molal:.6f} m"}],
-                            "box": {"n_water": n},
-                            "forcefield": {"zn": zn},
-                        },
-                    )
-                )
+            design = {"name": f"water-{water}", "water": {"model": water}, "box": {"n_water": n}}
+            cases.append(Case("water", water, {**design, "protocol": profile.protocol}, "water"))
+        if "zn_water" not in systems:
+            continue
+        molal = 1.0 / (n * WATER_MOLAR_MASS_KG_PER_MOL)  # exactly one Zn2+ (and two Cl-)
+        for zn in profile.zn_sets:
+            design = {
+                "name": f"zn-{water}-{zn.replace('-', '')}",
+                "water": {"model": water},
+                "salts": [{"formula": "ZnCl2", "concentration": f"{molal:.6f} m"}],
+                "box": {"n_water": n},
+                "forcefield": {"zn": zn},
+                "protocol": profile.protocol,
+            }
+            cases.append(Case("zn_water", f"{water}/{zn}", design, "zn_water"))
     return cases
+
+
+def cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
+    """Every case of ``profile`` for ``systems``."""
+    out = _water_cases(profile, systems)
+    if "solutions" in systems:
+        out += _solution_cases(profile)
+    if "osmotic" in systems:
+        out += _osmotic_cases(profile)
+    return out
+
+
+# --- measurements (SI values and standard errors) --------------------------------------
 
 
 def _density(info: RunInfo) -> tuple[float, float]:
     return info.density_g_per_cm3, info.density_err_g_per_cm3 or 0.0
+
+
+def _production_density(directory: Path) -> tuple[float, float]:
+    """Mean density (g/cm3) of NPT production from state.csv, with its standard error."""
+    table = pd.read_csv(directory / "state.csv")
+    column = next(c for c in table.columns if c.startswith("Density"))
+    est = block_estimate(table[column].to_numpy(), 5)
+    return est.mean, est.err
 
 
 def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
@@ -161,63 +289,140 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
 
 
 def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    """Density, Zn-O first peak, Zn-water CN and contact-pair fraction of a solution run."""
     shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
-    pairs = shells.result.pairing[shells.selections.anion]
-    return {
-        "solution_density": _density(info),
+    result, rdf = shells.result, shells.rdf
+    pairs = result.pairing[shells.selections.anion]
+    cn = block_estimate(result.per_frame["water"], 5)
+    out = {
+        "solution_density": _production_density(directory),
+        "zn_first_shell_cn": (cn.mean, cn.err),
         "cip_fraction": (pairs["CIP"] + pairs["AGG"], float("nan")),
+    }
+    if rdf is not None and "water" in rdf.pairs:
+        g = rdf.pairs["water"].g_r
+        width = float(rdf.r_angstrom[1] - rdf.r_angstrom[0])
+        out["zn_o_first_peak"] = (float(rdf.r_angstrom[g.argmax()]) * 1e-10, width * 1e-10)
+    return out
+
+
+def _osmotic_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    result = osmotic_from_run(directory)
+    return {
+        "osmotic_coefficient": (result.osmotic_coefficient, result.osmotic_coefficient_err),
+        "water_activity": (result.a_w, result.a_w_err),
     }
 
 
-def run_case(root: Path, system: str, design: dict, protocol: dict, platform: str) -> dict:
+MEASURES = {
+    "water": _water_quantities,
+    "zn_water": _zn_quantities,
+    "solution": _solution_quantities,
+    "osmotic": _osmotic_quantities,
+}
+
+
+def run_case(root: Path, case: Case, platform: str) -> dict:
     """Build and run one case (resumable) and measure its quantities (SI)."""
-    directory = root / design["name"]
-    build(parse_design({**design, "protocol": protocol}), directory)
+    directory = root / case.design["name"]
+    build(parse_design(case.design), directory)
     info = run(directory, platform=platform)
-    measure = {"water": _water_quantities, "zn_water": _zn_quantities}.get(
-        system, _solution_quantities
-    )
     return {
-        "quantities": measure(directory, info),
+        "case": asdict(case),
+        "quantities": MEASURES[case.measure](directory, info),
         "ns_per_day": info.ns_per_day,
         "platform": info.platform,
     }
 
 
+def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[dict]:
+    if slots <= 1 or len(todo) <= 1:
+        return [run_case(root, c, platform) for c in todo]
+    with ProcessPoolExecutor(max_workers=slots) as pool:
+        return list(pool.map(run_case, [root] * len(todo), todo, [platform] * len(todo)))
+
+
+def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, float]:
+    """Mean over replicas and its standard error: the larger of the replica spread's
+    standard error and the within-run errors combined (NaN errors count as unknown)."""
+    values = np.asarray(values, float)
+    errors = np.asarray(errors, float)
+    mean = float(values.mean())
+    within = (
+        float(np.sqrt(np.nansum(errors**2)) / len(values)) if np.isfinite(errors).any() else 0.0
+    )
+    between = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    err = max(within, between)
+    return mean, (err if err > 0 or np.isfinite(errors).all() else float("nan"))
+
+
+def measurements_of(results: list[dict]) -> list[dict]:
+    """One row per (system, model, quantity), replicas combined."""
+    groups: dict[tuple, list] = {}
+    for r in results:
+        case = r["case"]
+        for q, (v, e) in r["quantities"].items():
+            groups.setdefault((case["system"], case["model"], q), []).append((v, e))
+    rows = []
+    for (system, model, quantity), pairs in groups.items():
+        value, err = combine_replicas([p[0] for p in pairs], [p[1] for p in pairs])
+        rows.append(
+            {
+                "system": system,
+                "model": model,
+                "quantity": quantity,
+                "value_si": value,
+                "err_si": err,
+                "replicas": len(pairs),
+            }
+        )
+    return rows
+
+
 def validate(
     out: str | Path = "validation",
     references: list | None = None,
-    quick: bool = False,
+    profile: str = "quick",
     systems: tuple[str, ...] = SYSTEMS,
     platform: str = "auto",
 ) -> dict:
-    """Run the suite and write report.md, report.html, report.json and plots into ``out``."""
+    """Run the suite of ``profile`` and write report.md, report.html, report.json and plots
+    into ``out``. Finished cases are not run again (each case is a resumable run)."""
     refs = load_references(references)
-    settings = QUICK if quick else FULL
+    if profile not in PROFILES:
+        raise ReferenceError_(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise ReferenceError_(f"unknown systems {sorted(unknown)}; choose from {SYSTEMS}")
+    settings = PROFILES[profile]
+    for case in (todo := cases(settings, tuple(systems))):
+        parse_design(case.design)  # every design is valid before anything runs
     out = Path(out)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    comparisons, measurements = [], []
-    for system, model, design in _cases(settings, tuple(systems)):
-        measured = run_case(runs, system, design, settings["protocol"], platform)["quantities"]
-        measurements += [
-            {"system": system, "model": model, "quantity": q, "value_si": v, "err_si": e}
-            for q, (v, e) in measured.items()
-        ]
-        for ref in refs:
-            if ref.system == system and ref.quantity in measured:
-                value, err = measured[ref.quantity]
-                comparisons.append(compare(ref.quantity, model, value, err, ref))
+    results = _run_all(runs, todo, platform, settings.slots)
+    measurements = measurements_of(results)
+    comparisons = [
+        compare(ref.quantity, m["model"], m["value_si"], m["err_si"], ref, m["system"])
+        for m in measurements
+        for ref in refs
+        if ref.system == m["system"] and ref.quantity == m["quantity"]
+    ]
     report = {
-        "quick": quick,
-        "protocol": settings["protocol"],
+        "profile": profile,
+        "protocols": {
+            "water": settings.protocol,
+            "solutions": settings.solution_protocol,
+            "osmotic": settings.osmotic_protocol,
+        },
         "pass_sigma": PASS_SIGMA,
         "comparisons": [asdict(c) for c in comparisons],
         "measurements": measurements,
+        "speed_ns_per_day": [
+            {"case": r["case"]["design"]["name"], **r["ns_per_day"], "platform": r["platform"]}
+            for r in results
+        ],
     }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    write_report(out, comparisons, quick, settings["protocol"], measurements, refs)
+    write_report(out, comparisons, profile, report["protocols"], measurements, refs)
     return report
