@@ -31,7 +31,7 @@ from solvation.errors import SolvationError
 from .packing import PackItem
 from .templates import ResidueTemplate, water_template
 
-EXCLUSION_ANGSTROM = 3.5  # no atom of another molecule closer to a hydrated cation
+EXCLUSION_ANGSTROM = 3.1  # no atom of another molecule closer to a hydrated cation
 CONTACT_CUTOFF_ANGSTROM = 3.0  # cation-anion acceptor distance counted as a contact
 ANION_ACCEPTORS = ("O", "N", "F", "Cl", "Br", "I")
 

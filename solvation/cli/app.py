@@ -325,6 +325,10 @@ def validate_cmd(
     systems: Annotated[
         str, typer.Option(help="Comma-separated: water, zn_water, solutions, osmotic.")
     ] = "water,zn_water,solutions,osmotic",
+    families: Annotated[
+        Optional[str],
+        typer.Option(help="Comma-separated model families: full, scaled (default: the profile's)."),
+    ] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory.")] = Path(
         "validation"
     ),
@@ -338,6 +342,7 @@ def validate_cmd(
         profile="quick" if quick else profile,
         systems=tuple(s.strip() for s in systems.split(",")),
         platform=platform,
+        families=tuple(f.strip() for f in families.split(",")) if families else None,
     )
     for c in report["comparisons"]:
         typer.echo(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -385,16 +385,23 @@ def validate(
     profile: str = "quick",
     systems: tuple[str, ...] = SYSTEMS,
     platform: str = "auto",
+    families: tuple[str, ...] | None = None,
 ) -> dict:
-    """Run the suite of ``profile`` and write report.md, report.html, report.json and plots
-    into ``out``. Finished cases are not run again (each case is a resumable run)."""
+    """Run the suite of ``profile`` (model ``families``: default the profile's) and write
+    report.md, report.html, report.json and plots into ``out``. Finished cases are not
+    run again (each case is a resumable run)."""
     refs = load_references(references)
     if profile not in PROFILES:
         raise ReferenceError_(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
-    unknown = set(systems) - set(SYSTEMS)
+    unknown = (set(systems) - set(SYSTEMS)) | (set(families or ()) - set(FAMILIES))
     if unknown:
-        raise ReferenceError_(f"unknown systems {sorted(unknown)}; choose from {SYSTEMS}")
+        raise ReferenceError_(
+            f"unknown systems or families {sorted(unknown)}; systems: {', '.join(SYSTEMS)}; "
+            f"families: {', '.join(FAMILIES)}"
+        )
     settings = PROFILES[profile]
+    if families:
+        settings = replace(settings, families=tuple(families))
     for case in (todo := cases(settings, tuple(systems))):
         parse_design(case.design)  # every design is valid before anything runs
     out = Path(out)
