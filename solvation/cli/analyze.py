@@ -29,6 +29,7 @@ analyze_app = typer.Typer(
     help="Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run "
     "directory. Selections use the MDAnalysis selection language.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
@@ -471,7 +472,7 @@ def water_activity_cmd(
     method: Annotated[
         str,
         typer.Option(
-            help="osmotic (a run built with an osmotic table), kb (Kirkwood-Buff over a "
+            help="osmotic (a run built with an [osmotic] table), kb (Kirkwood-Buff over a "
             "series of bulk runs of one salt, Gibbs-Duhem), free-water (structural proxy), "
             "or auto: osmotic for an osmotic run, kb for several runs.",
         ),

@@ -4,6 +4,7 @@ library function and formats what it returns."""
 from __future__ import annotations
 
 import resource
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,6 +19,7 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.forcefields import find_sets, parameter_sets, water_model
 from solvation.rundir import RunDirError
@@ -27,26 +29,58 @@ from solvation.validation import validate
 from .analyze import analyze_app
 from .common import JsonOpt, write_json
 
+# help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
 app = typer.Typer(
     help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 ff_app = typer.Typer(
     help="Browse the force-field library: water models, ion sets, anions, "
     "molecules, Zn metal, each with its citation.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 campaign_app = typer.Typer(
-    help="Campaigns: many designs x replicas, run locally or on Dask.", no_args_is_help=True
+    help="Campaigns: many designs x replicas, run locally or on Dask.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 bench_app = typer.Typer(
-    help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
+    help="Speed benchmarks against the peer tool, in one process.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(ff_app, name="forcefields")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(bench_app, name="bench")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"solvation {package_version('solvation')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Warnings and errors only; no progress bars.")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More detail (debug messages).")
+    ] = 0,
+) -> None:
+    """Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM."""
+    configure_logging(-1 if quiet else verbose)
 
 
 @ff_app.command("list")
@@ -148,13 +182,22 @@ def run_cmd(
     precision: Annotated[
         Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")
     ] = None,
+    extend: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Append this much production to a finished run (e.g. 10ns), from its "
+            "last checkpoint; takes no other run option."
+        ),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
 
     Writes trajectory.xtc, state.csv, checkpoints and run.json into DIRECTORY. Killed
-    runs continue from the last checkpoint when the same command is run again; a
-    finished run is not run again. Values without units are refused.
+    runs continue from the last checkpoint when the same command is run again (without
+    options it resumes the recorded protocol); a finished run is not run again, but
+    --extend lengthens it. Ctrl-C or SIGTERM stops at the next frame with a checkpoint
+    (exit status 130). One run per directory at a time. Values without units are refused.
     """
     overrides = {
         "production": time,
@@ -165,7 +208,14 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
-    info = run(directory, platform=platform, device=device, precision=precision, **overrides)
+    info = run(
+        directory,
+        platform=platform,
+        device=device,
+        precision=precision,
+        extend=extend,
+        **overrides,
+    )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
     typer.echo(f"{directory}: complete on {info.platform} ({info.precision}); ns/day: {rates}")
     if info.density_g_per_cm3:
@@ -345,7 +395,7 @@ def validate_cmd(
 @bench_app.command("md")
 def bench_md_cmd(
     directory: Annotated[Path, typer.Argument(help="Build directory.")],
-    steps: Annotated[int, typer.Option(help="Timed steps per loop.")] = 5000,
+    steps: Annotated[int, typer.Option(min=1, help="Timed steps per loop.")] = 5000,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
     hmr: Annotated[
         bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")

@@ -1,0 +1,40 @@
+"""What the user sees while work runs: the ``solvation`` logger and progress bars.
+
+Messages go through ``logging`` (logger ``solvation``), so ``-q``/``-v`` on the command
+line and a library user's own logging configuration both control them. Progress bars
+are drawn only on an interactive terminal and only at the default verbosity or above:
+a log file or a pipe never receives carriage returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+LOGGER = logging.getLogger("solvation")
+LEVELS = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
+
+
+def configure_logging(verbosity: int = 0) -> None:
+    """Log to stderr: -1 warnings only (``-q``), 0 progress messages, 1+ debug (``-v``)."""
+    level = LEVELS[max(-1, min(1, verbosity))]
+    LOGGER.setLevel(level)
+    if not any(getattr(h, "_solvation", False) for h in LOGGER.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._solvation = True  # type: ignore[attr-defined]
+        LOGGER.addHandler(handler)
+        LOGGER.propagate = False
+
+
+def show_progress() -> bool:
+    """Whether to draw progress bars: stderr is a terminal and progress messages are on."""
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)()) and LOGGER.getEffectiveLevel() <= (
+        logging.INFO
+    )
+
+
+def warn(message: str) -> None:
+    """A warning for the user (legal but odd input)."""
+    LOGGER.warning("warning: %s", message)
