@@ -5,9 +5,9 @@ kernel releases it when the process dies (SIGKILL included), so a crash never le
 stale lock behind. The holder's PID is written into the lock file, so that a second
 writer is refused with a message that names it.
 
-``DirectoryLock(DIR)`` locks ``DIR/.lock`` (runs, campaign jobs);
-``DirectoryLock(DIR, sibling=True)`` locks ``.DIR.lock`` beside DIR, for a directory that
-does not exist yet (builds). A released lock file is removed; a writer that finds its
+``DirectoryLock(DIR)`` locks ``DIR/.lock`` (runs, campaign directories);
+``DirectoryLock(DIR, sibling="build")`` locks ``.DIR.build.lock`` beside DIR, for a
+directory that need not exist yet (builds, campaign jobs). A released lock file is removed; a writer that finds its
 freshly locked file already unlinked by the previous holder locks the new one instead.
 """
 
@@ -34,11 +34,11 @@ class DirectoryBusy(SolvationError):
         self.pid = pid
 
 
-def lock_path(directory: str | Path, sibling: bool = False) -> Path:
-    """The lock file of ``directory``: inside it, or beside it (``sibling``)."""
+def lock_path(directory: str | Path, sibling: str | None = None) -> Path:
+    """The lock file of ``directory``: inside it, or beside it tagged ``sibling``."""
     directory = Path(directory)
     if sibling:
-        return directory.parent / f".{directory.name}.lock"
+        return directory.parent / f".{directory.name}.{sibling}.lock"
     return directory / LOCK_NAME
 
 
@@ -57,10 +57,10 @@ class DirectoryLock:
     ----------
     directory : the directory to own
     what : what the holder does, for the refusal message ("a run", "a build")
-    sibling : lock a file beside ``directory`` (it need not exist yet)
+    sibling : lock a file beside ``directory`` with this tag (it need not exist yet)
     """
 
-    def __init__(self, directory: str | Path, what: str = "a run", sibling: bool = False):
+    def __init__(self, directory: str | Path, what: str = "a run", sibling: str | None = None):
         self.directory = Path(directory)
         self.what = what
         self.path = lock_path(self.directory, sibling)

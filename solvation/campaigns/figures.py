@@ -154,6 +154,7 @@ def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
 def make_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:
     """Every figure of a campaign directory into ``out`` (default DIR/figures)."""
     directory = Path(directory)
+    Catalog.existing(directory)  # refuse a directory that is not a campaign directory
     out = Path(out) if out else directory / "figures"
     out.mkdir(parents=True, exist_ok=True)
     with plt.style.context(STYLE):

@@ -22,12 +22,11 @@ from solvation.campaigns import (
 from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.forcefields import find_sets, parameter_sets, water_model
-from solvation.rundir import RunDirError
 from solvation.systems import build
 from solvation.validation import validate
 
 from .analyze import analyze_app
-from .common import JsonOpt, write_json
+from .common import JsonOpt, named, write_json
 
 # help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
 app = typer.Typer(
@@ -234,7 +233,10 @@ def campaign_run_cmd(
             help="Campaign directory (default: next to the file, named after the campaign).",
         ),
     ] = None,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    executor: Annotated[
+        Optional[str],
+        typer.Option(help="local or dask (default: the campaign's [executor] kind)."),
+    ] = None,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
@@ -247,7 +249,9 @@ def campaign_run_cmd(
     platform: Annotated[str, typer.Option(help="OpenMM platform for every job.")] = "auto",
 ) -> None:
     """Run every unfinished job (build, run, analyse) and record it in DIR/catalog.sqlite.
-    Re-running skips finished jobs and resumes interrupted ones."""
+    Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
+    job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
+    (running jobs checkpoint and resume on the next run)."""
     catalog = run_campaign(
         campaign,
         directory,
@@ -258,25 +262,49 @@ def campaign_run_cmd(
         platform=platform,
     )
     _print_jobs(catalog.jobs())
+    _exit_unless_done(catalog)
+
+
+def _exit_unless_done(catalog: Catalog) -> None:
+    """One summary line; exit status 1 unless every job is done."""
+    counts = catalog.counts()
+    total = sum(counts.values())
+    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    if counts["done"] != total:
+        typer.echo(
+            f"{total - counts['done']} of {total} jobs are not done; see the error column "
+            "(`solvation campaign status DIR`), re-run to resume, --retry-failed to retry",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _cell(value, fmt: str) -> str:
-    return "" if value is None or value != value else format(value, fmt)
+    """A number formatted for the table; empty for None and NaN."""
+    try:
+        return "" if value is None or value != value else format(value, fmt)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _text(value, width: int = 60) -> str:
+    """First line of a text cell (empty for None and NaN), printed literally."""
+    return value.strip().splitlines()[0][:width] if isinstance(value, str) and value.strip() else ""
 
 
 def _print_jobs(jobs) -> None:
     table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
     for r in jobs.itertuples():
         table.add_row(
-            str(r.design),
-            str(r.replica),
-            str(r.status),
+            _text(r.design),
+            _cell(r.replica, "d"),
+            _text(r.status),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
-            r.platform if isinstance(r.platform, str) else "",
-            (r.error or "").splitlines()[0][:60] if isinstance(r.error, str) else "",
+            _text(r.platform),
+            _text(r.error),
         )
-    Console(width=160).print(table)
+    Console(width=160, markup=False, highlight=False).print(table)
 
 
 @campaign_app.command("status")
@@ -287,11 +315,11 @@ def campaign_status_cmd(
         typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
     ] = None,
 ) -> None:
-    """Table of the jobs of a campaign directory."""
-    if not (directory / "catalog.sqlite").exists():
-        raise RunDirError(f"{directory} holds no catalog.sqlite (is it a campaign directory?)")
-    catalog = Catalog(directory)
+    """Table of the jobs of a campaign directory (every state, errors included)."""
+    catalog = Catalog.existing(directory)
     _print_jobs(catalog.jobs())
+    counts = catalog.counts()
+    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
@@ -303,7 +331,10 @@ def rank_cmd(
     directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
     campaign: Annotated[
         Optional[Path],
-        typer.Option(help="Campaign file with the [rank] weights."),
+        typer.Option(
+            help="Campaign file with the [rank] weights (default: the file the directory "
+            "was made from)."
+        ),
     ] = None,
     weight: Annotated[Optional[list[str]], typer.Option(help="NAME=W, overrides the file.")] = None,
     pareto: Annotated[
@@ -314,16 +345,29 @@ def rank_cmd(
     """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
     probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
     weights = {}
-    for item in weight or []:
-        name, _, value = item.partition("=")
-        weights[name.strip()] = float(value)
-    front = tuple(pareto.split(",")) if pareto else None
+    for name, value in named(weight, "--weight").items():
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise typer.BadParameter(
+                f"--weight {name}={value}: the weight must be a number"
+            ) from None
+    front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
+    if front is not None and len(front) != 2:
+        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = rank_directory(directory, campaign, weights, front)
     typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if result.pareto:
         typer.echo(f"Pareto front: {', '.join(result.pareto)}")
+    for design, why in result.left_out.items():
+        typer.echo(f"left out: {design}: {why}")
     write_json(
-        json_file, {"ranking": result.table.to_dict(orient="records"), "pareto": result.pareto}
+        json_file,
+        {
+            "ranking": result.table.to_dict(orient="records"),
+            "pareto": result.pareto,
+            "left_out": result.left_out,
+        },
     )
 
 

@@ -106,13 +106,15 @@ class MinimizationProgress(openmm.MinimizationReporter):
         )
 
     def report(self, iteration, x, grad, args):
-        self.iterations = iteration + 1
+        # ``iteration`` restarts at 0 when the minimiser tightens its constraint restraints;
+        # progress counts every iteration
+        self.iterations += 1
         self.energy = float(args["system energy"])
         self.bar.update(1)
-        if iteration % 25 == 0:
+        if self.iterations % 25 == 1:
             self.bar.set_postfix_str(f"E = {self.energy:.4g} kJ/mol")
-        if self.bar.disable and iteration % self._log_every == 0:
-            LOGGER.info("minimize: iteration %d, E = %.6g kJ/mol", iteration, self.energy)
+        if self.bar.disable and self.iterations % self._log_every == 1:
+            LOGGER.info("minimize: iteration %d, E = %.6g kJ/mol", self.iterations, self.energy)
         return bool(self._stop())
 
     def close(self) -> None:
