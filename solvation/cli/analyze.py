@@ -32,6 +32,25 @@ analyze_app = typer.Typer(
     rich_markup_mode=None,
 )
 
+_OPTIONS = {"strict": False}
+
+
+@analyze_app.callback()
+def analyze_options(
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse a run directory whose trajectory holds fewer frames than its "
+            "run.json records (default: a warning).",
+        ),
+    ] = False,
+) -> None:
+    """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
+    directory. Selections use the MDAnalysis selection language."""
+    _OPTIONS["strict"] = strict
+
+
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
 Start = Annotated[Optional[int], typer.Option(help="First frame (0-based).")]
 Stop = Annotated[Optional[int], typer.Option(help="Stop before this frame.")]
@@ -82,7 +101,7 @@ def merge_pair_args(argv: list[str]) -> list[str]:
 
 
 def _universe(paths: list[Path]):
-    return load_universe(paths[0], *paths[1:])
+    return load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
 
 
 def _frames(start, stop, step) -> dict:
