@@ -7,8 +7,9 @@ writer is refused with a message that names it.
 
 ``DirectoryLock(DIR)`` locks ``DIR/.lock`` (runs, campaign directories);
 ``DirectoryLock(DIR, sibling="build")`` locks ``.DIR.build.lock`` beside DIR, for a
-directory that need not exist yet (builds, campaign jobs). A released lock file is removed; a writer that finds its
-freshly locked file already unlinked by the previous holder locks the new one instead.
+directory that need not exist yet (builds, campaign jobs). A released lock file is
+removed; a writer that finds its freshly locked file already unlinked by the previous
+holder locks the new one instead.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ suite runs every water model and Zn set for nanoseconds and is meant for a GPU.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,13 +27,14 @@ import numpy as np
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
 from solvation.analysis.recipes import shells_of_run
+from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
-from solvation.rundir import RunInfo, read_build
+from solvation.rundir import RunInfo, read_build, write_json_atomic
 from solvation.systems import build
 
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
@@ -218,6 +218,6 @@ def validate(
         "comparisons": [asdict(c) for c in comparisons],
         "measurements": measurements,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    write_json_atomic(out / "report.json", jsonable(report))  # strict JSON: inf -> null
     write_report(out, comparisons, quick, settings["protocol"], measurements, refs)
     return report
