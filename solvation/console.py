@@ -15,14 +15,24 @@ LOGGER = logging.getLogger("solvation")
 LEVELS = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is when a record is emitted."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(verbosity: int = 0) -> None:
     """Log to stderr: -1 warnings only (``-q``), 0 progress messages, 1+ debug (``-v``)."""
-    level = LEVELS[max(-1, min(1, verbosity))]
-    LOGGER.setLevel(level)
-    if not any(getattr(h, "_solvation", False) for h in LOGGER.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    LOGGER.setLevel(LEVELS[max(-1, min(1, verbosity))])
+    if not any(isinstance(h, _StderrHandler) for h in LOGGER.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._solvation = True  # type: ignore[attr-defined]
         LOGGER.addHandler(handler)
         LOGGER.propagate = False
 

@@ -102,6 +102,11 @@ def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
     value, unit = _split(text, what)
     if not unit and default is not None:
         return value * default
+    if not unit:
+        raise QuantityError(
+            f"{what} {text!r} has no unit; write e.g. '{value:g} {next(iter(table))}' "
+            f"(units: {', '.join(table)})"
+        )
     if unit not in table:
         raise QuantityError(
             f"unknown {what} unit {unit!r} in {text!r}; use one of {', '.join(table)}"
@@ -126,9 +131,6 @@ def temperature_k(text: str | float) -> float:
     """Temperature in K from '298.15 K'; a number without its unit is refused, and so is a
     temperature outside TEMPERATURE_LIMITS_K (the run heats from 50 K; force fields of
     liquid water and ions are not meant for 1000 K and above)."""
-    value, unit = _split(str(text), "temperature")
-    if not unit:
-        raise QuantityError(f"temperature {text!r} has no unit; write e.g. '{value:g} K'")
     kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature").value_in_unit(u.kelvin)
     low, high = TEMPERATURE_LIMITS_K
     if not low <= kelvin <= high:

@@ -218,8 +218,8 @@ def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="mol
 @analyze_app.command("coordination")
 def coordination_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     count: Annotated[
         str, typer.Option(help="molecules (distinct molecules) or atoms.")
@@ -247,8 +247,8 @@ def coordination_cmd(
 @analyze_app.command("speciation")
 def speciation_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     start: Start = None,
     stop: Stop = None,
@@ -269,8 +269,8 @@ def speciation_cmd(
 @analyze_app.command("pairing")
 def pairing_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     anion: Annotated[
         list[str],
