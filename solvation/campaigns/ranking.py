@@ -147,8 +147,16 @@ def rank_directory(
             f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}"
         )
     merged.update(weights or {})
-    result = rank(catalog.descriptors(), merged, pareto=pareto or front)
-    result.left_out.update(_unfinished(catalog, result))
+    descriptors = catalog.descriptors()
+    unfinished = _unfinished(catalog, set(descriptors.design))
+    try:
+        result = rank(descriptors, merged, pareto=pareto or front)
+    except RankingError as err:
+        if not unfinished:
+            raise
+        listed = "; ".join(f"{d}: {why}" for d, why in unfinished.items())
+        raise RankingError(f"{err}; designs without a finished job: {listed}") from None
+    result.left_out.update(unfinished)
     result.table.to_csv(directory / "ranking.csv", index=False)
     write_ranking_figure(directory)
     return result
@@ -172,13 +180,11 @@ def _campaign_file(catalog: Catalog, have_weights: bool) -> Path | None:
     return Path(stored)
 
 
-def _unfinished(catalog: Catalog, result: Ranking) -> dict[str, str]:
+def _unfinished(catalog: Catalog, with_results: set[str]) -> dict[str, str]:
     """Designs of the catalog without a finished job, with their jobs' states."""
-    jobs = catalog.jobs()
-    ranked = set(result.table.design) | set(result.left_out)
     out = {}
-    for design, group in jobs.groupby("design"):
-        if design not in ranked:
+    for design, group in catalog.jobs().groupby("design"):
+        if design not in with_results:
             states = ", ".join(f"{n} {s}" for s, n in group.status.value_counts().items())
             out[str(design)] = f"no finished job ({states})"
     return out

@@ -26,7 +26,7 @@ from solvation.locks import DirectoryBusy, DirectoryLock
 from .campaign import Campaign, load_campaign
 from .catalog import Catalog
 from .jobs import job_directory, run_job
-from .workers import stop_workers, worker_init
+from .workers import job_running, stop_workers, worker_init
 
 EXECUTORS = ("local", "dask")
 STOP_SECONDS = 120.0  # how long a stopping campaign waits for its workers' checkpoints
@@ -45,7 +45,10 @@ def _safe(function, job: dict, directory: str, platform: str, device):
     go on. A job locked by another process comes back as ``busy``. Interrupts
     (Interrupted, KeyboardInterrupt, SystemExit) are not caught: they stop the campaign."""
     try:
-        with DirectoryLock(job_directory(directory, job["key"]), "a campaign job", "job"):
+        with (
+            job_running(),
+            DirectoryLock(job_directory(directory, job["key"]), "a campaign job", "job"),
+        ):
             return function(job, directory, platform, device)
     except DirectoryBusy as busy:
         return {"key": job["key"], "busy": str(busy)}

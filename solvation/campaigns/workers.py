@@ -2,14 +2,17 @@
 
 A local pool's workers are started with ``worker_init``: on Linux the kernel sends them
 SIGTERM when their parent dies (``prctl(PR_SET_PDEATHSIG)``, set through ctypes); where
-that is not available a daemon thread polls ``os.getppid()`` and does the same. SIGTERM
-stops a worker's run at its next report interval with a checkpoint (``engine.interrupt``)
-and anything else by unwinding (``SystemExit``: temporary files are removed). Workers
-ignore SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself.
+that is not available a watcher thread sends it. SIGTERM stops a worker's run at its next
+report interval with a checkpoint (``engine.interrupt``) and anything else by unwinding
+(``SystemExit``: temporary files are removed). The watcher thread (polling
+``os.getppid()``) then ends the orphaned process once its job has unwound: an idle pool
+worker would otherwise wait forever for work from a parent that is gone. Workers ignore
+SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -19,7 +22,19 @@ import threading
 import time
 
 PR_SET_PDEATHSIG = 1
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
+UNWIND_SECONDS = 120.0  # an orphan's job gets this long to checkpoint before it exits
+_busy = threading.Event()  # set while this process runs a job
+
+
+@contextlib.contextmanager
+def job_running():
+    """Mark this process as running a job (an orphaned worker waits for it to unwind)."""
+    _busy.set()
+    try:
+        yield
+    finally:
+        _busy.clear()
 
 
 def _terminate(signum, frame) -> None:
@@ -37,18 +52,26 @@ def _parent_death_signal() -> bool:
         return False
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_parent(parent: int, signal_self: bool) -> None:
+    """Once the parent is gone: SIGTERM to this process (where the kernel does not send
+    it), wait for the running job to unwind, then exit."""
     while os.getppid() == parent:
         time.sleep(POLL_SECONDS)
-    os.kill(os.getpid(), signal.SIGTERM)
+    if signal_self:
+        os.kill(os.getpid(), signal.SIGTERM)
+    deadline = time.monotonic() + UNWIND_SECONDS
+    time.sleep(POLL_SECONDS)  # let the signal reach the job first
+    while _busy.is_set() and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    os._exit(128 + signal.SIGTERM)
 
 
 def worker_init(parent: int) -> None:
     """Initializer of a campaign pool worker whose parent is process ``parent``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
-    if not _parent_death_signal():
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    armed = _parent_death_signal()
+    threading.Thread(target=_watch_parent, args=(parent, not armed), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os.kill(os.getpid(), signal.SIGTERM)
 

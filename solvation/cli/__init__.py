@@ -37,7 +37,9 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with common.json_on_stdout(args):
-            application(args=args, standalone_mode=False)
+            code = application(args=args, standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Interrupted as exc:
