@@ -4,7 +4,8 @@ Readable first: every RDF pair gets its own panel (g(r) and its running coordina
 number n(r) on a twin axis, so that a Zn-O n(r) of 6 is not flattened by an O-O n(r) of
 100); coordination-number bars are centred on their integers; each shell composition
 has its own colour (hatched past ten, ``solvation.style.category_styles``); the frame
-count and the cutoffs are written on the figure.
+count and the cutoffs are written on the figure. Each function saves the PNG and returns
+the (closed) matplotlib Figure.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _styled(plot):
 
 
 @_styled
-def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None) -> None:
+def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None):
     """One panel per pair: g(r) (left axis), n(r) (dashed, right axis), the first peak
     and any cutoff (A) marked; the frame count in the title."""
     names = list(result.pairs)
@@ -58,6 +59,7 @@ def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None) 
     fig.suptitle(f"{result.n_frames} frames", fontsize=8)
     fig.savefig(path)
     plt.close(fig)
+    return fig
 
 
 def _cn_bars(ax, result) -> None:
@@ -76,7 +78,7 @@ def _cn_bars(ax, result) -> None:
 
 
 @_styled
-def plot_shells(result, path: str | Path, top: int = 12) -> None:
+def plot_shells(result, path: str | Path, top: int = 12):
     """Coordination-number distributions and the ``top`` most common shell compositions,
     each composition with its own colour/hatch; frames, centres and cutoffs as text."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8), dpi=150)
@@ -98,10 +100,11 @@ def plot_shells(result, path: str | Path, top: int = 12) -> None:
     )
     fig.savefig(path)
     plt.close(fig)
+    return fig
 
 
 @_styled
-def plot_interface(result, path: str | Path) -> None:
+def plot_interface(result, path: str | Path):
     """Number densities (top) and the electrostatic potential (bottom) against distance."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True)
     for name, density in result.number_density_per_nm3.items():
@@ -113,3 +116,4 @@ def plot_interface(result, path: str | Path) -> None:
     fig.suptitle(f"{result.n_frames} frames", fontsize=8)
     fig.savefig(path)
     plt.close(fig)
+    return fig
