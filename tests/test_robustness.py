@@ -324,3 +324,30 @@ def test_version_json_on_stdout_and_quiet(capsys):
 def test_help_prints_bracketed_table_names(capsys):
     code, out, _ = _cli("analyze", "water-activity", "--help", capsys=capsys)
     assert code == 0 and "[osmotic]" in out.replace("\n", " ")
+
+
+def test_sigterm_during_packing_leaves_no_temporary_files(tmp_path):
+    design = {
+        "name": "big",
+        "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
+        "box": {"n_water": 6000},
+    }
+    (tmp_path / "big.toml").write_text(tomli_w.dumps(design))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "solvation.cli", "build", str(tmp_path / "big.toml")]
+        + ["-o", str(tmp_path / "out")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    for line in proc.stderr:  # the packing message comes just before packmol starts
+        if "with packmol" in line:
+            break
+    _wait_for(lambda: any(scratch.glob("solvation-packmol-*")), 60)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not list(scratch.iterdir())
+    assert not list(tmp_path.glob(".out.*"))  # no temporary build directory, no lock
