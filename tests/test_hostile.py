@@ -61,15 +61,13 @@ class Case:
         return self.write("c.toml", tomli_w.dumps(data))
 
 
+def _build(**changes):
+    """``solvation build`` of a design with ``changes`` into CASE.tmp/out."""
+    return lambda c: ["build", str(c.design(**changes)), "-o", str(c.tmp / "out")]
+
+
 def _salt(formula, conc, n_water=700):
-    return lambda c: [
-        "build",
-        str(
-            c.design(salts=[{"formula": formula, "concentration": conc}], box={"n_water": n_water})
-        ),
-        "-o",
-        str(c.tmp / "out"),
-    ]
+    return _build(salts=[{"formula": formula, "concentration": conc}], box={"n_water": n_water})
 
 
 def _truncated_system(c):
@@ -94,37 +92,17 @@ CASES = [
     ("50 m ZnSO4, 700 waters", _salt("ZnSO4", "50 m"), "exceeds its solubility", 2),
     ("10 m ZnSO4", _salt("ZnSO4", "10 m", 330), "allow_supersaturated = true", 2),
     ("no water per ion", _salt("Zn(OTf)2", "200 m", 330), "solvent molecules for", 2),
-    (
-        "temperature without unit",
-        lambda c: ["build", str(c.design(temperature="300")), "-o", str(c.tmp / "o")],
-        "has no unit",
-        2,
-    ),
-    (
-        "50000 K",
-        lambda c: ["build", str(c.design(temperature="50000 K")), "-o", str(c.tmp / "o")],
-        "outside 50-1000 K",
-        2,
-    ),
+    ("temperature without unit", _build(temperature="300"), "has no unit", 2),
+    ("50000 K", _build(temperature="50000 K"), "outside 50-1000 K", 2),
     (
         "ion override for an ion not in the box",
-        lambda c: [
-            "build",
-            str(c.design(forcefield={"ions": {"Na+": "hfe"}})),
-            "-o",
-            str(c.tmp / "o"),
-        ],
+        _build(forcefield={"ions": {"Na+": "hfe"}}),
         "'Na+' is not in the box",
         2,
     ),
     (
         "unknown ion in an override",
-        lambda c: [
-            "build",
-            str(c.design(forcefield={"ions": {"Qx+": "hfe"}})),
-            "-o",
-            str(c.tmp / "o"),
-        ],
+        _build(forcefield={"ions": {"Qx+": "hfe"}}),
         "is not a library ion",
         2,
     ),

@@ -26,6 +26,8 @@ import openmm.app as app
 import pandas as pd
 import pytest
 import tomli_w
+from test_campaign import _fake_job as _half_fails  # fails the 0.5 m design
+from test_campaign import write_campaign
 
 from solvation.campaigns.catalog import Catalog
 from solvation.campaigns.runner import CampaignInterrupted, _safe, run_campaign
@@ -150,30 +152,8 @@ def test_minimisation_reports_progress_and_stops_on_request(tiny_run):
 # --- campaigns --------------------------------------------------------------------------
 
 
-def _campaign(root: Path, grid: dict, name: str = "c") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    base = {
-        "name": "zn",
-        "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
-        "box": {"n_water": 330},
-    }
-    (root / "base.toml").write_text(tomli_w.dumps(base))
-    data = {"name": name, "base": "base.toml", "grid": grid}
-    data["rank"] = {"weights": {"D_zn": 1.0}}
-    (root / f"{name}.toml").write_text(tomli_w.dumps(data))
-    return root / f"{name}.toml"
-
-
-def _half_fails(job, directory, platform, device):
-    if "0.5" in job["design_name"]:
-        raise RuntimeError("made to fail")
-    return {
-        "key": job["key"],
-        "descriptors": {"D_zn": {"value": 1.0, "err": 0.1}},
-        "seconds": 0.0,
-        "ns_per_day": None,
-        "platform": None,
-    }
+def _campaign(root: Path, grid: dict) -> Path:
+    return write_campaign(root, name="c", grid=grid, weights={"D_zn": 1.0})
 
 
 def test_campaign_whose_jobs_all_fail_exits_nonzero_and_status_works(tmp_path, capsys):
