@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import functools
 
+from MDAnalysis import Universe
 from MDAnalysis.analysis.base import AnalysisBase
 
 from solvation.console import show_progress
 
 from .universe import InputError, as_universe
+
+
+def _converted(obj):
+    """A Universe or an mdtraj Trajectory through ``as_universe``; anything else (an
+    analysis whose first argument is not a trajectory) unchanged."""
+    if isinstance(obj, Universe) or type(obj).__module__.startswith("mdtraj"):
+        return as_universe(obj)
+    return obj
 
 
 class Analysis(AnalysisBase):
@@ -35,7 +44,7 @@ class Analysis(AnalysisBase):
 
         @functools.wraps(init)
         def __init__(self, universe, *args, **kw):
-            init(self, as_universe(universe), *args, **kw)
+            init(self, _converted(universe), *args, **kw)
 
         cls.__init__ = __init__
 
