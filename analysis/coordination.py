@@ -28,7 +28,7 @@ from .neighbors import cross_pairs
 from .rdf import RDF
 from .results import ResultMixin
 from .shells import NoMinimumError, shell_minima
-from .universe import InputError, molecule_ids, select
+from .universe import InputError, as_universe, molecule_ids, select
 
 PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
 
@@ -121,6 +121,8 @@ class SolvationShells(Analysis):
 
     def _prepare(self):
         mol = molecule_ids(self.universe)
+        self._centre_mol = mol[self.center.indices]
+        self._shell_mol = {k: mol[g.indices] for k, g in self.shells.items()}
         self._unit = {
             k: (mol[g.indices] if self.count == "molecules" else g.indices)
             for k, g in self.shells.items()
@@ -143,7 +145,7 @@ class SolvationShells(Analysis):
         ci, sj, _ = cross_pairs(
             self.center.positions, self.shells[name].positions, ts.dimensions, cutoff
         )
-        other = self.center.resindices[ci] != self.shells[name].resindices[sj]
+        other = self._centre_mol[ci] != self._shell_mol[name][sj]
         ci, sj = ci[other], sj[other]
         return ci, self._unit[name][sj], sj
 
@@ -296,6 +298,7 @@ def solvation_shells(
     (SolvationResult, RDFResult or None); ``SolvationResult.cutoff_source`` says where
     each cutoff came from.
     """
+    universe = as_universe(universe)  # an mdtraj Trajectory converted once
     cutoffs = dict(cutoffs or {})
     pairing = dict(pairing or {})
     source = {k: "given" for k in cutoffs}

@@ -33,7 +33,7 @@ from .correlation import Correlation, presence_correlation, presence_matrix
 from .neighbors import directed_pairs
 from .results import ResultMixin
 from .stats import Estimate, block_estimate
-from .universe import InputError, select
+from .universe import InputError, as_universe, select
 
 DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
@@ -466,6 +466,7 @@ def hydrogen_bonds(
     """HydrogenBonds with the cation-water cutoff found from g(r) when not given
     (``fallback`` A where g(r) has no clear minimum; None raises NoMinimumError).
     ``cations`` that select nothing are skipped (no shell/free-water fractions)."""
+    universe = as_universe(universe)  # an mdtraj Trajectory converted once
     if cations is not None and len(universe.select_atoms(cations)) == 0:
         cations = None
     if cations is not None and cation_cutoff is None:

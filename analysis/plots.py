@@ -1,13 +1,23 @@
-"""Quick-look PNG plots for the analysis CLI (``--plot``), in the package's one style."""
+"""Quick-look PNG plots for the analysis CLI (``--plot``), in the package's one style.
+
+Readable first: every RDF pair gets its own panel (g(r) and its running coordination
+number n(r) on a twin axis, so that a Zn-O n(r) of 6 is not flattened by an O-O n(r) of
+100); coordination-number bars are centred on their integers; each shell composition
+has its own colour (hatched past ten, ``solvation.style.category_styles``); the frame
+count and the cutoffs are written on the figure. Each function saves the PNG and returns
+the (closed) matplotlib Figure.
+"""
 
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
-from solvation.style import STYLE
+from solvation.style import STYLE, category_styles
 
 
 def _styled(plot):
@@ -22,43 +32,79 @@ def _styled(plot):
 
 
 @_styled
-def plot_rdf(result, path: str | Path) -> None:
-    """g(r) (left axis) and n(r) (right axis) of every pair."""
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=150)
-    twin = ax.twinx()
-    for name, pair in result.pairs.items():
-        (line,) = ax.plot(result.r_angstrom, pair.g_r, label=name)
+def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None):
+    """One panel per pair: g(r) (left axis), n(r) (dashed, right axis), the first peak
+    and any cutoff (A) marked; the frame count in the title."""
+    names = list(result.pairs)
+    cols = min(2, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), dpi=150, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        pair = result.pairs[name]
+        (line,) = ax.plot(result.r_angstrom, pair.g_r, lw=1.2)
+        k = int(np.argmax(pair.g_r))
+        ax.annotate(
+            f"{result.r_angstrom[k]:.2f} Å", (result.r_angstrom[k], pair.g_r[k]), fontsize=7
+        )
+        twin = ax.twinx()
         twin.plot(result.r_angstrom, pair.n_r, ls="--", color=line.get_color(), lw=0.8)
-    ax.set_xlabel("r (Å)")
-    ax.set_ylabel("g(r)")
-    twin.set_ylabel("n(r) (dashed)")
+        if cutoffs and name in cutoffs:
+            ax.axvline(cutoffs[name], color="0.5", lw=0.8, ls=":")
+            n_at = float(np.interp(cutoffs[name], result.r_angstrom, pair.n_r))
+            twin.annotate(f"n = {n_at:.2f}", (cutoffs[name], n_at), fontsize=7)
+        ax.set(title=name, xlabel="r (Å)", ylabel="g(r)")
+        twin.set_ylabel("n(r) (dashed)")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{result.n_frames} frames", fontsize=8)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig
+
+
+def _cn_bars(ax, result) -> None:
+    """Coordination-number distributions, bars of each shell centred on the integers."""
+    shells = list(result.coordination_distribution)
+    width = 0.8 / max(1, len(shells))
+    for k, name in enumerate(shells):
+        dist = result.coordination_distribution[name]
+        offset = (k - (len(shells) - 1) / 2) * width
+        xs = [int(n) + offset for n in dist]
+        ax.bar(xs, list(dist.values()), width=width, label=name)
+    ticks = sorted({int(n) for d in result.coordination_distribution.values() for n in d})
+    ax.set_xticks(ticks)
+    ax.set(xlabel="coordination number", ylabel="fraction")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 @_styled
-def plot_shells(result, path: str | Path) -> None:
-    """Coordination-number distributions and the most common shell compositions."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=150)
-    width = 0.8 / max(1, len(result.coordination_distribution))
-    for k, (name, dist) in enumerate(result.coordination_distribution.items()):
-        xs = [int(n) + k * width for n in dist]
-        left.bar(xs, list(dist.values()), width=width, label=name)
-    left.set_xlabel("coordination number")
-    left.set_ylabel("fraction")
-    left.legend(frameon=False)
-    top = list(result.speciation.items())[:8]
-    right.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
+def plot_shells(result, path: str | Path, top: int = 12):
+    """Coordination-number distributions and the ``top`` most common shell compositions,
+    each composition with its own colour/hatch; frames, centres and cutoffs as text."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8), dpi=150)
+    _cn_bars(left, result)
+    shown = list(result.speciation.items())[:top]
+    styles = category_styles(result.speciation)
+    labels = [k for k, _ in shown][::-1]
+    bars = right.barh(labels, [v for _, v in shown][::-1])
+    for bar, label in zip(bars, labels, strict=True):
+        colour, hatch = styles[label]
+        bar.set_facecolor(colour)
+        bar.set_hatch(hatch)
     right.set_xlabel("fraction of centres")
-    fig.tight_layout()
+    cutoffs = ", ".join(f"{k} {v:.2f} Å" for k, v in result.cutoffs_angstrom.items())
+    fig.suptitle(
+        f"{result.center}: {result.n_frames} frames x {result.n_centers} centres; "
+        f"cutoffs {cutoffs}",
+        fontsize=8,
+    )
     fig.savefig(path)
     plt.close(fig)
+    return fig
 
 
 @_styled
-def plot_interface(result, path: str | Path) -> None:
+def plot_interface(result, path: str | Path):
     """Number densities (top) and the electrostatic potential (bottom) against distance."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True)
     for name, density in result.number_density_per_nm3.items():
@@ -67,6 +113,7 @@ def plot_interface(result, path: str | Path) -> None:
     top.legend(frameon=False)
     bottom.plot(result.distance_angstrom, result.potential_V, color="k", lw=1)
     bottom.set(xlabel="distance from the surface (Å)", ylabel="potential (V)")
-    fig.tight_layout()
+    fig.suptitle(f"{result.n_frames} frames", fontsize=8)
     fig.savefig(path)
     plt.close(fig)
+    return fig

@@ -20,7 +20,7 @@ def jsonable(value):
     if isinstance(value, np.ndarray):
         return jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return jsonable(value.item())
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
@@ -33,4 +33,4 @@ class ResultMixin:
         return jsonable(self)
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")

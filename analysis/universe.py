@@ -1,5 +1,14 @@
 """Open trajectories for analysis: a run directory, or TOPOLOGY TRAJECTORY..., any format
-MDAnalysis reads; checked before any expensive work."""
+MDAnalysis reads, or an mdtraj Trajectory; checked before any expensive work.
+
+- A run directory's trajectory with fewer frames than its run.json records (a truncated
+  or partly copied file) gives a warning, or an InputError with ``strict=True``.
+- A topology without atom names (LAMMPS data files carry types only) gets its atom types
+  as names, so that ``name 3`` selects type 3 and coordinating atoms are labelled.
+- Molecules are bonded fragments where the topology has bonds (multi-residue molecules
+  stay whole), residues otherwise (``molecule_ids``).
+- An ``mdtraj.Trajectory`` becomes an in-memory MDAnalysis Universe (``as_universe``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +17,14 @@ from pathlib import Path
 
 import MDAnalysis as mda
 import numpy as np
-import openmm
+from MDAnalysis.coordinates.memory import MemoryReader
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from solvation.console import warn
 from solvation.errors import SolvationError
 from solvation.forcefields.system import fixed_charges
+from solvation.rundir import has_run, load_system, read_run
 
 
 class InputError(SolvationError):
@@ -30,11 +43,14 @@ def _run_directory(path: Path) -> tuple[str, list[str]]:
     return str(top), trajs
 
 
-def load_universe(topology: str | Path, *trajectories: str | Path, **kwargs) -> mda.Universe:
+def load_universe(
+    topology: str | Path, *trajectories: str | Path, strict: bool = False, **kwargs
+) -> mda.Universe:
     """MDAnalysis Universe from a run directory or TOPOLOGY [TRAJECTORY ...].
 
     Raises InputError for missing files, topology/trajectory atom-count mismatch, and
-    unreadable (for example truncated) trajectories, before any analysis runs.
+    unreadable (for example truncated) trajectories, before any analysis runs. A run
+    directory's trajectory shorter than its run.json says warns (``strict``: raises).
     """
     path = Path(topology)
     if path.is_dir():
@@ -54,7 +70,26 @@ def load_universe(topology: str | Path, *trajectories: str | Path, **kwargs) -> 
             "Topology and trajectory must describe the same atoms"
         ) from None
     _check_readable(universe)
-    return universe
+    if path.is_dir():
+        _check_complete(path, universe, strict)
+    return as_universe(universe)
+
+
+def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
+    """Compare the frames on disk with the frames a finished run recorded."""
+    if not has_run(path):
+        return
+    info = read_run(path)
+    expected, found = info.n_frames, universe.trajectory.n_frames
+    if not info.complete or expected is None or found >= expected:
+        return
+    message = (
+        f"{path}: the trajectory holds {found} frames but run.json records {expected}; it "
+        "may be truncated or still being copied"
+    )
+    if strict:
+        raise InputError(f"{message} (--strict)")
+    warn(f"{message}; analysing the {found} frames there (--strict refuses)")
 
 
 def _check_readable(universe: mda.Universe) -> None:
@@ -91,18 +126,94 @@ def select(universe: mda.Universe, selection: str, what: str = "selection"):
 
 
 def molecule_ids(universe: mda.Universe) -> np.ndarray:
-    """Molecule index per atom: the residue (one molecule per residue in our topologies,
-    GROMACS, LAMMPS data molecule IDs and PSF segments alike)."""
-    return np.asarray(universe.atoms.resindices)
+    """Molecule index per atom: bonded fragments where the topology has bonds, residues
+    where it has none.
+
+    When the bonds cover every atom of every multi-atom residue (PSF, TPR, LAMMPS data),
+    molecules are exactly the bonded fragments, so a molecule spanning several residues
+    stays one. Topologies with partial bonds (PDB CONECT records only for non-standard
+    residues, as OpenMM writes them: water has none) join each residue's atoms as well.
+    """
+    residues = np.asarray(universe.atoms.resindices)
+    bonds = _bond_indices(universe)
+    n = universe.atoms.n_atoms
+    if bonds is None or len(bonds) == 0:
+        return residues
+    bonded = np.zeros(n, bool)
+    bonded[bonds.ravel()] = True
+    sizes = np.bincount(residues)
+    if not np.all(bonded | (sizes[residues] == 1)):  # partial bonds: residues join too
+        first = np.full(residues.max() + 1, -1)
+        first[residues[::-1]] = np.arange(n)[::-1]
+        bonds = np.concatenate([bonds, np.column_stack([np.arange(n), first[residues]])])
+    graph = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _bond_indices(universe: mda.Universe) -> np.ndarray | None:
+    try:
+        return np.asarray(universe.bonds.indices, dtype=np.int64).reshape(-1, 2)
+    except (AttributeError, mda.exceptions.NoDataError):
+        return None
+
+
+def as_universe(obj) -> mda.Universe:
+    """An MDAnalysis Universe for ``obj``: a Universe (atom types stand in for missing
+    names) or an mdtraj Trajectory (converted in memory: names, elements, residues,
+    bonds, coordinates in A, box, times). Anything else is refused."""
+    if isinstance(obj, mda.Universe):
+        if not hasattr(obj.atoms, "names") and hasattr(obj.atoms, "types"):
+            obj.add_TopologyAttr("names", np.asarray(obj.atoms.types, dtype=object))
+        return obj
+    if type(obj).__module__.startswith("mdtraj") and hasattr(obj, "xyz"):
+        return _from_mdtraj(obj)
+    raise InputError(
+        f"cannot analyse a {type(obj).__name__}: give an MDAnalysis Universe, an mdtraj "
+        "Trajectory, or files (load_universe)"
+    )
+
+
+def _from_mdtraj(traj) -> mda.Universe:
+    """In-memory Universe of an mdtraj Trajectory (nm -> A; times in ps)."""
+    top = traj.topology
+    atoms = list(top.atoms)
+    residues = list(top.residues)
+    u = mda.Universe.empty(
+        traj.n_atoms,
+        n_residues=len(residues),
+        atom_resindex=[a.residue.index for a in atoms],
+        residue_segindex=[0] * len(residues),
+        trajectory=False,
+    )
+    u.add_TopologyAttr("names", [a.name for a in atoms])
+    symbols = [a.element.symbol if a.element is not None else "" for a in atoms]
+    u.add_TopologyAttr("types", symbols)
+    u.add_TopologyAttr("elements", symbols)
+    u.add_TopologyAttr("masses", [a.element.mass if a.element is not None else 0.0 for a in atoms])
+    u.add_TopologyAttr("resnames", [r.name for r in residues])
+    u.add_TopologyAttr("resids", [r.resSeq for r in residues])
+    u.add_TopologyAttr("bonds", [(a.index, b.index) for a, b in top.bonds])
+    dims = None
+    if traj.unitcell_lengths is not None:
+        dims = np.hstack([traj.unitcell_lengths * 10.0, traj.unitcell_angles]).astype(np.float32)
+    times = np.asarray(traj.time, float)
+    dt = float(times[1] - times[0]) if len(times) > 1 else 1.0
+    u.load_new(
+        np.asarray(traj.xyz * 10.0, dtype=np.float32),
+        format=MemoryReader,
+        order="fac",
+        dimensions=dims,
+        dt=dt,
+        time_offset=float(times[0]) if len(times) else 0.0,
+    )
+    return u
 
 
 def run_directory_charges(path: str | Path) -> np.ndarray | None:
     """Per-atom fixed charges (e) from a build/run directory's system.xml, else None."""
-    system_xml = Path(path) / "system.xml"
-    if not Path(path).is_dir() or not system_xml.exists():
+    if not Path(path).is_dir() or not (Path(path) / "system.xml").exists():
         return None
-    system = openmm.XmlSerializer.deserialize(system_xml.read_text())
-    return np.array(fixed_charges(system))
+    return np.array(fixed_charges(load_system(path)))
 
 
 def species_charges(

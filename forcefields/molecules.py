@@ -91,9 +91,13 @@ def _cache_key(smiles: str, method: str) -> str:
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C included: no temporary file is left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _clp(smiles: str, mol) -> str:

@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from solvation import quantities as q
 from solvation.errors import SolvationError
@@ -90,6 +98,19 @@ class BoxSpec(_Strict):
     edge: str | None = None
     tolerance_angstrom: float = Field(2.0, gt=0.5, le=4.0)
     prehydrate: bool = True  # 2+/3+ cations packed as aqua complexes (systems.hydration)
+    # build anyway beyond a salt's solubility or the solvent-per-ion guard
+    allow_supersaturated: bool | None = None
+    packmol_timeout_s: float | None = Field(None, gt=0)  # default grows with the atom count
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_options(self, handler):
+        """Options left unset are not written, so that the hashes of designs written before
+        they existed (build spec hash, campaign job keys) stay the same."""
+        data = handler(self)
+        for key in ("allow_supersaturated", "packmol_timeout_s"):
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
 
     @model_validator(mode="after")
     def _one_size(self):

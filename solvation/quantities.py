@@ -102,6 +102,11 @@ def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
     value, unit = _split(text, what)
     if not unit and default is not None:
         return value * default
+    if not unit:
+        raise QuantityError(
+            f"{what} {text!r} has no unit; write e.g. '{value:g} {next(iter(table))}' "
+            f"(units: {', '.join(table)})"
+        )
     if unit not in table:
         raise QuantityError(
             f"unknown {what} unit {unit!r} in {text!r}; use one of {', '.join(table)}"
@@ -119,12 +124,20 @@ def time_ps(text: str | float) -> float:
     return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
 
 
+TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte, no valid model
+
+
 def temperature_k(text: str | float) -> float:
-    """Temperature in K from '298.15 K' (a bare number is read as K)."""
-    value = _with_units(str(text), TEMPERATURE_UNITS, "temperature", u.kelvin)
-    kelvin = value.value_in_unit(u.kelvin)
-    if kelvin <= 0:
-        raise QuantityError(f"temperature must be above 0 K, got {text!r}")
+    """Temperature in K from '298.15 K'; a number without its unit is refused, and so is a
+    temperature outside TEMPERATURE_LIMITS_K (the run heats from 50 K; force fields of
+    liquid water and ions are not meant for 1000 K and above)."""
+    kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature").value_in_unit(u.kelvin)
+    low, high = TEMPERATURE_LIMITS_K
+    if not low <= kelvin <= high:
+        raise QuantityError(
+            f"temperature {text!r} is outside {low:g}-{high:g} K, where liquid electrolytes "
+            "and their force fields make sense"
+        )
     return kelvin
 
 

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import openmm
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from solvation.errors import SolvationError
@@ -150,6 +151,9 @@ class RunInfo(_Versioned):
     concentrations_after_npt: list[dict[str, Any]] = []
     n_frames: int | None = None
     trajectory: str | None = None
+    # production appended after the run first finished (`solvation run DIR --extend`):
+    # one {"from_ps", "to_ps", "requested"} entry per extension, in order
+    extensions: list[dict[str, Any]] = []
 
     @property
     def temperature_k(self) -> float:
@@ -265,6 +269,21 @@ def read_result(directory: str | Path) -> JobResult:
 
 def write_result(directory: str | Path, result: JobResult) -> None:
     write_json_atomic(Path(directory) / RESULT_JSON, result.model_dump(mode="json"))
+
+
+def load_system(directory: str | Path):
+    """The serialized OpenMM System (``system.xml``) of a build directory."""
+    path = Path(directory) / "system.xml"
+    if not path.exists():
+        raise RunDirError(f"{directory} holds no system.xml; rebuild it with `solvation build`")
+    try:
+        return openmm.XmlSerializer.deserialize(path.read_text())
+    except Exception as err:  # OpenMM raises plain Exception for damaged XML
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RunDirError(
+            f"{path} cannot be read ({first}); it may be truncated or edited. Rebuild the "
+            "directory with `solvation build DESIGN.toml -o NEW_DIR`"
+        ) from None
 
 
 def read_design_table(directory: str | Path) -> dict:

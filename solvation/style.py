@@ -26,3 +26,29 @@ METADATA = {
     "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
     "svg": {"Date": None, "Creator": None},
 }
+
+# Categories that must never share a look (shell compositions): ten distinct colours
+# (matplotlib's tab10), then the same colours again with a hatch for each further ten
+CATEGORY_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+CATEGORY_HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
+
+
+def category_styles(labels) -> dict[str, tuple[str, str]]:
+    """(colour, hatch) for each distinct label, in sorted order so that the same label
+    looks the same in every figure; no two labels share a look for up to 70 labels."""
+    out = {}
+    n = len(CATEGORY_COLOURS)
+    for k, label in enumerate(sorted(set(labels), key=str)):
+        out[label] = (CATEGORY_COLOURS[k % n], CATEGORY_HATCHES[(k // n) % len(CATEGORY_HATCHES)])
+    return out

@@ -2,7 +2,9 @@
 
 The directory is written atomically (a temporary sibling renamed at the end). Building
 into a directory that already holds the same design is a no-op; any other existing
-directory is left untouched and refused.
+directory is left untouched and refused. One build per target at a time: the build holds
+``.NAME.build.lock`` beside the target (``solvation.locks``) from before it creates its
+temporary directory; a second build of the same target is refused with the holder's PID.
 """
 
 from __future__ import annotations
@@ -19,19 +21,21 @@ import openmm
 import openmm.app as app
 import tomli_w
 
+from solvation.console import LOGGER
 from solvation.design import Design, load_design
 from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
 from solvation.forcefields.electrode import add_constant_potential, field_for
 from solvation.forcefields.library import ZN_METAL, molecule_table
 from solvation.forcefields.molecules import parametrize
+from solvation.locks import DirectoryLock
 from solvation.provenance import BUILD_PACKAGES, versions
 from solvation.quantities import length_nm, potential_v, temperature_k
 from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, write_json_atomic
 
 from . import hydration, osmotic
 from .check import check_design
-from .composition import Component, Composition, molecule_component, size_box
+from .composition import Component, Composition, CompositionError, molecule_component, size_box
 from .packing import PackingError, PackItem, min_intermolecular_distance, pack
 from .slab import Slab, zn_slab
 from .templates import ResidueTemplate, assemble, metal_template, slab_template
@@ -211,11 +215,25 @@ def _check_box(box: np.ndarray, cutoff_nm: float, slab: bool) -> None:
     )
 
 
+PACKMOL_SECONDS_PER_ATOM = 0.05  # default time limit: generous (3000 waters pack in ~4 s)
+PACKMOL_MIN_SECONDS = 300.0
+
+
 def _pack(items: list[PackItem], box: np.ndarray, design: Design, periodic: bool):
     tol = design.box.tolerance_angstrom
     lengths = np.diag(box) if box.ndim == 2 else box
     pbc = (0.0, 0.0, 0.0, *lengths) if periodic else None
-    placed = pack(items, seed=design.forcefield.seed, tolerance=tol, pbc=pbc)
+    n_atoms = sum(i.template.n_atoms * i.count for i in items)
+    limit = design.box.packmol_timeout_s or max(
+        PACKMOL_MIN_SECONDS, PACKMOL_SECONDS_PER_ATOM * n_atoms
+    )
+    LOGGER.info(
+        "packing %d molecules (%d atoms) with packmol, time limit %.0f s",
+        sum(i.count for i in items),
+        n_atoms,
+        limit,
+    )
+    placed = pack(items, seed=design.forcefield.seed, tolerance=tol, pbc=pbc, timeout=limit)
     closest = min_intermolecular_distance(placed, lengths if periodic else None)
     if closest < 0.9 * tol:
         raise PackingError(
@@ -295,11 +313,19 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         design = load_design(source)
     outdir = Path(outdir)
     check_design(design)
-    done = _check_outdir(outdir, design)
-    if done is not None:
-        return done
+    with DirectoryLock(outdir, "a build", sibling="build"):
+        done = _check_outdir(outdir, design)
+        if done is not None:
+            return done
+        return _build(design, source, outdir, start)
+
+
+def _build(design: Design, source: Path | None, outdir: Path, start: float) -> BuiltSystem:
     choices = choices_of(design)
-    comp = _components_for_slab(size_box(design), design)
+    try:
+        comp = _components_for_slab(size_box(design), design)
+    except CompositionError as err:
+        raise CompositionError(f"{source or design.name}: {err}") from None
     if comp.charge != 0:
         raise BuildError(f"composition carries net charge {comp.charge:+d} e; refusing to build")
     slab = (

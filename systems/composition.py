@@ -10,10 +10,23 @@ Conventions (all per the design's solvent = water + co-solvents):
   water:co-solvent.
 
 Solution volume (needed by M, vol%, mg/mL and by the box edge) is an estimate:
-ideal additivity of molar volumes, V = sum_i n_i v_i, with v = M/rho for water and
-molecules (pure-substance densities of the library) and approximate infinite-dilution
-partial molar volumes for ions (``ION_VOLUMES``). The run stage reports the density
-reached after NPT.
+V = sum_i n_i v_i over water and molecules (v = M/rho, pure-substance densities of the
+library) plus the ions' apparent molar volume at the solution's ionic strength I
+(Masson's rule with the Debye-Hueckel limiting slope, Redlich & Meyer, Chem. Rev. 64
+(1964) 221; Millero, Chem. Rev. 71 (1971) 147):
+
+    V_ions = sum_i n_i V0_i + k_v (1/2 sum_i n_i z_i^2) sqrt(I),   k_v = 1.868 cm3 L^1/2 mol^-3/2
+
+with V0_i the infinite-dilution partial molar volumes (``ION_VOLUMES``, several of them
+negative: electrostriction) and I = 1/2 sum_i c_i z_i^2 in mol/L (solved together with V,
+at most I_MAX). For one salt this is phi_V = phi_V0 + k_v w^3/2 sqrt(c), w = 1/2 sum nu_i
+z_i^2; ZnSO4 comes within 0.5% of the CRC densities up to 10 wt%. The volume never falls
+below that of the solvent and molecules alone, so the estimated box never shrinks as salt
+is added. The run stage reports the density reached after NPT.
+
+Guards before any packing (``check_feasible``): a salt above its solubility in water near
+25 degC (``SOLUBILITY_G_PER_100G``) or fewer than MIN_SOLVENT_PER_ION solvent molecules
+per ion is refused, unless the design sets ``[box] allow_supersaturated = true``.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from solvation.console import warn
 from solvation.constants import AVOGADRO_PER_MOL, WATER_DENSITY_298K_G_PER_CM3
 from solvation.design import Design
 from solvation.errors import SolvationError
@@ -64,6 +78,27 @@ ION_VOLUMES = {
     "OTf": 80.5,
     "TFSI": 146.0,
 }
+# Debye-Hueckel limiting slope of apparent molar volumes at 25 degC, cm3 L^1/2 mol^-3/2
+# (Millero 1971, Table II; Redlich & Meyer 1964); the sqrt(I) term is not extrapolated
+# beyond I_MAX mol/L, where the limiting law has long stopped meaning much
+DH_VOLUME_SLOPE = 1.868
+I_MAX_MOL_PER_L = 15.0
+# Solubility in water near 25 degC, g of anhydrous salt per 100 g water (CRC Handbook of
+# Chemistry and Physics, "Aqueous Solubility of Inorganic Compounds at Various
+# Temperatures"; ZnSO4 at 20 degC). Salts not listed get only the solvent-per-ion guard.
+SOLUBILITY_G_PER_100G = {
+    "ZnSO4": 57.7,
+    "ZnCl2": 432.0,
+    "NaCl": 36.0,
+    "KCl": 35.5,
+    "LiCl": 84.5,
+    "Na2SO4": 28.1,
+    "K2SO4": 12.0,
+    "MgSO4": 35.1,
+}
+# Fewer solvent molecules per ion than this is no liquid solution: the most concentrated
+# aqueous "water-in-salt" electrolytes (30 m ZnCl2, 21 m LiTFSI) have 0.6-1.3 per ion
+MIN_SOLVENT_PER_ION = 0.5
 
 
 class CompositionError(SolvationError):
@@ -117,7 +152,29 @@ class Composition:
 
 
 def _volume_cm3(components: dict[str, Component], counts: dict[str, float]) -> float:
-    return sum(components[k].volume_cm3_per_mol * n for k, n in counts.items())
+    """Estimated solution volume (cm3 per mol of counts): molecules at their molar volumes
+    plus the ions' apparent volume at the solution's ionic strength (module docstring);
+    never below the molecules' volume alone."""
+    neutral = sum(
+        components[k].volume_cm3_per_mol * n for k, n in counts.items() if _neutral(components[k])
+    )
+    ions = {k: n for k, n in counts.items() if not _neutral(components[k])}
+    if not ions:
+        return neutral
+    base = neutral + sum(components[k].volume_cm3_per_mol * n for k, n in ions.items())
+    strength = 0.5 * sum(n * components[k].template.charge ** 2 for k, n in ions.items())
+    volume = max(base, neutral, 1e-9)
+    for _ in range(50):  # V = base + k S sqrt(I(V)): a contraction, converges in a few steps
+        ionic = min(1000.0 * strength / volume, I_MAX_MOL_PER_L)
+        new = max(base + DH_VOLUME_SLOPE * strength * math.sqrt(ionic), neutral)
+        if abs(new - volume) <= 1e-10 * new:
+            break
+        volume = new
+    return new
+
+
+def _neutral(component: Component) -> bool:
+    return component.role != "ion"
 
 
 def molecule_component(
@@ -328,14 +385,64 @@ def _too_small(label: str, exact: float, n_water: int) -> str:
 
 
 def size_box(design: Design) -> Composition:
-    """Composition sized by the design's ``[box]``: n_water, n_atoms or edge."""
+    """Composition sized by the design's ``[box]``: n_water, n_atoms or edge; checked by
+    ``check_feasible`` before anything is packed."""
     box = design.box
     if box.n_water is not None:
-        return compose(design, box.n_water)
-    probe_waters = 100_000  # composition is linear in n_water up to rounding
-    probe = compose(design, probe_waters)
-    if box.n_atoms is not None:
-        n_water = round(box.n_atoms * probe_waters / probe.n_atoms)
+        comp = compose(design, box.n_water)
     else:
-        n_water = round(length_nm(box.edge) ** 3 * probe_waters / probe.volume_nm3)
-    return compose(design, max(n_water, 1))
+        probe_waters = 100_000  # composition is linear in n_water up to rounding
+        probe = compose(design, probe_waters)
+        if box.n_atoms is not None:
+            n_water = round(box.n_atoms * probe_waters / probe.n_atoms)
+        else:
+            n_water = round(length_nm(box.edge) ** 3 * probe_waters / probe.volume_nm3)
+        comp = compose(design, max(n_water, 1))
+    check_feasible(design, comp)
+    return comp
+
+
+def _salt_key(ions) -> tuple:
+    return tuple(sorted(ions))
+
+
+_SOLUBLE = {_salt_key(parse_salt(f).ions): (f, g) for f, g in SOLUBILITY_G_PER_100G.items()}
+
+
+def check_feasible(design: Design, comp: Composition) -> None:
+    """Refuse a salt above its solubility in water, or fewer than MIN_SOLVENT_PER_ION solvent
+    molecules per ion, unless ``[box] allow_supersaturated = true`` (then a warning)."""
+    problems = []
+    water_g = comp.counts.get("water", 0) * comp.components["water"].mass / AVOGADRO_PER_MOL
+    for k, (c, salt) in enumerate(zip(comp.concentrations, design.salts, strict=False)):
+        known = _SOLUBLE.get(_salt_key(parse_salt(salt.formula).ions))
+        if known is None or water_g <= 0:
+            continue
+        mass = sum(comp.components[s].mass * n for s, n in parse_salt(salt.formula).ions)
+        molality = c["formula_units"] / AVOGADRO_PER_MOL / (water_g / 1000.0)
+        limit = known[1] / 100.0 / mass * 1000.0
+        if molality > limit:
+            problems.append(
+                f"salts.{k}: {salt.formula} at {molality:.3g} mol/kg of water exceeds its "
+                f"solubility near 25 degC ({limit:.3g} mol/kg, {known[1]:g} g per 100 g water, CRC)"
+            )
+    n_ions = sum(n for k, n in comp.counts.items() if comp.components[k].role == "ion")
+    solvent = sum(
+        n for k, n in comp.counts.items() if comp.components[k].role in ("water", "cosolvent")
+    )
+    if n_ions and solvent / n_ions < MIN_SOLVENT_PER_ION:
+        problems.append(
+            f"salts: {solvent} solvent molecules for {n_ions} ions "
+            f"({solvent / n_ions:.2f} per ion; no liquid solution has fewer than "
+            f"{MIN_SOLVENT_PER_ION:g})"
+        )
+    if not problems:
+        return
+    text = "; ".join(problems)
+    if design.box.allow_supersaturated:
+        warn(f"{text}; building anyway ([box] allow_supersaturated = true)")
+        return
+    raise CompositionError(
+        f"{text}. Lower the concentration, or set [box] allow_supersaturated = true to "
+        "build it anyway (a supersaturated or glassy study)"
+    )

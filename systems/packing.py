@@ -105,8 +105,9 @@ def pack(
                 )
         except subprocess.TimeoutExpired:
             raise PackingError(
-                f"packmol did not finish within {timeout:g} s; try a larger box "
-                "or a lower concentration"
+                f"packmol did not finish within its time limit of {timeout:g} s; the box may "
+                "be too dense: try a lower concentration or a larger tolerance margin, or "
+                "raise the limit with [box] packmol_timeout_s"
             ) from None
         out = workdir / "packed.xyz"
         if run.returncode != 0 or not out.exists():

@@ -188,13 +188,41 @@ def job_key(design: dict, protocol: dict, replica: int, analyses) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+EXECUTOR_KINDS = ("local", "dask", "slurm")
+
+
+def _read_design(design: Path, campaign: Path) -> dict:
+    """A design file named by a campaign (TOML table)."""
+    if not design.is_file():
+        raise CampaignError(f"{campaign}: design file {design} does not exist")
+    try:
+        return tomllib.loads(design.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise CampaignError(f"{campaign}: design file {design} is not valid TOML: {err}") from None
+
+
+def _check_executor(table: dict, path: Path) -> None:
+    """``[executor]``: a known kind and a positive whole number of slots."""
+    kind = table.get("kind", "local")
+    if kind not in EXECUTOR_KINDS:
+        raise CampaignError(
+            f"{path}: [executor] kind {kind!r} is unknown; use one of {', '.join(EXECUTOR_KINDS)}"
+        )
+    slots = table.get("slots", 1)
+    if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
+        raise CampaignError(f"{path}: [executor] slots must be a whole number >= 1, got {slots!r}")
+
+
 def load_campaign(path: str | Path) -> Campaign:
     """Read and expand a campaign file; designs are validated before anything runs."""
     path = Path(path)
     if not path.exists():
         raise CampaignError(f"campaign file {path} does not exist")
     text = path.read_text()
-    raw = tomllib.loads(text)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CampaignError(f"{path} is not valid TOML: {err}") from None
     unknown = set(raw) - {
         "name",
         "base",
@@ -215,12 +243,14 @@ def load_campaign(path: str | Path) -> Campaign:
         raise CampaignError("give a base design (base = ...) or a list (designs = [...])")
     variants = []
     for base_path in bases:
-        base = tomllib.loads(Path(base_path).read_text())
+        base = _read_design(base_path, path)
         _check_paths(raw, base)
         variants += _variants(
             raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
         )
-    replicas = int(raw.get("replicas", 1))
+    replicas = raw.get("replicas", 1)
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
+        raise CampaignError(f"{path}: replicas must be a whole number >= 1, got {replicas!r}")
     analyses = tuple(raw.get("analyses", {}).get("list", DEFAULT_ANALYSES))
     if set(analyses) - set(ANALYSES):
         raise CampaignError(
@@ -253,13 +283,17 @@ def load_campaign(path: str | Path) -> Campaign:
                 )
             )
     rank = raw.get("rank", {})
-    weights = {k: float(v) for k, v in rank.get("weights", {}).items()}
+    weights = rank.get("weights", {})
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in weights.values()):
+        raise CampaignError(f"{path}: [rank] weights must be numbers, got {weights!r}")
+    weights = {k: float(v) for k, v in weights.items()}
     bad = set(weights) - set(DESCRIPTORS)
     if bad:
         raise CampaignError(
             f"weights name unknown descriptors {sorted(bad)}; known: {', '.join(DESCRIPTORS)}"
         )
     pareto = tuple(rank["pareto"]) if "pareto" in rank else None
+    _check_executor(raw.get("executor", {}), path)
     return Campaign(
         raw.get("name", path.stem),
         path,

@@ -1,9 +1,10 @@
 """The campaign catalog: one SQLite database (WAL) per campaign directory.
 
-Tables: ``meta`` (campaign name, file hash), ``jobs`` (key, design, replica, status,
-timings, ns/day, platform, error) and ``descriptors`` (job key, name, value, err). Only
-the coordinating process writes; every write is a short transaction, so a killed
-campaign loses no finished result and readers never see half a job.
+Tables: ``meta`` (campaign name, file hash, the campaign file's path), ``jobs`` (key,
+design, replica, status, timings, ns/day, platform, error) and ``descriptors`` (job key,
+name, value, err). Only the coordinating process writes; every write is a short
+transaction, so a killed campaign loses no finished result and readers never see half
+a job.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ CREATE TABLE IF NOT EXISTS descriptors (
 
 
 class CatalogError(SolvationError):
-    """A campaign directory that belongs to another campaign file."""
+    """A campaign directory that belongs to another campaign file, or a directory that is
+    not a campaign directory."""
+
+
+STATES = ("pending", "running", "interrupted", "failed", "done")
 
 
 class Catalog:
@@ -41,6 +46,19 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(SCHEMA)
+
+    @classmethod
+    def existing(cls, directory: str | Path) -> Catalog:
+        """The catalog of an existing campaign directory; refuses anything else without
+        creating files."""
+        directory = Path(directory)
+        if not (directory / "catalog.sqlite").is_file():
+            what = "does not exist" if not directory.exists() else "holds no catalog.sqlite"
+            raise CatalogError(
+                f"{directory} {what}: it is not a campaign directory (make one with "
+                "`solvation campaign run CAMPAIGN.toml -o DIR`)"
+            )
+        return cls(directory)
 
     @contextmanager
     def _db(self):
@@ -53,8 +71,9 @@ class Catalog:
         finally:
             db.close()
 
-    def claim(self, name: str, file_hash: str) -> None:
-        """Bind the directory to a campaign; refuse one made by a different file."""
+    def claim(self, name: str, file_hash: str, source: str | Path | None = None) -> None:
+        """Bind the directory to a campaign; refuse one made by a different file. The
+        campaign file's absolute path is kept (``campaign_file``) for ``rank``."""
         with self._db() as db:
             row = db.execute("SELECT value FROM meta WHERE key='file_hash'").fetchone()
             if row is None:
@@ -66,6 +85,17 @@ class Catalog:
                     f"{self.path.parent} was made by a different campaign file; "
                     "use another directory"
                 )
+            if source is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('campaign_file', ?)",
+                    (str(Path(source).resolve()),),
+                )
+
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (name, file_hash, campaign_file)."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
 
     def register(self, jobs) -> None:
         with self._db() as db:
@@ -87,13 +117,20 @@ class Catalog:
                 (time.time(), key),
             )
 
-    def mark_interrupted(self, keys: list[str]) -> None:
-        """Jobs stopped by the user: resumable on the next run, not failed."""
+    def mark_interrupted(self, keys: list[str], note: str | None = None) -> None:
+        """Jobs stopped by the user (or busy in another process): resumable on the next
+        run, not failed; ``note`` is kept in the error column."""
         with self._db() as db:
             db.executemany(
-                "UPDATE jobs SET status='interrupted' WHERE key=? AND status='running'",
-                [(k,) for k in keys],
+                "UPDATE jobs SET status='interrupted', error=? WHERE key=? AND status='running'",
+                [(note, k) for k in keys],
             )
+
+    def counts(self) -> dict[str, int]:
+        """Number of jobs in each state (every state of STATES, zeros included)."""
+        with self._db() as db:
+            rows = db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {**dict.fromkeys(STATES, 0), **dict(rows)}
 
     def finish(self, key: str, result: dict) -> None:
         """Store a finished job and its descriptors in one transaction."""

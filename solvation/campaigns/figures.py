@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from solvation.style import METADATA, STYLE
+from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
 from .jobs import job_directory
@@ -57,23 +57,47 @@ def fig_rdf(directory: Path, out: Path) -> list[Path]:
     return _save(fig, pd.DataFrame(rows), out, "rdf_zn_ow")
 
 
-def fig_speciation(directory: Path, out: Path) -> list[Path]:
-    rows = []
+def fig_speciation(directory: Path, out: Path, top: int = 12) -> list[Path]:
+    """Stacked shell-composition fractions per design: each composition keeps one colour
+    (hatched past ten, ``category_styles``) in every bar; frames and cutoffs as text."""
+    rows, notes = [], []
     for design, path in _first_replicas(directory).items():
         if (path / "shells.json").exists():
-            spec = json.loads((path / "shells.json").read_text())["speciation"]
-            rows += [{"design": design, "shell": k, "fraction": v} for k, v in spec.items()]
+            shells = json.loads((path / "shells.json").read_text())
+            rows += [
+                {"design": design, "shell": k, "fraction": v}
+                for k, v in shells["speciation"].items()
+            ]
+            cutoffs = ", ".join(f"{k} {v:.2f} Å" for k, v in shells["cutoffs_angstrom"].items())
+            notes.append(f"{design}: {shells['n_frames']} frames, cutoffs {cutoffs}")
     data = pd.DataFrame(rows, columns=["design", "shell", "fraction"])
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6 + 0.15 * len(notes)))
     if len(data):
-        top = data.groupby("shell").fraction.max().nlargest(9).index
-        shown = data.assign(shell=data.shell.where(data.shell.isin(top), "other"))
+        keep = data.groupby("shell").fraction.max().nlargest(top).index
+        shown = data.assign(shell=data.shell.where(data.shell.isin(keep), "other"))
         table = shown.pivot_table(
             index="design", columns="shell", values="fraction", aggfunc="sum", fill_value=0.0
         ).sort_index(axis=1)
-        table.plot.barh(stacked=True, ax=ax, width=0.7, legend=True)
+        styles = category_styles(table.columns)
+        left = np.zeros(len(table))
+        for shell in table.columns:
+            colour, hatch = styles[shell]
+            ax.barh(
+                table.index,
+                table[shell],
+                left=left,
+                height=0.7,
+                label=shell,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=0.3,
+            )
+            left += table[shell].to_numpy()
         ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set(xlabel="fraction of Zn²⁺", ylabel="")
+    if notes:
+        ax.set_title("\n".join(notes), fontsize=6, loc="left")
     return _save(fig, data, out, "speciation")
 
 
@@ -154,6 +178,7 @@ def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
 def make_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:
     """Every figure of a campaign directory into ``out`` (default DIR/figures)."""
     directory = Path(directory)
+    Catalog.existing(directory)  # refuse a directory that is not a campaign directory
     out = Path(out) if out else directory / "figures"
     out.mkdir(parents=True, exist_ok=True)
     with plt.style.context(STYLE):

@@ -9,7 +9,7 @@ descriptors uses the weights' signs for the direction (positive: larger is bette
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,21 @@ class RankingError(SolvationError):
 class Ranking:
     table: pd.DataFrame  # design, score, score_err, p_first, rank, descriptor means
     pareto: list[str]
+    left_out: dict[str, str] = field(default_factory=dict)  # design -> why it is not ranked
+
+
+def complete_designs(
+    descriptors: pd.DataFrame, weights: dict[str, float]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rows of the designs that have every weighted descriptor (a finite replica mean),
+    and the others with the descriptors they lack."""
+    means = design_means(descriptors) if len(descriptors) else pd.DataFrame()
+    left_out = {}
+    for design in means.index:
+        lacking = [k for k in weights if k not in means.columns or pd.isna(means.at[design, k])]
+        if lacking:
+            left_out[str(design)] = f"no value for {', '.join(lacking)}"
+    return descriptors[~descriptors.design.isin(list(left_out))], left_out
 
 
 def design_means(descriptors: pd.DataFrame) -> pd.DataFrame:
@@ -52,6 +67,10 @@ def rank(
     """Ranking of the designs in ``descriptors`` (columns design, replica, name, value, err)."""
     if not weights:
         raise RankingError("no ranking weights given ([rank] weights in the campaign file)")
+    descriptors, left_out = complete_designs(descriptors, weights)
+    if descriptors.empty:
+        why = "; ".join(f"{d}: {r}" for d, r in left_out.items()) or "no finished job"
+        raise RankingError(f"no design can be ranked ({why})")
     means = design_means(descriptors)
     missing = [k for k in weights if k not in means.columns or means[k].isna().any()]
     if missing:
@@ -90,7 +109,7 @@ def rank(
     table = table.sort_values("score", ascending=False).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     front = pareto_front(means, pareto, weights) if pareto else []
-    return Ranking(table, front)
+    return Ranking(table, front, left_out)
 
 
 def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> list[str]:
@@ -116,7 +135,9 @@ def rank_directory(
     ``campaign`` (a campaign file) overridden by ``weights``/``pareto``; writes
     DIR/ranking.csv and the ranking figure (DIR/figures)."""
     directory = Path(directory)
+    catalog = Catalog.existing(directory)
     merged, front = {}, None
+    campaign = campaign if campaign is not None else _campaign_file(catalog, bool(weights))
     if campaign is not None:
         loaded = load_campaign(campaign)
         merged, front = dict(loaded.weights), loaded.pareto
@@ -126,7 +147,44 @@ def rank_directory(
             f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}"
         )
     merged.update(weights or {})
-    result = rank(Catalog(directory).descriptors(), merged, pareto=pareto or front)
+    descriptors = catalog.descriptors()
+    unfinished = _unfinished(catalog, set(descriptors.design))
+    try:
+        result = rank(descriptors, merged, pareto=pareto or front)
+    except RankingError as err:
+        if not unfinished:
+            raise
+        listed = "; ".join(f"{d}: {why}" for d, why in unfinished.items())
+        raise RankingError(f"{err}; designs without a finished job: {listed}") from None
+    result.left_out.update(unfinished)
     result.table.to_csv(directory / "ranking.csv", index=False)
     write_ranking_figure(directory)
     return result
+
+
+def _campaign_file(catalog: Catalog, have_weights: bool) -> Path | None:
+    """The campaign file the directory was made from (stored when it ran)."""
+    stored = catalog.meta("campaign_file")
+    if stored is None:
+        if have_weights:
+            return None
+        raise RankingError(
+            f"{catalog.path.parent} does not record its campaign file (made by an older "
+            "version); give --campaign FILE or --weight NAME=W"
+        )
+    if not Path(stored).is_file():
+        raise RankingError(
+            f"the campaign file this directory was made from, {stored}, is gone; give "
+            "--campaign FILE or --weight NAME=W"
+        )
+    return Path(stored)
+
+
+def _unfinished(catalog: Catalog, with_results: set[str]) -> dict[str, str]:
+    """Designs of the catalog without a finished job, with their jobs' states."""
+    out = {}
+    for design, group in catalog.jobs().groupby("design"):
+        if design not in with_results:
+            states = ", ".join(f"{n} {s}" for s, n in group.status.value_counts().items())
+            out[str(design)] = f"no finished job ({states})"
+    return out

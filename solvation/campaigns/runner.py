@@ -3,33 +3,57 @@
 The same job function (``jobs.run_job``) runs in both executors. Finished jobs are
 skipped on a re-run, interrupted ones resume, failed ones are retried only with
 ``retry_failed``; one failing job never stops the others and its error is stored.
+
+One runner per campaign directory (``DIR/.lock``) and one process per job
+(``jobs/.KEY.job.lock``): a job still running elsewhere is left 'interrupted' with a note,
+never started twice. Ctrl-C or SIGTERM stops the campaign: running jobs checkpoint,
+are left 'interrupted' (resumable) and ``CampaignInterrupted`` says how to resume.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 
 from solvation.engine import available_platforms
-from solvation.errors import SolvationError
+from solvation.errors import Interrupted, SolvationError
+from solvation.locks import DirectoryBusy, DirectoryLock
 
 from .campaign import Campaign, load_campaign
 from .catalog import Catalog
-from .jobs import run_job
+from .jobs import job_directory, run_job
+from .workers import job_running, stop_workers, worker_init
+
+EXECUTORS = ("local", "dask")
+STOP_SECONDS = 120.0  # how long a stopping campaign waits for its workers' checkpoints
 
 
 class ExecutorError(SolvationError):
     """The executor cannot be started or reached."""
 
 
+class CampaignInterrupted(Interrupted):
+    """A campaign stopped by Ctrl-C/SIGTERM; its running jobs were left resumable."""
+
+
 def _safe(function, job: dict, directory: str, platform: str, device):
-    """Run one job; exceptions come back as a result so that the others go on.
-    KeyboardInterrupt and SystemExit are not caught: they stop the campaign."""
+    """Run one job holding its lock; exceptions come back as a result so that the others
+    go on. A job locked by another process comes back as ``busy``. Interrupts
+    (Interrupted, KeyboardInterrupt, SystemExit) are not caught: they stop the campaign."""
     try:
-        return function(job, directory, platform, device)
+        with (
+            job_running(),
+            DirectoryLock(job_directory(directory, job["key"]), "a campaign job", "job"),
+        ):
+            return function(job, directory, platform, device)
+    except DirectoryBusy as busy:
+        return {"key": job["key"], "busy": str(busy)}
+    except Interrupted:
+        raise
     except Exception as err:  # recorded in the catalog, not swallowed
         return {
             "key": job["key"],
@@ -70,7 +94,7 @@ def _dask_client(scheduler: str | None, executor: dict, workers: int):
 def run_campaign(
     path: str | Path,
     directory: str | Path | None = None,
-    executor: str = "local",
+    executor: str | None = None,
     scheduler: str | None = None,
     slots: int | None = None,
     retry_failed: bool = False,
@@ -78,40 +102,63 @@ def run_campaign(
     job_function=run_job,
     client=None,
 ) -> Catalog:
-    """Run every unfinished job of the campaign at ``path``; returns the catalog."""
+    """Run every unfinished job of the campaign at ``path``; returns the catalog.
+
+    ``executor`` (local or dask) defaults to the campaign's ``[executor] kind`` (slurm
+    runs on Dask). Raises CampaignInterrupted on Ctrl-C/SIGTERM (running jobs left
+    resumable) and DirectoryBusy when another runner works on ``directory``."""
+    if executor is not None and executor not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     campaign: Campaign = load_campaign(path)
+    kind = campaign.executor.get("kind", "local")
+    executor = executor or ("local" if kind == "local" else "dask")
     directory = Path(directory) if directory else Path(path).parent / campaign.name
-    catalog = Catalog(directory)
-    catalog.claim(campaign.name, campaign.file_hash)
-    catalog.register(campaign.jobs)
-    todo = [
-        j
-        for j in campaign.jobs
-        if catalog.status(j.key) != "done" and (retry_failed or catalog.status(j.key) != "failed")
-    ]
     slots = slots or int(campaign.executor.get("slots", 1))
-    gpus = _gpu_count()
-    args = [
-        (asdict(j), str(directory), platform, (k % gpus) if gpus else None)
-        for k, j in enumerate(todo)
-    ]
+    if slots < 1:
+        raise ExecutorError(f"slots must be at least 1, got {slots}")
+    with DirectoryLock(directory, "a campaign run"):
+        catalog = Catalog(directory)
+        catalog.claim(campaign.name, campaign.file_hash, path)
+        catalog.register(campaign.jobs)
+        todo = [
+            j
+            for j in campaign.jobs
+            if catalog.status(j.key) != "done"
+            and (retry_failed or catalog.status(j.key) != "failed")
+        ]
+        gpus = _gpu_count()
+        args = [
+            (asdict(j), str(directory), platform, (k % gpus) if gpus else None)
+            for k, j in enumerate(todo)
+        ]
+        try:
+            _execute(catalog, job_function, args, executor, scheduler, campaign, slots, client)
+        except (KeyboardInterrupt, Interrupted):
+            left = catalog.counts()["interrupted"]
+            raise CampaignInterrupted(
+                f"campaign stopped; {left} job(s) left resumable. Resume with: solvation "
+                f"campaign run {path} -o {directory}"
+            ) from None
+    return catalog
+
+
+def _execute(catalog, function, args, executor, scheduler, campaign, slots, client) -> None:
     if executor == "dask" or client is not None:
         own = client is None
         client = client or _dask_client(scheduler, campaign.executor, slots)
         try:
-            _drain_dask(client, catalog, job_function, args)
+            _drain_dask(client, catalog, function, args)
         finally:
             if own:
                 client.close()
-    elif executor == "local":
-        _drain_local(catalog, job_function, args, slots)
     else:
-        raise ExecutorError(f"unknown executor {executor!r}; use local or dask")
-    return catalog
+        _drain_local(catalog, function, args, slots)
 
 
 def _record(catalog: Catalog, result: dict) -> None:
-    if "error" in result:
+    if "busy" in result:
+        catalog.mark_interrupted([result["key"]], result["busy"])
+    elif "error" in result:
         catalog.fail(result["key"], result["error"])
     else:
         catalog.finish(result["key"], result)
@@ -120,38 +167,53 @@ def _record(catalog: Catalog, result: dict) -> None:
 def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
     """Run the jobs here (one slot) or in a process pool. Ctrl-C stops the campaign and
     leaves the jobs that were running resumable ('interrupted', not failed)."""
-    pending: set[str] = set()
+    if slots > 1:
+        _drain_pool(catalog, function, args, slots)
+        return
+    for a in args:  # in process: the progress bars of the job stay visible
+        catalog.mark_running(a[0]["key"])
+        try:
+            result = _safe(function, *a)
+        except BaseException:
+            catalog.mark_interrupted([a[0]["key"]])
+            raise
+        _record(catalog, result)
+
+
+def _collect(catalog: Catalog, future, key: str) -> None:
+    """Record a finished pool future: result, failure, or a stopped (resumable) job."""
+    error = future.exception()
+    if error is None:
+        _record(catalog, future.result())
+    elif isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
+        catalog.mark_interrupted([key])
+    else:  # the worker process died
+        catalog.fail(key, f"worker process failed: {type(error).__name__}: {error}")
+
+
+def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
+    """At most ``slots`` jobs in flight, each started only when a worker is free (so a
+    stopping campaign has no queued job left to start). Workers die with this process."""
+    pool = ProcessPoolExecutor(max_workers=slots, initializer=worker_init, initargs=(os.getpid(),))
+    queue, running = list(args), {}
     try:
-        if slots <= 1:  # in process: the progress bars of the job stay visible
-            for a in args:
-                pending = {a[0]["key"]}
+        while queue or running:
+            while queue and len(running) < slots:
+                a = queue.pop(0)
                 catalog.mark_running(a[0]["key"])
-                _record(catalog, _safe(function, *a))
-            pending = set()
-            return
-        _drain_pool(catalog, function, args, slots, pending)
-    except KeyboardInterrupt:
-        catalog.mark_interrupted(sorted(pending))
+                running[pool.submit(_safe, function, *a)] = a[0]["key"]
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                _collect(catalog, future, running.pop(future))
+    except BaseException:
+        stop_workers(getattr(pool, "_processes", {}).values())
+        done, stuck = wait(running, timeout=STOP_SECONDS)
+        for future in done:
+            _collect(catalog, future, running[future])
+        catalog.mark_interrupted([running[f] for f in stuck])
         raise
-
-
-def _drain_pool(catalog: Catalog, function, args: list, slots: int, pending: set) -> None:
-    pool = ProcessPoolExecutor(max_workers=slots)
-    try:
-        futures = {}
-        for a in args:
-            catalog.mark_running(a[0]["key"])
-            pending.add(a[0]["key"])
-            futures[pool.submit(_safe, function, *a)] = a[0]["key"]
-        for future in as_completed(futures):
-            key = futures[future]
-            try:
-                _record(catalog, future.result())
-            except Exception as err:  # the worker process died
-                catalog.fail(key, f"worker process failed: {err}")
-            pending.discard(key)
     finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
+        pool.shutdown(wait=not running, cancel_futures=True)
 
 
 def _drain_dask(client, catalog: Catalog, function, args: list) -> None:
@@ -163,8 +225,15 @@ def _drain_dask(client, catalog: Catalog, function, args: list) -> None:
         futures[client.submit(_safe, function, *a, pure=False, key=f"job-{a[0]['key']}")] = a[0][
             "key"
         ]
-    for future in dask_completed(list(futures)):
-        try:
-            _record(catalog, future.result())
-        except Exception as err:
-            catalog.fail(futures[future], f"dask task failed: {err}")
+    try:
+        for future in dask_completed(list(futures)):
+            try:
+                _record(catalog, future.result())
+            except Interrupted:
+                catalog.mark_interrupted([futures[future]])
+            except Exception as err:
+                catalog.fail(futures[future], f"dask task failed: {err}")
+    except BaseException:
+        client.cancel(list(futures))
+        catalog.mark_interrupted(list(futures.values()))
+        raise

@@ -1,19 +1,22 @@
 """The command line: ``solvation`` and its sub-commands (``solvation --help``).
 
 Errors meant for the user (``SolvationError`` and typer's usage errors) print one line
-and exit with status 2; anything else is a bug and shows its traceback with a request to
-report it.
+and exit with status 2; work stopped by Ctrl-C or SIGTERM exits with status 130 after
+saying where it stopped and how to resume; a campaign with failed jobs exits with
+status 1; anything else is a bug and shows its traceback with a request to report it.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
 import typer
 
-from solvation.errors import SolvationError
+from solvation.errors import Interrupted, SolvationError
 
+from . import common
 from .analyze import merge_pair_args
 from .app import app
 
@@ -23,12 +26,24 @@ BUG_HINT = (
 )
 
 
+def _terminate(signum, frame):
+    """SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
     """Run ``application``; user errors print ``error: message`` and exit with status 2."""
     args = merge_pair_args(sys.argv[1:] if argv is None else argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        application(args=args, standalone_mode=False)
+        with common.json_on_stdout(args):
+            code = application(args=args, standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here
+            sys.exit(code)
     except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        typer.echo(f"interrupted: {exc}", err=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("interrupted", err=True)
@@ -43,6 +58,8 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
         traceback.print_exc()
         typer.echo(BUG_HINT, err=True)
         sys.exit(1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main() -> None:

@@ -29,7 +29,27 @@ analyze_app = typer.Typer(
     help="Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run "
     "directory. Selections use the MDAnalysis selection language.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
+
+_OPTIONS = {"strict": False}
+
+
+@analyze_app.callback()
+def analyze_options(
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse a run directory whose trajectory holds fewer frames than its "
+            "run.json records (default: a warning).",
+        ),
+    ] = False,
+) -> None:
+    """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
+    directory. Selections use the MDAnalysis selection language."""
+    _OPTIONS["strict"] = strict
+
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
 Start = Annotated[Optional[int], typer.Option(help="First frame (0-based).")]
@@ -81,7 +101,7 @@ def merge_pair_args(argv: list[str]) -> list[str]:
 
 
 def _universe(paths: list[Path]):
-    return load_universe(paths[0], *paths[1:])
+    return load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
 
 
 def _frames(start, stop, step) -> dict:
@@ -198,8 +218,8 @@ def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="mol
 @analyze_app.command("coordination")
 def coordination_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     count: Annotated[
         str, typer.Option(help="molecules (distinct molecules) or atoms.")
@@ -227,8 +247,8 @@ def coordination_cmd(
 @analyze_app.command("speciation")
 def speciation_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     start: Start = None,
     stop: Stop = None,
@@ -249,8 +269,8 @@ def speciation_cmd(
 @analyze_app.command("pairing")
 def pairing_cmd(
     paths: Paths,
-    center: Center,
-    shell: Shell,
+    center: Center = None,
+    shell: Shell = None,
     cutoff: Cutoff = None,
     anion: Annotated[
         list[str],
@@ -471,7 +491,7 @@ def water_activity_cmd(
     method: Annotated[
         str,
         typer.Option(
-            help="osmotic (a run built with an osmotic table), kb (Kirkwood-Buff over a "
+            help="osmotic (a run built with an [osmotic] table), kb (Kirkwood-Buff over a "
             "series of bulk runs of one salt, Gibbs-Duhem), free-water (structural proxy), "
             "or auto: osmotic for an osmotic run, kb for several runs.",
         ),

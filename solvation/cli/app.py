@@ -4,6 +4,7 @@ library function and formats what it returns."""
 from __future__ import annotations
 
 import resource
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,35 +19,67 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.forcefields import find_sets, parameter_sets, water_model
-from solvation.rundir import RunDirError
 from solvation.systems import build
 from solvation.validation import validate
 
 from .analyze import analyze_app
-from .common import JsonOpt, write_json
+from .common import JsonOpt, named, write_json
 
+# help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
 app = typer.Typer(
     help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 ff_app = typer.Typer(
     help="Browse the force-field library: water models, ion sets, anions, "
     "molecules, Zn metal, each with its citation.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 campaign_app = typer.Typer(
-    help="Campaigns: many designs x replicas, run locally or on Dask.", no_args_is_help=True
+    help="Campaigns: many designs x replicas, run locally or on Dask.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 bench_app = typer.Typer(
-    help="Speed benchmarks against the peer tool, in one process.", no_args_is_help=True
+    help="Speed benchmarks against the peer tool, in one process.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(ff_app, name="forcefields")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(bench_app, name="bench")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"solvation {package_version('solvation')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Warnings and errors only; no progress bars.")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More detail (debug messages).")
+    ] = 0,
+) -> None:
+    """Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM."""
+    configure_logging(-1 if quiet else verbose)
 
 
 @ff_app.command("list")
@@ -148,13 +181,22 @@ def run_cmd(
     precision: Annotated[
         Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")
     ] = None,
+    extend: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Append this much production to a finished run (e.g. 10ns), from its "
+            "last checkpoint; takes no other run option."
+        ),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
 
     Writes trajectory.xtc, state.csv, checkpoints and run.json into DIRECTORY. Killed
-    runs continue from the last checkpoint when the same command is run again; a
-    finished run is not run again. Values without units are refused.
+    runs continue from the last checkpoint when the same command is run again (without
+    options it resumes the recorded protocol); a finished run is not run again, but
+    --extend lengthens it. Ctrl-C or SIGTERM stops at the next frame with a checkpoint
+    (exit status 130). One run per directory at a time. Values without units are refused.
     """
     overrides = {
         "production": time,
@@ -165,7 +207,14 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
-    info = run(directory, platform=platform, device=device, precision=precision, **overrides)
+    info = run(
+        directory,
+        platform=platform,
+        device=device,
+        precision=precision,
+        extend=extend,
+        **overrides,
+    )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
     typer.echo(f"{directory}: complete on {info.platform} ({info.precision}); ns/day: {rates}")
     if info.density_g_per_cm3:
@@ -184,7 +233,10 @@ def campaign_run_cmd(
             help="Campaign directory (default: next to the file, named after the campaign).",
         ),
     ] = None,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    executor: Annotated[
+        Optional[str],
+        typer.Option(help="local or dask (default: the campaign's [executor] kind)."),
+    ] = None,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
@@ -197,7 +249,9 @@ def campaign_run_cmd(
     platform: Annotated[str, typer.Option(help="OpenMM platform for every job.")] = "auto",
 ) -> None:
     """Run every unfinished job (build, run, analyse) and record it in DIR/catalog.sqlite.
-    Re-running skips finished jobs and resumes interrupted ones."""
+    Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
+    job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
+    (running jobs checkpoint and resume on the next run)."""
     catalog = run_campaign(
         campaign,
         directory,
@@ -208,25 +262,49 @@ def campaign_run_cmd(
         platform=platform,
     )
     _print_jobs(catalog.jobs())
+    _exit_unless_done(catalog)
+
+
+def _exit_unless_done(catalog: Catalog) -> None:
+    """One summary line; exit status 1 unless every job is done."""
+    counts = catalog.counts()
+    total = sum(counts.values())
+    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    if counts["done"] != total:
+        typer.echo(
+            f"{total - counts['done']} of {total} jobs are not done; see the error column "
+            "(`solvation campaign status DIR`), re-run to resume, --retry-failed to retry",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _cell(value, fmt: str) -> str:
-    return "" if value is None or value != value else format(value, fmt)
+    """A number formatted for the table; empty for None and NaN."""
+    try:
+        return "" if value is None or value != value else format(value, fmt)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _text(value, width: int = 60) -> str:
+    """First line of a text cell (empty for None and NaN), printed literally."""
+    return value.strip().splitlines()[0][:width] if isinstance(value, str) and value.strip() else ""
 
 
 def _print_jobs(jobs) -> None:
     table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
     for r in jobs.itertuples():
         table.add_row(
-            str(r.design),
-            str(r.replica),
-            str(r.status),
+            _text(r.design),
+            _cell(r.replica, "d"),
+            _text(r.status),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
-            r.platform if isinstance(r.platform, str) else "",
-            (r.error or "").splitlines()[0][:60] if isinstance(r.error, str) else "",
+            _text(r.platform),
+            _text(r.error),
         )
-    Console(width=160).print(table)
+    Console(width=160, markup=False, highlight=False).print(table)
 
 
 @campaign_app.command("status")
@@ -237,11 +315,11 @@ def campaign_status_cmd(
         typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
     ] = None,
 ) -> None:
-    """Table of the jobs of a campaign directory."""
-    if not (directory / "catalog.sqlite").exists():
-        raise RunDirError(f"{directory} holds no catalog.sqlite (is it a campaign directory?)")
-    catalog = Catalog(directory)
+    """Table of the jobs of a campaign directory (every state, errors included)."""
+    catalog = Catalog.existing(directory)
     _print_jobs(catalog.jobs())
+    counts = catalog.counts()
+    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
@@ -253,7 +331,10 @@ def rank_cmd(
     directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
     campaign: Annotated[
         Optional[Path],
-        typer.Option(help="Campaign file with the [rank] weights."),
+        typer.Option(
+            help="Campaign file with the [rank] weights (default: the file the directory "
+            "was made from)."
+        ),
     ] = None,
     weight: Annotated[Optional[list[str]], typer.Option(help="NAME=W, overrides the file.")] = None,
     pareto: Annotated[
@@ -264,16 +345,29 @@ def rank_cmd(
     """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
     probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
     weights = {}
-    for item in weight or []:
-        name, _, value = item.partition("=")
-        weights[name.strip()] = float(value)
-    front = tuple(pareto.split(",")) if pareto else None
+    for name, value in named(weight, "--weight").items():
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise typer.BadParameter(
+                f"--weight {name}={value}: the weight must be a number"
+            ) from None
+    front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
+    if front is not None and len(front) != 2:
+        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = rank_directory(directory, campaign, weights, front)
     typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if result.pareto:
         typer.echo(f"Pareto front: {', '.join(result.pareto)}")
+    for design, why in result.left_out.items():
+        typer.echo(f"left out: {design}: {why}")
     write_json(
-        json_file, {"ranking": result.table.to_dict(orient="records"), "pareto": result.pareto}
+        json_file,
+        {
+            "ranking": result.table.to_dict(orient="records"),
+            "pareto": result.pareto,
+            "left_out": result.left_out,
+        },
     )
 
 
@@ -356,7 +450,7 @@ def validate_cmd(
 @bench_app.command("md")
 def bench_md_cmd(
     directory: Annotated[Path, typer.Argument(help="Build directory.")],
-    steps: Annotated[int, typer.Option(help="Timed steps per loop.")] = 5000,
+    steps: Annotated[int, typer.Option(min=1, help="Timed steps per loop.")] = 5000,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
     hmr: Annotated[
         bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,14 +13,46 @@ import typer
 from solvation.rundir import strict_json
 
 JsonOpt = Annotated[
-    Optional[Path], typer.Option("--json", help="Also write the result as JSON to this file.")
+    Optional[Path],
+    typer.Option("--json", help="Also write the result as JSON to this file ('-': stdout)."),
 ]
+STDOUT = "-"
+_json_stream = None  # the real stdout while `--json -` sends every other line to stderr
+
+
+def wants_json_on_stdout(args: list[str]) -> bool:
+    """Whether the command line asks for ``--json -``."""
+    return any(
+        (a == "--json" and b == STDOUT) or a == f"--json={STDOUT}"
+        for a, b in zip(args, [*args[1:], ""], strict=True)
+    )
+
+
+@contextlib.contextmanager
+def json_on_stdout(args: list[str]):
+    """With ``--json -``: stdout carries the JSON alone; messages and tables go to stderr."""
+    global _json_stream
+    if not wants_json_on_stdout(args):
+        yield
+        return
+    _json_stream, sys.stdout = sys.stdout, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, _json_stream = _json_stream, None
 
 
 def write_json(path: Path | None, data) -> None:
-    """Write ``data`` as strict JSON (NaN -> null) to ``path`` when one is given."""
-    if path is not None:
-        path.write_text(json.dumps(strict_json(data), indent=2, allow_nan=False) + "\n")
+    """Write ``data`` as strict JSON (NaN -> null) to ``path`` (``-``: stdout) when given."""
+    if path is None:
+        return
+    text = json.dumps(strict_json(data), indent=2, allow_nan=False, default=str) + "\n"
+    if str(path) == STDOUT:
+        stream = _json_stream or sys.stdout
+        stream.write(text)
+        stream.flush()
+    else:
+        path.write_text(text)
 
 
 def named(items: list[str] | None, what: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from .bench import bench_md
 from .platforms import PlatformError, available_platforms, choose_platform
 from .protocol import Protocol, ProtocolError, protocol_from
-from .run import RunError, run
+from .run import RunError, RunInterrupted, extend_production, run
 
 __all__ = [
     "bench_md",
@@ -14,5 +14,7 @@ __all__ = [
     "ProtocolError",
     "protocol_from",
     "RunError",
+    "RunInterrupted",
+    "extend_production",
     "run",
 ]

@@ -14,11 +14,16 @@ from pathlib import Path
 import openmm
 import openmm.unit as u
 
+from solvation.errors import SolvationError
 from solvation.rundir import RunInfo
 
 from .platforms import choose_platform
 from .protocol import protocol_from
 from .run import CheckpointReporter, RunContext, _run_steps, _simulation, read_build_and_design
+
+
+class BenchError(SolvationError):
+    """A benchmark asked for with impossible settings."""
 
 
 def _prepared(directory: Path, protocol, build, platform, props):
@@ -74,6 +79,8 @@ def bench_md(
 ) -> dict:
     """ns/day of our production loop and of a plain OpenMM loop, and their ratio."""
     directory = Path(directory)
+    if steps < 1 or repeats < 1:
+        raise BenchError(f"steps and repeats must be at least 1 (got {steps}, {repeats})")
     build, design = read_build_and_design(directory)
     protocol = protocol_from(
         design.get("protocol"), design.get("temperature"), hmr=True if hmr else None

@@ -146,7 +146,7 @@ def _set(values: dict, key: str, value) -> None:
     elif key == "anneal":
         values.update(_anneal(value))
     elif key == "friction":
-        values["friction_per_ps"] = float(str(value).split("/")[0])
+        values["friction_per_ps"] = _number(key, str(value).split("/")[0], float)
     elif key == "ensemble":
         if str(value).upper() not in ("NVT", "NPT"):
             raise ProtocolError(f"[protocol] ensemble must be NVT or NPT, got {value!r}")
@@ -162,7 +162,7 @@ def _set(values: dict, key: str, value) -> None:
         "hydrogen_mass_amu",
         "minimize_max_iterations",
     ):
-        values[key] = type(getattr(Protocol, key))(value)
+        values[key] = _number(key, value, type(getattr(Protocol, key)))
     else:
         known = [
             *_TIME_KEYS,
@@ -203,6 +203,21 @@ def _anneal(table) -> dict:
     }
 
 
+def _number(key: str, value, kind: type):
+    """``value`` as ``kind`` (bool, int or float), refusing text such as "false" or "2x"."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ProtocolError(f"[protocol] {key} must be true or false, got {value!r}")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"[protocol] {key} must be a number, got {value!r}") from None
+    if kind is int and number != float(value):
+        raise ProtocolError(f"[protocol] {key} must be a whole number, got {value!r}")
+    return number
+
+
 def _check(p: Protocol) -> None:
     if not 0.5 <= p.timestep_fs <= 5.0:
         raise ProtocolError(f"timestep {p.timestep_fs} fs is outside 0.5-5 fs")
@@ -215,6 +230,15 @@ def _check(p: Protocol) -> None:
         raise ProtocolError("production must be positive and equilibration non-negative")
     if p.report_every_ps < p.dt_ps:
         raise ProtocolError(f"report_every ({p.report_every_ps} ps) is below one timestep")
+    if p.checkpoint_every_ps <= 0:
+        raise ProtocolError(
+            f"checkpoint_every must be positive (got {p.checkpoint_every_ps:g} ps); e.g. '100 ps'"
+        )
+    if p.barostat_interval < 1 or p.minimize_max_iterations < 0 or p.friction_per_ps <= 0:
+        raise ProtocolError(
+            "barostat_interval must be >= 1 step, minimize_max_iterations >= 0 and friction "
+            "positive"
+        )
     if not 0.0 <= p.heating_fraction <= 1.0:
         raise ProtocolError("heating_fraction must be within [0, 1]")
     if p.anneal_temperature_k is not None and (

@@ -8,9 +8,11 @@ import os
 import time
 from pathlib import Path
 
+import openmm
 import openmm.unit as u
 from tqdm.auto import tqdm
 
+from solvation.console import LOGGER, show_progress
 from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
 from solvation.rundir import write_json_atomic
@@ -46,8 +48,8 @@ class GuardReporter:
 
 
 class ProgressReporter:
-    """A tqdm progress bar over one stage with simulated time, ns/day and ETA; silent when
-    stderr is not a terminal."""
+    """A tqdm progress bar over one stage with simulated time, ns/day and ETA; drawn only
+    on a terminal at the default verbosity (``solvation.console.show_progress``)."""
 
     def __init__(self, interval: int, stage: str, start_step: int, end_step: int, dt_ps: float):
         self._interval, self._dt = interval, dt_ps
@@ -59,7 +61,7 @@ class ProgressReporter:
             unit="ps",
             desc=stage,
             leave=True,
-            disable=None,
+            disable=not show_progress(),
             dynamic_ncols=True,
             bar_format=(
                 "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ps "
@@ -82,6 +84,40 @@ class ProgressReporter:
             )
 
     def close(self):
+        self.bar.close()
+
+
+class MinimizationProgress(openmm.MinimizationReporter):
+    """Progress of the energy minimisation: a bar with the iteration and the energy on a
+    terminal, a log line every ``log_every`` iterations elsewhere; stops the minimiser
+    (returns True) when ``stop()`` says so."""
+
+    def __init__(self, max_iterations: int, stop=lambda: False, log_every: int = 500):
+        super().__init__()
+        self._stop, self._log_every = stop, log_every
+        self.iterations, self.energy = 0, math.nan
+        self.bar = tqdm(
+            total=max_iterations or None,
+            desc="minimize",
+            unit="it",
+            leave=True,
+            disable=not show_progress(),
+            dynamic_ncols=True,
+        )
+
+    def report(self, iteration, x, grad, args):
+        # ``iteration`` restarts at 0 when the minimiser tightens its constraint restraints;
+        # progress counts every iteration
+        self.iterations += 1
+        self.energy = float(args["system energy"])
+        self.bar.update(1)
+        if self.iterations % 25 == 1:
+            self.bar.set_postfix_str(f"E = {self.energy:.4g} kJ/mol")
+        if self.bar.disable and self.iterations % self._log_every == 1:
+            LOGGER.info("minimize: iteration %d, E = %.6g kJ/mol", self.iterations, self.energy)
+        return bool(self._stop())
+
+    def close(self) -> None:
         self.bar.close()
 
 

@@ -14,6 +14,11 @@ Files written into the build directory:
 Restart: an interrupted stage starts again from the end of the previous one;
 production continues from the last checkpoint after cutting the trajectory and
 state.csv back to what they held at that checkpoint, so every frame is there once.
+
+One writer at a time: a run holds ``DIR/.lock`` (``solvation.locks``) while it works.
+SIGINT/SIGTERM stop it at the next report interval with a checkpoint
+(``engine.interrupt``); ``run(..., extend="10 ns")`` appends production to a finished
+run from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,27 +36,33 @@ import openmm.app as app
 import openmm.unit as u
 
 from solvation.analysis.stats import block_estimate
+from solvation.console import LOGGER
 from solvation.constants import AVOGADRO_PER_MOL
-from solvation.errors import SolvationError
+from solvation.errors import Interrupted, SolvationError
 from solvation.forcefields import METAL_RESNAME
 from solvation.forcefields.electrode import electrode_force
+from solvation.locks import DirectoryLock
 from solvation.provenance import RUN_PACKAGES, versions
+from solvation.quantities import QuantityError, time_ps
 from solvation.rundir import (
     BuildInfo,
     RunInfo,
     has_run,
+    load_system,
     read_build,
     read_design_table,
     read_run,
     write_run,
 )
 
+from .interrupt import StopReporter, StopRequest, StopRequested, stop_requests
 from .platforms import choose_platform
-from .protocol import Protocol, protocol_from
+from .protocol import Protocol, ProtocolError, protocol_from
 from .reporters import (
     CheckpointReporter,
     ElectrodeChargeReporter,
     GuardReporter,
+    MinimizationProgress,
     ProgressReporter,
 )
 
@@ -74,6 +85,8 @@ class RunContext:
     seed: int
     mass_g: float = 0.0
     npt_volumes: list[float] = field(default_factory=list)
+    stop: StopRequest = field(default_factory=StopRequest)
+    checkpoint: CheckpointReporter | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -132,7 +145,7 @@ def _barostat(protocol: Protocol, slab: bool) -> openmm.Force:
 def _simulation(
     directory: Path, protocol: Protocol, build: BuildInfo, platform, props, seed: int
 ) -> tuple[app.Simulation, openmm.Force]:
-    system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
+    system = load_system(directory)
     pdb = app.PDBFile(str(directory / "topology.pdb"))
     if pdb.topology.getNumAtoms() != system.getNumParticles():
         raise RunError(
@@ -237,6 +250,7 @@ def _run_steps(
         *extra,
         progress,
         *([checkpoint] if checkpoint else []),
+        StopReporter(p.report_steps, stage, ctx.stop),
     ]
     t0 = time.perf_counter()
     try:
@@ -260,10 +274,18 @@ def _run_steps(
 def _minimize(ctx: RunContext) -> float:
     p, sim = ctx.protocol, ctx.simulation
     t0 = time.perf_counter()
-    sim.minimizeEnergy(
-        tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
-        maxIterations=p.minimize_max_iterations,
-    )
+    progress = MinimizationProgress(p.minimize_max_iterations, lambda: ctx.stop.requested)
+    try:
+        sim.minimizeEnergy(
+            tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
+            maxIterations=p.minimize_max_iterations,
+            reporter=progress,
+        )
+    finally:
+        progress.close()
+    if ctx.stop.requested:
+        raise StopRequested("minimize", 0)
+    LOGGER.info("minimize: %d iterations in %.1f s", progress.iterations, time.perf_counter() - t0)
     energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
     if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
         raise RunError("minimize: energy is not finite after minimisation; check the structure")
@@ -331,7 +353,7 @@ def _production(ctx: RunContext) -> float:
         sim.currentStep = 0
         sim.context.setTime(0.0)
     _set_barostat(ctx, p.ensemble == "NPT")
-    checkpoint = CheckpointReporter(d, p.checkpoint_steps, outputs)
+    checkpoint = ctx.checkpoint = CheckpointReporter(d, p.checkpoint_steps, outputs)
     if not resume:
         checkpoint.save(sim)  # production restarts from here, never from scratch
     remaining = p.production_steps - sim.currentStep
@@ -427,8 +449,64 @@ def _start_info(directory: Path, protocol: Protocol) -> RunInfo:
         state = "finished" if info.complete else "interrupted"
         raise RunError(
             f"{directory} holds a {state} run with a different protocol; run it with "
-            "the same options, or copy the build files to a new directory"
+            "the same options (or none: `solvation run DIR` resumes the recorded "
+            "protocol), extend a finished run with --extend, or copy the build files to "
+            "a new directory"
         )
+    return info
+
+
+def _recorded_protocol(info: RunInfo, directory: Path) -> Protocol:
+    try:
+        return Protocol(**info.protocol)
+    except TypeError:
+        raise RunError(
+            f"{directory}/run.json holds a protocol this version cannot read; run the "
+            "build files in a new directory"
+        ) from None
+
+
+def _protocol(directory: Path, design: dict, protocol: Protocol | None, overrides) -> Protocol:
+    """The protocol to run: given, else the recorded one when no option is given (resume),
+    else the design's ``[protocol]`` table with ``overrides``."""
+    if protocol is not None:
+        return protocol
+    if has_run(directory) and all(v is None for v in overrides.values()):
+        return _recorded_protocol(read_run(directory), directory)
+    return protocol_from(design.get("protocol"), design.get("temperature"), **overrides)
+
+
+def extend_production(directory: str | Path, amount: str) -> RunInfo:
+    """Lengthen the production of a finished run by ``amount`` (e.g. "10 ns"), recorded in
+    run.json's ``extensions``; ``run`` then appends it from the last checkpoint. Call it
+    while holding the directory's lock (``run(..., extend=...)`` does)."""
+    directory = Path(directory)
+    info = read_run(directory)
+    if not info.complete:
+        raise RunError(
+            f"{directory} holds an unfinished run; finish it first with `solvation run "
+            f"{directory}`, then extend it"
+        )
+    try:
+        extra = time_ps(amount)
+    except QuantityError as err:
+        raise ProtocolError(f"--extend: {err}") from None
+    old = _recorded_protocol(info, directory)
+    new = replace(old, production_ps=old.production_ps + extra)
+    if extra <= 0 or new.production_steps <= old.production_steps:
+        raise ProtocolError(
+            f"--extend {amount!r} adds no frame; give at least one report interval "
+            f"({old.report_every_ps:g} ps)"
+        )
+    to_ps = lambda p: p.production_steps * p.dt_ps  # noqa: E731
+    info.extensions = [
+        *info.extensions,
+        {"from_ps": to_ps(old), "to_ps": to_ps(new), "requested": str(amount)},
+    ]
+    info.protocol = new.to_dict()
+    info.stages_done = [s for s in info.stages_done if s != "production"]
+    info.complete = False
+    write_run(directory, info)
     return info
 
 
@@ -438,27 +516,43 @@ def run(
     platform: str = "auto",
     device: int | None = None,
     precision: str | None = None,
+    extend: str | None = None,
     **overrides,
 ) -> RunInfo:
     """Run (or resume) the simulation of a build directory; returns its ``run.json`` record.
 
     ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
-    (same keys, values with units, e.g. ``production="2 ns"``). A finished run is not run
-    again.
+    (same keys, values with units, e.g. ``production="2 ns"``); with no overrides a
+    directory that holds a run resumes its recorded protocol. A finished run is not run
+    again; ``extend`` ("10 ns") appends that much production to it. The directory is
+    locked against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or
+    SIGTERM stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
     """
     directory = Path(directory)
     build, design = read_build_and_design(directory)
-    protocol = protocol or protocol_from(
-        design.get("protocol"), design.get("temperature"), **overrides
-    )
-    info = _start_info(directory, protocol)
-    if info.complete:
-        return info
-    plat, props = choose_platform(platform, device, precision)
-    seed = build.seed
-    sim, barostat = _simulation(directory, protocol, build, plat, props, seed)
-    ctx = RunContext(directory, protocol, sim, barostat, info, seed)
-    system = sim.system
+    given = protocol is not None or any(v is not None for v in overrides.values())
+    if extend is not None and given:
+        raise RunError("--extend continues the recorded protocol; give no other run option")
+    with DirectoryLock(directory, "a run"), stop_requests() as stop:
+        if extend is not None:
+            extend_production(directory, extend)
+        protocol = _protocol(directory, design, protocol, overrides)
+        info = _start_info(directory, protocol)
+        if info.complete:
+            return info
+        plat, props = choose_platform(platform, device, precision)
+        sim, barostat = _simulation(directory, protocol, build, plat, props, build.seed)
+        ctx = RunContext(directory, protocol, sim, barostat, info, build.seed, stop=stop)
+        _describe(ctx, plat, props, device)
+        try:
+            _stages(ctx, build)
+        except StopRequested as stopped:
+            raise _interrupted(ctx, stopped) from None
+    return info
+
+
+def _describe(ctx: RunContext, plat, props: dict, device: int | None) -> None:
+    system, info = ctx.simulation.system, ctx.info
     ctx.mass_g = (
         sum(
             system.getParticleMass(i).value_in_unit(u.dalton)
@@ -470,14 +564,21 @@ def run(
     info.precision = props.get("Precision", "platform default")
     info.device = device
     info.versions = versions(RUN_PACKAGES)
-    info.seed = seed
+    info.seed = ctx.seed
     info.n_atoms = system.getNumParticles()
+
+
+def _stages(ctx: RunContext, build: BuildInfo) -> None:
+    """Every stage not yet done, each from the end state of the one before."""
+    directory, info, sim = ctx.directory, ctx.info, ctx.simulation
     previous = None
-    for stage in protocol.stages:
+    for stage in ctx.protocol.stages:
         func = STAGES[stage]
         if stage in info.stages_done:
             previous = stage
             continue
+        if ctx.stop.requested:
+            raise StopRequested(stage, sim.currentStep)
         if previous is not None:  # production may then jump ahead to its checkpoint
             sim.loadState(str(directory / f"stage-{previous}.xml"))
         _truncate_equilibration(directory, info, stage)
@@ -494,7 +595,27 @@ def run(
         info.complete = stage == "production"
         write_run(directory, info)
         previous = stage
-    return info
+
+
+class RunInterrupted(Interrupted):
+    """A run stopped by SIGINT/SIGTERM after saving what resumes it."""
+
+
+def _interrupted(ctx: RunContext, stopped: StopRequested) -> RunInterrupted:
+    """Checkpoint a stopped production (its outputs end at this report step) and say
+    where the run stopped and how to resume it."""
+    d, p, sim = ctx.directory, ctx.protocol, ctx.simulation
+    if stopped.stage == "production" and ctx.checkpoint is not None:
+        ctx.checkpoint.save(sim)
+        done = sim.currentStep * p.dt_ps
+        where = (
+            f"production at {done:g} of {p.production_steps * p.dt_ps:g} ps; checkpoint "
+            "saved, every frame so far is kept"
+        )
+    else:
+        where = f"{stopped.stage} (it starts again from the stage before when resumed)"
+    write_run(d, ctx.info)
+    return RunInterrupted(f"{d}: run stopped in {where}. Resume with: solvation run {d}")
 
 
 def _size(path: Path) -> int:

@@ -67,6 +67,8 @@ class Reference:
 
 def _check_entry(entry: dict, source: str, index: int) -> Reference:
     where = f"{source} entry {index + 1}"
+    if not isinstance(entry, dict):
+        raise ReferenceError_(f"{where}: expected a mapping with {', '.join(REQUIRED)}")
     missing = [k for k in REQUIRED if k not in entry or entry[k] in (None, "")]
     if missing:
         raise ReferenceError_(
@@ -84,6 +86,11 @@ def _check_entry(entry: dict, source: str, index: int) -> Reference:
             f"{where}: {quantity} is a {QUANTITIES[quantity]}, but unit "
             f"{unit!r} is a {UNITS[unit][0]}"
         )
+    for key in ("value", "uncertainty"):
+        try:
+            float(entry[key])
+        except (TypeError, ValueError):
+            raise ReferenceError_(f"{where}: {key} {entry[key]!r} is not a number") from None
     if float(entry["uncertainty"]) < 0:
         raise ReferenceError_(f"{where}: uncertainty must not be negative")
     return Reference(
@@ -105,10 +112,19 @@ def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
             (resources.files("solvation.validation") / "data" / "reference_data.yaml").read_text(),
         )
     ]
-    sources += [(str(p), Path(p).read_text()) for p in paths or []]
+    for p in paths or []:
+        if not Path(p).is_file():
+            raise ReferenceError_(f"reference file {p} does not exist")
+        sources.append((str(p), Path(p).read_text()))
     out = []
     for name, text in sources:
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            where = getattr(err, "problem_mark", None)
+            line = f" (line {where.line + 1})" if where is not None else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            raise ReferenceError_(f"{name} is not valid YAML{line}: {problem}") from None
         if not isinstance(data, list):
             raise ReferenceError_(f"{name}: expected a list of entries")
         out += [_check_entry(e, name, k) for k, e in enumerate(data)]

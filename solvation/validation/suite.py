@@ -27,7 +27,6 @@ an H100/H200) and ``full`` (every water model and Zn set, ns runs).
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,6 +37,7 @@ import pandas as pd
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
 from solvation.analysis.recipes import osmotic_from_run, shells_of_run
+from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.stats import block_estimate
 from solvation.analysis.transport import Transport
@@ -45,7 +45,7 @@ from solvation.analysis.universe import load_universe
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
-from solvation.rundir import RunInfo, read_build
+from solvation.rundir import RunInfo, read_build, write_json_atomic
 from solvation.systems import build
 
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
@@ -430,6 +430,6 @@ def validate(
             for r in results
         ],
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    write_json_atomic(out / "report.json", jsonable(report))  # strict JSON: inf -> null
     write_report(out, comparisons, profile, report["protocols"], measurements, refs)
     return report

@@ -1,0 +1,106 @@
+"""Exclusive use of a directory: one writer at a time.
+
+An advisory ``fcntl.flock`` on a lock file, held for as long as the writer works. The
+kernel releases it when the process dies (SIGKILL included), so a crash never leaves a
+stale lock behind. The holder's PID is written into the lock file, so that a second
+writer is refused with a message that names it.
+
+``DirectoryLock(DIR)`` locks ``DIR/.lock`` (runs, campaign directories);
+``DirectoryLock(DIR, sibling="build")`` locks ``.DIR.build.lock`` beside DIR, for a
+directory that need not exist yet (builds, campaign jobs). A released lock file is
+removed; a writer that finds its freshly locked file already unlinked by the previous
+holder locks the new one instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from solvation.errors import SolvationError
+
+LOCK_NAME = ".lock"
+
+
+class DirectoryBusy(SolvationError):
+    """Another process is writing to the directory."""
+
+    def __init__(self, directory: Path, pid: int | None, what: str):
+        holder = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"{directory} is in use by {holder} ({what}); wait for it to finish or stop it "
+            f"(kill {pid or 'PID'}), then run the command again"
+        )
+        self.pid = pid
+
+
+def lock_path(directory: str | Path, sibling: str | None = None) -> Path:
+    """The lock file of ``directory``: inside it, or beside it tagged ``sibling``."""
+    directory = Path(directory)
+    if sibling:
+        return directory.parent / f".{directory.name}.{sibling}.lock"
+    return directory / LOCK_NAME
+
+
+def holder_pid(path: Path) -> int | None:
+    """PID written into a lock file (None when absent or unreadable)."""
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class DirectoryLock:
+    """Context manager: exclusive, non-blocking lock of a directory for one writer.
+
+    Parameters
+    ----------
+    directory : the directory to own
+    what : what the holder does, for the refusal message ("a run", "a build")
+    sibling : lock a file beside ``directory`` with this tag (it need not exist yet)
+    """
+
+    def __init__(self, directory: str | Path, what: str = "a run", sibling: str | None = None):
+        self.directory = Path(directory)
+        self.what = what
+        self.path = lock_path(self.directory, sibling)
+        self._fd: int | None = None
+
+    def acquire(self) -> DirectoryLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise DirectoryBusy(self.directory, holder_pid(self.path), self.what) from None
+            if self._same_file(fd):
+                break
+            os.close(fd)  # the previous holder removed this file while we waited: retry
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def _same_file(self, fd: int) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> DirectoryLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
