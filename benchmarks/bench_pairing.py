@@ -91,13 +91,18 @@ def main() -> None:
     parser.add_argument("--cutoff", type=float, default=3.0, help="Zn-O(sulfate) contact (A)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--design", default="", help="extra design keys as JSON")
+    parser.add_argument(
+        "--protocols", default="direct,anneal", help="comma list of direct and anneal"
+    )
+    parser.add_argument("--starts", default="hyd,plain", help="comma list of hyd and plain")
     parser.add_argument("--platform", default="auto")
     parser.add_argument("--out", type=Path, default=Path("bench-pairing"))
     parser.add_argument("--figure", type=Path, default=Path("docs/figures/pairing_vs_time.png"))
     args = parser.parse_args()
     rows, summary = [], []
-    for anneal in (False, True):
-        for prehydrate in (True, False):
+    protocols = args.protocols.split(",")
+    for anneal in [p == "anneal" for p in protocols]:
+        for prehydrate in [s == "hyd" for s in args.starts.split(",")]:
             spec = design(args, prehydrate, anneal)
             directory = args.out / spec["name"]
             built = build(parse_design(spec), directory)
