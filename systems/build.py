@@ -68,6 +68,7 @@ def choices_of(design: Design) -> ForceFieldChoices:
         methods=dict(ff.methods),
         charge_scale=ff.charge_scale,
         cutoff_nm=length_nm(ff.cutoff),
+        family=ff.family,
     )
 
 
@@ -77,6 +78,8 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
+    if choices.family == "scaled":  # shipped files only; check_design refused the rest
+        return
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
