@@ -79,12 +79,12 @@ def molecule_ffxml(species: FamilySpecies) -> str:
 
 
 def rigid_sulfate(system: openmm.System, topology: app.Topology, o_o_nm: float) -> int:
-    """Make every ``SO4`` residue's S a massless virtual site at the centroid of its four O
+    """Make every sulfate residue's S a massless virtual site at the centroid of its four O
     (LocalCoordinatesSite, origin weights 1/4) and constrain the six O-O distances to
     ``o_o_nm``. Returns the number of sulfates changed."""
-    n = 0
+    n, resname = 0, molecule(SULFATE).resname
     for residue in topology.residues():
-        if residue.name != SULFATE:
+        if residue.name != resname:
             continue
         oxygens = [a.index for a in residue.atoms() if a.element.symbol == "O"]
         (sulfur,) = [a.index for a in residue.atoms() if a.element.symbol == "S"]

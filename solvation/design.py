@@ -137,7 +137,8 @@ class ForceFieldSpec(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _scaled_charge_scale(cls, data):
+    def _scaled_defaults(cls, data):
+        """The scaled family's charge scale when none is given; no full-family zn set."""
         if isinstance(data, dict) and data.get("family") == "scaled":
             if "zn" in data:
                 raise ValueError(

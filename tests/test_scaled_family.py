@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import math
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -53,6 +54,7 @@ CL_P_OTF = {"C": 0.35, "F": -0.16, "S": 1.02, "O": -0.63}  # CL&P charges (REFER
 def _load_tool():
     spec = importlib.util.spec_from_file_location("fit_scaled_zn", ROOT / "tools/fit_scaled_zn.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

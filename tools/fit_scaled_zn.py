@@ -23,7 +23,7 @@ import argparse
 import csv
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import MDAnalysis as mda
@@ -57,6 +57,8 @@ class Point:
     sigma_nm: float
     epsilon_kj_per_mol: float
     peak_angstrom: float
+    peak_raw_angstrom: float
+    mean_shell_angstrom: float
     first_min_angstrom: float
     cn: float
     n_water: int
@@ -124,19 +126,25 @@ def sample(topology, positions, system, equilibration_ps, production_ps, every_p
     return np.array(frames, dtype=np.float32), np.array(boxes)
 
 
-def first_shell(topology, frames, boxes) -> tuple[float, float, float]:
-    """Zn-O(water) first-peak distance, first minimum (A) and coordination number from
-    solvation's RDF (0.01 A bins to 6 A) and shell-cutoff rule."""
+def first_shell(topology, frames, boxes) -> dict[str, float]:
+    """Zn-O(water) first shell from solvation's RDF (0.01 A bins to 6 A) and shell-cutoff
+    rule: peak of g(r) smoothed by 0.02 A and of the raw histogram, mean Zn-O distance
+    within the first minimum, the minimum itself (A) and the coordination number."""
     universe = mda.Universe(topology)
     dims = np.hstack([boxes, np.full((len(boxes), 3), 90.0)]).astype(np.float32)
     universe.load_new(frames, format=MemoryReader, dimensions=dims)
     rdf = RDF(universe, {"zn-o": ("resname ZN", "resname HOH and name O")}, rmax=6.0, nbins=600)
     result = rdf.run().results.rdf
     r, pair = result.r_angstrom, result.pairs["zn-o"]
-    peak = float(r[np.argmax(smooth(r, pair.g_r, PEAK_SMOOTH_ANGSTROM))])
     (cutoff,) = shell_minima(r, pair.g_r, 1)
-    cn = float(np.interp(cutoff, result.edges_angstrom[1:], pair.n_r))
-    return peak, cutoff, cn
+    shell = r < cutoff
+    return {
+        "peak_angstrom": float(r[np.argmax(smooth(r, pair.g_r, PEAK_SMOOTH_ANGSTROM))]),
+        "peak_raw_angstrom": float(r[np.argmax(pair.g_r)]),
+        "mean_shell_angstrom": float(np.average(r[shell], weights=pair.counts[shell])),
+        "first_min_angstrom": cutoff,
+        "cn": float(np.interp(cutoff, result.edges_angstrom[1:], pair.n_r)),
+    }
 
 
 def measure(
@@ -155,19 +163,17 @@ def measure(
     frames, boxes = sample(
         topology, positions, system, equilibration_ps, production_ps, every_ps, seed, threads
     )
-    peak, cutoff, cn = first_shell(topology, frames, boxes)
+    shell = first_shell(topology, frames, boxes)
     pair = next(p for p in scaled_family().pairs if (p.a, p.b) == PAIR)
     return Point(
-        sigma_nm if sigma_nm is not None else pair.sigma_nm,
-        pair.epsilon_kj_per_mol,
-        peak,
-        cutoff,
-        cn,
-        n_water,
-        production_ps,
-        len(frames),
-        float(boxes[:, 0].mean()) / 10.0,
-        time.perf_counter() - start,
+        sigma_nm=sigma_nm if sigma_nm is not None else pair.sigma_nm,
+        epsilon_kj_per_mol=pair.epsilon_kj_per_mol,
+        **shell,
+        n_water=n_water,
+        production_ps=production_ps,
+        n_frames=len(frames),
+        box_nm=float(boxes[:, 0].mean()) / 10.0,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -181,34 +187,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn.csv"))
     args = parser.parse_args(argv)
-    rows = []
-    for sigma in args.sigma:
-        point = measure(
-            sigma,
-            args.n_water,
-            args.equilibration_ps,
-            args.production_ps,
-            seed=args.seed,
-            threads=args.threads,
-        )
-        rows.append(asdict(point))
-        print(
-            f"sigma {sigma:.4f} nm: peak {point.peak_angstrom:.3f} A, "
-            f"CN {point.cn:.2f} (cutoff {point.first_min_angstrom:.2f} A), "
-            f"{point.seconds:.0f} s",
-            flush=True,
-        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join(sys.argv[1:] if argv is None else argv)
-    with args.out.open("w", newline="") as fh:
+    with args.out.open("w", newline="") as fh:  # one row per point as it finishes
         fh.write(
             f"# target: Zn-O first peak {TARGET_PEAK_ANGSTROM} +- {TARGET_TOLERANCE_ANGSTROM} A,"
             f" CN {TARGET_CN} (Marcus 1988; Ohtaki & Radnai 1993) [R]\n"
             f"# command: python tools/fit_scaled_zn.py {command}\n"
         )
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(Point)])
         writer.writeheader()
-        writer.writerows(rows)
+        for sigma in args.sigma:
+            point = measure(
+                sigma,
+                args.n_water,
+                args.equilibration_ps,
+                args.production_ps,
+                seed=args.seed,
+                threads=args.threads,
+            )
+            writer.writerow(asdict(point))
+            fh.flush()
+            print(
+                f"sigma {sigma:.4f} nm: peak {point.peak_angstrom:.3f} A "
+                f"(raw {point.peak_raw_angstrom:.3f}, shell mean {point.mean_shell_angstrom:.3f}), "
+                f"CN {point.cn:.2f} (cutoff {point.first_min_angstrom:.2f} A), "
+                f"{point.seconds:.0f} s",
+                flush=True,
+            )
     return 0
 
 
