@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import openmm
@@ -19,7 +18,7 @@ import openmm.app as app
 
 from .family import FamilyError, FamilySpecies, ModelFamily, scaled_family
 from .ffxml import WATER_RESNAME, ion_ffxml
-from .library import ION_RESNAMES, family_citation, molecule
+from .library import DATA, ION_RESNAMES, family_citation, molecule
 from .molecules import parametrize
 from .nbfix import add_pair_term
 
@@ -71,7 +70,7 @@ def provenance(species: FamilySpecies) -> dict:
 def molecule_ffxml(species: FamilySpecies) -> str:
     """ForceField XML of a family molecule: the shipped Madrid-2019 file or CL&P."""
     if species.route == "madrid2019":
-        return (resources.files("solvation.forcefields") / "data" / species.file).read_text()
+        return (DATA / species.file).read_text()
     if species.route == "clp":
         mol = molecule(species.name)
         return parametrize(mol.smiles, "clp", charge=mol.charge).ffxml
