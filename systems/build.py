@@ -348,7 +348,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "spec_hash": design.spec_hash(),
         "counts": dict(comp.counts),
         "resnames": resnames,
-        "total_charge": round(net_charge(system), 10),
+        "total_charge": round(net_charge(system), 10) + 0.0,  # never -0.0
         "box_nm": lengths,
         "box_vectors_nm": (box_matrix / 10.0).tolist(),
         "n_atoms": topology.getNumAtoms(),
