@@ -63,7 +63,11 @@ def ion_type(species: str) -> str:
 
 
 def ion_ffxml(ions: list[IonParameters]) -> str:
-    """ForceField XML with one single-atom residue template per ion."""
+    """ForceField XML with one single-atom residue template per ion.
+
+    ``ions`` may also hold ``scaled.ScaledIon`` rows: only ``species``, ``charge`` (e),
+    ``sigma_nm``, ``epsilon_kj_per_mol`` and ``mass_dalton`` are read.
+    """
     out = ET.Element("ForceField")
     types = ET.SubElement(out, "AtomTypes")
     residues = ET.SubElement(out, "Residues")

@@ -8,6 +8,8 @@ Data files (in ``data/``) hold every number with its source:
 - ``molecules.toml``: anions, molecular cations, additives and co-solvents (SMILES,
   charge, residue name, parametrisation routes, pure-substance density).
 - ``otf_clp.xml``, ``bf4_clp.xml``: CL&P anions; ``tip4p2005.xml``: TIP4P/2005 water.
+- ``scaled_family.toml`` (read by ``family.py``): the scaled-charge family, every number
+  with its source and flag; ``so4_madrid2019.xml``: its rigid Madrid-2019 sulfate.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from functools import cache
 from importlib import resources
 
 from solvation.errors import SolvationError
+
+from .family import FamilySpecies, PairTerm, scaled_family
 
 DATA = resources.files("solvation.forcefields") / "data"
 KCAL = 4.184  # kJ per kcal
@@ -400,7 +404,70 @@ def parameter_sets() -> list[ParameterSetRow]:
             },
         )
     )
-    return rows
+    return rows + scaled_rows()
+
+
+def family_citation(values: dict) -> str:
+    """Sources of a family row, each once, with the names of the numbers it gives."""
+    by_source: dict[str, list[str]] = {}
+    for key, v in values.items():
+        by_source.setdefault(f"[{v.flag}] {v.source}", []).append(key)
+    return "; ".join(f"{', '.join(keys)}: {src}" for src, keys in by_source.items())
+
+
+def _family_row(
+    species: str, water: str, values: dict, extra: dict, prefix: str = ""
+) -> ParameterSetRow:
+    params = {k: v.value for k, v in values.items()} | extra
+    notes = {k: v.note for k, v in values.items() if v.note}
+    if notes:
+        params["notes"] = notes
+    return ParameterSetRow(
+        species,
+        water,
+        "scaled",
+        prefix + family_citation(values),
+        "forcefields/data/scaled_family.toml",
+        params,
+    )
+
+
+def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
+    extra = {"route": species.route, "status": species.status}
+    if species.note:
+        extra["note"] = species.note
+    prefix = f"PROVISIONAL ({species.note}); " if species.status == "provisional" else ""
+    prefix += f"{METHOD_CITATIONS['clp']}; " if species.route == "clp" else ""
+    return _family_row(species.name, water, species.all_values(), extra, prefix)
+
+
+def _scaled_pair_row(pair: PairTerm, water: str) -> ParameterSetRow:
+    values = {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
+    prefix = {
+        "fitted": "pair term, FITTED HERE; ",
+        "provisional": f"pair term, PROVISIONAL ({pair.sigma.note}); ",
+    }.get(pair.status, "pair term; ")
+    return _family_row(
+        pair.label, water, values, {"pair": [pair.a, pair.b], "status": pair.status}, prefix
+    )
+
+
+def scaled_rows() -> list[ParameterSetRow]:
+    """Rows of the scaled-charge family: its species, then its pair-specific terms."""
+    fam = scaled_family()
+    water = str(fam.water.value)
+    family = _family_row(
+        "family", water, {"water": fam.water, "charge_scale": fam.charge_scale}, {}
+    )
+    return (
+        [family]
+        + [_scaled_species_row(s, water) for s in fam.species.values()]
+        + [_scaled_pair_row(p, water) for p in fam.pairs]
+    )
+
+
+def _pair_members(row: ParameterSetRow) -> set[str]:
+    return {m.split(":")[0].lower() for m in row.parameters.get("pair", ())}
 
 
 def find_sets(name: str) -> list[ParameterSetRow]:
@@ -422,6 +489,8 @@ def find_sets(name: str) -> list[ParameterSetRow]:
         if key in (r.species.lower(), r.set.lower())
         or (ion and r.species == ion)
         or (r.species == "water" and r.water_model == key)
+        or key in _pair_members(r)
+        or (ion and ion.lower() in _pair_members(r))
     ]
     if not hits:
         names = sorted({r.species for r in rows} | set(WATER_MODELS) | set(ION_SETS))

@@ -18,6 +18,8 @@ import openmm.app as app
 import openmm.unit as u
 
 from . import ffxml as fx
+from . import scaled
+from .family import check_family, check_species, scaled_family
 from .library import (
     ION_RESNAMES,
     METHOD_CITATIONS,
@@ -42,23 +44,39 @@ METAL_TYPE = "solv-Zn-metal"
 class ForceFieldChoices:
     """Force-field choices of a design (the ``[forcefield]`` and ``[water]`` tables).
 
-    water: water model name. zn: set for Zn2+ and other 2+/3+ ions ('12-6-4', 'cm',
-    'hfe', 'iod'). ions: per-species overrides, e.g. {'Cl-': 'hfe'}. methods: per-molecule
+    family: 'full' (the library's sets below) or 'scaled' (data/scaled_family.toml:
+    TIP4P/2005, charges x 0.85, its own ions and anions, pair-specific LJ terms).
+    water: water model name (default tip3p; tip4p2005, the only choice, for 'scaled').
+    zn: set for Zn2+ and other 2+/3+ ions ('12-6-4', 'cm', 'hfe', 'iod'; unused by
+    'scaled'). ions: per-species overrides, e.g. {'Cl-': 'hfe'}. methods: per-molecule
     parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}. charge_scale: factor (0.5-1]
-    applied to every ion and charged molecule (ECC). cutoff_nm: real-space cutoff.
-    freeze_metal: give metal atoms mass 0.
+    applied to every ion and charged molecule (ECC; default 1, and 0.85, the only choice,
+    for 'scaled'). cutoff_nm: real-space cutoff. freeze_metal: give metal atoms mass 0.
     """
 
-    water: str = "tip3p"
+    water: str | None = None
     zn: str = "12-6-4"
     ions: dict[str, str] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
-    charge_scale: float = 1.0
+    charge_scale: float | None = None
     cutoff_nm: float = 1.0
     freeze_metal: bool = True
+    family: str = "full"
 
     def __post_init__(self) -> None:
-        water_model(self.water)
+        scaled_default = self.family == "scaled"
+        if self.water is None:
+            default = scaled_family().water.value if scaled_default else "tip3p"
+            object.__setattr__(self, "water", default)
+        if self.charge_scale is None:
+            default = scaled_family().charge_scale.value if scaled_default else 1.0
+            object.__setattr__(self, "charge_scale", default)
+        check_family(
+            self.family,
+            water_model(self.water).name,
+            self.charge_scale,
+            {"ions": self.ions, "methods": self.methods},
+        )
         if not 0.5 <= self.charge_scale <= 1.0:
             raise ForceFieldError(
                 f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
@@ -90,7 +108,30 @@ def _add_water(parts: _Parts, model: WaterModel) -> None:
     )
 
 
+def _add_scaled_ions(parts: _Parts, species: list[str]) -> None:
+    for name in species:
+        check_species("scaled", name)
+        parts.templates[ION_RESNAMES[name]] = ION_RESNAMES[name]
+        parts.provenance.append(scaled.provenance(scaled_family().species[name]))
+    if species:
+        parts.xml.append(scaled.ions_ffxml(species))
+
+
+def _add_scaled_molecule(parts: _Parts, resname: str, name: str) -> None:
+    check_species("scaled", name)
+    species = scaled_family().species[name]
+    xml = scaled.molecule_ffxml(species)
+    parts.xml.append(xml)
+    parts.templates[resname] = fx.template_names(xml)[0]
+    if species.route == "clp":
+        parts.clp_resnames.add(resname)
+    parts.provenance.append(scaled.provenance(species))
+
+
 def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> None:
+    if choices.family == "scaled":
+        _add_scaled_ions(parts, species)
+        return
     params = []
     for name in species:
         set_name = choices.ions.get(name) or default_ion_set(name, choices.zn)
@@ -174,6 +215,7 @@ def _collect(
                 }
             )
         elif resname in smiles_by_resname:
+            check_species(choices.family, smiles_by_resname[resname])
             _add_molecule(
                 parts,
                 resname,
@@ -182,6 +224,8 @@ def _collect(
                 choices.methods.get(resname, "gaff2-am1bcc"),
                 None,
             )
+        elif resname in lib_by_resname and choices.family == "scaled":
+            _add_scaled_molecule(parts, resname, lib_by_resname[resname].name)
         elif resname in lib_by_resname:
             mol = lib_by_resname[resname]
             method = choices.methods.get(mol.name, mol.methods[0])
@@ -280,7 +324,8 @@ def create_system(
     """Parametrise ``topology``; return the System and the provenance of every set used.
 
     PME electrostatics, ``choices.cutoff_nm`` cutoff, bonds to hydrogen constrained, rigid
-    water, 12-6-4 C4 force when a 12-6-4 ion set is used, charge scaling, frozen metal.
+    water, 12-6-4 C4 force when a 12-6-4 ion set is used, charge scaling, frozen metal;
+    for the scaled family also rigid sulfates and its pair-specific LJ terms.
     4-site water needs its virtual sites in ``topology`` (see ``add_virtual_sites``).
     ``hydrogen_mass_amu`` turns on hydrogen mass repartitioning (e.g. 3.0 for 4 fs).
     """
@@ -300,6 +345,8 @@ def create_system(
     if parts.clp_resnames:
         _apply_opls_14(system, topology, parts.clp_resnames)
     scale_charges(system, topology, choices.charge_scale)
+    if choices.family == "scaled":
+        parts.provenance.extend(scaled.finalize(system, topology))
     if choices.freeze_metal:
         for residue in topology.residues():
             if residue.name == METAL_RESNAME:

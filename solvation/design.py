@@ -26,6 +26,10 @@ from pydantic import (
 from solvation import quantities as q
 from solvation.errors import SolvationError
 
+# Defaults of the scaled-charge family (forcefields/data/scaled_family.toml holds the same
+# values with their sources; tests check that they agree). The library checks the choices.
+SCALED_DEFAULTS = {"water": "tip4p2005", "charge_scale": 0.85}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -126,6 +130,10 @@ class BoxSpec(_Strict):
 
 
 class ForceFieldSpec(_Strict):
+    """The [forcefield] table. ``family``: "full" (default; the sets chosen below) or
+    "scaled" (TIP4P/2005, charges x 0.85, its own ion and anion parameters)."""
+
+    family: Literal["full", "scaled"] = "full"
     zn: str = "12-6-4"
     ions: dict[str, str] = {}
     methods: dict[str, str] = {}
@@ -140,6 +148,28 @@ class ForceFieldSpec(_Strict):
         if v not in ("12-6-4", "cm", "hfe", "iod"):
             raise ValueError(f"zn must be one of 12-6-4, cm, hfe, iod (got {v!r})")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scaled_defaults(cls, data):
+        """The scaled family's charge scale when none is given; no full-family zn set."""
+        if isinstance(data, dict) and data.get("family") == "scaled":
+            if "zn" in data:
+                raise ValueError(
+                    "zn chooses a Zn2+ set of the full-charge family; the scaled family has "
+                    "its own Zn2+: remove zn or use family = 'full'"
+                )
+            data = {"charge_scale": SCALED_DEFAULTS["charge_scale"], **data}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _drop_default_family(self, handler):
+        data = handler(self)
+        if data.get("family") == "full":  # designs written before families keep their hash
+            del data["family"]
+        else:  # zn is a full-family choice: the scaled family refuses it
+            data.pop("zn", None)
+        return data
 
 
 class AdsorbedSpec(_Named):
@@ -212,6 +242,19 @@ class Design(_Strict):
     osmotic: OsmoticSpec | None = None
     electrode: ElectrodeSpec | None = None
     protocol: dict = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scaled_water(cls, data):
+        """The scaled family's water model when the design names none."""
+        if not isinstance(data, dict):
+            return data
+        ff, water = data.get("forcefield"), data.get("water")
+        family = ff.family if isinstance(ff, ForceFieldSpec) else (ff or {}).get("family")
+        given = "model" in (water.model_fields_set if isinstance(water, WaterSpec) else water or {})
+        if family == "scaled" and not given:
+            return {**data, "water": {"model": SCALED_DEFAULTS["water"]}}
+        return data
 
     @model_validator(mode="after")
     def _electrode_needs_a_slab(self):

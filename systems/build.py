@@ -72,6 +72,7 @@ def choices_of(design: Design) -> ForceFieldChoices:
         methods=dict(ff.methods),
         charge_scale=ff.charge_scale,
         cutoff_nm=length_nm(ff.cutoff),
+        family=ff.family,
     )
 
 
@@ -81,6 +82,8 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
+    if choices.family == "scaled":  # shipped files only; check_design refused the rest
+        return
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
@@ -406,7 +409,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "spec_hash": design.spec_hash(),
         "counts": dict(comp.counts),
         "resnames": resnames,
-        "total_charge": round(net_charge(system), 10),
+        "total_charge": round(net_charge(system), 10) + 0.0,  # never -0.0
         "box_nm": lengths,
         "box_vectors_nm": (box_matrix / 10.0).tolist(),
         "n_atoms": topology.getNumAtoms(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from solvation.design import Design, DesignError
 from solvation.errors import SolvationError
+from solvation.forcefields.family import check_family, check_species
 from solvation.forcefields.library import (
     ION_RESNAMES,
     ION_SETS,
@@ -34,9 +35,38 @@ def _check(where: str, func, *args) -> None:
         raise type(err)(f"invalid design: {where}: {err}") from None
 
 
+def _check_family(design: Design) -> None:
+    """The family's water model, charge scale and species (salts, additives, co-solvents,
+    adsorbed molecules); SMILES molecules only in the full family."""
+    ff = design.forcefield
+    overrides = {"ions": ff.ions, "methods": ff.methods}
+    _check(
+        "forcefield.family",
+        check_family,
+        ff.family,
+        water_model(design.water.model).name,
+        ff.charge_scale,
+        overrides,
+    )
+    for k, salt in enumerate(design.salts):
+        for species, _ in parse_salt(salt.formula).ions:
+            _check(f"salts.{k}.formula", check_species, ff.family, species)
+    named = [
+        (f"{t}.{k}", s)
+        for t in ("additives", "cosolvents")
+        for k, s in enumerate(getattr(design, t))
+    ]
+    if design.slab is not None and design.slab.adsorbed is not None:
+        named.append(("slab.adsorbed", design.slab.adsorbed))
+    for where, spec in named:
+        name = molecule(spec.name).name if spec.name else spec.smiles
+        _check(where, check_species, ff.family, name)
+
+
 def check_design(design: Design) -> None:
-    """Raise DesignError naming the field when a name in ``design`` is unknown or an
-    override names a species that is not in the box."""
+    """Raise DesignError naming the field when a name in ``design`` is unknown, an
+    override names a species that is not in the box, or the model family does not cover
+    the design."""
     _check("water.model", water_model, design.water.model)
     for k, salt in enumerate(design.salts):
         _check(f"salts.{k}.formula", parse_salt, salt.formula)
@@ -46,6 +76,7 @@ def check_design(design: Design) -> None:
                 _check(f"{table}.{k}.name", molecule, spec.name)
     if design.slab is not None and design.slab.adsorbed and design.slab.adsorbed.name:
         _check("slab.adsorbed.name", molecule, design.slab.adsorbed.name)
+    _check_family(design)
     present = _species(design)
     for ion, set_name in design.forcefield.ions.items():
         name = canonical_ion(ion)

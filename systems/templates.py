@@ -13,8 +13,10 @@ import openmm.unit as u
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
+from solvation.forcefields.family import scaled_family
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
 from solvation.forcefields.molecules import ParametrizationError, to_molecule
+from solvation.forcefields.scaled import SULFATE, ideal_tetrahedron
 from solvation.forcefields.system import METAL_RESNAME
 
 WATER_GEOMETRY = (0.9572, 104.52)  # A, degrees (TIP3P/TIP4P family, rigid)
@@ -110,9 +112,20 @@ def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate
 
 
 def library_template(name: str) -> ResidueTemplate:
-    """Template of a library molecule (``SO4``, ``OTf``, ``xylitol`` ...) by canonical name."""
+    """Template of a library molecule (``SO4``, ``OTf``, ``xylitol`` ...) by canonical name.
+
+    Sulfate is an ideal tetrahedron with the rigid Madrid-2019 S-O distance (1.49 A), which
+    its constraints need and the flexible GAFF2 sulfate also starts well from.
+    """
     mol = molecule_table()[name]
-    return smiles_template(mol.smiles, mol.resname)
+    template = smiles_template(mol.smiles, mol.resname)
+    if name != SULFATE:
+        return template
+    s_o_nm = float(scaled_family().species[SULFATE].geometry["s_o_nm"].value)
+    xyz = np.zeros((template.n_atoms, 3))
+    oxygens = [k for k, e in enumerate(template.elements) if e == "O"]
+    xyz[oxygens] = ideal_tetrahedron(s_o_nm) * 10.0  # S stays at the origin
+    return ResidueTemplate(**{**template.__dict__, "xyz_angstrom": xyz})
 
 
 def assemble(

@@ -1,0 +1,205 @@
+"""Model families: the full-charge family (the library's default sets) and the
+scaled-charge family, whose every number lives in ``data/scaled_family.toml`` with a
+source and a flag.
+
+Flags: ``V`` read in the cited source, ``R`` read in a secondary copy of it, ``D`` derived
+here (the note gives the formula), ``F`` fitted here (the note names the script and data).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from solvation.errors import SolvationError
+
+FAMILIES = ("full", "scaled")
+FLAGS = {
+    "V": "read in the source",
+    "R": "read in a secondary copy of the source",
+    "D": "derived here",
+    "F": "fitted here",
+}
+SCALED_FILE = "scaled_family.toml"
+
+
+class FamilyError(SolvationError, ValueError):
+    """A species or choice that the chosen model family does not cover."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """One number (or name) of the family with its flag, source text and note."""
+
+    value: float | str
+    flag: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Parameters of one atom kind (charge_e, sigma_nm, epsilon_kj_per_mol, mass_dalton)."""
+
+    values: dict[str, Value]
+
+    def __getitem__(self, key: str) -> float:
+        return float(self.values[key].value)
+
+
+@dataclass(frozen=True)
+class FamilySpecies:
+    """An ion (one site) or molecule (named sites, a route, optional geometry)."""
+
+    name: str
+    kind: str  # ion | molecule
+    status: str  # published | provisional
+    route: str  # "ion", or how the molecule is parametrised: madrid2019 | clp
+    values: dict[str, Value]  # the species' own numbers (charge_e; an ion's LJ and mass)
+    sites: dict[str, Site] = field(default_factory=dict)
+    geometry: dict[str, Value] = field(default_factory=dict)
+    file: str = ""
+    note: str = ""
+
+    def __getitem__(self, key: str) -> float:
+        return float(self.values[key].value)
+
+    def all_values(self) -> dict[str, Value]:
+        """Every number: own values, then ``<site>_<key>`` per site, then the geometry."""
+        out = dict(self.values)
+        for site, params in self.sites.items():
+            out.update({f"{site}_{k}": v for k, v in params.values.items()})
+        return out | self.geometry
+
+
+@dataclass(frozen=True)
+class PairTerm:
+    """A pair-specific Lennard-Jones term between the atoms of two sites.
+
+    A site is ``species`` or ``species:element`` (``water:O``, ``SO4:O``).
+    """
+
+    a: str
+    b: str
+    sigma: Value
+    epsilon: Value
+    status: str
+
+    @property
+    def sigma_nm(self) -> float:
+        return float(self.sigma.value)
+
+    @property
+    def epsilon_kj_per_mol(self) -> float:
+        return float(self.epsilon.value)
+
+    @property
+    def label(self) -> str:
+        return f"{self.a} / {self.b}"
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A model family: its water model, charge scale, species and pair terms."""
+
+    name: str
+    water: Value
+    charge_scale: Value
+    species: dict[str, FamilySpecies]
+    pairs: tuple[PairTerm, ...]
+    sources: dict[str, str]
+
+
+def _value(raw: dict, sources: dict[str, str]) -> Value:
+    if raw["flag"] not in FLAGS:
+        raise FamilyError(f"{SCALED_FILE}: unknown flag {raw['flag']!r} (use {', '.join(FLAGS)})")
+    return Value(raw["value"], raw["flag"], sources[raw["source"]], raw.get("note", ""))
+
+
+def _values(raw: dict, sources: dict[str, str]) -> dict[str, Value]:
+    return {k: _value(v, sources) for k, v in raw.items() if isinstance(v, dict) and "value" in v}
+
+
+def _species(name: str, raw: dict, sources: dict[str, str]) -> FamilySpecies:
+    return FamilySpecies(
+        name=name,
+        kind=raw["kind"],
+        status=raw["status"],
+        route=raw.get("route", "ion"),
+        values=_values(raw, sources),
+        sites={k: Site(_values(v, sources)) for k, v in raw.get("sites", {}).items()},
+        geometry=_values(raw.get("geometry", {}), sources),
+        file=raw.get("file", ""),
+        note=raw.get("note", ""),
+    )
+
+
+@cache
+def scaled_family() -> ModelFamily:
+    """The scaled-charge family as stored in ``data/scaled_family.toml``."""
+    raw = tomllib.loads(
+        (resources.files("solvation.forcefields") / "data" / SCALED_FILE).read_text()
+    )
+    sources = raw["sources"]
+    return ModelFamily(
+        name=raw["family"]["name"],
+        water=_value(raw["family"]["water"], sources),
+        charge_scale=_value(raw["family"]["charge_scale"], sources),
+        species={k: _species(k, v, sources) for k, v in raw["species"].items()},
+        pairs=tuple(
+            PairTerm(
+                p["a"],
+                p["b"],
+                _value(p["sigma_nm"], sources),
+                _value(p["epsilon_kj_per_mol"], sources),
+                p["status"],
+            )
+            for p in raw["pairs"]
+        ),
+        sources=sources,
+    )
+
+
+def check_family(
+    family: str, water: str, charge_scale: float, overrides: dict[str, dict[str, str]]
+) -> None:
+    """Refuse choices that contradict ``family``.
+
+    ``water``: canonical water model name; ``overrides``: {"ions": {...}, "methods": {...}}
+    (per-species set choices, which the scaled family fixes itself).
+    """
+    if family not in FAMILIES:
+        raise FamilyError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
+    if family == "full":
+        return
+    fam = scaled_family()
+    if water != fam.water.value:
+        raise FamilyError(
+            f"the scaled family uses {fam.water.value} water, not {water!r}; "
+            f"remove the water model (it defaults to {fam.water.value}) or use family 'full'"
+        )
+    if charge_scale != fam.charge_scale.value:
+        raise FamilyError(
+            f"the scaled family scales charges by {fam.charge_scale.value}, not {charge_scale}; "
+            "remove charge_scale or use family 'full' for another factor"
+        )
+    for table, given in overrides.items():
+        if given:
+            raise FamilyError(
+                f"the scaled family fixes every species' parameters; remove forcefield.{table} "
+                f"({', '.join(given)}) or use family 'full'"
+            )
+
+
+def check_species(family: str, species: str) -> None:
+    """Refuse a species (library name) that ``family`` holds no parameters for."""
+    if family == "full":
+        return
+    fam = scaled_family()
+    if species not in fam.species:
+        raise FamilyError(
+            f"the scaled family has no parameters for {species!r} (it holds "
+            f'{", ".join(fam.species)}); use [forcefield] family = "full"'
+        )

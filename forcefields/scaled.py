@@ -1,0 +1,154 @@
+"""The scaled-charge family inside a System: residue templates for its species, the rigid
+Madrid-2019 sulfate and the pair-specific Lennard-Jones terms.
+
+Parameters come from ``data/scaled_family.toml`` (``family.scaled_family``). Ions are
+written with their formal charges and the sulfate with its published charges divided by
+the family's charge scale: ``system.scale_charges`` then multiplies every charged residue
+by 0.85, which gives the published charges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import openmm
+import openmm.app as app
+
+from .family import FamilyError, FamilySpecies, ModelFamily, scaled_family
+from .ffxml import WATER_RESNAME, ion_ffxml
+from .library import DATA, ION_RESNAMES, family_citation, molecule
+from .molecules import parametrize
+from .nbfix import add_pair_term
+
+SULFATE = "SO4"
+
+
+@dataclass(frozen=True)
+class ScaledIon:
+    """A monatomic ion of the family in the form ``ffxml.ion_ffxml`` writes (formal charge)."""
+
+    species: str
+    charge: int
+    sigma_nm: float
+    epsilon_kj_per_mol: float
+    mass_dalton: float
+
+
+def scaled_ion(species: FamilySpecies, charge_scale: float) -> ScaledIon:
+    """The ion with its charge before scaling (charge_e / charge_scale, rounded)."""
+    return ScaledIon(
+        species.name,
+        round(species["charge_e"] / charge_scale),
+        species["sigma_nm"],
+        species["epsilon_kj_per_mol"],
+        species["mass_dalton"],
+    )
+
+
+def ions_ffxml(names: list[str]) -> str:
+    """ForceField XML of the family's monatomic ions ``names``."""
+    fam = scaled_family()
+    scale = float(fam.charge_scale.value)
+    return ion_ffxml([scaled_ion(fam.species[n], scale) for n in names])
+
+
+def provenance(species: FamilySpecies) -> dict:
+    """Build-record entry of one species: its numbers, status and sources with flags."""
+    values = species.all_values()
+    return {
+        "species": species.name,
+        "set": "scaled",
+        "route": species.route,
+        "status": species.status,
+        "parameters": {k: v.value for k, v in values.items()},
+        "citation": family_citation(values),
+    }
+
+
+def molecule_ffxml(species: FamilySpecies) -> str:
+    """ForceField XML of a family molecule: the shipped Madrid-2019 file or CL&P."""
+    if species.route == "madrid2019":
+        return (DATA / species.file).read_text()
+    if species.route == "clp":
+        mol = molecule(species.name)
+        return parametrize(mol.smiles, "clp", charge=mol.charge).ffxml
+    raise FamilyError(f"scaled_family.toml: unknown route {species.route!r} of {species.name}")
+
+
+def rigid_sulfate(system: openmm.System, topology: app.Topology, o_o_nm: float) -> int:
+    """Make every sulfate residue's S a massless virtual site at the centroid of its four O
+    (LocalCoordinatesSite, origin weights 1/4) and constrain the six O-O distances to
+    ``o_o_nm``. Returns the number of sulfates changed."""
+    n, resname = 0, molecule(SULFATE).resname
+    for residue in topology.residues():
+        if residue.name != resname:
+            continue
+        oxygens = [a.index for a in residue.atoms() if a.element.symbol == "O"]
+        (sulfur,) = [a.index for a in residue.atoms() if a.element.symbol == "S"]
+        system.setParticleMass(sulfur, 0.0)
+        site = openmm.LocalCoordinatesSite(
+            oxygens, [0.25] * 4, [-1.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 1.0, 0.0], openmm.Vec3(0, 0, 0)
+        )
+        system.setVirtualSite(sulfur, site)
+        for k, i in enumerate(oxygens):
+            for j in oxygens[k + 1 :]:
+                system.addConstraint(i, j, o_o_nm)
+        n += 1
+    return n
+
+
+def site_atoms(topology: app.Topology, site: str) -> list[int]:
+    """Atom indices of a site ``species`` or ``species:element`` (``water:O``, ``SO4:O``)."""
+    species, _, element = site.partition(":")
+    if species == "water":
+        resname = WATER_RESNAME
+    elif species in ION_RESNAMES:
+        resname = ION_RESNAMES[species]
+    else:
+        resname = molecule(species).resname
+    return [
+        a.index
+        for a in topology.atoms()
+        if a.residue.name == resname
+        and (not element or (a.element is not None and a.element.symbol == element))
+    ]
+
+
+def add_pair_terms(
+    system: openmm.System, topology: app.Topology, family: ModelFamily
+) -> list[dict]:
+    """One NBFix force per pair term whose two sites both occur in ``topology``; returns
+    their build-record entries."""
+    added = []
+    for pair in family.pairs:
+        atoms_a, atoms_b = site_atoms(topology, pair.a), site_atoms(topology, pair.b)
+        if not atoms_a or not atoms_b:
+            continue
+        add_pair_term(system, pair.label, atoms_a, atoms_b, pair.sigma_nm, pair.epsilon_kj_per_mol)
+        added.append(
+            {
+                "species": pair.label,
+                "set": "scaled pair term",
+                "status": pair.status,
+                "sigma_nm": pair.sigma_nm,
+                "epsilon_kj_per_mol": pair.epsilon_kj_per_mol,
+                "citation": family_citation(
+                    {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
+                ),
+            }
+        )
+    return added
+
+
+def finalize(system: openmm.System, topology: app.Topology) -> list[dict]:
+    """Rigid sulfates and pair terms of the scaled family; returns the pair-term records."""
+    fam = scaled_family()
+    rigid_sulfate(system, topology, float(fam.species[SULFATE].geometry["o_o_nm"].value))
+    return add_pair_terms(system, topology, fam)
+
+
+def ideal_tetrahedron(bond_nm: float) -> np.ndarray:
+    """Four vertices (nm) of a regular tetrahedron centred at the origin, ``bond_nm`` from it."""
+    return np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) * bond_nm / math.sqrt(3)
