@@ -59,7 +59,7 @@ def main() -> None:
         f"run: {time.perf_counter() - t0:.0f} s on {info.platform}, "
         f"{info.ns_per_day.get('production')} ns/day"
     )
-    r = osmotic_from_run(built.path, n_blocks=5, start=10)  # first 10 ps: walls settle
+    r = osmotic_from_run(built.path, start=10)  # first 10 ps: walls settle
     d = r.details
     print(
         f"m inside = {r.molality_mol_per_kg:.3f} mol/kg, Pi = {d['osmotic_pressure_bar']:.1f} "

@@ -57,7 +57,7 @@ def dimer_universe(oo: float, tilt_deg: float, box=ORTHO) -> mda.Universe:
     [(2.8, 0.0, 1), (2.8, 25.0, 1), (2.8, 35.0, 0), (3.4, 10.0, 1), (3.6, 0.0, 0)],
 )
 def test_dimer_geometry(oo, tilt, expected, box):
-    res = HydrogenBonds(dimer_universe(oo, tilt, box), n_blocks=1).run().results.hbonds
+    res = HydrogenBonds(dimer_universe(oo, tilt, box)).run().results.hbonds
     assert res.donor_per_water.mean * 2 == expected
     assert res.class_fractions.get("D" if expected else "none", 0) == 0.5 + 0.5 * (not expected)
 

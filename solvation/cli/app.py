@@ -4,6 +4,7 @@ library function and formats what it returns."""
 from __future__ import annotations
 
 import resource
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -261,20 +262,46 @@ def rank_cmd(
     ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
-    probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
+    """Rank designs by weighted, normalised descriptors combined over replicas: score with
+    its spread, probability of ranking first and 95% rank interval from the combined
+    uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
+    be separated with the data at hand and how much longer the runs would need to be.
+    Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
     weights = {}
     for item in weight or []:
         name, _, value = item.partition("=")
         weights[name.strip()] = float(value)
     front = tuple(pareto.split(",")) if pareto else None
     result = rank_directory(directory, campaign, weights, front)
-    typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _print_ranking(result)
     if result.pareto:
         typer.echo(f"Pareto front: {', '.join(result.pareto)}")
     write_json(
-        json_file, {"ranking": result.table.to_dict(orient="records"), "pareto": result.pareto}
+        json_file,
+        {
+            "ranking": result.table.to_dict(orient="records"),
+            "pareto": result.pareto,
+            "separability": [{**asdict(s), "text": s.text()} for s in result.separations],
+        },
     )
+
+
+def _print_ranking(result) -> None:
+    """The ranking table (score +- its spread over draws, P(first), 95% rank interval,
+    unconverged descriptors) and the separability lines."""
+    table = Table("rank", "design", "score", "P(first)", "rank 95%", "unconverged")
+    for r in result.table.itertuples():
+        table.add_row(
+            str(r.rank),
+            str(r.design),
+            f"{r.score:+.2f} +- {r.score_err:.2f}",
+            f"{r.p_first:.2f}",
+            f"{r.rank_low}-{r.rank_high}",
+            r.unconverged or "",
+        )
+    Console(width=160).print(table)
+    for line in result.summary():
+        typer.echo(line)
 
 
 @app.command("figures")
@@ -296,11 +323,15 @@ def demo_cmd(
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
 ) -> None:
-    """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG) built, run, analysed and
-    ranked in a few minutes on 2 CPU cores; prints the ranking and writes the figures."""
+    """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
+    run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
+    what it cannot separate and writes the figures."""
     result = run_demo(directory, platform=platform)
-    typer.echo("demo ranking (15 ps per design: a smoke test of the workflow, not converged):")
-    typer.echo(result["ranking"].table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo(
+        "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
+        "ranking says what it cannot tell):"
+    )
+    _print_ranking(result["ranking"])
     typer.echo(f"figures: {directory / 'campaign' / 'figures'}")
 
 
