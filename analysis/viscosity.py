@@ -120,6 +120,16 @@ class ViscosityResult(ResultMixin):
     time_ps: float
     sample_interval_ps: float
 
+    def text(self) -> str:
+        """'eta = ... +- ... mPa s (n_eff N); V, A, shear rate' and why not converged."""
+        flag = "" if self.converged else f", NOT CONVERGED: {self.reason}"
+        return (
+            f"eta = {self.eta_mPa_s:.4g} +- {self.eta_err_mPa_s:.2g} mPa s (n_eff "
+            f"{self.n_eff:.0f}); V = {self.amplitude.mean:.4g} nm/ps over {self.time_ps:g} ps, "
+            f"A = {self.acceleration_nm_per_ps2:g} nm/ps^2, shear rate "
+            f"{self.shear_rate_per_ps:.3g}/ps{flag}"
+        )
+
 
 def viscosity_from_amplitudes(
     amplitudes_nm_per_ps: np.ndarray,

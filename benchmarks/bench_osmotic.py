@@ -69,7 +69,8 @@ def main() -> None:
     print(
         f"phi = {r.osmotic_coefficient:.3f} +- {r.osmotic_coefficient_err:.3f} "
         f"(experiment {EXPERIMENT_PHI}); a_w = {r.a_w:.4f} +- {r.a_w_err:.4f} "
-        f"(experiment {EXPERIMENT_AW})"
+        f"(experiment {EXPERIMENT_AW}); standard errors, n_eff {r.n_eff:.0f}"
+        f"{'' if r.converged else ', NOT CONVERGED: ' + str(r.reason)}"
     )
 
 

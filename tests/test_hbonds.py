@@ -111,5 +111,8 @@ def test_hbonds_cli(tiny_run, tmp_path):
     assert {"hbonds_per_water", "class_fractions", "free_water_fraction", "tetrahedral_q"} <= set(
         data
     )
-    assert 2.5 < data["hbonds_per_water"] < 4.0 and 0 < data["free_water_fraction"] < 1
+    hb, free = data["hbonds_per_water"], data["free_water_fraction"]
+    assert 2.5 < hb["mean"] < 4.0 and 0 < free["mean"] < 1
+    assert hb["err"] > 0 and hb["n_eff"] > 0 and isinstance(hb["converged"], bool)
+    assert "n_eff" in run.stdout and "+-" in run.stdout
     assert data["partners_per_frame"]["water-Cl"] > 0

@@ -20,7 +20,7 @@ from solvation.analysis.universe import (
     run_directory_charges,
     species_charges,
 )
-from solvation.analysis.viscosity import yeh_hummer_viscosity
+from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
 from solvation.provenance import analysis_provenance
 from solvation.rundir import read_build, temperature_of
 
@@ -541,6 +541,18 @@ def _activity_line(r: wa.WaterActivity) -> str:
         f"{r.a_w_err:.2g}  phi = {r.osmotic_coefficient:.3f} +- "
         f"{r.osmotic_coefficient_err:.2g} {flag}"
     )
+
+
+@analyze_app.command("viscosity")
+def viscosity_cmd(
+    directory: Annotated[Path, typer.Argument(help="Run directory with a --viscosity run.")],
+    json_file: JsonOut = None,
+) -> None:
+    """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
+    --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
+    result = viscosity_of_run(directory)
+    typer.echo(result.text())
+    write_json(json_file, result.to_dict())
 
 
 @analyze_app.command("interface")

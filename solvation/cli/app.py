@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from solvation.analysis.viscosity import viscosity_of_run
 from solvation.campaigns import (
     Catalog,
     make_figures,
@@ -20,7 +21,9 @@ from solvation.campaigns import (
     run_demo,
 )
 from solvation.engine import bench_md, run
+from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
 from solvation.forcefields import find_sets, parameter_sets, water_model
+from solvation.quantities import time_ps
 from solvation.rundir import RunDirError
 from solvation.systems import build
 from solvation.validation import validate
@@ -149,13 +152,34 @@ def run_cmd(
     precision: Annotated[
         Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")
     ] = None,
+    viscosity: Annotated[
+        bool,
+        typer.Option(
+            "--viscosity",
+            help="After the run, measure the shear viscosity by periodic perturbation "
+            "(NVT from the equilibrated state; DIR/viscosity/).",
+        ),
+    ] = False,
+    acceleration: Annotated[
+        float,
+        typer.Option(
+            "--acceleration-nm-ps2",
+            help="Cosine acceleration amplitude A (nm/ps^2) for --viscosity; keep the "
+            "shear rate below 0.1/ps (the result says so if not).",
+        ),
+    ] = DEFAULT_ACCELERATION,
+    viscosity_time: Annotated[
+        str, typer.Option(help="Length of the --viscosity run, e.g. 200ps.")
+    ] = f"{DEFAULT_TIME_PS:g}ps",
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
 
     Writes trajectory.xtc, state.csv, checkpoints and run.json into DIRECTORY. Killed
     runs continue from the last checkpoint when the same command is run again; a
-    finished run is not run again. Values without units are refused.
+    finished run is not run again. Values without units are refused. With --viscosity
+    a periodic-perturbation run follows (also resumable) and eta is printed with its
+    standard error; Yeh-Hummer corrections of this run then use it.
     """
     overrides = {
         "production": time,
@@ -170,8 +194,25 @@ def run_cmd(
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
     typer.echo(f"{directory}: complete on {info.platform} ({info.precision}); ns/day: {rates}")
     if info.density_g_per_cm3:
-        typer.echo(f"  NPT density {info.density_g_per_cm3:.4f} g/cm3")
-    write_json(json_file, info.model_dump(mode="json"))
+        typer.echo(
+            f"  NPT density {info.density_g_per_cm3:.4f} +- {info.density_err_g_per_cm3 or 0:.1g} "
+            f"g/cm3 (n_eff {info.density_n_eff or float('nan'):.0f})"
+            + ("" if info.density_converged else ", NOT CONVERGED")
+        )
+    record = info.model_dump(mode="json")
+    if viscosity:
+        record["viscosity"] = _viscosity_stage(
+            directory, acceleration, time_ps(viscosity_time), platform, device, precision
+        )
+    write_json(json_file, record)
+
+
+def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
+    """Run (or resume) the periodic-perturbation run and print eta."""
+    run_viscosity(directory, acceleration, length_ps, platform, device, precision)
+    result = viscosity_of_run(directory)
+    typer.echo(f"  viscosity: {result.text()}")
+    return result.to_dict()
 
 
 @campaign_app.command("run")

@@ -47,7 +47,7 @@ from solvation.rundir import (
 
 from .platforms import choose_platform
 from .protocol import Protocol
-from .reporters import CheckpointReporter, ProgressReporter
+from .reporters import CheckpointReporter, CsvRowReporter, ProgressReporter
 from .run import RunError, repartition_hydrogen_mass
 
 REPORT_STEPS = 10  # flow amplitude every 10 steps (20 fs at 2 fs): V decorrelates in ~1 ps
@@ -99,21 +99,11 @@ def cosine_integrator(
     return integrator
 
 
-class FlowAmplitudeReporter:
+class FlowAmplitudeReporter(CsvRowReporter):
     """Every ``interval`` steps a row of ``viscosity.csv``: step, time (ps), V (nm/ps);
     stops the run if V is not finite."""
 
     HEADER = "step,time_ps,V_nm_per_ps\n"
-
-    def __init__(self, path: Path, interval: int, append: bool):
-        self._interval = interval
-        self._fh = path.open("a" if append else "w")
-        if not append:
-            self._fh.write(self.HEADER)
-
-    def describeNextReport(self, simulation):
-        steps = self._interval - simulation.currentStep % self._interval
-        return {"steps": steps, "periodic": None, "include": []}
 
     def report(self, simulation, state):
         amplitude = simulation.integrator.getGlobalVariableByName("Vamp")
@@ -126,9 +116,6 @@ class FlowAmplitudeReporter:
         time_ps = state.getTime().value_in_unit(u.picosecond)
         self._fh.write(f"{simulation.currentStep},{time_ps:.4f},{amplitude:.8g}\n")
         self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 def _settings(directory: Path, acceleration: float, time_ps: float) -> tuple[Protocol, dict]:

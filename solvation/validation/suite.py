@@ -31,6 +31,7 @@ from solvation.analysis.recipes import shells_of_run
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
+from solvation.analysis.viscosity import yeh_hummer_viscosity
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
@@ -127,15 +128,24 @@ def _density(info: RunInfo) -> tuple[float, float]:
     return info.density_g_per_cm3, info.density_err_g_per_cm3 or 0.0
 
 
+def _diffusion(u, selection: str, directory: Path, info: RunInfo):
+    """Self-diffusion with the Yeh-Hummer correction for the run's own viscosity (measured
+    there, else its water model's published one)."""
+    eta, source = yeh_hummer_viscosity(None, directory)
+    d = Transport(
+        u, {"x": selection}, temperature=info.temperature_k, viscosity=eta, viscosity_source=source
+    )
+    return d.run().results.transport.species["x"]
+
+
 def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     u = load_universe(directory)
-    d = Transport(u, {"water": "resname HOH"}, temperature=info.temperature_k)
-    d = d.run().results.transport.species["water"]
+    d = _diffusion(u, "resname HOH", directory, info)
     hb = HydrogenBonds(u).run().results.hbonds
     return {
         "water_density": _density(info),
         "water_self_diffusion": (d.D_corrected_m2_per_s, d.D_err_m2_per_s),
-        "hbonds_per_water": (hb.hbonds_per_water, hb.hbonds_per_water_err),
+        "hbonds_per_water": (hb.hbonds_per_water.mean, hb.hbonds_per_water.err),
     }
 
 
@@ -154,18 +164,17 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
         out["zn_second_shell_cn"] = (n2 - n1, 1.0)
     except NoMinimumError:
         pass
-    d = Transport(u, {"zn": "resname ZN"}, temperature=info.temperature_k)
-    d = d.run().results.transport.species["zn"]
+    d = _diffusion(u, "resname ZN", directory, info)
     out["zn_self_diffusion"] = (d.D_corrected_m2_per_s, d.D_err_m2_per_s)
     return out
 
 
 def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
-    pairs = shells.result.pairing[shells.selections.anion]
+    contact = shells.result.contact_pairs[shells.selections.anion]
     return {
         "solution_density": _density(info),
-        "cip_fraction": (pairs["CIP"] + pairs["AGG"], float("nan")),
+        "cip_fraction": (contact.mean, contact.err),  # NaN error: shells never exchanged
     }
 
 
