@@ -69,6 +69,17 @@ class ExchangeCount(ResultMixin):
     per_ns: float
     time_ns: float
 
+    def time_factor(self, n_centers: int) -> float | None:
+        """How many times longer the run must be for the shells to reach
+        ``MIN_EXCHANGES_PER_ION`` events per centre at the rate seen (None: they have).
+        With no event at all the rate is below about one event per run among the
+        ``n_centers`` centres, so the factor is at least MIN_EXCHANGES_PER_ION x n_centers."""
+        if self.per_ion_mean >= MIN_EXCHANGES_PER_ION:
+            return None
+        if self.total == 0:
+            return MIN_EXCHANGES_PER_ION * max(n_centers, 1)
+        return MIN_EXCHANGES_PER_ION / self.per_ion_mean
+
     def unconverged_reason(self, name: str, n_frames: int) -> str | None:
         """Why a quantity of this shell is not converged, or None."""
         if self.total == 0:

@@ -189,7 +189,9 @@ class ViscosityInfo(_Versioned):
 class DescriptorValue(_Record):
     """One descriptor of one job: value with its standard error (None: unknown), the
     effective samples behind it, whether it converged (None: not assessed, written before
-    convergence was judged), why not, and the trajectory time it covers (ps)."""
+    convergence was judged), why not, the trajectory time it covers (ps), and for shell
+    quantities how many times longer the run must be for the shells to exchange enough
+    (None: they did, or not a shell quantity)."""
 
     value: float | None
     err: float | None = None
@@ -197,6 +199,7 @@ class DescriptorValue(_Record):
     converged: bool | None = None
     reason: str | None = None
     span_ps: float | None = None
+    time_factor: float | None = None
 
 
 class JobResult(_Versioned):

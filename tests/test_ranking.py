@@ -116,6 +116,14 @@ def test_separability_estimates_the_run_length_needed():
         row["reason"] = "2.5 effective samples (fewer than 10)"
     (pair,) = rank(pd.DataFrame(a + b), {"D_zn": 1.0}, n_boot=2000).separations
     assert pair.more_ns == pytest.approx(2.0 * (10 / 2.5 - 1))  # 4x of 2 ns, minus 2 ns
+    # shells that never exchanged among 14 ions in 8 ps: at least 2 x 14 times as long
+    a = rows("a", {"zn_water_cn": [6.0]}, float("nan"), float("nan"), False, "stuck", 8.0)
+    b = rows("b", {"zn_water_cn": [5.0]}, float("nan"), float("nan"), False, "stuck", 8.0)
+    for row in a + b:
+        row["time_factor"] = 28.0
+    (pair,) = rank(pd.DataFrame(a + b), {"zn_water_cn": 1.0}, n_boot=500).separations
+    assert pair.at_least and pair.more_ns == pytest.approx(27 * 0.008)
+    assert "need >= 0.22 ns more per replica" in pair.text()
     same = rows("a", {"D_zn": [1.0]}, err=0.1) + rows("b", {"D_zn": [1.0]}, err=0.1)
     (pair,) = rank(pd.DataFrame(same), {"D_zn": 1.0}, n_boot=500).separations
     assert "do not differ" in pair.text()

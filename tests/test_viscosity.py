@@ -110,24 +110,24 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
-    """3 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a positive, finite eta of the
+    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a positive, finite eta of the
     right order for TIP3P-based water (0.3-0.5 mPa s; the strong shear of so small a
     test thins it and is flagged), a complete and resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
-    info = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=3.0, platform="CPU")
+    info = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
     assert info.complete and info.density_kg_per_m3 > 1000
     rows = (run_dir / VISCOSITY_DIR / VISCOSITY_CSV).read_text().splitlines()
-    assert rows[0] == "step,time_ps,V_nm_per_ps" and len(rows) == 1 + 150
+    assert rows[0] == "step,time_ps,V_nm_per_ps" and len(rows) == 1 + 100
     result = viscosity_of_run(run_dir)
     assert 0.05 < result.eta_mPa_s < 3.0 and math.isfinite(result.eta_err_mPa_s)
     assert not result.converged and "shear rate" in result.reason
-    again = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=3.0, platform="CPU")
+    again = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
     assert (
         again.complete
-        and len((run_dir / VISCOSITY_DIR / VISCOSITY_CSV).read_text().splitlines()) == 151
+        and len((run_dir / VISCOSITY_DIR / VISCOSITY_CSV).read_text().splitlines()) == 101
     )
     with pytest.raises(RunError, match="other settings|holds a viscosity run"):
-        run_viscosity(run_dir, acceleration_nm_per_ps2=0.1, time_ps=3.0, platform="CPU")
+        run_viscosity(run_dir, acceleration_nm_per_ps2=0.1, time_ps=2.0, platform="CPU")
     eta, source = yeh_hummer_viscosity(None, run_dir)  # unconverged: the published value
     assert eta == pytest.approx(0.321e-3) and "did not converge" in source
 

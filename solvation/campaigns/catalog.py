@@ -3,9 +3,9 @@
 Tables: ``meta`` (campaign name, file hash), ``jobs`` (key, design, replica, status,
 timings, ns/day, platform, error) and ``descriptors`` (job key, name, value, standard
 error, effective samples n_eff, converged (1/0, NULL: not assessed), reason, the
-trajectory time it covers). Catalogs made before the convergence columns existed gain
-them when opened (NULL for the old rows). Only
-the coordinating process writes; every write is a short transaction, so a killed
+trajectory time it covers, the run-length factor shells need to exchange). Catalogs made
+before the convergence columns existed gain them when opened (NULL for the old rows).
+Only the coordinating process writes; every write is a short transaction, so a killed
 campaign loses no finished result and readers never see half a job.
 """
 
@@ -29,9 +29,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     spec TEXT);
 CREATE TABLE IF NOT EXISTS descriptors (
     job TEXT, name TEXT, value REAL, err REAL, n_eff REAL, converged INTEGER, reason TEXT,
-    span_ps REAL, PRIMARY KEY (job, name));
+    span_ps REAL, time_factor REAL, PRIMARY KEY (job, name));
 """
-DESCRIPTOR_COLUMNS = ("n_eff REAL", "converged INTEGER", "reason TEXT", "span_ps REAL")
+DESCRIPTOR_COLUMNS = (
+    "n_eff REAL",
+    "converged INTEGER",
+    "reason TEXT",
+    "span_ps REAL",
+    "time_factor REAL",
+)
 
 
 class CatalogError(SolvationError):
@@ -120,7 +126,7 @@ class Catalog:
             )
             db.executemany(
                 "INSERT OR REPLACE INTO descriptors (job, name, value, err, n_eff, converged, "
-                "reason, span_ps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "reason, span_ps, time_factor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         key,
@@ -131,6 +137,7 @@ class Catalog:
                         None if d.get("converged") is None else int(d["converged"]),
                         d.get("reason"),
                         d.get("span_ps"),
+                        d.get("time_factor"),
                     )
                     for n, d in result.get("descriptors", {}).items()
                 ],
@@ -158,7 +165,7 @@ class Catalog:
         with self._db() as db:
             table = pd.read_sql_query(
                 "SELECT j.design, j.replica, d.job, d.name, d.value, d.err, d.n_eff, "
-                "d.converged, d.reason, d.span_ps FROM descriptors d "
+                "d.converged, d.reason, d.span_ps, d.time_factor FROM descriptors d "
                 "JOIN jobs j ON j.key = d.job WHERE j.status='done' "
                 "ORDER BY j.design, j.replica, d.name",
                 db,

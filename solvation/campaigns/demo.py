@@ -28,7 +28,7 @@ DESIGNS = {
         "cosolvents": [{"name": "EG", "fraction": "10 vol%"}],
     },
 }
-N_WATER = 250
+N_WATER = 400  # smaller boxes shrink below twice the 1 nm cutoff in NPT
 REPLICAS = 2
 PROTOCOL = {
     "equilibration": "4 ps",

@@ -28,7 +28,7 @@ def _finite(x: float | None) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
 
-def _value(e: Estimate, span_ps: float | None) -> DescriptorValue:
+def _value(e: Estimate, span_ps: float | None, time_factor: float | None = None) -> DescriptorValue:
     """A descriptor from an estimate (unknown errors and n_eff become None)."""
     return DescriptorValue(
         value=float(e.mean),
@@ -37,6 +37,7 @@ def _value(e: Estimate, span_ps: float | None) -> DescriptorValue:
         converged=bool(e.converged),
         reason=e.reason,
         span_ps=span_ps,
+        time_factor=time_factor,
     )
 
 
@@ -65,10 +66,11 @@ def structure_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, Descri
     if shells.rdf is not None:
         _write(outdir, "rdf.json", shells.rdf.to_dict(), u, selections)
     span = _span_ps(u)
-    out = {"zn_water_cn": _value(result.coordination["water"], span)}
+    factor = {k: x.time_factor(result.n_centers) for k, x in result.exchanges.items()}
+    out = {"zn_water_cn": _value(result.coordination["water"], span, factor["water"])}
     if anion is not None:
-        out["zn_anion_cn"] = _value(result.coordination[anion], span)
-        out["cip_fraction"] = _value(result.contact_pairs[anion], span)
+        out["zn_anion_cn"] = _value(result.coordination[anion], span, factor[anion])
+        out["cip_fraction"] = _value(result.contact_pairs[anion], span, factor[anion])
     return out
 
 

@@ -160,9 +160,8 @@ def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
     notes = _separability_notes(ranking_csv.parent / "separability.csv")
     if "unconverged" in data and data.unconverged.fillna("").astype(bool).any():
         notes.append("* unconverged descriptors, drawn from all designs' values")
-    if notes:
-        fig.text(0.01, 0.01, "\n".join(notes), fontsize=6, va="bottom", ha="left")
-        fig.subplots_adjust(bottom=0.22 + 0.05 * len(notes))
+    if notes:  # a figure-level label, so the constrained layout makes room for it
+        fig.supxlabel("\n".join(notes), fontsize=6, x=0.01, ha="left")
     return _save(fig, data, out, "ranking")
 
 

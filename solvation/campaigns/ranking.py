@@ -23,8 +23,10 @@ would need is estimated from the measured effective samples, n_eff growing in
 proportion to the run length T:
 
 - every unconverged weighted descriptor of the pair must reach 10 effective samples:
-  T x 10 / n_eff; with no measurable fluctuation or exchange (n_eff unknown) at least
-  T x 10 / R, as R replicas held at most one effective sample each;
+  T x 10 / n_eff; with no measurable fluctuation (n_eff unknown) at least T x 10 / R,
+  as R replicas held at most one effective sample each; a shell quantity must also see
+  2 exchange events per ion: T x 2 / (events per ion), and with no event at all at
+  least T x 2 x (number of ions) (``time_factor`` of the descriptor);
 - the score gap Delta must reach two standard errors of the converged part of the
   score difference, sigma_Delta shrinking as 1 / sqrt(T): T x (2 sigma_Delta / Delta)^2.
 
@@ -103,6 +105,8 @@ class Ranking:
 
     def summary(self) -> list[str]:
         """One line per pair of neighbours that cannot be separated (none: all can)."""
+        if len(self.table) < 2:
+            return ["only one design has results: nothing to rank it against"]
         lines = [s.text() for s in self.separations if not s.separable]
         return lines or ["every design is separable from its neighbours (P >= 0.95)"]
 
@@ -127,6 +131,7 @@ def _matrices(combined: pd.DataFrame, designs, names) -> dict[str, np.ndarray]:
         "n_eff": grid("n_eff", np.nan),
         "trusted": trusted,
         "span_ps": grid("span_ps", np.nan),
+        "time_factor": grid("time_factor", np.nan),
         "replicas": grid("replicas", 1.0),
     }
 
@@ -249,11 +254,13 @@ def _convergence_factor(m: dict, rows: list[int], w: np.ndarray) -> tuple[float,
     factor, at_least = 1.0, False
     for i in rows:
         for k in np.nonzero((~m["trusted"][i]) & (w != 0))[0]:
-            n_eff = m["n_eff"][i, k]
+            n_eff, shells = m["n_eff"][i, k], m["time_factor"][i, k]
             if math.isfinite(n_eff) and n_eff > 0:
                 factor = max(factor, MIN_N_EFF / n_eff)
-            else:  # no fluctuation or exchange seen: at most one sample per replica
+            else:  # no fluctuation seen: at most one sample per replica
                 factor, at_least = max(factor, MIN_N_EFF / m["replicas"][i, k]), True
+            if math.isfinite(shells):
+                factor = max(factor, shells)
     return factor, at_least
 
 

@@ -8,6 +8,8 @@ standard error max(s_b / sqrt(R), sqrt(sum s_r^2) / R) (spread between replicas 
 the pooled within-run error), n_eff summed, converged only when the replicas together
 hold at least 10 effective samples and none is unconverged for a reason more data of the
 same length cannot cure (shells that never exchanged, no fluctuation, unknown error).
+The run-length factor shells need to exchange (``time_factor``) is the largest of the
+replicas'.
 
 Rows written before convergence was judged (``converged`` NULL) count as converged when
 their error is known, with unlimited effective samples: the caller vouches for them, as
@@ -23,7 +25,18 @@ import pandas as pd
 
 from solvation.analysis.stats import Estimate, combine_replicas
 
-COLUMNS = ("design", "name", "value", "err", "n_eff", "converged", "reason", "span_ps", "replicas")
+COLUMNS = (
+    "design",
+    "name",
+    "value",
+    "err",
+    "n_eff",
+    "converged",
+    "reason",
+    "span_ps",
+    "time_factor",
+    "replicas",
+)
 
 
 def _number(row, key: str) -> float:
@@ -55,6 +68,7 @@ def combine_descriptors(descriptors: pd.DataFrame) -> pd.DataFrame:
         combined = combine_replicas([row_estimate(r) for r in records])
         spans = [_number(r, "span_ps") for r in records]
         finite = [s for s in spans if math.isfinite(s)]
+        factors = [f for f in (_number(r, "time_factor") for r in records) if math.isfinite(f)]
         rows.append(
             {
                 "design": design,
@@ -65,6 +79,7 @@ def combine_descriptors(descriptors: pd.DataFrame) -> pd.DataFrame:
                 "converged": combined.converged,
                 "reason": combined.reason,
                 "span_ps": float(np.mean(finite)) if finite else float("nan"),
+                "time_factor": max(factors) if factors else float("nan"),
                 "replicas": len(records),
             }
         )

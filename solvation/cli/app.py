@@ -373,6 +373,9 @@ def demo_cmd(
         "ranking says what it cannot tell):"
     )
     _print_ranking(result["ranking"])
+    jobs = result["jobs"]
+    if (jobs.status != "done").any():
+        _print_jobs(jobs[jobs.status != "done"])
     typer.echo(f"figures: {directory / 'campaign' / 'figures'}")
 
 

@@ -213,8 +213,9 @@ def _advance(folder: Path, sim, state, protocol, info, checkpoint_ps: float) -> 
     sim.integrator.setRandomNumberSeed(info.seed)
     if marker.exists():
         chk = json.loads(marker.read_text())
-        with csv.open("r+b") as fh:
-            fh.truncate(chk["sizes"].get(csv.name, 0))
+        if csv.exists():  # rows written after the checkpoint go; resumed rows follow
+            with csv.open("r+b") as fh:
+                fh.truncate(chk["sizes"].get(csv.name, 0))
         sim.loadCheckpoint(str(folder / chk["file"]))
     else:  # not setState: the NPT state carries the barostat's parameters
         sim.context.setPeriodicBoxVectors(*state.getPeriodicBoxVectors())
