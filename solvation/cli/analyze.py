@@ -350,10 +350,12 @@ def _flag_text(n_eff: float | None, converged: bool, reason: str | None) -> str:
     return f"(n_eff {n})" + ("" if converged else f", NOT CONVERGED: {reason}")
 
 
-def _error_text(err: float, n_eff: float, converged: bool, reason: str | None) -> str:
-    """'+- ERR (n_eff N)' (a standard error) and the reason when not converged."""
+def _error_text(
+    err: float, n_eff: float, converged: bool, reason: str | None, unit: str = ""
+) -> str:
+    """'+- ERR UNIT (n_eff N)' (a standard error) and the reason when not converged."""
     e = "?" if err is None or err != err else f"{err:.2g}"
-    return f"+- {e} {_flag_text(n_eff, converged, reason)}"
+    return f"+- {e}{' ' + unit if unit else ''} {_flag_text(n_eff, converged, reason)}"
 
 
 @analyze_app.command("diffusion")
@@ -378,10 +380,10 @@ def diffusion_cmd(
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
-        error = _error_text(d.D_err_m2_per_s, d.D_n_eff, d.converged, d.reason)
+        error = _error_text(d.D_err_m2_per_s, d.D_n_eff, d.converged, d.reason, "m2/s")
         typer.echo(
-            f"{name}: D = {d.D_m2_per_s:.3e} {error} m2/s{corr} "
-            f"(fit {d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps)"
+            f"{name}: D = {d.D_m2_per_s:.3e} {error}{corr}; fit "
+            f"{d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps"
         )
     typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
@@ -421,10 +423,10 @@ def conductivity_cmd(
     )
     c = result.conductivity
     error = _error_text(
-        c["sigma_err_S_per_m"], c["sigma_n_eff"], c["sigma_converged"], c["sigma_reason"]
+        c["sigma_err_S_per_m"], c["sigma_n_eff"], c["sigma_converged"], c["sigma_reason"], "S/m"
     )
     typer.echo(
-        f"sigma (Einstein-Helfand) {c['sigma_S_per_m']:.3g} {error} S/m; Nernst-Einstein "
+        f"sigma (Einstein-Helfand) {c['sigma_S_per_m']:.3g} {error}; Nernst-Einstein "
         f"{c['sigma_NE_S_per_m']:.3g} S/m; Haven ratio {c['haven_ratio']:.3g}; "
         f"t({c['cation']}) {c.get('t_zn', float('nan')):.3f} (no error estimate)"
     )
@@ -631,11 +633,12 @@ def interface_cmd(
             electrode["sigma_top_n_eff"],
             electrode["sigma_top_converged"],
             electrode["sigma_top_reason"],
+            "uF/cm2",
         )
         typer.echo(
             f"electrode: dV {electrode['delta_v_V']:.3f} V, sigma "
             f"{electrode['sigma_top_uC_per_cm2']:.2f} uC/cm2, C "
-            f"{electrode['capacitance_uF_per_cm2']:.2f} {error} uF/cm2"
+            f"{electrode['capacitance_uF_per_cm2']:.2f} {error}"
         )
     prov = analysis_provenance(
         u,
