@@ -7,7 +7,8 @@ species: molecules in the layer per nm^2 and the layer's composition (fractions 
 molecules in it); water oxygens in direct contact per nm^2; the projected area fraction
 the species covers (lateral grid points within ``cover_radius`` of one of its atoms in
 the layer, in the plane); and the residence time of molecules in the layer (presence
-correlation, as for solvation shells). Means carry block standard errors.
+correlation, as for solvation shells). Means carry standard errors from the statistical
+inefficiency of their per-frame series (``solvation.analysis.stats``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .base import Analysis
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .results import ResultMixin
 from .shells import NoMinimumError, first_minimum
-from .stats import Estimate, block_estimate
+from .stats import Estimate, estimate
 from .universe import InputError, select
 
 FACES = ("top", "bottom")
@@ -61,7 +62,6 @@ class ContactLayer(Analysis):
     water_oxygen : selection of water O for the direct-contact count (None: skip)
     cover_radius : in-plane radius (A) an atom covers, default 1.5
     grid : lateral grid spacing (A) for the coverage, default 0.25 (area within ~2%)
-    n_blocks : time blocks for the standard errors
     """
 
     result_name = "contact"
@@ -75,7 +75,6 @@ class ContactLayer(Analysis):
         water_oxygen: str | None = "resname HOH and name O*",
         cover_radius: float = 1.5,
         grid: float = 0.25,
-        n_blocks: int = 5,
         **kwargs,
     ):
         super().__init__(universe.trajectory, **kwargs)
@@ -86,7 +85,7 @@ class ContactLayer(Analysis):
         self.universe, self.planes, self.thickness = universe, dict(planes), float(thickness)
         self.groups = {k: select(universe, v, f"species {k!r}") for k, v in species.items()}
         self.water_o = select(universe, water_oxygen, "water oxygen") if water_oxygen else None
-        self.cover_radius, self.grid, self.n_blocks = cover_radius, grid, n_blocks
+        self.cover_radius, self.grid = cover_radius, grid
 
     def _prepare(self):
         self._count = {f: {k: [] for k in self.groups} for f in self.planes}
@@ -145,13 +144,13 @@ class ContactLayer(Analysis):
         dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 0.0
         faces = {}
         for face in self.planes:
-            counts = {k: block_estimate(v, self.n_blocks) for k, v in self._count[face].items()}
+            counts = {k: estimate(v) for k, v in self._count[face].items()}
             total = sum(e.mean for e in counts.values())
             faces[face] = FaceLayer(
                 counts,
                 {k: (e.mean / total if total else 0.0) for k, e in counts.items()},
-                block_estimate(self._water[face], self.n_blocks) if self.water_o else None,
-                {k: block_estimate(v, self.n_blocks) for k, v in self._cover[face].items()},
+                estimate(self._water[face]) if self.water_o else None,
+                {k: estimate(v) for k, v in self._cover[face].items()},
                 {
                     k: presence_correlation(presence_matrix(v), dt)
                     if dt > 0 and self.n_frames > 2 and any(len(x) for x in v)

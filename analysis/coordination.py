@@ -11,6 +11,21 @@ centre. Cutoffs are given (A) or found as the first minimum of the centre-shell 
 - AGG: a first-shell member is also in the first shell of another centre;
 - SSIP: none in the first shell, at least one within the second-shell cutoff;
 - free: none within the second-shell cutoff.
+
+First-shell exchanges (``SolvationResult.exchanges``, one ``ExchangeCount`` per shell):
+an event is one molecule (atom, with ``count="atoms"``) entering or leaving one
+centre's first shell between consecutive analysed frames; a water that leaves while
+another enters is two events. Events between frames that were not analysed (``step``),
+or that undo each other between two analysed frames, are not seen.
+
+Estimates (``SolvationResult.coordination``, ``contact_pairs``): the per-frame mean
+coordination number and the per-frame fraction of centres in contact pairs (CIP + AGG)
+are reduced with ``solvation.analysis.stats.estimate`` (transient dropped, statistical
+inefficiency, n_eff). A shell quantity is not converged when its shells exchanged fewer
+than ``MIN_EXCHANGES_PER_ION`` events per centre over the run (then every centre on
+average kept its starting shell: the value is the starting structure's), besides the
+estimator's own criteria. ``coordination_spread`` is the spread of the coordination
+number over centres and frames, not an error.
 """
 
 from __future__ import annotations
@@ -28,9 +43,56 @@ from .neighbors import cross_pairs
 from .rdf import RDF
 from .results import ResultMixin
 from .shells import NoMinimumError, shell_minima
+from .stats import Estimate, estimate
 from .universe import InputError, as_universe, molecule_ids, select
 
 PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
+MIN_EXCHANGES_PER_ION = 2.0  # events per centre (one molecule out, one in) to trust a shell
+
+
+@dataclass(frozen=True)
+class ExchangeCount(ResultMixin):
+    """First-shell exchange events of one shell (module docstring).
+
+    entering, leaving : events over all centres; total = entering + leaving
+    per_ion : events of each centre (entering + leaving), in centre order
+    per_ion_mean : total / number of centres
+    per_ns : total events per ns of analysed time (all centres; NaN without frame times)
+    time_ns : analysed time from the first to the last frame (ns)
+    """
+
+    entering: int
+    leaving: int
+    total: int
+    per_ion: np.ndarray
+    per_ion_mean: float
+    per_ns: float
+    time_ns: float
+
+    def time_factor(self, n_centers: int) -> float | None:
+        """How many times longer the run must be for the shells to reach
+        ``MIN_EXCHANGES_PER_ION`` events per centre at the rate seen (None: they have).
+        With no event at all the rate is below about one event per run among the
+        ``n_centers`` centres, so the factor is at least MIN_EXCHANGES_PER_ION x n_centers."""
+        if self.per_ion_mean >= MIN_EXCHANGES_PER_ION:
+            return None
+        if self.total == 0:
+            return MIN_EXCHANGES_PER_ION * max(n_centers, 1)
+        return MIN_EXCHANGES_PER_ION / self.per_ion_mean
+
+    def unconverged_reason(self, name: str, n_frames: int) -> str | None:
+        """Why a quantity of this shell is not converged, or None."""
+        if self.total == 0:
+            return (
+                f"no {name} entered or left a first shell in {n_frames} frames: the value "
+                "is the starting structure's"
+            )
+        if self.per_ion_mean < MIN_EXCHANGES_PER_ION:
+            return (
+                f"{self.per_ion_mean:.2g} {name} exchange events per centre (fewer than "
+                f"{MIN_EXCHANGES_PER_ION:g}): the shells still hold their starting members"
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -43,7 +105,7 @@ class SolvationResult(ResultMixin):
     count: str
     cutoffs_angstrom: dict[str, float]
     coordination_numbers: dict[str, float]
-    coordination_std: dict[str, float]
+    coordination_spread: dict[str, float]
     coordination_distribution: dict[str, dict[int, float]]
     denticity: dict[str, dict[int, float]]
     coordinating_atoms: dict[str, dict[str, float]]
@@ -53,12 +115,30 @@ class SolvationResult(ResultMixin):
     time_ps: np.ndarray
     per_frame: dict[str, np.ndarray]
     cutoff_source: dict[str, str] = dataclasses.field(default_factory=dict)
+    coordination: dict[str, Estimate] = dataclasses.field(default_factory=dict)
+    contact_pairs: dict[str, Estimate] = dataclasses.field(default_factory=dict)
+    contact_pairs_per_frame: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    exchanges: dict[str, ExchangeCount] = dataclasses.field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Per-frame mean coordination number of each shell."""
+        """Per-frame mean coordination number of each shell and, for paired shells, the
+        fraction of centres in contact pairs (CIP + AGG)."""
         return pd.DataFrame(
-            {"time_ps": self.time_ps, **{f"cn_{k}": v for k, v in self.per_frame.items()}}
+            {
+                "time_ps": self.time_ps,
+                **{f"cn_{k}": v for k, v in self.per_frame.items()},
+                **{f"contact_pairs_{k}": v for k, v in self.contact_pairs_per_frame.items()},
+            }
         )
+
+    def estimates_frame(self) -> pd.DataFrame:
+        """One row per estimate: quantity, mean, standard error, n_eff, convergence."""
+        rows = [
+            {"quantity": f"{prefix}_{name}", **e.to_dict()}
+            for prefix, group in (("cn", self.coordination), ("contact_pairs", self.contact_pairs))
+            for name, e in group.items()
+        ]
+        return pd.DataFrame(rows)
 
     def speciation_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -137,6 +217,11 @@ class SolvationShells(Analysis):
         self._series = {k: [] for k in self.shells}
         self._members = {k: [] for k in self.shells}
         self._times = []
+        self._contact_series = {k: [] for k in self.pairing}
+        self._previous = {k: None for k in self.shells}
+        n_c = self.center.n_atoms
+        self._entering = {k: np.zeros(n_c, np.int64) for k in self.shells}
+        self._leaving = {k: np.zeros(n_c, np.int64) for k in self.shells}
 
     def _shell(self, name: str, cutoff: float):
         """(centre row, unit id, shell atom row) of pairs within ``cutoff``; a centre's own
@@ -165,6 +250,7 @@ class SolvationShells(Analysis):
             self._series[name].append(counts[:, col].mean())
             if self.residence:
                 self._members[name].append(keys[0])
+            self._count_exchanges(name, keys[0])
         self._compositions.update(map(tuple, counts.tolist()))
         for name, rc2 in self.pairing.items():
             self._classify_pairs(name, rc2, first[name])
@@ -184,6 +270,19 @@ class SolvationShells(Analysis):
                 agg[c] = True
         classes = np.where(agg, "AGG", np.where(has_first, "CIP", np.where(second, "SSIP", "free")))
         self._pair_counts[name].update(classes.tolist())
+        self._contact_series[name].append(float(np.mean(agg | has_first)))
+
+    def _count_exchanges(self, name: str, keys: np.ndarray) -> None:
+        """Add the members that entered or left each centre's shell since the previous
+        analysed frame (``keys``: sorted centre * n_units + unit of this frame)."""
+        previous, self._previous[name] = self._previous[name], keys
+        if previous is None:
+            return
+        n_c = self.center.n_atoms
+        left = np.setdiff1d(previous, keys, assume_unique=True) // self._n_units
+        entered = np.setdiff1d(keys, previous, assume_unique=True) // self._n_units
+        self._leaving[name] += np.bincount(left, minlength=n_c)
+        self._entering[name] += np.bincount(entered, minlength=n_c)
 
     def _conclude(self):
         names = list(self.shells)
@@ -192,21 +291,24 @@ class SolvationShells(Analysis):
             k: {int(n): c / total for n, c in sorted(h.items())} for k, h in self._cn_hist.items()
         }
         mean = {k: sum(n * f for n, f in d.items()) for k, d in dist.items()}
-        std = {
+        spread = {
             k: float(np.sqrt(sum((n - mean[k]) ** 2 * f for n, f in d.items())))
             for k, d in dist.items()
         }
         speciation = {
             composition_label(c, names): n / total for c, n in self._compositions.most_common()
         }
+        exchanges = self._exchanges()
+        coordination = self._flagged(self._series, exchanges)
+        contact = self._flagged(self._contact_series, exchanges)
         self.results.solvation = SolvationResult(
             center=self.center_sel,
             n_centers=self.center.n_atoms,
             n_frames=self.n_frames,
             count=self.count,
             cutoffs_angstrom=self.cutoffs,
-            coordination_numbers=mean,
-            coordination_std=std,
+            coordination_numbers={k: e.mean for k, e in coordination.items()},
+            coordination_spread=spread,
             coordination_distribution=dist,
             denticity={k: _fractions(v) for k, v in self._dent.items()},
             coordinating_atoms={k: _fractions(v) for k, v in self._atoms.items()},
@@ -218,7 +320,37 @@ class SolvationShells(Analysis):
             residence=self._residence(),
             time_ps=np.asarray(self._times),
             per_frame={k: np.asarray(v) for k, v in self._series.items()},
+            coordination=coordination,
+            contact_pairs=contact,
+            contact_pairs_per_frame={k: np.asarray(v) for k, v in self._contact_series.items()},
+            exchanges=exchanges,
         )
+
+    def _flagged(self, series: dict, exchanges: dict) -> dict[str, Estimate]:
+        """Estimates of per-frame series, flagged where their shell barely exchanged."""
+        out = {}
+        for name, values in series.items():
+            e = estimate(values)
+            reason = exchanges[name].unconverged_reason(name, self.n_frames)
+            out[name] = e.flagged(reason) if reason else e
+        return out
+
+    def _exchanges(self) -> dict[str, ExchangeCount]:
+        span_ns = (self._times[-1] - self._times[0]) / 1000.0 if len(self._times) > 1 else 0.0
+        out = {}
+        for name in self.shells:
+            per_ion = self._entering[name] + self._leaving[name]
+            total = int(per_ion.sum())
+            out[name] = ExchangeCount(
+                entering=int(self._entering[name].sum()),
+                leaving=int(self._leaving[name].sum()),
+                total=total,
+                per_ion=per_ion,
+                per_ion_mean=total / max(self.center.n_atoms, 1),
+                per_ns=total / span_ns if span_ns > 0 else float("nan"),
+                time_ns=float(span_ns),
+            )
+        return out
 
     def _residence(self) -> dict[str, Correlation]:
         if not self.residence or self.n_frames < 3:

@@ -12,7 +12,9 @@ Per frame: H-bonds per water (as donor, as acceptor), classes of water by its co
 in a cation's first shell and "free" water (in none), the tetrahedral order parameter q
 of water oxygens (Errington & Debenedetti, Nature 409 (2001) 318; q = 1 for a perfect
 tetrahedron, 0 on average for random points), and the largest cluster of water linked
-by water-water H-bonds. Means carry standard errors over independent time blocks.
+by water-water H-bonds. Means are ``Estimate``s: standard errors from the statistical
+inefficiency of their per-frame series, with the effective sample count and a
+convergence flag (``solvation.analysis.stats``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .coordination import solvation_shells
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .neighbors import directed_pairs
 from .results import ResultMixin
-from .stats import Estimate, block_estimate
+from .stats import Estimate, estimate
 from .universe import InputError, as_universe, select
 
 DONOR_ELEMENTS = ("O", "N")
@@ -163,22 +165,20 @@ def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid
 
 @dataclass(frozen=True)
 class HBondResult(ResultMixin):
-    """Network statistics (means with block errors), class fractions and per-frame series."""
+    """Network statistics (``Estimate``: mean, standard error, n_eff, convergence), class
+    fractions and per-frame series."""
 
     criterion: dict
     n_water: int
     n_frames: int
-    hbonds_per_water: float
-    hbonds_per_water_err: float
+    hbonds_per_water: Estimate
     donor_per_water: Estimate
     acceptor_per_water: Estimate
     class_fractions: dict[str, float]
     partners_per_frame: dict[str, float]
     shell_water_fraction: Estimate
-    free_water_fraction: float
-    free_water_fraction_err: float
-    tetrahedral_q: float
-    tetrahedral_q_err: float
+    free_water_fraction: Estimate
+    tetrahedral_q: Estimate
     largest_cluster_fraction: Estimate
     time_ps: np.ndarray
     per_frame: dict[str, np.ndarray]
@@ -213,7 +213,6 @@ class HydrogenBonds(Analysis):
     cations : selection of cations for shell/free water (None: skip)
     cation_cutoff : first-shell cutoff (A) of cation-water oxygen
     lifetimes : also compute H-bond lifetime correlations (memory grows with frames)
-    n_blocks : time blocks for standard errors
     """
 
     result_name = "hbonds"
@@ -229,7 +228,6 @@ class HydrogenBonds(Analysis):
         cations: str | None = None,
         cation_cutoff: float | None = None,
         lifetimes: bool = False,
-        n_blocks: int = 5,
         **kwargs,
     ):
         super().__init__(universe.trajectory, **kwargs)
@@ -244,7 +242,7 @@ class HydrogenBonds(Analysis):
             self.groups[name] = select(universe, sel, f"group {name!r}")
         self.cations = select(universe, cations, "cation selection") if cations else None
         self.distance, self.angle, self.definition = distance, angle, angle_definition
-        self.cation_cutoff, self.lifetimes, self.n_blocks = cation_cutoff, lifetimes, n_blocks
+        self.cation_cutoff, self.lifetimes = cation_cutoff, lifetimes
 
     def _prepare(self):
         u = self.universe
@@ -405,7 +403,7 @@ class HydrogenBonds(Analysis):
         return len(np.unique(inside)) / self._n_water
 
     def _conclude(self):
-        est = {k: block_estimate(v, self.n_blocks) for k, v in self._series.items()}
+        est = {k: estimate(v) for k, v in self._series.items()}
         total = self._classes.sum()
         classes = {
             ("D" * (c // 8) + "A" * (c % 8)) or "none": self._classes[c] / total
@@ -432,17 +430,14 @@ class HydrogenBonds(Analysis):
             criterion,
             self._n_water,
             self.n_frames,
-            est["hbonds_per_water"].mean,
-            est["hbonds_per_water"].err,
+            est["hbonds_per_water"],
             est["donor_per_water"],
             est["acceptor_per_water"],
             classes,
             partners,
             est["shell_water_fraction"],
-            est["free_water_fraction"].mean,
-            est["free_water_fraction"].err,
-            est["tetrahedral_q"].mean,
-            est["tetrahedral_q"].err,
+            est["free_water_fraction"],
+            est["tetrahedral_q"],
             est["largest_cluster_fraction"],
             np.asarray(self._times),
             {k: np.asarray(v) for k, v in self._series.items()},

@@ -34,9 +34,10 @@ from .coordination import FALLBACK_CUTOFF_ANGSTROM, SolvationResult, solvation_s
 from .hbonds import HBondResult, hydrogen_bonds
 from .interface import InterfaceProfiles, InterfaceResult
 from .rdf import RDFResult
-from .stats import block_estimate
+from .stats import estimate
 from .transport import Transport, TransportResult
 from .universe import InputError, load_universe, run_directory_charges, species_charges
+from .viscosity import yeh_hummer_viscosity
 
 ACCEPTOR_ELEMENTS = "element O N F Cl Br I"
 
@@ -142,18 +143,24 @@ class TransportOfRun:
 
 
 def transport_of_run(
-    universe, build: BuildInfo, temperature_k: float, charges: np.ndarray | None
+    universe,
+    build: BuildInfo,
+    temperature_k: float,
+    charges: np.ndarray | None,
+    directory: str | Path | None = None,
 ) -> TransportOfRun:
-    """Self-diffusion of every molecular species and the ions' conductivity."""
+    """Self-diffusion of every molecular species and the ions' conductivity; the
+    Yeh-Hummer correction uses the viscosity ``yeh_hummer_viscosity`` picks for
+    ``directory`` (measured there, else the water model's published one)."""
     species = run_selections(build).molecules
     z = species_charges(universe, species, charges)
     ions = {k: v for k, v in z.items() if abs(v) > 1e-6}
-    result = Transport(universe, species, temperature=temperature_k).run().results.transport
+    eta, source = yeh_hummer_viscosity(None, directory)
+    options = {"temperature": temperature_k, "viscosity": eta, "viscosity_source": source}
+    result = Transport(universe, species, **options).run().results.transport
     conductivity = {}
     if len(ions) >= 2:
-        ionic = Transport(
-            universe, {k: species[k] for k in ions}, charges=ions, temperature=temperature_k
-        )
+        ionic = Transport(universe, {k: species[k] for k in ions}, charges=ions, **options)
         conductivity = ionic.run().results.transport.conductivity
     return TransportOfRun(result, conductivity)
 
@@ -176,7 +183,7 @@ def slab_planes(path: str | Path, universe) -> dict[str, float]:
     return {"top": float(z.max()), "bottom": float(z.min())}
 
 
-def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
+def electrode_summary(path: str | Path) -> dict | None:
     """Surface charge and integral capacitance of a constant-potential electrode run from
     its ``electrode.csv`` (None for other runs). sigma is the charge of the slab's top
     half per lateral area; C = sigma / dV is the capacitance of the cell (the two
@@ -188,7 +195,7 @@ def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
     info = read_build(path)
     table = pd.read_csv(csv)
     area = info.slab.area_nm2
-    sigma = block_estimate(table["q_top_e"].to_numpy() / area, n_blocks)
+    sigma = estimate(table["q_top_e"].to_numpy() / area)
     field_v_nm = info.electrode.field_kj_mol_nm_e / FARADAY_KJ_PER_MOL_V
     to_uc_cm2 = ELEMENTARY_CHARGE_C / 1e-14 * 1e6  # e/nm^2 -> microC/cm^2
     delta_v = float(table["delta_v_V"].mean())
@@ -199,6 +206,9 @@ def electrode_summary(path: str | Path, n_blocks: int = 5) -> dict | None:
         "delta_v_V": delta_v,
         "sigma_top_e_per_nm2": sigma.mean,
         "sigma_top_e_per_nm2_err": sigma.err,
+        "sigma_top_n_eff": sigma.n_eff,
+        "sigma_top_converged": sigma.converged,
+        "sigma_top_reason": sigma.reason,
         "sigma_top_uC_per_cm2": sigma.mean * to_uc_cm2,
         "sigma_bottom_e_per_nm2": float(table["q_bottom_e"].mean() / area),
         "field_V_per_nm": field_v_nm,
@@ -296,7 +306,7 @@ def interface_of_run(
 WATER_ACTIVITY_METHODS = ("auto", "osmotic", "kb", "free-water")
 
 
-def osmotic_from_run(path, n_blocks: int = 5, **frames) -> wa.WaterActivity:
+def osmotic_from_run(path, **frames) -> wa.WaterActivity:
     """The osmotic route on a run directory built with ``[osmotic]``."""
     walls = read_build(path).osmotic
     if walls is None:
@@ -310,12 +320,11 @@ def osmotic_from_run(path, n_blocks: int = 5, **frames) -> wa.WaterActivity:
         walls.force_constant_kj_mol_nm2,
         "resname " + " ".join(walls.confined_resnames),
         temperature_k=temperature_of(path),
-        n_blocks=n_blocks,
     )
     return analysis.run(**frames).results.water_activity
 
 
-def kb_from_run(path, n_blocks: int = 5, **frames) -> wa.KBPoint:
+def kb_from_run(path, **frames) -> wa.KBPoint:
     """Kirkwood-Buff point of a bulk run directory: every charged species of build.json is
     an ion (centre: its heaviest atom), water centres are its oxygens."""
     info = read_build(path)
@@ -333,9 +342,7 @@ def kb_from_run(path, n_blocks: int = 5, **frames) -> wa.KBPoint:
             f"{path}: the KB route treats salt + water only (found ions {sorted(ions)}, "
             f"neutral solutes {neutral}); use --method osmotic for other mixtures"
         )
-    return wa.kirkwood_buff(
-        universe, ions, f"resname {water} and name O*", n_blocks=n_blocks, **frames
-    )
+    return wa.kirkwood_buff(universe, ions, f"resname {water} and name O*", **frames)
 
 
 def water_activity_method(paths: list[Path], method: str = "auto") -> str:
@@ -356,15 +363,15 @@ def water_activity_method(paths: list[Path], method: str = "auto") -> str:
 
 
 def water_activity_of_runs(
-    paths: list[Path], method: str = "auto", n_blocks: int = 5, **frames
+    paths: list[Path], method: str = "auto", **frames
 ) -> list[wa.WaterActivity]:
     """Water activity by the route ``water_activity_method`` picks: one result for the
     osmotic route and the free-water proxy, one per molality for a KB series."""
     method = water_activity_method(paths, method)
     if method == "osmotic":
-        return [osmotic_from_run(paths[0], n_blocks, **frames)]
+        return [osmotic_from_run(paths[0], **frames)]
     if method == "kb":
-        return wa.gibbs_duhem([kb_from_run(p, n_blocks, **frames) for p in paths])
+        return wa.gibbs_duhem([kb_from_run(p, **frames) for p in paths])
     universe = load_universe(paths[0], *paths[1:])
-    hb = hydrogen_bonds(universe, n_blocks=n_blocks, **frames)
-    return [wa.free_water_proxy(hb.free_water_fraction, hb.free_water_fraction_err)]
+    hb = hydrogen_bonds(universe, **frames)
+    return [wa.free_water_proxy(hb.free_water_fraction)]

@@ -18,7 +18,11 @@
    G_cc = sum x_i x_j G_ij and G_cw = sum x_i G_iw over ion fractions x_i.
    Over a concentration series, Gibbs-Duhem (d ln a_w = -nu M_w m d ln a_salt) gives
    ln a_w(m) = -nu M_w int_0^m a_cc (d ln rho_c / d ln m) dm, with rho_c(m) / m fitted
-   linearly over the series and the integrand -nu M_w at m = 0.
+   linearly over the series and the integrand -nu M_w at m = 0. Errors: the frames are
+   cut into ``KB_SEGMENTS`` consecutive segments, each segment's g(r) gives its own
+   G_ij (the KB integral is linear in g), and the per-segment series is reduced like any
+   per-frame series (``solvation.analysis.stats``: transient dropped, statistical
+   inefficiency measured, n_eff reported), so segments are never assumed independent.
 3. The free-water fraction (water in no cation's first shell) of the H-bond analysis, a
    structural proxy reported as such: it is not an activity and carries ``a_w = None``.
 """
@@ -38,7 +42,7 @@ from solvation.constants import (
 from .base import Analysis
 from .rdf import RDF
 from .results import ResultMixin
-from .stats import Estimate, block_estimate, sample_estimate
+from .stats import Estimate, estimate
 from .universe import InputError, select
 
 KJ_MOL_NM3_TO_BAR = 1e3 / AVOGADRO_PER_MOL / 1e-27 / 1e5  # 16.6054 bar per kJ/mol/nm^3
@@ -60,6 +64,9 @@ class WaterActivity(ResultMixin):
     osmotic_coefficient_err: float | None
     molality_mol_per_kg: float | None
     details: dict = field(default_factory=dict)
+    n_eff: float | None = None
+    converged: bool | None = None
+    reason: str | None = None
 
 
 # --- route 1: osmotic pressure ---------------------------------------------------------
@@ -77,7 +84,6 @@ class OsmoticPressure(Analysis):
     water : selection of water oxygens
     temperature_k : K
     buffer_nm : reservoir water closer than this to a wall is left out of V_w (nm)
-    n_blocks : time blocks for the standard errors
     """
 
     result_name = "water_activity"
@@ -91,7 +97,6 @@ class OsmoticPressure(Analysis):
         water: str = "resname HOH and name O",
         temperature_k: float = 298.15,
         buffer_nm: float = 0.5,
-        n_blocks: int = 5,
         **kwargs,
     ):
         super().__init__(universe.trajectory, **kwargs)
@@ -103,7 +108,7 @@ class OsmoticPressure(Analysis):
         self.k = force_constant / 100.0  # kJ/mol/A^2
         self.confined = select(universe, confined, "confined (solute) selection")
         self.water = select(universe, water, "water oxygen selection")
-        self.temperature, self.buffer, self.n_blocks = temperature_k, buffer_nm * 10, n_blocks
+        self.temperature, self.buffer = temperature_k, buffer_nm * 10
 
     def _prepare(self):
         self._pressure, self._particles, self._inside_water, self._vw = [], [], [], []
@@ -129,7 +134,7 @@ class OsmoticPressure(Analysis):
         self._vw.append(volume * 1e-24 * AVOGADRO_PER_MOL / n_res if n_res else np.nan)  # cm3/mol
 
     def _conclude(self):
-        pressure = block_estimate(self._pressure, self.n_blocks)
+        pressure = estimate(self._pressure)
         molality = float(
             np.mean(self._particles) / (np.mean(self._inside_water) * WATER_MOLAR_MASS_KG_PER_MOL)
         )
@@ -152,6 +157,7 @@ class OsmoticPressure(Analysis):
             {
                 "osmotic_pressure_bar": pressure.mean,
                 "osmotic_pressure_bar_err": pressure.err,
+                "osmotic_pressure": pressure,
                 "water_molar_volume_cm3_per_mol": vw,
                 "solute_particles_inside": float(np.mean(self._particles)),
                 "water_inside": float(np.mean(self._inside_water)),
@@ -161,6 +167,9 @@ class OsmoticPressure(Analysis):
                 "n_frames": self.n_frames,
                 "pressure_bar_per_frame": np.asarray(self._pressure),
             },
+            pressure.n_eff,
+            pressure.converged,
+            pressure.reason,
         )
 
 
@@ -202,6 +211,25 @@ class KBPoint(ResultMixin):
     ion_density_per_nm3: float  # rho_c, all ions
 
 
+KB_SEGMENTS = 40  # consecutive frame segments whose KB integrals form the error series
+
+
+def _segment_integrals(universe, pairs, frames, rmax, nbins, step, verbose, segments):
+    """KB integrals per segment ({pair: G (A^3)}), and each segment's frame count and
+    summed volume (A^3)."""
+    out, n_frames, volumes = [], [], []
+    for block in np.array_split(frames, min(segments, len(frames))):
+        res = (
+            RDF(universe, pairs, rmax=rmax, nbins=nbins)
+            .run(block[0], block[-1] + 1, step, verbose=verbose)
+            .results.rdf
+        )
+        out.append({n: kb_integral(res.r_angstrom, p.g_r) for n, p in res.pairs.items()})
+        n_frames.append(res.n_frames)
+        volumes.append(res.mean_volume_angstrom3 * res.n_frames)
+    return out, np.asarray(n_frames), np.asarray(volumes)
+
+
 def kirkwood_buff(
     universe,
     ions: dict[str, str],
@@ -209,13 +237,14 @@ def kirkwood_buff(
     nu: int | None = None,
     rmax: float | None = None,
     nbins: int = 300,
-    n_blocks: int = 5,
+    segments: int = KB_SEGMENTS,
     **run_kwargs,
 ) -> KBPoint:
     """G_ij between the ion species (one centre atom per ion, e.g. Zn and the S of
-    sulfate) and water (its O), and a_cc; errors over ``n_blocks`` time blocks.
-    ``nu`` ions per formula unit (default: all ions of one formula unit by smallest
-    integer ratio of the counts). ``rmax`` (A) defaults to just under half the box."""
+    sulfate) and water (its O), and a_cc, with standard errors from ``segments``
+    consecutive frame segments (module docstring). ``nu`` ions per formula unit (default:
+    all ions of one formula unit by smallest integer ratio of the counts). ``rmax`` (A)
+    defaults to just under half the box."""
     groups = {name: select(universe, sel, f"ion {name!r}") for name, sel in ions.items()}
     water_group = select(universe, water, "water centre selection")
     counts = {name: g.n_atoms for name, g in groups.items()}
@@ -231,31 +260,42 @@ def kirkwood_buff(
     }
     start, stop, step = run_kwargs.get("start"), run_kwargs.get("stop"), run_kwargs.get("step")
     frames = np.arange(universe.trajectory.n_frames)[slice(start, stop, step)]
-    if len(frames) < n_blocks:
-        raise InputError(f"need at least {n_blocks} frames for {n_blocks} blocks")
-    per_block, volume_sum = [], 0.0
-    for block in np.array_split(frames, n_blocks):
-        rdf = RDF(universe, pairs, rmax=rmax, nbins=nbins).run(
-            block[0], block[-1] + 1, step, verbose=run_kwargs.get("verbose", False)
-        )
-        res = rdf.results.rdf
-        per_block.append({n: kb_integral(res.r_angstrom, p.g_r) for n, p in res.pairs.items()})
-        volume_sum += res.mean_volume_angstrom3 * res.n_frames
+    if len(frames) < 2:
+        raise InputError(f"the KB route needs at least 2 frames (got {len(frames)})")
+    per_segment, n_frames, volumes = _segment_integrals(
+        universe, pairs, frames, rmax, nbins, step, run_kwargs.get("verbose", False), segments
+    )
     n_ions = sum(counts.values())
     x = {n: c / n_ions for n, c in counts.items()}
-    rho_c = n_ions / (volume_sum / len(frames))  # per A^3, mean volume
-
-    def acc(G: dict) -> float:
-        g_cc = sum(x[a] * x[b] * _pair(G, a, b) for a in counts for b in counts)
-        g_cw = sum(x[a] * _pair(G, a, "water") for a in counts)
-        return 1.0 / (1.0 + rho_c * (g_cc - g_cw))
-
-    a_cc = sample_estimate([acc(G) for G in per_block])
-    G = {n: sample_estimate([b[n] * A3_TO_CM3_PER_MOL for b in per_block]) for n in pairs}
+    # L = G_cc - G_cw is linear in the G_ij: a per-segment series of its own
+    diff = estimate(
+        [
+            sum(x[a] * x[b] * _pair(G, a, b) for a in counts for b in counts)
+            - sum(x[a] * _pair(G, a, "water") for a in counts)
+            for G in per_segment
+        ]
+    )
+    t0 = diff.n_equilibration  # the same segments for every G_ij
+    rho_c = n_ions / (volumes[t0:].sum() / n_frames[t0:].sum())  # per A^3, mean volume
+    a_cc = 1.0 / (1.0 + rho_c * diff.mean)
+    a_cc_est = Estimate(
+        float(a_cc),
+        float(rho_c * diff.err * a_cc**2),
+        diff.n_eff,
+        diff.g,
+        diff.n_samples,
+        diff.n_equilibration,
+        diff.converged,
+        diff.reason,
+    )
+    G = {
+        n: estimate([b[n] for b in per_segment], equilibration=t0).scaled(A3_TO_CM3_PER_MOL)
+        for n in pairs
+    }
     nu = nu or _formula_ions(list(counts.values()))
     n_water = water_group.n_atoms
     molality = n_ions / nu / (n_water * WATER_MOLAR_MASS_KG_PER_MOL)
-    return KBPoint(G, a_cc, float(molality), int(nu), float(rho_c * 1e3))
+    return KBPoint(G, a_cc_est, float(molality), int(nu), float(rho_c * 1e3))
 
 
 def _pair(G: dict, a: str, b: str) -> float:
@@ -271,7 +311,8 @@ def _formula_ions(counts: list[int]) -> int:
 def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
     """ln a_w at each molality of a concentration series (same salt, any order) by
     integrating Gibbs-Duhem from m = 0 (trapezoid rule; see the module docstring).
-    Errors propagate the a_cc block errors, taken as independent between points."""
+    Errors propagate the a_cc standard errors (independent runs, so independent
+    between points); n_eff and the convergence flag are the least converged point's."""
     if len(points) < 2:
         raise InputError("the Kirkwood-Buff route needs a series of at least two molalities")
     if len({p.nu for p in points}) != 1:
@@ -297,6 +338,9 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
         err = float(np.sqrt(np.sum((weights * f_err[: k + 1]) ** 2)))
         a_w = float(np.exp(ln_aw))
         scale = nu * WATER_MOLAR_MASS_KG_PER_MOL * m[k]
+        used = [p.a_cc for p in points[:k]]
+        worst = min(used, key=lambda e: e.n_eff if np.isfinite(e.n_eff) else -1.0)
+        unconverged = [e.reason for e in used if not e.converged]
         out.append(
             WaterActivity(
                 "kirkwood-buff",
@@ -311,6 +355,9 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
                     "G_cm3_per_mol": {n: e.mean for n, e in points[k - 1].G_cm3_per_mol.items()},
                     "nu": nu,
                 },
+                worst.n_eff,
+                not unconverged,
+                "; ".join(unconverged) or None,
             )
         )
     return out
@@ -319,7 +366,7 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
 # --- route 3: structural proxy --------------------------------------------------------
 
 
-def free_water_proxy(free_water_fraction: float, err: float) -> WaterActivity:
+def free_water_proxy(free_water_fraction: Estimate) -> WaterActivity:
     """The free-water fraction as a labelled proxy: no a_w, no osmotic coefficient."""
     return WaterActivity(
         "free-water-proxy",
@@ -329,9 +376,12 @@ def free_water_proxy(free_water_fraction: float, err: float) -> WaterActivity:
         None,
         None,
         {
-            "free_water_fraction": free_water_fraction,
-            "free_water_fraction_err": err,
+            "free_water_fraction": free_water_fraction.mean,
+            "free_water_fraction_err": free_water_fraction.err,
             "note": "fraction of water in no cation first shell; a structural proxy, "
             "not a thermodynamic activity",
         },
+        free_water_fraction.n_eff,
+        free_water_fraction.converged,
+        free_water_fraction.reason,
     )

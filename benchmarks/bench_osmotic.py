@@ -59,7 +59,7 @@ def main() -> None:
         f"run: {time.perf_counter() - t0:.0f} s on {info.platform}, "
         f"{info.ns_per_day.get('production')} ns/day"
     )
-    r = osmotic_from_run(built.path, n_blocks=5, start=10)  # first 10 ps: walls settle
+    r = osmotic_from_run(built.path, start=10)  # first 10 ps: walls settle
     d = r.details
     print(
         f"m inside = {r.molality_mol_per_kg:.3f} mol/kg, Pi = {d['osmotic_pressure_bar']:.1f} "
@@ -69,7 +69,8 @@ def main() -> None:
     print(
         f"phi = {r.osmotic_coefficient:.3f} +- {r.osmotic_coefficient_err:.3f} "
         f"(experiment {EXPERIMENT_PHI}); a_w = {r.a_w:.4f} +- {r.a_w_err:.4f} "
-        f"(experiment {EXPERIMENT_AW})"
+        f"(experiment {EXPERIMENT_AW}); standard errors, n_eff {r.n_eff:.0f}"
+        f"{'' if r.converged else ', NOT CONVERGED: ' + str(r.reason)}"
     )
 
 

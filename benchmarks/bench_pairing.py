@@ -24,20 +24,12 @@ import numpy as np
 import pandas as pd
 from MDAnalysis.lib.distances import capped_distance
 
-from solvation.analysis.stats import Estimate
+from solvation.analysis.stats import estimate as _estimate
 from solvation.analysis.universe import load_universe
 from solvation.design import parse_design
 from solvation.engine import run
 from solvation.style import METADATA, STYLE
 from solvation.systems import build
-
-try:  # the autocorrelation-aware estimator (issue 15); block errors otherwise
-    from solvation.analysis.stats import estimate as _estimate
-except ImportError:  # pragma: no cover - before the estimator module landed
-    from solvation.analysis.stats import block_estimate
-
-    def _estimate(series) -> Estimate:
-        return block_estimate(series, 5)
 
 
 def contact_series(directory: Path, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

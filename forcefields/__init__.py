@@ -11,6 +11,7 @@ from .library import (
     MoleculeSpecies,
     ParameterSetRow,
     UnknownName,
+    WaterViscosity,
     canonical_ion,
     find_sets,
     ion_parameters,
@@ -18,6 +19,7 @@ from .library import (
     molecule_table,
     parameter_sets,
     water_model,
+    water_viscosity,
 )
 from .molecules import ParametrizationError, Parametrized, parametrize
 from .system import (
@@ -46,6 +48,8 @@ __all__ = [
     "molecule_table",
     "parameter_sets",
     "water_model",
+    "WaterViscosity",
+    "water_viscosity",
     "ParametrizationError",
     "Parametrized",
     "parametrize",

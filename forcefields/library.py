@@ -10,6 +10,9 @@ Data files (in ``data/``) hold every number with its source:
 - ``otf_clp.xml``, ``bf4_clp.xml``: CL&P anions; ``tip4p2005.xml``: TIP4P/2005 water.
 - ``scaled_family.toml`` (read by ``family.py``): the scaled-charge family, every number
   with its source and flag; ``so4_madrid2019.xml``: its rigid Madrid-2019 sulfate.
+- ``water_viscosity.toml``: shear viscosity of each water model near 298 K (published
+  values, each with its citation and how far it is backed: secondary, derived or
+  unverified).
 """
 
 from __future__ import annotations
@@ -128,6 +131,43 @@ def water_model(name: str) -> WaterModel:
         if key == model.name or key in model.aliases or key == model.label.lower():
             return model
     raise unknown("water model", name, list(WATER_MODELS))
+
+
+@dataclass(frozen=True)
+class WaterViscosity:
+    """Published shear viscosity of a water model (or of experiment) near 298 K.
+
+    status: "secondary" (read in a source quoting the primary), "derived" (computed from
+    the primary source's statement) or "unverified" (recalled, check before quoting).
+    """
+
+    model: str
+    eta_mPa_s: float
+    temperature_k: float
+    citation: str
+    status: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        """'0.321 mPa s at 298 K (citation) [unverified]' style text for reports."""
+        flag = f" [{self.status}]" if self.status != "secondary" else ""
+        return f"{self.eta_mPa_s:g} mPa s at {self.temperature_k:g} K ({self.citation}){flag}"
+
+
+@cache
+def _viscosity_table() -> dict[str, WaterViscosity]:
+    data = tomllib.loads((DATA / "water_viscosity.toml").read_text())
+    return {k: WaterViscosity(model=k, **v) for k, v in data.items()}
+
+
+def water_viscosity(name: str) -> WaterViscosity:
+    """Published viscosity of water model ``name`` (any alias), or "experiment"."""
+    key = "experiment" if name.strip().lower() == "experiment" else water_model(name).name
+    table = _viscosity_table()
+    if key not in table:
+        raise unknown("water model with a published viscosity", name, list(table))
+    return table[key]
 
 
 @dataclass(frozen=True)
@@ -353,10 +393,15 @@ class ParameterSetRow:
         }
 
 
+def _water_parameters(model: WaterModel) -> dict:
+    eta = water_viscosity(model.name)
+    return {"sites": model.sites, "viscosity_298K": eta.label, "viscosity_note": eta.note}
+
+
 def parameter_sets() -> list[ParameterSetRow]:
     """Every parameter set of the library, one row each."""
     rows = [
-        ParameterSetRow("water", w.name, w.name, w.citation, w.source, {"sites": w.sites})
+        ParameterSetRow("water", w.name, w.name, w.citation, w.source, _water_parameters(w))
         for w in WATER_MODELS.values()
     ]
     for model in WATER_MODELS.values():

@@ -1,5 +1,6 @@
-"""The run-directory contract: typed, versioned records of ``build.json``, ``run.json``
-and a campaign job's ``result.json``, and the only code that reads or writes them.
+"""The run-directory contract: typed, versioned records of ``build.json``, ``run.json``,
+``viscosity/viscosity.json`` (a periodic-perturbation run) and a campaign job's
+``result.json``, and the only code that reads or writes them.
 
 Every record carries ``schema_version``. A record with another version, or with keys
 this version does not know, is refused with a message naming the file and what to do,
@@ -29,6 +30,7 @@ BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
     "result.json",
     "design.toml",
 )
+VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "viscosity.csv"
 
 
 class RunDirError(SolvationError):
@@ -147,7 +149,9 @@ class RunInfo(_Versioned):
     equilibration_csv_bytes: int = 0
     npt_volume_nm3: float | None = None
     density_g_per_cm3: float | None = None
-    density_err_g_per_cm3: float | None = None
+    density_err_g_per_cm3: float | None = None  # standard error (solvation.analysis.stats)
+    density_n_eff: float | None = None
+    density_converged: bool | None = None
     concentrations_after_npt: list[dict[str, Any]] = []
     n_frames: int | None = None
     trajectory: str | None = None
@@ -160,14 +164,47 @@ class RunInfo(_Versioned):
         return float(self.protocol["temperature_k"])
 
 
+# --- viscosity/viscosity.json ----------------------------------------------------------
+
+
+class ViscosityInfo(_Versioned):
+    """``viscosity/viscosity.json``: a periodic-perturbation (cosine acceleration) NVT run
+    started from the run's equilibrated state; ``viscosity.csv`` beside it holds the flow
+    amplitude V (nm/ps) every ``report_steps`` steps."""
+
+    acceleration_nm_per_ps2: float
+    time_ps: float
+    report_steps: int
+    timestep_fs: float
+    friction_per_ps: float
+    temperature_k: float
+    box_nm: list[float]
+    mass_amu: float
+    density_kg_per_m3: float
+    seed: int
+    complete: bool = False
+    platform: str | None = None
+    precision: str | None = None
+    ns_per_day: float | None = None
+
+
 # --- a campaign job's result ----------------------------------------------------------
 
 
 class DescriptorValue(_Record):
-    """One descriptor of one job: value with its standard error (None: unknown)."""
+    """One descriptor of one job: value with its standard error (None: unknown), the
+    effective samples behind it, whether it converged (None: not assessed, written before
+    convergence was judged), why not, the trajectory time it covers (ps), and for shell
+    quantities how many times longer the run must be for the shells to exchange enough
+    (None: they did, or not a shell quantity)."""
 
     value: float | None
     err: float | None = None
+    n_eff: float | None = None
+    converged: bool | None = None
+    reason: str | None = None
+    span_ps: float | None = None
+    time_factor: float | None = None
 
 
 class JobResult(_Versioned):
@@ -284,6 +321,26 @@ def load_system(directory: str | Path):
             f"{path} cannot be read ({first}); it may be truncated or edited. Rebuild the "
             "directory with `solvation build DESIGN.toml -o NEW_DIR`"
         ) from None
+
+
+def has_viscosity(directory: str | Path) -> bool:
+    return (Path(directory) / VISCOSITY_DIR / VISCOSITY_JSON).exists()
+
+
+def read_viscosity(directory: str | Path) -> ViscosityInfo:
+    """``viscosity/viscosity.json`` of a run directory."""
+    return _read(
+        Path(directory) / VISCOSITY_DIR / VISCOSITY_JSON,
+        ViscosityInfo,
+        "viscosity run",
+        "run it with `solvation run DIR --viscosity`",
+    )
+
+
+def write_viscosity(directory: str | Path, info: ViscosityInfo) -> None:
+    path = Path(directory) / VISCOSITY_DIR
+    path.mkdir(exist_ok=True)
+    write_json_atomic(path / VISCOSITY_JSON, info.model_dump(mode="json"))
 
 
 def read_design_table(directory: str | Path) -> dict:

@@ -57,7 +57,7 @@ def dimer_universe(oo: float, tilt_deg: float, box=ORTHO) -> mda.Universe:
     [(2.8, 0.0, 1), (2.8, 25.0, 1), (2.8, 35.0, 0), (3.4, 10.0, 1), (3.6, 0.0, 0)],
 )
 def test_dimer_geometry(oo, tilt, expected, box):
-    res = HydrogenBonds(dimer_universe(oo, tilt, box), n_blocks=1).run().results.hbonds
+    res = HydrogenBonds(dimer_universe(oo, tilt, box)).run().results.hbonds
     assert res.donor_per_water.mean * 2 == expected
     assert res.class_fractions.get("D" if expected else "none", 0) == 0.5 + 0.5 * (not expected)
 
@@ -111,5 +111,8 @@ def test_hbonds_cli(tiny_run, tmp_path):
     assert {"hbonds_per_water", "class_fractions", "free_water_fraction", "tetrahedral_q"} <= set(
         data
     )
-    assert 2.5 < data["hbonds_per_water"] < 4.0 and 0 < data["free_water_fraction"] < 1
+    hb, free = data["hbonds_per_water"], data["free_water_fraction"]
+    assert 2.5 < hb["mean"] < 4.0 and 0 < free["mean"] < 1
+    assert hb["err"] > 0 and hb["n_eff"] > 0 and isinstance(hb["converged"], bool)
+    assert "n_eff" in run.stdout and "+-" in run.stdout
     assert data["partners_per_frame"]["water-Cl"] > 0

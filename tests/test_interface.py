@@ -255,7 +255,6 @@ def test_contact_layer_counts_coverage_and_residence():
             {"top": 10.0, "bottom": 5.0},
             thickness=3.0,
             water_oxygen="resname HOH and name O",
-            n_blocks=2,
         )
         .run()
         .results.contact

@@ -146,7 +146,10 @@ def test_coordination_equals_brute_force(tiny_run):
         for ts in u.trajectory
     ]
     assert np.allclose(res.per_frame["water"], per_frame)
-    assert res.coordination_numbers["water"] == pytest.approx(np.mean(per_frame))
+    cn = res.coordination["water"]  # the mean of the frames after the detected transient
+    assert res.coordination_numbers["water"] == cn.mean
+    assert cn.mean == pytest.approx(np.mean(per_frame[cn.n_equilibration :]))
+    assert cn.n_samples == len(per_frame) - cn.n_equilibration
     assert sum(res.coordination_distribution["water"].values()) == pytest.approx(1.0)
     assert sum(res.speciation.values()) == pytest.approx(1.0)
 
@@ -209,6 +212,50 @@ def test_pairing_classes_on_hand_built_configuration():
         .results.solvation
     )
     assert atoms.coordination_numbers["anion"] == pytest.approx(5 / 5)
+
+
+def _exchange_universe():
+    """Zn at the centre; waters W0..W6 (O, H, H). Frames 0-1: W0..W5 in the shell (2.1 A),
+    W6 at 6 A. Frame 2: W5 leaves to 6 A and W6 enters at 2.1 A. Frames 3-4: as frame 2."""
+    shell = 2.1 * np.array(
+        [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1], [0.6, 0.8, 0]]
+    )
+    out = 6.0 * np.array([[0.0, 0.8, 0.6]])
+    frames = []
+    for f in range(5):
+        o = np.vstack([shell[:5], out if f >= 2 else shell[5:6], shell[6:7] if f >= 2 else out])
+        atoms = [np.zeros(3)]
+        for x in o:
+            atoms += [x, x + [0.3, 0.9, 0.0], x + [-0.3, 0.0, 0.9]]
+        frames.append(np.asarray(atoms) + 20.0)
+    resindex = [0] + [1 + k // 3 for k in range(21)]
+    names = ["ZN"] + ["O", "H1", "H2"] * 7
+    resnames = ["ZN"] + ["HOH"] * 21
+    u = make_universe(np.asarray(frames), resnames, names, [40, 40, 40, 90, 90, 90], resindex)
+    return u
+
+
+def test_exchange_count_on_a_hand_built_trajectory():
+    """One water leaves and another enters Zn2+'s first shell between frames 1 and 2:
+    exactly one leaving and one entering event, none elsewhere, and the CN stays 6."""
+    res = (
+        SolvationShells(_exchange_universe(), "resname ZN", {"water": "name O"}, {"water": 2.9})
+        .run()
+        .results.solvation
+    )
+    x = res.exchanges["water"]
+    assert (x.leaving, x.entering, x.total) == (1, 1, 2)
+    assert x.per_ion.tolist() == [2] and x.per_ion_mean == 2.0
+    assert x.time_ns == pytest.approx(0.004) and x.per_ns == pytest.approx(2 / 0.004)
+    assert res.coordination_numbers["water"] == 6.0
+    assert not res.coordination["water"].converged  # a constant series: error unknown
+    still = (
+        SolvationShells(_exchange_universe(), "resname ZN", {"water": "name O"}, {"water": 2.9})
+        .run(start=2)
+        .results.solvation
+    )
+    assert still.exchanges["water"].total == 0
+    assert "no water entered or left" in still.coordination["water"].reason
 
 
 def test_first_minimum_is_robust_to_noise():
@@ -352,3 +399,7 @@ def test_analyze_cli_json_csv_plot(tiny_run, tmp_path):
     data = json.loads(js.read_text())
     assert data["cutoffs_angstrom"] == {"water": 2.9}
     assert 5 < data["coordination_numbers"]["water"] < 7
+    cn, exchanges = data["coordination"]["water"], data["exchanges"]["water"]
+    assert {"mean", "err", "n_eff", "converged", "reason"} <= set(cn)
+    assert {"total", "entering", "leaving", "per_ion_mean", "per_ns"} <= set(exchanges)
+    assert "first-shell exchanges" in run.stdout and "spread over ions" in run.stdout

@@ -69,6 +69,9 @@ def test_kb_integrals_of_an_ideal_mixture_vanish():
     for name, g in point.G_cm3_per_mol.items():
         assert abs(g.mean) < max(4 * g.err, 0.01 * volume_cm3_mol), name
     assert point.a_cc.mean == pytest.approx(1.0, abs=0.1)
+    # 60 frames in 40 segments: uncorrelated frames, so about 40 effective samples
+    assert point.a_cc.n_samples + point.a_cc.n_equilibration == 40
+    assert 15 < point.a_cc.n_eff <= 45 and point.a_cc.err > 0
     assert point.nu == 2
     assert point.molality_mol_per_kg == pytest.approx(30 / (400 * M_WATER))
 
@@ -76,7 +79,8 @@ def test_kb_integrals_of_an_ideal_mixture_vanish():
 def test_gibbs_duhem_of_an_ideal_series_is_raoult():
     """a_cc = 1 and rho proportional to m: phi = 1 and a_w = exp(-nu M_w m) exactly."""
     points = [
-        KBPoint({}, Estimate(1.0, 0.01), m, 3, 0.6022 * 3 * m * 0.99) for m in (0.5, 1.0, 2.0)
+        KBPoint({}, Estimate(1.0, 0.01, 50.0, 2.0, 100, 0, True), m, 3, 0.6022 * 3 * m * 0.99)
+        for m in (0.5, 1.0, 2.0)
     ]
     out = gibbs_duhem(points)
     for r in out:

@@ -20,7 +20,10 @@ kind = "local"                            # local | dask
 slots = 1
 ```
 A job is one design and replica; its key is a content hash of the design, protocol,
-replica seed and the versions that change results.
+replica seed and the versions that change results. Replicas default to
+``DEFAULT_REPLICAS`` (3): replica r of a design uses seed + r for both the packing
+(packmol) and the initial velocities and Langevin noise, so replicas start from
+different structures and the ranking can measure the spread between them.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ DESCRIPTORS = (
     "osmotic_coefficient",
     "kb_a_cc",
 )
+
+
+DEFAULT_REPLICAS = 3
 
 
 class CampaignError(SolvationError):
@@ -248,7 +254,7 @@ def load_campaign(path: str | Path) -> Campaign:
         variants += _variants(
             raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
         )
-    replicas = raw.get("replicas", 1)
+    replicas = raw.get("replicas", DEFAULT_REPLICAS)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
         raise CampaignError(f"{path}: replicas must be a whole number >= 1, got {replicas!r}")
     analyses = tuple(raw.get("analyses", {}).get("list", DEFAULT_ANALYSES))

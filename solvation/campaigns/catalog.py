@@ -2,7 +2,10 @@
 
 Tables: ``meta`` (campaign name, file hash, the campaign file's path), ``jobs`` (key,
 design, replica, status, timings, ns/day, platform, error) and ``descriptors`` (job key,
-name, value, err). Only the coordinating process writes; every write is a short
+name, value, standard error, effective samples n_eff, converged (1/0, NULL: not
+assessed), reason, the trajectory time it covers, the run-length factor shells need to
+exchange). Catalogs made before the convergence columns existed gain them when opened
+(NULL for the old rows). Only the coordinating process writes; every write is a short
 transaction, so a killed campaign loses no finished result and readers never see half
 a job.
 """
@@ -26,8 +29,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL, finished REAL, seconds REAL, ns_per_day REAL, platform TEXT, error TEXT,
     spec TEXT);
 CREATE TABLE IF NOT EXISTS descriptors (
-    job TEXT, name TEXT, value REAL, err REAL, PRIMARY KEY (job, name));
+    job TEXT, name TEXT, value REAL, err REAL, n_eff REAL, converged INTEGER, reason TEXT,
+    span_ps REAL, time_factor REAL, PRIMARY KEY (job, name));
 """
+DESCRIPTOR_COLUMNS = (
+    "n_eff REAL",
+    "converged INTEGER",
+    "reason TEXT",
+    "span_ps REAL",
+    "time_factor REAL",
+)
 
 
 class CatalogError(SolvationError):
@@ -46,6 +57,10 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(SCHEMA)
+            have = {row[1] for row in db.execute("PRAGMA table_info(descriptors)")}
+            for column in DESCRIPTOR_COLUMNS:
+                if column.split()[0] not in have:
+                    db.execute(f"ALTER TABLE descriptors ADD COLUMN {column}")
 
     @classmethod
     def existing(cls, directory: str | Path) -> Catalog:
@@ -147,8 +162,22 @@ class Catalog:
                 ),
             )
             db.executemany(
-                "INSERT OR REPLACE INTO descriptors VALUES (?, ?, ?, ?)",
-                [(key, n, d["value"], d["err"]) for n, d in result.get("descriptors", {}).items()],
+                "INSERT OR REPLACE INTO descriptors (job, name, value, err, n_eff, converged, "
+                "reason, span_ps, time_factor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        key,
+                        n,
+                        d["value"],
+                        d.get("err"),
+                        d.get("n_eff"),
+                        None if d.get("converged") is None else int(d["converged"]),
+                        d.get("reason"),
+                        d.get("span_ps"),
+                        d.get("time_factor"),
+                    )
+                    for n, d in result.get("descriptors", {}).items()
+                ],
             )
 
     def fail(self, key: str, error: str) -> None:
@@ -168,14 +197,18 @@ class Catalog:
             )
 
     def descriptors(self) -> pd.DataFrame:
-        """One row per job and descriptor, with the design and replica."""
+        """One row per job and descriptor, with the design and replica; ``converged`` is
+        a nullable boolean (NULL: not assessed)."""
         with self._db() as db:
-            return pd.read_sql_query(
-                "SELECT j.design, j.replica, d.job, d.name, d.value, d.err FROM descriptors d "
+            table = pd.read_sql_query(
+                "SELECT j.design, j.replica, d.job, d.name, d.value, d.err, d.n_eff, "
+                "d.converged, d.reason, d.span_ps, d.time_factor FROM descriptors d "
                 "JOIN jobs j ON j.key = d.job WHERE j.status='done' "
                 "ORDER BY j.design, j.replica, d.name",
                 db,
             )
+        table["converged"] = table["converged"].astype("boolean")
+        return table
 
     def export(self, directory: str | Path) -> list[Path]:
         """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``."""

@@ -1,8 +1,13 @@
 """Reduce a finished run to named scalar descriptors with uncertainties.
 
-Every analysis result of a job is also written as JSON (and CSV where tabular) into the
-job directory, so figures can be regenerated from the stored results alone. The
-analyses themselves are the recipes of ``solvation.analysis.recipes``.
+Every descriptor carries its standard error, the effectively independent samples behind
+it (n_eff), whether it converged and why not (``solvation.analysis.stats``; shell
+quantities also need their first shells to have exchanged), and the trajectory time it
+covers, so that the ranking can combine replicas, distrust what did not converge and
+estimate how much longer the runs must be. Every analysis result of a job is also
+written as JSON (and CSV where tabular) into the job directory, so figures can be
+regenerated from the stored results alone. The analyses themselves are the recipes of
+``solvation.analysis.recipes``.
 """
 
 from __future__ import annotations
@@ -13,15 +18,32 @@ import numpy as np
 
 from solvation.analysis import recipes
 from solvation.analysis.results import jsonable
-from solvation.analysis.stats import block_estimate
+from solvation.analysis.stats import Estimate
 from solvation.analysis.universe import InputError
 from solvation.provenance import analysis_provenance
 from solvation.rundir import BuildInfo, DescriptorValue, write_json_atomic
 
 
-def _value(mean: float, err: float | None = None) -> DescriptorValue:
-    finite = err is not None and np.isfinite(err)
-    return DescriptorValue(value=float(mean), err=float(err) if finite else None)
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _value(e: Estimate, span_ps: float | None, time_factor: float | None = None) -> DescriptorValue:
+    """A descriptor from an estimate (unknown errors and n_eff become None)."""
+    return DescriptorValue(
+        value=float(e.mean),
+        err=_finite(e.err),
+        n_eff=_finite(e.n_eff),
+        converged=bool(e.converged),
+        reason=e.reason,
+        span_ps=span_ps,
+        time_factor=time_factor,
+    )
+
+
+def _span_ps(u) -> float:
+    """Trajectory time the analyses cover (ps): frames x time between frames."""
+    return float(u.trajectory.n_frames * u.trajectory.dt)
 
 
 def _write(outdir: Path, name: str, data: dict, u=None, selections=None, params=None) -> None:
@@ -43,13 +65,12 @@ def structure_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, Descri
     _write(outdir, "shells.json", result.to_dict(), u, selections, params)
     if shells.rdf is not None:
         _write(outdir, "rdf.json", shells.rdf.to_dict(), u, selections)
-    water = block_estimate(result.per_frame["water"], 5)
-    out = {"zn_water_cn": _value(water.mean, water.err)}
+    span = _span_ps(u)
+    factor = {k: x.time_factor(result.n_centers) for k, x in result.exchanges.items()}
+    out = {"zn_water_cn": _value(result.coordination["water"], span, factor["water"])}
     if anion is not None:
-        cn = block_estimate(result.per_frame[anion], 5)
-        out["zn_anion_cn"] = _value(cn.mean, cn.err)
-        pairing = result.pairing[anion]
-        out["cip_fraction"] = _value(pairing["CIP"] + pairing["AGG"])
+        out["zn_anion_cn"] = _value(result.coordination[anion], span, factor[anion])
+        out["cip_fraction"] = _value(result.contact_pairs[anion], span, factor[anion])
     return out
 
 
@@ -58,10 +79,11 @@ def hbond_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, Descriptor
     result = recipes.hbonds_of_run(u, build)
     selections = recipes.run_selections(build).molecules
     _write(outdir, "hbonds.json", result.to_dict(), u, selections, result.criterion)
+    span = _span_ps(u)
     return {
-        "hbonds_per_water": _value(result.hbonds_per_water, result.hbonds_per_water_err),
-        "free_water_fraction": _value(result.free_water_fraction, result.free_water_fraction_err),
-        "tetrahedral_q": _value(result.tetrahedral_q, result.tetrahedral_q_err),
+        "hbonds_per_water": _value(result.hbonds_per_water, span),
+        "free_water_fraction": _value(result.free_water_fraction, span),
+        "tetrahedral_q": _value(result.tetrahedral_q, span),
     }
 
 
@@ -69,21 +91,38 @@ def transport_descriptors(
     u, build: BuildInfo, outdir: Path, temperature_k: float, charges: np.ndarray | None
 ) -> dict[str, DescriptorValue]:
     """D of Zn2+ and water, conductivity and the Zn2+ transference number."""
-    run = recipes.transport_of_run(u, build, temperature_k, charges)
+    run = recipes.transport_of_run(u, build, temperature_k, charges, outdir)
     result, conductivity = run.transport, run.conductivity
     selections = recipes.run_selections(build).molecules
     params = {"temperature_k": temperature_k}
     _write(outdir, "transport.json", {**result.to_dict(), **conductivity}, u, selections, params)
     result.to_frame().to_csv(outdir / "msd.csv", index=False)
-    out = {}
+    span, out = _span_ps(u), {}
     for species, name in (("Zn2+", "D_zn"), ("water", "D_water")):
         if species in result.species:
             d = result.species[species]
-            out[name] = _value(d.D_m2_per_s, d.D_err_m2_per_s)
+            out[name] = DescriptorValue(
+                value=d.D_m2_per_s,
+                err=_finite(d.D_err_m2_per_s),
+                n_eff=_finite(d.D_n_eff),
+                converged=d.converged,
+                reason=d.reason,
+                span_ps=span,
+            )
     if conductivity:
-        out["sigma"] = _value(conductivity["sigma_S_per_m"], conductivity["sigma_err_S_per_m"])
-        if "t_zn" in conductivity:
-            out["t_zn"] = _value(conductivity["t_zn"])
+        c = conductivity
+        out["sigma"] = DescriptorValue(
+            value=c["sigma_S_per_m"],
+            err=_finite(c["sigma_err_S_per_m"]),
+            n_eff=_finite(c["sigma_n_eff"]),
+            converged=c["sigma_converged"],
+            reason=c["sigma_reason"],
+            span_ps=span,
+        )
+        if "t_zn" in c:  # a ratio of slopes with no error estimate: never trusted as exact
+            out["t_zn"] = DescriptorValue(
+                value=c["t_zn"], converged=False, reason="no error estimate", span_ps=span
+            )
     return out
 
 
@@ -94,10 +133,14 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
     if build.osmotic is not None:
         result = recipes.osmotic_from_run(outdir)
         _write(outdir, "water_activity.json", result.to_dict())
+        flags = {"n_eff": _finite(result.n_eff), "converged": result.converged}
+        flags["reason"] = result.reason
         return {
-            "a_w": _value(result.a_w, result.a_w_err),
-            "osmotic_coefficient": _value(
-                result.osmotic_coefficient, result.osmotic_coefficient_err
+            "a_w": DescriptorValue(value=result.a_w, err=_finite(result.a_w_err), **flags),
+            "osmotic_coefficient": DescriptorValue(
+                value=result.osmotic_coefficient,
+                err=_finite(result.osmotic_coefficient_err),
+                **flags,
             ),
         }
     try:
@@ -105,4 +148,4 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
     except InputError:  # slabs, additives, no ions: no KB point
         return {}
     _write(outdir, "kb.json", point.to_dict())
-    return {"kb_a_cc": _value(point.a_cc.mean, point.a_cc.err)}
+    return {"kb_a_cc": _value(point.a_cc, None)}

@@ -18,6 +18,7 @@ from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
 from .jobs import job_directory
+from .replicas import combine_descriptors
 
 
 def _save(fig, data: pd.DataFrame, out: Path, name: str) -> list[Path]:
@@ -136,43 +137,63 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
 
 
 def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
+    """Bars of one descriptor per design, combined over replicas, with the combined
+    standard error; unconverged values are hatched and labelled."""
     table = Catalog(directory).descriptors()
-    data = (
-        table[table.name == name]
-        .groupby("design")
-        .agg(
-            value=("value", "mean"),
-            err=("value", lambda v: v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan),
-            replica_err=("err", "mean"),
-        )
-        .reset_index()
-    )
-    data["err"] = data["err"].fillna(data["replica_err"])
+    data = combine_descriptors(table[table.name == name])
     fig, ax = plt.subplots()
-    ax.bar(data.design, data.value, yerr=data.err.fillna(0.0), capsize=3)
-    ax.set(ylabel=label)
+    for k, row in enumerate(data.itertuples()):
+        ax.bar(
+            k,
+            row.value,
+            yerr=row.err if np.isfinite(row.err) else 0.0,
+            capsize=3,
+            color="C0",
+            hatch=None if row.converged else "//",
+            alpha=1.0 if row.converged else 0.5,
+        )
+        if not row.converged:
+            ax.annotate("not converged", (k, row.value), ha="center", va="bottom", fontsize=6)
+    ax.set_xticks(range(len(data)), data.design)
+    ax.set(ylabel=f"{label} (± standard error)")
     ax.tick_params(axis="x", labelrotation=20, labelsize=7)
     return _save(fig, data, out, f"descriptor_{name}")
 
 
 def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
+    """Scores with their spread over draws, P(first), the 95% rank interval, and beneath
+    the plot the pairs of neighbours that cannot be separated (from separability.csv)."""
     data = pd.read_csv(ranking_csv)
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(6.0, 3.2 + 0.18 * len(data)))
     ax.barh(data.design[::-1], data.score[::-1], xerr=data.score_err[::-1], capsize=3)
     right = float((data.score + data.score_err).max())
     left = float((data.score - data.score_err).min())
-    for y, p in enumerate(data.p_first[::-1]):
+    for y, row in enumerate(data[::-1].itertuples()):
+        interval = f"rank {row.rank_low}-{row.rank_high}" if "rank_low" in data else ""
+        flag = "*" if isinstance(getattr(row, "unconverged", ""), str) and row.unconverged else ""
         ax.annotate(
-            f"P(first) {p:.2f}",
+            f"P(first) {row.p_first:.2f}{flag}  {interval}",
             (right, y),
             xytext=(6, 0),
             textcoords="offset points",
             va="center",
             fontsize=7,
         )
-    ax.set_xlim(right=right + 0.35 * (right - left))
+    ax.set_xlim(right=right + 0.6 * (right - left))
     ax.set(xlabel="score (weighted, normalised descriptors)")
+    notes = _separability_notes(ranking_csv.parent / "separability.csv")
+    if "unconverged" in data and data.unconverged.fillna("").astype(bool).any():
+        notes.append("* unconverged descriptors, drawn from all designs' values")
+    if notes:  # a figure-level label, so the constrained layout makes room for it
+        fig.supxlabel("\n".join(notes), fontsize=6, x=0.01, ha="left")
     return _save(fig, data, out, "ranking")
+
+
+def _separability_notes(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    table = pd.read_csv(path)
+    return [str(t) for t, ok in zip(table.text, table.separable, strict=True) if not ok]
 
 
 def make_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:

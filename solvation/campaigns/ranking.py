@@ -1,25 +1,59 @@
-"""Rank designs by a weighted sum of normalised descriptors, with uncertainty.
+"""Rank designs by a weighted sum of normalised descriptors, with what the data can tell.
 
-score(design) = sum_k w_k (x_k - mean_k) / std_k, where x_k is the design's mean over
-replicas and mean/std run over the designs. Uncertainty: a bootstrap that resamples
-replicas (and draws each replica value from its own reported error) gives the spread of
-each score and the probability that each design ranks first. The Pareto front of two
-descriptors uses the weights' signs for the direction (positive: larger is better).
+score(design) = sum_k w_k (x_k - mean_k) / std_k, x_k the design's descriptor combined
+over its replicas (``replicas.combine_descriptors``: standard error from the spread
+between replicas and the within-run errors), mean_k and std_k over the designs.
+
+Uncertainty, by drawing every design's descriptors ``n_draws`` times:
+
+- a converged descriptor is drawn from a normal distribution around its value with its
+  combined standard error;
+- a descriptor that did not converge (fewer than 10 effective samples over the
+  replicas, first shells that never exchanged, a series that never changed, no error
+  estimate) is not trusted at all: each draw takes the value of a design picked at
+  random among all designs for that descriptor. It widens every interval as far as the
+  spread between designs, and when every weighted descriptor is unconverged all designs
+  become exchangeable (P(first) = 1 / number of designs).
+
+From the draws: the score's standard deviation (``score_err``), the probability of
+ranking first (``p_first``, ties shared), and the 95% rank interval (``rank_low`` ..
+``rank_high``). Designs next to each other in the ranking are *separable* when the upper
+one scores higher in at least 95% of the draws. Otherwise the run length each replica
+would need is estimated from the measured effective samples, n_eff growing in
+proportion to the run length T:
+
+- every unconverged weighted descriptor of the pair must reach 10 effective samples:
+  T x 10 / n_eff; with no measurable fluctuation (n_eff unknown) at least T x 10 / R,
+  as R replicas held at most one effective sample each; a shell quantity must also see
+  2 exchange events per ion: T x 2 / (events per ion), and with no event at all at
+  least T x 2 x (number of ions) (``time_factor`` of the descriptor);
+- the score gap Delta must reach two standard errors of the converged part of the
+  score difference, sigma_Delta shrinking as 1 / sqrt(T): T x (2 sigma_Delta / Delta)^2.
+
+The larger of the two, minus the current T, is the "need ~N ns more (per replica)". The
+Pareto front of two descriptors uses the weights' signs for the direction (positive:
+larger is better).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
+from solvation.analysis.stats import MIN_N_EFF
 from solvation.errors import SolvationError
 
 from .campaign import DESCRIPTORS, load_campaign
 from .catalog import Catalog
 from .figures import write_ranking_figure
+from .replicas import combine_descriptors
+
+SEPARABLE_P = 0.95
 
 
 class RankingError(SolvationError):
@@ -27,10 +61,55 @@ class RankingError(SolvationError):
 
 
 @dataclass(frozen=True)
+class Separation:
+    """Whether two designs next to each other in the ranking can be told apart.
+
+    p_order : fraction of draws in which ``upper`` scores above ``lower``
+    more_ns : estimated extra run length per replica to separate them (ns; inf when
+        their scores do not differ; None when separable or the run length is unknown)
+    at_least : ``more_ns`` is a lower bound (a descriptor showed no fluctuation at all)
+    """
+
+    upper: str
+    lower: str
+    p_order: float
+    separable: bool
+    more_ns: float | None
+    at_least: bool
+
+    def text(self) -> str:
+        if self.separable:
+            return f"{self.upper} above {self.lower}: separable (P = {self.p_order:.2f})"
+        head = f"{self.upper} and {self.lower}: not separable (P = {self.p_order:.2f})"
+        if self.more_ns is None:
+            return f"{head}, run length unknown: run longer or add replicas"
+        if math.isinf(self.more_ns):
+            return f"{head}: their scores do not differ"
+        more = f"{'>= ' if self.at_least else '~'}{_ns(self.more_ns)} ns"
+        return f"{head}, need {more} more per replica"
+
+
+def _ns(value: float) -> str:
+    return f"{value:.2g}" if value < 10 else f"{value:.0f}"
+
+
+@dataclass(frozen=True)
 class Ranking:
-    table: pd.DataFrame  # design, score, score_err, p_first, rank, descriptor means
+    """``table``: rank, design, score, score_err, p_first, rank_low, rank_high,
+    unconverged (weighted descriptors that did not converge) and per descriptor its
+    combined value, _err, _n_eff and _converged; ``separations``: adjacent pairs."""
+
+    table: pd.DataFrame
     pareto: list[str]
     left_out: dict[str, str] = field(default_factory=dict)  # design -> why it is not ranked
+    separations: list[Separation] = field(default_factory=list)
+
+    def summary(self) -> list[str]:
+        """One line per pair of neighbours that cannot be separated (none: all can)."""
+        if len(self.table) < 2:
+            return ["only one design has results: nothing to rank it against"]
+        lines = [s.text() for s in self.separations if not s.separable]
+        return lines or ["every design is separable from its neighbours (P >= 0.95)"]
 
 
 def complete_designs(
@@ -52,19 +131,57 @@ def design_means(descriptors: pd.DataFrame) -> pd.DataFrame:
     return descriptors.pivot_table(index="design", columns="name", values="value", aggfunc="mean")
 
 
-def _scores(values: pd.DataFrame, weights: dict, centre: pd.Series, scale: pd.Series) -> pd.Series:
-    z = (values[list(weights)] - centre[list(weights)]) / scale[list(weights)]
-    return (z * pd.Series(weights)).sum(axis=1)
+def _matrices(combined: pd.DataFrame, designs, names) -> dict[str, np.ndarray]:
+    """Design x descriptor arrays of the combined value, error, n_eff, trust, span."""
+
+    def grid(column, fill):
+        table = combined.pivot(index="design", columns="name", values=column)
+        return table.reindex(index=designs, columns=names).to_numpy(dtype=float, na_value=fill)
+
+    trusted = grid("converged", 0.0) > 0.5
+    err = grid("err", np.nan)
+    return {
+        "value": grid("value", np.nan),
+        "err": np.where(trusted, np.nan_to_num(err), np.nan),
+        "n_eff": grid("n_eff", np.nan),
+        "trusted": trusted,
+        "span_ps": grid("span_ps", np.nan),
+        "time_factor": grid("time_factor", np.nan),
+        "replicas": grid("replicas", 1.0),
+    }
+
+
+def _draws(m: dict, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(draws, designs, descriptors) values: trusted ones normal around their value,
+    the others a random design's value of the same descriptor."""
+    value, trusted = m["value"], m["trusted"]
+    n_d, n_k = value.shape
+    noise = rng.normal(size=(n_draws, n_d, n_k)) * np.nan_to_num(m["err"])[None]
+    draws = value[None] + noise
+    pick = rng.integers(0, n_d, size=(n_draws, n_d, n_k))
+    borrowed = value[pick, np.arange(n_k)[None, None, :]]
+    return np.where(trusted[None], draws, borrowed)
+
+
+def _scores(values: np.ndarray, weights: np.ndarray, centre, scale) -> np.ndarray:
+    return (((values - centre) / scale) * weights).sum(axis=-1)
+
+
+def _first_probability(scores: np.ndarray) -> np.ndarray:
+    """P(first) per design from (draws, designs) scores, ties shared equally."""
+    best = scores == scores.max(axis=1, keepdims=True)
+    return (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
 
 
 def rank(
     descriptors: pd.DataFrame,
     weights: dict[str, float],
-    n_boot: int = 2000,
+    n_boot: int = 4000,
     seed: int = 0,
     pareto: tuple[str, str] | None = None,
 ) -> Ranking:
-    """Ranking of the designs in ``descriptors`` (columns design, replica, name, value, err)."""
+    """Ranking of the designs in ``descriptors`` (columns design, replica, name, value, err
+    and, from a catalog, n_eff, converged, reason, span_ps); see the module docstring."""
     if not weights:
         raise RankingError("no ranking weights given ([rank] weights in the campaign file)")
     descriptors, left_out = complete_designs(descriptors, weights)
@@ -78,38 +195,92 @@ def rank(
             f"descriptors {missing} are missing for some designs; run those "
             "analyses or drop the weights"
         )
-    centre = means.mean()
-    scale = means.std(ddof=0).replace(0.0, 1.0).fillna(1.0)
-    score = _scores(means, weights, centre, scale)
-    rng = np.random.default_rng(seed)
-    groups = {
-        (d, n): g
-        for (d, n), g in descriptors[descriptors.name.isin(list(weights))].groupby(
-            ["design", "name"]
-        )
-    }
-    boot = np.empty((n_boot, len(means)))
-    for b in range(n_boot):
-        sample = means.copy()
-        for (d, n), g in groups.items():
-            pick = g.sample(len(g), replace=True, random_state=rng.integers(1 << 31))
-            noise = rng.normal(0.0, pick.err.fillna(0.0).to_numpy())
-            sample.loc[d, n] = float((pick.value.to_numpy() + noise).mean())
-        boot[b] = _scores(sample, weights, centre, scale).to_numpy()
-    first = np.bincount(boot.argmax(axis=1), minlength=len(means)) / n_boot
+    names, designs = list(weights), list(means.index)
+    combined = combine_descriptors(descriptors[descriptors.name.isin(names)])
+    m = _matrices(combined, designs, names)
+    centre = m["value"].mean(axis=0)
+    scale = m["value"].std(axis=0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    w = np.array([weights[k] for k in names], dtype=float)
+    score = _scores(m["value"], w, centre, scale)
+    boot = _scores(_draws(m, n_boot, np.random.default_rng(seed)), w, centre, scale)
+    ranks = rankdata(-boot, axis=1, method="average")
     table = pd.DataFrame(
         {
-            "design": means.index,
-            "score": score.to_numpy(),
+            "design": designs,
+            "score": score,
             "score_err": boot.std(axis=0),
-            "p_first": first,
+            "p_first": _first_probability(boot),
+            "rank_low": np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int),
+            "rank_high": np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int),
+            "unconverged": [
+                ", ".join(k for j, k in enumerate(names) if not m["trusted"][i, j])
+                for i in range(len(designs))
+            ],
         }
     )
-    table = table.join(means.reset_index(drop=True))
-    table = table.sort_values("score", ascending=False).reset_index(drop=True)
+    table = table.join(_descriptor_columns(combined, designs, means))
+    order = np.argsort(-score, kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    separations = [
+        _separation(i, j, boot, m, w, scale, designs)
+        for i, j in zip(order[:-1], order[1:], strict=True)
+    ]
     front = pareto_front(means, pareto, weights) if pareto else []
-    return Ranking(table, front, left_out)
+    return Ranking(table, front, left_out, separations)
+
+
+def _descriptor_columns(combined: pd.DataFrame, designs, means: pd.DataFrame) -> pd.DataFrame:
+    """Per descriptor: the combined value (every descriptor, weighted or not) and, for the
+    weighted ones, _err, _n_eff and _converged, one row per design in ``designs`` order."""
+    out = means.reindex(designs).reset_index(drop=True)
+    for name, group in combined.groupby("name"):
+        g = group.set_index("design").reindex(designs)
+        out[name] = g["value"].to_numpy()
+        out[f"{name}_err"] = g["err"].to_numpy()
+        out[f"{name}_n_eff"] = g["n_eff"].to_numpy()
+        out[f"{name}_converged"] = g["converged"].to_numpy()
+    out.columns.name = None
+    return out
+
+
+def _separation(i, j, boot, m, w, scale, designs) -> Separation:
+    """Whether design i (above) and j (below) separate, and the run length they need."""
+    diff = boot[:, i] - boot[:, j]
+    p = float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
+    if p >= SEPARABLE_P:
+        return Separation(designs[i], designs[j], p, True, None, False)
+    spans = m["span_ps"][[i, j]]
+    spans = spans[np.isfinite(spans)]
+    span_ns = float(spans.mean()) / 1000.0 if spans.size else math.nan
+    gap = abs(float(_scores(m["value"][i] - m["value"][j], w, 0.0, scale)))
+    if gap == 0.0:
+        return Separation(designs[i], designs[j], p, False, math.inf, False)
+    if not math.isfinite(span_ns) or span_ns <= 0:
+        return Separation(designs[i], designs[j], p, False, None, False)
+    factor, at_least = _convergence_factor(m, [i, j], w)
+    trusted = m["trusted"][i] & m["trusted"][j]
+    variance = (w / scale) ** 2 * (m["err"][i] ** 2 + m["err"][j] ** 2)
+    sigma = math.sqrt(float(np.where(trusted, variance, 0.0).sum()))
+    factor = max(factor, (2.0 * sigma / gap) ** 2)
+    return Separation(designs[i], designs[j], p, False, max(factor - 1.0, 0.0) * span_ns, at_least)
+
+
+def _convergence_factor(m: dict, rows: list[int], w: np.ndarray) -> tuple[float, bool]:
+    """How many times longer the runs must be for every unconverged weighted descriptor
+    of ``rows`` to reach MIN_N_EFF effective samples, and whether that is a lower bound."""
+    factor, at_least = 1.0, False
+    for i in rows:
+        for k in np.nonzero((~m["trusted"][i]) & (w != 0))[0]:
+            n_eff, shells = m["n_eff"][i, k], m["time_factor"][i, k]
+            if math.isfinite(n_eff) and n_eff > 0:
+                factor = max(factor, MIN_N_EFF / n_eff)
+            else:  # no fluctuation seen: at most one sample per replica
+                factor, at_least = max(factor, MIN_N_EFF / m["replicas"][i, k]), True
+            if math.isfinite(shells):
+                factor = max(factor, shells)
+    return factor, at_least
 
 
 def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> list[str]:
@@ -133,7 +304,7 @@ def rank_directory(
 ) -> Ranking:
     """Rank the designs of a campaign directory: weights and Pareto pair from
     ``campaign`` (a campaign file) overridden by ``weights``/``pareto``; writes
-    DIR/ranking.csv and the ranking figure (DIR/figures)."""
+    DIR/ranking.csv, DIR/separability.csv and the ranking figure (DIR/figures)."""
     directory = Path(directory)
     catalog = Catalog.existing(directory)
     merged, front = {}, None
@@ -157,7 +328,7 @@ def rank_directory(
         listed = "; ".join(f"{d}: {why}" for d, why in unfinished.items())
         raise RankingError(f"{err}; designs without a finished job: {listed}") from None
     result.left_out.update(unfinished)
-    result.table.to_csv(directory / "ranking.csv", index=False)
+    write_ranking(result, directory)
     write_ranking_figure(directory)
     return result
 
@@ -188,3 +359,23 @@ def _unfinished(catalog: Catalog, with_results: set[str]) -> dict[str, str]:
             states = ", ".join(f"{n} {s}" for s, n in group.status.value_counts().items())
             out[str(design)] = f"no finished job ({states})"
     return out
+
+
+def write_ranking(result: Ranking, directory: str | Path) -> None:
+    """DIR/ranking.csv (the table) and DIR/separability.csv (one row per neighbour pair)."""
+    directory = Path(directory)
+    result.table.to_csv(directory / "ranking.csv", index=False)
+    rows = [
+        {
+            "upper": s.upper,
+            "lower": s.lower,
+            "p_order": s.p_order,
+            "separable": s.separable,
+            "more_ns_per_replica": s.more_ns,
+            "at_least": s.at_least,
+            "text": s.text(),
+        }
+        for s in result.separations
+    ]
+    columns = ["upper", "lower", "p_order", "separable", "more_ns_per_replica", "at_least", "text"]
+    pd.DataFrame(rows, columns=columns).to_csv(directory / "separability.csv", index=False)

@@ -20,6 +20,7 @@ from solvation.analysis.universe import (
     run_directory_charges,
     species_charges,
 )
+from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
 from solvation.provenance import analysis_provenance
 from solvation.rundir import read_build, temperature_of
 
@@ -234,10 +235,13 @@ def coordination_cmd(
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
     denticity and residence times of each shell around the centre."""
     result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
-    for name, cn in result.coordination_numbers.items():
+    for name, cn in result.coordination.items():
+        x = result.exchanges[name]
         typer.echo(
-            f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn:.3f} "
-            f"(spread over ions {result.coordination_std[name]:.3f})"
+            f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn.text('.3f')}; "
+            f"spread over ions {result.coordination_spread[name]:.3f}; first-shell exchanges "
+            f"{x.total} ({x.entering} in, {x.leaving} out; {x.per_ion_mean:.2f} per ion, "
+            f"{x.per_ns:.3g} per ns)"
         )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
@@ -292,7 +296,13 @@ def pairing_cmd(
     result, prov = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
-    frame = pd.DataFrame([{"anion": n, **c} for n, c in result.pairing.items()])
+        typer.echo(f"  contact pairs (CIP + AGG): {result.contact_pairs[name].text('.3f')}")
+    frame = pd.DataFrame(
+        [
+            {"anion": n, **c, **result.contact_pairs[n].columns("contact_pairs")}
+            for n, c in result.pairing.items()
+        ]
+    )
     _emit(result, json_file, csv_file, frame, prov)
 
 
@@ -309,15 +319,15 @@ Viscosity = Annotated[
     Optional[float],
     typer.Option(
         "--viscosity-mpa-s",
-        help="Shear viscosity (mPa s) for the Yeh-Hummer correction "
-        "(default: experimental water, 0.890).",
+        help="Shear viscosity (mPa s) for the Yeh-Hummer correction. Default for a run "
+        "directory: its own measured viscosity (`solvation run DIR --viscosity`), else the "
+        "published viscosity of its water model; none for other trajectories.",
     ),
 ]
 TemperatureOpt = Annotated[
     Optional[float],
     typer.Option("--temperature-k", help="Temperature (K); default from run.json, else 298.15."),
 ]
-Blocks = Annotated[int, typer.Option("--blocks", help="Independent time blocks for errors.")]
 DtPs = Annotated[
     Optional[float],
     typer.Option("--dt-ps", help="Time between frames (ps) when the trajectory does not carry it."),
@@ -328,19 +338,20 @@ def _temperature(paths: list[Path], given: float | None) -> float:
     return given if given is not None else temperature_of(paths[0])
 
 
-def _transport(
-    paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps=None
-):
+def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
     selections = named(species, "--species")
+    eta, source = yeh_hummer_viscosity(
+        None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
+    )
     analysis = Transport(
         u,
         selections,
         charges=charges,
         dimensions=dims,
         temperature=_temperature(paths, temperature),
-        viscosity=None if viscosity is None else viscosity * 1e-3,
-        n_blocks=blocks,
+        viscosity=eta,
+        viscosity_source=source,
         dt_ps=dt_ps,
         verbose=True,
     ).run(start, stop, step)
@@ -348,9 +359,23 @@ def _transport(
         u,
         selections,
         {**_frames(start, stop, step), "n_frames": analysis.n_frames},
-        {"dimensions": dims, "blocks": blocks, "charges_e": charges or {}},
+        {"dimensions": dims, "charges_e": charges or {}, "viscosity_source": source},
     )
     return analysis.result, prov
+
+
+def _flag_text(n_eff: float | None, converged: bool, reason: str | None) -> str:
+    """'(n_eff N)' and, when not converged, the reason."""
+    n = "?" if n_eff is None or n_eff != n_eff else f"{n_eff:.0f}"
+    return f"(n_eff {n})" + ("" if converged else f", NOT CONVERGED: {reason}")
+
+
+def _error_text(
+    err: float, n_eff: float, converged: bool, reason: str | None, unit: str = ""
+) -> str:
+    """'+- ERR UNIT (n_eff N)' (a standard error) and the reason when not converged."""
+    e = "?" if err is None or err != err else f"{err:.2g}"
+    return f"+- {e}{' ' + unit if unit else ''} {_flag_text(n_eff, converged, reason)}"
 
 
 @analyze_app.command("diffusion")
@@ -360,7 +385,6 @@ def diffusion_cmd(
     dims: Dims = "xyz",
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
-    blocks: Blocks = 5,
     dt_ps: DtPs = None,
     start: Start = None,
     stop: Stop = None,
@@ -369,17 +393,19 @@ def diffusion_cmd(
     csv_file: CsvOut = None,
 ) -> None:
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
-    fit window, block uncertainty and Yeh-Hummer finite-size correction."""
+    fit window, standard error (time-correlation aware, with effective samples) and the
+    Yeh-Hummer finite-size correction (it says which viscosity it used)."""
     result, prov = _transport(
-        paths, species, None, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
+        paths, species, None, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
+        error = _error_text(d.D_err_m2_per_s, d.D_n_eff, d.converged, d.reason, "m2/s")
         typer.echo(
-            f"{name}: D = {d.D_m2_per_s:.3e} +- {d.D_err_m2_per_s:.1e} m2/s{corr} "
-            f"(fit {d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps"
-            f"{'' if d.diffusive else ', NOT diffusive'})"
+            f"{name}: D = {d.D_m2_per_s:.3e} {error}{corr}; fit "
+            f"{d.fit_window_ps[0]:g}-{d.fit_window_ps[1]:g} ps"
         )
+    typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
 
 
@@ -398,7 +424,6 @@ def conductivity_cmd(
     dims: Dims = "xyz",
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
-    blocks: Blocks = 5,
     dt_ps: DtPs = None,
     start: Start = None,
     stop: Stop = None,
@@ -414,13 +439,16 @@ def conductivity_cmd(
             _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
         )
     result, prov = _transport(
-        paths, species, charges, dims, viscosity, temperature, blocks, start, stop, step, dt_ps
+        paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     c = result.conductivity
+    error = _error_text(
+        c["sigma_err_S_per_m"], c["sigma_n_eff"], c["sigma_converged"], c["sigma_reason"], "S/m"
+    )
     typer.echo(
-        f"sigma (Einstein-Helfand) {c['sigma_S_per_m']:.3g} +- {c['sigma_err_S_per_m']:.2g}"
-        f" S/m; Nernst-Einstein {c['sigma_NE_S_per_m']:.3g} S/m; Haven ratio "
-        f"{c['haven_ratio']:.3g}; t({c['cation']}) {c.get('t_zn', float('nan')):.3f}"
+        f"sigma (Einstein-Helfand) {c['sigma_S_per_m']:.3g} {error}; Nernst-Einstein "
+        f"{c['sigma_NE_S_per_m']:.3g} S/m; Haven ratio {c['haven_ratio']:.3g}; "
+        f"t({c['cation']}) {c.get('t_zn', float('nan')):.3f} (no error estimate)"
     )
     _emit(result, json_file, csv_file, provenance=prov)
 
@@ -468,11 +496,9 @@ def hbonds_cmd(
         verbose=True,
         **_frames(start, stop, step),
     )
-    typer.echo(
-        f"H-bonds per water {result.hbonds_per_water:.3f} +- "
-        f"{result.hbonds_per_water_err:.3f}; free water {result.free_water_fraction:.3f};"
-        f" q {result.tetrahedral_q:.3f}"
-    )
+    typer.echo(f"H-bonds per water {result.hbonds_per_water.text('.3f')}")
+    typer.echo(f"free water fraction {result.free_water_fraction.text('.3f')}")
+    typer.echo(f"tetrahedral q {result.tetrahedral_q.text('.3f')}")
     prov = analysis_provenance(
         u,
         {"water": water, "cations": cations, **groups},
@@ -496,7 +522,6 @@ def water_activity_cmd(
             "or auto: osmotic for an osmotic run, kb for several runs.",
         ),
     ] = "auto",
-    blocks: Annotated[int, typer.Option(help="Time blocks for the errors.")] = 5,
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
@@ -505,24 +530,51 @@ def water_activity_cmd(
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
-    results = recipes.water_activity_of_runs(paths, method, blocks, **_frames(start, stop, step))
+    results = recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
     write_json(json_file, {**jsonable(results[-1]), "series": jsonable(results)})
     if csv_file:
-        keys = ("method", "molality_mol_per_kg", "a_w", "a_w_err", "osmotic_coefficient")
+        keys = (
+            "method",
+            "molality_mol_per_kg",
+            "a_w",
+            "a_w_err",
+            "osmotic_coefficient",
+            "osmotic_coefficient_err",
+            "n_eff",
+            "converged",
+            "reason",
+        )
         rows = [{k: getattr(r, k) for k in keys} for r in results]
         pd.DataFrame(rows).to_csv(csv_file, index=False)
 
 
 def _activity_line(r: wa.WaterActivity) -> str:
+    flag = _flag_text(r.n_eff, bool(r.converged), r.reason)
     if r.a_w is None:
         d = r.details
-        return f"{r.method}: free water fraction {d['free_water_fraction']:.3f} (not an activity)"
+        return (
+            f"{r.method}: free water fraction {d['free_water_fraction']:.3f} +- "
+            f"{d['free_water_fraction_err']:.2g} {flag} (not an activity)"
+        )
     return (
         f"{r.method}: m = {r.molality_mol_per_kg:.3f} mol/kg  a_w = {r.a_w:.4f} +- "
-        f"{r.a_w_err:.4f}  phi = {r.osmotic_coefficient:.3f} +- {r.osmotic_coefficient_err:.3f}"
+        f"{r.a_w_err:.2g}  phi = {r.osmotic_coefficient:.3f} +- "
+        f"{r.osmotic_coefficient_err:.2g} {flag}"
     )
+
+
+@analyze_app.command("viscosity")
+def viscosity_cmd(
+    directory: Annotated[Path, typer.Argument(help="Run directory with a --viscosity run.")],
+    json_file: JsonOut = None,
+) -> None:
+    """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
+    --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
+    result = viscosity_of_run(directory)
+    typer.echo(result.text())
+    write_json(json_file, result.to_dict())
 
 
 @analyze_app.command("interface")
@@ -590,20 +642,23 @@ def interface_cmd(
             f"{electrode['poisson_potential_bottom_minus_top_V']:.3f} V"
         )
     for face, f in layer.faces.items():
-        parts = ", ".join(f"{k} {v.mean:.2f}" for k, v in f.molecules_per_nm2.items())
-        water = (
-            f"; water in contact {f.water_contact_per_nm2.mean:.2f}/nm2"
-            if f.water_contact_per_nm2
-            else ""
-        )
-        typer.echo(
-            f"contact layer ({face}, {layer.thickness_angstrom:.2f} A): {parts} per nm2{water}"
-        )
+        typer.echo(f"contact layer ({face}, {layer.thickness_angstrom:.2f} A), per nm2:")
+        for k, v in f.molecules_per_nm2.items():
+            typer.echo(f"  {k} {v.text('.3f')}")
+        if f.water_contact_per_nm2:
+            typer.echo(f"  water O in contact {f.water_contact_per_nm2.text('.3f')}")
     if electrode:
+        error = _error_text(
+            electrode["capacitance_uF_per_cm2_err"],
+            electrode["sigma_top_n_eff"],
+            electrode["sigma_top_converged"],
+            electrode["sigma_top_reason"],
+            "uF/cm2",
+        )
         typer.echo(
             f"electrode: dV {electrode['delta_v_V']:.3f} V, sigma "
             f"{electrode['sigma_top_uC_per_cm2']:.2f} uC/cm2, C "
-            f"{electrode['capacitance_uF_per_cm2']:.2f} uF/cm2"
+            f"{electrode['capacitance_uF_per_cm2']:.2f} {error}"
         )
     prov = analysis_provenance(
         u,

@@ -4,6 +4,7 @@ library function and formats what it returns."""
 from __future__ import annotations
 
 import resource
+from dataclasses import asdict
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from solvation.analysis.viscosity import viscosity_of_run
 from solvation.campaigns import (
     Catalog,
     make_figures,
@@ -21,7 +23,9 @@ from solvation.campaigns import (
 )
 from solvation.console import configure_logging
 from solvation.engine import bench_md, run
+from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
 from solvation.forcefields import find_sets, parameter_sets, water_model
+from solvation.quantities import time_ps
 from solvation.systems import build
 from solvation.validation import validate
 
@@ -188,6 +192,25 @@ def run_cmd(
             "last checkpoint; takes no other run option."
         ),
     ] = None,
+    viscosity: Annotated[
+        bool,
+        typer.Option(
+            "--viscosity",
+            help="After the run, measure the shear viscosity by periodic perturbation "
+            "(NVT from the equilibrated state; DIR/viscosity/).",
+        ),
+    ] = False,
+    acceleration: Annotated[
+        float,
+        typer.Option(
+            "--acceleration-nm-ps2",
+            help="Cosine acceleration amplitude A (nm/ps^2) for --viscosity; keep the "
+            "shear rate below 0.1/ps (the result says so if not).",
+        ),
+    ] = DEFAULT_ACCELERATION,
+    viscosity_time: Annotated[
+        str, typer.Option(help="Length of the --viscosity run, e.g. 200ps.")
+    ] = f"{DEFAULT_TIME_PS:g}ps",
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
@@ -197,6 +220,8 @@ def run_cmd(
     options it resumes the recorded protocol); a finished run is not run again, but
     --extend lengthens it. Ctrl-C or SIGTERM stops at the next frame with a checkpoint
     (exit status 130). One run per directory at a time. Values without units are refused.
+    With --viscosity a periodic-perturbation run follows (also resumable) and eta is
+    printed with its standard error; Yeh-Hummer corrections of this run then use it.
     """
     overrides = {
         "production": time,
@@ -218,8 +243,25 @@ def run_cmd(
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
     typer.echo(f"{directory}: complete on {info.platform} ({info.precision}); ns/day: {rates}")
     if info.density_g_per_cm3:
-        typer.echo(f"  NPT density {info.density_g_per_cm3:.4f} g/cm3")
-    write_json(json_file, info.model_dump(mode="json"))
+        typer.echo(
+            f"  NPT density {info.density_g_per_cm3:.4f} +- {info.density_err_g_per_cm3 or 0:.1g} "
+            f"g/cm3 (n_eff {info.density_n_eff or float('nan'):.0f})"
+            + ("" if info.density_converged else ", NOT CONVERGED")
+        )
+    record = info.model_dump(mode="json")
+    if viscosity:
+        record["viscosity"] = _viscosity_stage(
+            directory, acceleration, time_ps(viscosity_time), platform, device, precision
+        )
+    write_json(json_file, record)
+
+
+def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
+    """Run (or resume) the periodic-perturbation run and print eta."""
+    run_viscosity(directory, acceleration, length_ps, platform, device, precision)
+    result = viscosity_of_run(directory)
+    typer.echo(f"  viscosity: {result.text()}")
+    return result.to_dict()
 
 
 @campaign_app.command("run")
@@ -342,8 +384,11 @@ def rank_cmd(
     ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Rank designs by weighted, normalised descriptors; bootstrap uncertainty and the
-    probability of ranking first; writes DIR/ranking.csv and the ranking figure."""
+    """Rank designs by weighted, normalised descriptors combined over replicas: score with
+    its spread, probability of ranking first and 95% rank interval from the combined
+    uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
+    be separated with the data at hand and how much longer the runs would need to be.
+    Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
     weights = {}
     for name, value in named(weight, "--weight").items():
         try:
@@ -356,7 +401,7 @@ def rank_cmd(
     if front is not None and len(front) != 2:
         raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = rank_directory(directory, campaign, weights, front)
-    typer.echo(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _print_ranking(result)
     if result.pareto:
         typer.echo(f"Pareto front: {', '.join(result.pareto)}")
     for design, why in result.left_out.items():
@@ -367,8 +412,27 @@ def rank_cmd(
             "ranking": result.table.to_dict(orient="records"),
             "pareto": result.pareto,
             "left_out": result.left_out,
+            "separability": [{**asdict(s), "text": s.text()} for s in result.separations],
         },
     )
+
+
+def _print_ranking(result) -> None:
+    """The ranking table (score +- its spread over draws, P(first), 95% rank interval,
+    unconverged descriptors) and the separability lines."""
+    table = Table("rank", "design", "score", "P(first)", "rank 95%", "unconverged")
+    for r in result.table.itertuples():
+        table.add_row(
+            str(r.rank),
+            str(r.design),
+            f"{r.score:+.2f} +- {r.score_err:.2f}",
+            f"{r.p_first:.2f}",
+            f"{r.rank_low}-{r.rank_high}",
+            r.unconverged or "",
+        )
+    Console(width=160).print(table)
+    for line in result.summary():
+        typer.echo(line)
 
 
 @app.command("figures")
@@ -390,11 +454,18 @@ def demo_cmd(
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
 ) -> None:
-    """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG) built, run, analysed and
-    ranked in a few minutes on 2 CPU cores; prints the ranking and writes the figures."""
+    """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
+    run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
+    what it cannot separate and writes the figures."""
     result = run_demo(directory, platform=platform)
-    typer.echo("demo ranking (15 ps per design: a smoke test of the workflow, not converged):")
-    typer.echo(result["ranking"].table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo(
+        "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
+        "ranking says what it cannot tell):"
+    )
+    _print_ranking(result["ranking"])
+    jobs = result["jobs"]
+    if (jobs.status != "done").any():
+        _print_jobs(jobs[jobs.status != "done"])
     typer.echo(f"figures: {directory / 'campaign' / 'figures'}")
 
 

@@ -121,18 +121,15 @@ class MinimizationProgress(openmm.MinimizationReporter):
         self.bar.close()
 
 
-class ElectrodeChargeReporter:
-    """Every ``interval`` steps a row of ``electrode.csv``: step, time (ps), the solved
-    charge (e) on the metal atoms of the top and of the bottom half of the slab, and the
-    potential difference E_z L_z (V) at the current box length."""
+class CsvRowReporter:
+    """Base of the reporters that add one row to a CSV file every ``interval`` steps
+    (``HEADER`` first unless appending to a resumed file); subclasses write the row in
+    ``report``."""
 
-    HEADER = "step,time_ps,q_top_e,q_bottom_e,delta_v_V\n"
+    HEADER = ""
 
-    def __init__(self, path: Path, interval: int, force, top, bottom, append: bool):
-        self._interval, self._force = interval, force
-        self._top, self._bottom = list(top), list(bottom)
-        field_unit = u.kilojoule_per_mole / u.nanometer / u.elementary_charge
-        self._field = force.getExternalField()[2].value_in_unit(field_unit)
+    def __init__(self, path: Path, interval: int, append: bool):
+        self._interval = interval
         self._fh = path.open("a" if append else "w")
         if not append:
             self._fh.write(self.HEADER)
@@ -140,6 +137,24 @@ class ElectrodeChargeReporter:
     def describeNextReport(self, simulation):
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": []}
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class ElectrodeChargeReporter(CsvRowReporter):
+    """Every ``interval`` steps a row of ``electrode.csv``: step, time (ps), the solved
+    charge (e) on the metal atoms of the top and of the bottom half of the slab, and the
+    potential difference E_z L_z (V) at the current box length."""
+
+    HEADER = "step,time_ps,q_top_e,q_bottom_e,delta_v_V\n"
+
+    def __init__(self, path: Path, interval: int, force, top, bottom, append: bool):
+        super().__init__(path, interval, append)
+        self._force = force
+        self._top, self._bottom = list(top), list(bottom)
+        field_unit = u.kilojoule_per_mole / u.nanometer / u.elementary_charge
+        self._field = force.getExternalField()[2].value_in_unit(field_unit)
 
     def report(self, simulation, state):
         charges = self._force.getCharges(simulation.context)
@@ -152,9 +167,6 @@ class ElectrodeChargeReporter:
             f"{simulation.currentStep},{time_ps:.4f},{top:.6f},{bottom:.6f},{delta_v:.6f}\n"
         )
         self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 class CheckpointReporter:

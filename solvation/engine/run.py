@@ -35,7 +35,7 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 
-from solvation.analysis.stats import block_estimate
+from solvation.analysis.stats import estimate
 from solvation.console import LOGGER
 from solvation.constants import AVOGADRO_PER_MOL
 from solvation.errors import Interrupted, SolvationError
@@ -318,14 +318,19 @@ def _npt(ctx: RunContext) -> float:
     _set_barostat(ctx, True)
     csv = ctx.directory / "equilibration.csv"
     rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
-    half = ctx.npt_volumes[len(ctx.npt_volumes) // 2 :] or [
-        ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)
-    ]
-    volume = sum(half) / len(half)
-    ctx.info.npt_volume_nm3 = volume
-    ctx.info.density_g_per_cm3 = ctx.mass_g / (volume * 1e-21)
-    densities = ctx.mass_g / (np.asarray(half) * 1e-21)
-    ctx.info.density_err_g_per_cm3 = block_estimate(densities, 5).err
+    volumes = (
+        np.asarray(ctx.npt_volumes)
+        if ctx.npt_volumes
+        else np.array(
+            [ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)]
+        )
+    )
+    density = estimate(ctx.mass_g / (volumes * 1e-21))  # transient detected and dropped
+    ctx.info.npt_volume_nm3 = float(volumes[density.n_equilibration :].mean())
+    ctx.info.density_g_per_cm3 = density.mean
+    ctx.info.density_err_g_per_cm3 = density.err
+    ctx.info.density_n_eff = density.n_eff
+    ctx.info.density_converged = density.converged
     return rate
 
 

@@ -39,9 +39,10 @@ from solvation.analysis.rdf import RDF
 from solvation.analysis.recipes import osmotic_from_run, shells_of_run
 from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
-from solvation.analysis.stats import block_estimate
+from solvation.analysis.stats import estimate
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
+from solvation.analysis.viscosity import yeh_hummer_viscosity
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
@@ -248,22 +249,32 @@ def _density(info: RunInfo) -> tuple[float, float]:
 
 
 def _production_density(directory: Path) -> tuple[float, float]:
-    """Mean density (g/cm3) of NPT production from state.csv, with its standard error."""
+    """Mean density (g/cm3) of NPT production from state.csv, with its standard error
+    (initial transient dropped, autocorrelation-aware)."""
     table = pd.read_csv(directory / "state.csv")
     column = next(c for c in table.columns if c.startswith("Density"))
-    est = block_estimate(table[column].to_numpy(), 5)
+    est = estimate(table[column].to_numpy())
     return est.mean, est.err
+
+
+def _diffusion(u, selection: str, directory: Path, info: RunInfo):
+    """Self-diffusion with the Yeh-Hummer correction for the run's own viscosity (measured
+    there, else its water model's published one)."""
+    eta, source = yeh_hummer_viscosity(None, directory)
+    d = Transport(
+        u, {"x": selection}, temperature=info.temperature_k, viscosity=eta, viscosity_source=source
+    )
+    return d.run().results.transport.species["x"]
 
 
 def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     u = load_universe(directory)
-    d = Transport(u, {"water": "resname HOH"}, temperature=info.temperature_k)
-    d = d.run().results.transport.species["water"]
+    d = _diffusion(u, "resname HOH", directory, info)
     hb = HydrogenBonds(u).run().results.hbonds
     return {
         "water_density": _density(info),
         "water_self_diffusion": (d.D_corrected_m2_per_s, d.D_err_m2_per_s),
-        "hbonds_per_water": (hb.hbonds_per_water, hb.hbonds_per_water_err),
+        "hbonds_per_water": (hb.hbonds_per_water.mean, hb.hbonds_per_water.err),
     }
 
 
@@ -282,8 +293,7 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
         out["zn_second_shell_cn"] = (n2 - n1, 1.0)
     except NoMinimumError:
         pass
-    d = Transport(u, {"zn": "resname ZN"}, temperature=info.temperature_k)
-    d = d.run().results.transport.species["zn"]
+    d = _diffusion(u, "resname ZN", directory, info)
     out["zn_self_diffusion"] = (d.D_corrected_m2_per_s, d.D_err_m2_per_s)
     return out
 
@@ -292,12 +302,12 @@ def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[floa
     """Density, Zn-O first peak, Zn-water CN and contact-pair fraction of a solution run."""
     shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
     result, rdf = shells.result, shells.rdf
-    pairs = result.pairing[shells.selections.anion]
-    cn = block_estimate(result.per_frame["water"], 5)
+    contact = result.contact_pairs[shells.selections.anion]
+    cn = result.coordination["water"]
     out = {
         "solution_density": _production_density(directory),
         "zn_first_shell_cn": (cn.mean, cn.err),
-        "cip_fraction": (pairs["CIP"] + pairs["AGG"], float("nan")),
+        "cip_fraction": (contact.mean, contact.err),  # NaN error: shells never exchanged
     }
     if rdf is not None and "water" in rdf.pairs:
         g = rdf.pairs["water"].g_r

@@ -1,0 +1,215 @@
+"""Shear viscosity by periodic perturbation, and the viscosity the Yeh-Hummer correction uses.
+
+Periodic perturbation (cosine acceleration; Hess, J. Chem. Phys. 116 (2002) 209; the
+GROMACS reference manual, "Viscosity calculation"): every atom is accelerated along x by
+a(z) = A cos(k z), k = 2 pi / L_z. A Newtonian liquid answers with the steady flow
+v_x(z) = V cos(k z), V = A rho / (eta k^2), so
+
+    eta = rho A / (<V> k^2),   eta [Pa s] = 1e-6 rho [kg/m^3] A [nm/ps^2] / (V [nm/ps] k^2 [1/nm^2])
+
+The amplitude is measured from the atoms as V = 2 sum_i m_i v_x,i cos(k z_i) / sum_i m_i
+(``velocity_amplitude``; the 2 is 1 / <cos^2>). The run (``solvation run DIR
+--viscosity``, solvation.engine.viscosity) writes V every few steps; its mean and
+standard error come from ``solvation.analysis.stats.estimate`` (the build-up of the flow
+is dropped as the initial transient), and the mean V is inverted, never a mean of
+per-sample eta (V fluctuates through zero). To first order sigma_eta / eta =
+sigma_V / V. The shear rate at the nodes of the profile, V k, should stay below about
+0.1 / ps (one over the slowest molecular relaxation of water, GROMACS manual): above it
+the liquid thins and eta comes out low, so such a result is marked not converged.
+
+The Yeh-Hummer correction of diffusion (solvation.analysis.transport) takes its viscosity
+from ``yeh_hummer_viscosity``: a value the user gives, else the run's own measured
+viscosity (converged), else the published viscosity of the run's water model
+(``solvation.forcefields.water_viscosity``: pure water, so the salt's effect is left
+out, and it says so), else none (no correction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from solvation.forcefields import water_viscosity
+from solvation.rundir import (
+    VISCOSITY_CSV,
+    VISCOSITY_DIR,
+    has_viscosity,
+    read_build,
+    read_viscosity,
+)
+
+from .results import ResultMixin
+from .stats import Estimate, estimate
+from .universe import InputError
+
+MAX_SHEAR_RATE_PER_PS = 0.1  # above it the flow thins the liquid (GROMACS manual)
+
+
+def velocity_amplitude(
+    z_nm: np.ndarray, vx_nm_per_ps: np.ndarray, masses: np.ndarray, lz_nm: float
+) -> float:
+    """Amplitude V (nm/ps) of the flow profile V cos(2 pi z / L_z): the mass-weighted
+    projection 2 sum m v_x cos(k z) / sum m (particles of zero mass are left out)."""
+    m = np.asarray(masses, dtype=np.float64)
+    keep = m > 0
+    k = 2.0 * np.pi / lz_nm
+    cos = np.cos(k * np.asarray(z_nm, dtype=np.float64)[keep])
+    return float(2.0 * np.sum(m[keep] * np.asarray(vx_nm_per_ps)[keep] * cos) / m[keep].sum())
+
+
+def fit_velocity_profile(
+    z_nm: np.ndarray, vx_nm_per_ps: np.ndarray, masses: np.ndarray, lz_nm: float, bins: int = 20
+) -> tuple[float, float, pd.DataFrame]:
+    """Least-squares fit of v_x(z) = V cos(k z) + c to the mass-weighted mean velocity in
+    ``bins`` slabs along z; returns (V, its standard error, the binned profile with
+    z_nm, vx_nm_per_ps, mass). A cross-check of ``velocity_amplitude`` that also shows
+    the profile's shape."""
+    m = np.asarray(masses, dtype=np.float64)
+    z = np.mod(np.asarray(z_nm, dtype=np.float64), lz_nm)
+    edges = np.linspace(0.0, lz_nm, bins + 1)
+    idx = np.clip(np.digitize(z, edges) - 1, 0, bins - 1)
+    mass = np.bincount(idx, weights=m, minlength=bins)
+    momentum = np.bincount(idx, weights=m * np.asarray(vx_nm_per_ps), minlength=bins)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    full = mass > 0
+    profile = momentum[full] / mass[full]
+    design = np.column_stack([np.cos(2 * np.pi * centres[full] / lz_nm), np.ones(full.sum())])
+    weights = np.sqrt(mass[full] / mass[full].mean())
+    coef, residual, *_ = np.linalg.lstsq(design * weights[:, None], profile * weights, rcond=None)
+    dof = max(full.sum() - 2, 1)
+    sigma2 = float(residual[0]) / dof if len(residual) else 0.0
+    cov = sigma2 * np.linalg.inv((design * weights[:, None]).T @ (design * weights[:, None]))
+    table = pd.DataFrame({"z_nm": centres[full], "vx_nm_per_ps": profile, "mass": mass[full]})
+    return float(coef[0]), float(np.sqrt(cov[0, 0])), table
+
+
+def eta_pa_s(
+    density_kg_per_m3: float,
+    acceleration_nm_per_ps2: float,
+    amplitude_nm_per_ps: float,
+    lz_nm: float,
+) -> float:
+    """eta = rho A / (V k^2) in Pa s (module docstring)."""
+    k = 2.0 * np.pi / lz_nm
+    return 1e-6 * density_kg_per_m3 * acceleration_nm_per_ps2 / (amplitude_nm_per_ps * k**2)
+
+
+@dataclass(frozen=True)
+class ViscosityResult(ResultMixin):
+    """Shear viscosity from a periodic-perturbation run.
+
+    eta_mPa_s, eta_err_mPa_s : viscosity and its standard error (from the amplitude's)
+    n_eff, converged, reason : of the amplitude series (plus the shear-rate check)
+    amplitude : the flow amplitude V (nm/ps) as an Estimate
+    """
+
+    eta_mPa_s: float
+    eta_err_mPa_s: float
+    n_eff: float
+    converged: bool
+    reason: str | None
+    amplitude: Estimate
+    acceleration_nm_per_ps2: float
+    density_kg_per_m3: float
+    lz_nm: float
+    wavevector_per_nm: float
+    shear_rate_per_ps: float
+    time_ps: float
+    sample_interval_ps: float
+
+    def text(self) -> str:
+        """'eta = ... +- ... mPa s (n_eff N); V, A, shear rate' and why not converged."""
+        flag = "" if self.converged else f", NOT CONVERGED: {self.reason}"
+        return (
+            f"eta = {self.eta_mPa_s:.4g} +- {self.eta_err_mPa_s:.2g} mPa s (n_eff "
+            f"{self.n_eff:.0f}); V = {self.amplitude.mean:.4g} nm/ps over {self.time_ps:g} ps, "
+            f"A = {self.acceleration_nm_per_ps2:g} nm/ps^2, shear rate "
+            f"{self.shear_rate_per_ps:.3g}/ps{flag}"
+        )
+
+
+def viscosity_from_amplitudes(
+    amplitudes_nm_per_ps: np.ndarray,
+    acceleration_nm_per_ps2: float,
+    density_kg_per_m3: float,
+    lz_nm: float,
+    sample_interval_ps: float,
+) -> ViscosityResult:
+    """eta with its standard error from a series of flow amplitudes (module docstring)."""
+    amp = estimate(amplitudes_nm_per_ps)
+    k = 2.0 * np.pi / lz_nm
+    resolved = amp.mean > 0 and np.isfinite(amp.err) and amp.mean > 2.0 * amp.err
+    eta = eta_pa_s(density_kg_per_m3, acceleration_nm_per_ps2, amp.mean, lz_nm) * 1e3
+    if not resolved:
+        amp = amp.flagged(
+            f"flow amplitude not resolved (V = {amp.mean:.3g} +- {amp.err:.2g} nm/ps)"
+        )
+        eta = eta if amp.mean > 0 else float("nan")
+    shear = amp.mean * k
+    if shear > MAX_SHEAR_RATE_PER_PS:
+        amp = amp.flagged(
+            f"shear rate {shear:.3g}/ps above {MAX_SHEAR_RATE_PER_PS}/ps thins the liquid: "
+            "lower the acceleration"
+        )
+    return ViscosityResult(
+        eta_mPa_s=float(eta),
+        eta_err_mPa_s=float(abs(eta) * amp.err / amp.mean) if amp.mean else float("nan"),
+        n_eff=amp.n_eff,
+        converged=amp.converged,
+        reason=amp.reason,
+        amplitude=amp,
+        acceleration_nm_per_ps2=acceleration_nm_per_ps2,
+        density_kg_per_m3=density_kg_per_m3,
+        lz_nm=lz_nm,
+        wavevector_per_nm=k,
+        shear_rate_per_ps=float(shear),
+        time_ps=len(amplitudes_nm_per_ps) * sample_interval_ps,
+        sample_interval_ps=sample_interval_ps,
+    )
+
+
+def viscosity_of_run(directory: str | Path) -> ViscosityResult:
+    """eta of a run directory's periodic-perturbation run (``viscosity/``)."""
+    info = read_viscosity(directory)
+    table = pd.read_csv(Path(directory) / VISCOSITY_DIR / VISCOSITY_CSV)
+    if len(table) < 2:
+        raise InputError(
+            f"{directory}/{VISCOSITY_DIR} holds {len(table)} flow samples; run "
+            "`solvation run DIR --viscosity` to the end first"
+        )
+    return viscosity_from_amplitudes(
+        table["V_nm_per_ps"].to_numpy(),
+        info.acceleration_nm_per_ps2,
+        info.density_kg_per_m3,
+        info.box_nm[2],
+        info.report_steps * info.timestep_fs / 1000.0,
+    )
+
+
+def yeh_hummer_viscosity(
+    given_pa_s: float | None, run_directory: str | Path | None
+) -> tuple[float | None, str]:
+    """(viscosity in Pa s or None, what it is) for the Yeh-Hummer correction: the given
+    value, else the run's measured viscosity when converged, else the published one of the
+    run's water model, else None (module docstring)."""
+    if given_pa_s is not None:
+        return given_pa_s, f"given: {given_pa_s * 1e3:.4g} mPa s"
+    if run_directory is None or not Path(run_directory, "build.json").exists():
+        return None, "none (no run directory to take it from): no Yeh-Hummer correction"
+    note = ""
+    if has_viscosity(run_directory) and read_viscosity(run_directory).complete:
+        measured = viscosity_of_run(run_directory)
+        text = f"{measured.eta_mPa_s:.4g} +- {measured.eta_err_mPa_s:.2g} mPa s"
+        if measured.converged:
+            return measured.eta_mPa_s * 1e-3, (
+                f"measured in this run (periodic perturbation): {text} (n_eff {measured.n_eff:.0f})"
+            )
+        note = f"; the measured {text} did not converge ({measured.reason})"
+    published = water_viscosity(read_build(run_directory).water_model)
+    return published.eta_mPa_s * 1e-3, (
+        f"published for pure {published.model} water: {published.label}; the salt's "
+        f"effect is not included{note}"
+    )
