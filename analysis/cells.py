@@ -8,6 +8,14 @@ per-frame H-bond and tetrahedral-order work on water (3,300 waters + 470 sulfate
 cached on disk (``cache=True``): only the first call on a machine pays the compilation
 (about 10 s for all kernels).
 
+The radial-distribution kernel (``histogram``) counts pairs straight into per-thread
+histograms without listing them, with cells of half the search radius (5 x 5 x 5 cells
+searched instead of 3 x 3 x 3 twice as large: 1.7x fewer candidates). Its distances are
+those of MDAnalysis' grid search, bit for bit: coordinates put into the box in single
+precision as ``_ortho_pbc`` does, differences in double precision, lazy minimum image,
+x^2 + y^2 + z^2 in that order; bins follow numpy.histogram's edge rules. So g(r) equals
+InterRDF's, not just to rounding.
+
 Positions are in A, ``lengths`` the three box edge lengths (A). Every search radius must
 be below half the shortest edge (minimum-image rule); callers check with ``fits``.
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -35,6 +44,45 @@ def _wrap(x, lengths):
             v = x[i, k] - lengths[k] * np.floor(x[i, k] / lengths[k])
             out[i, k] = 0.0 if v >= lengths[k] else v  # rounding can land on L
     return out
+
+
+@njit(cache=True)
+def _wrap32(x, box):
+    """``x`` (float32) put into the box as MDAnalysis' ``_ortho_pbc`` does it, in single
+    precision (one box shift, else a counted multi-box shift checked again); returned as
+    float64 holding those single-precision values."""
+    out = np.empty((x.shape[0], 3))
+    zero = np.float32(0.0)
+    for i in range(x.shape[0]):
+        for k in range(3):
+            length = box[k]
+            crd = x[i, k]
+            value = crd
+            if crd < zero:
+                crd = crd + length
+                if crd < zero:
+                    s = np.float32(np.floor(np.float64(x[i, k]) * (1.0 / np.float64(length))))
+                    value = x[i, k] - s * length
+                    if value < zero:
+                        value = value + length
+                else:
+                    value = crd
+            if crd >= length:
+                crd = crd - length
+                if crd >= length:
+                    s = np.float32(np.floor(np.float64(x[i, k]) * (1.0 / np.float64(length))))
+                    value = x[i, k] - s * length
+                    if value >= length:
+                        value = value - length
+                else:
+                    value = crd
+            out[i, k] = np.float64(value)
+    return out
+
+
+def wrap_single(points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Points put into the box in single precision, as MDAnalysis' grid search does."""
+    return _wrap32(np.ascontiguousarray(points, np.float32), np.asarray(lengths, np.float32))
 
 
 @njit(cache=True, inline="always")
@@ -64,33 +112,35 @@ def _cell_list(wrapped, lengths, n_cells):
     return order, start
 
 
-def _window(n: int) -> list[int]:
+def _window(n: int, reach: int = 1) -> list[int]:
     """Distinct neighbour offsets along one dimension of ``n`` cells, as absolute cells
-    (all of them) when the +-1 window would wrap onto itself."""
-    return list(range(n)) if n < 3 else [-1, 0, 1]
+    (all of them) when the +-``reach`` window would wrap onto itself."""
+    return list(range(n)) if n < 2 * reach + 1 else list(range(-reach, reach + 1))
 
 
 @lru_cache(maxsize=8)
-def _neighbour_runs(n_cells: tuple[int, int, int]) -> np.ndarray:
-    """(n_cells_total, k, 2) table: for each cell, the distinct cells within one cell as runs
-    (first, last) of consecutive cell indices, -1 padded. Cells are numbered z fastest, so
-    the z window of each (x, y) neighbour is one run (two where it wraps): 9-18 loops per
-    query instead of 27 short ones, whose unpredictable exits dominated the search time.
-    Depends only on the cell counts, so it is cached across frames."""
+def _neighbour_runs(n_cells: tuple[int, int, int], reach: int = 1) -> np.ndarray:
+    """(n_cells_total, k, 2) table: for each cell, the distinct cells within ``reach`` cells
+    as runs (first, last) of consecutive cell indices, -1 padded. Cells are numbered z
+    fastest, so the z window of each (x, y) neighbour is one run (two where it wraps): 9-18
+    loops per query instead of 27 short ones (reach 1), whose unpredictable exits dominated
+    the search time. Depends only on the cell counts, so it is cached across frames."""
     nx, ny, nz = n_cells
-    wx, wy = _window(nx), _window(ny)
+    wide = 2 * reach + 1
+    wx, wy = _window(nx, reach), _window(ny, reach)
     table = np.full((nx * ny * nz, len(wx) * len(wy) * 2, 2), -1, np.int64)
     for cx in range(nx):
         for cy in range(ny):
             for cz in range(nz):
                 row = (cx * ny + cy) * nz + cz
-                zs = sorted({(cz + d) % nz for d in _window(nz)} if nz >= 3 else range(nz))
+                window = _window(nz, reach)
+                zs = sorted({(cz + d) % nz for d in window} if nz >= wide else range(nz))
                 runs = _runs(zs)
                 m = 0
                 for dx in wx:
                     for dy in wy:
-                        x = (cx + dx) % nx if nx >= 3 else dx
-                        y = (cy + dy) % ny if ny >= 3 else dy
+                        x = (cx + dx) % nx if nx >= wide else dx
+                        y = (cy + dy) % ny if ny >= wide else dy
                         base = (x * ny + y) * nz
                         for first, last in runs:
                             table[row, m] = base + first, base + last
@@ -146,14 +196,21 @@ def _visit(q, cell, pts, start, table, lengths, cut2, out_s, out_d2, m):
     return m
 
 
-def grid(points: np.ndarray, lengths: np.ndarray, size: float) -> tuple:
-    """Points wrapped and sorted into cells of edge >= ``size`` (A): (sorted wrapped points,
-    order, cell starts, neighbour-run table, lengths, cell counts), what the kernels take."""
+def grid(
+    points: np.ndarray, lengths: np.ndarray, size: float, reach: int = 1, single: bool = False
+) -> tuple:
+    """Points wrapped and sorted into cells of edge >= ``size / reach`` (A), neighbours
+    searched ``reach`` cells around: (sorted wrapped points, order, cell starts,
+    neighbour-run table, lengths, cell counts), what the kernels take. ``single`` wraps
+    in single precision as MDAnalysis does (``wrap_single``)."""
     lengths = np.asarray(lengths, np.float64)
-    n_cells = np.maximum(1, (lengths // size).astype(np.int64))
-    wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
+    n_cells = np.maximum(1, (lengths // (size / reach)).astype(np.int64))
+    if single:
+        wrapped = wrap_single(points, lengths)
+    else:
+        wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
     order, start = _cell_list(wrapped, lengths, n_cells)
-    table = _neighbour_runs(tuple(int(n) for n in n_cells))
+    table = _neighbour_runs(tuple(int(n) for n in n_cells), reach)
     return wrapped[order], order, start, table, lengths, n_cells
 
 
@@ -170,8 +227,7 @@ def _offsets(wq, start, table, lengths, n_cells):
 
 
 @njit(cache=True, parallel=True)
-def _pairs(queries, pts, order, start, table, lengths, n_cells, cutoff):
-    wq = _wrap(queries, lengths)
+def _pairs(wq, pts, order, start, table, lengths, n_cells, cutoff):
     cells, offset = _offsets(wq, start, table, lengths, n_cells)
     rows, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
     found = np.zeros(wq.shape[0] + 1, np.int64)
@@ -189,12 +245,21 @@ def _pairs(queries, pts, order, start, table, lengths, n_cells, cutoff):
 
 
 def pairs_within(
-    queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
+    queries: np.ndarray,
+    points: np.ndarray,
+    lengths: np.ndarray,
+    cutoff: float,
+    single: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (query row, point row, distance) with distance < ``cutoff`` (A), minimum image,
-    grouped by query row. A point identical to a query (distance 0) is included."""
-    cells = grid(points, lengths, cutoff)
-    return _pairs(np.ascontiguousarray(queries, np.float64), *cells, float(cutoff))
+    grouped by query row. A point identical to a query (distance 0) is included.
+    ``single``: wrap as MDAnalysis does (``wrap_single``), for distances equal to its own."""
+    cells = grid(points, lengths, cutoff, single=single)
+    if single:
+        wq = wrap_single(queries, lengths)
+    else:
+        wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
+    return _pairs(wq, *cells, float(cutoff))
 
 
 @njit(cache=True, parallel=True)
@@ -239,3 +304,83 @@ def nearest_neighbours(
         if len(rows) == 0:
             break
     return out
+
+
+@njit(cache=True, inline="always")
+def _bin(d, edges, scale):
+    """Bin of ``d`` inside [edges[0], edges[-1]] with numpy.histogram's edge rules."""
+    nb = len(edges) - 1
+    k = min(int((d - edges[0]) * scale), nb - 1)
+    if d < edges[k]:
+        k -= 1
+    elif k < nb - 1 and d >= edges[k + 1]:
+        k += 1
+    return k
+
+
+@njit(cache=True, parallel=True)
+def _histogram(wq, q_key, pts, order, start, table, lengths, n_cells, p_key, edges, same, chunks):
+    """Pair counts per bin of ``edges`` (A) between queries (wrapped) and the grid's points,
+    pairs whose keys differ only. ``same``: the queries are the grid's own sorted points
+    and each unordered pair is visited once (counted twice)."""
+    nb = len(edges) - 1
+    lo, hi = edges[0], edges[nb]
+    scale = nb / (hi - lo)
+    reach2 = (hi * (1.0 + 1e-9)) ** 2  # a hair wide: the exact test is on d below
+    key = p_key[order]
+    nq = wq.shape[0]
+    hist = np.zeros((chunks, nb), np.int64)
+    for c in prange(chunks):
+        for i in range(c * nq // chunks, (c + 1) * nq // chunks):
+            q = wq[i]
+            kq = q_key[i]
+            cell = _cell_of(q, lengths, n_cells)
+            for r in range(table.shape[1]):
+                if table[cell, r, 0] < 0:
+                    break
+                first = start[table[cell, r, 0]]
+                if same:
+                    first = max(first, i + 1)
+                for s in range(first, start[table[cell, r, 1] + 1]):
+                    vx = _image(pts[s, 0] - q[0], lengths[0])
+                    vy = _image(pts[s, 1] - q[1], lengths[1])
+                    vz = _image(pts[s, 2] - q[2], lengths[2])
+                    d2 = vx * vx + vy * vy + vz * vz
+                    if d2 > reach2 or key[s] == kq:
+                        continue
+                    d = np.sqrt(d2)
+                    if d >= lo and d <= hi:
+                        hist[c, _bin(d, edges, scale)] += 1
+    out = hist.sum(axis=0)
+    return 2 * out if same else out
+
+
+def histogram_grid(points: np.ndarray, lengths: np.ndarray, rmax: float) -> tuple:
+    """The cell grid ``histogram`` searches (cells of rmax/2, single-precision wrapping);
+    build it once per frame for every query set against these points."""
+    return grid(points, lengths, float(rmax), reach=2, single=True)
+
+
+def histogram(
+    cell_grid: tuple,
+    point_keys: np.ndarray,
+    edges: np.ndarray,
+    queries: np.ndarray | None = None,
+    query_keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Counts of ordered pairs (query, point) per bin of ``edges`` (A, uniform), minimum
+    image, over pairs whose integer keys differ (molecule ids to leave out pairs within a
+    molecule, atom indices to leave out only an atom with itself). ``cell_grid`` from
+    ``histogram_grid`` with rmax = edges[-1]; ``queries`` None: the points against
+    themselves (each unordered pair found once, counted in both orders). Positions are
+    single precision as MDAnalysis gives them (see the module docstring)."""
+    edges = np.asarray(edges, np.float64)
+    pts, order, lengths = cell_grid[0], cell_grid[1], cell_grid[4]
+    point_keys = np.ascontiguousarray(point_keys, np.int64)
+    if queries is None:
+        wq, q_key = pts, point_keys[order]
+    else:
+        wq = wrap_single(queries, lengths)
+        q_key = np.ascontiguousarray(query_keys, np.int64)
+    chunks = max(1, min(len(wq), 8 * numba.get_num_threads()))
+    return _histogram(wq, q_key, *cell_grid, point_keys, edges, queries is None, chunks)

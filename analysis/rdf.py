@@ -1,6 +1,9 @@
 """Radial distribution functions and running coordination numbers, many pairs in one pass.
 
-g_ab(r) for each named pair of selections, from one neighbour search per frame
+g_ab(r) for each named pair of selections. Orthorhombic boxes: the cell-list kernel
+``cells.histogram`` counts each pair type straight into its histogram (one cell grid per
+distinct B selection and frame; a pair of identical selections visits each pair once).
+Other boxes: one neighbour search per frame over the union of all atoms
 (``neighbors.union_pairs``). Normalisation uses each frame's own volume, so NPT
 trajectories are handled: g(r) = < n_f(r) V_f > / (N_pairs 4/3 pi (r2^3 - r1^3)),
 where n_f(r) counts ordered pairs (a in A, b in B, a != b, optionally not in the same
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .base import Analysis
+from . import cells
+from .base import Analysis, concatenate, total
 from .neighbors import histogram_index, union_pairs
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
@@ -93,6 +97,7 @@ class RDF(Analysis):
     """
 
     result_name = "rdf"
+    _accumulators = {"_weighted": total, "_raw": total, "_volume_sum": total}
 
     def __init__(
         self,
@@ -154,9 +159,45 @@ class RDF(Analysis):
         self._weighted = {name: np.zeros(nb) for name in self._groups}
         self._raw = {name: np.zeros(nb) for name in self._groups}
         self._volume_sum = 0.0
+        self._cell_plan = self._plan()
+
+    def _plan(self) -> list[tuple[np.ndarray, list]]:
+        """Pairs grouped by their B selection (one cell grid each): (B indices, [(name, A
+        indices or None where A is B)])."""
+        groups: dict[bytes, tuple[np.ndarray, list]] = {}
+        for name, (a, b) in self._groups.items():
+            entry = groups.setdefault(b.indices.tobytes(), (b.indices, []))
+            same = np.array_equal(a.indices, b.indices)
+            entry[1].append((name, None if same else a.indices))
+        return list(groups.values())
 
     def _single_frame(self):
         ts = self._ts
+        if cells.fits(ts.dimensions, self.edges[-1]):
+            counts = self._cell_counts(ts)
+        else:
+            counts = self._union_counts(ts)
+        for name, c in counts.items():
+            self._raw[name] += c
+            self._weighted[name] += c * ts.volume
+        self._volume_sum += ts.volume
+
+    def _cell_counts(self, ts) -> dict[str, np.ndarray]:
+        """Histograms of every pair from the cell-list kernel (orthorhombic boxes)."""
+        key = self._mol if self.exclude else np.arange(len(self._mol))
+        pos, lengths = ts.positions, ts.dimensions[:3]
+        out = {}
+        for b_index, users in self._cell_plan:
+            grid = cells.histogram_grid(pos[b_index], lengths, self.edges[-1])
+            for name, a_index in users:
+                queries = None if a_index is None else pos[a_index]
+                q_key = None if a_index is None else key[a_index]
+                counts = cells.histogram(grid, key[b_index], self.edges, queries, q_key)
+                out[name] = counts.astype(np.float64)
+        return out
+
+    def _union_counts(self, ts) -> dict[str, np.ndarray]:
+        """Histograms of every pair from one search over the union of atoms (any box)."""
         pos = ts.positions[self._union]
         pairs = union_pairs(self._union, pos, ts.dimensions, self.edges[-1])
         keep = np.ones(len(pairs.d), bool)
@@ -166,12 +207,11 @@ class RDF(Analysis):
         keep &= idx >= 0
         i, j, idx = pairs.i[keep], pairs.j[keep], idx[keep]
         nb = len(self.edges) - 1
+        out = {}
         for name, (ma, mb) in self._member.items():
             weight = (ma[i] & mb[j]).astype(np.float64) + (ma[j] & mb[i])
-            counts = np.bincount(idx, weights=weight, minlength=nb)
-            self._raw[name] += counts
-            self._weighted[name] += counts * ts.volume
-        self._volume_sum += ts.volume
+            out[name] = np.bincount(idx, weights=weight, minlength=nb)
+        return out
 
     def _n_pairs(self, a, b) -> int:
         """Ordered pairs (a, b), a != b, not in one molecule if excluded."""
