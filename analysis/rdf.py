@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import cells
-from .base import Analysis, concatenate, total
+from .base import Analysis, total
 from .neighbors import histogram_index, union_pairs
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
@@ -81,6 +81,32 @@ class RDFResult(ResultMixin):
             ],
             ignore_index=True,
         )
+
+
+def pair_count(a_index: np.ndarray, b_index: np.ndarray, mol: np.ndarray, exclude: bool) -> int:
+    """Ordered pairs (a, b), a in ``a_index``, b in ``b_index`` (atom indices), a != b, and
+    not in one molecule (``mol``: molecule id per atom) when ``exclude``."""
+    if exclude:
+        mol_a = np.bincount(mol[a_index], minlength=mol.max() + 1)
+        mol_b = np.bincount(mol[b_index], minlength=mol.max() + 1)
+        return int(len(a_index) * len(b_index) - np.dot(mol_a, mol_b))
+    return int(len(a_index) * len(b_index) - np.intersect1d(a_index, b_index).size)
+
+
+def normalised_g(weighted: np.ndarray, frames: int, n_pairs: int, edges: np.ndarray) -> np.ndarray:
+    """g(r) from volume-weighted pair counts summed over ``frames`` (see module docstring)."""
+    shell = 4.0 / 3.0 * np.pi * np.diff(edges**3)
+    return weighted / (max(frames, 1) * max(n_pairs, 1) * shell)
+
+
+def pair_rdf(selections, groups, n_pairs, weighted, raw, frames, edges) -> PairRDF:
+    """PairRDF of selection strings ``selections`` (A, B) and AtomGroups ``groups`` from
+    volume-weighted and raw pair counts summed over ``frames``."""
+    (sel_a, sel_b), (a, b) = selections, groups
+    frames = max(frames, 1)
+    g = normalised_g(weighted, frames, n_pairs, edges)
+    n_r = np.cumsum(raw) / (frames * a.n_atoms)
+    return PairRDF(sel_a, sel_b, a.n_atoms, b.n_atoms, n_pairs, g, n_r, raw / frames)
 
 
 class RDF(Analysis):
@@ -215,24 +241,20 @@ class RDF(Analysis):
 
     def _n_pairs(self, a, b) -> int:
         """Ordered pairs (a, b), a != b, not in one molecule if excluded."""
-        na, nb = a.n_atoms, b.n_atoms
-        if self.exclude:
-            mol_a = np.bincount(self._mol[a.indices], minlength=self._mol.max() + 1)
-            mol_b = np.bincount(self._mol[b.indices], minlength=self._mol.max() + 1)
-            return int(na * nb - np.dot(mol_a, mol_b))
-        return int(na * nb - np.intersect1d(a.indices, b.indices).size)
+        return pair_count(a.indices, b.indices, self._mol, self.exclude)
 
     def _conclude(self):
-        shell = 4.0 / 3.0 * np.pi * np.diff(self.edges**3)
         frames = max(self.n_frames, 1)
         out = {}
         for name, (a, b) in self._groups.items():
-            n_pairs = self._n_pairs(a, b)
-            g = self._weighted[name] / (frames * max(n_pairs, 1) * shell)
-            n_r = np.cumsum(self._raw[name]) / (frames * a.n_atoms)
-            sel_a, sel_b = self._selections[name]
-            out[name] = PairRDF(
-                sel_a, sel_b, a.n_atoms, b.n_atoms, n_pairs, g, n_r, self._raw[name] / frames
+            out[name] = pair_rdf(
+                self._selections[name],
+                (a, b),
+                self._n_pairs(a, b),
+                self._weighted[name],
+                self._raw[name],
+                frames,
+                self.edges,
             )
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         self.results.rdf = RDFResult(
