@@ -30,7 +30,10 @@ SHIPPED = "_accumulated_"  # prefix of the keys that carry accumulators out of a
 
 
 def total(values: list):
-    """Merge by addition: numbers, arrays, Counters, and dicts of those (key by key)."""
+    """Merge by addition: numbers, arrays, Counters, and dicts of those (key by key);
+    None stays None."""
+    if values[0] is None:
+        return None
     if isinstance(values[0], dict) and not hasattr(values[0], "most_common"):
         return {k: total([v[k] for v in values]) for k in values[0]}
     return functools.reduce(operator.add, values)

@@ -38,7 +38,7 @@ from .cutoffs import (
     auto_cutoffs,
 )
 from .neighbors import cross_pairs
-from .rdf import RDFResult, pair_count, pair_rdf
+from .rdf import RDFResult, check_rmax, pair_count, pair_rdf
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
 
@@ -362,6 +362,7 @@ class ShellsWithCutoffs(SolvationShells):
         provisional = {k: cutoffs.get(k, 0.0) for k in shells}  # checked again at the end
         second = {k: provisional.get(k, 0.0) + 1.0 if v is None else v for k, v in pairing.items()}
         super().__init__(universe, center, shells, provisional, pairing=second, **kwargs)
+        check_rmax(universe, rmax, "the centre-shell g(r)")
         self.pairing = pairing
         self._extra = 0
 

@@ -83,6 +83,15 @@ class RDFResult(ResultMixin):
         )
 
 
+def check_rmax(universe, rmax: float, what: str = "") -> None:
+    """InputError when ``rmax`` (A) exceeds half the smallest box length of the current
+    frame (the minimum image would be ambiguous)."""
+    half = 0.5 * float(np.min(universe.trajectory.ts.dimensions[:3]))
+    if rmax > half:
+        hint = f" needed for {what}; give the cutoff instead" if what else "; use a smaller --rmax"
+        raise InputError(f"rmax {rmax} A exceeds half the smallest box length ({half:.2f} A){hint}")
+
+
 def pair_count(a_index: np.ndarray, b_index: np.ndarray, mol: np.ndarray, exclude: bool) -> int:
     """Ordered pairs (a, b), a in ``a_index``, b in ``b_index`` (atom indices), a != b, and
     not in one molecule (``mol``: molecule id per atom) when ``exclude``."""
@@ -151,15 +160,7 @@ class RDF(Analysis):
         }
         self.edges = np.linspace(rmin, rmax, nbins + 1)
         self.exclude = exclude_same_molecule
-        self._check_box(rmax)
-
-    def _check_box(self, rmax: float) -> None:
-        dims = self.universe.trajectory.ts.dimensions
-        if rmax > 0.5 * float(np.min(dims[:3])):
-            raise InputError(
-                f"rmax {rmax} A exceeds half the smallest box length "
-                f"({0.5 * float(np.min(dims[:3])):.2f} A); use a smaller --rmax"
-            )
+        check_rmax(universe, rmax)
 
     def _prepare(self):
         n = self.universe.atoms.n_atoms
