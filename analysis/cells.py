@@ -28,6 +28,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import threads  # noqa: F401  (sets the fork-safe threading layer first)
+
 
 def fits(box: np.ndarray, cutoff: float) -> bool:
     """True when these kernels apply: orthorhombic ``box`` (MDAnalysis dimensions) and

@@ -166,13 +166,17 @@ class DescriptorValue(_Record):
 
 
 class JobResult(_Versioned):
-    """``result.json`` of a campaign job: its descriptors, timings and platform."""
+    """``result.json`` of a campaign job: its descriptors, timings and platform;
+    ``frames_read``: trajectory frames its analyses read (one pass: the frame count),
+    ``analysis_seconds``: wall time after the MD run (loading and analyses)."""
 
     key: str
     descriptors: dict[str, DescriptorValue]
     seconds: float
     ns_per_day: float | None = None
     platform: str | None = None
+    frames_read: int | None = None
+    analysis_seconds: float | None = None
 
 
 # --- reading and writing --------------------------------------------------------------
