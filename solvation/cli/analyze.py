@@ -14,6 +14,7 @@ from solvation.analysis import water_activity as wa
 from solvation.analysis.hbonds import hydrogen_bonds
 from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
 from solvation.analysis.results import jsonable
+from solvation.analysis.threads import set_threads
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import (
     load_universe,
@@ -30,6 +31,22 @@ analyze_app = typer.Typer(
     "directory. Selections use the MDAnalysis selection language.",
     no_args_is_help=True,
 )
+
+
+@analyze_app.callback()
+def _threads(
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            "--threads",
+            help="Threads for the compiled kernels (default: every core this process may "
+            "use; NUMBA_NUM_THREADS caps it). Goes before the analysis name.",
+            min=1,
+        ),
+    ] = None,
+) -> None:
+    set_threads(threads)
+
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
 Start = Annotated[Optional[int], typer.Option(help="First frame (0-based).")]
