@@ -66,15 +66,18 @@ def md_trajectory(root: Path, n_water: int, frames: int, every_steps: int = 10) 
     return root / "box"
 
 
-def md_run_dir(given: Path | None, tmp: Path, n_water: int, frames: int) -> Path:
+def md_run_dir(
+    given: Path | None, tmp: Path, n_water: int, frames: int, every_steps: int = 10
+) -> Path:
     """``given`` (a run directory with topology.pdb and trajectory.xtc), else a new real
-    MD trajectory (``md_trajectory``) in ``tmp``; prints what it uses."""
+    MD trajectory (``md_trajectory``, a frame every ``every_steps`` 2 fs steps) in
+    ``tmp``; prints what it uses."""
     import time
 
     import MDAnalysis as mda
 
     t0 = time.perf_counter()
-    run_dir = Path(given) if given else md_trajectory(tmp, n_water, frames)
+    run_dir = Path(given) if given else md_trajectory(tmp, n_water, frames, every_steps)
     u = mda.Universe(str(run_dir / "topology.pdb"), str(run_dir / "trajectory.xtc"))
     made = "" if given else f", made in {time.perf_counter() - t0:.0f} s"
     print(

@@ -49,9 +49,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--n-water", type=int, default=3300)
     parser.add_argument("--run-dir", type=Path, help="reuse this run directory's trajectory")
+    parser.add_argument("--every-steps", type=int, default=10, help="2 fs steps per frame")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = md_run_dir(args.run_dir, Path(tmp), args.n_water, args.frames)
+        run_dir = md_run_dir(args.run_dir, Path(tmp), args.n_water, args.frames, args.every_steps)
         top, traj = run_dir / "topology.pdb", run_dir / "trajectory.xtc"
         ours = timed_child(CHILD, top, traj, "ours")
         ref = timed_child(CHILD, top, traj, "mdanalysis")

@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--n-water", type=int, default=3300)
     parser.add_argument("--run-dir", type=Path, help="reuse this run directory's trajectory")
+    parser.add_argument("--every-steps", type=int, default=10, help="2 fs steps per frame")
     parser.add_argument("--no-load", action="store_true", help="skip the loaded round")
     parser.add_argument(
         "--sa-defaults",
@@ -157,7 +158,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = md_run_dir(args.run_dir, Path(tmp), args.n_water, args.frames)
+        run_dir = md_run_dir(args.run_dir, Path(tmp), args.n_water, args.frames, args.every_steps)
         sa = has_solvation_analysis()
         child(run_dir, "ours-all", 2)  # compiles the kernels into numba's cache
         compare(run_dir, args.frames, "alone", sa, args.sa_defaults)
