@@ -513,8 +513,9 @@ def solvation_shells(
     (SolvationResult, RDFResult or None); ``SolvationResult.cutoff_source`` says where
     each cutoff came from.
     """
+    options = {"count": count, "residence": residence, "fallback": fallback}
     analysis = shells_analysis(
-        universe, center, shells, cutoffs, pairing, rmax, nbins, count, residence, fallback
+        universe, center, shells, cutoffs, pairing, rmax=rmax, nbins=nbins, **options
     )
     return shells_result(analysis.run(start, stop, step, verbose=verbose))
 
@@ -535,28 +536,13 @@ def shells_analysis(
     shells: dict[str, str],
     cutoffs: dict[str, float] | None = None,
     pairing: dict | None = None,
-    rmax: float = 8.0,
-    nbins: int = 320,
-    count: str = "molecules",
-    residence: bool = True,
-    fallback: float | None = None,
+    **options,
 ) -> SolvationShells:
-    """The analysis ``solvation_shells`` runs (not yet run): ``SolvationShells`` when
-    every cutoff is given, else ``ShellsWithCutoffs``; for ``analysis.one_pass``."""
+    """The analysis ``solvation_shells`` runs (not yet run), with its parameters
+    (``options``: rmax, nbins, count, residence, fallback): ``SolvationShells`` when every
+    cutoff is given, else ``ShellsWithCutoffs``; for ``analysis.one_pass``."""
     cutoffs, pairing = dict(cutoffs or {}), dict(pairing or {})
     if all(k in cutoffs for k in shells) and all(v is not None for v in pairing.values()):
-        return SolvationShells(
-            universe, center, shells, cutoffs, count=count, pairing=pairing, residence=residence
-        )
-    return ShellsWithCutoffs(
-        universe,
-        center,
-        shells,
-        cutoffs,
-        pairing=pairing,
-        rmax=rmax,
-        nbins=nbins,
-        count=count,
-        residence=residence,
-        fallback=fallback,
-    )
+        kept = {k: v for k, v in options.items() if k in ("count", "residence")}
+        return SolvationShells(universe, center, shells, cutoffs, pairing=pairing, **kept)
+    return ShellsWithCutoffs(universe, center, shells, cutoffs, pairing=pairing, **options)
