@@ -11,10 +11,13 @@ cached on disk (``cache=True``): only the first call on a machine pays the compi
 The radial-distribution kernel (``histogram``) counts pairs straight into per-thread
 histograms without listing them, with cells of half the search radius (5 x 5 x 5 cells
 searched instead of 3 x 3 x 3 twice as large: 1.7x fewer candidates). Its distances are
-those of MDAnalysis' grid search, bit for bit: coordinates put into the box in single
-precision as ``_ortho_pbc`` does, differences in double precision, lazy minimum image,
-x^2 + y^2 + z^2 in that order; bins follow numpy.histogram's edge rules. So g(r) equals
-InterRDF's, not just to rounding.
+those of MDAnalysis' ``calc_bonds``/``distance_array``, bit for bit: the difference of the
+single-precision coordinates in single precision, the minimum image as box * (s -
+round(s)) with s = dx / box through a single-precision inverse, x^2 + y^2 + z^2 in that
+order; bins follow numpy.histogram's edge rules. XTC coordinates sit on a 0.01 A grid,
+so pairs land exactly on bin edges, and only identical arithmetic gives identical
+counts: g(r) equals InterRDF's (which takes that path whenever rmax > 0.3 box) and what
+this package computed before the kernel.
 
 Positions are in A, ``lengths`` the three box edge lengths (A). Every search radius must
 be below half the shortest edge (minimum-image rule); callers check with ``fits``.
@@ -26,6 +29,7 @@ from functools import lru_cache
 
 import numba
 import numpy as np
+from MDAnalysis.lib.distances import calc_bonds
 from numba import njit, prange
 
 from . import threads  # noqa: F401  (sets the fork-safe threading layer first)
@@ -46,45 +50,6 @@ def _wrap(x, lengths):
             v = x[i, k] - lengths[k] * np.floor(x[i, k] / lengths[k])
             out[i, k] = 0.0 if v >= lengths[k] else v  # rounding can land on L
     return out
-
-
-@njit(cache=True)
-def _wrap32(x, box):
-    """``x`` (float32) put into the box as MDAnalysis' ``_ortho_pbc`` does it, in single
-    precision (one box shift, else a counted multi-box shift checked again); returned as
-    float64 holding those single-precision values."""
-    out = np.empty((x.shape[0], 3))
-    zero = np.float32(0.0)
-    for i in range(x.shape[0]):
-        for k in range(3):
-            length = box[k]
-            crd = x[i, k]
-            value = crd
-            if crd < zero:
-                crd = crd + length
-                if crd < zero:
-                    s = np.float32(np.floor(np.float64(x[i, k]) * (1.0 / np.float64(length))))
-                    value = x[i, k] - s * length
-                    if value < zero:
-                        value = value + length
-                else:
-                    value = crd
-            if crd >= length:
-                crd = crd - length
-                if crd >= length:
-                    s = np.float32(np.floor(np.float64(x[i, k]) * (1.0 / np.float64(length))))
-                    value = x[i, k] - s * length
-                    if value >= length:
-                        value = value - length
-                else:
-                    value = crd
-            out[i, k] = np.float64(value)
-    return out
-
-
-def wrap_single(points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Points put into the box in single precision, as MDAnalysis' grid search does."""
-    return _wrap32(np.ascontiguousarray(points, np.float32), np.asarray(lengths, np.float32))
 
 
 @njit(cache=True, inline="always")
@@ -198,19 +163,13 @@ def _visit(q, cell, pts, start, table, lengths, cut2, out_s, out_d2, m):
     return m
 
 
-def grid(
-    points: np.ndarray, lengths: np.ndarray, size: float, reach: int = 1, single: bool = False
-) -> tuple:
+def grid(points: np.ndarray, lengths: np.ndarray, size: float, reach: int = 1) -> tuple:
     """Points wrapped and sorted into cells of edge >= ``size / reach`` (A), neighbours
     searched ``reach`` cells around: (sorted wrapped points, order, cell starts,
-    neighbour-run table, lengths, cell counts), what the kernels take. ``single`` wraps
-    in single precision as MDAnalysis does (``wrap_single``)."""
+    neighbour-run table, lengths, cell counts), what the kernels take."""
     lengths = np.asarray(lengths, np.float64)
     n_cells = np.maximum(1, (lengths // (size / reach)).astype(np.int64))
-    if single:
-        wrapped = wrap_single(points, lengths)
-    else:
-        wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
+    wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
     order, start = _cell_list(wrapped, lengths, n_cells)
     table = _neighbour_runs(tuple(int(n) for n in n_cells), reach)
     return wrapped[order], order, start, table, lengths, n_cells
@@ -247,20 +206,12 @@ def _pairs(wq, pts, order, start, table, lengths, n_cells, cutoff):
 
 
 def pairs_within(
-    queries: np.ndarray,
-    points: np.ndarray,
-    lengths: np.ndarray,
-    cutoff: float,
-    single: bool = False,
+    queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (query row, point row, distance) with distance < ``cutoff`` (A), minimum image,
-    grouped by query row. A point identical to a query (distance 0) is included.
-    ``single``: wrap as MDAnalysis does (``wrap_single``), for distances equal to its own."""
-    cells = grid(points, lengths, cutoff, single=single)
-    if single:
-        wq = wrap_single(queries, lengths)
-    else:
-        wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
+    grouped by query row. A point identical to a query (distance 0) is included."""
+    cells = grid(points, lengths, cutoff)
+    wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
     return _pairs(wq, *cells, float(cutoff))
 
 
@@ -320,23 +271,43 @@ def _bin(d, edges, scale):
     return k
 
 
+@njit(cache=True, inline="always")
+def _c_round(x):
+    """C's round(): halves away from zero."""
+    return np.floor(x + 0.5) if x >= 0 else -np.floor(-x + 0.5)
+
+
+@njit(cache=True, inline="always")
+def _bond_d2(p, q, box, inverse):
+    """Squared distance of single-precision points ``p``, ``q`` as MDAnalysis'
+    calc_bonds computes it for an orthorhombic ``box`` (float32; ``inverse`` = 1/box in
+    float32)."""
+    rsq = 0.0
+    for k in range(3):
+        dx = np.float64(p[k] - q[k])  # float32 difference, as in C
+        s = np.float64(inverse[k]) * dx
+        x = np.float64(box[k]) * (s - _c_round(s))
+        rsq += x * x
+    return rsq
+
+
 @njit(cache=True, parallel=True)
-def _histogram(wq, q_key, pts, order, start, table, lengths, n_cells, p_key, edges, same, chunks):
-    """Pair counts per bin of ``edges`` (A) between queries (wrapped) and the grid's points,
-    pairs whose keys differ only. ``same``: the queries are the grid's own sorted points
-    and each unordered pair is visited once (counted twice)."""
+def _histogram(q32, q_cells, q_key, p32, start, table, p_key, box, edges, same, chunks):
+    """Pair counts per bin of ``edges`` (A) between queries (float32 ``q32``, in cells
+    ``q_cells``) and the grid's points (float32 ``p32`` in cell order), pairs whose keys
+    differ only. ``same``: the queries are the grid's own points and each unordered pair
+    is visited once (counted twice)."""
     nb = len(edges) - 1
     lo, hi = edges[0], edges[nb]
     scale = nb / (hi - lo)
-    reach2 = (hi * (1.0 + 1e-9)) ** 2  # a hair wide: the exact test is on d below
-    key = p_key[order]
-    nq = wq.shape[0]
+    inverse = np.empty(3, np.float32)
+    for k in range(3):
+        inverse[k] = np.float32(1.0 / np.float64(box[k]))
+    nq = q32.shape[0]
     hist = np.zeros((chunks, nb), np.int64)
     for c in prange(chunks):
         for i in range(c * nq // chunks, (c + 1) * nq // chunks):
-            q = wq[i]
-            kq = q_key[i]
-            cell = _cell_of(q, lengths, n_cells)
+            cell = q_cells[i]
             for r in range(table.shape[1]):
                 if table[cell, r, 0] < 0:
                     break
@@ -344,28 +315,33 @@ def _histogram(wq, q_key, pts, order, start, table, lengths, n_cells, p_key, edg
                 if same:
                     first = max(first, i + 1)
                 for s in range(first, start[table[cell, r, 1] + 1]):
-                    vx = _image(pts[s, 0] - q[0], lengths[0])
-                    vy = _image(pts[s, 1] - q[1], lengths[1])
-                    vz = _image(pts[s, 2] - q[2], lengths[2])
-                    d2 = vx * vx + vy * vy + vz * vz
-                    if d2 > reach2 or key[s] == kq:
+                    d = np.sqrt(_bond_d2(p32[s], q32[i], box, inverse))
+                    if d > hi or d < lo or p_key[s] == q_key[i]:
                         continue
-                    d = np.sqrt(d2)
-                    if d >= lo and d <= hi:
-                        hist[c, _bin(d, edges, scale)] += 1
+                    hist[c, _bin(d, edges, scale)] += 1
     out = hist.sum(axis=0)
     return 2 * out if same else out
 
 
+@njit(cache=True)
+def _cells_of(wq, lengths, n_cells):
+    out = np.empty(wq.shape[0], np.int64)
+    for i in range(wq.shape[0]):
+        out[i] = _cell_of(wq[i], lengths, n_cells)
+    return out
+
+
 def histogram_grid(points: np.ndarray, lengths: np.ndarray, rmax: float) -> tuple:
-    """The cell grid ``histogram`` searches (cells of rmax/2, single-precision wrapping);
-    build it once per frame for every query set against these points."""
-    return grid(points, lengths, float(rmax), reach=2, single=True)
+    """The cell grid ``histogram`` searches (cells of rmax/2, a hair wider); build it once
+    per frame for every query set against these points."""
+    return grid(points, lengths, float(rmax) * (1 + 1e-6), reach=2)
 
 
 def histogram(
     cell_grid: tuple,
+    points: np.ndarray,
     point_keys: np.ndarray,
+    box: np.ndarray,
     edges: np.ndarray,
     queries: np.ndarray | None = None,
     query_keys: np.ndarray | None = None,
@@ -373,16 +349,36 @@ def histogram(
     """Counts of ordered pairs (query, point) per bin of ``edges`` (A, uniform), minimum
     image, over pairs whose integer keys differ (molecule ids to leave out pairs within a
     molecule, atom indices to leave out only an atom with itself). ``cell_grid`` from
-    ``histogram_grid`` with rmax = edges[-1]; ``queries`` None: the points against
-    themselves (each unordered pair found once, counted in both orders). Positions are
-    single precision as MDAnalysis gives them (see the module docstring)."""
+    ``histogram_grid(points, box[:3], edges[-1])``; ``queries`` None: the points against
+    themselves (each unordered pair found once, counted in both orders). Positions (A)
+    in single precision as MDAnalysis gives them, ``box`` its dimensions; distances as
+    the module docstring says."""
     edges = np.asarray(edges, np.float64)
-    pts, order, lengths = cell_grid[0], cell_grid[1], cell_grid[4]
-    point_keys = np.ascontiguousarray(point_keys, np.int64)
+    _, order, start, table, lengths, n_cells = cell_grid
+    p32 = np.ascontiguousarray(np.asarray(points, np.float32)[order])
+    p_key = np.ascontiguousarray(np.asarray(point_keys, np.int64)[order])
     if queries is None:
-        wq, q_key = pts, point_keys[order]
+        q32, q_key = p32, p_key
+        q_cells = _cells_of(cell_grid[0], lengths, n_cells)
     else:
-        wq = wrap_single(queries, lengths)
+        q32 = np.ascontiguousarray(queries, np.float32)
         q_key = np.ascontiguousarray(query_keys, np.int64)
-    chunks = max(1, min(len(wq), 8 * numba.get_num_threads()))
-    return _histogram(wq, q_key, *cell_grid, point_keys, edges, queries is None, chunks)
+        q_cells = _cells_of(_wrap(q32.astype(np.float64), lengths), lengths, n_cells)
+    box32 = np.asarray(box[:3], np.float32)
+    chunks = max(1, min(len(q32), 8 * numba.get_num_threads()))
+    return _histogram(
+        q32, q_cells, q_key, p32, start, table, p_key, box32, edges, queries is None, chunks
+    )
+
+
+def bond_pairs(
+    queries: np.ndarray, points: np.ndarray, box: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query row, point row, distance A) of the pairs with distance <= ``cutoff``, the
+    distances computed as MDAnalysis' calc_bonds does (so that they equal those of the
+    RDF kernel; see the module docstring). Orthorhombic ``box`` (MDAnalysis dimensions)
+    with ``fits(box, cutoff)``."""
+    qi, pj, _ = pairs_within(queries, points, box[:3], cutoff * (1 + 1e-6) + 1e-6)
+    d = calc_bonds(queries[qi], points[pj], box=box)
+    inside = d <= cutoff
+    return qi[inside], pj[inside], d[inside]

@@ -195,16 +195,10 @@ class SolvationShells(Analysis):
         out = {}
         for name, group in self.shells.items():
             radius = radii[name]
-            if cells.fits(ts.dimensions, radius):
-                ci, sj, d = cells.pairs_within(
-                    self.center.positions,
-                    group.positions,
-                    ts.dimensions[:3],
-                    radius * (1 + 1e-9),
-                    single=True,
+            if cells.fits(ts.dimensions, radius * 1.001):
+                ci, sj, d = cells.bond_pairs(
+                    self.center.positions, group.positions, ts.dimensions, radius
                 )
-                inside = d <= radius
-                ci, sj, d = ci[inside], sj[inside], d[inside]
             else:
                 pos = self.center.positions
                 ci, sj, d = cross_pairs(pos, group.positions, ts.dimensions, radius)

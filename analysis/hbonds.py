@@ -424,11 +424,8 @@ class HydrogenBonds(Analysis):
         (inclusive) in another molecule."""
         cations = self.cations.indices
         centres, water_o = pos[cations], pos[self._water_o]
-        if cells.fits(box, radius):
-            ci, rows, d = cells.pairs_within(
-                centres, water_o, box[:3], radius * (1 + 1e-9), single=True
-            )
-            ci, rows, d = ci[d <= radius], rows[d <= radius], d[d <= radius]
+        if cells.fits(box, radius * 1.001):
+            ci, rows, d = cells.bond_pairs(centres, water_o, box, radius)
         else:
             pairs, d = capped_distance(centres, water_o, radius, box=box)
             ci, rows = pairs[:, 0], pairs[:, 1]

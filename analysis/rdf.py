@@ -215,11 +215,14 @@ class RDF(Analysis):
         pos, lengths = ts.positions, ts.dimensions[:3]
         out = {}
         for b_index, users in self._cell_plan:
-            grid = cells.histogram_grid(pos[b_index], lengths, self.edges[-1])
+            points = pos[b_index]
+            grid = cells.histogram_grid(points, lengths, self.edges[-1])
             for name, a_index in users:
                 queries = None if a_index is None else pos[a_index]
                 q_key = None if a_index is None else key[a_index]
-                counts = cells.histogram(grid, key[b_index], self.edges, queries, q_key)
+                counts = cells.histogram(
+                    grid, points, key[b_index], ts.dimensions, self.edges, queries, q_key
+                )
                 out[name] = counts.astype(np.float64)
         return out
 

@@ -10,14 +10,19 @@ only (no analyses). Aggregate ns/day is the sum of the jobs' production ns/day (
 run side by side); the ratio is against one job alone. Target on one H100/H200: 8 jobs
 give >= 2x the aggregate ns/day of one. ``--quick``: CPU, 1 and 2 jobs of ~1000 atoms,
 0.1 ps each (shows that it runs, not a figure).
+
+Each round runs in a fresh process: a process that has run OpenMM's CPU platform and
+then forks workers (the N-slot executor) was seen to hang its workers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import tomli_w
@@ -80,7 +85,11 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.jobs.split(",")):
-            rows.append(pack(Path(tmp), n, args.n_water, args.production_ps, args.platform))
+            # each round in a fresh process: forking a process that already ran OpenMM
+            # (the one-job round runs in process) can hang the forked workers
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+                args_n = (Path(tmp), n, args.n_water, args.production_ps, args.platform)
+                rows.append(ex.submit(pack, *args_n).result())
             r = rows[-1]
             print(
                 f"{n} job(s) at once: aggregate {r['aggregate_ns_per_day']:.1f} ns/day "
