@@ -96,8 +96,6 @@ class Analysis(AnalysisBase):
 
     def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
         super()._compute(indexed_frames, verbose, progressbar_kwargs=progressbar_kwargs)
-        if len(indexed_frames) == 0:
-            self._prepare()
         for name in self._accumulators:
             self.results[SHIPPED + name] = getattr(self, name)
         return self
