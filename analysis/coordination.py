@@ -382,8 +382,10 @@ class ShellsWithCutoffs(SolvationShells):
         self._kept = []
 
     def _keep(self) -> dict[str, float]:
+        """How far out (A) each shell's pairs are kept: its cutoff where given, else the
+        provisional cutoff + margin (everything searched until there is one)."""
         given = self._given[0]
-        return {k: self._histograms[k].keep if k in self.need else given[k] for k in self.shells}
+        return {k: given[k] if k in given else self._histograms[k].keep for k in self.shells}
 
     def _single_frame(self):
         pairs = self._frame_pairs(self._search_radii())
