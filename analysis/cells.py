@@ -187,8 +187,7 @@ def _offsets(wq, start, table, lengths, n_cells):
     return cells, offset
 
 
-@njit(cache=True, parallel=True)
-def _pairs(wq, pts, order, start, table, lengths, n_cells, cutoff):
+def _pairs_py(wq, pts, order, start, table, lengths, n_cells, cutoff):
     cells, offset = _offsets(wq, start, table, lengths, n_cells)
     rows, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
     found = np.zeros(wq.shape[0] + 1, np.int64)
@@ -205,6 +204,13 @@ def _pairs(wq, pts, order, start, table, lengths, n_cells, cutoff):
     return qi, pj, dist
 
 
+_pairs = njit(cache=True, parallel=True)(_pairs_py)
+# few queries (a cation's shells): threads cost more to wake than they save, and far
+# more on a loaded machine (3 ms instead of 0.1 ms per call for 59 Zn2+ within 8 A)
+_pairs_serial = njit(cache=True)(_pairs_py)
+SERIAL_QUERIES = 2000
+
+
 def pairs_within(
     queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,7 +218,8 @@ def pairs_within(
     grouped by query row. A point identical to a query (distance 0) is included."""
     cells = grid(points, lengths, cutoff)
     wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
-    return _pairs(wq, *cells, float(cutoff))
+    kernel = _pairs_serial if len(wq) < SERIAL_QUERIES else _pairs
+    return kernel(wq, *cells, float(cutoff))
 
 
 @njit(cache=True, parallel=True)
@@ -291,8 +298,7 @@ def _bond_d2(p, q, box, inverse):
     return rsq
 
 
-@njit(cache=True, parallel=True)
-def _histogram(q32, q_cells, q_key, p32, start, table, p_key, box, edges, same, chunks):
+def _histogram_py(q32, q_cells, q_key, p32, start, table, p_key, box, edges, same, chunks):
     """Pair counts per bin of ``edges`` (A) between queries (float32 ``q32``, in cells
     ``q_cells``) and the grid's points (float32 ``p32`` in cell order), pairs whose keys
     differ only. ``same``: the queries are the grid's own points and each unordered pair
@@ -321,6 +327,10 @@ def _histogram(q32, q_cells, q_key, p32, start, table, p_key, box, edges, same, 
                     hist[c, _bin(d, edges, scale)] += 1
     out = hist.sum(axis=0)
     return 2 * out if same else out
+
+
+_histogram = njit(cache=True, parallel=True)(_histogram_py)
+_histogram_serial = njit(cache=True)(_histogram_py)  # few queries: see _pairs_serial
 
 
 @njit(cache=True)
@@ -366,7 +376,8 @@ def histogram(
         q_cells = _cells_of(_wrap(q32.astype(np.float64), lengths), lengths, n_cells)
     box32 = np.asarray(box[:3], np.float32)
     chunks = max(1, min(len(q32), 8 * numba.get_num_threads()))
-    return _histogram(
+    kernel = _histogram_serial if len(q32) < SERIAL_QUERIES else _histogram
+    return kernel(
         q32, q_cells, q_key, p32, start, table, p_key, box32, edges, queries is None, chunks
     )
 
