@@ -10,9 +10,15 @@ step)``) and stores one frozen result dataclass at ``.results.<name>``, also rea
 as ``.result``; results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
 """
 
-from .base import Analysis
+from .base import Analysis, one_pass
 from .contact import ContactLayer, ContactResult, FaceLayer
-from .coordination import ExchangeCount, SolvationResult, SolvationShells, solvation_shells
+from .coordination import (
+    ExchangeCount,
+    ShellsWithCutoffs,
+    SolvationResult,
+    SolvationShells,
+    solvation_shells,
+)
 from .correlation import Correlation, presence_correlation
 from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds, tetrahedral_q
 from .interface import InterfaceProfiles, InterfaceResult, poisson_potential
@@ -32,6 +38,8 @@ from .water_activity import (
 
 __all__ = [
     "Analysis",
+    "one_pass",
+    "ShellsWithCutoffs",
     "ContactLayer",
     "ContactResult",
     "FaceLayer",

@@ -8,18 +8,79 @@ Shared guards: every analysis accepts an MDAnalysis Universe or an mdtraj Trajec
 its first argument (``universe.as_universe``); a frame range that selects no frame is an
 InputError before any work; progress bars are drawn only on a terminal
 (``solvation.console.show_progress``), never into log files.
+
+Parallel backends (MDAnalysis 2.8+ ``run(backend="multiprocessing" | "dask",
+n_workers=N)``): an analysis whose per-frame state combines exactly names it in
+``_accumulators`` (attribute -> merge function over the workers' values, in frame
+order). Each worker runs ``_prepare`` and ``_single_frame`` on its share of the frames
+and ships those attributes back in its results; the merge puts the combined values on
+the analysis in this process, and ``_conclude`` runs once on them as after a serial run.
+Analyses without accumulators stay serial-only.
+
+``one_pass`` runs several analyses of one trajectory in a single loop over its frames
+(MDAnalysis 2.11 has no ``AnalysisCollection``; this is its equivalent for our analyses).
 """
 
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable
 
 from MDAnalysis import Universe
 from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.analysis.results import ResultsGroup
+from MDAnalysis.lib.log import ProgressBar
 
 from solvation.console import show_progress
 
 from .universe import InputError, as_universe
+
+SHIPPED = "_accumulated_"  # prefix of the keys that carry accumulators out of a worker
+
+
+def total(values: list):
+    """Merge by addition: numbers, arrays, Counters, and dicts of those (key by key);
+    None stays None."""
+    if values[0] is None:
+        return None
+    if isinstance(values[0], dict) and not hasattr(values[0], "most_common"):
+        return {k: total([v[k] for v in values]) for k in values[0]}
+    return functools.reduce(operator.add, values)
+
+
+def concatenate(values: list):
+    """Merge per-frame lists in frame order (dicts of lists key by key)."""
+    if isinstance(values[0], dict):
+        return {k: concatenate([v[k] for v in values]) for k in values[0]}
+    return [item for part in values for item in part]
+
+
+def smallest(values: list):
+    """Merge by the minimum (dicts key by key)."""
+    if isinstance(values[0], dict):
+        return {k: smallest([v[k] for v in values]) for k in values[0]}
+    return min(values)
+
+
+class _Restore(ResultsGroup):
+    """Merges the workers' accumulators and puts them back on the analysis."""
+
+    def __init__(self, owner: Analysis):
+        lookup = {SHIPPED + name: merge for name, merge in owner._accumulators.items()}
+        super().__init__(lookup)
+        self.owner = owner
+
+    def merge(self, objects, require_all_aggregators: bool = False):
+        if len(objects) == 1 and objects[0] is self.owner.results:  # serial: in place
+            for name in self.owner._accumulators:
+                objects[0].pop(SHIPPED + name, None)
+            return objects[0]
+        merged = super().merge(objects, require_all_aggregators=False)
+        self.owner._prepare()  # what _conclude needs besides the accumulators
+        for name in self.owner._accumulators:
+            setattr(self.owner, name, merged.pop(SHIPPED + name))
+        return merged
 
 
 def _converted(obj):
@@ -34,6 +95,7 @@ class Analysis(AnalysisBase):
     """``AnalysisBase`` whose ``result`` property returns ``results.<result_name>``."""
 
     result_name: str = ""
+    _accumulators: dict[str, Callable[[list], object]] = {}
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's ``__init__`` receives its first argument as a Universe."""
@@ -69,3 +131,54 @@ class Analysis(AnalysisBase):
                 f"of {getattr(trajectory, 'filename', 'the trajectory')}; frames are numbered "
                 f"0-{trajectory.n_frames - 1}"
             )
+
+    @classmethod
+    def get_supported_backends(cls):
+        return ("serial", "multiprocessing", "dask") if cls._accumulators else ("serial",)
+
+    @property
+    def _analysis_algorithm_is_parallelizable(self) -> bool:
+        return bool(self._accumulators)
+
+    def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
+        super()._compute(indexed_frames, verbose, progressbar_kwargs=progressbar_kwargs)
+        for name in self._accumulators:
+            self.results[SHIPPED + name] = getattr(self, name)
+        return self
+
+    def _get_aggregator(self) -> ResultsGroup:
+        return _Restore(self)
+
+    def extra_frames_read(self) -> int:
+        """Frames this analysis read beyond its own pass (a second pass it needed)."""
+        return 0
+
+
+def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[Analysis]:
+    """Run ``analyses`` (all on one trajectory) in one loop over its frames; ``frames``:
+    start, stop, step. Each ends as after its own ``run()``; returns them."""
+    if not analyses:
+        return analyses
+    lead = analyses[0]
+    for a in analyses:
+        if a._trajectory is not lead._trajectory:
+            raise ValueError("one_pass needs analyses of one trajectory")
+        a._setup_frames(a._trajectory, **frames)
+        a._prepare()
+    bar = ProgressBar(lead._sliced_trajectory, verbose=verbose and show_progress())
+    for idx, ts in enumerate(bar):
+        for a in analyses:
+            a._frame_index, a._ts = idx, ts
+            a.frames[idx], a.times[idx] = ts.frame, ts.time
+            a._single_frame()
+    for a in analyses:
+        a._conclude()
+    return analyses
+
+
+def frames_read(analyses: list[Analysis]) -> int:
+    """Frames read by a ``one_pass`` over ``analyses`` and any second pass they needed."""
+    return int(analyses[0].n_frames + sum(a.extra_frames_read() for a in analyses))
+
+
+__all__ = ["Analysis", "concatenate", "frames_read", "one_pass", "smallest", "total"]

@@ -8,6 +8,17 @@ per-frame H-bond and tetrahedral-order work on water (3,300 waters + 470 sulfate
 cached on disk (``cache=True``): only the first call on a machine pays the compilation
 (about 10 s for all kernels).
 
+The radial-distribution kernel (``histogram``) counts pairs straight into per-thread
+histograms without listing them, with cells of half the search radius (5 x 5 x 5 cells
+searched instead of 3 x 3 x 3 twice as large: 1.7x fewer candidates). Its distances are
+those of MDAnalysis' ``calc_bonds``/``distance_array``, bit for bit: the difference of the
+single-precision coordinates in single precision, the minimum image as box * (s -
+round(s)) with s = dx / box through a single-precision inverse, x^2 + y^2 + z^2 in that
+order; bins follow numpy.histogram's edge rules. XTC coordinates sit on a 0.01 A grid,
+so pairs land exactly on bin edges, and only identical arithmetic gives identical
+counts: g(r) equals InterRDF's (which takes that path whenever rmax > 0.3 box) and what
+this package computed before the kernel.
+
 Positions are in A, ``lengths`` the three box edge lengths (A). Every search radius must
 be below half the shortest edge (minimum-image rule); callers check with ``fits``.
 """
@@ -16,8 +27,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numba
 import numpy as np
+from MDAnalysis.lib.distances import calc_bonds
 from numba import njit, prange
+
+from . import threads  # noqa: F401  (sets the fork-safe threading layer first)
 
 
 def fits(box: np.ndarray, cutoff: float) -> bool:
@@ -64,33 +79,35 @@ def _cell_list(wrapped, lengths, n_cells):
     return order, start
 
 
-def _window(n: int) -> list[int]:
+def _window(n: int, reach: int = 1) -> list[int]:
     """Distinct neighbour offsets along one dimension of ``n`` cells, as absolute cells
-    (all of them) when the +-1 window would wrap onto itself."""
-    return list(range(n)) if n < 3 else [-1, 0, 1]
+    (all of them) when the +-``reach`` window would wrap onto itself."""
+    return list(range(n)) if n < 2 * reach + 1 else list(range(-reach, reach + 1))
 
 
 @lru_cache(maxsize=8)
-def _neighbour_runs(n_cells: tuple[int, int, int]) -> np.ndarray:
-    """(n_cells_total, k, 2) table: for each cell, the distinct cells within one cell as runs
-    (first, last) of consecutive cell indices, -1 padded. Cells are numbered z fastest, so
-    the z window of each (x, y) neighbour is one run (two where it wraps): 9-18 loops per
-    query instead of 27 short ones, whose unpredictable exits dominated the search time.
-    Depends only on the cell counts, so it is cached across frames."""
+def _neighbour_runs(n_cells: tuple[int, int, int], reach: int = 1) -> np.ndarray:
+    """(n_cells_total, k, 2) table: for each cell, the distinct cells within ``reach`` cells
+    as runs (first, last) of consecutive cell indices, -1 padded. Cells are numbered z
+    fastest, so the z window of each (x, y) neighbour is one run (two where it wraps): 9-18
+    loops per query instead of 27 short ones (reach 1), whose unpredictable exits dominated
+    the search time. Depends only on the cell counts, so it is cached across frames."""
     nx, ny, nz = n_cells
-    wx, wy = _window(nx), _window(ny)
+    wide = 2 * reach + 1
+    wx, wy = _window(nx, reach), _window(ny, reach)
     table = np.full((nx * ny * nz, len(wx) * len(wy) * 2, 2), -1, np.int64)
     for cx in range(nx):
         for cy in range(ny):
             for cz in range(nz):
                 row = (cx * ny + cy) * nz + cz
-                zs = sorted({(cz + d) % nz for d in _window(nz)} if nz >= 3 else range(nz))
+                window = _window(nz, reach)
+                zs = sorted({(cz + d) % nz for d in window} if nz >= wide else range(nz))
                 runs = _runs(zs)
                 m = 0
                 for dx in wx:
                     for dy in wy:
-                        x = (cx + dx) % nx if nx >= 3 else dx
-                        y = (cy + dy) % ny if ny >= 3 else dy
+                        x = (cx + dx) % nx if nx >= wide else dx
+                        y = (cy + dy) % ny if ny >= wide else dy
                         base = (x * ny + y) * nz
                         for first, last in runs:
                             table[row, m] = base + first, base + last
@@ -146,14 +163,15 @@ def _visit(q, cell, pts, start, table, lengths, cut2, out_s, out_d2, m):
     return m
 
 
-def grid(points: np.ndarray, lengths: np.ndarray, size: float) -> tuple:
-    """Points wrapped and sorted into cells of edge >= ``size`` (A): (sorted wrapped points,
-    order, cell starts, neighbour-run table, lengths, cell counts), what the kernels take."""
+def grid(points: np.ndarray, lengths: np.ndarray, size: float, reach: int = 1) -> tuple:
+    """Points wrapped and sorted into cells of edge >= ``size / reach`` (A), neighbours
+    searched ``reach`` cells around: (sorted wrapped points, order, cell starts,
+    neighbour-run table, lengths, cell counts), what the kernels take."""
     lengths = np.asarray(lengths, np.float64)
-    n_cells = np.maximum(1, (lengths // size).astype(np.int64))
+    n_cells = np.maximum(1, (lengths // (size / reach)).astype(np.int64))
     wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
     order, start = _cell_list(wrapped, lengths, n_cells)
-    table = _neighbour_runs(tuple(int(n) for n in n_cells))
+    table = _neighbour_runs(tuple(int(n) for n in n_cells), reach)
     return wrapped[order], order, start, table, lengths, n_cells
 
 
@@ -169,9 +187,7 @@ def _offsets(wq, start, table, lengths, n_cells):
     return cells, offset
 
 
-@njit(cache=True, parallel=True)
-def _pairs(queries, pts, order, start, table, lengths, n_cells, cutoff):
-    wq = _wrap(queries, lengths)
+def _pairs_py(wq, pts, order, start, table, lengths, n_cells, cutoff):
     cells, offset = _offsets(wq, start, table, lengths, n_cells)
     rows, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
     found = np.zeros(wq.shape[0] + 1, np.int64)
@@ -188,13 +204,22 @@ def _pairs(queries, pts, order, start, table, lengths, n_cells, cutoff):
     return qi, pj, dist
 
 
+_pairs = njit(cache=True, parallel=True)(_pairs_py)
+# few queries (a cation's shells): threads cost more to wake than they save, and far
+# more on a loaded machine (3 ms instead of 0.1 ms per call for 59 Zn2+ within 8 A)
+_pairs_serial = njit(cache=True)(_pairs_py)
+SERIAL_QUERIES = 2000
+
+
 def pairs_within(
     queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (query row, point row, distance) with distance < ``cutoff`` (A), minimum image,
     grouped by query row. A point identical to a query (distance 0) is included."""
     cells = grid(points, lengths, cutoff)
-    return _pairs(np.ascontiguousarray(queries, np.float64), *cells, float(cutoff))
+    wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
+    kernel = _pairs_serial if len(wq) < SERIAL_QUERIES else _pairs
+    return kernel(wq, *cells, float(cutoff))
 
 
 @njit(cache=True, parallel=True)
@@ -239,3 +264,132 @@ def nearest_neighbours(
         if len(rows) == 0:
             break
     return out
+
+
+@njit(cache=True, inline="always")
+def _bin(d, edges, scale):
+    """Bin of ``d`` inside [edges[0], edges[-1]] with numpy.histogram's edge rules."""
+    nb = len(edges) - 1
+    k = min(int((d - edges[0]) * scale), nb - 1)
+    if d < edges[k]:
+        k -= 1
+    elif k < nb - 1 and d >= edges[k + 1]:
+        k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _c_round(x):
+    """C's round(): halves away from zero."""
+    return np.floor(x + 0.5) if x >= 0 else -np.floor(-x + 0.5)
+
+
+@njit(cache=True, inline="always")
+def _bond_d2(p, q, box, inverse):
+    """Squared distance of single-precision points ``p``, ``q`` as MDAnalysis'
+    calc_bonds computes it for an orthorhombic ``box`` (float32; ``inverse`` = 1/box in
+    float32)."""
+    rsq = 0.0
+    for k in range(3):
+        dx = np.float64(p[k] - q[k])  # float32 difference, as in C
+        s = np.float64(inverse[k]) * dx
+        x = np.float64(box[k]) * (s - _c_round(s))
+        rsq += x * x
+    return rsq
+
+
+def _histogram_py(q32, q_cells, q_key, p32, start, table, p_key, box, edges, same, chunks):
+    """Pair counts per bin of ``edges`` (A) between queries (float32 ``q32``, in cells
+    ``q_cells``) and the grid's points (float32 ``p32`` in cell order), pairs whose keys
+    differ only. ``same``: the queries are the grid's own points and each unordered pair
+    is visited once (counted twice)."""
+    nb = len(edges) - 1
+    lo, hi = edges[0], edges[nb]
+    scale = nb / (hi - lo)
+    inverse = np.empty(3, np.float32)
+    for k in range(3):
+        inverse[k] = np.float32(1.0 / np.float64(box[k]))
+    nq = q32.shape[0]
+    hist = np.zeros((chunks, nb), np.int64)
+    for c in prange(chunks):
+        for i in range(c * nq // chunks, (c + 1) * nq // chunks):
+            cell = q_cells[i]
+            for r in range(table.shape[1]):
+                if table[cell, r, 0] < 0:
+                    break
+                first = start[table[cell, r, 0]]
+                if same:
+                    first = max(first, i + 1)
+                for s in range(first, start[table[cell, r, 1] + 1]):
+                    d = np.sqrt(_bond_d2(p32[s], q32[i], box, inverse))
+                    if d > hi or d < lo or p_key[s] == q_key[i]:
+                        continue
+                    hist[c, _bin(d, edges, scale)] += 1
+    out = hist.sum(axis=0)
+    return 2 * out if same else out
+
+
+_histogram = njit(cache=True, parallel=True)(_histogram_py)
+_histogram_serial = njit(cache=True)(_histogram_py)  # few queries: see _pairs_serial
+
+
+@njit(cache=True)
+def _cells_of(wq, lengths, n_cells):
+    out = np.empty(wq.shape[0], np.int64)
+    for i in range(wq.shape[0]):
+        out[i] = _cell_of(wq[i], lengths, n_cells)
+    return out
+
+
+def histogram_grid(points: np.ndarray, lengths: np.ndarray, rmax: float) -> tuple:
+    """The cell grid ``histogram`` searches (cells of rmax/2, a hair wider); build it once
+    per frame for every query set against these points."""
+    return grid(points, lengths, float(rmax) * (1 + 1e-6), reach=2)
+
+
+def histogram(
+    cell_grid: tuple,
+    points: np.ndarray,
+    point_keys: np.ndarray,
+    box: np.ndarray,
+    edges: np.ndarray,
+    queries: np.ndarray | None = None,
+    query_keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Counts of ordered pairs (query, point) per bin of ``edges`` (A, uniform), minimum
+    image, over pairs whose integer keys differ (molecule ids to leave out pairs within a
+    molecule, atom indices to leave out only an atom with itself). ``cell_grid`` from
+    ``histogram_grid(points, box[:3], edges[-1])``; ``queries`` None: the points against
+    themselves (each unordered pair found once, counted in both orders). Positions (A)
+    in single precision as MDAnalysis gives them, ``box`` its dimensions; distances as
+    the module docstring says."""
+    edges = np.asarray(edges, np.float64)
+    _, order, start, table, lengths, n_cells = cell_grid
+    p32 = np.ascontiguousarray(np.asarray(points, np.float32)[order])
+    p_key = np.ascontiguousarray(np.asarray(point_keys, np.int64)[order])
+    if queries is None:
+        q32, q_key = p32, p_key
+        q_cells = _cells_of(cell_grid[0], lengths, n_cells)
+    else:
+        q32 = np.ascontiguousarray(queries, np.float32)
+        q_key = np.ascontiguousarray(query_keys, np.int64)
+        q_cells = _cells_of(_wrap(q32.astype(np.float64), lengths), lengths, n_cells)
+    box32 = np.asarray(box[:3], np.float32)
+    chunks = max(1, min(len(q32), 8 * numba.get_num_threads()))
+    kernel = _histogram_serial if len(q32) < SERIAL_QUERIES else _histogram
+    return kernel(
+        q32, q_cells, q_key, p32, start, table, p_key, box32, edges, queries is None, chunks
+    )
+
+
+def bond_pairs(
+    queries: np.ndarray, points: np.ndarray, box: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query row, point row, distance A) of the pairs with distance <= ``cutoff``, the
+    distances computed as MDAnalysis' calc_bonds does (so that they equal those of the
+    RDF kernel; see the module docstring). Orthorhombic ``box`` (MDAnalysis dimensions)
+    with ``fits(box, cutoff)``."""
+    qi, pj, _ = pairs_within(queries, points, box[:3], cutoff * (1 + 1e-6) + 1e-6)
+    d = calc_bonds(queries[qi], points[pj], box=box)
+    inside = d <= cutoff
+    return qi[inside], pj[inside], d[inside]

@@ -4,7 +4,12 @@ shell compositions (speciation), ion pairing classes and residence times, in one
 Shell membership: a shell molecule (or atom, with ``count="atoms"``) belongs to a
 centre's shell when any of its selected atoms lies within the shell's cutoff of the
 centre. Cutoffs are given (A) or found as the first minimum of the centre-shell g(r)
-(``solvation_shells``). Pairing classes, per centre and frame, for each shell named in
+(``solvation_shells``), which the counting pass accumulates itself (``cutoffs``): one
+pass over the trajectory, one neighbour search per centre-shell pair type and frame
+serving g(r), coordination, speciation, pairing and residence. Orthorhombic boxes use the
+cell-list kernels (``cells.pairs_within``), others MDAnalysis' capped_distance.
+
+Pairing classes, per centre and frame, for each shell named in
 ``pairing`` (its second-shell cutoff, A):
 
 - CIP: at least one member of that shell in the first shell, none shared;
@@ -31,20 +36,43 @@ number over centres and frames, not an error.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .base import Analysis
+from . import cells
+from .base import Analysis, concatenate, total
 from .correlation import Correlation, presence_correlation, presence_matrix
+from .cutoffs import (
+    FALLBACK_CUTOFF_ANGSTROM,
+    PAIRING_OFFSET_ANGSTROM,
+    CutoffHistogram,
+    auto_cutoffs,
+)
 from .neighbors import cross_pairs
-from .rdf import RDF
+from .rdf import RDFResult, check_rmax, pair_count, pair_rdf
 from .results import ResultMixin
-from .shells import NoMinimumError, shell_minima
 from .stats import Estimate, estimate
 from .universe import InputError, as_universe, molecule_ids, select
+
+__all__ = [
+    "FALLBACK_CUTOFF_ANGSTROM",
+    "MIN_EXCHANGES_PER_ION",
+    "ExchangeCount",
+    "PAIRING_OFFSET_ANGSTROM",
+    "ShellFrame",
+    "ShellsWithCutoffs",
+    "SolvationResult",
+    "SolvationShells",
+    "auto_cutoffs",
+    "shells_analysis",
+    "shells_result",
+    "solvation_shells",
+]
+logger = logging.getLogger(__name__)
 
 PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
 MIN_EXCHANGES_PER_ION = 2.0  # events per centre (one molecule out, one in) to trust a shell
@@ -146,6 +174,17 @@ class SolvationResult(ResultMixin):
         )
 
 
+@dataclass
+class ShellFrame:
+    """What the shell statistics need of one frame: per shell the centre-shell pairs
+    (centre row, shell atom row, distance A) kept, and per pairing shell each centre's
+    nearest shell atom (A; inf: none within the search)."""
+
+    pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    nearest: dict[str, np.ndarray]
+    time: float
+
+
 def composition_label(counts: tuple[int, ...], names: list[str]) -> str:
     """'(water)5(SO4)1' style label of one shell composition (empty shells: 'bare')."""
     parts = [f"({n}){c}" for n, c in zip(names, counts, strict=True) if c]
@@ -168,6 +207,17 @@ class SolvationShells(Analysis):
     """
 
     result_name = "solvation"
+    _accumulators = {
+        "_compositions": total,
+        "_cn_hist": total,
+        "_dent": total,
+        "_atoms": total,
+        "_pair_counts": total,
+        "_series": concatenate,
+        "_members": concatenate,
+        "_times": concatenate,
+        "_contact_series": concatenate,
+    }
 
     def __init__(
         self,
@@ -187,7 +237,7 @@ class SolvationShells(Analysis):
         if missing:
             raise InputError(f"no cutoff for shells {sorted(missing)}")
         self.universe, self.count, self.residence = universe, count, residence
-        self.center_sel = center
+        self.center_sel, self._selections = center, dict(shells)
         self.center = select(universe, center, "centre selection")
         self.shells = {k: select(universe, s, f"shell {k!r}") for k, s in shells.items()}
         self.cutoffs = {k: float(cutoffs[k]) for k in shells}
@@ -218,29 +268,58 @@ class SolvationShells(Analysis):
         self._members = {k: [] for k in self.shells}
         self._times = []
         self._contact_series = {k: [] for k in self.pairing}
-        self._previous = {k: None for k in self.shells}
-        n_c = self.center.n_atoms
-        self._entering = {k: np.zeros(n_c, np.int64) for k in self.shells}
-        self._leaving = {k: np.zeros(n_c, np.int64) for k in self.shells}
 
-    def _shell(self, name: str, cutoff: float):
-        """(centre row, unit id, shell atom row) of pairs within ``cutoff``; a centre's own
-        molecule is never part of its shell."""
+    def _search_radii(self) -> dict[str, float]:
+        """Search radius (A) per shell: its cutoff, or the pairing second-shell cutoff."""
+        return {k: max(c, self.pairing.get(k) or 0.0) for k, c in self.cutoffs.items()}
+
+    def _frame_pairs(self, radii: dict[str, float]) -> dict:
+        """Per shell: (centre row, shell atom row, distance A) of the pairs within its
+        radius (inclusive), a centre's own molecule left out."""
         ts = self._ts
-        ci, sj, _ = cross_pairs(
-            self.center.positions, self.shells[name].positions, ts.dimensions, cutoff
-        )
-        other = self._centre_mol[ci] != self._shell_mol[name][sj]
-        ci, sj = ci[other], sj[other]
-        return ci, self._unit[name][sj], sj
+        out = {}
+        for name, group in self.shells.items():
+            radius = radii[name]
+            if cells.fits(ts.dimensions, radius * 1.001):
+                ci, sj, d = cells.bond_pairs(
+                    self.center.positions, group.positions, ts.dimensions, radius
+                )
+            else:
+                pos = self.center.positions
+                ci, sj, d = cross_pairs(pos, group.positions, ts.dimensions, radius)
+            other = self._centre_mol[ci] != self._shell_mol[name][sj]
+            out[name] = (ci[other], sj[other], d[other])
+        return out
+
+    def _frame(self, pairs: dict, keep: dict[str, float]) -> ShellFrame:
+        """The ShellFrame of this frame from its pairs: those within ``keep`` (A) per shell,
+        and the nearest shell atom of each centre for the pairing shells."""
+        n_c = self.center.n_atoms
+        nearest = {}
+        for name in self.pairing:
+            ci, _, d = pairs[name]
+            nearest[name] = np.full(n_c, np.inf)
+            np.minimum.at(nearest[name], ci, d)
+        kept = {}
+        for name, (ci, sj, d) in pairs.items():
+            inside = d <= keep[name]
+            kept[name] = (ci[inside].astype(np.int32), sj[inside].astype(np.int32), d[inside])
+        return ShellFrame(kept, nearest, float(self._ts.time))
 
     def _single_frame(self):
+        frame = self._frame(self._frame_pairs(self._search_radii()), self.cutoffs)
+        self._tally(frame, self.cutoffs, self.pairing)
+
+    def _tally(self, frame: ShellFrame, cutoffs: dict[str, float], pairing: dict) -> None:
+        """Add one frame to the shell statistics, with these cutoffs (A)."""
         n_c = self.center.n_atoms
         counts = np.zeros((n_c, len(self.shells)), dtype=np.int64)
         first = {}
         for col, name in enumerate(self.shells):
-            ci, unit, sj = self._shell(name, self.cutoffs[name])
-            keys = np.unique(ci * self._n_units + unit, return_counts=True)
+            ci, sj, d = frame.pairs[name]
+            inside = d <= cutoffs[name]
+            ci, sj = ci[inside].astype(np.int64), sj[inside]
+            keys = np.unique(ci * self._n_units + self._unit[name][sj], return_counts=True)
             first[name] = keys[0]
             centres = keys[0] // self._n_units
             counts[:, col] = np.bincount(centres, minlength=n_c)
@@ -248,18 +327,16 @@ class SolvationShells(Analysis):
             self._dent[name].update(keys[1].tolist())
             self._atoms[name].update(self._names[name][sj].tolist())
             self._series[name].append(counts[:, col].mean())
-            if self.residence:
-                self._members[name].append(keys[0])
-            self._count_exchanges(name, keys[0])
+            self._members[name].append(keys[0])  # exchanges, and residence if asked
         self._compositions.update(map(tuple, counts.tolist()))
-        for name, rc2 in self.pairing.items():
-            self._classify_pairs(name, rc2, first[name])
-        self._times.append(self._ts.time)
+        for name, rc2 in pairing.items():
+            self._classify_pairs(name, frame.nearest[name] <= rc2, first[name])
+        self._times.append(frame.time)
 
-    def _classify_pairs(self, name: str, rc2: float, first_keys: np.ndarray) -> None:
+    def _classify_pairs(self, name: str, second: np.ndarray, first_keys: np.ndarray) -> None:
+        """Pairing classes of every centre: ``second`` says which have a member of shell
+        ``name`` within its second-shell cutoff."""
         n_c = self.center.n_atoms
-        ci, unit, _ = self._shell(name, rc2)
-        second = np.bincount(ci, minlength=n_c) > 0
         centres, units = first_keys // self._n_units, first_keys % self._n_units
         shared_units = np.unique(units, return_counts=True)
         shared = set(shared_units[0][shared_units[1] > 1].tolist())
@@ -271,18 +348,6 @@ class SolvationShells(Analysis):
         classes = np.where(agg, "AGG", np.where(has_first, "CIP", np.where(second, "SSIP", "free")))
         self._pair_counts[name].update(classes.tolist())
         self._contact_series[name].append(float(np.mean(agg | has_first)))
-
-    def _count_exchanges(self, name: str, keys: np.ndarray) -> None:
-        """Add the members that entered or left each centre's shell since the previous
-        analysed frame (``keys``: sorted centre * n_units + unit of this frame)."""
-        previous, self._previous[name] = self._previous[name], keys
-        if previous is None:
-            return
-        n_c = self.center.n_atoms
-        left = np.setdiff1d(previous, keys, assume_unique=True) // self._n_units
-        entered = np.setdiff1d(keys, previous, assume_unique=True) // self._n_units
-        self._leaving[name] += np.bincount(left, minlength=n_c)
-        self._entering[name] += np.bincount(entered, minlength=n_c)
 
     def _conclude(self):
         names = list(self.shells)
@@ -336,14 +401,24 @@ class SolvationShells(Analysis):
         return out
 
     def _exchanges(self) -> dict[str, ExchangeCount]:
+        """Exchange counts from the first-shell members of consecutive frames (recorded
+        per frame, so the count is exact under the parallel backends too)."""
+        n_c = self.center.n_atoms
         span_ns = (self._times[-1] - self._times[0]) / 1000.0 if len(self._times) > 1 else 0.0
         out = {}
         for name in self.shells:
-            per_ion = self._entering[name] + self._leaving[name]
+            entering, leaving = np.zeros(n_c, np.int64), np.zeros(n_c, np.int64)
+            frames = self._members[name]
+            for previous, keys in zip(frames[:-1], frames[1:], strict=True):
+                left = np.setdiff1d(previous, keys, assume_unique=True) // self._n_units
+                entered = np.setdiff1d(keys, previous, assume_unique=True) // self._n_units
+                leaving += np.bincount(left, minlength=n_c)
+                entering += np.bincount(entered, minlength=n_c)
+            per_ion = entering + leaving
             total = int(per_ion.sum())
             out[name] = ExchangeCount(
-                entering=int(self._entering[name].sum()),
-                leaving=int(self._leaving[name].sum()),
+                entering=int(entering.sum()),
+                leaving=int(leaving.sum()),
                 total=total,
                 per_ion=per_ion,
                 per_ion_mean=total / max(self.center.n_atoms, 1),
@@ -365,34 +440,165 @@ class SolvationShells(Analysis):
 
 
 def _fractions(counter: Counter) -> dict:
-    total = sum(counter.values())
-    return {k: v / total for k, v in sorted(counter.items())} if total else {}
+    n = sum(counter.values())
+    return {k: v / n for k, v in sorted(counter.items())} if n else {}
 
 
-FALLBACK_CUTOFF_ANGSTROM = 3.0  # when g(r) has no clear first minimum (very short runs)
-PAIRING_OFFSET_ANGSTROM = 2.0  # second-shell cutoff past the first when g(r) has no second
+class ShellsWithCutoffs(SolvationShells):
+    """``SolvationShells`` whose missing cutoffs come from the centre-shell g(r) of the
+    same pass (see ``analysis.cutoffs``); ``results.rdf`` holds those g(r).
 
+    Parameters
+    ----------
+    universe, center, shells, count, residence : as for ``SolvationShells``
+    cutoffs : dict name -> first-shell cutoff (A); shells without one are found
+    pairing : dict shell name -> second-shell cutoff (A), or None for the second minimum
+        of its g(r) (else the first cutoff + 2 A)
+    rmax, nbins : range (A) and bins of the g(r)
+    fallback : first-shell cutoff (A) where g(r) has no clear minimum; None raises
+    """
 
-def _auto_cutoffs(r, g, want_second: bool, fallback: float | None):
-    """(first cutoff, second cutoff or None, source text) from one g(r). Without a clear
-    minimum: ``fallback`` (A) for the first cutoff, or NoMinimumError when it is None; a
-    missing second minimum puts the second cutoff PAIRING_OFFSET_ANGSTROM past the first."""
-    try:
-        first = shell_minima(r, g, 1)[0]
-        source = "first minimum of g(r)"
-    except NoMinimumError:
-        if fallback is None:
-            raise
-        first, source = float(fallback), f"fallback {fallback:g} A (g(r) has no clear minimum)"
-    if not want_second:
-        return first, None, source
-    try:
-        second = shell_minima(r, g, 2)[1]
-        source += "; second shell: second minimum of g(r)"
-    except NoMinimumError:
-        second = first + PAIRING_OFFSET_ANGSTROM
-        source += f"; second shell: first cutoff + {PAIRING_OFFSET_ANGSTROM:g} A"
-    return first, second, source
+    _accumulators = {
+        **SolvationShells._accumulators,
+        "_kept": concatenate,
+        "_histograms": total,
+    }
+
+    def __init__(
+        self,
+        universe,
+        center: str,
+        shells: dict[str, str],
+        cutoffs: dict[str, float],
+        pairing: dict | None = None,
+        rmax: float = 8.0,
+        nbins: int = 320,
+        fallback: float | None = None,
+        **kwargs,
+    ):
+        pairing = dict(pairing or {})
+        self.need = [k for k in shells if k not in cutoffs or (k in pairing and pairing[k] is None)]
+        self.edges = np.linspace(0.0, rmax, nbins + 1)
+        self.fallback, self.source = fallback, {k: "given" for k in cutoffs}
+        self._given = (dict(cutoffs), dict(pairing))
+        provisional = {k: cutoffs.get(k, 0.0) for k in shells}  # checked again at the end
+        second = {k: provisional.get(k, 0.0) + 1.0 if v is None else v for k, v in pairing.items()}
+        super().__init__(universe, center, shells, provisional, pairing=second, **kwargs)
+        check_rmax(universe, rmax, "the centre-shell g(r)")
+        self.pairing = pairing
+        self._extra = 0
+
+    def _search_radii(self) -> dict[str, float]:
+        given, pairing = self._given
+        return {
+            k: self.edges[-1] if k in self.need else max(given[k], pairing.get(k) or 0.0)
+            for k in self.shells
+        }
+
+    def _prepare(self):
+        super()._prepare()
+        mol = molecule_ids(self.universe)
+        self._histograms = {
+            k: CutoffHistogram(
+                self.edges,
+                pair_count(self.center.indices, self.shells[k].indices, mol, True),
+                self._given[1].get(k, 0) is None,
+                self.fallback,
+            )
+            for k in self.need
+        }
+        self._kept = []
+
+    def _keep(self) -> dict[str, float]:
+        """How far out (A) each shell's pairs are kept: its cutoff where given, else the
+        provisional cutoff + margin (everything searched until there is one)."""
+        given = self._given[0]
+        return {k: given[k] if k in given else self._histograms[k].keep for k in self.shells}
+
+    def _single_frame(self):
+        pairs = self._frame_pairs(self._search_radii())
+        shrunk = [self._histograms[k].add(pairs[k][2], self._ts.volume) for k in self.need]
+        if any(shrunk):  # the warm-up gave a provisional cutoff: drop what lies beyond
+            keep = self._keep()
+            for frame in self._kept:
+                frame.pairs = {
+                    k: tuple(x[d <= keep[k]] for x in (ci, sj, d))
+                    for k, (ci, sj, d) in frame.pairs.items()
+                }
+        self._kept.append(self._frame(pairs, self._keep()))
+
+    def _final_cutoffs(self) -> tuple[dict, dict]:
+        """Cutoffs and pairing cutoffs (A) from the g(r) of the whole pass."""
+        cutoffs, pairing = dict(self._given[0]), dict(self._given[1])
+        for k in self.need:
+            want_second = pairing.get(k, 0) is None
+            first, second, text = self._histograms[k].cutoffs()
+            if k not in cutoffs:
+                cutoffs[k], self.source[k] = first, text
+            if want_second:
+                pairing[k] = max(second, cutoffs[k] + 0.1)
+        for k, rc2 in pairing.items():
+            if rc2 <= cutoffs[k]:
+                raise InputError(
+                    f"pairing {k!r}: the second-shell cutoff {rc2} A must lie beyond the "
+                    f"first ({cutoffs[k]:.2f} A from g(r))"
+                )
+        return {k: float(cutoffs[k]) for k in self.shells}, pairing
+
+    def _conclude(self):
+        cutoffs, pairing = self._final_cutoffs()
+        keep = self._keep()
+        kept = all(cutoffs[k] <= keep[k] for k in self.shells) and all(
+            rc2 <= self._search_radii()[k] for k, rc2 in pairing.items()
+        )
+        self.cutoffs, self.pairing = cutoffs, pairing
+        if kept:
+            for frame in self._kept:
+                self._tally(frame, cutoffs, pairing)
+        else:
+            self._second_pass()
+        super()._conclude()
+        self.results.solvation = dataclasses.replace(
+            self.results.solvation, cutoff_source=dict(self.source)
+        )
+        self.results.rdf = self._rdf()
+
+    def _second_pass(self) -> None:
+        """Count again with the final cutoffs: g(r) moved past what the pass kept."""
+        logger.info("shell cutoffs moved past the kept pairs; counting in a second pass")
+        again = SolvationShells(
+            self.universe,
+            self.center_sel,
+            self._selections,
+            self.cutoffs,
+            count=self.count,
+            pairing=self.pairing,
+            residence=self.residence,
+        ).run(frames=self.frames)
+        for name in SolvationShells._accumulators:
+            setattr(self, name, getattr(again, name))
+        self._extra = again.n_frames
+
+    def extra_frames_read(self) -> int:
+        return self._extra
+
+    def _rdf(self) -> RDFResult:
+        """The centre-shell g(r) of the shells whose cutoffs were found."""
+        pairs = {
+            k: pair_rdf(
+                (self.center_sel, self._selections[k]),
+                (self.center, self.shells[k]),
+                h.n_pairs,
+                h.weighted,
+                h.raw,
+                self.n_frames,
+                self.edges,
+            )
+            for k, h in self._histograms.items()
+        }
+        centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        volume = next(iter(self._histograms.values())).volume / max(self.n_frames, 1)
+        return RDFResult(self.edges, centres, self.n_frames, True, pairs, volume)
 
 
 def solvation_shells(
@@ -418,7 +624,8 @@ def solvation_shells(
     universe : MDAnalysis Universe
     center, shells, count, residence : as for ``SolvationShells``
     cutoffs : dict name -> first-shell cutoff (A); missing ones are the first minimum of
-        the centre-shell g(r), found in one RDF pass (``rmax`` A, ``nbins`` bins)
+        the centre-shell g(r) (``rmax`` A, ``nbins`` bins), accumulated in the same pass
+        that counts the shells (``ShellsWithCutoffs``)
     pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes; None
         takes the second minimum of g(r), else the first cutoff + 2 A
     fallback : first-shell cutoff (A) where g(r) has no clear minimum; None raises
@@ -431,40 +638,36 @@ def solvation_shells(
     each cutoff came from.
     """
     universe = as_universe(universe)  # an mdtraj Trajectory converted once
-    cutoffs = dict(cutoffs or {})
-    pairing = dict(pairing or {})
-    source = {k: "given" for k in cutoffs}
-    need = [k for k in shells if k not in cutoffs or (k in pairing and pairing[k] is None)]
-    rdf = None
-    if need:
-        rdf = (
-            RDF(
-                universe,
-                {k: (center, shells[k]) for k in need},
-                rmax=rmax,
-                nbins=nbins,
-                verbose=verbose,
-            )
-            .run(start, stop, step)
-            .results.rdf
-        )
-        for k in need:
-            want_second = k in pairing and pairing[k] is None
-            first, second, text = _auto_cutoffs(
-                rdf.r_angstrom, rdf.pairs[k].g_r, want_second, fallback
-            )
-            if k not in cutoffs:
-                cutoffs[k], source[k] = first, text
-            if want_second:
-                pairing[k] = max(second, cutoffs[k] + 0.1)
-    result = SolvationShells(
-        universe,
-        center,
-        shells,
-        cutoffs,
-        count=count,
-        pairing=pairing,
-        residence=residence,
-        verbose=verbose,
-    ).run(start, stop, step)
-    return dataclasses.replace(result.results.solvation, cutoff_source=source), rdf
+    options = {"count": count, "residence": residence, "fallback": fallback}
+    analysis = shells_analysis(
+        universe, center, shells, cutoffs, pairing, rmax=rmax, nbins=nbins, **options
+    )
+    return shells_result(analysis.run(start, stop, step, verbose=verbose))
+
+
+def shells_result(analysis: SolvationShells) -> tuple[SolvationResult, RDFResult | None]:
+    """(SolvationResult with ``cutoff_source``, RDFResult or None) of a finished
+    ``shells_analysis``."""
+    result = analysis.results.solvation
+    if not result.cutoff_source:
+        given = {k: "given" for k in result.cutoffs_angstrom}
+        result = dataclasses.replace(result, cutoff_source=given)
+    return result, analysis.results.get("rdf")
+
+
+def shells_analysis(
+    universe,
+    center: str,
+    shells: dict[str, str],
+    cutoffs: dict[str, float] | None = None,
+    pairing: dict | None = None,
+    **options,
+) -> SolvationShells:
+    """The analysis ``solvation_shells`` runs (not yet run), with its parameters
+    (``options``: rmax, nbins, count, residence, fallback): ``SolvationShells`` when every
+    cutoff is given, else ``ShellsWithCutoffs``; for ``analysis.one_pass``."""
+    cutoffs, pairing = dict(cutoffs or {}), dict(pairing or {})
+    if all(k in cutoffs for k in shells) and all(v is not None for v in pairing.values()):
+        kept = {k: v for k, v in options.items() if k in ("count", "residence")}
+        return SolvationShells(universe, center, shells, cutoffs, pairing=pairing, **kept)
+    return ShellsWithCutoffs(universe, center, shells, cutoffs, pairing=pairing, **options)

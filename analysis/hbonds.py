@@ -9,7 +9,9 @@ frame); acceptors are O, N, F atoms and halide ions. Pairs within one molecule a
 
 Per frame: H-bonds per water (as donor, as acceptor), classes of water by its counts
 (e.g. DDAA = donates two, accepts two), H-bonds by partner type, the fraction of water
-in a cation's first shell and "free" water (in none), the tetrahedral order parameter q
+in a cation's first shell and "free" water (in none; the first-shell cutoff given, or
+the first minimum of the cation-water O g(r) accumulated in the same pass, see
+``analysis.cutoffs``), the tetrahedral order parameter q
 of water oxygens (Errington & Debenedetti, Nature 409 (2001) 318; q = 1 for a perfect
 tetrahedron, 0 on average for random points), and the largest cluster of water linked
 by water-water H-bonds. Means are ``Estimate``s: standard errors from the statistical
@@ -29,13 +31,14 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import cells
-from .base import Analysis
-from .coordination import solvation_shells
+from .base import Analysis, concatenate, total
 from .correlation import Correlation, presence_correlation, presence_matrix
+from .cutoffs import CutoffHistogram
 from .neighbors import directed_pairs
+from .rdf import check_rmax, pair_count
 from .results import ResultMixin
 from .stats import Estimate, estimate
-from .universe import InputError, as_universe, select
+from .universe import InputError, as_universe, molecule_ids, select
 
 DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
@@ -211,11 +214,24 @@ class HydrogenBonds(Analysis):
     angle : degrees; HDA: below it (default 30); DHA: above it (e.g. 150)
     angle_definition : "HDA" (Luzar-Chandler) or "DHA" (MDAnalysis HydrogenBondAnalysis)
     cations : selection of cations for shell/free water (None: skip)
-    cation_cutoff : first-shell cutoff (A) of cation-water oxygen
+    cation_cutoff : first-shell cutoff (A) of cation-water oxygen; None: the first minimum
+        of the cation-water O g(r) (0-8 A, 320 bins) of this same pass
+    fallback : cation cutoff (A) where that g(r) has no clear minimum; None raises
+        NoMinimumError
     lifetimes : also compute H-bond lifetime correlations (memory grows with frames)
     """
 
     result_name = "hbonds"
+    _accumulators = {
+        "_series": concatenate,
+        "_classes": total,
+        "_partners": total,
+        "_keys": concatenate,
+        "_times": concatenate,
+        "_cation_hist": total,
+        "_cation_kept": concatenate,
+    }
+    CATION_RMAX_ANGSTROM, CATION_BINS = 8.0, 320  # the g(r) of solvation_shells' defaults
 
     def __init__(
         self,
@@ -228,13 +244,17 @@ class HydrogenBonds(Analysis):
         cations: str | None = None,
         cation_cutoff: float | None = None,
         lifetimes: bool = False,
+        fallback: float | None = None,
         **kwargs,
     ):
         super().__init__(universe.trajectory, **kwargs)
         if angle_definition not in ("HDA", "DHA"):
             raise InputError("angle_definition must be 'HDA' or 'DHA'")
-        if cations is not None and not cation_cutoff:
-            raise InputError("give cation_cutoff (A) together with cations")
+        if cations is not None and cation_cutoff is not None and cation_cutoff <= 0:
+            raise InputError(f"cation_cutoff must be positive (A), got {cation_cutoff}")
+        if cations is not None and cation_cutoff is None:
+            check_rmax(universe, self.CATION_RMAX_ANGSTROM, "the cation-water g(r)")
+        self.fallback = fallback
         self.universe = universe
         self.water = select(universe, water, "water selection")
         self.groups = {"water": self.water}
@@ -291,6 +311,12 @@ class HydrogenBonds(Analysis):
         self._classes = np.zeros(64)
         self._partners = np.zeros(len(self.groups) ** 2)
         self._keys, self._times = [], []
+        self._cation_hist, self._cation_kept = None, []
+        if self.cations is not None and self.cation_cutoff is None:
+            edges = np.linspace(0.0, self.CATION_RMAX_ANGSTROM, self.CATION_BINS + 1)
+            mol = molecule_ids(u)
+            n_pairs = pair_count(self.cations.indices, self._water_o, mol, True)
+            self._cation_hist = CutoffHistogram(edges, n_pairs, False, self.fallback)
 
     def _donors_of(self, hydrogens: np.ndarray, elements: np.ndarray) -> np.ndarray:
         """Donor atom index per hydrogen (-1 if it is not bonded to O/N): its bonded O/N
@@ -375,9 +401,12 @@ class HydrogenBonds(Analysis):
         s["donor_per_water"].append(donor.mean())
         s["acceptor_per_water"].append(acceptor.mean())
         s["hbonds_per_water"].append(donor.mean() + acceptor.mean())
-        shell = self._shell_fraction(pos, box)
-        s["shell_water_fraction"].append(shell)
-        s["free_water_fraction"].append(1.0 - shell)
+        if self._cation_hist is None:
+            shell = self._shell_fraction(pos, box)
+            s["shell_water_fraction"].append(shell)
+            s["free_water_fraction"].append(1.0 - shell)
+        else:  # the cutoff comes at the end: keep this frame's cation-water pairs
+            self._keep_cation_pairs(pos, box)
         q = tetrahedral_q(pos[self._water_o], box)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
@@ -388,21 +417,57 @@ class HydrogenBonds(Analysis):
             self._keys.append(np.unique(h.astype(np.int64) * self.universe.atoms.n_atoms + a))
         self._times.append(self._ts.time)
 
+    def _cation_pairs(self, pos, box, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """(water-O row, distance A) of the cation-water O pairs within ``radius``
+        (inclusive) in another molecule."""
+        cations = self.cations.indices
+        centres, water_o = pos[cations], pos[self._water_o]
+        if cells.fits(box, radius * 1.001):
+            ci, rows, d = cells.bond_pairs(centres, water_o, box, radius)
+        else:
+            pairs, d = capped_distance(centres, water_o, radius, box=box)
+            ci, rows = pairs[:, 0], pairs[:, 1]
+        other = self._res[cations[ci]] != self._res[self._water_o[rows]]
+        return rows[other], d[other]
+
     def _shell_fraction(self, pos, box) -> float:
         """Fraction of water molecules with their O within the cation cutoff."""
         if self.cations is None:
             return float("nan")
-        centres, water_o = pos[self.cations.indices], pos[self._water_o]
-        if cells.fits(box, self.cation_cutoff):
-            _, inside, _ = cells.pairs_within(centres, water_o, box[:3], self.cation_cutoff)
+        rows, _ = self._cation_pairs(pos, box, self.cation_cutoff)
+        return len(np.unique(rows)) / self._n_water
+
+    def _keep_cation_pairs(self, pos, box) -> None:
+        """Count this frame into the cation-water g(r); keep the pairs the cutoff may need."""
+        rows, d = self._cation_pairs(pos, box, self.CATION_RMAX_ANGSTROM)
+        if self._cation_hist.add(d, self._ts.volume):
+            keep = self._cation_hist.keep
+            self._cation_kept = [(r[x <= keep], x[x <= keep]) for r, x in self._cation_kept]
+        inside = d <= self._cation_hist.keep
+        self._cation_kept.append((rows[inside].astype(np.int32), d[inside]))
+
+    def _resolve_cation_cutoff(self) -> None:
+        """With the cutoff from this pass's g(r): the shell and free-water fractions of
+        every frame (a second pass over the frames if it lies beyond the kept pairs)."""
+        if self._cation_hist is None:
+            return
+        self.cation_cutoff = cutoff = self._cation_hist.cutoffs()[0]
+        if cutoff <= self._cation_hist.keep:
+            shell = [len(np.unique(r[x <= cutoff])) / self._n_water for r, x in self._cation_kept]
         else:
-            pairs = capped_distance(
-                centres, water_o, self.cation_cutoff, box=box, return_distances=False
-            )
-            inside = pairs[:, 1]
-        return len(np.unique(inside)) / self._n_water
+            self._extra = self.n_frames
+            shell = [
+                self._shell_fraction(ts.positions, ts.dimensions)
+                for ts in self._trajectory[self.frames]
+            ]
+        self._series["shell_water_fraction"] = shell
+        self._series["free_water_fraction"] = [1.0 - f for f in shell]
+
+    def extra_frames_read(self) -> int:
+        return getattr(self, "_extra", 0)
 
     def _conclude(self):
+        self._resolve_cation_cutoff()
         est = {k: estimate(v) for k, v in self._series.items()}
         total = self._classes.sum()
         classes = {
@@ -458,30 +523,20 @@ def hydrogen_bonds(
     verbose=False,
     **kwargs,
 ) -> HBondResult:
-    """HydrogenBonds with the cation-water cutoff found from g(r) when not given
-    (``fallback`` A where g(r) has no clear minimum; None raises NoMinimumError).
-    ``cations`` that select nothing are skipped (no shell/free-water fractions)."""
+    """HydrogenBonds with the cation-water cutoff found from g(r) when not given, in the
+    same pass (``fallback`` A where g(r) has no clear minimum; None raises
+    NoMinimumError). ``cations`` that select nothing are skipped (no shell/free-water
+    fractions)."""
     universe = as_universe(universe)  # an mdtraj Trajectory converted once
     if cations is not None and len(universe.select_atoms(cations)) == 0:
         cations = None
-    if cations is not None and cation_cutoff is None:
-        shells, _ = solvation_shells(
-            universe,
-            cations,
-            {"water": f"({water}) and name O*"},
-            residence=False,
-            fallback=fallback,
-            start=start,
-            stop=stop,
-            step=step,
-        )
-        cation_cutoff = shells.cutoffs_angstrom["water"]
     analysis = HydrogenBonds(
         universe,
         water,
         groups,
         cations=cations,
         cation_cutoff=cation_cutoff,
+        fallback=fallback,
         verbose=verbose,
         **kwargs,
     )

@@ -1,6 +1,9 @@
 """Radial distribution functions and running coordination numbers, many pairs in one pass.
 
-g_ab(r) for each named pair of selections, from one neighbour search per frame
+g_ab(r) for each named pair of selections. Orthorhombic boxes: the cell-list kernel
+``cells.histogram`` counts each pair type straight into its histogram (one cell grid per
+distinct B selection and frame; a pair of identical selections visits each pair once).
+Other boxes: one neighbour search per frame over the union of all atoms
 (``neighbors.union_pairs``). Normalisation uses each frame's own volume, so NPT
 trajectories are handled: g(r) = < n_f(r) V_f > / (N_pairs 4/3 pi (r2^3 - r1^3)),
 where n_f(r) counts ordered pairs (a in A, b in B, a != b, optionally not in the same
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .base import Analysis
+from . import cells
+from .base import Analysis, total
 from .neighbors import histogram_index, union_pairs
 from .results import ResultMixin
 from .universe import InputError, molecule_ids, select
@@ -79,6 +83,41 @@ class RDFResult(ResultMixin):
         )
 
 
+def check_rmax(universe, rmax: float, what: str = "") -> None:
+    """InputError when ``rmax`` (A) exceeds half the smallest box length of the current
+    frame (the minimum image would be ambiguous)."""
+    half = 0.5 * float(np.min(universe.trajectory.ts.dimensions[:3]))
+    if rmax > half:
+        hint = f" needed for {what}; give the cutoff instead" if what else "; use a smaller --rmax"
+        raise InputError(f"rmax {rmax} A exceeds half the smallest box length ({half:.2f} A){hint}")
+
+
+def pair_count(a_index: np.ndarray, b_index: np.ndarray, mol: np.ndarray, exclude: bool) -> int:
+    """Ordered pairs (a, b), a in ``a_index``, b in ``b_index`` (atom indices), a != b, and
+    not in one molecule (``mol``: molecule id per atom) when ``exclude``."""
+    if exclude:
+        mol_a = np.bincount(mol[a_index], minlength=mol.max() + 1)
+        mol_b = np.bincount(mol[b_index], minlength=mol.max() + 1)
+        return int(len(a_index) * len(b_index) - np.dot(mol_a, mol_b))
+    return int(len(a_index) * len(b_index) - np.intersect1d(a_index, b_index).size)
+
+
+def normalised_g(weighted: np.ndarray, frames: int, n_pairs: int, edges: np.ndarray) -> np.ndarray:
+    """g(r) from volume-weighted pair counts summed over ``frames`` (see module docstring)."""
+    shell = 4.0 / 3.0 * np.pi * np.diff(edges**3)
+    return weighted / (max(frames, 1) * max(n_pairs, 1) * shell)
+
+
+def pair_rdf(selections, groups, n_pairs, weighted, raw, frames, edges) -> PairRDF:
+    """PairRDF of selection strings ``selections`` (A, B) and AtomGroups ``groups`` from
+    volume-weighted and raw pair counts summed over ``frames``."""
+    (sel_a, sel_b), (a, b) = selections, groups
+    frames = max(frames, 1)
+    g = normalised_g(weighted, frames, n_pairs, edges)
+    n_r = np.cumsum(raw) / (frames * a.n_atoms)
+    return PairRDF(sel_a, sel_b, a.n_atoms, b.n_atoms, n_pairs, g, n_r, raw / frames)
+
+
 class RDF(Analysis):
     """g(r) and n(r) for several selection pairs in one pass over the trajectory.
 
@@ -93,6 +132,7 @@ class RDF(Analysis):
     """
 
     result_name = "rdf"
+    _accumulators = {"_weighted": total, "_raw": total, "_volume_sum": total}
 
     def __init__(
         self,
@@ -120,15 +160,7 @@ class RDF(Analysis):
         }
         self.edges = np.linspace(rmin, rmax, nbins + 1)
         self.exclude = exclude_same_molecule
-        self._check_box(rmax)
-
-    def _check_box(self, rmax: float) -> None:
-        dims = self.universe.trajectory.ts.dimensions
-        if rmax > 0.5 * float(np.min(dims[:3])):
-            raise InputError(
-                f"rmax {rmax} A exceeds half the smallest box length "
-                f"({0.5 * float(np.min(dims[:3])):.2f} A); use a smaller --rmax"
-            )
+        check_rmax(universe, rmax)
 
     def _prepare(self):
         n = self.universe.atoms.n_atoms
@@ -154,9 +186,48 @@ class RDF(Analysis):
         self._weighted = {name: np.zeros(nb) for name in self._groups}
         self._raw = {name: np.zeros(nb) for name in self._groups}
         self._volume_sum = 0.0
+        self._cell_plan = self._plan()
+
+    def _plan(self) -> list[tuple[np.ndarray, list]]:
+        """Pairs grouped by their B selection (one cell grid each): (B indices, [(name, A
+        indices or None where A is B)])."""
+        groups: dict[bytes, tuple[np.ndarray, list]] = {}
+        for name, (a, b) in self._groups.items():
+            entry = groups.setdefault(b.indices.tobytes(), (b.indices, []))
+            same = np.array_equal(a.indices, b.indices)
+            entry[1].append((name, None if same else a.indices))
+        return list(groups.values())
 
     def _single_frame(self):
         ts = self._ts
+        if cells.fits(ts.dimensions, self.edges[-1]):
+            counts = self._cell_counts(ts)
+        else:
+            counts = self._union_counts(ts)
+        for name, c in counts.items():
+            self._raw[name] += c
+            self._weighted[name] += c * ts.volume
+        self._volume_sum += ts.volume
+
+    def _cell_counts(self, ts) -> dict[str, np.ndarray]:
+        """Histograms of every pair from the cell-list kernel (orthorhombic boxes)."""
+        key = self._mol if self.exclude else np.arange(len(self._mol))
+        pos, lengths = ts.positions, ts.dimensions[:3]
+        out = {}
+        for b_index, users in self._cell_plan:
+            points = pos[b_index]
+            grid = cells.histogram_grid(points, lengths, self.edges[-1])
+            for name, a_index in users:
+                queries = None if a_index is None else pos[a_index]
+                q_key = None if a_index is None else key[a_index]
+                counts = cells.histogram(
+                    grid, points, key[b_index], ts.dimensions, self.edges, queries, q_key
+                )
+                out[name] = counts.astype(np.float64)
+        return out
+
+    def _union_counts(self, ts) -> dict[str, np.ndarray]:
+        """Histograms of every pair from one search over the union of atoms (any box)."""
         pos = ts.positions[self._union]
         pairs = union_pairs(self._union, pos, ts.dimensions, self.edges[-1])
         keep = np.ones(len(pairs.d), bool)
@@ -166,33 +237,28 @@ class RDF(Analysis):
         keep &= idx >= 0
         i, j, idx = pairs.i[keep], pairs.j[keep], idx[keep]
         nb = len(self.edges) - 1
+        out = {}
         for name, (ma, mb) in self._member.items():
             weight = (ma[i] & mb[j]).astype(np.float64) + (ma[j] & mb[i])
-            counts = np.bincount(idx, weights=weight, minlength=nb)
-            self._raw[name] += counts
-            self._weighted[name] += counts * ts.volume
-        self._volume_sum += ts.volume
+            out[name] = np.bincount(idx, weights=weight, minlength=nb)
+        return out
 
     def _n_pairs(self, a, b) -> int:
         """Ordered pairs (a, b), a != b, not in one molecule if excluded."""
-        na, nb = a.n_atoms, b.n_atoms
-        if self.exclude:
-            mol_a = np.bincount(self._mol[a.indices], minlength=self._mol.max() + 1)
-            mol_b = np.bincount(self._mol[b.indices], minlength=self._mol.max() + 1)
-            return int(na * nb - np.dot(mol_a, mol_b))
-        return int(na * nb - np.intersect1d(a.indices, b.indices).size)
+        return pair_count(a.indices, b.indices, self._mol, self.exclude)
 
     def _conclude(self):
-        shell = 4.0 / 3.0 * np.pi * np.diff(self.edges**3)
         frames = max(self.n_frames, 1)
         out = {}
         for name, (a, b) in self._groups.items():
-            n_pairs = self._n_pairs(a, b)
-            g = self._weighted[name] / (frames * max(n_pairs, 1) * shell)
-            n_r = np.cumsum(self._raw[name]) / (frames * a.n_atoms)
-            sel_a, sel_b = self._selections[name]
-            out[name] = PairRDF(
-                sel_a, sel_b, a.n_atoms, b.n_atoms, n_pairs, g, n_r, self._raw[name] / frames
+            out[name] = pair_rdf(
+                self._selections[name],
+                (a, b),
+                self._n_pairs(a, b),
+                self._weighted[name],
+                self._raw[name],
+                frames,
+                self.edges,
             )
         centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         self.results.rdf = RDFResult(

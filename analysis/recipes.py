@@ -8,7 +8,10 @@ format what they return:
   3 A fallback where g(r) has none, said in ``cutoff_source``) and ion pairing with the
   second-shell cutoff at the second minimum (else the first cutoff + 2 A);
 - ``hbonds_of_run`` and ``transport_of_run``: the H-bond network and transport of a run's
-  species;
+  species (transport in one pass: diffusion of every species and, with two or more ionic
+  species, conductivity from the same centre-of-mass series);
+- ``analyses_of_run``: any of shells, H-bonds and transport in one pass over the
+  trajectory (``analysis.one_pass``), with the frames it read;
 - ``interface_of_run``: profiles, contact layer of each face and the electrode's surface
   charge and capacitance;
 - ``water_activity_of_runs``: the route (osmotic, Kirkwood-Buff series, free-water
@@ -29,9 +32,16 @@ from solvation.rundir import BuildInfo, read_build, temperature_of
 from solvation.systems.formula import species_charge
 
 from . import water_activity as wa
+from .base import frames_read, one_pass
 from .contact import ContactLayer, ContactResult, contact_thickness
-from .coordination import FALLBACK_CUTOFF_ANGSTROM, SolvationResult, solvation_shells
-from .hbonds import HBondResult, hydrogen_bonds
+from .coordination import (
+    FALLBACK_CUTOFF_ANGSTROM,
+    SolvationResult,
+    SolvationShells,
+    shells_analysis,
+    shells_result,
+)
+from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds
 from .interface import InterfaceProfiles, InterfaceResult
 from .rdf import RDFResult
 from .stats import estimate
@@ -94,43 +104,53 @@ class ShellsOfRun:
     rdf: RDFResult | None
 
 
-def shells_of_run(
-    universe, build: BuildInfo, residence: bool = True, verbose: bool = False, **frames
-) -> ShellsOfRun:
-    """Zn2+ shells of every shell species of ``build``: cutoffs from g(r) (3 A fallback),
-    pairing classes of the first anion (second minimum of g(r), else cutoff + 2 A).
-    ``result`` is None when the box holds no Zn2+."""
+def _shells_analysis(universe, build: BuildInfo, residence: bool) -> SolvationShells | None:
+    """The shell analysis ``shells_of_run`` runs (None without Zn2+)."""
     sel = run_selections(build)
     if sel.centre is None:
-        return ShellsOfRun(sel, None, None)
-    result, rdf = solvation_shells(
+        return None
+    return shells_analysis(
         universe,
         sel.centre,
         sel.shells,
         pairing={sel.anion: None} if sel.anion else None,
         residence=residence,
         fallback=FALLBACK_CUTOFF_ANGSTROM,
-        verbose=verbose,
-        **frames,
     )
-    return ShellsOfRun(sel, result, rdf)
+
+
+def _shells_of(analysis: SolvationShells | None, build: BuildInfo) -> ShellsOfRun:
+    if analysis is None:
+        return ShellsOfRun(run_selections(build), None, None)
+    return ShellsOfRun(run_selections(build), *shells_result(analysis))
+
+
+def shells_of_run(
+    universe, build: BuildInfo, residence: bool = True, verbose: bool = False, **frames
+) -> ShellsOfRun:
+    """Zn2+ shells of every shell species of ``build``: cutoffs from g(r) (3 A fallback),
+    pairing classes of the first anion (second minimum of g(r), else cutoff + 2 A).
+    ``result`` is None when the box holds no Zn2+."""
+    analysis = _shells_analysis(universe, build, residence)
+    if analysis is not None:
+        analysis.run(verbose=verbose, **frames)
+    return _shells_of(analysis, build)
+
+
+def _hbonds_analysis(universe, build: BuildInfo) -> HydrogenBonds:
+    """The H-bond analysis ``hbonds_of_run`` runs."""
+    sel = run_selections(build)
+    groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
+    water = sel.molecules.get("water", "resname HOH")
+    return HydrogenBonds(
+        universe, water, groups, cations=sel.centre, fallback=FALLBACK_CUTOFF_ANGSTROM
+    )
 
 
 def hbonds_of_run(universe, build: BuildInfo, verbose: bool = False, **frames) -> HBondResult:
     """Water H-bond network of a run, with every shell species as an H-bonding group and
     the Zn2+-water cutoff from g(r) (3 A fallback)."""
-    sel = run_selections(build)
-    groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
-    water = sel.molecules.get("water", "resname HOH")
-    return hydrogen_bonds(
-        universe,
-        water,
-        groups,
-        cations=sel.centre,
-        fallback=FALLBACK_CUTOFF_ANGSTROM,
-        verbose=verbose,
-        **frames,
-    )
+    return _hbonds_analysis(universe, build).run(verbose=verbose, **frames).results.hbonds
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,35 @@ class TransportOfRun:
     conductivity: dict
 
 
+def _transport_analysis(
+    universe,
+    build: BuildInfo,
+    temperature_k: float,
+    charges: np.ndarray | None,
+    directory: str | Path | None = None,
+) -> Transport:
+    """Diffusion of every molecular species and, with two or more ionic species, the
+    conductivity, from one Transport (neutral species carry charge 0 and add nothing);
+    Yeh-Hummer with the viscosity ``yeh_hummer_viscosity`` picks for ``directory``."""
+    species = run_selections(build).molecules
+    z = species_charges(universe, species, charges)
+    ions = [k for k, v in z.items() if abs(v) > 1e-6]
+    eta, source = yeh_hummer_viscosity(None, directory)
+    return Transport(
+        universe,
+        species,
+        charges={k: z[k] if k in ions else 0.0 for k in species} if len(ions) >= 2 else None,
+        temperature=temperature_k,
+        viscosity=eta,
+        viscosity_source=source,
+    )
+
+
+def _transport_of(analysis: Transport) -> TransportOfRun:
+    result = analysis.results.transport
+    return TransportOfRun(result, dict(result.conductivity))
+
+
 def transport_of_run(
     universe,
     build: BuildInfo,
@@ -149,20 +198,49 @@ def transport_of_run(
     charges: np.ndarray | None,
     directory: str | Path | None = None,
 ) -> TransportOfRun:
-    """Self-diffusion of every molecular species and the ions' conductivity; the
+    """Self-diffusion of every molecular species and the ions' conductivity, one pass; the
     Yeh-Hummer correction uses the viscosity ``yeh_hummer_viscosity`` picks for
     ``directory`` (measured there, else the water model's published one)."""
-    species = run_selections(build).molecules
-    z = species_charges(universe, species, charges)
-    ions = {k: v for k, v in z.items() if abs(v) > 1e-6}
-    eta, source = yeh_hummer_viscosity(None, directory)
-    options = {"temperature": temperature_k, "viscosity": eta, "viscosity_source": source}
-    result = Transport(universe, species, **options).run().results.transport
-    conductivity = {}
-    if len(ions) >= 2:
-        ionic = Transport(universe, {k: species[k] for k in ions}, charges=ions, **options)
-        conductivity = ionic.run().results.transport.conductivity
-    return TransportOfRun(result, conductivity)
+    analysis = _transport_analysis(universe, build, temperature_k, charges, directory)
+    return _transport_of(analysis.run())
+
+
+@dataclass(frozen=True)
+class AnalysesOfRun:
+    """What ``analyses_of_run`` computed (None: not asked for) and the frames it read."""
+
+    shells: ShellsOfRun | None
+    hbonds: HBondResult | None
+    transport: TransportOfRun | None
+    frames_read: int
+
+
+def analyses_of_run(
+    universe,
+    build: BuildInfo,
+    which: tuple[str, ...] = ("structure", "hbonds", "transport"),
+    temperature_k: float = 298.15,
+    charges: np.ndarray | None = None,
+    verbose: bool = False,
+    directory: str | Path | None = None,
+) -> AnalysesOfRun:
+    """``shells_of_run`` ("structure"), ``hbonds_of_run`` ("hbonds") and
+    ``transport_of_run`` ("transport") of every frame, in one pass over the trajectory;
+    the results equal those of separate runs (``directory``: the run, for the viscosity
+    of the Yeh-Hummer correction)."""
+    shells = _shells_analysis(universe, build, True) if "structure" in which else None
+    hbonds = _hbonds_analysis(universe, build) if "hbonds" in which else None
+    transport = None
+    if "transport" in which:
+        transport = _transport_analysis(universe, build, temperature_k, charges, directory)
+    todo = [a for a in (shells, hbonds, transport) if a is not None]
+    one_pass(todo, verbose=verbose)
+    return AnalysesOfRun(
+        _shells_of(shells, build) if "structure" in which else None,
+        hbonds.results.hbonds if hbonds is not None else None,
+        _transport_of(transport) if transport is not None else None,
+        frames_read(todo) if todo else 0,
+    )
 
 
 # --- interface ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Shared pieces of the benchmark scripts: a 2 m ZnSO4 box, a synthetic trajectory of it,
-and timing a snippet in a fresh process (for a clean peak-memory figure)."""
+"""Shared pieces of the benchmark scripts: a 2 m ZnSO4 box, a real MD trajectory of it
+from our engine, a second CPU-bound process to measure under load, and timing a snippet
+in a fresh process (for a clean peak-memory figure)."""
 
 from __future__ import annotations
 
@@ -65,13 +66,55 @@ def md_trajectory(root: Path, n_water: int, frames: int, every_steps: int = 10) 
     return root / "box"
 
 
+def md_run_dir(
+    given: Path | None, tmp: Path, n_water: int, frames: int, every_steps: int = 10
+) -> Path:
+    """``given`` (a run directory with topology.pdb and trajectory.xtc), else a new real
+    MD trajectory (``md_trajectory``, a frame every ``every_steps`` 2 fs steps) in
+    ``tmp``; prints what it uses."""
+    import time
+
+    import MDAnalysis as mda
+
+    t0 = time.perf_counter()
+    run_dir = Path(given) if given else md_trajectory(tmp, n_water, frames, every_steps)
+    u = mda.Universe(str(run_dir / "topology.pdb"), str(run_dir / "trajectory.xtc"))
+    made = "" if given else f", made in {time.perf_counter() - t0:.0f} s"
+    print(
+        f"trajectory: real MD of 2 m ZnSO4 by our engine, {u.atoms.n_atoms} atoms, "
+        f"{u.trajectory.n_frames} frames {u.trajectory.dt:g} ps apart "
+        f"({run_dir}{made})",
+        flush=True,
+    )
+    return run_dir
+
+
+BURN = "import time\nwhile True:\n    sum(i * i for i in range(10000))\n"
+
+
+class CpuLoad:
+    """A second CPU-bound process running while the block runs (``with CpuLoad(): ...``)."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", BURN])
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def timed_child(code: str, *args) -> dict:
     """Run ``code`` (which must set T0 = time.perf_counter() before the timed part) in a
-    fresh interpreter; returns its seconds and peak RSS."""
+    fresh interpreter; returns its seconds, peak RSS and (``out``) the JSON of the line it
+    printed before, if any."""
     out = subprocess.run(
         [sys.executable, "-c", code + PEAK, *map(str, args)],
         capture_output=True,
         text=True,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    result = json.loads(lines[-1])
+    result["out"] = json.loads(lines[-2]) if len(lines) > 1 else {}
+    return result

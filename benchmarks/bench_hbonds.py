@@ -1,31 +1,31 @@
 """H-bond statistics speed and memory against MDAnalysis HydrogenBondAnalysis, in one run.
 
     python benchmarks/bench_hbonds.py [--frames 500] [--n-water 3300] [--run-dir DIR]
+        [--no-load]
 
-Builds a 2 m ZnSO4 box (>10k atoms) and runs real MD with our engine (2 ps equilibration,
-then N frames 20 fs apart; about 5 min on 2 CPU cores), or reuses ``--run-dir``. Then,
-each in a fresh process, with the same criterion (donor-acceptor < 3.0 A, D-H...A angle
-> 150 degrees, water only):
+Uses real MD of a 2 m ZnSO4 box (>10k atoms) made by our engine (2 ps equilibration, then
+N frames 20 fs apart; about 5-10 min on 2 CPU cores), or ``--run-dir``. Then, each in a
+fresh process, timed after the Universe is loaded:
 
-- ours: ``HydrogenBonds`` with the full network statistics (per-water donor/acceptor
-  counts, classes, tetrahedral q, largest cluster, free water around Zn);
-- MDAnalysis: ``HydrogenBondAnalysis`` (default update_selections) plus
-  ``count_by_time()`` for H-bonds per frame.
+- ours, defaults: ``hydrogen_bonds(u)``, the path of ``solvation analyze hbonds`` with its
+  defaults (Luzar-Chandler 3.5 A / 30 degrees, the Zn2+-water cutoff found from g(r) in
+  the same pass, every network statistic: classes, partners, shell and free water,
+  tetrahedral q, largest cluster);
+- ours, MDAnalysis' criterion: the same call with donor-acceptor < 3.0 A, D-H...A > 150
+  degrees (water only), automatic cation cutoff included;
+- MDAnalysis: ``HydrogenBondAnalysis`` with that criterion plus ``count_by_time()``.
 
-Prints wall time (after the Universe is loaded; ours includes loading its compiled
-kernels from the numba cache, warmed once before timing), the ratio and peak RSS; ours
-is also run on a fifth of the frames to show that its memory does not grow with the
-trajectory.
+Alone and with a second CPU-bound process running (unless ``--no-load``). Prints wall
+times, ratios and peak RSS (ours also at a fifth of the frames).
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
-from _common import md_trajectory, timed_child
+from _common import CpuLoad, md_run_dir, timed_child
 
 CHILD = r"""
 import sys, time, warnings
@@ -33,13 +33,16 @@ warnings.simplefilter("ignore")
 import MDAnalysis as mda
 top, traj, tool, stop = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 u = mda.Universe(top, traj)
-T0 = time.perf_counter()
-if tool == "ours":
-    from solvation.analysis.hbonds import HydrogenBonds
-    HydrogenBonds(u, distance=3.0, angle=150.0, angle_definition="DHA", cations="resname ZN",
-                  cation_cutoff=2.9).run(stop=stop)
+if tool.startswith("ours"):
+    from solvation.analysis.hbonds import hydrogen_bonds
 else:
     from MDAnalysis.analysis.hydrogenbonds import HydrogenBondAnalysis
+T0 = time.perf_counter()
+if tool == "ours-defaults":
+    hydrogen_bonds(u, stop=stop)
+elif tool == "ours-mda-criterion":
+    hydrogen_bonds(u, distance=3.0, angle=150.0, angle_definition="DHA", stop=stop)
+else:
     h = HydrogenBondAnalysis(u, donors_sel="resname HOH and name O",
                              hydrogens_sel="resname HOH and name H1 H2",
                              acceptors_sel="resname HOH and name O", d_a_cutoff=3.0,
@@ -48,32 +51,42 @@ else:
 """
 
 
+def child(run_dir: Path, tool: str, stop: int) -> dict:
+    return timed_child(CHILD, run_dir / "topology.pdb", run_dir / "trajectory.xtc", tool, stop)
+
+
+def compare(run_dir: Path, frames: int, label: str) -> None:
+    ours = {k: child(run_dir, f"ours-{k}", frames) for k in ("defaults", "mda-criterion")}
+    ref = child(run_dir, "mdanalysis", frames)
+    for k, v in ours.items():
+        print(
+            f"[{label}] ours ({k}): {v['seconds']:.2f} s, peak RSS {v['peak_rss_mib']:.0f} "
+            f"MiB; HydrogenBondAnalysis {ref['seconds']:.2f} s, peak RSS "
+            f"{ref['peak_rss_mib']:.0f} MiB: {ref['seconds'] / v['seconds']:.1f}x",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--n-water", type=int, default=3300)
     parser.add_argument("--run-dir", type=Path, help="reuse this run directory's trajectory")
+    parser.add_argument("--every-steps", type=int, default=10, help="2 fs steps per frame")
+    parser.add_argument("--no-load", action="store_true", help="skip the loaded round")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        run_dir = args.run_dir or md_trajectory(Path(tmp), args.n_water, args.frames)
-        top, traj = run_dir / "topology.pdb", run_dir / "trajectory.xtc"
-        made = time.perf_counter() - t0
-        print(f"trajectory: {traj} (made in {made:.0f} s)")
-        timed_child(CHILD, top, traj, "ours", 2)  # compiles the kernels into numba's cache
-        ours = timed_child(CHILD, top, traj, "ours", args.frames)
-        short = timed_child(CHILD, top, traj, "ours", args.frames // 5)
-        ref = timed_child(CHILD, top, traj, "mdanalysis", args.frames)
-    print(
-        f"solvation HydrogenBonds (network stats): {ours['seconds']:7.1f} s, peak RSS "
-        f"{ours['peak_rss_mib']:.0f} MiB ({args.frames // 5} frames: "
-        f"{short['peak_rss_mib']:.0f} MiB)"
-    )
-    print(
-        f"MDAnalysis HydrogenBondAnalysis:         {ref['seconds']:7.1f} s, peak RSS "
-        f"{ref['peak_rss_mib']:.0f} MiB"
-    )
-    print(f"speed-up: {ref['seconds'] / ours['seconds']:.1f}x")
+        run_dir = md_run_dir(args.run_dir, Path(tmp), args.n_water, args.frames, args.every_steps)
+        child(run_dir, "ours-defaults", 2)  # compiles the kernels into numba's cache
+        compare(run_dir, args.frames, "alone")
+        short = child(run_dir, "ours-defaults", args.frames // 5)
+        print(
+            f"ours (defaults) on {args.frames // 5} frames: peak RSS "
+            f"{short['peak_rss_mib']:.0f} MiB"
+        )
+        if not args.no_load:
+            with CpuLoad():
+                compare(run_dir, args.frames, "loaded")
 
 
 if __name__ == "__main__":

@@ -208,13 +208,19 @@ class DescriptorValue(_Record):
 
 
 class JobResult(_Versioned):
-    """``result.json`` of a campaign job: its descriptors, timings and platform."""
+    """``result.json`` of a campaign job: its descriptors, timings and platform;
+    ``frames_read``: trajectory frames its per-frame analyses (structure, H-bonds,
+    transport) read: the frame count for their one pass (the opt-in water_activity reads
+    the run on its own and is not counted); ``analysis_seconds``: wall time after the MD
+    run (loading, analyses, writing results)."""
 
     key: str
     descriptors: dict[str, DescriptorValue]
     seconds: float
     ns_per_day: float | None = None
     platform: str | None = None
+    frames_read: int | None = None
+    analysis_seconds: float | None = None
 
 
 # --- reading and writing --------------------------------------------------------------

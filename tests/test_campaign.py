@@ -21,6 +21,7 @@ from solvation.campaigns.catalog import Catalog, CatalogError
 from solvation.campaigns.figures import make_figures
 from solvation.campaigns.ranking import rank
 from solvation.campaigns.runner import ExecutorError, run_campaign
+from solvation.rundir import read_result, read_run
 
 PROTOCOL = {
     "equilibration": "0.6 ps",
@@ -71,6 +72,8 @@ def test_local_campaign_end_to_end(local_campaign):
     assert np.all((cn > 4.0) & (cn < 7.5))
     for key in jobs.key:
         assert (directory / "jobs" / key / "trajectory.xtc").exists()
+        result = read_result(directory / "jobs" / key)  # the analyses read each frame once
+        assert result.frames_read == read_run(directory / "jobs" / key).n_frames > 0
     exported = catalog.export(directory)
     assert {p.name for p in exported} >= {"jobs.csv", "descriptors.csv"}
 

@@ -2,9 +2,16 @@
 
 import numpy as np
 import pytest
+from MDAnalysis.lib.distances import distance_array
 from scipy.spatial import cKDTree
 
-from solvation.analysis.cells import fits, nearest_neighbours, pairs_within
+from solvation.analysis.cells import (
+    fits,
+    histogram,
+    histogram_grid,
+    nearest_neighbours,
+    pairs_within,
+)
 
 
 @pytest.mark.parametrize("lengths", [(31.0, 27.0, 40.0), (7.0, 7.5, 30.0)])
@@ -42,3 +49,32 @@ def test_fits_refuses_triclinic_and_large_cutoffs():
     assert fits(np.array([30, 30, 30, 90, 90, 90.0]), 6.0)
     assert not fits(np.array([30, 30, 30, 90, 90, 60.0]), 6.0)
     assert not fits(np.array([30, 30, 11, 90, 90, 90.0]), 6.0)
+
+
+@pytest.mark.parametrize("lengths", [(31.0, 27.0, 40.0), (9.0, 9.5, 30.0)])
+def test_histogram_equals_numpy_on_all_pairs(lengths):
+    """Pair histograms of the kernel equal numpy.histogram of MDAnalysis' distance_array
+    (float32 positions on the 0.01 A grid of XTC files, so that pairs land exactly on bin
+    edges; some outside the box), for two sets and for a set against itself, pairs with
+    equal keys (one molecule) left out."""
+    rng = np.random.default_rng(5)
+    lengths = np.asarray(lengths)
+    rmax = np.floor(4.8 * lengths.min()) / 10  # bins of 0.05 A: exact ties on edges
+    edges = np.linspace(0.0, rmax, int(round(rmax / 0.05)) + 1)
+    a = np.round(rng.uniform(-10, 50, (150, 3)), 2).astype(np.float32)
+    b = np.round(rng.uniform(0, 1, (400, 3)) * lengths, 1).astype(np.float32)
+    key_a, key_b = rng.integers(0, 60, 150), rng.integers(0, 60, 400)
+
+    def reference(p, q, kp, kq, same):
+        d = distance_array(p, q, box=np.array([*lengths, 90, 90, 90]))
+        keep = kp[:, None] != kq[None, :]
+        if same:
+            keep &= ~np.eye(len(p), dtype=bool)
+        return np.histogram(d[keep], edges)[0]
+
+    grid = histogram_grid(b, lengths, edges[-1])
+    box = np.array([*lengths, 90, 90, 90], np.float32)
+    cross = histogram(grid, b, key_b, box, edges, a, key_a)
+    np.testing.assert_array_equal(cross, reference(a, b, key_a, key_b, False))
+    self_pairs = histogram(grid, b, key_b, box, edges)
+    np.testing.assert_array_equal(self_pairs, reference(b, b, key_b, key_b, True))

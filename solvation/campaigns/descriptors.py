@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from solvation.analysis import recipes
+from solvation.analysis.hbonds import HBondResult
 from solvation.analysis.results import jsonable
 from solvation.analysis.stats import Estimate
 from solvation.analysis.universe import InputError
@@ -54,9 +55,12 @@ def _write(outdir: Path, name: str, data: dict, u=None, selections=None, params=
     write_json_atomic(outdir / name, jsonable(data))
 
 
-def structure_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, DescriptorValue]:
-    """zn_water_cn, zn_anion_cn and cip_fraction (CIP + AGG) of the Zn2+ shells."""
-    shells = recipes.shells_of_run(u, build)
+def structure_descriptors(
+    u, build: BuildInfo, outdir: Path, shells: recipes.ShellsOfRun | None = None
+) -> dict[str, DescriptorValue]:
+    """zn_water_cn, zn_anion_cn and cip_fraction (CIP + AGG) of the Zn2+ shells
+    (``shells``: already computed, else computed here)."""
+    shells = shells or recipes.shells_of_run(u, build)
     result, anion = shells.result, shells.selections.anion
     if result is None:
         return {}
@@ -74,9 +78,12 @@ def structure_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, Descri
     return out
 
 
-def hbond_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, DescriptorValue]:
-    """H-bonds per water, free-water fraction and tetrahedral order q."""
-    result = recipes.hbonds_of_run(u, build)
+def hbond_descriptors(
+    u, build: BuildInfo, outdir: Path, result: HBondResult | None = None
+) -> dict[str, DescriptorValue]:
+    """H-bonds per water, free-water fraction and tetrahedral order q (``result``: already
+    computed, else computed here)."""
+    result = result or recipes.hbonds_of_run(u, build)
     selections = recipes.run_selections(build).molecules
     _write(outdir, "hbonds.json", result.to_dict(), u, selections, result.criterion)
     span = _span_ps(u)
@@ -88,10 +95,16 @@ def hbond_descriptors(u, build: BuildInfo, outdir: Path) -> dict[str, Descriptor
 
 
 def transport_descriptors(
-    u, build: BuildInfo, outdir: Path, temperature_k: float, charges: np.ndarray | None
+    u,
+    build: BuildInfo,
+    outdir: Path,
+    temperature_k: float,
+    charges: np.ndarray | None,
+    run: recipes.TransportOfRun | None = None,
 ) -> dict[str, DescriptorValue]:
-    """D of Zn2+ and water, conductivity and the Zn2+ transference number."""
-    run = recipes.transport_of_run(u, build, temperature_k, charges, outdir)
+    """D of Zn2+ and water, conductivity and the Zn2+ transference number (``run``:
+    already computed, else computed here)."""
+    run = run or recipes.transport_of_run(u, build, temperature_k, charges, outdir)
     result, conductivity = run.transport, run.conductivity
     selections = recipes.run_selections(build).molecules
     params = {"temperature_k": temperature_k}

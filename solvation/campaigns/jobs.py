@@ -2,15 +2,21 @@
 
 Each stage is resumable on its own (build is a no-op when done, run continues from its
 checkpoint, analyses are recomputed from the trajectory), so a job killed anywhere
-finishes when it is started again. The job's descriptors go to ``result.json``
-(``solvation.rundir.JobResult``).
+finishes when it is started again. The per-frame analyses (structure, H-bonds, transport)
+run in one pass over the trajectory (``recipes.analyses_of_run``); the job's descriptors
+and the frames its analyses read go to ``result.json`` (``solvation.rundir.JobResult``).
+A job given ``threads`` (the campaign's cores / slots) runs its kernels and OpenMM's CPU
+platform on that many threads.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+from solvation.analysis.recipes import analyses_of_run
+from solvation.analysis.threads import set_threads
 from solvation.analysis.universe import load_universe, run_directory_charges
 from solvation.design import parse_design
 from solvation.engine import run
@@ -40,31 +46,40 @@ def run_job(
 ) -> dict:
     """Build, run and analyse ``job`` (a Job as dict); returns its JobResult as a dict."""
     start = time.perf_counter()
+    if job.get("threads"):
+        set_threads(job["threads"])
+        os.environ.setdefault("OPENMM_CPU_THREADS", str(job["threads"]))
     directory = job_directory(campaign_dir, job["key"])
     design = parse_design(job["design"], job["design_name"])
     build(design, directory)
     info = run(directory, platform=platform, device=device, **job["protocol"])
+    md_seconds = time.perf_counter() - start
     u = load_universe(directory)
     built = read_build(directory)
     descriptors = {}
     if "water_activity" in job["analyses"]:
         descriptors.update(water_activity_descriptors(built, directory))
-    if "structure" in job["analyses"]:
-        descriptors.update(structure_descriptors(u, built, directory))
-    if "hbonds" in job["analyses"]:
-        descriptors.update(hbond_descriptors(u, built, directory))
-    if "transport" in job["analyses"]:
+    charges = run_directory_charges(directory)
+    done = analyses_of_run(
+        u, built, job["analyses"], info.temperature_k, charges, directory=directory
+    )
+    if done.shells is not None:
+        descriptors.update(structure_descriptors(u, built, directory, done.shells))
+    if done.hbonds is not None:
+        descriptors.update(hbond_descriptors(u, built, directory, done.hbonds))
+    if done.transport is not None:
         descriptors.update(
-            transport_descriptors(
-                u, built, directory, info.temperature_k, run_directory_charges(directory)
-            )
+            transport_descriptors(u, built, directory, info.temperature_k, charges, done.transport)
         )
+    seconds = time.perf_counter() - start
     result = JobResult(
         key=job["key"],
         descriptors=descriptors,
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
         ns_per_day=info.ns_per_day.get("production"),
         platform=info.platform,
+        frames_read=done.frames_read,
+        analysis_seconds=seconds - md_seconds,
     )
     write_result(directory, result)
     return result.model_dump(mode="json")

@@ -1,6 +1,8 @@
 """Execute a campaign locally (process pool) or on Dask, recording every job in the catalog.
 
-The same job function (``jobs.run_job``) runs in both executors. Finished jobs are
+The same job function (``jobs.run_job``) runs in both executors. With the local
+executor, a job of N slots gets cores / N threads (``threads`` in the job), so that the
+slots share the machine instead of each starting a thread per core. Finished jobs are
 skipped on a re-run, interrupted ones resume, failed ones are retried only with
 ``retry_failed``; one failing job never stops the others and its error is stored.
 
@@ -19,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 
+from solvation.analysis.threads import threads_per_slot
 from solvation.engine import available_platforms
 from solvation.errors import Interrupted, SolvationError
 from solvation.locks import DirectoryBusy, DirectoryLock
@@ -127,8 +130,10 @@ def run_campaign(
             and (retry_failed or catalog.status(j.key) != "failed")
         ]
         gpus = _gpu_count()
+        local = executor == "local" and client is None
+        share = {"threads": threads_per_slot(slots)} if local else {}
         args = [
-            (asdict(j), str(directory), platform, (k % gpus) if gpus else None)
+            ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
             for k, j in enumerate(todo)
         ]
         try:

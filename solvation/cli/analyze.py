@@ -14,6 +14,7 @@ from solvation.analysis import water_activity as wa
 from solvation.analysis.hbonds import hydrogen_bonds
 from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
 from solvation.analysis.results import jsonable
+from solvation.analysis.threads import set_threads
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import (
     load_universe,
@@ -46,10 +47,20 @@ def analyze_options(
             "run.json records (default: a warning).",
         ),
     ] = False,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            "--threads",
+            help="Threads for the compiled kernels (default: every core this process may "
+            "use; NUMBA_NUM_THREADS caps it). Goes before the analysis name.",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
     directory. Selections use the MDAnalysis selection language."""
     _OPTIONS["strict"] = strict
+    set_threads(threads)
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]

@@ -26,20 +26,20 @@ class BenchError(SolvationError):
     """A benchmark asked for with impossible settings."""
 
 
-def _prepared(directory: Path, protocol, build, platform, props):
+def _prepared(directory: Path, protocol, build, platform, props, minimize: int = 1000):
     """Simulation at a relaxed state: the equilibrated one if the directory was run, else
-    a short minimisation of the built structure."""
+    a short minimisation (``minimize`` iterations) of the built structure."""
     sim, barostat = _simulation(directory, protocol, build, platform, props, seed=1)
     state = directory / "stage-npt.xml"
     if state.exists():
         sim.loadState(str(state))
     else:
-        sim.minimizeEnergy(maxIterations=1000)
+        sim.minimizeEnergy(maxIterations=minimize)
     return sim, barostat
 
 
-def _plain(directory: Path, protocol, build, platform, props, steps: int) -> float:
-    sim, _ = _prepared(directory, protocol, build, platform, props)
+def _plain(directory: Path, protocol, build, platform, props, steps: int, minimize) -> float:
+    sim, _ = _prepared(directory, protocol, build, platform, props, minimize)
     ctx = sim.context
     ctx.setVelocitiesToTemperature(protocol.temperature_k * u.kelvin, 1)
     sim.integrator.step(100)  # warm-up (kernel compilation, neighbour lists)
@@ -50,8 +50,8 @@ def _plain(directory: Path, protocol, build, platform, props, steps: int) -> flo
     return steps * protocol.dt_ps / 1000 / (time.perf_counter() - t0) * 86400
 
 
-def _ours(directory: Path, protocol, build, platform, props, steps: int) -> float:
-    sim, barostat = _prepared(directory, protocol, build, platform, props)
+def _ours(directory: Path, protocol, build, platform, props, steps: int, minimize) -> float:
+    sim, barostat = _prepared(directory, protocol, build, platform, props, minimize)
     sim.context.setVelocitiesToTemperature(protocol.temperature_k * u.kelvin, 1)
     sim.step(100)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,8 +76,11 @@ def bench_md(
     platform: str = "auto",
     hmr: bool = False,
     repeats: int = 2,
+    minimize: int = 1000,
 ) -> dict:
-    """ns/day of our production loop and of a plain OpenMM loop, and their ratio."""
+    """ns/day of our production loop and of a plain OpenMM loop, and their ratio
+    (``minimize``: iterations of the minimisation before timing, for a directory that was
+    built but not run)."""
     directory = Path(directory)
     if steps < 1 or repeats < 1:
         raise BenchError(f"steps and repeats must be at least 1 (got {steps}, {repeats})")
@@ -86,8 +89,9 @@ def bench_md(
         design.get("protocol"), design.get("temperature"), hmr=True if hmr else None
     )
     plat, props = choose_platform(platform)
-    plain = max(_plain(directory, protocol, build, plat, props, steps) for _ in range(repeats))
-    ours = max(_ours(directory, protocol, build, plat, props, steps) for _ in range(repeats))
+    args = (directory, protocol, build, plat, props, steps, minimize)
+    plain = max(_plain(*args) for _ in range(repeats))
+    ours = max(_ours(*args) for _ in range(repeats))
     return {
         "platform": plat.getName(),
         "n_atoms": build.n_atoms,

@@ -1,0 +1,45 @@
+"""How many threads the compiled kernels use, and which threading layer runs them.
+
+- Threads: at most the cores this process may run on (``os.sched_getaffinity``; numba's
+  own default, capped by ``NUMBA_NUM_THREADS``). ``set_threads`` lowers it for this
+  process, e.g. ``solvation analyze --threads N`` or a campaign job that shares the
+  machine with other slots (``threads_per_slot``: cores / slots).
+- Layer: numba's ``omp`` layer in the PyPI wheels is GNU OpenMP, which aborts a process
+  forked after it started its threads ("fork() called from a process already using GNU
+  OpenMP"): MDAnalysis' multiprocessing backend and process pools fork. Unless
+  ``NUMBA_THREADING_LAYER`` says otherwise, the fork-safe choice is made: TBB where
+  installed, else numba's ``workqueue``. ``workqueue`` must not be entered by two
+  threads of one process at once (numba stops the process if it is): run analyses in
+  processes, not threads, as the campaign executors do (one thread per Dask worker).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "forksafe"
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_threads(n: int | None = None) -> int:
+    """Use ``n`` threads in the kernels (None: every core this process may use), capped
+    by the cores available and ``NUMBA_NUM_THREADS``; returns the number set."""
+    limit = min(available_cores(), numba.config.NUMBA_NUM_THREADS)
+    n = limit if n is None else max(1, min(int(n), limit))
+    numba.set_num_threads(n)
+    return n
+
+
+def threads_per_slot(slots: int) -> int:
+    """Threads for one of ``slots`` jobs running side by side: cores / slots (at least 1)."""
+    return max(1, available_cores() // max(1, int(slots)))

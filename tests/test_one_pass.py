@@ -1,0 +1,153 @@
+"""One pass over the trajectory: automatic cutoffs found in the counting pass equal a
+separate g(r) pass + counting pass, the H-bond cation cutoff without a shells pass, a
+campaign job's analyses in one pass equal to separate passes, MDAnalysis' parallel
+backends equal to serial runs, and the thread settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import solvation.analysis.cutoffs as cutoffs_module
+from solvation.analysis import RDF, SolvationShells, first_minimum, load_universe
+from solvation.analysis.coordination import ShellsWithCutoffs, solvation_shells
+from solvation.analysis.hbonds import HydrogenBonds, hydrogen_bonds
+from solvation.analysis.recipes import (
+    analyses_of_run,
+    hbonds_of_run,
+    run_selections,
+    shells_of_run,
+)
+from solvation.analysis.results import jsonable
+from solvation.analysis.shells import shell_minima
+from solvation.analysis.threads import available_cores, set_threads, threads_per_slot
+from solvation.analysis.transport import Transport
+from solvation.analysis.universe import run_directory_charges, species_charges
+from solvation.rundir import read_build
+
+SHELLS = {"water": "resname HOH and name O*", "Cl": "resname CL"}
+
+
+def _two_passes(u):
+    """What solvation_shells did before: a g(r) pass, then the counting pass."""
+    rdf = RDF(u, {k: ("resname ZN", v) for k, v in SHELLS.items()}, rmax=8.0, nbins=320).run()
+    rdf = rdf.results.rdf
+    r = rdf.r_angstrom
+    cut = {k: shell_minima(r, rdf.pairs[k].g_r, 1)[0] for k in SHELLS}
+    try:
+        second = shell_minima(r, rdf.pairs["Cl"].g_r, 2)[1]
+    except Exception:
+        second = cut["Cl"] + 2.0
+    pairing = {"Cl": max(second, cut["Cl"] + 0.1)}
+    shells = SolvationShells(u, "resname ZN", SHELLS, cut, pairing=pairing).run()
+    return shells.results.solvation, rdf
+
+
+def _same(a, b, rtol=0.0):
+    """Equal JSON trees (numbers to ``rtol``)."""
+    a, b = jsonable(a), jsonable(b)
+    if isinstance(a, dict):
+        assert set(a) == set(b)
+        for k in a:
+            _same(a[k], b[k], rtol)
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same(x, y, rtol)
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=rtol, abs=0) or (np.isnan(a) and np.isnan(b))
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("margin", [0.3, -1.0])
+def test_cutoffs_found_in_the_counting_pass_equal_two_passes(tiny_run, monkeypatch, margin):
+    """A 4-frame warm-up then pairs kept within the provisional cutoff + margin; a
+    negative margin keeps too little and forces the second counting pass."""
+    monkeypatch.setattr(cutoffs_module, "WARMUP_FRAMES", 4)
+    monkeypatch.setattr(cutoffs_module, "KEEP_MARGIN_ANGSTROM", margin)
+    u = load_universe(tiny_run)
+    expected, rdf = _two_passes(u)
+    analysis = ShellsWithCutoffs(u, "resname ZN", SHELLS, {}, pairing={"Cl": None}).run()
+    found = analysis.results.solvation
+    assert found.cutoffs_angstrom == expected.cutoffs_angstrom
+    _same(dataclasses.replace(found, cutoff_source={}), expected)
+    _same(analysis.results.rdf, rdf)
+    assert analysis.extra_frames_read() == (0 if margin > 0 else u.trajectory.n_frames)
+    assert found.cutoff_source["water"] == "first minimum of g(r)"
+    again, _ = solvation_shells(u, "resname ZN", SHELLS, pairing={"Cl": None})
+    assert again.coordination_numbers == found.coordination_numbers
+
+
+def test_hbond_cation_cutoff_from_the_same_pass(tiny_run):
+    u = load_universe(tiny_run)
+    rdf = RDF(u, {"w": ("resname ZN", "resname HOH and name O*")}, rmax=8.0, nbins=320).run()
+    cut = first_minimum(rdf.results.rdf.r_angstrom, rdf.results.rdf.pairs["w"].g_r)
+    given = HydrogenBonds(u, cations="resname ZN", cation_cutoff=cut).run().results.hbonds
+    found = hydrogen_bonds(u)
+    assert found.criterion["cation_cutoff_angstrom"] == cut
+    _same(found, given)
+    assert 0 < found.free_water_fraction < 1
+
+
+def test_one_pass_job_equals_separate_passes(tiny_run):
+    u = load_universe(tiny_run)
+    build = read_build(tiny_run)
+    charges = run_directory_charges(tiny_run)
+    done = analyses_of_run(u, build, temperature_k=300.0, charges=charges)
+    assert done.frames_read == u.trajectory.n_frames
+    shells = shells_of_run(u, build)
+    _same(done.shells.result, shells.result)
+    _same(done.shells.rdf, shells.rdf)
+    _same(done.hbonds, hbonds_of_run(u, build))
+    # transport: one Transport equals the former two (diffusion; ions with charges)
+    species = run_selections(build).molecules
+    z = species_charges(u, species, charges)
+    ions = {k: v for k, v in z.items() if v}
+    plain = Transport(u, species, temperature=300.0).run().results.transport
+    ionic = Transport(u, {k: species[k] for k in ions}, charges=ions, temperature=300.0).run()
+    _same(done.transport.transport.species, plain.species)
+    _same(done.transport.conductivity, ionic.results.transport.conductivity)
+
+
+def _serial_and_parallel(make):
+    serial = make().run().results
+    parallel = make().run(backend="multiprocessing", n_workers=2).results
+    return serial, parallel
+
+
+def test_parallel_backends_equal_serial(tiny_run):
+    """Counts combine exactly; volume-weighted g(r) sums differ only by the order of the
+    floating-point additions (1e-15)."""
+    u = load_universe(tiny_run)
+    shells = {"water": "resname HOH and name O", "Cl": "resname CL"}
+    makers = {
+        "rdf": lambda: RDF(u, {"o-o": (shells["water"], shells["water"])}, rmax=8.0, nbins=80),
+        "shells": lambda: SolvationShells(
+            u, "resname ZN", shells, {"water": 2.9, "Cl": 3.2}, pairing={"Cl": 5.0}
+        ),
+        "auto": lambda: ShellsWithCutoffs(u, "resname ZN", shells, {}, pairing={"Cl": None}),
+        "hbonds": lambda: HydrogenBonds(u, cations="resname ZN", lifetimes=True),
+    }
+    for name, make in makers.items():
+        assert "multiprocessing" in type(make()).get_supported_backends()
+        serial, parallel = _serial_and_parallel(make)
+        _same(dict(serial), dict(parallel), rtol=1e-12 if name in ("rdf", "auto") else 0.0)
+
+
+def test_threads_follow_the_cores_this_process_may_use():
+    cores = available_cores()
+    assert set_threads(10_000) == min(cores, __import__("numba").config.NUMBA_NUM_THREADS)
+    assert set_threads(1) == 1
+    assert threads_per_slot(cores * 4) == 1 and threads_per_slot(1) == cores
+    set_threads()
+    run = subprocess.run(
+        [sys.executable, "-m", "solvation.cli", "analyze", "--threads", "0", "rdf", "x"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and "--threads" in run.stderr
