@@ -18,6 +18,7 @@ import openmm.app as app
 import openmm.unit as u
 
 from . import ffxml as fx
+from . import substrates
 from .library import (
     ION_RESNAMES,
     METHOD_CITATIONS,
@@ -33,6 +34,7 @@ from .library import (
 )
 from .lj1264 import ALPHA_OW, c4_ffxml, finalize_c4_force
 from .molecules import Parametrized, parametrize
+from .substrates import atom_types as substrate_types
 
 METAL_RESNAME = "ZNM"
 METAL_TYPE = "solv-Zn-metal"
@@ -46,7 +48,8 @@ class ForceFieldChoices:
     'hfe', 'iod'). ions: per-species overrides, e.g. {'Cl-': 'hfe'}. methods: per-molecule
     parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}. charge_scale: factor (0.5-1]
     applied to every ion and charged molecule (ECC). cutoff_nm: real-space cutoff.
-    freeze_metal: give metal atoms mass 0.
+    freeze_metal: give metal atoms mass 0. substrate: the slab material of ``ZNM``
+    residues (``forcefields.substrates``); substrate_lj: its Lennard-Jones family.
     """
 
     water: str = "tip3p"
@@ -56,9 +59,12 @@ class ForceFieldChoices:
     charge_scale: float = 1.0
     cutoff_nm: float = 1.0
     freeze_metal: bool = True
+    substrate: str = "Zn"
+    substrate_lj: str = "uff"
 
     def __post_init__(self) -> None:
         water_model(self.water)
+        substrates.material(self.substrate)
         if not 0.5 <= self.charge_scale <= 1.0:
             raise ForceFieldError(
                 f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
@@ -149,6 +155,45 @@ def _metal_ffxml() -> str:
     )
 
 
+def _add_substrate(parts: _Parts, choices: ForceFieldChoices) -> None:
+    """The slab atoms (``ZNM`` residues): hcp Zn as before (one UFF type), any other
+    material one template per element (``forcefields.substrates``; its provenance, with
+    sources and limits, is added by the builder)."""
+    if choices.substrate == "Zn":
+        parts.xml.append(_metal_ffxml())
+        parts.alpha[METAL_TYPE] = 0.0
+        parts.templates[METAL_RESNAME] = METAL_RESNAME
+        parts.provenance.append(
+            {
+                "species": ZN_METAL["species"],
+                "set": ZN_METAL["set"],
+                "citation": ZN_METAL["citation"],
+            }
+        )
+        return
+    mat = substrates.material(choices.substrate)
+    parts.xml.append(substrates.substrate_ffxml(mat, choices.substrate_lj))
+    parts.alpha.update({t: 0.0 for t in substrate_types(mat)})  # no 12-6-4 term to the slab
+    for el in mat.elements:
+        parts.templates[_substrate_key(el)] = substrates.template_name(mat, el)
+
+
+def _substrate_key(element: str) -> str:
+    return f"{METAL_RESNAME}:{element}"
+
+
+def residue_templates(topology: app.Topology, names: dict[str, str]) -> dict:
+    """residue -> template name for ``createSystem``: by residue name, and for substrate
+    atoms of a material other than Zn by element."""
+    out = {}
+    for r in topology.residues():
+        if r.name == METAL_RESNAME and r.name not in names:
+            out[r] = names[_substrate_key(next(r.atoms()).element.symbol)]
+        else:
+            out[r] = names[r.name]
+    return out
+
+
 def _collect(
     topology: app.Topology, choices: ForceFieldChoices, smiles_by_resname: dict[str, str]
 ) -> _Parts:
@@ -163,16 +208,7 @@ def _collect(
         elif resname in ion_by_resname:
             ions.append(ion_by_resname[resname])
         elif resname == METAL_RESNAME:
-            parts.xml.append(_metal_ffxml())
-            parts.alpha[METAL_TYPE] = 0.0
-            parts.templates[resname] = METAL_RESNAME
-            parts.provenance.append(
-                {
-                    "species": ZN_METAL["species"],
-                    "set": ZN_METAL["set"],
-                    "citation": ZN_METAL["citation"],
-                }
-            )
+            _add_substrate(parts, choices)
         elif resname in smiles_by_resname:
             _add_molecule(
                 parts,
@@ -265,9 +301,7 @@ def add_virtual_sites(
         return topology, positions
     forcefield, names, _ = build_forcefield(topology, choices, smiles_by_resname)
     modeller = app.Modeller(topology, positions)
-    modeller.addExtraParticles(
-        forcefield, residueTemplates={r: names[r.name] for r in topology.residues()}
-    )
+    modeller.addExtraParticles(forcefield, residueTemplates=residue_templates(topology, names))
     return modeller.topology, modeller.positions
 
 
@@ -293,7 +327,7 @@ def create_system(
         constraints=app.HBonds,
         rigidWater=True,
         ewaldErrorTolerance=5e-4,
-        residueTemplates={r: names[r.name] for r in topology.residues()},
+        residueTemplates=residue_templates(topology, names),
         hydrogenMass=hydrogen_mass_amu * u.amu if hydrogen_mass_amu else None,
     )
     finalize_c4_force(system)

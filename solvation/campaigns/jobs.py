@@ -23,11 +23,14 @@ from .descriptors import (
     transport_descriptors,
     water_activity_descriptors,
 )
+from .pmf import pmf_descriptors
 
 DEFAULT_ANALYSES = ("structure", "hbonds", "transport")
 # water_activity: osmotic route for [osmotic] designs, a KB point (a_cc) for salt + water
-# boxes; opt in with [analyses] list = [...] (KB costs five RDF passes)
-ANALYSES = (*DEFAULT_ANALYSES, "water_activity")
+# boxes; opt in with [analyses] list = [...] (KB costs five RDF passes).
+# pmf: umbrella sampling of the design's [pmf] ion to its slab (windows run one after
+# another inside the job)
+ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
@@ -59,6 +62,8 @@ def run_job(
                 u, built, directory, info.temperature_k, run_directory_charges(directory)
             )
         )
+    if "pmf" in job["analyses"]:
+        descriptors.update(pmf_descriptors(directory, platform, device))
     result = JobResult(
         key=job["key"],
         descriptors=descriptors,

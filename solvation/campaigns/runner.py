@@ -95,19 +95,36 @@ def run_campaign(
         (asdict(j), str(directory), platform, (k % gpus) if gpus else None)
         for k, j in enumerate(todo)
     ]
+    drain(catalog, job_function, args, executor, slots, scheduler, client, campaign.executor)
+    return catalog
+
+
+def drain(
+    catalog: Catalog,
+    function,
+    args: list,
+    executor: str = "local",
+    slots: int = 1,
+    scheduler: str | None = None,
+    client=None,
+    options: dict | None = None,
+) -> None:
+    """Run ``function(*a)`` for each ``a`` of ``args`` (a job dict first) and record it in
+    ``catalog``: locally (``slots`` processes; 1 runs in this process) or on Dask (a
+    ``client``, a ``scheduler`` address, or a LocalCluster of ``slots`` workers;
+    ``options``: the campaign's [executor] table)."""
     if executor == "dask" or client is not None:
         own = client is None
-        client = client or _dask_client(scheduler, campaign.executor, slots)
+        client = client or _dask_client(scheduler, options or {}, slots)
         try:
-            _drain_dask(client, catalog, job_function, args)
+            _drain_dask(client, catalog, function, args)
         finally:
             if own:
                 client.close()
     elif executor == "local":
-        _drain_local(catalog, job_function, args, slots)
+        _drain_local(catalog, function, args, slots)
     else:
         raise ExecutorError(f"unknown executor {executor!r}; use local or dask")
-    return catalog
 
 
 def _record(catalog: Catalog, result: dict) -> None:

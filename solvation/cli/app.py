@@ -26,6 +26,7 @@ from solvation.validation import validate
 
 from .analyze import analyze_app
 from .common import JsonOpt, write_json
+from .pmf import pmf_cmd
 
 app = typer.Typer(
     help="Molecular dynamics of aqueous zinc-battery electrolytes with OpenMM.",
@@ -34,7 +35,7 @@ app = typer.Typer(
 )
 ff_app = typer.Typer(
     help="Browse the force-field library: water models, ion sets, anions, "
-    "molecules, Zn metal, each with its citation.",
+    "molecules, Zn metal and the other slab substrates, each with its citation.",
     no_args_is_help=True,
 )
 campaign_app = typer.Typer(
@@ -47,6 +48,7 @@ app.add_typer(ff_app, name="forcefields")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(bench_app, name="bench")
+app.command("pmf")(pmf_cmd)
 
 
 @ff_app.command("list")
