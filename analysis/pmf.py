@@ -18,9 +18,10 @@ bin's effective sample size. ``pmf_result`` adds what a campaign ranks on:
 - ``desolvation_barrier``: the highest F between the adsorbed state and the bulk
   (kJ/mol above the bulk): what a solvated ion crosses on its way to the surface.
 
-Windows with fewer than ``MIN_EFFECTIVE`` uncorrelated samples, neighbours that overlap
-less than ``MIN_OVERLAP`` and bins without samples are listed in ``warnings`` and make
-``converged`` false.
+Windows with fewer than ``MIN_EFFECTIVE`` uncorrelated samples or whose mean height is
+more than half a spacing from their centre (the restraint is too soft for the slope
+there), neighbours that overlap less than ``MIN_OVERLAP`` and bins without samples are
+listed in ``warnings`` and make ``converged`` false.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _SOLVERS.setLevel(logging.NOTSET)
 
 MIN_EFFECTIVE = 10  # uncorrelated samples per window
 MIN_OVERLAP = 0.03  # MBAR overlap of neighbouring windows
-MIN_BIN_SAMPLES = 5
+MIN_BIN_SAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,14 @@ def _warnings(profile: UmbrellaProfile, windows: list[dict]) -> list[str]:
         f"samples (< {MIN_EFFECTIVE}); run it longer"
         for w in windows
         if w["n_effective"] < MIN_EFFECTIVE
+    ]
+    centres = np.array([w["centre_nm"] for w in windows])
+    half = 0.5 * np.min(np.abs(np.diff(centres))) if len(centres) > 1 else np.inf
+    out += [
+        f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w['mean_height_nm']:.3f} nm: "
+        "the free energy there is steeper than the restraint; use a stiffer force_constant"
+        for w in windows
+        if abs(w["mean_height_nm"] - w["centre_nm"]) > half
     ]
     overlap = _neighbour_overlap(profile.overlap)
     if not overlap >= MIN_OVERLAP:

@@ -193,6 +193,7 @@ class PMFSpec(_Strict):
     equilibration: str = "100 ps"  # per window, after the ion is placed
     window_time: str = "1 ns"  # production per window
     shell_cutoff: str = "3.0 A"  # ion - water O distance of the first shell
+    pull_time: str = "10 ps"  # steered MD that seeds the windows, per window spacing
 
     @field_validator("surface_distance", "spacing", "shell_cutoff")
     @classmethod
@@ -204,14 +205,21 @@ class PMFSpec(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _end(cls, v: str) -> str:
-        if v not in ("bulk", "surface") and q.length_nm(v) <= 0:
+        if v in ("bulk", "surface"):
+            return v
+        try:
+            positive = q.length_nm(v) > 0
+        except q.QuantityError:
+            positive = False
+        if not positive:
             raise ValueError(f"{v!r} must be 'bulk', 'surface' or a positive distance")
         return v
 
-    @field_validator("equilibration", "window_time")
+    @field_validator("equilibration", "window_time", "pull_time")
     @classmethod
     def _time(cls, v: str) -> str:
-        q.time_ps(v)
+        if q.time_ps(v) <= 0:
+            raise ValueError(f"{v!r} must be a positive time")
         return v
 
     @field_validator("force_constant")

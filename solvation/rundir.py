@@ -192,7 +192,7 @@ class WindowInfo(_Versioned):
     ion_species: str
     restraint_z_nm: float  # absolute z of the restraint's minimum (minimum image in z)
     top_plane_start_nm: float
-    swapped_water: int | None = None  # residue index of the water that traded places
+    pull_rate_nm_per_ps: float  # the steered pull that seeded the window
 
 
 class UmbrellaInfo(_Versioned):
@@ -207,6 +207,7 @@ class UmbrellaInfo(_Versioned):
     spacing_nm: float
     temperature_k: float
     shell_cutoff_angstrom: float
+    pull_ps: float  # steered MD per window spacing that seeded the windows
     windows: list[str]  # window directories, relative to the PMF directory
     protocol: dict[str, Any]
 

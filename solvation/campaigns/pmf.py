@@ -68,6 +68,7 @@ def setup_pmf(
     out: str | Path | None = None,
     platform: str = "auto",
     protocol: dict | None = None,
+    device: int | None = None,
     **settings,
 ) -> tuple[Path, UmbrellaInfo]:
     """The PMF directory of ``source`` (a design file, or a build/run directory) with its
@@ -81,7 +82,7 @@ def setup_pmf(
     out = Path(out)
     parent, design = parent_run(source, out, platform, **(protocol or {}))
     settings: PMFSettings = pmf_settings(design.pmf, **settings)
-    return out, prepare_windows(parent, out, settings)
+    return out, prepare_windows(parent, out, settings, platform, device)
 
 
 def pmf_descriptors(
@@ -91,7 +92,7 @@ def pmf_descriptors(
     settings from the design's [pmf] table), written to ``pmf.json``/``pmf.csv``; its
     desolvation barrier and adsorption free energy (kJ/mol) with their errors."""
     job_dir = Path(job_dir)
-    out, setup = setup_pmf(job_dir, job_dir / "pmf", platform)
+    out, setup = setup_pmf(job_dir, job_dir / "pmf", platform, device=device)
     for name in setup.windows:
         run_window(out / name, setup.protocol, platform, device)
     result = pmf_of_directory(out)

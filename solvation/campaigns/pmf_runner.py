@@ -76,7 +76,7 @@ def run_pmf(
     ``force_constant``, ``equilibration``, ``window_time``, ``surface_distance``,
     ``shell_cutoff``), overriding its table. ``protocol``: overrides for the parent run
     when it has to be run. Raises UmbrellaError naming the first failed window."""
-    out, setup = setup_pmf(source, out, platform, protocol, **settings)
+    out, setup = setup_pmf(source, out, platform, protocol, device, **settings)
     catalog = Catalog(out)
     catalog.claim("pmf", hashlib.sha256(setup.model_dump_json().encode()).hexdigest()[:16])
     jobs = _jobs(setup)

@@ -7,6 +7,7 @@ skipped on a re-run, interrupted ones resume, failed ones are retried only with
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -153,7 +154,10 @@ def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
 
 
 def _drain_pool(catalog: Catalog, function, args: list, slots: int, pending: set) -> None:
-    pool = ProcessPoolExecutor(max_workers=slots)
+    # spawn, not fork: a process that has run OpenMM (its CPU platform's threads) can
+    # leave a forked worker deadlocked (seen with `solvation pmf`, which runs the parent
+    # system in this process before its windows)
+    pool = ProcessPoolExecutor(max_workers=slots, mp_context=multiprocessing.get_context("spawn"))
     try:
         futures = {}
         for a in args:

@@ -4,17 +4,18 @@ A window is a run directory like any other (``system.xml``, ``topology.pdb``,
 ``build.json``, ``design.toml``) made from an equilibrated parent run, plus
 ``window.json`` (``solvation.rundir.WindowInfo``):
 
-- positions and box: the parent's state after NPT equilibration (``stage-npt.xml``);
-- the ion: of the chosen species, the one nearest to the middle of the electrolyte; in
-  each window it trades places with the water molecule whose oxygen is nearest to the
-  window's point (same x, y; z = top plane + centre), so that it starts where the window
-  holds it, among water (no atom is added or removed: every window has the same
-  Hamiltonian, as MBAR needs);
+- the ion: of the chosen species, the one nearest to the middle of the electrolyte;
+- positions and box: from the parent's state after NPT equilibration
+  (``stage-npt.xml``), the ion is pulled (steered MD, NVT) by a stiff harmonic restraint
+  whose centre moves at a constant rate from the ion's height to the highest window,
+  then down through every window; the configuration at each window's centre seeds it.
+  The ion arrives with the water it kept on the way, and no atom is added or removed
+  (every window has the same Hamiltonian, as MBAR needs);
 - ``system.xml``: the parent's System plus a CustomExternalForce named
   ``umbrella restraint``, E = k/2 d^2, d the minimum-image z distance between the ion
-  and the plane ``restraint_z_nm`` = top plane + centre at the start. The frozen slab
-  does not move in NVT production, so the restraint is a harmonic bias on the ion's
-  height above the top plane there; the analysis measures both in every frame.
+  and the plane ``restraint_z_nm`` = top plane + centre. The frozen slab does not move
+  in NVT production, so the restraint is a harmonic bias on the ion's height above the
+  top plane there; the analysis measures both in every frame.
 
 ``engine.run`` then runs each window (minimise, heat, NPT, NVT production), resumably.
 """
@@ -54,12 +55,12 @@ from solvation.rundir import (
     write_window,
 )
 
+from .platforms import choose_platform
 from .protocol import Protocol
 from .run import run
 
 RESTRAINT_NAME = "umbrella restraint"
 RESTRAINT_ENERGY = "0.5*k_umbrella*periodicdistance(0, 0, z, 0, 0, z_umbrella)^2"
-WATER_RESNAME = "HOH"
 
 
 class UmbrellaError(SolvationError):
@@ -79,6 +80,11 @@ class PMFSettings:
     equilibration_ps: float = 100.0
     window_ps: float = 1000.0
     shell_cutoff_angstrom: float = 3.0
+    pull_ps: float = 10.0  # steered-MD time per window spacing
+
+    @property
+    def pull_rate_nm_per_ps(self) -> float:
+        return self.spacing_nm / self.pull_ps
 
     def k(self, temperature_k: float) -> float:
         """Force constant (kJ/mol/nm^2): as given, or 4 kT / spacing^2, which makes a
@@ -113,6 +119,7 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
         equilibration_ps=q.time_ps(spec.equilibration),
         window_ps=q.time_ps(spec.window_time),
         shell_cutoff_angstrom=q.length_nm(spec.shell_cutoff) * 10.0,
+        pull_ps=q.time_ps(spec.pull_time),
     )
 
 
@@ -186,35 +193,61 @@ def choose_ion(state: ParentState, resname: str) -> int:
     return ions[int(np.argmin(np.abs(height - state.thickness_nm / 2.0)))]
 
 
-def _minimum_image(delta: np.ndarray, box: np.ndarray) -> np.ndarray:
-    frac = delta @ np.linalg.inv(box)
-    return (frac - np.round(frac)) @ box
+PULL_FORCE_CONSTANT = 5000.0  # kJ/mol/nm^2: the pulled ion stays within ~0.02 nm of its centre
+PULL_ENERGY = "0.5*k_pull*periodicdistance(0, 0, z, 0, 0, z_pull)^2"
 
 
-def seed_positions(
-    state: ParentState, ion: int, centre: float, spacing: float
-) -> tuple[np.ndarray, int | None]:
-    """Positions with the ion moved to height ``centre`` above the top plane by trading
-    places with the nearest water; unchanged (None) when it is already within half a
-    spacing of it."""
-    xyz = state.positions.copy()
-    height = (xyz[ion, 2] - state.top_nm) % state.lz
-    if abs(height - centre) < spacing / 2.0:
-        return xyz, None
-    target = np.array([xyz[ion, 0], xyz[ion, 1], state.top_nm + centre])
-    waters = [r for r in state.topology.residues() if r.name == WATER_RESNAME]
-    oxygens = np.array(
-        [next(a.index for a in r.atoms() if a.element.symbol == "O") for r in waters]
+def _pull_context(
+    parent: Path, state: ParentState, ion: int, protocol: Protocol, platform, device
+) -> openmm.Context:
+    system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+    force = openmm.CustomExternalForce(PULL_ENERGY)
+    force.addGlobalParameter("k_pull", PULL_FORCE_CONSTANT)
+    force.addGlobalParameter("z_pull", float(state.positions[ion, 2]))
+    force.addParticle(ion, [])
+    system.addForce(force)
+    integrator = openmm.LangevinMiddleIntegrator(
+        protocol.temperature_k, protocol.friction_per_ps, protocol.dt_ps
     )
-    if not len(oxygens):
-        raise UmbrellaError("the box holds no water to trade places with the ion")
-    d = np.linalg.norm(_minimum_image(xyz[oxygens] - target, state.box), axis=1)
-    k = int(np.argmin(d))
-    o_site = target + _minimum_image(xyz[oxygens[k]] - target, state.box)
-    members = [a.index for a in waters[k].atoms()]
-    xyz[members] += xyz[ion] - xyz[oxygens[k]]
-    xyz[ion] = o_site
-    return xyz, waters[k].index
+    seed = read_build(parent).seed
+    integrator.setRandomNumberSeed(seed)
+    plat, props = choose_platform(platform, device)
+    context = openmm.Context(system, integrator, plat, props)
+    context.setPeriodicBoxVectors(*state.box)
+    context.setPositions(state.positions)
+    context.setVelocitiesToTemperature(protocol.temperature_k, seed)
+    return context
+
+
+def pull_ion(
+    parent: Path,
+    state: ParentState,
+    ion: int,
+    centres: list[float],
+    settings: PMFSettings,
+    protocol: Protocol,
+    platform: str = "auto",
+    device: int | None = None,
+) -> list[np.ndarray]:
+    """Positions (nm) seeding each window: the ion pulled (NVT, stiff moving restraint,
+    ``settings.pull_ps`` per spacing) from its height to the highest centre, then down
+    through the others; one configuration per centre, in the order of ``centres``."""
+    context = _pull_context(parent, state, ion, protocol, platform, device)
+    z = float(state.positions[ion, 2])  # the ion's own periodic image
+    height = (z - state.top_nm) % state.lz
+    steps_per_nm = settings.pull_ps / settings.spacing_nm / protocol.dt_ps
+    chunk = 10
+    seeds: dict[int, np.ndarray] = {}
+    for k in sorted(range(len(centres)), key=lambda i: -centres[i]):
+        target = z + (centres[k] - height)
+        z_start = context.getParameter("z_pull")
+        n = max(1, round(abs(target - z_start) * steps_per_nm / chunk))
+        for i in range(1, n + 1):
+            context.setParameter("z_pull", z_start + (target - z_start) * i / n)
+            context.getIntegrator().step(chunk)
+        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
+        seeds[k] = positions.value_in_unit(u.nanometer)
+    return [seeds[k] for k in range(len(centres))]
 
 
 def add_restraint(system: openmm.System, ion: int, z_nm: float, k: float) -> None:
@@ -275,6 +308,7 @@ def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> U
         spacing_nm=settings.spacing_nm,
         temperature_k=protocol.temperature_k,
         shell_cutoff_angstrom=settings.shell_cutoff_angstrom,
+        pull_ps=settings.pull_ps,
         windows=[f"windows/w{k:03d}" for k in range(len(centres))],
         protocol=asdict(protocol),
     )
@@ -297,33 +331,45 @@ def _claim(out: Path, info: UmbrellaInfo) -> UmbrellaInfo:
     return info
 
 
-def prepare_windows(parent: str | Path, out: str | Path, settings: PMFSettings) -> UmbrellaInfo:
-    """Write every window directory of the PMF into ``out`` (existing ones are kept);
-    returns the PMF directory's record."""
+def prepare_windows(
+    parent: str | Path,
+    out: str | Path,
+    settings: PMFSettings,
+    platform: str = "auto",
+    device: int | None = None,
+) -> UmbrellaInfo:
+    """Write every window directory of the PMF into ``out`` (existing ones are kept; the
+    pull that seeds missing ones runs on ``platform``); returns the PMF directory's
+    record."""
     parent, out = Path(parent), Path(out)
     if not (parent / BUILD_JSON).exists():
         raise UmbrellaError(f"{parent} is not a build or run directory")
     state = parent_state(parent)
     info = _claim(out, _umbrella_info(parent, settings, state))
     (out / "windows").mkdir(exist_ok=True)
-    k = info.force_constant_kj_mol_nm2
-    for index, (centre, name) in enumerate(zip(info.centres_nm, info.windows, strict=True)):
-        path = out / name
-        if path.exists():
-            read_window(path)  # a window made earlier: it must be readable
-            continue
-        xyz, swapped = seed_positions(state, info.ion_index, centre, info.spacing_nm)
+    missing = [k for k, name in enumerate(info.windows) if not (out / name).exists()]
+    for name in info.windows:
+        if (out / name).exists():
+            read_window(out / name)  # a window made earlier: it must be readable
+    if not missing:
+        return info
+    protocol = Protocol(**info.protocol)
+    seeds = pull_ion(
+        parent, state, info.ion_index, info.centres_nm, settings, protocol, platform, device
+    )
+    for index in missing:
+        centre = info.centres_nm[index]
         window = WindowInfo(
             index=index,
             centre_nm=centre,
-            force_constant_kj_mol_nm2=k,
+            force_constant_kj_mol_nm2=info.force_constant_kj_mol_nm2,
             ion_index=info.ion_index,
             ion_species=info.ion_species,
             restraint_z_nm=state.top_nm + centre,
             top_plane_start_nm=state.top_nm,
-            swapped_water=swapped,
+            pull_rate_nm_per_ps=settings.pull_rate_nm_per_ps,
         )
-        _write_window(parent, path, state, window, xyz)
+        _write_window(parent, out / info.windows[index], state, window, seeds[index])
     return info
 
 
