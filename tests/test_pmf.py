@@ -120,11 +120,13 @@ def _bulk_pmf_design(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def flat_pmf(tmp_path_factory):
-    """The PMF of Zn2+ far from the surface: 3 windows run concurrently (2 processes)."""
+    """The PMF of Zn2+ far from the surface, by the command line: 3 windows run
+    concurrently (2 processes)."""
     tmp = tmp_path_factory.mktemp("pmf")
     out = tmp / "pmf"
-    setup = run_pmf(_bulk_pmf_design(tmp), out, slots=2, platform="CPU")
-    return out, setup
+    args = ["pmf", str(_bulk_pmf_design(tmp)), "-o", str(out), "--ion", "Zn2+"]
+    run_cli(app, [*args, "--slots", "2", "--platform", "CPU"])
+    return out, read_umbrella(out)
 
 
 def test_zn_far_from_the_surface_has_a_flat_pmf(flat_pmf):
@@ -192,6 +194,18 @@ def test_bad_pmf_settings_are_refused_before_any_window_runs(flat_pmf, tmp_path,
     assert not (tmp_path / "bad" / "windows").exists()
 
 
+def test_pmf_of_a_design_without_slab_is_a_one_line_error(tmp_path, capsys):
+    design = tmp_path / "bulk.toml"
+    design.write_text(
+        tomli_w.dumps({"name": "bulk", "salts": [{"formula": "ZnCl2", "concentration": "1 m"}]})
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(app, ["pmf", str(design), "-o", str(tmp_path / "out"), "--platform", "CPU"])
+    assert exit_info.value.code == 2
+    assert "has no [slab]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_other_settings_in_an_existing_pmf_directory_are_refused(flat_pmf):
     out, _ = flat_pmf
     with pytest.raises(SolvationError, match="other PMF settings"):
@@ -214,7 +228,7 @@ def test_substrate_campaign_ranks_on_pmf_descriptors(tmp_path):
     for name, slab in SUBSTRATES.items():
         design = {
             "name": name,
-            "box": {"n_water": 130},
+            "box": {"n_water": 150},
             "salts": [{"formula": "ZnCl2", "concentration": "0.5 m"}],
             "forcefield": {"cutoff": "0.7 nm"},
             "slab": {"layers": 2, "lateral": "1.45 nm", **slab},
@@ -225,9 +239,10 @@ def test_substrate_campaign_ranks_on_pmf_descriptors(tmp_path):
         "name": "substrates",
         "designs": designs,
         "set": {
-            "pmf.from": "0.6 nm",
+            "pmf.from": "0.65 nm",  # two windows, stiff enough to stay apart in 0.6 ps
             "pmf.to": "0.5 nm",
-            "pmf.force_constant": "4000 kJ/mol/nm^2",
+            "pmf.spacing": "0.15 nm",
+            "pmf.force_constant": "8000 kJ/mol/nm^2",
             "pmf.equilibration": "0.2 ps",
             "pmf.window_time": "0.6 ps",
             "pmf.pull_time": "0.5 ps",

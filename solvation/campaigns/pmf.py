@@ -37,30 +37,29 @@ from solvation.rundir import (
 from solvation.systems import build
 
 
-def _design_of(parent: Path) -> Design:
-    return parse_design(read_design_table(parent), str(parent))
-
-
-def parent_run(
-    source: str | Path, out: Path, platform: str = "auto", **protocol
-) -> tuple[Path, Design]:
-    """The run directory the windows start from, and its design: ``source`` itself when
-    it is a build or run directory (run first when it has no equilibrated state), else
-    the design file ``source`` built into OUT/system and run. ``protocol``: overrides of
-    the design's [protocol] for that run."""
-    source = Path(source)
+def source_design(source: Path) -> Design:
+    """The design of a PMF source (a design file, or a build/run directory), checked to
+    have a slab before anything is built or run."""
     if source.is_dir():
         if not (source / BUILD_JSON).exists():
             raise UmbrellaError(f"{source} is neither a design file nor a build/run directory")
-        parent, design = source, _design_of(source)
+        design = parse_design(read_design_table(source), str(source))
     else:
         design = load_design(source)
-        parent = build(source, out / "system").path
     if design.slab is None:
         raise UmbrellaError(f"{source} has no [slab]: the PMF path ends at a slab surface")
+    return design
+
+
+def parent_run(source: Path, out: Path, platform: str = "auto", **protocol) -> Path:
+    """The run directory the windows start from: ``source`` itself when it is a build or
+    run directory (run first when it has no equilibrated state), else the design file
+    ``source`` built into OUT/system and run. ``protocol``: overrides of the design's
+    [protocol] for that run."""
+    parent = source if source.is_dir() else build(source, out / "system").path
     if not (has_run(parent) and "npt" in read_run(parent).stages_done):
         run(parent, platform=platform, **protocol)
-    return parent, design
+    return parent
 
 
 def setup_pmf(
@@ -73,16 +72,16 @@ def setup_pmf(
 ) -> tuple[Path, UmbrellaInfo]:
     """The PMF directory of ``source`` (a design file, or a build/run directory) with its
     windows written (default: RUN/pmf; required for a design file); see ``run_pmf`` of
-    ``pmf_runner`` for the arguments."""
+    ``pmf_runner`` for the arguments. Settings are checked before anything runs."""
     source = Path(source)
     if out is None:
         if not source.is_dir():
             raise UmbrellaError("give -o/--out: where to write the PMF of a design file")
         out = source / "pmf"
     out = Path(out)
-    parent, design = parent_run(source, out, platform, **(protocol or {}))
-    settings: PMFSettings = pmf_settings(design.pmf, **settings)
-    return out, prepare_windows(parent, out, settings, platform, device)
+    checked: PMFSettings = pmf_settings(source_design(source).pmf, **settings)
+    parent = parent_run(source, out, platform, **(protocol or {}))
+    return out, prepare_windows(parent, out, checked, platform, device)
 
 
 def pmf_descriptors(
