@@ -6,8 +6,8 @@ what a 20-window PMF then costs.
 
 The design is a slab of ``--material`` (Cu5Zn8 (110) by default, lateral cell sized to
 the box) under 900 waters of 2 m ZnSO4, about 4k atoms. It is built and equilibrated
-briefly (the parent run), ``solvation pmf``'s setup pulls one Zn2+ to two windows (the
-bulk end and 0.4 nm above the surface) and ``solvation bench md`` times the production
+briefly (the parent run), ``solvation pmf``'s setup pulls one Zn2+ to two windows (0.8
+and 0.4 nm above the surface) and ``solvation bench md`` times the production
 loop of each window: our engine (reporters, restraint force in system.xml) and a plain
 OpenMM loop on the same System, same process. The 20-window estimate assumes windows of
 1 ns production + 100 ps equilibration run one after another on one device (concurrent
@@ -48,9 +48,8 @@ def main() -> None:
     parent = build(design, args.out / "system").path
     run(parent, platform=args.platform)
     t1 = time.perf_counter()
-    out, setup = setup_pmf(
-        parent, args.out / "pmf", args.platform, spacing="0.4 nm", to="0.4 nm", pull_time="2 ps"
-    )
+    window = {"from": "0.8 nm", "to": "0.4 nm", "spacing": "0.4 nm", "pull_time": "2 ps"}
+    out, setup = setup_pmf(parent, args.out / "pmf", args.platform, **window)
     t2 = time.perf_counter()
     rows = []
     for name, centre in zip(setup.windows, setup.centres_nm, strict=True):

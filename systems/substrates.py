@@ -125,6 +125,17 @@ def surface_cell(mat: Material, facet: str | None, layers: int) -> Atoms:
     return slab
 
 
+def _wrap_lateral(atoms: Atoms) -> Atoms:
+    """Fractional x, y in [0, 1), those within 1e-6 of a cell edge put on it (packmol
+    refuses fixed atoms a rounding error outside its box)."""
+    frac = atoms.get_scaled_positions(wrap=False)
+    frac[:, :2] %= 1.0
+    frac[:, :2][np.isclose(frac[:, :2], 1.0, atol=1e-6, rtol=0)] = 0.0
+    frac[:, :2][np.isclose(frac[:, :2], 0.0, atol=1e-6, rtol=0)] = 0.0
+    atoms.set_scaled_positions(frac)
+    return atoms
+
+
 def lateral_repeats(a: np.ndarray, b: np.ndarray, target_angstrom: float) -> tuple[int, int]:
     """Fewest repeats of a lateral cell (a along x, b in the xy plane; A) whose widths
     along x and y reach ``target_angstrom``."""
@@ -156,7 +167,7 @@ def substrate_slab(spec: SlabSpec, box_edge_nm: float) -> Slab:
         raise SlabError(str(err)) from None
     a, b = np.array(unit.cell[0]), np.array(unit.cell[1])
     repeats = spec.repeats or lateral_repeats(a, b, target)
-    atoms = unit.repeat((*repeats, 1))
+    atoms = _wrap_lateral(unit.repeat((*repeats, 1)))
     symbols = tuple(atoms.get_chemical_symbols())
     charge = float(np.sum(_charges(mat, symbols)))
     if abs(charge) > 1e-9:

@@ -57,10 +57,12 @@ from solvation.rundir import (
 
 from .platforms import choose_platform
 from .protocol import Protocol
-from .run import run
+from .run import repartition_hydrogen_mass, run
 
 RESTRAINT_NAME = "umbrella restraint"
 RESTRAINT_ENERGY = "0.5*k_umbrella*periodicdistance(0, 0, z, 0, 0, z_umbrella)^2"
+PULL_FORCE_CONSTANT = 5000.0  # kJ/mol/nm^2: the pulled ion stays within ~0.02 nm of its centre
+PULL_ENERGY = "0.5*k_pull*periodicdistance(0, 0, z, 0, 0, z_pull)^2"
 
 
 class UmbrellaError(SolvationError):
@@ -193,10 +195,6 @@ def choose_ion(state: ParentState, resname: str) -> int:
     return ions[int(np.argmin(np.abs(height - state.thickness_nm / 2.0)))]
 
 
-PULL_FORCE_CONSTANT = 5000.0  # kJ/mol/nm^2: the pulled ion stays within ~0.02 nm of its centre
-PULL_ENERGY = "0.5*k_pull*periodicdistance(0, 0, z, 0, 0, z_pull)^2"
-
-
 def _pull_context(
     parent: Path, state: ParentState, ion: int, protocol: Protocol, platform, device
 ) -> openmm.Context:
@@ -206,6 +204,8 @@ def _pull_context(
     force.addGlobalParameter("z_pull", float(state.positions[ion, 2]))
     force.addParticle(ion, [])
     system.addForce(force)
+    if protocol.hmr:  # the windows' time step needs the windows' masses
+        repartition_hydrogen_mass(system, state.topology, protocol.hydrogen_mass_amu)
     integrator = openmm.LangevinMiddleIntegrator(
         protocol.temperature_k, protocol.friction_per_ps, protocol.dt_ps
     )
