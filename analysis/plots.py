@@ -117,3 +117,30 @@ def plot_interface(result, path: str | Path):
     fig.savefig(path)
     plt.close(fig)
     return fig
+
+
+def draw_pmf(axes, result, label: str | None = None) -> None:
+    """A PMF result (``analysis.pmf.PMFResult`` or its dict) on two axes sharing x: the
+    free energy with its error band on ``axes[0]``, the first-shell water count with its
+    error bars on ``axes[1]``."""
+    get = result.get if isinstance(result, dict) else functools.partial(getattr, result)
+    z = np.asarray(get("z_nm"), dtype=float)
+    f = np.asarray(get("free_energy_kj_per_mol"), dtype=float)
+    df = np.nan_to_num(np.asarray(get("free_energy_err_kj_per_mol"), dtype=float))
+    water = np.asarray(get("water_count"), dtype=float)
+    dwater = np.nan_to_num(np.asarray(get("water_count_err"), dtype=float))
+    (line,) = axes[0].plot(z, f, lw=1.2, label=label)
+    axes[0].fill_between(z, f - df, f + df, color=line.get_color(), alpha=0.25, lw=0)
+    axes[1].errorbar(z, water, yerr=dwater, color=line.get_color(), lw=1, capsize=2)
+    axes[0].set_ylabel("F (kJ/mol)")
+    axes[1].set(xlabel="ion height above the top atomic plane (nm)", ylabel="first-shell water")
+
+
+@_styled
+def plot_pmf(result, path: str | Path) -> None:
+    """Free-energy profile over the first-shell water count."""
+    fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
+    draw_pmf(axes, result)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig

@@ -15,7 +15,9 @@ format what they return:
 - ``interface_of_run``: profiles, contact layer of each face and the electrode's surface
   charge and capacitance;
 - ``water_activity_of_runs``: the route (osmotic, Kirkwood-Buff series, free-water
-  proxy) chosen from what the directories hold.
+  proxy) chosen from what the directories hold;
+- ``pmf_of_directory``: the free-energy and water-count profile of an ion from the
+  umbrella windows of ``solvation pmf``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pandas as pd
 
 from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
 from solvation.forcefields import METAL_RESNAME
-from solvation.rundir import BuildInfo, read_build, temperature_of
+from solvation.rundir import BuildInfo, read_build, read_umbrella, read_window, temperature_of
 from solvation.systems.formula import species_charge
 
 from . import water_activity as wa
@@ -43,6 +45,7 @@ from .coordination import (
 )
 from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds
 from .interface import InterfaceProfiles, InterfaceResult
+from .pmf import PMFResult, WindowSeries, pmf_result
 from .rdf import RDFResult
 from .stats import estimate
 from .transport import Transport, TransportResult
@@ -453,3 +456,46 @@ def water_activity_of_runs(
     universe = load_universe(paths[0], *paths[1:])
     hb = hydrogen_bonds(universe, **frames)
     return [wa.free_water_proxy(hb.free_water_fraction)]
+
+
+# --- umbrella sampling ----------------------------------------------------------------
+
+
+def pmf_of_directory(
+    path: str | Path,
+    shell_cutoff_angstrom: float | None = None,
+    bin_width_nm: float | None = None,
+    verbose: bool = False,
+) -> PMFResult:
+    """PMF of the ion along its height above the slab from a PMF directory (its
+    ``umbrella.json`` and window run directories): one pass over each window's
+    trajectory, then MBAR. Defaults: the directory's shell cutoff; bins of a quarter of
+    the window spacing."""
+    path = Path(path)
+    setup = read_umbrella(path)
+    cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    series, force_constants = [], []
+    for name in setup.windows:
+        window = path / name
+        info = read_window(window)
+        universe = load_universe(window)
+        water = run_selections(read_build(window)).shells["water"]
+        analysis = WindowSeries(
+            universe,
+            info.ion_index,
+            f"resname {METAL_RESNAME}",
+            water,
+            cutoff,
+            info.restraint_z_nm,
+            verbose=verbose,
+        )
+        series.append(analysis.run().result)
+        force_constants.append(info.force_constant_kj_mol_nm2)
+    return pmf_result(
+        series,
+        force_constants,
+        setup.temperature_k,
+        bin_width_nm or setup.spacing_nm / 4.0,
+        setup.ion_species,
+        cutoff,
+    )

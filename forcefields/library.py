@@ -18,38 +18,19 @@ Data files (in ``data/``) hold every number with its source:
 from __future__ import annotations
 
 import csv
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 from solvation.errors import SolvationError
 
+from . import substrates
+from .common import DATA, KCAL, RMIN_TO_SIGMA, UnknownName, unknown
 from .family import FamilySpecies, PairTerm, scaled_family
-
-DATA = resources.files("solvation.forcefields") / "data"
-KCAL = 4.184  # kJ per kcal
-RMIN_TO_SIGMA = 2.0 / 2.0 ** (1.0 / 6.0)  # sigma = 2 * Rmin/2 / 2^(1/6)
 
 
 class ForceFieldError(SolvationError, ValueError):
     """A force-field choice outside its valid range."""
-
-
-class UnknownName(SolvationError, KeyError):
-    """A species, water model or parameter set that the library does not hold."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
-        return str(self.args[0])
-
-
-def unknown(kind: str, name: str, choices: list[str]) -> UnknownName:
-    """Build an error naming the closest matches among ``choices``."""
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=4, cutoff=0.4)
-    hint = f"; did you mean {', '.join(lowered[c] for c in close)}?" if close else ""
-    return UnknownName(f"unknown {kind} {name!r}{hint} (known: {', '.join(sorted(choices))})")
 
 
 @dataclass(frozen=True)
@@ -357,17 +338,18 @@ METHOD_CITATIONS = {
     "3251; needs openff-forcefields",
 }
 
+_HCP_ZN = substrates.material("Zn")
 ZN_METAL = {
     "species": "Zn(metal)",
     "set": "uff",
     "sigma_nm": 0.24616,
     "epsilon_kj_per_mol": 0.5188,
     "mass_dalton": 65.38,
-    "a_nm": 0.26648,
-    "c_nm": 0.49470,
+    "a_nm": _HCP_ZN.cellpar[0] / 10.0,  # 0.26648 nm
+    "c_nm": _HCP_ZN.cellpar[2] / 10.0,  # 0.49467 nm
     "citation": "UFF Zn: Rappe et al., J. Am. Chem. Soc. 114 (1992) 10024 (x1 = 2.763 A, "
     "D1 = 0.124 kcal/mol); chosen because INTERFACE FF (Heinz et al., J. Phys. "
-    "Chem. C 112 (2008) 17281) covers fcc metals only. Lattice a, c: hcp Zn at 298 K",
+    "Chem. C 112 (2008) 17281) covers fcc metals only. Lattice a, c: " + _HCP_ZN.cellpar_source,
 }
 
 
@@ -449,6 +431,7 @@ def parameter_sets() -> list[ParameterSetRow]:
             },
         )
     )
+    rows += [ParameterSetRow(water_model="any", **row) for row in substrates.parameter_rows()]
     return rows + scaled_rows()
 
 

@@ -18,7 +18,7 @@ import openmm.app as app
 import openmm.unit as u
 
 from . import ffxml as fx
-from . import scaled
+from . import scaled, substrates
 from .family import check_family, check_species, scaled_family
 from .library import (
     ION_RESNAMES,
@@ -35,6 +35,7 @@ from .library import (
 )
 from .lj1264 import ALPHA_OW, c4_ffxml, finalize_c4_force
 from .molecules import Parametrized, parametrize
+from .substrates import atom_types as substrate_types
 
 METAL_RESNAME = "ZNM"
 METAL_TYPE = "solv-Zn-metal"
@@ -52,6 +53,8 @@ class ForceFieldChoices:
     parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}. charge_scale: factor (0.5-1]
     applied to every ion and charged molecule (ECC; default 1, and 0.85, the only choice,
     for 'scaled'). cutoff_nm: real-space cutoff. freeze_metal: give metal atoms mass 0.
+    substrate: the slab material of ``ZNM`` residues (``forcefields.substrates``);
+    substrate_lj: its Lennard-Jones family.
     """
 
     water: str | None = None
@@ -62,6 +65,8 @@ class ForceFieldChoices:
     cutoff_nm: float = 1.0
     freeze_metal: bool = True
     family: str = "full"
+    substrate: str = "Zn"
+    substrate_lj: str = "uff"
 
     def __post_init__(self) -> None:
         scaled_default = self.family == "scaled"
@@ -77,6 +82,7 @@ class ForceFieldChoices:
             self.charge_scale,
             {"ions": self.ions, "methods": self.methods},
         )
+        substrates.material(self.substrate)
         if not 0.5 <= self.charge_scale <= 1.0:
             raise ForceFieldError(
                 f"charge_scale must be within [0.5, 1.0] (ECC uses 0.75-0.85), "
@@ -190,6 +196,45 @@ def _metal_ffxml() -> str:
     )
 
 
+def _add_substrate(parts: _Parts, choices: ForceFieldChoices) -> None:
+    """The slab atoms (``ZNM`` residues): hcp Zn as before (one UFF type), any other
+    material one template per element (``forcefields.substrates``; its provenance, with
+    sources and limits, is added by the builder)."""
+    if choices.substrate == "Zn":
+        parts.xml.append(_metal_ffxml())
+        parts.alpha[METAL_TYPE] = 0.0
+        parts.templates[METAL_RESNAME] = METAL_RESNAME
+        parts.provenance.append(
+            {
+                "species": ZN_METAL["species"],
+                "set": ZN_METAL["set"],
+                "citation": ZN_METAL["citation"],
+            }
+        )
+        return
+    mat = substrates.material(choices.substrate)
+    parts.xml.append(substrates.substrate_ffxml(mat, choices.substrate_lj))
+    parts.alpha.update({t: 0.0 for t in substrate_types(mat)})  # no 12-6-4 term to the slab
+    for el in mat.elements:
+        parts.templates[_substrate_key(el)] = substrates.template_name(mat, el)
+
+
+def _substrate_key(element: str) -> str:
+    return f"{METAL_RESNAME}:{element}"
+
+
+def residue_templates(topology: app.Topology, names: dict[str, str]) -> dict:
+    """residue -> template name for ``createSystem``: by residue name, and for substrate
+    atoms of a material other than Zn by element."""
+    out = {}
+    for r in topology.residues():
+        if r.name == METAL_RESNAME and r.name not in names:
+            out[r] = names[_substrate_key(next(r.atoms()).element.symbol)]
+        else:
+            out[r] = names[r.name]
+    return out
+
+
 def _collect(
     topology: app.Topology, choices: ForceFieldChoices, smiles_by_resname: dict[str, str]
 ) -> _Parts:
@@ -204,16 +249,7 @@ def _collect(
         elif resname in ion_by_resname:
             ions.append(ion_by_resname[resname])
         elif resname == METAL_RESNAME:
-            parts.xml.append(_metal_ffxml())
-            parts.alpha[METAL_TYPE] = 0.0
-            parts.templates[resname] = METAL_RESNAME
-            parts.provenance.append(
-                {
-                    "species": ZN_METAL["species"],
-                    "set": ZN_METAL["set"],
-                    "citation": ZN_METAL["citation"],
-                }
-            )
+            _add_substrate(parts, choices)
         elif resname in smiles_by_resname:
             check_species(choices.family, smiles_by_resname[resname])
             _add_molecule(
@@ -309,9 +345,7 @@ def add_virtual_sites(
         return topology, positions
     forcefield, names, _ = build_forcefield(topology, choices, smiles_by_resname)
     modeller = app.Modeller(topology, positions)
-    modeller.addExtraParticles(
-        forcefield, residueTemplates={r: names[r.name] for r in topology.residues()}
-    )
+    modeller.addExtraParticles(forcefield, residueTemplates=residue_templates(topology, names))
     return modeller.topology, modeller.positions
 
 
@@ -338,7 +372,7 @@ def create_system(
         constraints=app.HBonds,
         rigidWater=True,
         ewaldErrorTolerance=5e-4,
-        residueTemplates={r: names[r.name] for r in topology.residues()},
+        residueTemplates=residue_templates(topology, names),
         hydrogenMass=hydrogen_mass_amu * u.amu if hydrogen_mass_amu else None,
     )
     finalize_c4_force(system)

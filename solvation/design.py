@@ -177,14 +177,109 @@ class AdsorbedSpec(_Named):
     within: str = "5 A"
 
 
+ZN_SLAB_DEFAULTS = {"facet": "002", "repeats": (12, 12)}  # hcp Zn before materials existed
+
+
 class SlabSpec(_Strict):
-    facet: Literal["002", "100", "101"] = "002"
+    """The substrate slab. ``material`` and ``facet`` are checked against the substrate
+    library by ``solvation.systems.check_design``; ``facet`` None is the material's
+    default. Lateral size: ``repeats`` (surface cells), or ``lateral`` (smallest lateral
+    width, e.g. "3 nm"), else 12 x 12 for Zn and a width matching the electrolyte box for
+    the other materials."""
+
+    material: str = "Zn"
+    facet: str | None = None
     layers: int = Field(4, ge=2, le=40)
-    repeats: tuple[int, int] = (12, 12)
+    repeats: tuple[int, int] | None = None
+    lateral: str | None = None
+    lj: Literal["uff", "interface"] = "uff"
     gap: str = "2.5 A"  # metal face to the first electrolyte atom centres
     vacuum: str = "0 nm"
     frozen: bool = True
     adsorbed: AdsorbedSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zn_defaults(cls, data):
+        """hcp Zn keeps the defaults it had before other materials existed (002, 12 x 12),
+        so that older designs build (and hash) as they did."""
+        if isinstance(data, dict) and str(data.get("material", "Zn")).strip() == "Zn":
+            data = dict(data)
+            data.setdefault("facet", ZN_SLAB_DEFAULTS["facet"])
+            if "lateral" not in data:
+                data.setdefault("repeats", ZN_SLAB_DEFAULTS["repeats"])
+        return data
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if self.repeats is not None and self.lateral is not None:
+            raise ValueError("give either slab.repeats or slab.lateral, not both")
+        if self.repeats is not None and min(self.repeats) < 1:
+            raise ValueError("slab.repeats must be positive")
+        if self.lateral is not None and q.length_nm(self.lateral) <= 0:
+            raise ValueError(f"slab.lateral {self.lateral!r} must be positive")
+        return self
+
+    def hash_dict(self) -> dict:
+        """The slab as hashed: keys added with materials are left out at their defaults
+        (material Zn, lj uff, no lateral), so older Zn designs keep their hash."""
+        data = self.model_dump(mode="json")
+        for key, default in (("material", "Zn"), ("lj", "uff"), ("lateral", None)):
+            if data[key] == default:
+                del data[key]
+        return data
+
+
+class PMFSpec(_Strict):
+    """Umbrella sampling of one ion's distance from the slab's top atomic plane
+    (``solvation pmf``); every key can be overridden on the command line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    ion: str = "Zn2+"
+    start: str = Field("bulk", alias="from")  # "bulk" (mid-electrolyte) or a distance
+    end: str = Field("surface", alias="to")  # "surface" (= surface_distance) or a distance
+    surface_distance: str = "0.2 nm"
+    spacing: str = "0.1 nm"
+    force_constant: str = "auto"  # auto: 4 kT / spacing^2 (window width spacing / 2)
+    equilibration: str = "100 ps"  # per window, after the ion is placed
+    window_time: str = "1 ns"  # production per window
+    shell_cutoff: str = "3.0 A"  # ion - water O distance of the first shell
+    pull_time: str = "10 ps"  # steered MD that seeds the windows, per window spacing
+
+    @field_validator("surface_distance", "spacing", "shell_cutoff")
+    @classmethod
+    def _positive(cls, v: str) -> str:
+        if q.length_nm(v) <= 0:
+            raise ValueError(f"{v!r} must be a positive length")
+        return v
+
+    @field_validator("start", "end")
+    @classmethod
+    def _end(cls, v: str) -> str:
+        if v in ("bulk", "surface"):
+            return v
+        try:
+            positive = q.length_nm(v) > 0
+        except q.QuantityError:
+            positive = False
+        if not positive:
+            raise ValueError(f"{v!r} must be 'bulk', 'surface' or a positive distance")
+        return v
+
+    @field_validator("equilibration", "window_time", "pull_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if q.time_ps(v) <= 0:
+            raise ValueError(f"{v!r} must be a positive time")
+        return v
+
+    @field_validator("force_constant")
+    @classmethod
+    def _k(cls, v: str) -> str:
+        if v != "auto":
+            q.force_constant(v)
+        return v
 
 
 class ElectrodeSpec(_Strict):
@@ -241,6 +336,7 @@ class Design(_Strict):
     slab: SlabSpec | None = None
     osmotic: OsmoticSpec | None = None
     electrode: ElectrodeSpec | None = None
+    pmf: PMFSpec | None = None
     protocol: dict = {}
 
     @model_validator(mode="before")
@@ -290,9 +386,11 @@ class Design(_Strict):
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
         data = self.model_dump(mode="json")
-        for key in ("osmotic", "electrode"):  # tables added later: older hashes stay valid
+        for key in ("osmotic", "electrode", "pmf"):  # tables added later: older hashes stay
             if data[key] is None:
                 del data[key]
+        if self.slab is not None:
+            data["slab"] = self.slab.hash_dict()
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -31,6 +31,7 @@ BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
     "design.toml",
 )
 VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "viscosity.csv"
+WINDOW_JSON, UMBRELLA_JSON = "window.json", "umbrella.json"
 
 
 class RunDirError(SolvationError):
@@ -60,8 +61,10 @@ class ConcentrationRecord(_Record):
 
 
 class SlabRecord(_Record):
-    """The metal slab: facet, size, z of its outer atomic planes (nm), lateral area."""
+    """The substrate slab: material, facet, size, z of its outer atomic planes (nm),
+    lateral area."""
 
+    material: str = "Zn"
     facet: str
     layers: int
     repeats: list[int]
@@ -223,6 +226,40 @@ class JobResult(_Versioned):
     analysis_seconds: float | None = None
 
 
+# --- umbrella sampling ----------------------------------------------------------------
+
+
+class WindowInfo(_Versioned):
+    """``window.json`` of an umbrella-sampling window (itself a run directory): the
+    harmonic restraint on one ion's z and where the window started."""
+
+    index: int
+    centre_nm: float  # ion above the slab's top atomic plane at the start
+    force_constant_kj_mol_nm2: float
+    ion_index: int  # atom index in topology.pdb
+    ion_species: str
+    restraint_z_nm: float  # absolute z of the restraint's minimum (minimum image in z)
+    top_plane_start_nm: float
+    pull_rate_nm_per_ps: float  # the steered pull that seeded the window
+
+
+class UmbrellaInfo(_Versioned):
+    """``umbrella.json`` of a PMF directory: the path of the ion, its windows and the
+    parent run they started from."""
+
+    parent: str
+    ion_species: str
+    ion_index: int
+    centres_nm: list[float]
+    force_constant_kj_mol_nm2: float
+    spacing_nm: float
+    temperature_k: float
+    shell_cutoff_angstrom: float
+    pull_ps: float  # steered MD per window spacing that seeded the windows
+    windows: list[str]  # window directories, relative to the PMF directory
+    protocol: dict[str, Any]
+
+
 # --- reading and writing --------------------------------------------------------------
 
 
@@ -363,3 +400,31 @@ def temperature_of(directory: str | Path, default: float = 298.15) -> float:
     if path.is_dir() and has_run(path):
         return read_run(path).temperature_k
     return default
+
+
+def read_window(directory: str | Path) -> WindowInfo:
+    """``window.json`` of an umbrella-sampling window directory."""
+    return _read(
+        Path(directory) / WINDOW_JSON,
+        WindowInfo,
+        "umbrella window",
+        "is it a window of `solvation pmf`?",
+    )
+
+
+def write_window(directory: str | Path, info: WindowInfo) -> None:
+    write_json_atomic(Path(directory) / WINDOW_JSON, info.model_dump(mode="json"))
+
+
+def read_umbrella(directory: str | Path) -> UmbrellaInfo:
+    """``umbrella.json`` of a PMF directory (made by `solvation pmf`)."""
+    return _read(
+        Path(directory) / UMBRELLA_JSON,
+        UmbrellaInfo,
+        "PMF directory",
+        "make one with `solvation pmf RUN_OR_DESIGN -o DIR`",
+    )
+
+
+def write_umbrella(directory: str | Path, info: UmbrellaInfo) -> None:
+    write_json_atomic(Path(directory) / UMBRELLA_JSON, info.model_dump(mode="json"))

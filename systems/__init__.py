@@ -6,6 +6,7 @@ from .composition import Composition, CompositionError, compose, size_box
 from .formula import FormulaError, parse_salt
 from .packing import PackingError
 from .slab import zn_slab
+from .substrates import substrate_slab
 
 __all__ = [
     "BuildError",
@@ -20,4 +21,5 @@ __all__ = [
     "parse_salt",
     "PackingError",
     "zn_slab",
+    "substrate_slab",
 ]

@@ -28,6 +28,8 @@ from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_s
 from solvation.forcefields.electrode import add_constant_potential, field_for
 from solvation.forcefields.library import ZN_METAL, molecule_table
 from solvation.forcefields.molecules import parametrize
+from solvation.forcefields.substrates import material as substrate
+from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
 from solvation.provenance import BUILD_PACKAGES, versions
 from solvation.quantities import length_nm, potential_v, temperature_k
@@ -37,7 +39,8 @@ from . import hydration, osmotic
 from .check import check_design
 from .composition import Component, Composition, CompositionError, molecule_component, size_box
 from .packing import PackingError, PackItem, min_intermolecular_distance, pack
-from .slab import Slab, zn_slab
+from .slab import Slab
+from .substrates import substrate_slab
 from .templates import ResidueTemplate, assemble, metal_template, slab_template
 
 PDB_MAX_ATOMS = 99_999
@@ -73,6 +76,8 @@ def choices_of(design: Design) -> ForceFieldChoices:
         charge_scale=ff.charge_scale,
         cutoff_nm=length_nm(ff.cutoff),
         family=ff.family,
+        substrate=design.slab.material if design.slab else "Zn",
+        substrate_lj=design.slab.lj if design.slab else "uff",
     )
 
 
@@ -109,7 +114,7 @@ def _slab_items(
     lo, hi = z_top + gap, z_top + gap + thickness
     c_len = hi + gap - z_bottom + vacuum
     lateral = _lateral_constraints(slab, margin=0.0 if slab.orthorhombic else 1.0)
-    items = [PackItem(slab_template(len(slab.xyz)), 1, (), slab.xyz)]
+    items = [PackItem(slab_template(slab.symbols), 1, (), slab.xyz)]
     if spec.adsorbed is not None:
         ads = next(c for c in comp.components.values() if c.role == "adsorbed")
         within = length_nm(spec.adsorbed.within) * 10
@@ -134,9 +139,10 @@ def _slab_items(
         )
     box = np.array([slab.a, slab.b, [0.0, 0.0, c_len]])
     info = {
-        "facet": spec.facet,
+        "material": slab.material,
+        "facet": slab.facet,
         "layers": spec.layers,
-        "repeats": list(spec.repeats),
+        "repeats": list(slab.repeats),
         "z_faces_nm": [z_bottom / 10, z_top / 10],
         "electrolyte_z_nm": [lo / 10, hi / 10],
         "vacuum_nm": vacuum / 10,
@@ -146,6 +152,13 @@ def _slab_items(
         "adsorbed": spec.adsorbed.model_dump() if spec.adsorbed else None,
     }
     return items, box, info
+
+
+def _slab_counts(slab: Slab) -> dict[str, int]:
+    """Slab atoms per element for build.json's counts (``Zn(metal)`` for hcp Zn)."""
+    if slab.material == "Zn":
+        return {"Zn(metal)": len(slab.xyz)}
+    return {f"{e}({slab.material} slab)": slab.symbols.count(e) for e in sorted(set(slab.symbols))}
 
 
 def _lateral_constraints(slab: Slab, margin: float) -> tuple[str, ...]:
@@ -196,7 +209,7 @@ def _split_metal(placed):
     out = []
     for template, xyz in placed:
         if template.resname == metal_template().resname:
-            out += [(metal_template(), xyz[i : i + 1]) for i in range(len(xyz))]
+            out += [(metal_template(e), xyz[i : i + 1]) for i, e in enumerate(template.elements)]
         else:
             out.append((template, xyz))
     return out
@@ -331,9 +344,7 @@ def _build(design: Design, source: Path | None, outdir: Path, start: float) -> B
         raise CompositionError(f"{source or design.name}: {err}") from None
     if comp.charge != 0:
         raise BuildError(f"composition carries net charge {comp.charge:+d} e; refusing to build")
-    slab = (
-        zn_slab(design.slab.facet, design.slab.layers, design.slab.repeats) if design.slab else None
-    )
+    slab = substrate_slab(design.slab, comp.volume_nm3 ** (1 / 3)) if design.slab else None
     walls = osmotic.layout(comp, design.osmotic) if design.osmotic else None
     if walls is not None:
         items, box_matrix, slab_info = osmotic.pack_items(comp, walls), np.diag(walls.box), None
@@ -358,10 +369,10 @@ def _build(design: Design, source: Path | None, outdir: Path, start: float) -> B
     if walls is not None:
         osmotic.add_walls(system, topology, walls)
     electrode_info = _add_electrode(system, topology, design, box_matrix)
-    if design.slab is not None and not design.slab.frozen:
+    if design.slab is not None and not design.slab.frozen:  # Zn only (check_design)
         for atom in topology.atoms():
-            if atom.residue.name == "ZNM":
-                system.setParticleMass(atom.index, 65.38)
+            if atom.residue.name == metal_template().resname:
+                system.setParticleMass(atom.index, ZN_METAL["mass_dalton"])
     info = _info(design, comp, topology, system, provenance, box_matrix, slab_info, closest)
     info["initial_structure"] = initial
     if electrode_info is not None:
@@ -371,7 +382,9 @@ def _build(design: Design, source: Path | None, outdir: Path, start: float) -> B
         info["osmotic"] = walls.info(comp.counts[water])
         info["counts"][f"{water} (reservoir)"] = walls.n_reservoir
     if slab is not None:
-        info["counts"]["Zn(metal)"] = len(slab.xyz)
+        info["counts"].update(_slab_counts(slab))
+        if slab.material != "Zn":
+            info["forcefield"] += substrate_provenance(substrate(slab.material), design.slab.lj)
     info["build_seconds"] = round(time.perf_counter() - start, 2)
     return _commit(outdir, design, source, topology, positions, system, info)
 
@@ -385,8 +398,7 @@ def _add_electrode(system, topology, design: Design, box_matrix: np.ndarray) -> 
     box_z = float(box_matrix[2, 2]) / 10.0
     delta_v, width = potential_v(spec.potential_difference), length_nm(spec.gaussian_width)
     l_tf = length_nm(spec.thomas_fermi_length)
-    a, c = ZN_METAL["a_nm"], ZN_METAL["c_nm"]
-    volume = np.sqrt(3.0) / 4.0 * a * a * c  # nm^3 per atom of hcp Zn
+    volume = substrate(design.slab.material).volume_per_atom_nm3  # Thomas-Fermi scale
     add_constant_potential(
         system, metal, delta_v, box_z, width, l_tf**2 / volume, spec.method == "matrix"
     )

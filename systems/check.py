@@ -18,6 +18,8 @@ from solvation.forcefields.library import (
     water_model,
 )
 from solvation.forcefields.molecules import METHODS
+from solvation.forcefields.substrates import material as substrate
+from solvation.quantities import length_nm
 
 from .formula import parse_salt
 
@@ -77,7 +79,9 @@ def check_design(design: Design) -> None:
     if design.slab is not None and design.slab.adsorbed and design.slab.adsorbed.name:
         _check("slab.adsorbed.name", molecule, design.slab.adsorbed.name)
     _check_family(design)
+    _check_slab(design)
     present = _species(design)
+    _check_pmf(design, present)
     for ion, set_name in design.forcefield.ions.items():
         name = canonical_ion(ion)
         if name is None or name not in ION_RESNAMES:
@@ -106,3 +110,43 @@ def check_design(design: Design) -> None:
                 f"invalid design: forcefield.methods.{name}: unknown method {method!r}; "
                 f"use one of {', '.join(METHODS)}"
             )
+
+
+def _check_slab(design: Design) -> None:
+    """The substrate and facet exist; electrodes and mobile slabs only where they make
+    sense (a metal; hcp Zn for a mobile slab)."""
+    spec = design.slab
+    if spec is None:
+        return
+    _check("slab.material", substrate, spec.material)
+    mat = substrate(spec.material)
+    _check("slab.facet", mat.facet, spec.facet)
+    if design.electrode is not None and mat.kind != "metal":
+        raise DesignError(
+            f"invalid design: [electrode] needs a metal slab; {mat.name} is {mat.kind} "
+            "(its frozen atoms carry fixed charges)"
+        )
+    if not spec.frozen and mat.name != "Zn":
+        raise DesignError(
+            f"invalid design: slab.frozen = false works for Zn only: the {mat.name} model "
+            "(Lennard-Jones and fixed charges, no bonds) does not hold a lattice together"
+        )
+
+
+def _check_pmf(design: Design, present: set[str]) -> None:
+    """A [pmf] table needs a slab and names an ion that is in the box."""
+    if design.pmf is None:
+        return
+    if design.slab is None:
+        raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")
+    if length_nm(design.slab.vacuum) > 0:
+        raise DesignError(
+            "invalid design: [pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of "
+            "the electrolyte between the slab and its periodic image)"
+        )
+    ion = canonical_ion(design.pmf.ion)
+    if ion is None or ion not in present:
+        raise DesignError(
+            f"invalid design: pmf.ion: {design.pmf.ion!r} is not an ion of this box "
+            f"({', '.join(sorted(s for s in present if s in ION_RESNAMES)) or 'none'})"
+        )

@@ -1,4 +1,5 @@
-"""hcp Zn slabs exposing (002) = (0001), (100) = (10-10) or (101) = (10-11), from ASE."""
+"""hcp Zn slabs exposing (002) = (0001), (100) = (10-10) or (101) = (10-11), from ASE;
+the Slab record shared with the other substrates (``substrates.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from solvation.errors import SolvationError
 from solvation.forcefields.library import ZN_METAL
 
 A_ANGSTROM = ZN_METAL["a_nm"] * 10.0  # 2.6648 A
-C_ANGSTROM = ZN_METAL["c_nm"] * 10.0  # 4.9470 A
+C_ANGSTROM = ZN_METAL["c_nm"] * 10.0  # 4.9467 A
 
 
 class SlabError(SolvationError, ValueError):
@@ -20,14 +21,21 @@ class SlabError(SolvationError, ValueError):
 
 @dataclass(frozen=True)
 class Slab:
-    """Metal atoms (A), lateral cell vectors a, b (A, in the xy plane, a along x) and the
-    z of the bottom and top atomic planes (A)."""
+    """Substrate atoms (A) with their elements, lateral cell vectors a, b (A, in the xy
+    plane, a along x) and the z of the bottom and top atomic planes (A)."""
 
     facet: str
     layers: int
     xyz: np.ndarray
     a: np.ndarray
     b: np.ndarray
+    elements: tuple[str, ...] = ()  # one per atom; empty: all Zn
+    material: str = "Zn"
+    repeats: tuple[int, int] = (1, 1)  # lateral surface cells
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self.elements or ("Zn",) * len(self.xyz)
 
     @property
     def z_faces(self) -> tuple[float, float]:
@@ -67,4 +75,4 @@ def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
     a, b = np.array(cell[0]), np.array(cell[1])
     if b[0] < -a[0] / 2 - 1e-9 or b[0] > a[0] / 2 + 1e-9:  # OpenMM's reduced box form
         b[0] -= a[0] * np.round(b[0] / a[0])
-    return Slab(facet, layers, xyz, a, b)
+    return Slab(facet, layers, xyz, a, b, repeats=(nx, ny))

@@ -17,6 +17,7 @@ from solvation.forcefields.family import scaled_family
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
 from solvation.forcefields.molecules import ParametrizationError, to_molecule
 from solvation.forcefields.scaled import SULFATE, ideal_tetrahedron
+from solvation.forcefields.substrates import atom_name
 from solvation.forcefields.system import METAL_RESNAME
 
 WATER_GEOMETRY = (0.9572, 104.52)  # A, degrees (TIP3P/TIP4P family, rigid)
@@ -71,15 +72,23 @@ def ion_template(species: str) -> ResidueTemplate:
     )
 
 
-def metal_template() -> ResidueTemplate:
-    """One atom of Zn metal."""
-    return ResidueTemplate(METAL_RESNAME, ("ZN",), ("Zn",), (), np.zeros((1, 3)), 0)
-
-
-def slab_template(n_atoms: int) -> ResidueTemplate:
-    """All atoms of a metal slab as one rigid piece (for packing only)."""
+def metal_template(element: str = "Zn") -> ResidueTemplate:
+    """One substrate atom (Zn metal by default): residue ``ZNM`` whatever the element, so
+    that every slab atom is found by one residue name."""
     return ResidueTemplate(
-        METAL_RESNAME, ("ZN",) * n_atoms, ("Zn",) * n_atoms, (), np.zeros((n_atoms, 3)), 0
+        METAL_RESNAME, (atom_name(element),), (element,), (), np.zeros((1, 3)), 0
+    )
+
+
+def slab_template(elements: tuple[str, ...]) -> ResidueTemplate:
+    """All atoms of a slab as one rigid piece (for packing only)."""
+    return ResidueTemplate(
+        METAL_RESNAME,
+        tuple(atom_name(e) for e in elements),
+        tuple(elements),
+        (),
+        np.zeros((len(elements), 3)),
+        0,
     )
 
 

@@ -58,6 +58,8 @@ DESCRIPTORS = (
     "a_w",
     "osmotic_coefficient",
     "kb_a_cc",
+    "desolvation_barrier",  # kJ/mol, from [analyses] "pmf"
+    "adsorption_free_energy",  # kJ/mol
 )
 
 
@@ -166,6 +168,7 @@ def _check_paths(raw: dict, base: dict) -> None:
         "box",
         "forcefield",
         "slab",
+        "pmf",
         "protocol",
     }
     for key in [*raw.get("grid", {}), *raw.get("set", {})]:

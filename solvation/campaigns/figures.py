@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from solvation.analysis.plots import draw_pmf
 from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
@@ -136,6 +137,31 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
     return _save(fig, data, out, "msd_zn")
 
 
+def fig_pmf(directory: Path, out: Path) -> list[Path]:
+    """Free-energy profile of the PMF ion (top) over its first-shell water count (bottom),
+    one curve per design (first replica), from each job's pmf.json; [] without any."""
+    results = {
+        design: json.loads((path / "pmf.json").read_text())
+        for design, path in _first_replicas(directory).items()
+        if (path / "pmf.json").exists()
+    }
+    if not results:
+        return []
+    fig, axes = plt.subplots(2, 1, figsize=(5.0, 5.0), sharex=True, height_ratios=(2, 1))
+    rows = []
+    for design, result in results.items():
+        draw_pmf(axes, result, design)
+        keys = ("z_nm", "free_energy_kj_per_mol", "free_energy_err_kj_per_mol")
+        keys += ("water_count", "water_count_err")
+        rows += [
+            {"design": design, **dict(zip(keys, values, strict=True))}
+            for values in zip(*(result[k] for k in keys), strict=True)
+        ]
+    axes[0].axhline(0.0, color="0.6", lw=0.6)
+    axes[0].legend(fontsize=7)
+    return _save(fig, pd.DataFrame(rows), out, "pmf")
+
+
 def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
     """Bars of one descriptor per design, combined over replicas, with the combined
     standard error; unconverged values are hatched and labelled."""
@@ -211,6 +237,7 @@ def make_figures(directory: str | Path, out: str | Path | None = None) -> list[P
             ("free_water_fraction", "free water fraction"),
         ):
             paths += fig_descriptor(directory, out, name, label)
+        paths += fig_pmf(directory, out)
         if (directory / "ranking.csv").exists():
             paths += fig_ranking(directory / "ranking.csv", out)
     return paths

@@ -29,11 +29,14 @@ from .descriptors import (
     transport_descriptors,
     water_activity_descriptors,
 )
+from .pmf import pmf_descriptors
 
 DEFAULT_ANALYSES = ("structure", "hbonds", "transport")
 # water_activity: osmotic route for [osmotic] designs, a KB point (a_cc) for salt + water
-# boxes; opt in with [analyses] list = [...] (KB costs five RDF passes)
-ANALYSES = (*DEFAULT_ANALYSES, "water_activity")
+# boxes; opt in with [analyses] list = [...] (KB costs five RDF passes).
+# pmf: umbrella sampling of the design's [pmf] ion to its slab (windows run one after
+# another inside the job)
+ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
@@ -71,6 +74,8 @@ def run_job(
         descriptors.update(
             transport_descriptors(u, built, directory, info.temperature_k, charges, done.transport)
         )
+    if "pmf" in job["analyses"]:
+        descriptors.update(pmf_descriptors(directory, platform, device))
     seconds = time.perf_counter() - start
     result = JobResult(
         key=job["key"],

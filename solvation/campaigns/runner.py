@@ -14,6 +14,7 @@ are left 'interrupted' (resumable) and ``CampaignInterrupted`` says how to resum
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import traceback
@@ -137,7 +138,9 @@ def run_campaign(
             for k, j in enumerate(todo)
         ]
         try:
-            _execute(catalog, job_function, args, executor, scheduler, campaign, slots, client)
+            drain(
+                catalog, job_function, args, executor, slots, scheduler, client, campaign.executor
+            )
         except (KeyboardInterrupt, Interrupted):
             left = catalog.counts()["interrupted"]
             raise CampaignInterrupted(
@@ -147,17 +150,32 @@ def run_campaign(
     return catalog
 
 
-def _execute(catalog, function, args, executor, scheduler, campaign, slots, client) -> None:
+def drain(
+    catalog: Catalog,
+    function,
+    args: list,
+    executor: str = "local",
+    slots: int = 1,
+    scheduler: str | None = None,
+    client=None,
+    options: dict | None = None,
+) -> None:
+    """Run ``function(*a)`` for each ``a`` of ``args`` (a job dict first) and record it in
+    ``catalog``: locally (``slots`` processes; 1 runs in this process) or on Dask (a
+    ``client``, a ``scheduler`` address, or a LocalCluster of ``slots`` workers;
+    ``options``: the campaign's [executor] table)."""
     if executor == "dask" or client is not None:
         own = client is None
-        client = client or _dask_client(scheduler, campaign.executor, slots)
+        client = client or _dask_client(scheduler, options or {}, slots)
         try:
             _drain_dask(client, catalog, function, args)
         finally:
             if own:
                 client.close()
-    else:
+    elif executor == "local":
         _drain_local(catalog, function, args, slots)
+    else:
+        raise ExecutorError(f"unknown executor {executor!r}; use local or dask")
 
 
 def _record(catalog: Catalog, result: dict) -> None:
@@ -199,7 +217,15 @@ def _collect(catalog: Catalog, future, key: str) -> None:
 def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
     """At most ``slots`` jobs in flight, each started only when a worker is free (so a
     stopping campaign has no queued job left to start). Workers die with this process."""
-    pool = ProcessPoolExecutor(max_workers=slots, initializer=worker_init, initargs=(os.getpid(),))
+    # spawn, not fork: a process that has run OpenMM (its CPU platform's threads) can
+    # leave a forked worker deadlocked (seen with `solvation pmf`, which runs the parent
+    # system in this process before its windows)
+    pool = ProcessPoolExecutor(
+        max_workers=slots,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    )
     queue, running = list(args), {}
     try:
         while queue or running:

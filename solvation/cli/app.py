@@ -31,6 +31,7 @@ from solvation.validation import validate
 
 from .analyze import analyze_app
 from .common import JsonOpt, named, write_json
+from .pmf import pmf_cmd
 
 # help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
 app = typer.Typer(
@@ -41,7 +42,7 @@ app = typer.Typer(
 )
 ff_app = typer.Typer(
     help="Browse the force-field library: water models, ion sets, anions, "
-    "molecules, Zn metal, each with its citation.",
+    "molecules, Zn metal and the other slab substrates, each with its citation.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -59,6 +60,7 @@ app.add_typer(ff_app, name="forcefields")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(bench_app, name="bench")
+app.command("pmf")(pmf_cmd)
 
 
 def _version(value: bool) -> None:

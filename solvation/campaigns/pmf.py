@@ -1,0 +1,109 @@
+"""PMFs of an ion from the bulk electrolyte to a slab's surface (umbrella sampling), and
+the descriptors a campaign ranks on: ``desolvation_barrier`` and
+``adsorption_free_energy`` (kJ/mol, bulk = 0; definitions in ``solvation.analysis.pmf``).
+
+A PMF directory holds ``umbrella.json`` (the path and its windows) and
+``windows/wNNN`` (one run directory per window, ``solvation.engine.umbrella``); started
+from a design file it also holds ``system/``, the design built and run, whose
+equilibrated state seeds the windows. ``solvation pmf`` runs the windows concurrently
+through the campaign executor (``pmf_runner``); a campaign job runs them one after
+another inside the job (``pmf_descriptors``). Either way a finished window is not run
+again and an interrupted one resumes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from solvation.analysis.recipes import pmf_of_directory
+from solvation.design import Design, load_design, parse_design
+from solvation.engine import run
+from solvation.engine.umbrella import (
+    PMFSettings,
+    UmbrellaError,
+    pmf_settings,
+    prepare_windows,
+    run_window,
+)
+from solvation.rundir import (
+    BUILD_JSON,
+    DescriptorValue,
+    UmbrellaInfo,
+    has_run,
+    read_design_table,
+    read_run,
+    write_json_atomic,
+)
+from solvation.systems import build
+
+
+def source_design(source: Path) -> Design:
+    """The design of a PMF source (a design file, or a build/run directory), checked to
+    have a slab before anything is built or run."""
+    if source.is_dir():
+        if not (source / BUILD_JSON).exists():
+            raise UmbrellaError(f"{source} is neither a design file nor a build/run directory")
+        design = parse_design(read_design_table(source), str(source))
+    else:
+        design = load_design(source)
+    if design.slab is None:
+        raise UmbrellaError(f"{source} has no [slab]: the PMF path ends at a slab surface")
+    return design
+
+
+def parent_run(source: Path, out: Path, platform: str = "auto", **protocol) -> Path:
+    """The run directory the windows start from: ``source`` itself when it is a build or
+    run directory (run first when it has no equilibrated state), else the design file
+    ``source`` built into OUT/system and run. ``protocol``: overrides of the design's
+    [protocol] for that run."""
+    parent = source if source.is_dir() else build(source, out / "system").path
+    if not (has_run(parent) and "npt" in read_run(parent).stages_done):
+        run(parent, platform=platform, **protocol)
+    return parent
+
+
+def setup_pmf(
+    source: str | Path,
+    out: str | Path | None = None,
+    platform: str = "auto",
+    protocol: dict | None = None,
+    device: int | None = None,
+    **settings,
+) -> tuple[Path, UmbrellaInfo]:
+    """The PMF directory of ``source`` (a design file, or a build/run directory) with its
+    windows written (default: RUN/pmf; required for a design file); see ``run_pmf`` of
+    ``pmf_runner`` for the arguments. Settings are checked before anything runs."""
+    source = Path(source)
+    if out is None:
+        if not source.is_dir():
+            raise UmbrellaError("give -o/--out: where to write the PMF of a design file")
+        out = source / "pmf"
+    out = Path(out)
+    checked: PMFSettings = pmf_settings(source_design(source).pmf, **settings)
+    parent = parent_run(source, out, platform, **(protocol or {}))
+    return out, prepare_windows(parent, out, checked, platform, device)
+
+
+def pmf_descriptors(
+    job_dir: Path, platform: str = "auto", device: int | None = None
+) -> dict[str, DescriptorValue]:
+    """Campaign job: the PMF of the job's run (windows one after another in this process,
+    settings from the design's [pmf] table), written to ``pmf.json``/``pmf.csv``; its
+    desolvation barrier and adsorption free energy (kJ/mol) with their errors."""
+    job_dir = Path(job_dir)
+    out, setup = setup_pmf(job_dir, job_dir / "pmf", platform, device=device)
+    for name in setup.windows:
+        run_window(out / name, setup.protocol, platform, device)
+    result = pmf_of_directory(out)
+    write_json_atomic(job_dir / "pmf.json", result.to_dict())
+    result.to_frame().to_csv(job_dir / "pmf.csv", index=False)
+    return {
+        "desolvation_barrier": DescriptorValue(
+            value=result.desolvation_barrier_kj_per_mol,
+            err=result.desolvation_barrier_err_kj_per_mol,
+        ),
+        "adsorption_free_energy": DescriptorValue(
+            value=result.adsorption_free_energy_kj_per_mol,
+            err=result.adsorption_free_energy_err_kj_per_mol,
+        ),
+    }

@@ -1,0 +1,380 @@
+"""Umbrella-sampling windows along one ion's distance from the slab's top atomic plane.
+
+A window is a run directory like any other (``system.xml``, ``topology.pdb``,
+``build.json``, ``design.toml``) made from an equilibrated parent run, plus
+``window.json`` (``solvation.rundir.WindowInfo``):
+
+- the ion: of the chosen species, the one nearest to the middle of the electrolyte;
+- positions and box: from the parent's state after NPT equilibration
+  (``stage-npt.xml``), the ion is pulled (steered MD, NVT) by a stiff harmonic restraint
+  whose centre moves at a constant rate from the ion's height to the highest window,
+  then down through every window; the configuration at each window's centre seeds it.
+  The ion arrives with the water it kept on the way, and no atom is added or removed
+  (every window has the same Hamiltonian, as MBAR needs);
+- ``system.xml``: the parent's System plus a CustomExternalForce named
+  ``umbrella restraint``, E = k/2 d^2, d the minimum-image z distance between the ion
+  and the plane ``restraint_z_nm`` = top plane + centre. The frozen slab does not move
+  in NVT production, so the restraint is a harmonic bias on the ion's height above the
+  top plane there; the analysis measures both in every frame.
+
+``engine.run`` then runs each window (minimise, heat, NPT, NVT production), resumably.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import openmm
+import openmm.app as app
+import openmm.unit as u
+from pydantic import ValidationError
+
+from solvation import quantities as q
+from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
+from solvation.design import PMFSpec
+from solvation.errors import SolvationError
+from solvation.forcefields import METAL_RESNAME, canonical_ion
+from solvation.rundir import (
+    BUILD_JSON,
+    DESIGN_TOML,
+    UMBRELLA_JSON,
+    UmbrellaInfo,
+    WindowInfo,
+    read_build,
+    read_run,
+    read_umbrella,
+    read_window,
+    write_build,
+    write_umbrella,
+    write_window,
+)
+
+from .platforms import choose_platform
+from .protocol import Protocol
+from .run import repartition_hydrogen_mass, run
+
+RESTRAINT_NAME = "umbrella restraint"
+RESTRAINT_ENERGY = "0.5*k_umbrella*periodicdistance(0, 0, z, 0, 0, z_umbrella)^2"
+PULL_FORCE_CONSTANT = 5000.0  # kJ/mol/nm^2: the pulled ion stays within ~0.02 nm of its centre
+PULL_ENERGY = "0.5*k_pull*periodicdistance(0, 0, z, 0, 0, z_pull)^2"
+
+
+class UmbrellaError(SolvationError):
+    """Umbrella windows that cannot be set up as asked."""
+
+
+@dataclass(frozen=True)
+class PMFSettings:
+    """The path and the windows (lengths in nm, times in ps, k in kJ/mol/nm^2)."""
+
+    ion: str = "Zn2+"
+    start: str = "bulk"  # "bulk" or a distance from the top plane
+    end: str = "surface"
+    surface_distance_nm: float = 0.2
+    spacing_nm: float = 0.1
+    force_constant: float | None = None  # None: 4 kT / spacing^2
+    equilibration_ps: float = 100.0
+    window_ps: float = 1000.0
+    shell_cutoff_angstrom: float = 3.0
+    pull_ps: float = 10.0  # steered-MD time per window spacing
+
+    @property
+    def pull_rate_nm_per_ps(self) -> float:
+        return self.spacing_nm / self.pull_ps
+
+    def k(self, temperature_k: float) -> float:
+        """Force constant (kJ/mol/nm^2): as given, or 4 kT / spacing^2, which makes a
+        window's width (kT/k)^1/2 half the spacing, so neighbours overlap."""
+        if self.force_constant is not None:
+            return self.force_constant
+        return 4.0 * GAS_CONSTANT_KJ_PER_MOL_K * temperature_k / self.spacing_nm**2
+
+
+def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
+    """Settings from a design's ``[pmf]`` table and overrides with the same keys (``from``,
+    ``to``, ``spacing``, ``force_constant``, ``equilibration``, ``window_time`` ...);
+    None values are ignored."""
+    data = (spec or PMFSpec()).model_dump(by_alias=True)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        spec = PMFSpec.model_validate(data)
+    except ValidationError as err:
+        fields = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        raise UmbrellaError(f"invalid PMF settings: {fields}") from None
+    if canonical_ion(spec.ion) is None:
+        raise UmbrellaError(f"unknown ion {spec.ion!r} for the PMF (e.g. Zn2+)")
+    return PMFSettings(
+        ion=canonical_ion(spec.ion),
+        start=spec.start,
+        end=spec.end,
+        surface_distance_nm=q.length_nm(spec.surface_distance),
+        spacing_nm=q.length_nm(spec.spacing),
+        force_constant=None
+        if spec.force_constant == "auto"
+        else q.force_constant(spec.force_constant),
+        equilibration_ps=q.time_ps(spec.equilibration),
+        window_ps=q.time_ps(spec.window_time),
+        shell_cutoff_angstrom=q.length_nm(spec.shell_cutoff) * 10.0,
+        pull_ps=q.time_ps(spec.pull_time),
+    )
+
+
+def window_centres(settings: PMFSettings, thickness_nm: float) -> list[float]:
+    """Window centres (nm above the top plane) from the surface end to the bulk end, one
+    spacing apart; ``thickness_nm``: electrolyte between the slab's faces."""
+    middle = thickness_nm / 2.0
+
+    def at(end: str) -> float:
+        if end == "bulk":
+            return middle
+        return settings.surface_distance_nm if end == "surface" else q.length_nm(end)
+
+    low, high = sorted((at(settings.start), at(settings.end)))
+    if high > middle + 1e-9:
+        raise UmbrellaError(
+            f"the path reaches {high:.3f} nm from the surface, beyond the middle of the "
+            f"electrolyte ({middle:.3f} nm): use a smaller distance or a thicker box"
+        )
+    n = math.floor((high - low) / settings.spacing_nm + 1e-6) + 1
+    if n < 2:
+        raise UmbrellaError(
+            f"the path {low:.3f}-{high:.3f} nm holds fewer than two windows of spacing "
+            f"{settings.spacing_nm:g} nm"
+        )
+    return [round(low + i * settings.spacing_nm, 6) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class ParentState:
+    """The parent run after NPT: topology, positions (nm), box vectors (nm), slab planes."""
+
+    topology: app.Topology
+    positions: np.ndarray
+    box: np.ndarray
+    top_nm: float
+    bottom_nm: float
+
+    @property
+    def lz(self) -> float:
+        return float(self.box[2, 2])
+
+    @property
+    def thickness_nm(self) -> float:
+        """Electrolyte between the top face and the bottom face's periodic image."""
+        return self.lz - (self.top_nm - self.bottom_nm)
+
+
+def parent_state(parent: Path) -> ParentState:
+    """Topology and the state after NPT equilibration of the run in ``parent``."""
+    path = parent / "stage-npt.xml"
+    if not path.exists():
+        raise UmbrellaError(f"{parent} has no equilibrated state (stage-npt.xml): run it first")
+    state = openmm.XmlSerializer.deserialize(path.read_text())
+    pdb = app.PDBFile(str(parent / "topology.pdb"))
+    xyz = state.getPositions(asNumpy=True).value_in_unit(u.nanometer)
+    box = np.array(state.getPeriodicBoxVectors().value_in_unit(u.nanometer))
+    slab = [a.index for a in pdb.topology.atoms() if a.residue.name == METAL_RESNAME]
+    if not slab:
+        raise UmbrellaError(f"{parent} holds no slab: the PMF path ends at a slab surface")
+    z = xyz[slab, 2]
+    return ParentState(pdb.topology, xyz, box, float(z.max()), float(z.min()))
+
+
+def choose_ion(state: ParentState, resname: str) -> int:
+    """Index of the ion (residue ``resname``) nearest to the middle of the electrolyte."""
+    ions = [a.index for a in state.topology.atoms() if a.residue.name == resname]
+    if not ions:
+        raise UmbrellaError(f"the box holds no {resname} ion")
+    height = (state.positions[ions, 2] - state.top_nm) % state.lz
+    return ions[int(np.argmin(np.abs(height - state.thickness_nm / 2.0)))]
+
+
+def _pull_context(
+    parent: Path, state: ParentState, ion: int, protocol: Protocol, platform, device
+) -> openmm.Context:
+    system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+    force = openmm.CustomExternalForce(PULL_ENERGY)
+    force.addGlobalParameter("k_pull", PULL_FORCE_CONSTANT)
+    force.addGlobalParameter("z_pull", float(state.positions[ion, 2]))
+    force.addParticle(ion, [])
+    system.addForce(force)
+    if protocol.hmr:  # the windows' time step needs the windows' masses
+        repartition_hydrogen_mass(system, state.topology, protocol.hydrogen_mass_amu)
+    integrator = openmm.LangevinMiddleIntegrator(
+        protocol.temperature_k, protocol.friction_per_ps, protocol.dt_ps
+    )
+    seed = read_build(parent).seed
+    integrator.setRandomNumberSeed(seed)
+    plat, props = choose_platform(platform, device)
+    context = openmm.Context(system, integrator, plat, props)
+    context.setPeriodicBoxVectors(*state.box)
+    context.setPositions(state.positions)
+    context.setVelocitiesToTemperature(protocol.temperature_k, seed)
+    return context
+
+
+def pull_ion(
+    parent: Path,
+    state: ParentState,
+    ion: int,
+    centres: list[float],
+    settings: PMFSettings,
+    protocol: Protocol,
+    platform: str = "auto",
+    device: int | None = None,
+) -> list[np.ndarray]:
+    """Positions (nm) seeding each window: the ion pulled (NVT, stiff moving restraint,
+    ``settings.pull_ps`` per spacing) from its height to the highest centre, then down
+    through the others; one configuration per centre, in the order of ``centres``."""
+    context = _pull_context(parent, state, ion, protocol, platform, device)
+    z = float(state.positions[ion, 2])  # the ion's own periodic image
+    height = (z - state.top_nm) % state.lz
+    steps_per_nm = settings.pull_ps / settings.spacing_nm / protocol.dt_ps
+    chunk = 10
+    seeds: dict[int, np.ndarray] = {}
+    for k in sorted(range(len(centres)), key=lambda i: -centres[i]):
+        target = z + (centres[k] - height)
+        z_start = context.getParameter("z_pull")
+        n = max(1, round(abs(target - z_start) * steps_per_nm / chunk))
+        for i in range(1, n + 1):
+            context.setParameter("z_pull", z_start + (target - z_start) * i / n)
+            context.getIntegrator().step(chunk)
+        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
+        seeds[k] = positions.value_in_unit(u.nanometer)
+    return [seeds[k] for k in range(len(centres))]
+
+
+def add_restraint(system: openmm.System, ion: int, z_nm: float, k: float) -> None:
+    """Harmonic restraint on the ion's z (minimum image) about ``z_nm``."""
+    force = openmm.CustomExternalForce(RESTRAINT_ENERGY)
+    force.addPerParticleParameter("k_umbrella")
+    force.addPerParticleParameter("z_umbrella")
+    force.addParticle(ion, [k, z_nm])
+    force.setName(RESTRAINT_NAME)
+    system.addForce(force)
+
+
+def _write_window(
+    parent: Path, path: Path, state: ParentState, info: WindowInfo, xyz: np.ndarray
+) -> None:
+    """The window directory, written to a temporary sibling and renamed."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+        add_restraint(system, info.ion_index, info.restraint_z_nm, info.force_constant_kj_mol_nm2)
+        (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
+        topology = state.topology
+        topology.setPeriodicBoxVectors(state.box * u.nanometer)
+        with (tmp / "topology.pdb").open("w") as fh:
+            app.PDBFile.writeFile(topology, xyz * u.nanometer, fh, keepIds=False)
+        shutil.copy(parent / DESIGN_TOML, tmp / DESIGN_TOML)
+        build = read_build(parent)
+        write_build(tmp, build.model_copy(update={"seed": build.seed + 1 + info.index}))
+        write_window(tmp, info)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def window_protocol(parent: Path, settings: PMFSettings) -> Protocol:
+    """The parent run's protocol with the windows' equilibration and production times."""
+    protocol = Protocol(**read_run(parent).protocol)
+    return replace(
+        protocol, equilibration_ps=settings.equilibration_ps, production_ps=settings.window_ps
+    )
+
+
+def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> UmbrellaInfo:
+    build = read_build(parent)
+    if settings.ion not in build.resnames:
+        raise UmbrellaError(
+            f"the box of {parent} holds no {settings.ion} (species: {', '.join(build.resnames)})"
+        )
+    protocol = window_protocol(parent, settings)
+    centres = window_centres(settings, state.thickness_nm)
+    return UmbrellaInfo(
+        parent=str(parent.resolve()),
+        ion_species=settings.ion,
+        ion_index=choose_ion(state, build.resnames[settings.ion]),
+        centres_nm=centres,
+        force_constant_kj_mol_nm2=settings.k(protocol.temperature_k),
+        spacing_nm=settings.spacing_nm,
+        temperature_k=protocol.temperature_k,
+        shell_cutoff_angstrom=settings.shell_cutoff_angstrom,
+        pull_ps=settings.pull_ps,
+        windows=[f"windows/w{k:03d}" for k in range(len(centres))],
+        protocol=asdict(protocol),
+    )
+
+
+def _claim(out: Path, info: UmbrellaInfo) -> UmbrellaInfo:
+    """The PMF directory's record: written once; the same settings again reuse it."""
+    if (out / UMBRELLA_JSON).exists():
+        old = read_umbrella(out)
+        if old.model_dump(exclude={"schema_version"}) != info.model_dump(
+            exclude={"schema_version"}
+        ):
+            raise UmbrellaError(
+                f"{out} holds windows of other PMF settings or another parent; "
+                "choose another -o or remove it"
+            )
+        return old
+    out.mkdir(parents=True, exist_ok=True)
+    write_umbrella(out, info)
+    return info
+
+
+def prepare_windows(
+    parent: str | Path,
+    out: str | Path,
+    settings: PMFSettings,
+    platform: str = "auto",
+    device: int | None = None,
+) -> UmbrellaInfo:
+    """Write every window directory of the PMF into ``out`` (existing ones are kept; the
+    pull that seeds missing ones runs on ``platform``); returns the PMF directory's
+    record."""
+    parent, out = Path(parent), Path(out)
+    if not (parent / BUILD_JSON).exists():
+        raise UmbrellaError(f"{parent} is not a build or run directory")
+    state = parent_state(parent)
+    info = _claim(out, _umbrella_info(parent, settings, state))
+    (out / "windows").mkdir(exist_ok=True)
+    missing = [k for k, name in enumerate(info.windows) if not (out / name).exists()]
+    for name in info.windows:
+        if (out / name).exists():
+            read_window(out / name)  # a window made earlier: it must be readable
+    if not missing:
+        return info
+    protocol = Protocol(**info.protocol)
+    seeds = pull_ion(
+        parent, state, info.ion_index, info.centres_nm, settings, protocol, platform, device
+    )
+    for index in missing:
+        centre = info.centres_nm[index]
+        window = WindowInfo(
+            index=index,
+            centre_nm=centre,
+            force_constant_kj_mol_nm2=info.force_constant_kj_mol_nm2,
+            ion_index=info.ion_index,
+            ion_species=info.ion_species,
+            restraint_z_nm=state.top_nm + centre,
+            top_plane_start_nm=state.top_nm,
+            pull_rate_nm_per_ps=settings.pull_rate_nm_per_ps,
+        )
+        _write_window(parent, out / info.windows[index], state, window, seeds[index])
+    return info
+
+
+def run_window(
+    window: str | Path, protocol: dict, platform: str = "auto", device: int | None = None
+):
+    """Run (or resume) one window with ``protocol`` (a Protocol as dict); its RunInfo."""
+    return run(Path(window), Protocol(**protocol), platform=platform, device=device)
