@@ -28,7 +28,13 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure_logging(verbosity: int = 0) -> None:
-    """Log to stderr: -1 warnings only (``-q``), 0 progress messages, 1+ debug (``-v``)."""
+    """Log to stderr: -1 warnings only (``-q``), 0 progress messages, 1+ debug (``-v``).
+
+    Parameters
+    ----------
+    verbosity : int
+        -1 (warnings only), 0 (progress) or 1 and above (debug).
+    """
     LOGGER.setLevel(LEVELS[max(-1, min(1, verbosity))])
     if not any(isinstance(h, _StderrHandler) for h in LOGGER.handlers):
         handler = _StderrHandler()
@@ -46,5 +52,11 @@ def show_progress() -> bool:
 
 
 def warn(message: str) -> None:
-    """A warning for the user (legal but odd input)."""
+    """A warning for the user (legal but odd input).
+
+    Parameters
+    ----------
+    message : str
+        The warning, printed to stderr prefixed with 'warning: '.
+    """
     LOGGER.warning("warning: %s", message)

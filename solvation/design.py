@@ -53,6 +53,16 @@ def _valid_concentration(v: str) -> str:
 
 
 class SaltSpec(_Strict):
+    """A salt of the [[salts]] table.
+
+    Attributes
+    ----------
+    formula : str
+        Salt formula, e.g. 'ZnSO4', 'Zn(OTf)2'.
+    concentration : str
+        Concentration with its unit, e.g. '2 m' (read by ``solvation.quantities.concentration``).
+    """
+
     formula: str
     concentration: str
 
@@ -72,12 +82,38 @@ class _Named(_Strict):
 
 
 class AdditiveSpec(_Named):
+    """An additive molecule (library name or SMILES) at a concentration.
+
+    Attributes
+    ----------
+    name, smiles : str or None
+        Exactly one: a library molecule name or a SMILES string.
+    resname : str or None
+        Residue name (1-3 characters) for a SMILES molecule.
+    concentration : str
+        Concentration with its unit, e.g. '0.1 m'.
+    """
+
     concentration: str
 
     _conc = field_validator("concentration")(_valid_concentration)
 
 
 class CosolventSpec(_Named):
+    """A co-solvent (library name or SMILES) mixed with the water.
+
+    Attributes
+    ----------
+    name, smiles : str or None
+        Exactly one: a library molecule name or a SMILES string.
+    resname : str or None
+        Residue name (1-3 characters) for a SMILES molecule.
+    fraction : str or None
+        Amount below 100 vol%, mol% or wt%, e.g. '33.3 vol%'.
+    ratio : str or None
+        Water:co-solvent ratio instead of ``fraction``, e.g. '2:1 v/v'.
+    """
+
     fraction: str | None = None  # "33.3 vol%", "10 mol%", "20 wt%"
     ratio: str | None = None  # water:cosolvent, "2:1 v/v"
 
@@ -97,6 +133,27 @@ class CosolventSpec(_Named):
 
 
 class BoxSpec(_Strict):
+    """The [box] table: its size (exactly one of ``n_water``, ``n_atoms``, ``edge``) and
+    packing options.
+
+    Attributes
+    ----------
+    n_water : int or None
+        Number of water molecules.
+    n_atoms : int or None
+        Approximate total number of atoms; the water count is scaled to reach it.
+    edge : str or None
+        Cubic box edge with its unit, e.g. '4 nm' (must exceed 1 nm).
+    tolerance_angstrom : float
+        Packmol minimum distance between molecules, in A (0.5 < value <= 4).
+    prehydrate : bool
+        Pack 2+/3+ cations as aqua complexes (``solvation.systems.hydration``).
+    allow_supersaturated : bool or None
+        Build anyway beyond a salt's solubility or the solvent-per-ion guard.
+    packmol_timeout_s : float or None
+        Packmol time limit in s; by default it grows with the atom count.
+    """
+
     n_water: int | None = Field(None, gt=0)
     n_atoms: int | None = Field(None, gt=0)
     edge: str | None = None
@@ -173,6 +230,20 @@ class ForceFieldSpec(_Strict):
 
 
 class AdsorbedSpec(_Named):
+    """Molecules placed next to the slab surface.
+
+    Attributes
+    ----------
+    name, smiles : str or None
+        Exactly one: a library molecule name or a SMILES string.
+    resname : str or None
+        Residue name (1-3 characters) for a SMILES molecule.
+    n : int
+        Number of molecules (> 0).
+    within : str
+        Distance from the metal face with its unit, e.g. '5 A'.
+    """
+
     n: int = Field(gt=0)
     within: str = "5 A"
 
@@ -411,7 +482,20 @@ def _format(err: ValidationError, source: str) -> str:
 
 
 def parse_design(data: dict, source: str = "<dict>") -> Design:
-    """Validate a design given as a dict (e.g. a parsed TOML file)."""
+    """Validate a design given as a dict (e.g. a parsed TOML file).
+
+    Parameters
+    ----------
+    data : dict
+        The design tables (e.g. a parsed TOML file).
+    source : str
+        Name of the source, used in error messages.
+
+    Raises
+    ------
+    DesignError
+        For a design that does not validate (one line per problem).
+    """
     try:
         return Design.model_validate(data)
     except ValidationError as err:
@@ -419,7 +503,18 @@ def parse_design(data: dict, source: str = "<dict>") -> Design:
 
 
 def load_design(path: str | Path) -> Design:
-    """Read and validate a design TOML file."""
+    """Read and validate a design TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A design TOML file.
+
+    Raises
+    ------
+    DesignError
+        When the file is missing, is not TOML, or does not validate.
+    """
     path = Path(path)
     if not path.exists():
         raise DesignError(f"design file {path} does not exist")

@@ -24,7 +24,17 @@ LOCK_NAME = ".lock"
 
 
 class DirectoryBusy(SolvationError):
-    """Another process is writing to the directory."""
+    """Another process is writing to the directory.
+
+    Parameters
+    ----------
+    directory : Path
+        The locked directory.
+    pid : int or None
+        Process holding the lock, when known.
+    what : str
+        What the holder does ('a run', 'a build').
+    """
 
     def __init__(self, directory: Path, pid: int | None, what: str):
         holder = f"process {pid}" if pid else "another process"
@@ -36,7 +46,15 @@ class DirectoryBusy(SolvationError):
 
 
 def lock_path(directory: str | Path, sibling: str | None = None) -> Path:
-    """The lock file of ``directory``: inside it, or beside it tagged ``sibling``."""
+    """The lock file of ``directory``: inside it, or beside it tagged ``sibling``.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The directory to lock.
+    sibling : str, optional
+        Tag of a lock file beside ``directory`` instead of inside it.
+    """
     directory = Path(directory)
     if sibling:
         return directory.parent / f".{directory.name}.{sibling}.lock"
@@ -44,7 +62,13 @@ def lock_path(directory: str | Path, sibling: str | None = None) -> Path:
 
 
 def holder_pid(path: Path) -> int | None:
-    """PID written into a lock file (None when absent or unreadable)."""
+    """PID written into a lock file (None when absent or unreadable).
+
+    Parameters
+    ----------
+    path : Path
+        The lock file.
+    """
     try:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -68,6 +92,7 @@ class DirectoryLock:
         self._fd: int | None = None
 
     def acquire(self) -> DirectoryLock:
+        """Take the lock (non-blocking); raises DirectoryBusy when another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -91,6 +116,7 @@ class DirectoryLock:
             return False
 
     def release(self) -> None:
+        """Remove and release the lock file (no-op when not held)."""
         if self._fd is None:
             return
         try:

@@ -26,7 +26,13 @@ _SAMPLE_BYTES = 64 << 20
 
 
 def versions(packages: tuple[str, ...] = RUN_PACKAGES) -> dict[str, str]:
-    """Installed version of each distribution in ``packages`` ("unknown" when absent)."""
+    """Installed version of each distribution in ``packages`` ("unknown" when absent).
+
+    Parameters
+    ----------
+    packages : tuple of str
+        Distribution names.
+    """
     out = {}
     for name in packages:
         try:
@@ -42,7 +48,18 @@ _HASHES: dict[tuple[str, int, int], dict] = {}
 def file_record(path: str | Path) -> dict:
     """Path, size (bytes) and SHA-256 of a file. Files above 1 GiB are hashed from their
     size and first and last 64 MiB (``hash`` then says ``sha256-sampled``); records are
-    cached per (path, size, mtime) within a process."""
+    cached per (path, size, mtime) within a process.
+
+    Parameters
+    ----------
+    path : str or Path
+        An existing file.
+
+    Returns
+    -------
+    dict
+        ``path``, ``bytes`` (size) and ``hash`` ('sha256:...' or 'sha256-sampled:...').
+    """
     path = Path(path)
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
@@ -68,7 +85,12 @@ def file_record(path: str | Path) -> dict:
 
 def universe_files(universe) -> list[str]:
     """The topology and trajectory files an MDAnalysis Universe was read from (those that
-    exist on disk; in-memory universes have none)."""
+    exist on disk; in-memory universes have none).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    """
     names = [getattr(universe, "filename", None)]
     traj = universe.trajectory
     names += list(getattr(traj, "filenames", None) or [getattr(traj, "filename", None)])
@@ -83,7 +105,19 @@ def analysis_provenance(
 ) -> dict:
     """What an analysis result depends on: package versions, input files (size, hash),
     selections, the frame range (start, stop, step, frames used) and parameters
-    (cutoffs with units in their names)."""
+    (cutoffs with units in their names).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+        The analysed universe (its files are recorded).
+    selections : dict, optional
+        Selection strings by role.
+    frames : dict, optional
+        Frame range: start, stop, step and frames used.
+    parameters : dict, optional
+        Analysis parameters; physical values carry their unit in their names (``cutoff_angstrom``).
+    """
     return {
         "versions": versions(ANALYSIS_PACKAGES),
         "inputs": [file_record(p) for p in universe_files(universe)],

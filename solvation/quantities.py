@@ -67,7 +67,17 @@ class QuantityError(SolvationError, ValueError):
 @dataclass(frozen=True)
 class Concentration:
     """A concentration: value in one of the canonical units mol/kg, mol/L, wt%, vol%,
-    mol% or g/L (mg/mL)."""
+    mol% or g/L (mg/mL).
+
+    Attributes
+    ----------
+    value : float
+        The number, in ``unit``.
+    unit : str
+        Canonical unit: one of mol/kg, mol/L, wt%, vol%, mol% or g/L (mg/mL is read as g/L).
+    text : str
+        The text it was parsed from.
+    """
 
     value: float
     unit: str
@@ -85,7 +95,23 @@ def _split(text: str, what: str) -> tuple[float, str]:
 
 
 def concentration(text: str) -> Concentration:
-    """Parse a concentration such as '2 m', '1 M', '20 mM', '0.5 wt%', '2 mg/mL'."""
+    """Parse a concentration such as '2 m', '1 M', '20 mM', '0.5 wt%', '2 mg/mL'.
+
+    Parameters
+    ----------
+    text : str
+        A number with its unit, e.g. '2 m' (mol/kg), '1 M' (mol/L), '20 mM', '0.5 wt%'.
+
+    Returns
+    -------
+    Concentration
+        Value in its canonical unit.
+
+    Raises
+    ------
+    QuantityError
+        For an unknown unit or a number that cannot be read.
+    """
     value, unit = _split(text, "concentration")
     if unit not in CONCENTRATION_UNITS:
         raise QuantityError(
@@ -115,12 +141,44 @@ def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
 
 
 def length_nm(text: str | float) -> float:
-    """Length in nm from '5 nm' or '12 A'."""
+    """Length in nm from '5 nm' or '12 A'.
+
+    Parameters
+    ----------
+    text : str or float
+        A length with its unit ('5 nm', '12 A').
+
+    Returns
+    -------
+    float
+        The length in nm.
+
+    Raises
+    ------
+    QuantityError
+        For a missing or unknown unit.
+    """
     return _with_units(str(text), LENGTH_UNITS, "length").value_in_unit(u.nanometer)
 
 
 def time_ps(text: str | float) -> float:
-    """Time in ps from '2 fs', '10 ps', '2 ns'."""
+    """Time in ps from '2 fs', '10 ps', '2 ns'.
+
+    Parameters
+    ----------
+    text : str or float
+        A time with its unit ('2 fs', '10 ps', '2 ns').
+
+    Returns
+    -------
+    float
+        The time in ps.
+
+    Raises
+    ------
+    QuantityError
+        For a missing or unknown unit.
+    """
     return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
 
 
@@ -130,7 +188,23 @@ TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte,
 def temperature_k(text: str | float) -> float:
     """Temperature in K from '298.15 K'; a number without its unit is refused, and so is a
     temperature outside TEMPERATURE_LIMITS_K (the run heats from 50 K; force fields of
-    liquid water and ions are not meant for 1000 K and above)."""
+    liquid water and ions are not meant for 1000 K and above).
+
+    Parameters
+    ----------
+    text : str or float
+        A temperature with its unit ('298.15 K').
+
+    Returns
+    -------
+    float
+        The temperature in K.
+
+    Raises
+    ------
+    QuantityError
+        For a missing unit or a temperature outside ``TEMPERATURE_LIMITS_K``.
+    """
     kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature").value_in_unit(u.kelvin)
     low, high = TEMPERATURE_LIMITS_K
     if not low <= kelvin <= high:
@@ -142,12 +216,44 @@ def temperature_k(text: str | float) -> float:
 
 
 def pressure_bar(text: str | float) -> float:
-    """Pressure in bar from '1 bar' or '1 atm'."""
+    """Pressure in bar from '1 bar' or '1 atm'.
+
+    Parameters
+    ----------
+    text : str or float
+        A pressure with its unit ('1 bar', '1 atm').
+
+    Returns
+    -------
+    float
+        The pressure in bar.
+
+    Raises
+    ------
+    QuantityError
+        For a missing or unknown unit.
+    """
     return _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
 
 
 def ratio(text: str) -> tuple[float, float, str]:
-    """Parse '2:1 v/v' (also w/w, mol/mol) -> (2.0, 1.0, 'vol')."""
+    """Parse '2:1 v/v' (also w/w, mol/mol) -> (2.0, 1.0, 'vol').
+
+    Parameters
+    ----------
+    text : str
+        Two positive parts and an optional basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol'.
+
+    Returns
+    -------
+    tuple of (float, float, str)
+        The two parts and the basis ('vol', 'wt' or 'mol').
+
+    Raises
+    ------
+    QuantityError
+        For text that is not a ratio or a part that is not positive.
+    """
     match = re.match(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(v/v|w/w|m/m|mol/mol)?\s*$", str(text))
     if not match:
         raise QuantityError(f"cannot read ratio {text!r}; write e.g. '2:1 v/v'")
@@ -159,7 +265,23 @@ def ratio(text: str) -> tuple[float, float, str]:
 
 
 def force_constant(text: str | float) -> float:
-    """Harmonic force constant in kJ/mol/nm^2 from '4184 kJ/mol/nm^2' or '10 kcal/mol/A^2'."""
+    """Harmonic force constant in kJ/mol/nm^2 from '4184 kJ/mol/nm^2' or '10 kcal/mol/A^2'.
+
+    Parameters
+    ----------
+    text : str or float
+        A force constant with its unit ('4184 kJ/mol/nm^2', '10 kcal/mol/A^2').
+
+    Returns
+    -------
+    float
+        The force constant in kJ/mol/nm^2.
+
+    Raises
+    ------
+    QuantityError
+        For a missing or unknown unit or a value that is not positive.
+    """
     value = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
     k = value.value_in_unit(u.kilojoule_per_mole / u.nanometer**2)
     if k <= 0:
@@ -168,7 +290,23 @@ def force_constant(text: str | float) -> float:
 
 
 def potential_v(text: str | float) -> float:
-    """Electric potential (difference) in V from '1 V' or '-500 mV'."""
+    """Electric potential (difference) in V from '1 V' or '-500 mV'.
+
+    Parameters
+    ----------
+    text : str or float
+        A potential with its unit ('1 V', '-500 mV').
+
+    Returns
+    -------
+    float
+        The potential in V.
+
+    Raises
+    ------
+    QuantityError
+        For a missing or unknown unit.
+    """
     value, unit = _split(str(text), "potential")
     if unit not in POTENTIAL_UNITS:
         raise QuantityError(f"unknown potential unit {unit!r} in {text!r}; use V or mV")

@@ -164,6 +164,7 @@ class RunInfo(_Versioned):
 
     @property
     def temperature_k(self) -> float:
+        """Thermostat temperature of the run's protocol, in K."""
         return float(self.protocol["temperature_k"])
 
 
@@ -264,7 +265,13 @@ class UmbrellaInfo(_Versioned):
 
 
 def strict_json(value):
-    """``value`` with NaN and infinities replaced by None (strict JSON has neither)."""
+    """``value`` with NaN and infinities replaced by None (strict JSON has neither).
+
+    Parameters
+    ----------
+    value : object
+        A JSON-able value (dicts and lists are walked recursively).
+    """
     if isinstance(value, dict):
         return {k: strict_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -275,7 +282,15 @@ def strict_json(value):
 
 
 def write_json_atomic(path: str | Path, data) -> None:
-    """Write ``data`` as strict JSON to ``path`` via a temporary file, fsync and rename."""
+    """Write ``data`` as strict JSON to ``path`` via a temporary file, fsync and rename.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination file.
+    data : object
+        JSON-able data; NaN and infinities are written as null, other objects with ``str``.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w") as fh:
@@ -311,7 +326,18 @@ def _read(path: Path, model: type[_Versioned], what: str, hint: str):
 
 
 def read_build(directory: str | Path) -> BuildInfo:
-    """``build.json`` of a build or run directory."""
+    """``build.json`` of a build or run directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(
         Path(directory) / BUILD_JSON,
         BuildInfo,
@@ -321,15 +347,42 @@ def read_build(directory: str | Path) -> BuildInfo:
 
 
 def write_build(directory: str | Path, info: BuildInfo) -> None:
+    """Write ``build.json`` into a build directory (atomically).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The build directory.
+    info : BuildInfo
+        The record to write.
+    """
     write_json_atomic(Path(directory) / BUILD_JSON, info.model_dump(mode="json"))
 
 
 def has_run(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a ``run.json`` (a run has finished there).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+    """
     return (Path(directory) / RUN_JSON).exists()
 
 
 def read_run(directory: str | Path) -> RunInfo:
-    """``run.json`` of a run directory."""
+    """``run.json`` of a run directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(
         Path(directory) / RUN_JSON,
         RunInfo,
@@ -339,20 +392,64 @@ def read_run(directory: str | Path) -> RunInfo:
 
 
 def write_run(directory: str | Path, info: RunInfo) -> None:
+    """Write ``run.json`` into a run directory (atomically).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The run directory.
+    info : RunInfo
+        The record to write.
+    """
     write_json_atomic(Path(directory) / RUN_JSON, info.model_dump(mode="json"))
 
 
 def read_result(directory: str | Path) -> JobResult:
-    """``result.json`` of a finished campaign job directory."""
+    """``result.json`` of a finished campaign job directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A campaign job directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(Path(directory) / RESULT_JSON, JobResult, "job result", "the job did not finish")
 
 
 def write_result(directory: str | Path, result: JobResult) -> None:
+    """Write ``result.json`` into a campaign job directory (atomically).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The job directory.
+    result : JobResult
+        The record to write.
+    """
     write_json_atomic(Path(directory) / RESULT_JSON, result.model_dump(mode="json"))
 
 
 def load_system(directory: str | Path):
-    """The serialized OpenMM System (``system.xml``) of a build directory."""
+    """The serialized OpenMM System (``system.xml``) of a build directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+
+    Returns
+    -------
+    openmm.System
+
+    Raises
+    ------
+    RunDirError
+        When ``system.xml`` is missing or cannot be read.
+    """
     path = Path(directory) / "system.xml"
     if not path.exists():
         raise RunDirError(f"{directory} holds no system.xml; rebuild it with `solvation build`")
@@ -367,11 +464,29 @@ def load_system(directory: str | Path):
 
 
 def has_viscosity(directory: str | Path) -> bool:
+    """Whether ``directory`` holds ``viscosity/viscosity.json`` (a finished viscosity run).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory.
+    """
     return (Path(directory) / VISCOSITY_DIR / VISCOSITY_JSON).exists()
 
 
 def read_viscosity(directory: str | Path) -> ViscosityInfo:
-    """``viscosity/viscosity.json`` of a run directory."""
+    """``viscosity/viscosity.json`` of a run directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(
         Path(directory) / VISCOSITY_DIR / VISCOSITY_JSON,
         ViscosityInfo,
@@ -381,13 +496,34 @@ def read_viscosity(directory: str | Path) -> ViscosityInfo:
 
 
 def write_viscosity(directory: str | Path, info: ViscosityInfo) -> None:
+    """Write ``viscosity/viscosity.json`` into a run directory (atomically), creating the
+    folder.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The run directory.
+    info : ViscosityInfo
+        The record to write.
+    """
     path = Path(directory) / VISCOSITY_DIR
     path.mkdir(exist_ok=True)
     write_json_atomic(path / VISCOSITY_JSON, info.model_dump(mode="json"))
 
 
 def read_design_table(directory: str | Path) -> dict:
-    """The design (a TOML table) copied into a build directory."""
+    """The design (a TOML table) copied into a build directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+
+    Raises
+    ------
+    RunDirError
+        When the directory holds no design file.
+    """
     path = Path(directory) / DESIGN_TOML
     if not path.exists():
         raise RunDirError(f"{directory} holds no {DESIGN_TOML}; rebuild the directory")
@@ -395,7 +531,20 @@ def read_design_table(directory: str | Path) -> dict:
 
 
 def temperature_of(directory: str | Path, default: float = 298.15) -> float:
-    """Temperature (K) of a run directory's protocol; ``default`` for anything else."""
+    """Temperature (K) of a run directory's protocol; ``default`` for anything else.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory, or anything else (a trajectory file, a build directory).
+    default : float
+        Temperature in K returned when ``directory`` is not a finished run.
+
+    Returns
+    -------
+    float
+        Temperature in K.
+    """
     path = Path(directory)
     if path.is_dir() and has_run(path):
         return read_run(path).temperature_k
@@ -403,7 +552,18 @@ def temperature_of(directory: str | Path, default: float = 298.15) -> float:
 
 
 def read_window(directory: str | Path) -> WindowInfo:
-    """``window.json`` of an umbrella-sampling window directory."""
+    """``window.json`` of an umbrella-sampling window directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        An umbrella-sampling window directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(
         Path(directory) / WINDOW_JSON,
         WindowInfo,
@@ -413,11 +573,31 @@ def read_window(directory: str | Path) -> WindowInfo:
 
 
 def write_window(directory: str | Path, info: WindowInfo) -> None:
+    """Write ``window.json`` into an umbrella-sampling window directory (atomically).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The window directory.
+    info : WindowInfo
+        The record to write.
+    """
     write_json_atomic(Path(directory) / WINDOW_JSON, info.model_dump(mode="json"))
 
 
 def read_umbrella(directory: str | Path) -> UmbrellaInfo:
-    """``umbrella.json`` of a PMF directory (made by `solvation pmf`)."""
+    """``umbrella.json`` of a PMF directory (made by `solvation pmf`).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A PMF directory.
+
+    Raises
+    ------
+    RunDirError
+        When the file is missing, damaged or written by another schema version.
+    """
     return _read(
         Path(directory) / UMBRELLA_JSON,
         UmbrellaInfo,
@@ -427,4 +607,13 @@ def read_umbrella(directory: str | Path) -> UmbrellaInfo:
 
 
 def write_umbrella(directory: str | Path, info: UmbrellaInfo) -> None:
+    """Write ``umbrella.json`` into a PMF directory (atomically).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The PMF directory.
+    info : UmbrellaInfo
+        The record to write.
+    """
     write_json_atomic(Path(directory) / UMBRELLA_JSON, info.model_dump(mode="json"))

@@ -46,7 +46,18 @@ CATEGORY_HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
 
 def category_styles(labels) -> dict[str, tuple[str, str]]:
     """(colour, hatch) for each distinct label, in sorted order so that the same label
-    looks the same in every figure; no two labels share a look for up to 70 labels."""
+    looks the same in every figure; no two labels share a look for up to 70 labels.
+
+    Parameters
+    ----------
+    labels : iterable
+        Labels, repeated ones allowed.
+
+    Returns
+    -------
+    dict
+        ``label -> (colour, hatch)``.
+    """
     out = {}
     n = len(CATEGORY_COLOURS)
     for k, label in enumerate(sorted(set(labels), key=str)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,97 @@ def test_user_errors_are_one_line_and_bugs_show_a_traceback(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert exc.value.code == 1
     assert "Traceback" in err and "ValueError: an unexpected value" in err and "bug" in err
+
+
+_PARAMETERS = re.compile(r"^\s*Parameters\s*\n\s*-{3,}\s*$", re.MULTILINE)
+_ATTRIBUTES = re.compile(r"^\s*Attributes\s*\n\s*-{3,}\s*$", re.MULTILINE)
+
+
+def _is_cli_command(node: ast.FunctionDef) -> bool:
+    """A typer command or callback: its docstring is the ``--help`` text, so no numpydoc."""
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(target, ast.Attribute) and target.attr in ("command", "callback"):
+            return True
+    return False
+
+
+def _is_record_class(node: ast.ClassDef) -> bool:
+    """A dataclass or pydantic model: its fields may be documented as ``Attributes``."""
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name == "dataclass":
+            return True
+    return any(
+        (isinstance(b, ast.Name) and b.id == "BaseModel")
+        or (isinstance(b, ast.Attribute) and b.attr == "BaseModel")
+        for b in node.bases
+    )
+
+
+def _parameters(node: ast.FunctionDef | ast.ClassDef) -> list[str]:
+    """Named parameters of a function, or of a class's constructor (fields of a record)."""
+    if isinstance(node, ast.ClassDef):
+        init = next(
+            (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+            None,
+        )
+        if init is not None:
+            return _parameters(init)
+        if _is_record_class(node):
+            return [
+                n.target.id
+                for n in node.body
+                if isinstance(n, ast.AnnAssign)
+                and isinstance(n.target, ast.Name)
+                and "ClassVar" not in ast.unparse(n.annotation)
+            ]
+        return []
+    args = node.args
+    names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    return [n for n in names if n not in ("self", "cls")]
+
+
+def _undocumented() -> list[str]:
+    problems = []
+    for module, path in sorted(MODULES.items()):
+        tree = ast.parse(path.read_text())
+        in_cli = module.startswith("solvation.cli")
+        for node in tree.body:
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_"):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+            doc = ast.get_docstring(node)
+            if not doc:
+                problems.append(f"{where}: no docstring")
+            elif _parameters(node) and not _PARAMETERS.search(doc):
+                exempt = (
+                    isinstance(node, ast.FunctionDef) and in_cli and _is_cli_command(node)
+                ) or (
+                    isinstance(node, ast.ClassDef)
+                    and _is_record_class(node)
+                    and _ATTRIBUTES.search(doc)
+                )
+                if not exempt:
+                    problems.append(f"{where}: no Parameters section")
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if (
+                        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and not item.name.startswith("_")
+                        and not ast.get_docstring(item)
+                    ):
+                        problems.append(
+                            f"{path.relative_to(ROOT)}:{item.lineno} "
+                            f"{node.name}.{item.name}: no docstring"
+                        )
+    return problems
+
+
+def test_public_api_is_documented():
+    """Every public function and class has a docstring; functions and classes that take
+    parameters document them in a numpydoc ``Parameters`` section (records may use
+    ``Attributes``; typer commands keep their ``--help`` text)."""
+    problems = _undocumented()
+    assert not problems, f"{len(problems)} undocumented:\n" + "\n".join(problems)
