@@ -41,7 +41,13 @@ SHIPPED = "_accumulated_"  # prefix of the keys that carry accumulators out of a
 
 def total(values: list):
     """Merge by addition: numbers, arrays, Counters, and dicts of those (key by key);
-    None stays None."""
+    None stays None.
+
+    Parameters
+    ----------
+    values : list
+        One partial result per chunk of frames.
+    """
     if values[0] is None:
         return None
     if isinstance(values[0], dict) and not hasattr(values[0], "most_common"):
@@ -50,14 +56,26 @@ def total(values: list):
 
 
 def concatenate(values: list):
-    """Merge per-frame lists in frame order (dicts of lists key by key)."""
+    """Merge per-frame lists in frame order (dicts of lists key by key).
+
+    Parameters
+    ----------
+    values : list
+        One partial list (or dict of lists) per chunk of frames, in frame order.
+    """
     if isinstance(values[0], dict):
         return {k: concatenate([v[k] for v in values]) for k in values[0]}
     return [item for part in values for item in part]
 
 
 def smallest(values: list):
-    """Merge by the minimum (dicts key by key)."""
+    """Merge by the minimum (dicts key by key).
+
+    Parameters
+    ----------
+    values : list
+        One partial result per chunk of frames.
+    """
     if isinstance(values[0], dict):
         return {k: smallest([v[k] for v in values]) for k in values[0]}
     return min(values)
@@ -134,6 +152,7 @@ class Analysis(AnalysisBase):
 
     @classmethod
     def get_supported_backends(cls):
+        """Backends ``run`` accepts: serial only unless the analysis declares accumulators."""
         return ("serial", "multiprocessing", "dask") if cls._accumulators else ("serial",)
 
     @property
@@ -156,7 +175,17 @@ class Analysis(AnalysisBase):
 
 def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[Analysis]:
     """Run ``analyses`` (all on one trajectory) in one loop over its frames; ``frames``:
-    start, stop, step. Each ends as after its own ``run()``; returns them."""
+    start, stop, step. Each ends as after its own ``run()``; returns them.
+
+    Parameters
+    ----------
+    analyses : list of Analysis
+        Analyses of one trajectory, not yet run.
+    verbose : bool
+        Show a progress bar.
+    **frames
+        start, stop, step (frame indices).
+    """
     if not analyses:
         return analyses
     lead = analyses[0]
@@ -177,7 +206,13 @@ def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[
 
 
 def frames_read(analyses: list[Analysis]) -> int:
-    """Frames read by a ``one_pass`` over ``analyses`` and any second pass they needed."""
+    """Frames read by a ``one_pass`` over ``analyses`` and any second pass they needed.
+
+    Parameters
+    ----------
+    analyses : list of Analysis
+        Analyses finished by ``one_pass``.
+    """
     return int(analyses[0].n_frames + sum(a.extra_frames_read() for a in analyses))
 
 

@@ -37,7 +37,15 @@ from . import threads  # noqa: F401  (sets the fork-safe threading layer first)
 
 def fits(box: np.ndarray, cutoff: float) -> bool:
     """True when these kernels apply: orthorhombic ``box`` (MDAnalysis dimensions) and
-    ``cutoff`` (A) below half of every edge."""
+    ``cutoff`` (A) below half of every edge.
+
+    Parameters
+    ----------
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    cutoff : float
+        Largest distance searched (A).
+    """
     box = np.asarray(box, float)
     return bool(np.allclose(box[3:], 90.0) and cutoff < 0.5 * box[:3].min())
 
@@ -166,7 +174,19 @@ def _visit(q, cell, pts, start, table, lengths, cut2, out_s, out_d2, m):
 def grid(points: np.ndarray, lengths: np.ndarray, size: float, reach: int = 1) -> tuple:
     """Points wrapped and sorted into cells of edge >= ``size / reach`` (A), neighbours
     searched ``reach`` cells around: (sorted wrapped points, order, cell starts,
-    neighbour-run table, lengths, cell counts), what the kernels take."""
+    neighbour-run table, lengths, cell counts), what the kernels take.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (n, 3) coordinates (A).
+    lengths : numpy.ndarray
+        Orthorhombic box edges (A).
+    size : float
+        Search distance (A).
+    reach : int
+        Cells searched on each side.
+    """
     lengths = np.asarray(lengths, np.float64)
     n_cells = np.maximum(1, (lengths // (size / reach)).astype(np.int64))
     wrapped = _wrap(np.ascontiguousarray(points, np.float64), lengths)
@@ -215,7 +235,22 @@ def pairs_within(
     queries: np.ndarray, points: np.ndarray, lengths: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (query row, point row, distance) with distance < ``cutoff`` (A), minimum image,
-    grouped by query row. A point identical to a query (distance 0) is included."""
+    grouped by query row. A point identical to a query (distance 0) is included.
+
+    Parameters
+    ----------
+    queries, points : numpy.ndarray
+        (n, 3) and (m, 3) coordinates (A).
+    lengths : numpy.ndarray
+        Orthorhombic box edges (A).
+    cutoff : float
+        Distance (A).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Query rows, point rows and distances (A).
+    """
     cells = grid(points, lengths, cutoff)
     wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
     kernel = _pairs_serial if len(wq) < SERIAL_QUERIES else _pairs
@@ -255,7 +290,21 @@ def nearest_neighbours(
 ) -> np.ndarray:
     """(n, k) rows of the ``k`` nearest other points of each point within ``r_max`` (A),
     nearest first; -1 where fewer than ``k`` lie within ``r_max``. Searches ``r_first`` (A)
-    first and widens only for the points that found too few there."""
+    first and widens only for the points that found too few there.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (n, 3) coordinates (A).
+    lengths : numpy.ndarray
+        Orthorhombic box edges (A).
+    k : int
+        Neighbours per point.
+    r_max : float
+        Largest search radius (A).
+    r_first : float
+        First search radius (A).
+    """
     out = np.full((len(points), k), -1, np.int64)
     rows = np.arange(len(points))
     for radius in sorted({min(r_first, r_max), r_max}):
@@ -343,7 +392,17 @@ def _cells_of(wq, lengths, n_cells):
 
 def histogram_grid(points: np.ndarray, lengths: np.ndarray, rmax: float) -> tuple:
     """The cell grid ``histogram`` searches (cells of rmax/2, a hair wider); build it once
-    per frame for every query set against these points."""
+    per frame for every query set against these points.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (n, 3) coordinates (A).
+    lengths : numpy.ndarray
+        Orthorhombic box edges (A).
+    rmax : float
+        Last histogram edge (A).
+    """
     return grid(points, lengths, float(rmax) * (1 + 1e-6), reach=2)
 
 
@@ -362,7 +421,25 @@ def histogram(
     ``histogram_grid(points, box[:3], edges[-1])``; ``queries`` None: the points against
     themselves (each unordered pair found once, counted in both orders). Positions (A)
     in single precision as MDAnalysis gives them, ``box`` its dimensions; distances as
-    the module docstring says."""
+    the module docstring says.
+
+    Parameters
+    ----------
+    cell_grid : tuple
+        From ``histogram_grid``.
+    points : numpy.ndarray
+        (n, 3) coordinates (A).
+    point_keys : numpy.ndarray
+        Integer key of each point.
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    edges : numpy.ndarray
+        Uniform bin edges (A).
+    queries : numpy.ndarray, optional
+        (m, 3) query coordinates (A); None: the points against themselves.
+    query_keys : numpy.ndarray, optional
+        Integer key of each query.
+    """
     edges = np.asarray(edges, np.float64)
     _, order, start, table, lengths, n_cells = cell_grid
     p32 = np.ascontiguousarray(np.asarray(points, np.float32)[order])
@@ -388,7 +465,17 @@ def bond_pairs(
     """(query row, point row, distance A) of the pairs with distance <= ``cutoff``, the
     distances computed as MDAnalysis' calc_bonds does (so that they equal those of the
     RDF kernel; see the module docstring). Orthorhombic ``box`` (MDAnalysis dimensions)
-    with ``fits(box, cutoff)``."""
+    with ``fits(box, cutoff)``.
+
+    Parameters
+    ----------
+    queries, points : numpy.ndarray
+        (n, 3) and (m, 3) coordinates (A).
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    cutoff : float
+        Distance (A).
+    """
     qi, pj, _ = pairs_within(queries, points, box[:3], cutoff * (1 + 1e-6) + 1e-6)
     d = calc_bonds(queries[qi], points[pj], box=box)
     inside = d <= cutoff

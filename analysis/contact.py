@@ -33,7 +33,21 @@ SEARCH_ANGSTROM = 10.0
 
 @dataclass(frozen=True)
 class FaceLayer(ResultMixin):
-    """Contact-layer numbers of one face."""
+    """Contact-layer numbers of one face.
+
+    Attributes
+    ----------
+    molecules_per_nm2 : dict of str to Estimate
+        Molecules of each species in the layer per nm^2 of face.
+    composition : dict of str to float
+        Fraction of the layer's molecules of each species.
+    water_contact_per_nm2 : Estimate or None
+        Water oxygens in direct contact per nm^2 (None without a water selection).
+    coverage_fraction : dict of str to Estimate
+        Projected area fraction each species covers.
+    residence : dict of str to Correlation or None
+        Presence correlation of each species in the layer (None: too few frames).
+    """
 
     molecules_per_nm2: dict[str, Estimate]
     composition: dict[str, float]
@@ -44,6 +58,20 @@ class FaceLayer(ResultMixin):
 
 @dataclass(frozen=True)
 class ContactResult(ResultMixin):
+    """The contact layer of the electrolyte on each face of a slab.
+
+    Attributes
+    ----------
+    thickness_angstrom : float
+        Layer thickness (A).
+    planes_angstrom : dict of str to float
+        z of each face's atomic plane (A).
+    n_frames : int
+        Frames analysed.
+    faces : dict of str to FaceLayer
+        'top' and 'bottom'.
+    """
+
     thickness_angstrom: float
     planes_angstrom: dict[str, float]
     n_frames: int
@@ -163,7 +191,20 @@ class ContactLayer(Analysis):
 
 def contact_thickness(distance: np.ndarray, water_o_density: np.ndarray) -> float:
     """First minimum (A) of the water-oxygen density profile within 10 A of a face (the
-    end of the first water layer), scaled by its median; 3.5 A when it has none."""
+    end of the first water layer), scaled by its median; 3.5 A when it has none.
+
+    Parameters
+    ----------
+    distance : numpy.ndarray
+        Distance from the face (A) of each profile bin.
+    water_o_density : numpy.ndarray
+        Water-oxygen density per bin.
+
+    Returns
+    -------
+    float
+        Layer thickness (A).
+    """
     near = np.asarray(distance, float) < SEARCH_ANGSTROM  # the first layers only
     distance = np.asarray(distance, float)[near]
     dens = np.nan_to_num(np.asarray(water_o_density, float))[near]

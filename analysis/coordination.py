@@ -82,11 +82,20 @@ MIN_EXCHANGES_PER_ION = 2.0  # events per centre (one molecule out, one in) to t
 class ExchangeCount(ResultMixin):
     """First-shell exchange events of one shell (module docstring).
 
-    entering, leaving : events over all centres; total = entering + leaving
-    per_ion : events of each centre (entering + leaving), in centre order
-    per_ion_mean : total / number of centres
-    per_ns : total events per ns of analysed time (all centres; NaN without frame times)
-    time_ns : analysed time from the first to the last frame (ns)
+    Attributes
+    ----------
+    entering, leaving : int
+        Events over all centres.
+    total : int
+        entering + leaving.
+    per_ion : numpy.ndarray
+        Events of each centre (entering + leaving), in centre order.
+    per_ion_mean : float
+        total / number of centres.
+    per_ns : float
+        Total events per ns of analysed time (all centres; NaN without frame times).
+    time_ns : float
+        Analysed time from the first to the last frame (ns).
     """
 
     entering: int
@@ -125,7 +134,49 @@ class ExchangeCount(ResultMixin):
 
 @dataclass(frozen=True)
 class SolvationResult(ResultMixin):
-    """Shell statistics of one centre selection (see module docstring)."""
+    """Shell statistics of one centre selection (see module docstring).
+
+    Attributes
+    ----------
+    center : str
+        Centre selection.
+    n_centers, n_frames : int
+        Centres and frames analysed.
+    count : str
+        'molecules' or 'atoms': what a shell member is.
+    cutoffs_angstrom : dict of str to float
+        First-shell cutoff of each shell (A).
+    coordination_numbers : dict of str to float
+        Mean coordination number of each shell.
+    coordination_spread : dict of str to float
+        Spread of the coordination number over centres and frames (not an error).
+    coordination_distribution : dict of str to dict of int to float
+        Fraction of centre-frames with each coordination number.
+    denticity : dict of str to dict of int to float
+        Fraction of shell members binding through 1, 2, ... atoms.
+    coordinating_atoms : dict of str to dict of str to float
+        Fraction of coordinating atoms by atom name.
+    speciation : dict of str to float
+        Fraction of centre-frames with each shell composition ('(water)5(SO4)1').
+    pairing : dict of str to dict of str to float
+        Fractions of the pairing classes (CIP, AGG, SSIP, free) per paired shell.
+    residence : dict of str to Correlation
+        Shell presence correlation (residence time) per shell.
+    time_ps : numpy.ndarray
+        Time of each analysed frame (ps).
+    per_frame : dict of str to numpy.ndarray
+        Mean coordination number per frame, per shell.
+    cutoff_source : dict of str to str
+        Where each cutoff came from ('given', 'first minimum of g(r)', fallback).
+    coordination : dict of str to Estimate
+        Mean coordination number with standard error and convergence flag.
+    contact_pairs : dict of str to Estimate
+        Fraction of centres in contact pairs (CIP + AGG), per paired shell.
+    contact_pairs_per_frame : dict of str to numpy.ndarray
+        That fraction per frame.
+    exchanges : dict of str to ExchangeCount
+        First-shell exchange events per shell.
+    """
 
     center: str
     n_centers: int
@@ -169,6 +220,7 @@ class SolvationResult(ResultMixin):
         return pd.DataFrame(rows)
 
     def speciation_frame(self) -> pd.DataFrame:
+        """Speciation as a table: columns ``shell`` and ``fraction``."""
         return pd.DataFrame(
             {"shell": list(self.speciation), "fraction": list(self.speciation.values())}
         )
@@ -178,7 +230,17 @@ class SolvationResult(ResultMixin):
 class ShellFrame:
     """What the shell statistics need of one frame: per shell the centre-shell pairs
     (centre row, shell atom row, distance A) kept, and per pairing shell each centre's
-    nearest shell atom (A; inf: none within the search)."""
+    nearest shell atom (A; inf: none within the search).
+
+    Attributes
+    ----------
+    pairs : dict of str to tuple of numpy.ndarray
+        Per shell: centre rows, shell atom rows and distances (A) of the pairs kept.
+    nearest : dict of str to numpy.ndarray
+        Per pairing shell: each centre's nearest shell atom distance (A; inf: none).
+    time : float
+        Frame time (ps).
+    """
 
     pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     nearest: dict[str, np.ndarray]
@@ -186,7 +248,15 @@ class ShellFrame:
 
 
 def composition_label(counts: tuple[int, ...], names: list[str]) -> str:
-    """'(water)5(SO4)1' style label of one shell composition (empty shells: 'bare')."""
+    """'(water)5(SO4)1' style label of one shell composition (empty shells: 'bare').
+
+    Parameters
+    ----------
+    counts : tuple of int
+        Members of each shell type.
+    names : list of str
+        Shell names, in the order of ``counts``.
+    """
     parts = [f"({n}){c}" for n, c in zip(names, counts, strict=True) if c]
     return "".join(parts) or "bare"
 
@@ -580,6 +650,7 @@ class ShellsWithCutoffs(SolvationShells):
         self._extra = again.n_frames
 
     def extra_frames_read(self) -> int:
+        """Frames read beyond the analysed ones (0: one pass)."""
         return self._extra
 
     def _rdf(self) -> RDFResult:
@@ -647,7 +718,13 @@ def solvation_shells(
 
 def shells_result(analysis: SolvationShells) -> tuple[SolvationResult, RDFResult | None]:
     """(SolvationResult with ``cutoff_source``, RDFResult or None) of a finished
-    ``shells_analysis``."""
+    ``shells_analysis``.
+
+    Parameters
+    ----------
+    analysis : SolvationShells
+        A finished ``shells_analysis``.
+    """
     result = analysis.results.solvation
     if not result.cutoff_source:
         given = {k: "given" for k in result.cutoffs_angstrom}
@@ -665,7 +742,22 @@ def shells_analysis(
 ) -> SolvationShells:
     """The analysis ``solvation_shells`` runs (not yet run), with its parameters
     (``options``: rmax, nbins, count, residence, fallback): ``SolvationShells`` when every
-    cutoff is given, else ``ShellsWithCutoffs``; for ``analysis.one_pass``."""
+    cutoff is given, else ``ShellsWithCutoffs``; for ``analysis.one_pass``.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    center : str
+        Selection of the centres.
+    shells : dict of str to str
+        Selection of each shell species, by name.
+    cutoffs : dict of str to float, optional
+        First-shell cutoffs (A) by shell name; the missing ones are found from g(r).
+    pairing : dict of str to float or None, optional
+        Second-shell cutoff (A) of each paired shell; None finds it from g(r).
+    **options
+        rmax (A), nbins, count, residence, fallback (A).
+    """
     cutoffs, pairing = dict(cutoffs or {}), dict(pairing or {})
     if all(k in cutoffs for k in shells) and all(v is not None for v in pairing.values()):
         kept = {k: v for k, v in options.items() if k in ("count", "residence")}

@@ -23,7 +23,19 @@ from .results import ResultMixin
 
 @dataclass(frozen=True)
 class Correlation(ResultMixin):
-    """C(t) at lag times (ps) and the lifetimes (ps) derived from it."""
+    """C(t) at lag times (ps) and the lifetimes (ps) derived from it.
+
+    Attributes
+    ----------
+    lag_ps : numpy.ndarray
+        Lag times (ps).
+    intermittent, continuous : numpy.ndarray
+        Intermittent and continuous presence correlation C(t) at each lag.
+    tau_intermittent_1e_ps, tau_continuous_1e_ps : float
+        Lag (ps) where C(t) falls to 1/e.
+    tau_intermittent_fit_ps, tau_continuous_fit_ps : float
+        Lifetime (ps) of a fitted exponential decay.
+    """
 
     lag_ps: np.ndarray
     intermittent: np.ndarray
@@ -90,7 +102,13 @@ def _tau_fit(lag: np.ndarray, c: np.ndarray) -> float:
 
 
 def presence_matrix(frames: list[np.ndarray]) -> np.ndarray:
-    """Presence (pairs x frames, bool) from the sorted integer keys present in each frame."""
+    """Presence (pairs x frames, bool) from the sorted integer keys present in each frame.
+
+    Parameters
+    ----------
+    frames : list of numpy.ndarray
+        Per frame, the sorted integer keys (e.g. pair ids) present.
+    """
     keys = np.unique(np.concatenate(frames)) if frames else np.zeros(0, np.int64)
     h = np.zeros((len(keys), len(frames)), dtype=bool)
     for f, present in enumerate(frames):
@@ -99,7 +117,17 @@ def presence_matrix(frames: list[np.ndarray]) -> np.ndarray:
 
 
 def presence_correlation(h: np.ndarray, dt_ps: float, max_lag: int | None = None) -> Correlation:
-    """Correlations of a presence matrix ``h`` (pairs x frames, bool) sampled every ``dt_ps``."""
+    """Correlations of a presence matrix ``h`` (pairs x frames, bool) sampled every ``dt_ps``.
+
+    Parameters
+    ----------
+    h : numpy.ndarray
+        Presence matrix (pairs x frames, bool).
+    dt_ps : float
+        Time between frames (ps).
+    max_lag : int, optional
+        Largest lag (frames); default half the frames.
+    """
     n_frames = h.shape[1]
     max_lag = max(2, min(max_lag or n_frames // 2, n_frames))
     origins = n_frames - np.arange(max_lag)  # number of time origins at each lag

@@ -31,7 +31,29 @@ KEEP_MARGIN_ANGSTROM = 1.0
 def auto_cutoffs(r, g, want_second: bool, fallback: float | None):
     """(first cutoff, second cutoff or None, source text) from one g(r). Without a clear
     minimum: ``fallback`` (A) for the first cutoff, or NoMinimumError when it is None; a
-    missing second minimum puts the second cutoff PAIRING_OFFSET_ANGSTROM past the first."""
+    missing second minimum puts the second cutoff PAIRING_OFFSET_ANGSTROM past the first.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    want_second : bool
+        Also find the second cutoff (pairing).
+    fallback : float or None
+        First cutoff (A) where g(r) has no clear minimum; None raises NoMinimumError.
+
+    Returns
+    -------
+    tuple of (float, float or None, str)
+        First cutoff (A), second cutoff (A) or None, and where they came from.
+
+    Raises
+    ------
+    NoMinimumError
+        When g(r) has no clear first minimum and ``fallback`` is None.
+    """
     try:
         first = shell_minima(r, g, 1)[0]
         source = "first minimum of g(r)"
@@ -91,10 +113,12 @@ class CutoffHistogram:
 
     @property
     def r(self) -> np.ndarray:
+        """Bin centres (A)."""
         return 0.5 * (self.edges[1:] + self.edges[:-1])
 
     @property
     def g_r(self) -> np.ndarray:
+        """g(r) of the pairs accumulated so far."""
         return normalised_g(self.weighted, self.frames, self.n_pairs, self.edges)
 
     def cutoffs(self):

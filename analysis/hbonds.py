@@ -46,7 +46,20 @@ ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
 
 def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
     """q of every point from its four nearest neighbours (periodic, A); NaN where a point
-    has fewer than four neighbours within 6 A or there are fewer than five points."""
+    has fewer than four neighbours within 6 A or there are fewer than five points.
+
+    Parameters
+    ----------
+    positions : numpy.ndarray
+        (n, 3) coordinates (A).
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+
+    Returns
+    -------
+    numpy.ndarray
+        q of each point.
+    """
     if len(positions) < 5:
         return np.full(len(positions), np.nan)
     if cells.fits(box, 6.0):
@@ -169,7 +182,33 @@ def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid
 @dataclass(frozen=True)
 class HBondResult(ResultMixin):
     """Network statistics (``Estimate``: mean, standard error, n_eff, convergence), class
-    fractions and per-frame series."""
+    fractions and per-frame series.
+
+    Attributes
+    ----------
+    criterion : dict
+        The H-bond criterion (distance in A, angle in degrees, angle definition).
+    n_water, n_frames : int
+        Waters and frames analysed.
+    hbonds_per_water, donor_per_water, acceptor_per_water : Estimate
+        H-bonds per water in total, as donor and as acceptor.
+    class_fractions : dict of str to float
+        Fraction of waters in each donor/acceptor class (e.g. 'DDAA').
+    partners_per_frame : dict of str to float
+        Mean H-bonds per frame by partner type.
+    shell_water_fraction, free_water_fraction : Estimate
+        Fraction of waters in a cation's first shell, and in none.
+    tetrahedral_q : Estimate
+        Tetrahedral order parameter q of water oxygens.
+    largest_cluster_fraction : Estimate
+        Fraction of waters in the largest water-water H-bond cluster.
+    time_ps : numpy.ndarray
+        Time of each analysed frame (ps).
+    per_frame : dict of str to numpy.ndarray
+        Per-frame series of the quantities above.
+    lifetimes : Correlation or None
+        H-bond presence correlation (lifetime), when computed.
+    """
 
     criterion: dict
     n_water: int
@@ -188,6 +227,7 @@ class HBondResult(ResultMixin):
     lifetimes: Correlation | None = None
 
     def to_frame(self) -> pd.DataFrame:
+        """Per-frame series as a table, with a ``time_ps`` column (ps)."""
         return pd.DataFrame({"time_ps": self.time_ps, **self.per_frame})
 
 
@@ -464,6 +504,7 @@ class HydrogenBonds(Analysis):
         self._series["free_water_fraction"] = [1.0 - f for f in shell]
 
     def extra_frames_read(self) -> int:
+        """Frames read beyond the analysed ones (0: one pass)."""
         return getattr(self, "_extra", 0)
 
     def _conclude(self):
@@ -526,7 +567,29 @@ def hydrogen_bonds(
     """HydrogenBonds with the cation-water cutoff found from g(r) when not given, in the
     same pass (``fallback`` A where g(r) has no clear minimum; None raises
     NoMinimumError). ``cations`` that select nothing are skipped (no shell/free-water
-    fractions)."""
+    fractions).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe or mdtraj.Trajectory
+    water : str
+        Selection of the water molecules.
+    groups : dict of str to str, optional
+        Further donor/acceptor groups by name.
+    cations : str or None
+        Selection of the cations whose first shells define shell and free water.
+    cation_cutoff : float, optional
+        Cation-water O first-shell cutoff (A); found from g(r) when None.
+    fallback : float, optional
+        Cutoff (A) used when g(r) has no clear minimum; None raises NoMinimumError.
+    start, stop, step : int, optional
+        Frame range.
+    verbose : bool
+        Show a progress bar.
+    **kwargs
+        Further ``HydrogenBonds`` options (distance A, angle degrees, angle_definition,
+        lifetimes, backend).
+    """
     universe = as_universe(universe)  # an mdtraj Trajectory converted once
     if cations is not None and len(universe.select_atoms(cations)) == 0:
         cations = None

@@ -38,7 +38,20 @@ COS_BINS = 20
 
 def poisson_potential(z_nm: np.ndarray, rho_e_per_nm3: np.ndarray) -> np.ndarray:
     """Potential (V) from a charge density profile (e/nm^3) on a uniform grid (nm), by
-    double cumulative trapezoidal integration with phi(0) = 0 and E(0) = 0."""
+    double cumulative trapezoidal integration with phi(0) = 0 and E(0) = 0.
+
+    Parameters
+    ----------
+    z_nm : numpy.ndarray
+        Uniform grid (nm).
+    rho_e_per_nm3 : numpy.ndarray
+        Charge density (e/nm^3) on the grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        Potential (V) on the grid.
+    """
     rho = rho_e_per_nm3 * ELEMENTARY_CHARGE_C / 1e-27  # C/m^3
     z = z_nm * 1e-9
     field = cumulative_trapezoid(rho, z, initial=0.0) / VACUUM_PERMITTIVITY_F_PER_M
@@ -47,6 +60,34 @@ def poisson_potential(z_nm: np.ndarray, rho_e_per_nm3: np.ndarray) -> np.ndarray
 
 @dataclass(frozen=True)
 class InterfaceResult(ResultMixin):
+    """Profiles along the surface normal from the plane ``z0`` (see the module docstring).
+
+    Attributes
+    ----------
+    z0_angstrom : float
+        The surface plane (A).
+    distance_angstrom : numpy.ndarray
+        Bin centres: distance from the plane (A).
+    number_density_per_nm3 : dict of str to numpy.ndarray
+        Number density of each species (nm^-3).
+    mass_density_g_per_cm3 : dict of str to numpy.ndarray
+        Mass density of each species (g/cm^3).
+    charge_density_e_per_nm3 : numpy.ndarray
+        Total charge density (e/nm^3).
+    potential_V : numpy.ndarray
+        Electrostatic potential (V), phi(0) = 0.
+    water_cos_theta : numpy.ndarray
+        Mean cos of the angle between the water dipole and +z.
+    coordination_vs_distance : dict of str to numpy.ndarray
+        Coordination number of the centre by each shell, against the centre's distance.
+    n_frames : int
+        Frames analysed.
+    water_o_density_per_nm3 : numpy.ndarray or None
+        Water-oxygen number density (nm^-3).
+    water_dipole_cos_distribution, water_oh_cos_distribution : numpy.ndarray or None
+        Distributions of cos theta of the dipole and of the O-H bonds per distance bin.
+    """
+
     z0_angstrom: float
     distance_angstrom: np.ndarray
     number_density_per_nm3: dict[str, np.ndarray]
@@ -63,6 +104,7 @@ class InterfaceResult(ResultMixin):
     water_oh_cos_distribution: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
+        """Profiles as a table, one row per distance bin (units in the column names)."""
         cols = {
             "distance_angstrom": self.distance_angstrom,
             "charge_density_e_per_nm3": self.charge_density_e_per_nm3,
@@ -104,6 +146,33 @@ class InterfaceProfiles(Analysis):
     species: name -> selection; charges: per-atom charges (e) for the charge density and
     potential (None: skip); center/shells/cutoffs: coordination of ``center`` atoms by
     each shell (distinct molecules within the cutoff) binned by the centre's distance.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    species : dict of str to str
+        Selection of each species, by name.
+    z0 : float
+        The surface plane (A).
+    bin_width : float
+        Bin width (A).
+    charges : numpy.ndarray, optional
+        Per-atom charges (e) for the charge density and potential (None: skip).
+    sheets : dict of float to float, optional
+        Charged sheets the trajectory does not hold (electrode faces): distance (A) ->
+        surface charge density (e/nm^2).
+    external_field : float, optional
+        Applied field (V/nm) added to the potential.
+    water : str or None
+        Selection of the water for orientation (None: skip).
+    center : str, optional
+        Selection of the centres whose coordination is profiled.
+    shells : dict of str to str, optional
+        Selection of each shell species.
+    cutoffs : dict of str to float, optional
+        First-shell cutoff of each shell (A).
+    **kwargs
+        Passed to ``Analysis`` (e.g. ``verbose``).
     """
 
     result_name = "interface"

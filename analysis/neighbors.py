@@ -21,7 +21,15 @@ SKIN = 1e-3  # A: nsgrid works in single precision; search slightly wider, then 
 
 @dataclass(frozen=True)
 class FramePairs:
-    """Unordered pairs (i < j, universe atom indices) within ``cutoff`` and their distances (A)."""
+    """Unordered pairs (i < j, universe atom indices) within ``cutoff`` and their distances (A).
+
+    Attributes
+    ----------
+    i, j : numpy.ndarray
+        Universe atom indices, i < j.
+    d : numpy.ndarray
+        Distances (A).
+    """
 
     i: np.ndarray
     j: np.ndarray
@@ -36,6 +44,17 @@ def union_pairs(
     ``positions`` are those of ``atom_indices`` (A); ``box`` MDAnalysis dimensions.
     Distances are recomputed in double precision with ``calc_bonds`` (the values
     MDAnalysis' own distance functions give), so bin assignment matches InterRDF exactly.
+
+    Parameters
+    ----------
+    atom_indices : numpy.ndarray
+        Sorted universe atom indices.
+    positions : numpy.ndarray
+        (n, 3) coordinates of those atoms (A).
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    cutoff : float
+        Distance (A).
     """
     pairs = _candidate_pairs(positions, box, cutoff + SKIN)
     if len(pairs) == 0:
@@ -63,7 +82,19 @@ def directed_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (a, b) of universe atom indices, a in ``a_index`` and b in ``b_index`` (sets that
     may overlap, a != b), within ``cutoff``; ``positions`` are all atoms' (A). One half-pair
-    search over the union serves both directions."""
+    search over the union serves both directions.
+
+    Parameters
+    ----------
+    a_index, b_index : numpy.ndarray
+        Universe atom indices of the two groups.
+    positions : numpy.ndarray
+        (n_atoms, 3) coordinates of all atoms (A).
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    cutoff : float
+        Distance (A).
+    """
     union = np.union1d(a_index, b_index)
     pairs = union_pairs(union, positions[union], box, cutoff)
     in_a = np.zeros(len(positions), bool)
@@ -80,7 +111,22 @@ def directed_pairs(
 def cross_pairs(
     a_positions: np.ndarray, b_positions: np.ndarray, box: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (row in a, row in b, distance) closer than ``cutoff``."""
+    """Pairs (row in a, row in b, distance) closer than ``cutoff``.
+
+    Parameters
+    ----------
+    a_positions, b_positions : numpy.ndarray
+        (n, 3) and (m, 3) coordinates (A).
+    box : numpy.ndarray
+        MDAnalysis box dimensions (A, degrees).
+    cutoff : float
+        Distance (A).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Rows in a, rows in b and distances (A).
+    """
     pairs, dist = capped_distance(a_positions, b_positions, cutoff, box=box, method="nsgrid")
     return pairs[:, 0], pairs[:, 1], dist
 
@@ -88,7 +134,15 @@ def cross_pairs(
 def histogram_index(d: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin of each distance for uniform ``edges``, with numpy.histogram's edge rules (left
     edges inclusive, the last right edge too); -1 outside. Faster than np.histogram per
-    pair type because one index array serves every pair type (np.bincount after it)."""
+    pair type because one index array serves every pair type (np.bincount after it).
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Distances (A).
+    edges : numpy.ndarray
+        Uniform bin edges (A).
+    """
     n = len(edges) - 1
     lo, hi = edges[0], edges[-1]
     idx = ((d - lo) * (n / (hi - lo))).astype(np.int64)

@@ -34,7 +34,16 @@ def _styled(plot):
 @_styled
 def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None):
     """One panel per pair: g(r) (left axis), n(r) (dashed, right axis), the first peak
-    and any cutoff (A) marked; the frame count in the title."""
+    and any cutoff (A) marked; the frame count in the title.
+
+    Parameters
+    ----------
+    result : RDFResult
+    path : str or Path
+        Image file to write.
+    cutoffs : dict of str to float, optional
+        Cutoff (A) to mark, per pair name.
+    """
     names = list(result.pairs)
     cols = min(2, len(names))
     rows = math.ceil(len(names) / cols)
@@ -80,7 +89,16 @@ def _cn_bars(ax, result) -> None:
 @_styled
 def plot_shells(result, path: str | Path, top: int = 12):
     """Coordination-number distributions and the ``top`` most common shell compositions,
-    each composition with its own colour/hatch; frames, centres and cutoffs as text."""
+    each composition with its own colour/hatch; frames, centres and cutoffs as text.
+
+    Parameters
+    ----------
+    result : SolvationResult
+    path : str or Path
+        Image file to write.
+    top : int
+        Number of shell compositions shown.
+    """
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8), dpi=150)
     _cn_bars(left, result)
     shown = list(result.speciation.items())[:top]
@@ -105,7 +123,14 @@ def plot_shells(result, path: str | Path, top: int = 12):
 
 @_styled
 def plot_interface(result, path: str | Path):
-    """Number densities (top) and the electrostatic potential (bottom) against distance."""
+    """Number densities (top) and the electrostatic potential (bottom) against distance.
+
+    Parameters
+    ----------
+    result : InterfaceResult
+    path : str or Path
+        Image file to write.
+    """
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), dpi=150, sharex=True)
     for name, density in result.number_density_per_nm3.items():
         top.plot(result.distance_angstrom, density, label=name, lw=1)
@@ -122,7 +147,15 @@ def plot_interface(result, path: str | Path):
 def draw_pmf(axes, result, label: str | None = None) -> None:
     """A PMF result (``analysis.pmf.PMFResult`` or its dict) on two axes sharing x: the
     free energy with its error band on ``axes[0]``, the first-shell water count with its
-    error bars on ``axes[1]``."""
+    error bars on ``axes[1]``.
+
+    Parameters
+    ----------
+    axes : sequence of two matplotlib Axes
+    result : PMFResult or dict
+    label : str, optional
+        Legend label.
+    """
     get = result.get if isinstance(result, dict) else functools.partial(getattr, result)
     z = np.asarray(get("z_nm"), dtype=float)
     f = np.asarray(get("free_energy_kj_per_mol"), dtype=float)
@@ -138,7 +171,14 @@ def draw_pmf(axes, result, label: str | None = None) -> None:
 
 @_styled
 def plot_pmf(result, path: str | Path) -> None:
-    """Free-energy profile over the first-shell water count."""
+    """Free-energy profile over the first-shell water count.
+
+    Parameters
+    ----------
+    result : PMFResult or dict
+    path : str or Path
+        Image file to write.
+    """
     fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
     draw_pmf(axes, result)
     fig.savefig(path)

@@ -56,7 +56,19 @@ MIN_BIN_SAMPLES = 3
 
 @dataclass(frozen=True)
 class WindowSeriesResult(ResultMixin):
-    """Per-frame series of one window (nm; water count)."""
+    """Per-frame series of one window (nm; water count).
+
+    Attributes
+    ----------
+    time_ps : numpy.ndarray
+        Frame times (ps).
+    height_nm : numpy.ndarray
+        Ion height above the slab's top atomic plane (nm).
+    centre_nm : numpy.ndarray
+        Restraint minimum above the same plane (nm).
+    water_count : numpy.ndarray
+        Water oxygens within the first-shell cutoff of the ion.
+    """
 
     time_ps: np.ndarray
     height_nm: np.ndarray  # ion above the slab's top atomic plane
@@ -64,6 +76,7 @@ class WindowSeriesResult(ResultMixin):
     water_count: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
+        """The series as a table (units in the column names)."""
         return pd.DataFrame(
             {
                 "time_ps": self.time_ps,
@@ -139,7 +152,19 @@ def _inefficiency(series: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Decorrelated:
-    """Uncorrelated samples of one window: the frame indices kept and why."""
+    """Uncorrelated samples of one window: the frame indices kept and why.
+
+    Attributes
+    ----------
+    indices : numpy.ndarray
+        Frame indices kept.
+    t0 : int
+        Frames dropped as equilibration.
+    g : float
+        Statistical inefficiency used for subsampling (frames).
+    n_frames : int
+        Frames before the cut.
+    """
 
     indices: np.ndarray
     t0: int  # frames dropped as equilibration
@@ -148,12 +173,21 @@ class Decorrelated:
 
     @property
     def n_effective(self) -> int:
+        """Number of uncorrelated samples kept."""
         return len(self.indices)
 
 
 def decorrelate(height: np.ndarray, *others: np.ndarray) -> Decorrelated:
     """Equilibration cut (``detect_equilibration`` on the height) and subsampling with the
-    largest statistical inefficiency of the height and ``others`` after the cut."""
+    largest statistical inefficiency of the height and ``others`` after the cut.
+
+    Parameters
+    ----------
+    height : numpy.ndarray
+        Ion height per frame (nm).
+    *others : numpy.ndarray
+        Further per-frame series (e.g. the water count).
+    """
     height = np.asarray(height, dtype=float)
     t0 = 0
     if len(height) > 10 and np.ptp(height) > 0:
@@ -166,7 +200,25 @@ def decorrelate(height: np.ndarray, *others: np.ndarray) -> Decorrelated:
 @dataclass(frozen=True)
 class UmbrellaProfile:
     """F(z) from MBAR on uncorrelated umbrella samples (kJ/mol, relative to the bin of
-    ``reference_nm``) and MBAR-reweighted means of the observables per bin."""
+    ``reference_nm``) and MBAR-reweighted means of the observables per bin.
+
+    Attributes
+    ----------
+    z_nm : numpy.ndarray
+        Bin centres (nm).
+    free_energy_kj_per_mol, free_energy_err_kj_per_mol : numpy.ndarray
+        F(z) and its uncertainty (kJ/mol).
+    samples : numpy.ndarray
+        Samples per bin.
+    observables, observables_err : dict of str to numpy.ndarray
+        Reweighted mean of each observable per bin, and its error.
+    reference_nm : float
+        Centre of the reference bin, F = 0 (nm).
+    overlap : numpy.ndarray
+        MBAR overlap matrix of the windows.
+    empty_bins : list of float
+        Centres (nm) of bins without samples.
+    """
 
     z_nm: np.ndarray
     free_energy_kj_per_mol: np.ndarray
@@ -267,7 +319,45 @@ def umbrella_profile(
 class PMFResult(ResultMixin):
     """Free-energy profile of an ion along its height above a surface (kJ/mol, bulk = 0),
     its first-shell water count, and the descriptors a campaign ranks on (see the module
-    docstring for their definitions)."""
+    docstring for their definitions).
+
+    Attributes
+    ----------
+    ion : str
+        Ion label.
+    temperature_k : float
+        Temperature (K).
+    z_nm : numpy.ndarray
+        Height above the top atomic plane (nm).
+    free_energy_kj_per_mol, free_energy_err_kj_per_mol : numpy.ndarray
+        F(z) and its uncertainty (kJ/mol, bulk = 0).
+    water_count, water_count_err : numpy.ndarray
+        First-shell water count per bin and its error.
+    samples : numpy.ndarray
+        Samples per bin.
+    reference_z_nm : float
+        Height of the bulk reference bin (nm).
+    adsorbed_z_nm : float
+        Height of the adsorbed state (nm).
+    adsorption_free_energy_kj_per_mol, adsorption_free_energy_err_kj_per_mol : float
+        F at the adsorbed state and its error (kJ/mol).
+    barrier_z_nm : float
+        Height of the desolvation barrier (nm).
+    desolvation_barrier_kj_per_mol, desolvation_barrier_err_kj_per_mol : float
+        Barrier above the bulk and its error (kJ/mol).
+    bulk_water_count : float
+        First-shell water count in the bulk reference bin.
+    min_neighbour_overlap : float
+        Smallest MBAR overlap between neighbouring windows.
+    windows : list of dict
+        Per window: centre_nm, force_constant_kj_mol_nm2, frames, equilibration, samples.
+    shell_cutoff_angstrom : float
+        First-shell cutoff of the water count (A).
+    converged : bool
+        False when any of ``warnings`` applies.
+    warnings : list of str
+        Convergence problems found.
+    """
 
     ion: str
     temperature_k: float
@@ -366,7 +456,28 @@ def pmf_result(
     ion: str = "Zn2+",
     shell_cutoff_angstrom: float = float("nan"),
 ) -> PMFResult:
-    """PMF and water-count profile of the windows' series (see the module docstring)."""
+    """PMF and water-count profile of the windows' series (see the module docstring).
+
+    Parameters
+    ----------
+    series : list of WindowSeriesResult
+        One per window.
+    force_constants : list of float
+        Restraint force constant of each window (kJ/mol/nm^2).
+    temperature_k : float
+        Temperature (K).
+    bin_width_nm : float
+        Histogram bin width (nm).
+    ion : str
+        Ion label.
+    shell_cutoff_angstrom : float
+        First-shell cutoff of the water count (A), recorded.
+
+    Raises
+    ------
+    InputError
+        When a window has no frames or too few bins hold samples.
+    """
     kept = [decorrelate(s.height_nm, s.water_count) for s in series]
     heights = [s.height_nm[d.indices] for s, d in zip(series, kept, strict=True)]
     centres = [s.centre_nm[d.indices] for s, d in zip(series, kept, strict=True)]

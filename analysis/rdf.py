@@ -28,7 +28,23 @@ from .universe import InputError, molecule_ids, select
 
 @dataclass(frozen=True)
 class PairRDF(ResultMixin):
-    """One pair: g(r), running coordination n(r) and raw counts."""
+    """One pair: g(r), running coordination n(r) and raw counts.
+
+    Attributes
+    ----------
+    selection_a, selection_b : str
+        Selection strings of the two groups.
+    n_a, n_b : int
+        Atoms in each group.
+    n_pairs : int
+        Ordered (a, b) pairs that count (``pair_count``).
+    g_r : numpy.ndarray
+        g(r) per bin (dimensionless).
+    n_r : numpy.ndarray
+        Running coordination number: mean number of B atoms within r of an A atom.
+    counts : numpy.ndarray
+        Raw pair counts per bin, summed over frames.
+    """
 
     selection_a: str
     selection_b: str
@@ -42,7 +58,23 @@ class PairRDF(ResultMixin):
 
 @dataclass(frozen=True)
 class RDFResult(ResultMixin):
-    """Bin edges and centres (A), frames used and one PairRDF per name."""
+    """Bin edges and centres (A), frames used and one PairRDF per name.
+
+    Attributes
+    ----------
+    edges_angstrom : numpy.ndarray
+        Bin edges (A).
+    r_angstrom : numpy.ndarray
+        Bin centres (A).
+    n_frames : int
+        Frames analysed.
+    exclude_same_molecule : bool
+        Whether pairs within one molecule were left out.
+    pairs : dict of str to PairRDF
+        One PairRDF per pair name.
+    mean_volume_angstrom3 : float
+        Mean box volume over the frames (A^3); NaN when not recorded.
+    """
 
     edges_angstrom: np.ndarray
     r_angstrom: np.ndarray
@@ -52,6 +84,7 @@ class RDFResult(ResultMixin):
     mean_volume_angstrom3: float = float("nan")
 
     def to_dict(self) -> dict:
+        """JSON-able dict: r (A), and g(r), n(r), selections and sizes of each pair."""
         return {
             "r_angstrom": self.r_angstrom.tolist(),
             "n_frames": self.n_frames,
@@ -85,7 +118,22 @@ class RDFResult(ResultMixin):
 
 def check_rmax(universe, rmax: float, what: str = "") -> None:
     """InputError when ``rmax`` (A) exceeds half the smallest box length of the current
-    frame (the minimum image would be ambiguous)."""
+    frame (the minimum image would be ambiguous).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+        Its current frame's box is checked.
+    rmax : float
+        Largest distance (A).
+    what : str
+        What needs ``rmax``, for the message.
+
+    Raises
+    ------
+    InputError
+        When ``rmax`` exceeds half the smallest box length.
+    """
     half = 0.5 * float(np.min(universe.trajectory.ts.dimensions[:3]))
     if rmax > half:
         hint = f" needed for {what}; give the cutoff instead" if what else "; use a smaller --rmax"
@@ -94,7 +142,17 @@ def check_rmax(universe, rmax: float, what: str = "") -> None:
 
 def pair_count(a_index: np.ndarray, b_index: np.ndarray, mol: np.ndarray, exclude: bool) -> int:
     """Ordered pairs (a, b), a in ``a_index``, b in ``b_index`` (atom indices), a != b, and
-    not in one molecule (``mol``: molecule id per atom) when ``exclude``."""
+    not in one molecule (``mol``: molecule id per atom) when ``exclude``.
+
+    Parameters
+    ----------
+    a_index, b_index : numpy.ndarray
+        Atom indices of the two groups.
+    mol : numpy.ndarray
+        Molecule id of every atom of the universe.
+    exclude : bool
+        Leave out pairs within one molecule.
+    """
     if exclude:
         mol_a = np.bincount(mol[a_index], minlength=mol.max() + 1)
         mol_b = np.bincount(mol[b_index], minlength=mol.max() + 1)
@@ -103,14 +161,49 @@ def pair_count(a_index: np.ndarray, b_index: np.ndarray, mol: np.ndarray, exclud
 
 
 def normalised_g(weighted: np.ndarray, frames: int, n_pairs: int, edges: np.ndarray) -> np.ndarray:
-    """g(r) from volume-weighted pair counts summed over ``frames`` (see module docstring)."""
+    """g(r) from volume-weighted pair counts summed over ``frames`` (see module docstring).
+
+    Parameters
+    ----------
+    weighted : numpy.ndarray
+        Pair counts per bin, each weighted by the frame's box volume (A^3), summed over frames.
+    frames : int
+        Frames summed.
+    n_pairs : int
+        Ordered pairs that count.
+    edges : numpy.ndarray
+        Bin edges (A).
+
+    Returns
+    -------
+    numpy.ndarray
+        g(r) per bin.
+    """
     shell = 4.0 / 3.0 * np.pi * np.diff(edges**3)
     return weighted / (max(frames, 1) * max(n_pairs, 1) * shell)
 
 
 def pair_rdf(selections, groups, n_pairs, weighted, raw, frames, edges) -> PairRDF:
     """PairRDF of selection strings ``selections`` (A, B) and AtomGroups ``groups`` from
-    volume-weighted and raw pair counts summed over ``frames``."""
+    volume-weighted and raw pair counts summed over ``frames``.
+
+    Parameters
+    ----------
+    selections : tuple of str
+        Selection strings (A, B).
+    groups : tuple of AtomGroup
+        The selected atoms (A, B).
+    n_pairs : int
+        Ordered pairs that count.
+    weighted : numpy.ndarray
+        Volume-weighted pair counts per bin (A^3), summed over frames.
+    raw : numpy.ndarray
+        Raw pair counts per bin, summed over frames.
+    frames : int
+        Frames summed.
+    edges : numpy.ndarray
+        Bin edges (A).
+    """
     (sel_a, sel_b), (a, b) = selections, groups
     frames = max(frames, 1)
     g = normalised_g(weighted, frames, n_pairs, edges)

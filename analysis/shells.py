@@ -25,7 +25,17 @@ class NoMinimumError(SolvationError):
 
 
 def smooth(r: np.ndarray, g: np.ndarray, sigma_angstrom: float = SMOOTH_ANGSTROM) -> np.ndarray:
-    """g(r) smoothed by a Gaussian of ``sigma_angstrom``."""
+    """g(r) smoothed by a Gaussian of ``sigma_angstrom``.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Uniform bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    sigma_angstrom : float
+        Width of the Gaussian (A).
+    """
     dr = float(r[1] - r[0])
     return gaussian_filter1d(np.asarray(g, float), max(sigma_angstrom / dr, 0.5), mode="nearest")
 
@@ -44,7 +54,26 @@ def shell_minima(
     r: np.ndarray, g: np.ndarray, n: int = 1, min_peak: float = 1.2, prominence: float = 0.15
 ) -> list[float]:
     """Radii (A) of the minima after the first ``n`` peaks of g(r) (peaks above
-    ``min_peak``, troughs at least ``prominence`` x max(1, peak/10) deep)."""
+    ``min_peak``, troughs at least ``prominence`` x max(1, peak/10) deep).
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Uniform bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    n : int
+        Number of shells (minima) wanted.
+    min_peak : float
+        Smallest g(r) height of a peak.
+    prominence : float
+        Smallest trough depth, in units of max(1, peak/10).
+
+    Raises
+    ------
+    NoMinimumError
+        When fewer than ``n`` minima are found.
+    """
     gs = smooth(r, g)
     height = float(np.nanmax(gs)) if len(gs) else 0.0
     depth = prominence * max(1.0, height / 10)
@@ -74,5 +103,20 @@ def shell_minima(
 
 
 def first_minimum(r: np.ndarray, g: np.ndarray, **kwargs) -> float:
-    """Radius (A) of the first minimum after the first peak of g(r)."""
+    """Radius (A) of the first minimum after the first peak of g(r).
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Uniform bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    **kwargs
+        ``min_peak``, ``prominence`` as for ``shell_minima``.
+
+    Raises
+    ------
+    NoMinimumError
+        When g(r) has no clear first minimum.
+    """
     return shell_minima(r, g, 1, **kwargs)[0]
