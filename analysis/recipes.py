@@ -59,11 +59,17 @@ ACCEPTOR_ELEMENTS = "element O N F Cl Br I"
 class RunSelections:
     """Selections of a run's species (MDAnalysis language).
 
-    centre : the Zn2+ ions (None when the box has none)
-    shells : name -> coordinating atoms of each shell species (water O; acceptor atoms of
-        anions and neutral molecules)
-    molecules : name -> whole molecules of every species except the metal
-    anion : the first anion species (its shell is classified for ion pairing)
+    Attributes
+    ----------
+    centre : str or None
+        The Zn2+ ions (None when the box has none).
+    shells : dict of str to str
+        Name -> coordinating atoms of each shell species (water O; acceptor atoms of anions
+        and neutral molecules).
+    molecules : dict of str to str
+        Name -> whole molecules of every species except the metal.
+    anion : str or None
+        The first anion species (its shell is classified for ion pairing).
     """
 
     centre: str | None
@@ -80,7 +86,13 @@ def _charge(species: str) -> int:
 
 
 def run_selections(build: BuildInfo) -> RunSelections:
-    """Selections from a build's species and residue names."""
+    """Selections from a build's species and residue names.
+
+    Parameters
+    ----------
+    build : BuildInfo
+        The run's ``build.json`` record.
+    """
     resnames = {k: v for k, v in build.resnames.items() if v != METAL_RESNAME}
     centre = f"resname {resnames['Zn2+']}" if "Zn2+" in resnames else None
     shells = {"water": f"resname {resnames.get('water', 'HOH')} and name O*"}
@@ -100,7 +112,16 @@ def run_selections(build: BuildInfo) -> RunSelections:
 
 @dataclass(frozen=True)
 class ShellsOfRun:
-    """Shell statistics of a run's Zn2+ and the g(r) their cutoffs came from."""
+    """Shell statistics of a run's Zn2+ and the g(r) their cutoffs came from.
+
+    Attributes
+    ----------
+    selections : RunSelections
+    result : SolvationResult or None
+        None when the box holds no Zn2+.
+    rdf : RDFResult or None
+        The g(r) the cutoffs were found from.
+    """
 
     selections: RunSelections
     result: SolvationResult | None
@@ -133,7 +154,20 @@ def shells_of_run(
 ) -> ShellsOfRun:
     """Zn2+ shells of every shell species of ``build``: cutoffs from g(r) (3 A fallback),
     pairing classes of the first anion (second minimum of g(r), else cutoff + 2 A).
-    ``result`` is None when the box holds no Zn2+."""
+    ``result`` is None when the box holds no Zn2+.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    build : BuildInfo
+        The run's ``build.json`` record.
+    residence : bool
+        Compute residence-time correlations.
+    verbose : bool
+        Show a progress bar.
+    **frames
+        start, stop, step (frame indices).
+    """
     analysis = _shells_analysis(universe, build, residence)
     if analysis is not None:
         analysis.run(verbose=verbose, **frames)
@@ -152,14 +186,33 @@ def _hbonds_analysis(universe, build: BuildInfo) -> HydrogenBonds:
 
 def hbonds_of_run(universe, build: BuildInfo, verbose: bool = False, **frames) -> HBondResult:
     """Water H-bond network of a run, with every shell species as an H-bonding group and
-    the Zn2+-water cutoff from g(r) (3 A fallback)."""
+    the Zn2+-water cutoff from g(r) (3 A fallback).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    build : BuildInfo
+        The run's ``build.json`` record.
+    verbose : bool
+        Show a progress bar.
+    **frames
+        start, stop, step (frame indices).
+    """
     return _hbonds_analysis(universe, build).run(verbose=verbose, **frames).results.hbonds
 
 
 @dataclass(frozen=True)
 class TransportOfRun:
     """Diffusion of every species, and the conductivity of the ions (empty without two
-    charged species)."""
+    charged species).
+
+    Attributes
+    ----------
+    transport : TransportResult
+    conductivity : dict
+        Conductivity (``sigma_S_per_m`` with its error, Nernst-Einstein value ...); empty
+        without two charged species.
+    """
 
     transport: TransportResult
     conductivity: dict
@@ -203,14 +256,36 @@ def transport_of_run(
 ) -> TransportOfRun:
     """Self-diffusion of every molecular species and the ions' conductivity, one pass; the
     Yeh-Hummer correction uses the viscosity ``yeh_hummer_viscosity`` picks for
-    ``directory`` (measured there, else the water model's published one)."""
+    ``directory`` (measured there, else the water model's published one).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    build : BuildInfo
+        The run's ``build.json`` record.
+    temperature_k : float
+        Temperature (K).
+    charges : numpy.ndarray or None
+        Per-atom charges (e) for the conductivity.
+    directory : str or Path, optional
+        The run directory (its measured viscosity for the Yeh-Hummer correction).
+    """
     analysis = _transport_analysis(universe, build, temperature_k, charges, directory)
     return _transport_of(analysis.run())
 
 
 @dataclass(frozen=True)
 class AnalysesOfRun:
-    """What ``analyses_of_run`` computed (None: not asked for) and the frames it read."""
+    """What ``analyses_of_run`` computed (None: not asked for) and the frames it read.
+
+    Attributes
+    ----------
+    shells : ShellsOfRun or None
+    hbonds : HBondResult or None
+    transport : TransportOfRun or None
+    frames_read : int
+        Frames read, including any second pass.
+    """
 
     shells: ShellsOfRun | None
     hbonds: HBondResult | None
@@ -230,7 +305,24 @@ def analyses_of_run(
     """``shells_of_run`` ("structure"), ``hbonds_of_run`` ("hbonds") and
     ``transport_of_run`` ("transport") of every frame, in one pass over the trajectory;
     the results equal those of separate runs (``directory``: the run, for the viscosity
-    of the Yeh-Hummer correction)."""
+    of the Yeh-Hummer correction).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    build : BuildInfo
+        The run's ``build.json`` record.
+    which : tuple of str
+        Among "structure", "hbonds", "transport".
+    temperature_k : float
+        Temperature (K) for the transport.
+    charges : numpy.ndarray, optional
+        Per-atom charges (e) for the conductivity.
+    verbose : bool
+        Show a progress bar.
+    directory : str or Path, optional
+        The run directory.
+    """
     shells = _shells_analysis(universe, build, True) if "structure" in which else None
     hbonds = _hbonds_analysis(universe, build) if "hbonds" in which else None
     transport = None
@@ -252,7 +344,20 @@ def analyses_of_run(
 def slab_planes(path: str | Path, universe) -> dict[str, float]:
     """z (A) of the slab's top and bottom atomic planes in the trajectory's first frame
     (the barostat moves a frozen slab rigidly during NPT, so build.json's planes are only
-    where it started); build.json's planes when the topology has no metal atoms."""
+    where it started); build.json's planes when the topology has no metal atoms.
+
+    Parameters
+    ----------
+    path : str or Path
+        The run directory.
+    universe : MDAnalysis.Universe
+        Its trajectory.
+
+    Raises
+    ------
+    InputError
+        When the run holds no slab.
+    """
     slab = read_build(path).slab
     if slab is None:
         raise InputError(f"{path} holds no slab (its design has no [slab])")
@@ -268,7 +373,19 @@ def electrode_summary(path: str | Path) -> dict | None:
     """Surface charge and integral capacitance of a constant-potential electrode run from
     its ``electrode.csv`` (None for other runs). sigma is the charge of the slab's top
     half per lateral area; C = sigma / dV is the capacitance of the cell (the two
-    interfaces in series)."""
+    interfaces in series).
+
+    Parameters
+    ----------
+    path : str or Path
+        A run directory.
+
+    Returns
+    -------
+    dict or None
+        delta_v_V, sigma_top_e_per_nm2 (with error, n_eff, convergence), sigma_top_uC_per_cm2,
+        sigma_bottom_e_per_nm2, field_V_per_nm, capacitance_uF_per_cm2 (with error) ...
+    """
     path = Path(path)
     csv = path / "electrode.csv"
     if not path.is_dir() or not csv.exists():
@@ -302,7 +419,23 @@ def electrode_summary(path: str | Path) -> dict | None:
 
 def electrode_sheets(electrode: dict | None, planes: dict, lz: float) -> dict:
     """Sheets of the mean electrode face charges and the applied field (V/nm) for the
-    Poisson potential of an electrode run (the trajectory holds no electrode charges)."""
+    Poisson potential of an electrode run (the trajectory holds no electrode charges).
+
+    Parameters
+    ----------
+    electrode : dict or None
+        From ``electrode_summary``.
+    planes : dict of str to float
+        z of the top and bottom atomic planes (A).
+    lz : float
+        Box length along z (A).
+
+    Returns
+    -------
+    dict
+        ``sheets`` (distance from the top plane, A -> e/nm^2) and ``external_field`` (V/nm),
+        the keyword arguments of ``InterfaceProfiles``; empty for other runs.
+    """
     if not electrode or "bottom" not in planes:
         return {}
     d_bottom = float((planes["bottom"] - planes["top"]) % lz)
@@ -313,7 +446,17 @@ def electrode_sheets(electrode: dict | None, planes: dict, lz: float) -> dict:
 @dataclass(frozen=True)
 class InterfaceOfRun:
     """Profiles from the top face, the contact layer of each face, and for electrode runs
-    the surface charge, capacitance and the Poisson potential across the cell."""
+    the surface charge, capacitance and the Poisson potential across the cell.
+
+    Attributes
+    ----------
+    planes_angstrom : dict of str to float
+        z of the slab's atomic planes (A).
+    profiles : InterfaceResult
+    contact : ContactResult
+    electrode : dict or None
+        ``electrode_summary`` of an electrode run.
+    """
 
     planes_angstrom: dict[str, float]
     profiles: InterfaceResult
@@ -339,6 +482,30 @@ def interface_of_run(
     species : name -> selection; default: every species of build.json (a run directory)
     z0 : surface plane (A); default the slab's top atomic plane in the first frame
     contact : contact-layer width (A); default the first minimum of the water-O profile
+
+    Parameters
+    ----------
+    paths : list of Path
+        A run directory, or TOPOLOGY TRAJECTORY.
+    universe : MDAnalysis.Universe
+    species : dict of str to str, optional
+        Name -> selection; default: every species of build.json (a run directory).
+    z0 : float, optional
+        Surface plane (A); default the slab's top atomic plane in the first frame.
+    bin_width : float
+        Profile bin width (A).
+    center : str, optional
+        Selection of the centres whose coordination is profiled.
+    shells : dict of str to str, optional
+        Selection of each shell species.
+    cutoffs : dict of str to float, optional
+        First-shell cutoff of each shell (A).
+    contact : float, optional
+        Contact-layer width (A); default the first minimum of the water-O profile.
+    verbose : bool
+        Show a progress bar.
+    **frames
+        start, stop, step (frame indices).
     """
     run_dir = paths[0].is_dir()
     if species is None:
@@ -388,7 +555,20 @@ WATER_ACTIVITY_METHODS = ("auto", "osmotic", "kb", "free-water")
 
 
 def osmotic_from_run(path, **frames) -> wa.WaterActivity:
-    """The osmotic route on a run directory built with ``[osmotic]``."""
+    """The osmotic route on a run directory built with ``[osmotic]``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run directory built with ``[osmotic]``.
+    **frames
+        start, stop, step (frame indices).
+
+    Raises
+    ------
+    InputError
+        When the run has no osmotic walls.
+    """
     walls = read_build(path).osmotic
     if walls is None:
         raise InputError(
@@ -407,7 +587,20 @@ def osmotic_from_run(path, **frames) -> wa.WaterActivity:
 
 def kb_from_run(path, **frames) -> wa.KBPoint:
     """Kirkwood-Buff point of a bulk run directory: every charged species of build.json is
-    an ion (centre: its heaviest atom), water centres are its oxygens."""
+    an ion (centre: its heaviest atom), water centres are its oxygens.
+
+    Parameters
+    ----------
+    path : str or Path
+        A bulk run directory.
+    **frames
+        start, stop, step (frame indices).
+
+    Raises
+    ------
+    InputError
+        When the run is not a homogeneous bulk box.
+    """
     info = read_build(path)
     if info.slab is not None or info.osmotic is not None:
         raise InputError(f"{path} is not a homogeneous bulk box; KB integrals need one")
@@ -427,7 +620,15 @@ def kb_from_run(path, **frames) -> wa.KBPoint:
 
 
 def water_activity_method(paths: list[Path], method: str = "auto") -> str:
-    """The route for ``paths``: osmotic for an [osmotic] run, kb for several runs."""
+    """The route for ``paths``: osmotic for an [osmotic] run, kb for several runs.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Run directories.
+    method : str
+        "auto", or one of ``WATER_ACTIVITY_METHODS`` to check.
+    """
     if method not in WATER_ACTIVITY_METHODS:
         raise InputError(f"method must be one of {', '.join(WATER_ACTIVITY_METHODS)}")
     if method == "auto":
@@ -447,7 +648,17 @@ def water_activity_of_runs(
     paths: list[Path], method: str = "auto", **frames
 ) -> list[wa.WaterActivity]:
     """Water activity by the route ``water_activity_method`` picks: one result for the
-    osmotic route and the free-water proxy, one per molality for a KB series."""
+    osmotic route and the free-water proxy, one per molality for a KB series.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Run directories.
+    method : str
+        "auto" or a route of ``WATER_ACTIVITY_METHODS``.
+    **frames
+        start, stop, step (frame indices).
+    """
     method = water_activity_method(paths, method)
     if method == "osmotic":
         return [osmotic_from_run(paths[0], **frames)]
@@ -470,7 +681,19 @@ def pmf_of_directory(
     """PMF of the ion along its height above the slab from a PMF directory (its
     ``umbrella.json`` and window run directories): one pass over each window's
     trajectory, then MBAR. Defaults: the directory's shell cutoff; bins of a quarter of
-    the window spacing."""
+    the window spacing.
+
+    Parameters
+    ----------
+    path : str or Path
+        A PMF directory.
+    shell_cutoff_angstrom : float, optional
+        First-shell cutoff of the water count (A).
+    bin_width_nm : float, optional
+        Histogram bin width (nm).
+    verbose : bool
+        Show a progress bar.
+    """
     path = Path(path)
     setup = read_umbrella(path)
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom

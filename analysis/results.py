@@ -10,7 +10,13 @@ import numpy as np
 
 
 def jsonable(value):
-    """numpy arrays/scalars -> lists/floats, recursively through dicts, lists, dataclasses."""
+    """numpy arrays/scalars -> lists/floats, recursively through dicts, lists, dataclasses.
+
+    Parameters
+    ----------
+    value : object
+        A result, array, scalar or container of those.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -30,7 +36,9 @@ class ResultMixin:
     """``to_dict``/``write_json`` for result dataclasses; subclasses add ``to_frame``."""
 
     def to_dict(self) -> dict:
+        """The result as JSON-able dicts, lists and floats."""
         return jsonable(self)
 
     def write_json(self, path: str | Path) -> None:
+        """Write ``to_dict()`` to ``path`` as strict JSON."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")

@@ -55,13 +55,24 @@ MIN_EQUILIBRATION_SAMPLES = 20  # shorter series are used whole
 class Estimate(ResultMixin):
     """Mean of a correlated series with its standard error.
 
-    mean : mean of the retained samples (after the dropped transient)
-    err : standard error of the mean, std sqrt(g / n_samples); NaN when unknown
-    n_eff : effectively independent samples, n_samples / g (NaN when unknown)
-    g : statistical inefficiency, 1 + 2 tau (samples per independent sample)
-    n_samples : samples the mean is taken over
-    n_equilibration : leading samples dropped as the initial transient
-    converged : False when the estimate cannot be trusted; ``reason`` says why
+    Attributes
+    ----------
+    mean : float
+        Mean of the retained samples (after the dropped transient).
+    err : float
+        Standard error of the mean, std sqrt(g / n_samples); NaN when unknown.
+    n_eff : float
+        Effectively independent samples, n_samples / g (NaN when unknown).
+    g : float
+        Statistical inefficiency, 1 + 2 tau (samples per independent sample).
+    n_samples : int
+        Samples the mean is taken over.
+    n_equilibration : int
+        Leading samples dropped as the initial transient.
+    converged : bool
+        False when the estimate cannot be trusted; ``reason`` says why.
+    reason : str or None
+        Why it is not converged.
     """
 
     mean: float
@@ -119,7 +130,13 @@ class Estimate(ResultMixin):
 
 
 def statistical_inefficiency(series: np.ndarray) -> float:
-    """g = 1 + 2 tau of a 1-D series (pymbar, ``fast=False``); NaN for a constant one."""
+    """g = 1 + 2 tau of a 1-D series (pymbar, ``fast=False``); NaN for a constant one.
+
+    Parameters
+    ----------
+    series : numpy.ndarray
+        1-D series.
+    """
     x = np.asarray(series, dtype=np.float64)
     if len(x) < 2 or np.ptp(x) == 0.0:
         return float("nan")
@@ -130,7 +147,15 @@ def statistical_inefficiency(series: np.ndarray) -> float:
 
 
 def detect_equilibration(series: np.ndarray, origins: int = EQUILIBRATION_ORIGINS) -> int:
-    """Number of leading samples to drop as the initial transient (Chodera 2016)."""
+    """Number of leading samples to drop as the initial transient (Chodera 2016).
+
+    Parameters
+    ----------
+    series : numpy.ndarray
+        1-D series.
+    origins : int
+        Candidate cut points tried.
+    """
     x = np.asarray(series, dtype=np.float64)
     if len(x) < MIN_EQUILIBRATION_SAMPLES or np.ptp(x) == 0.0:
         return 0
@@ -140,13 +165,28 @@ def detect_equilibration(series: np.ndarray, origins: int = EQUILIBRATION_ORIGIN
 
 
 def few_samples_reason(n_eff: float, min_n_eff: float = MIN_N_EFF) -> str:
-    """The reason ``estimate`` gives for too few effective samples."""
+    """The reason ``estimate`` gives for too few effective samples.
+
+    Parameters
+    ----------
+    n_eff : float
+        Effective samples.
+    min_n_eff : float
+        Fewest effective samples accepted.
+    """
     return f"{n_eff:.1f} effective samples (fewer than {min_n_eff:g})"
 
 
 def only_few_samples(e: Estimate, min_n_eff: float = MIN_N_EFF) -> bool:
     """Whether ``e`` is unconverged for no other reason than too few effective samples
-    (more data of the same kind would cure it)."""
+    (more data of the same kind would cure it).
+
+    Parameters
+    ----------
+    e : Estimate
+    min_n_eff : float
+        Fewest effective samples accepted.
+    """
     return (
         not e.converged
         and math.isfinite(e.err)
@@ -209,6 +249,13 @@ def combine_replicas(replicas: Sequence[Estimate], min_n_eff: float = MIN_N_EFF)
     converged or short of effective samples only (a replica whose series never changed,
     whose shells never exchanged or whose error is unknown keeps the combination
     unconverged).
+
+    Parameters
+    ----------
+    replicas : sequence of Estimate
+        One per independent replica.
+    min_n_eff : float
+        Fewest effective samples accepted.
     """
     if not replicas:
         raise ValueError("combine_replicas needs at least one estimate")

@@ -33,7 +33,13 @@ def available_cores() -> int:
 
 def set_threads(n: int | None = None) -> int:
     """Use ``n`` threads in the kernels (None: every core this process may use), capped
-    by the cores available and ``NUMBA_NUM_THREADS``; returns the number set."""
+    by the cores available and ``NUMBA_NUM_THREADS``; returns the number set.
+
+    Parameters
+    ----------
+    n : int, optional
+        Threads wanted.
+    """
     limit = min(available_cores(), numba.config.NUMBA_NUM_THREADS)
     n = limit if n is None else max(1, min(int(n), limit))
     numba.set_num_threads(n)
@@ -41,5 +47,11 @@ def set_threads(n: int | None = None) -> int:
 
 
 def threads_per_slot(slots: int) -> int:
-    """Threads for one of ``slots`` jobs running side by side: cores / slots (at least 1)."""
+    """Threads for one of ``slots`` jobs running side by side: cores / slots (at least 1).
+
+    Parameters
+    ----------
+    slots : int
+        Jobs running side by side.
+    """
     return max(1, available_cores() // max(1, int(slots)))

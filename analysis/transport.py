@@ -58,6 +58,18 @@ def msd_fft(x: np.ndarray, chunk: int = 256) -> np.ndarray:
     MSD(m) = S1(m) - 2 S2(m) with S2 the position autocorrelation by FFT
     (Calandrini et al., Collection SFN 12 (2011) 201), vectorised over particles and
     taken in chunks of particles so that memory stays bounded.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Unwrapped positions (frames, particles, dims).
+    chunk : int
+        Particles per FFT batch.
+
+    Returns
+    -------
+    numpy.ndarray
+        MSD at each lag (frames), in the square of the unit of ``x``.
     """
     n, n_particles = x.shape[0], x.shape[1]
     size = 1 << int(np.ceil(np.log2(2 * n)))
@@ -75,7 +87,13 @@ def msd_fft(x: np.ndarray, chunk: int = 256) -> np.ndarray:
 
 
 def cross_msd_fft(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """<(a(t+m) - a(t)) . (b(t+m) - b(t))> over origins; ``a``, ``b`` (frames, dims)."""
+    """<(a(t+m) - a(t)) . (b(t+m) - b(t))> over origins; ``a``, ``b`` (frames, dims).
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Positions (frames, dims), any common unit.
+    """
     n = a.shape[0]
     size = 1 << int(np.ceil(np.log2(2 * n)))
     fa, fb = np.fft.rfft(a, size, axis=0), np.fft.rfft(b, size, axis=0)
@@ -93,7 +111,28 @@ def cross_msd_fft(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class Diffusion(ResultMixin):
     """Self-diffusion of one species; SI units. ``D_err_m2_per_s`` is the standard error
     (module docstring) with ``D_n_eff`` effective time origins; ``converged`` is False
-    with a ``reason`` for too few of them or a non-diffusive fit window."""
+    with a ``reason`` for too few of them or a non-diffusive fit window.
+
+    Attributes
+    ----------
+    n_molecules : int
+        Molecules of the species.
+    D_m2_per_s, D_err_m2_per_s : float
+        Self-diffusion coefficient and its standard error (m^2/s).
+    D_corrected_m2_per_s : float or None
+        D with the Yeh-Hummer finite-size correction (m^2/s; None without a viscosity).
+    fit_window_ps : tuple of float
+        Lag window of the fit (ps).
+    diffusive : bool
+        Whether the MSD is diffusive (log-log slope near 1) in the window.
+    dimensions : str
+        Dimensions of the MSD ("xyz", "xy", ...).
+    D_n_eff : float
+        Effective time origins of the error.
+    converged : bool
+        False with a ``reason`` for too few origins or a non-diffusive fit window.
+    reason : str or None
+    """
 
     n_molecules: int
     D_m2_per_s: float
@@ -109,7 +148,28 @@ class Diffusion(ResultMixin):
 
 @dataclass(frozen=True)
 class TransportResult(ResultMixin):
-    """Diffusion per species, MSD curves and, with charges, conductivity."""
+    """Diffusion per species, MSD curves and, with charges, conductivity.
+
+    Attributes
+    ----------
+    temperature_K : float
+        Temperature (K).
+    volume_m3 : float
+        Mean box volume (m^3).
+    box_length_m : float
+        Box edge used by the Yeh-Hummer correction (m).
+    viscosity_Pa_s : float or None
+        Viscosity of the Yeh-Hummer correction (Pa s).
+    viscosity_source : str
+        Where that viscosity came from.
+    lag_ps : numpy.ndarray
+        Lag times (ps).
+    msd_angstrom2 : dict of str to numpy.ndarray
+        MSD of each species (A^2).
+    species : dict of str to Diffusion
+    conductivity : dict
+        With charges: ``sigma_S_per_m`` (S/m) with its error, the Nernst-Einstein value ...
+    """
 
     temperature_K: float
     volume_m3: float
@@ -122,6 +182,7 @@ class TransportResult(ResultMixin):
     conductivity: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """JSON-able dict without the MSD curves."""
         out = super().to_dict()
         out.pop("msd_angstrom2")
         out.pop("lag_ps")
@@ -151,7 +212,15 @@ def _minimum_image(delta: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def local_slope(lag: np.ndarray, msd: np.ndarray) -> np.ndarray:
-    """d log MSD / d log t, by central differences over neighbouring lags (NaN at t=0)."""
+    """d log MSD / d log t, by central differences over neighbouring lags (NaN at t=0).
+
+    Parameters
+    ----------
+    lag : numpy.ndarray
+        Lag times (ps).
+    msd : numpy.ndarray
+        MSD at each lag (any unit).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.gradient(np.log(msd), np.log(lag))
 
@@ -165,6 +234,17 @@ def diffusive_window(
     origins) and starts at the earliest lag after which the log-log slope stays within
     1 +- tolerance. If no such lag leaves 5 points, the window is [end/5, end] and
     flagged non-diffusive.
+
+    Parameters
+    ----------
+    lag : numpy.ndarray
+        Lag times (ps).
+    msd : numpy.ndarray
+        MSD at each lag.
+    tolerance : float
+        Largest deviation of the log-log slope from 1.
+    max_fraction : float
+        Fraction of the trajectory where the window ends.
     """
     end = max(int(len(lag) * max_fraction), 3)
     slope = local_slope(lag[1 : end + 1], msd[1 : end + 1])
@@ -176,7 +256,19 @@ def diffusive_window(
 
 
 def fit_d(lag: np.ndarray, msd: np.ndarray, first: int, last: int, n_dims: int) -> float:
-    """D (A^2/ps) from a straight-line fit MSD = 2 n D t + c over lags [first, last]."""
+    """D (A^2/ps) from a straight-line fit MSD = 2 n D t + c over lags [first, last].
+
+    Parameters
+    ----------
+    lag : numpy.ndarray
+        Lag times (ps).
+    msd : numpy.ndarray
+        MSD (A^2).
+    first, last : int
+        Lag indices of the fit window.
+    n_dims : int
+        Dimensions of the MSD.
+    """
     slope = np.polyfit(lag[first : last + 1], msd[first : last + 1], 1)[0]
     return slope / (2 * n_dims)
 
@@ -192,6 +284,17 @@ def origin_slopes(
     Expanding the square, sum_L c_L |x(t0 + L)|^2 is a correlation of the per-frame sum
     of squares with the weights c, and x(t0) . sum_L c_L x(t0 + L) one per particle, all
     by FFT in O(n log n) per particle; sum_L c_L = 0 removes the |x(t0)|^2 term.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Unwrapped positions (frames, particles, dims), any length unit.
+    lag : numpy.ndarray
+        Lag times (ps).
+    first, last : int
+        Lag indices of the window.
+    chunk : int
+        Particles per FFT batch.
     """
     t = lag[first : last + 1]
     weights = np.zeros(last + 1)
@@ -215,7 +318,17 @@ def origin_slopes(
 def slope_estimate(x: np.ndarray, lag: np.ndarray, first: int, last: int) -> Estimate:
     """Standard error and effective origins of the MSD slope over [first, last] (unit^2
     per ps), from the statistical inefficiency of ``origin_slopes``; its mean is the
-    slope from the origins that cover the whole window."""
+    slope from the origins that cover the whole window.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Unwrapped positions (frames, particles, dims), any length unit.
+    lag : numpy.ndarray
+        Lag times (ps).
+    first, last : int
+        Lag indices of the window.
+    """
     return estimate(origin_slopes(x, lag, first, last), equilibration=False)
 
 

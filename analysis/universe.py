@@ -51,6 +51,22 @@ def load_universe(
     Raises InputError for missing files, topology/trajectory atom-count mismatch, and
     unreadable (for example truncated) trajectories, before any analysis runs. A run
     directory's trajectory shorter than its run.json says warns (``strict``: raises).
+
+    Parameters
+    ----------
+    topology : str or Path
+        A run directory, or a topology file.
+    *trajectories : str or Path
+        Trajectory files (none for a run directory).
+    strict : bool
+        Raise, rather than warn, for a run directory's short trajectory.
+    **kwargs
+        Passed to ``MDAnalysis.Universe``.
+
+    Raises
+    ------
+    InputError
+        For missing or unreadable files and mismatched atom counts.
     """
     path = Path(topology)
     if path.is_dir():
@@ -112,7 +128,21 @@ def _check_readable(universe: mda.Universe) -> None:
 
 
 def select(universe: mda.Universe, selection: str, what: str = "selection"):
-    """AtomGroup for an MDAnalysis selection string, refusing empty or invalid ones."""
+    """AtomGroup for an MDAnalysis selection string, refusing empty or invalid ones.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    selection : str
+        MDAnalysis selection string.
+    what : str
+        What it selects, for the message.
+
+    Raises
+    ------
+    InputError
+        For an invalid selection or one that selects nothing.
+    """
     try:
         group = universe.select_atoms(selection)
     except Exception as err:
@@ -133,6 +163,10 @@ def molecule_ids(universe: mda.Universe) -> np.ndarray:
     molecules are exactly the bonded fragments, so a molecule spanning several residues
     stays one. Topologies with partial bonds (PDB CONECT records only for non-standard
     residues, as OpenMM writes them: water has none) join each residue's atoms as well.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
     """
     residues = np.asarray(universe.atoms.resindices)
     bonds = _bond_indices(universe)
@@ -160,7 +194,17 @@ def _bond_indices(universe: mda.Universe) -> np.ndarray | None:
 def as_universe(obj) -> mda.Universe:
     """An MDAnalysis Universe for ``obj``: a Universe (atom types stand in for missing
     names) or an mdtraj Trajectory (converted in memory: names, elements, residues,
-    bonds, coordinates in A, box, times). Anything else is refused."""
+    bonds, coordinates in A, box, times). Anything else is refused.
+
+    Parameters
+    ----------
+    obj : MDAnalysis.Universe or mdtraj.Trajectory
+
+    Raises
+    ------
+    InputError
+        For anything else.
+    """
     if isinstance(obj, mda.Universe):
         if not hasattr(obj.atoms, "names") and hasattr(obj.atoms, "types"):
             obj.add_TopologyAttr("names", np.asarray(obj.atoms.types, dtype=object))
@@ -210,7 +254,13 @@ def _from_mdtraj(traj) -> mda.Universe:
 
 
 def run_directory_charges(path: str | Path) -> np.ndarray | None:
-    """Per-atom fixed charges (e) from a build/run directory's system.xml, else None."""
+    """Per-atom fixed charges (e) from a build/run directory's system.xml, else None.
+
+    Parameters
+    ----------
+    path : str or Path
+        A build or run directory (anything else gives None).
+    """
     if not Path(path).is_dir() or not (Path(path) / "system.xml").exists():
         return None
     return np.array(fixed_charges(load_system(path)))
@@ -220,7 +270,21 @@ def species_charges(
     universe: mda.Universe, species: dict[str, str], atom_charges: np.ndarray | None
 ) -> dict[str, float]:
     """Charge per molecule (e) of each species: from ``atom_charges`` (run directory) or
-    the topology's own charges (PSF, TPR, LAMMPS data ...)."""
+    the topology's own charges (PSF, TPR, LAMMPS data ...).
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    species : dict of str to str
+        Selection of each species.
+    atom_charges : numpy.ndarray or None
+        Per-atom charges (e); None: the topology's.
+
+    Raises
+    ------
+    InputError
+        When no charges are known.
+    """
     if atom_charges is None:
         if not hasattr(universe.atoms, "charges"):
             raise InputError(

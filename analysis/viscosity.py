@@ -52,7 +52,19 @@ def velocity_amplitude(
     z_nm: np.ndarray, vx_nm_per_ps: np.ndarray, masses: np.ndarray, lz_nm: float
 ) -> float:
     """Amplitude V (nm/ps) of the flow profile V cos(2 pi z / L_z): the mass-weighted
-    projection 2 sum m v_x cos(k z) / sum m (particles of zero mass are left out)."""
+    projection 2 sum m v_x cos(k z) / sum m (particles of zero mass are left out).
+
+    Parameters
+    ----------
+    z_nm : numpy.ndarray
+        z of each particle (nm).
+    vx_nm_per_ps : numpy.ndarray
+        x velocity of each particle (nm/ps).
+    masses : numpy.ndarray
+        Particle masses (weights; Da as OpenMM gives them).
+    lz_nm : float
+        Box length along z (nm).
+    """
     m = np.asarray(masses, dtype=np.float64)
     keep = m > 0
     k = 2.0 * np.pi / lz_nm
@@ -66,7 +78,21 @@ def fit_velocity_profile(
     """Least-squares fit of v_x(z) = V cos(k z) + c to the mass-weighted mean velocity in
     ``bins`` slabs along z; returns (V, its standard error, the binned profile with
     z_nm, vx_nm_per_ps, mass). A cross-check of ``velocity_amplitude`` that also shows
-    the profile's shape."""
+    the profile's shape.
+
+    Parameters
+    ----------
+    z_nm : numpy.ndarray
+        z of each particle (nm).
+    vx_nm_per_ps : numpy.ndarray
+        x velocity of each particle (nm/ps).
+    masses : numpy.ndarray
+        Particle masses (weights; Da as OpenMM gives them).
+    lz_nm : float
+        Box length along z (nm).
+    bins : int
+        Slabs along z.
+    """
     m = np.asarray(masses, dtype=np.float64)
     z = np.mod(np.asarray(z_nm, dtype=np.float64), lz_nm)
     edges = np.linspace(0.0, lz_nm, bins + 1)
@@ -92,7 +118,24 @@ def eta_pa_s(
     amplitude_nm_per_ps: float,
     lz_nm: float,
 ) -> float:
-    """eta = rho A / (V k^2) in Pa s (module docstring)."""
+    """eta = rho A / (V k^2) in Pa s (module docstring).
+
+    Parameters
+    ----------
+    density_kg_per_m3 : float
+        Mass density (kg/m^3).
+    acceleration_nm_per_ps2 : float
+        Amplitude A of the applied acceleration (nm/ps^2).
+    amplitude_nm_per_ps : float
+        Flow amplitude V (nm/ps).
+    lz_nm : float
+        Box length along z (nm).
+
+    Returns
+    -------
+    float
+        Viscosity (Pa s).
+    """
     k = 2.0 * np.pi / lz_nm
     return 1e-6 * density_kg_per_m3 * acceleration_nm_per_ps2 / (amplitude_nm_per_ps * k**2)
 
@@ -101,9 +144,28 @@ def eta_pa_s(
 class ViscosityResult(ResultMixin):
     """Shear viscosity from a periodic-perturbation run.
 
-    eta_mPa_s, eta_err_mPa_s : viscosity and its standard error (from the amplitude's)
-    n_eff, converged, reason : of the amplitude series (plus the shear-rate check)
-    amplitude : the flow amplitude V (nm/ps) as an Estimate
+    Attributes
+    ----------
+    eta_mPa_s, eta_err_mPa_s : float
+        Viscosity and its standard error (from the amplitude's) (mPa s).
+    n_eff, converged, reason
+        Of the amplitude series (plus the shear-rate check).
+    amplitude : Estimate
+        The flow amplitude V (nm/ps).
+    acceleration_nm_per_ps2 : float
+        Applied acceleration amplitude (nm/ps^2).
+    density_kg_per_m3 : float
+        Mass density (kg/m^3).
+    lz_nm : float
+        Box length along z (nm).
+    wavevector_per_nm : float
+        k = 2 pi / L_z (1/nm).
+    shear_rate_per_ps : float
+        Largest shear rate V k (1/ps).
+    time_ps : float
+        Length of the analysed series (ps).
+    sample_interval_ps : float
+        Time between amplitude samples (ps).
     """
 
     eta_mPa_s: float
@@ -138,7 +200,21 @@ def viscosity_from_amplitudes(
     lz_nm: float,
     sample_interval_ps: float,
 ) -> ViscosityResult:
-    """eta with its standard error from a series of flow amplitudes (module docstring)."""
+    """eta with its standard error from a series of flow amplitudes (module docstring).
+
+    Parameters
+    ----------
+    amplitudes_nm_per_ps : numpy.ndarray
+        Flow amplitude V per sample (nm/ps).
+    acceleration_nm_per_ps2 : float
+        Applied acceleration amplitude (nm/ps^2).
+    density_kg_per_m3 : float
+        Mass density (kg/m^3).
+    lz_nm : float
+        Box length along z (nm).
+    sample_interval_ps : float
+        Time between samples (ps).
+    """
     amp = estimate(amplitudes_nm_per_ps)
     k = 2.0 * np.pi / lz_nm
     resolved = amp.mean > 0 and np.isfinite(amp.err) and amp.mean > 2.0 * amp.err
@@ -172,7 +248,18 @@ def viscosity_from_amplitudes(
 
 
 def viscosity_of_run(directory: str | Path) -> ViscosityResult:
-    """eta of a run directory's periodic-perturbation run (``viscosity/``)."""
+    """eta of a run directory's periodic-perturbation run (``viscosity/``).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory with a finished ``viscosity/`` run.
+
+    Raises
+    ------
+    RunDirError
+        When the viscosity run is missing.
+    """
     info = read_viscosity(directory)
     table = pd.read_csv(Path(directory) / VISCOSITY_DIR / VISCOSITY_CSV)
     if len(table) < 2:
@@ -194,7 +281,15 @@ def yeh_hummer_viscosity(
 ) -> tuple[float | None, str]:
     """(viscosity in Pa s or None, what it is) for the Yeh-Hummer correction: the given
     value, else the run's measured viscosity when converged, else the published one of the
-    run's water model, else None (module docstring)."""
+    run's water model, else None (module docstring).
+
+    Parameters
+    ----------
+    given_pa_s : float or None
+        Viscosity given by the user (Pa s).
+    run_directory : str or Path or None
+        The run directory.
+    """
     if given_pa_s is not None:
         return given_pa_s, f"given: {given_pa_s * 1e3:.4g} mPa s"
     if run_directory is None or not Path(run_directory, "build.json").exists():

@@ -55,7 +55,23 @@ class WaterActivity(ResultMixin):
     errors; ``details`` holds the route's own numbers (pressure, G_ij ...).
     ``molality_mol_per_kg`` is what phi refers to: the molality of all solute particles
     (ions counted separately, sum_i m_i) for the osmotic route, of salt formula units m
-    for the KB route (phi = -ln a_w / (nu M_w m), nu in ``details``); the two phi agree."""
+    for the KB route (phi = -ln a_w / (nu M_w m), nu in ``details``); the two phi agree.
+
+    Attributes
+    ----------
+    method : str
+        The route ('osmotic', 'kb', 'free-water-proxy').
+    a_w, a_w_err : float or None
+        Water activity and its standard error.
+    osmotic_coefficient, osmotic_coefficient_err : float or None
+        phi and its standard error.
+    molality_mol_per_kg : float or None
+        Molality phi refers to (mol/kg).
+    details : dict
+        The route's own numbers.
+    n_eff, converged, reason
+        Effective samples and convergence of the estimate.
+    """
 
     method: str
     a_w: float | None
@@ -179,7 +195,15 @@ class OsmoticPressure(Analysis):
 def kb_integral(r: np.ndarray, g: np.ndarray) -> float:
     """Kirkwood-Buff integral G_inf (A^3) of g(r) on uniform bin centres ``r`` (A): the
     finite-volume integrals G_V(R) for R from a quarter to a half of the largest r,
-    extrapolated linearly in R G_V(R) against R (Kruger & Vlugt)."""
+    extrapolated linearly in R G_V(R) against R (Kruger & Vlugt).
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Uniform bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    """
     r, g = np.asarray(r, float), np.asarray(g, float)
     dr = r[1] - r[0]
     radii = np.linspace(r[-1] / 4.0, r[-1] / 2.0, 12)
@@ -193,7 +217,14 @@ def kb_integral(r: np.ndarray, g: np.ndarray) -> float:
 
 
 def centre_atoms(universe, resname: str) -> str:
-    """Selection of one centre atom per molecule of ``resname``: its heaviest atom."""
+    """Selection of one centre atom per molecule of ``resname``: its heaviest atom.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    resname : str
+        Residue name of the species.
+    """
     group = select(universe, f"resname {resname}", f"species {resname}")
     first = group.residues[0].atoms
     name = first.names[int(np.argmax(first.masses))]
@@ -202,7 +233,21 @@ def centre_atoms(universe, resname: str) -> str:
 
 @dataclass(frozen=True)
 class KBPoint(ResultMixin):
-    """KB integrals (cm^3/mol) and a_cc of one composition, and what Gibbs-Duhem needs."""
+    """KB integrals (cm^3/mol) and a_cc of one composition, and what Gibbs-Duhem needs.
+
+    Attributes
+    ----------
+    G_cm3_per_mol : dict of str to Estimate
+        Kirkwood-Buff integrals G_ij by pair (cm^3/mol).
+    a_cc : Estimate
+        Salt-salt stability a_cc.
+    molality_mol_per_kg : float
+        Salt formula units per kg water (mol/kg).
+    nu : int
+        Ions per formula unit.
+    ion_density_per_nm3 : float
+        rho_c, all ions (nm^-3).
+    """
 
     G_cm3_per_mol: dict[str, Estimate]
     a_cc: Estimate
@@ -244,7 +289,26 @@ def kirkwood_buff(
     sulfate) and water (its O), and a_cc, with standard errors from ``segments``
     consecutive frame segments (module docstring). ``nu`` ions per formula unit (default:
     all ions of one formula unit by smallest integer ratio of the counts). ``rmax`` (A)
-    defaults to just under half the box."""
+    defaults to just under half the box.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    ions : dict of str to str
+        Selection of one centre atom per ion, by species.
+    water : str
+        Selection of the water centres (O).
+    nu : int, optional
+        Ions per formula unit.
+    rmax : float, optional
+        Largest g(r) distance (A).
+    nbins : int
+        g(r) bins.
+    segments : int
+        Consecutive frame segments for the errors.
+    **run_kwargs
+        Frame range (start, stop, step) and ``verbose``.
+    """
     groups = {name: select(universe, sel, f"ion {name!r}") for name, sel in ions.items()}
     water_group = select(universe, water, "water centre selection")
     counts = {name: g.n_atoms for name, g in groups.items()}
@@ -312,7 +376,18 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
     """ln a_w at each molality of a concentration series (same salt, any order) by
     integrating Gibbs-Duhem from m = 0 (trapezoid rule; see the module docstring).
     Errors propagate the a_cc standard errors (independent runs, so independent
-    between points); n_eff and the convergence flag are the least converged point's."""
+    between points); n_eff and the convergence flag are the least converged point's.
+
+    Parameters
+    ----------
+    points : list of KBPoint
+        At least two molalities of one salt.
+
+    Raises
+    ------
+    InputError
+        For fewer than two points or mixed salts.
+    """
     if len(points) < 2:
         raise InputError("the Kirkwood-Buff route needs a series of at least two molalities")
     if len({p.nu for p in points}) != 1:
@@ -367,7 +442,13 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
 
 
 def free_water_proxy(free_water_fraction: Estimate) -> WaterActivity:
-    """The free-water fraction as a labelled proxy: no a_w, no osmotic coefficient."""
+    """The free-water fraction as a labelled proxy: no a_w, no osmotic coefficient.
+
+    Parameters
+    ----------
+    free_water_fraction : Estimate
+        From ``hydrogen_bonds``.
+    """
     return WaterActivity(
         "free-water-proxy",
         None,
