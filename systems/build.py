@@ -52,21 +52,37 @@ class BuildError(SolvationError):
 
 @dataclass(frozen=True)
 class BuiltSystem:
-    """A finished build directory and its ``build.json``."""
+    """A finished build directory and its ``build.json``.
+
+    Attributes
+    ----------
+    path : Path
+        The build directory.
+    info : BuildInfo
+        Its ``build.json`` record.
+    """
 
     path: Path
     info: BuildInfo
 
     @property
     def system_xml(self) -> Path:
+        """The serialized OpenMM System of the build."""
         return self.path / "system.xml"
 
     @property
     def topology_pdb(self) -> Path:
+        """The topology and starting coordinates of the build."""
         return self.path / "topology.pdb"
 
 
 def choices_of(design: Design) -> ForceFieldChoices:
+    """The force-field choices of a design (water model, Zn2+ set, overrides, family).
+
+    Parameters
+    ----------
+    design : Design
+    """
     ff = design.forcefield
     return ForceFieldChoices(
         water=design.water.model,
@@ -321,7 +337,21 @@ def _check_outdir(outdir: Path, design: Design) -> BuiltSystem | None:
 
 
 def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
-    """Build the box (or slab) of ``design`` into ``outdir``; see the module docstring."""
+    """Build the box (or slab) of ``design`` into ``outdir``; see the module docstring.
+
+    Parameters
+    ----------
+    design : Design or str or Path
+        A design, or the path of a design TOML file.
+    outdir : str or Path
+        The build directory to write.
+
+    Raises
+    ------
+    SolvationError
+        For a design that cannot be built (DesignError, CompositionError, BuildError,
+        PackingError ...).
+    """
     start = time.perf_counter()
     source = None
     if not isinstance(design, Design):

@@ -68,7 +68,17 @@ def _check_family(design: Design) -> None:
 def check_design(design: Design) -> None:
     """Raise DesignError naming the field when a name in ``design`` is unknown, an
     override names a species that is not in the box, or the model family does not cover
-    the design."""
+    the design.
+
+    Parameters
+    ----------
+    design : Design
+
+    Raises
+    ------
+    DesignError
+        Naming the first field that fails.
+    """
     _check("water.model", water_model, design.water.model)
     for k, salt in enumerate(design.salts):
         _check(f"salts.{k}.formula", parse_salt, salt.formula)

@@ -107,7 +107,22 @@ class CompositionError(SolvationError):
 
 @dataclass(frozen=True)
 class Component:
-    """One molecular species of a box."""
+    """One molecular species of a box.
+
+    Attributes
+    ----------
+    key : str
+        Species name (Zn2+, SO4, water, xylitol, or the SMILES of a custom molecule).
+    role : str
+        water, ion, additive or cosolvent.
+    template : ResidueTemplate
+    volume_cm3_per_mol : float
+        Molar volume (cm^3/mol) for the solution volume estimate.
+    smiles : str or None
+        SMILES of a custom molecule.
+    density_estimated : bool
+        True when no density was known and a default stood in.
+    """
 
     key: str  # species name (Zn2+, SO4, water, xylitol, or the SMILES of a custom molecule)
     role: str  # water | ion | additive | cosolvent
@@ -118,12 +133,22 @@ class Component:
 
     @property
     def mass(self) -> float:
+        """Molar mass (Da, g/mol)."""
         return self.template.mass_dalton
 
 
 @dataclass
 class Composition:
-    """Counts of every component, and requested vs achieved concentrations."""
+    """Counts of every component, and requested vs achieved concentrations.
+
+    Attributes
+    ----------
+    components : dict of str to Component
+    counts : dict of str to int
+        Molecules of each component.
+    concentrations : list of dict
+        Requested and achieved concentration of each salt and additive.
+    """
 
     components: dict[str, Component]
     counts: dict[str, int]
@@ -136,18 +161,22 @@ class Composition:
 
     @property
     def mass_g(self) -> float:
+        """Mass of the box contents (g)."""
         return sum(self.components[k].mass * n for k, n in self.counts.items()) / AVOGADRO_PER_MOL
 
     @property
     def density_g_per_cm3(self) -> float:
+        """Estimated density (g/cm^3) from the estimated volume."""
         return self.mass_g / (self.volume_nm3 * 1e-21)
 
     @property
     def charge(self) -> int:
+        """Net charge (e)."""
         return sum(self.components[k].template.charge * n for k, n in self.counts.items())
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms."""
         return sum(self.components[k].template.n_atoms * n for k, n in self.counts.items())
 
 
@@ -180,6 +209,22 @@ def _neutral(component: Component) -> bool:
 def molecule_component(
     name: str | None, smiles: str | None, role: str, resname: str | None, index: int
 ) -> Component:
+    """Component of a library molecule (by ``name``) or a SMILES molecule; a SMILES that
+    matches a library molecule becomes that molecule.
+
+    Parameters
+    ----------
+    name : str or None
+        Library molecule name.
+    smiles : str or None
+        SMILES string, when ``name`` is None.
+    role : str
+        water, ion, additive or cosolvent.
+    resname : str or None
+        Residue name of a SMILES molecule (default ``L{index:02d}``).
+    index : int
+        Position of the molecule in the design, for the default residue name.
+    """
     if name is not None:
         mol = molecule(name)
         template = library_template(mol.name)
@@ -208,7 +253,12 @@ def _ion_component(species: str) -> Component:
 
 
 def components_of(design: Design) -> dict[str, Component]:
-    """Components of a design and the stoichiometry of each salt (ions per formula unit)."""
+    """Components of a design and the stoichiometry of each salt (ions per formula unit).
+
+    Parameters
+    ----------
+    design : Design
+    """
     comps = {
         "water": Component(
             "water",
@@ -342,7 +392,19 @@ def _exact_units(
 
 
 def compose(design: Design, n_water: int) -> Composition:
-    """Integer counts for ``n_water`` waters; raises when a solute rounds to zero."""
+    """Integer counts for ``n_water`` waters; raises when a solute rounds to zero.
+
+    Parameters
+    ----------
+    design : Design
+    n_water : int
+        Water molecules.
+
+    Raises
+    ------
+    CompositionError
+        When a solute rounds to zero molecules.
+    """
     comps = components_of(design)
     base = _solvent_counts(design, comps, n_water)
     solutes = _solutes(design, comps)
@@ -386,7 +448,12 @@ def _too_small(label: str, exact: float, n_water: int) -> str:
 
 def size_box(design: Design) -> Composition:
     """Composition sized by the design's ``[box]``: n_water, n_atoms or edge; checked by
-    ``check_feasible`` before anything is packed."""
+    ``check_feasible`` before anything is packed.
+
+    Parameters
+    ----------
+    design : Design
+    """
     box = design.box
     if box.n_water is not None:
         comp = compose(design, box.n_water)
@@ -411,7 +478,19 @@ _SOLUBLE = {_salt_key(parse_salt(f).ions): (f, g) for f, g in SOLUBILITY_G_PER_1
 
 def check_feasible(design: Design, comp: Composition) -> None:
     """Refuse a salt above its solubility in water, or fewer than MIN_SOLVENT_PER_ION solvent
-    molecules per ion, unless ``[box] allow_supersaturated = true`` (then a warning)."""
+    molecules per ion, unless ``[box] allow_supersaturated = true`` (then a warning).
+
+    Parameters
+    ----------
+    design : Design
+    comp : Composition
+        The sized composition.
+
+    Raises
+    ------
+    CompositionError
+        For a supersaturated or too concentrated box without ``allow_supersaturated``.
+    """
     problems = []
     water_g = comp.counts.get("water", 0) * comp.components["water"].mass / AVOGADRO_PER_MOL
     for k, (c, salt) in enumerate(zip(comp.concentrations, design.salts, strict=False)):

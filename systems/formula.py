@@ -32,18 +32,33 @@ class FormulaError(SolvationError):
 
 @dataclass(frozen=True)
 class Salt:
-    """A salt: formula text and its ions with stoichiometric counts per formula unit."""
+    """A salt: formula text and its ions with stoichiometric counts per formula unit.
+
+    Attributes
+    ----------
+    formula : str
+        Formula text.
+    ions : tuple of (str, int)
+        Ion species and count per formula unit.
+    """
 
     formula: str
     ions: tuple[tuple[str, int], ...]  # (species, count)
 
     @property
     def charge(self) -> int:
+        """Net charge of one formula unit (e); 0 for a valid salt."""
         return sum(species_charge(s) * n for s, n in self.ions)
 
 
 def species_charge(species: str) -> int:
-    """Charge (e) of a library ion or molecular ion."""
+    """Charge (e) of a library ion or molecular ion.
+
+    Parameters
+    ----------
+    species : str
+        Library ion ('Zn2+') or molecular ion ('SO4').
+    """
     if species in ION_RESNAMES:
         digits = species.rstrip("+-")[-1]
         size = int(digits) if digits.isdigit() else 1
@@ -76,7 +91,18 @@ def _tokens(text: str, formula: str) -> list[tuple[str, int]]:
 
 
 def parse_salt(formula: str) -> Salt:
-    """Parse a salt formula into ions and counts; refuse formulas that are not neutral."""
+    """Parse a salt formula into ions and counts; refuse formulas that are not neutral.
+
+    Parameters
+    ----------
+    formula : str
+        Salt formula, e.g. 'ZnSO4', 'Zn(OTf)2'.
+
+    Raises
+    ------
+    FormulaError
+        For unknown ions or a formula that is not neutral.
+    """
     text = formula.strip().replace(" ", "")
     merged: dict[str, int] = {}
     for species, n in _tokens(text, formula):

@@ -38,7 +38,17 @@ ANION_ACCEPTORS = ("O", "N", "F", "Cl", "Br", "I")
 
 @dataclass(frozen=True)
 class FirstShell:
-    """Coordination number, M-O distance (A) and geometry of a cation's first shell."""
+    """Coordination number, M-O distance (A) and geometry of a cation's first shell.
+
+    Attributes
+    ----------
+    n : int
+        Coordination number.
+    distance_angstrom : float
+        M-O distance (A).
+    geometry : str
+        Shell geometry (e.g. 'octahedron').
+    """
 
     n: int
     distance_angstrom: float
@@ -87,7 +97,15 @@ def _oriented_water(direction: np.ndarray, distance: float, spin: float) -> np.n
 
 
 def aqua_template(ion: ResidueTemplate, species: str) -> ResidueTemplate:
-    """[M(H2O)n] of ``species`` as one template: the ion first, then n waters."""
+    """[M(H2O)n] of ``species`` as one template: the ion first, then n waters.
+
+    Parameters
+    ----------
+    ion : ResidueTemplate
+        The cation.
+    species : str
+        Its species name (a key of ``FIRST_SHELLS``).
+    """
     shell = FIRST_SHELLS[species]
     water = water_template()
     xyz = [np.zeros((1, 3))]
@@ -103,7 +121,14 @@ def aqua_template(ion: ResidueTemplate, species: str) -> ResidueTemplate:
 
 
 def hydrated_species(items: list[PackItem], species_of: dict[str, str]) -> list[str]:
-    """Species of the 2+/3+ cations among ``items`` (by residue name)."""
+    """Species of the 2+/3+ cations among ``items`` (by residue name).
+
+    Parameters
+    ----------
+    items : list of PackItem
+    species_of : dict of str to str
+        Species name of each residue name.
+    """
     return [
         species_of[i.template.resname]
         for i in items
@@ -113,7 +138,14 @@ def hydrated_species(items: list[PackItem], species_of: dict[str, str]) -> list[
 
 def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[PackItem]:
     """Replace each 2+/3+ cation item by its aqua complex and take the complexes' waters
-    from the water item packed under the same constraints (same compartment)."""
+    from the water item packed under the same constraints (same compartment).
+
+    Parameters
+    ----------
+    items : list of PackItem
+    species_of : dict of str to str
+        Species name of each residue name.
+    """
     out = list(items)
     for k, item in enumerate(items):
         species = species_of.get(item.template.resname)
@@ -146,7 +178,15 @@ def split_complexes(
     placed: list[tuple[ResidueTemplate, np.ndarray]], ions: dict[str, ResidueTemplate]
 ) -> list[tuple[ResidueTemplate, np.ndarray]]:
     """Complexes back into one ion and n waters each; residues of one kind stay together
-    (ions after the other ions' block position, waters appended to the water block)."""
+    (ions after the other ions' block position, waters appended to the water block).
+
+    Parameters
+    ----------
+    placed : list of (ResidueTemplate, numpy.ndarray)
+        Each molecule's template and coordinates (A).
+    ions : dict of str to ResidueTemplate
+        The bare ion template of each complex's residue name.
+    """
     water = water_template()
     groups: dict[str, list] = {}
     for template, xyz in placed:
@@ -167,7 +207,19 @@ def initial_pairing(
     box: np.ndarray | None,
 ) -> dict:
     """Contact state at t = 0: cation-anion acceptor pairs closer than
-    CONTACT_CUTOFF_ANGSTROM, how many cations take part, the closest distance (A)."""
+    CONTACT_CUTOFF_ANGSTROM, how many cations take part, the closest distance (A).
+
+    Parameters
+    ----------
+    placed : list of (ResidueTemplate, numpy.ndarray)
+        Each molecule's template and coordinates (A).
+    cations : set of str
+        Residue names of the cations.
+    anions : set of str
+        Residue names of the anions.
+    box : numpy.ndarray or None
+        Orthorhombic box edges (A) for periodic distances.
+    """
     cat = [xyz[0] for t, xyz in placed if t.resname in cations]
     acc = [
         p

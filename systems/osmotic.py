@@ -29,7 +29,21 @@ WALL_MARGIN = 1.0  # A: solutes are packed this far inside the walls (packmol is
 
 @dataclass(frozen=True)
 class OsmoticLayout:
-    """Box edges and wall planes (A), reservoir water count, confined residue names."""
+    """Box edges and wall planes (A), reservoir water count, confined residue names.
+
+    Attributes
+    ----------
+    box : numpy.ndarray
+        Box edge lengths (A).
+    walls : tuple of float
+        z of the lower and upper wall planes (A).
+    n_reservoir : int
+        Reservoir water molecules.
+    confined : tuple of str
+        Residue names held between the walls.
+    k_kj_mol_nm2 : float
+        Wall force constant (kJ/mol/nm^2).
+    """
 
     box: np.ndarray  # (3,) edge lengths
     walls: tuple[float, float]
@@ -38,6 +52,13 @@ class OsmoticLayout:
     k_kj_mol_nm2: float
 
     def info(self, n_solution_water: int) -> dict:
+        """The ``osmotic`` record of build.json (walls in nm, area in nm^2).
+
+        Parameters
+        ----------
+        n_solution_water : int
+            Water molecules of the solution between the walls.
+        """
         return {
             "walls_nm": [self.walls[0] / 10.0, self.walls[1] / 10.0],
             "force_constant_kj_mol_nm2": self.k_kj_mol_nm2,
@@ -49,7 +70,15 @@ class OsmoticLayout:
 
 
 def layout(comp: Composition, spec: OsmoticSpec) -> OsmoticLayout:
-    """Sizes from the solution's estimated volume and the water's molar volume."""
+    """Sizes from the solution's estimated volume and the water's molar volume.
+
+    Parameters
+    ----------
+    comp : Composition
+        The solution.
+    spec : OsmoticSpec
+        The design's ``[osmotic]`` table.
+    """
     water = next(c for c in comp.components.values() if c.role == "water")
     n_solution = comp.counts[water.key]
     n_reservoir = max(2, round(spec.reservoir * n_solution))
@@ -67,7 +96,13 @@ def layout(comp: Composition, spec: OsmoticSpec) -> OsmoticLayout:
 
 
 def pack_items(comp: Composition, lay: OsmoticLayout) -> list[PackItem]:
-    """Solutes and the solution's water between the walls, reservoir water on both sides."""
+    """Solutes and the solution's water between the walls, reservoir water on both sides.
+
+    Parameters
+    ----------
+    comp : Composition
+    lay : OsmoticLayout
+    """
     lx, ly, lz = lay.box
     lo, hi = lay.walls
     order = sorted(comp.counts, key=lambda k: -comp.components[k].template.n_atoms)
@@ -87,7 +122,14 @@ def pack_items(comp: Composition, lay: OsmoticLayout) -> list[PackItem]:
 
 def add_walls(system: openmm.System, topology: app.Topology, lay: OsmoticLayout) -> int:
     """Add the flat-bottom wall force on every atom of the confined residues; returns how
-    many atoms it acts on."""
+    many atoms it acts on.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    lay : OsmoticLayout
+    """
     force = openmm.CustomExternalForce("0.5*k_wall*(max(0, z - z_hi)^2 + max(0, z_lo - z)^2)")
     force.addGlobalParameter("k_wall", lay.k_kj_mol_nm2)
     force.addGlobalParameter("z_lo", lay.walls[0] / 10.0)

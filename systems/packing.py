@@ -24,7 +24,18 @@ class PackingError(SolvationError):
 @dataclass(frozen=True)
 class PackItem:
     """``count`` copies of ``template`` subject to packmol constraint lines
-    (e.g. ``inside box 0 0 0 30 30 30``); ``fixed`` places one copy as given."""
+    (e.g. ``inside box 0 0 0 30 30 30``); ``fixed`` places one copy as given.
+
+    Attributes
+    ----------
+    template : ResidueTemplate
+    count : int
+        Copies to place.
+    constraints : tuple of str
+        Packmol constraint lines (coordinates in A).
+    fixed_xyz : numpy.ndarray or None
+        Coordinates (A) of one copy placed as given.
+    """
 
     template: ResidueTemplate
     count: int
@@ -88,6 +99,25 @@ def pack(
 
     ``nloop`` bounds packmol's optimisation loops per molecule type; a packing that does
     not reach the tolerance raises PackingError with packmol's own last lines.
+
+    Parameters
+    ----------
+    items : list of PackItem
+    seed : int
+        Packmol random seed.
+    tolerance : float
+        Minimum distance between molecules (A).
+    pbc : tuple of float, optional
+        Periodic box for packmol (A).
+    timeout : float
+        Time limit (s).
+    nloop : int
+        Packmol optimisation loops per molecule type.
+
+    Raises
+    ------
+    PackingError
+        When packmol fails, times out or does not reach the tolerance.
     """
     items = [i for i in items if i.count > 0]
     with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
@@ -132,7 +162,17 @@ def min_intermolecular_distance(
     placed: list[tuple[ResidueTemplate, np.ndarray]], box: np.ndarray | None, cutoff: float = 4.0
 ) -> float:
     """Smallest distance (A) between atoms of different molecules (orthorhombic PBC if
-    ``box`` lengths are given); ``cutoff`` if none is closer."""
+    ``box`` lengths are given); ``cutoff`` if none is closer.
+
+    Parameters
+    ----------
+    placed : list of (ResidueTemplate, numpy.ndarray)
+        Each molecule's template and coordinates (A).
+    box : numpy.ndarray or None
+        Orthorhombic box edges (A).
+    cutoff : float
+        Search distance (A).
+    """
     xyz = np.concatenate([c for _, c in placed])
     mol = np.concatenate([np.full(len(c), i) for i, (_, c) in enumerate(placed)])
     if box is not None:

@@ -22,7 +22,25 @@ class SlabError(SolvationError, ValueError):
 @dataclass(frozen=True)
 class Slab:
     """Substrate atoms (A) with their elements, lateral cell vectors a, b (A, in the xy
-    plane, a along x) and the z of the bottom and top atomic planes (A)."""
+    plane, a along x) and the z of the bottom and top atomic planes (A).
+
+    Attributes
+    ----------
+    facet : str
+        Facet label (e.g. '002').
+    layers : int
+        Atomic layers.
+    xyz : numpy.ndarray
+        Atom coordinates (A).
+    a, b : numpy.ndarray
+        Lateral cell vectors (A).
+    elements : tuple of str
+        Element of each atom; empty: all Zn.
+    material : str
+        Material name.
+    repeats : tuple of int
+        Lateral surface cells.
+    """
 
     facet: str
     layers: int
@@ -35,23 +53,42 @@ class Slab:
 
     @property
     def symbols(self) -> tuple[str, ...]:
+        """Element of every atom."""
         return self.elements or ("Zn",) * len(self.xyz)
 
     @property
     def z_faces(self) -> tuple[float, float]:
+        """z of the bottom and top atomic planes (A)."""
         return float(self.xyz[:, 2].min()), float(self.xyz[:, 2].max())
 
     @property
     def area_angstrom2(self) -> float:
+        """Lateral area (A^2)."""
         return float(abs(self.a[0] * self.b[1] - self.a[1] * self.b[0]))
 
     @property
     def orthorhombic(self) -> bool:
+        """Whether b is along y (the lateral cell is rectangular)."""
         return abs(self.b[0]) < 1e-6
 
 
 def zn_slab(facet: str, layers: int, repeats: tuple[int, int]) -> Slab:
-    """Build the slab; the bottom plane sits at z = 0."""
+    """Build the slab; the bottom plane sits at z = 0.
+
+    Parameters
+    ----------
+    facet : str
+        Zn facet ('002', ...).
+    layers : int
+        Atomic layers.
+    repeats : tuple of int
+        Lateral surface cells along a and b.
+
+    Raises
+    ------
+    SlabError
+        For an unknown facet or repeats the facet cannot tile.
+    """
     nx, ny = repeats
     if facet == "002" and ny % 2:
         raise SlabError(

@@ -31,7 +31,12 @@ DIPOLE_TOLERANCE = 1e-6  # e/A: |sum q z| / area below this is dipole-free
 
 
 def bulk_crystal(mat: Material) -> Atoms:
-    """The bulk crystal of ``mat`` (ASE Atoms, A); the ordered approximant for CuZn5."""
+    """The bulk crystal of ``mat`` (ASE Atoms, A); the ordered approximant for CuZn5.
+
+    Parameters
+    ----------
+    mat : Material
+    """
     if mat.approximant is not None:
         return _ordered_approximant(mat)
     return crystal(
@@ -76,7 +81,17 @@ def _ordered_approximant(mat: Material) -> Atoms:
 
 
 def dipole_per_area(z: np.ndarray, charges: np.ndarray, area: float) -> float:
-    """z dipole of a slab per lateral area (e/A), about its own centre."""
+    """z dipole of a slab per lateral area (e/A), about its own centre.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        z of each atom (A).
+    charges : numpy.ndarray
+        Charges (e).
+    area : float
+        Lateral area (A^2).
+    """
     return float(np.sum(charges * (z - z.mean())) / area)
 
 
@@ -113,7 +128,16 @@ def _normal_cosine(slab: Atoms) -> float:
 
 def surface_cell(mat: Material, facet: str | None, layers: int) -> Atoms:
     """One lateral surface cell of ``layers`` repeats along the facet normal, rotated so
-    that the normal is +z (a along x, b in the xy plane), bottom plane at z = 0."""
+    that the normal is +z (a along x, b in the xy plane), bottom plane at z = 0.
+
+    Parameters
+    ----------
+    mat : Material
+    facet : str or None
+        Facet label; None: the material's default.
+    layers : int
+        Repeats along the facet normal.
+    """
     miller = mat.facet(facet).miller
     slab = surface(bulk_crystal(mat), miller, layers, vacuum=None, periodic=True)
     slab = _terminate(slab, layers, mat)
@@ -138,7 +162,15 @@ def _wrap_lateral(atoms: Atoms) -> Atoms:
 
 def lateral_repeats(a: np.ndarray, b: np.ndarray, target_angstrom: float) -> tuple[int, int]:
     """Fewest repeats of a lateral cell (a along x, b in the xy plane; A) whose widths
-    along x and y reach ``target_angstrom``."""
+    along x and y reach ``target_angstrom``.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Lateral cell vectors (A).
+    target_angstrom : float
+        Smallest lateral width (A).
+    """
     return (
         max(1, math.ceil(target_angstrom / abs(a[0]) - 1e-9)),
         max(1, math.ceil(target_angstrom / abs(b[1]) - 1e-9)),
@@ -156,7 +188,15 @@ def _zn(spec: SlabSpec, target: float | None) -> Slab:
 
 def substrate_slab(spec: SlabSpec, box_edge_nm: float) -> Slab:
     """The slab of ``spec``; ``box_edge_nm``: lateral width used when ``spec`` gives
-    neither ``repeats`` nor ``lateral`` (the electrolyte's cube edge)."""
+    neither ``repeats`` nor ``lateral`` (the electrolyte's cube edge).
+
+    Parameters
+    ----------
+    spec : SlabSpec
+        The design's ``[slab]`` table.
+    box_edge_nm : float
+        Electrolyte cube edge (nm).
+    """
     target = 10.0 * (length_nm(spec.lateral) if spec.lateral is not None else box_edge_nm)
     mat = material(spec.material)
     if mat.name == "Zn":

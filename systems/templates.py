@@ -25,7 +25,23 @@ WATER_GEOMETRY = (0.9572, 104.52)  # A, degrees (TIP3P/TIP4P family, rigid)
 
 @dataclass(frozen=True)
 class ResidueTemplate:
-    """One molecule: residue name, atom names and elements, bonds, coordinates (A)."""
+    """One molecule: residue name, atom names and elements, bonds, coordinates (A).
+
+    Attributes
+    ----------
+    resname : str
+        Residue name.
+    names, elements : tuple of str
+        Atom names and elements.
+    bonds : tuple of (int, int)
+        Bonded atom index pairs.
+    xyz_angstrom : numpy.ndarray
+        Coordinates (A).
+    charge : int
+        Net charge (e).
+    smiles : str or None
+        SMILES of the molecule, when known.
+    """
 
     resname: str
     names: tuple[str, ...]
@@ -37,14 +53,17 @@ class ResidueTemplate:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms."""
         return len(self.names)
 
     @property
     def mass_dalton(self) -> float:
+        """Molecular mass (Da)."""
         return sum(app.element.get_by_symbol(e).mass.value_in_unit(u.dalton) for e in self.elements)
 
 
 def water_template() -> ResidueTemplate:
+    """A rigid three-site water (O, H1, H2) of ``WATER_GEOMETRY``, coordinates in A."""
     r, theta = WATER_GEOMETRY
     half = math.radians(theta) / 2
     xyz = np.array(
@@ -58,7 +77,13 @@ def water_template() -> ResidueTemplate:
 
 
 def ion_template(species: str) -> ResidueTemplate:
-    """Monatomic ion of the library (``Zn2+``, ``Cl-``, ...)."""
+    """Monatomic ion of the library (``Zn2+``, ``Cl-``, ...).
+
+    Parameters
+    ----------
+    species : str
+        Library ion name.
+    """
     resname = ION_RESNAMES[species]
     element = species.rstrip("+-").rstrip("23")
     charge = int(species[-2]) if species[-2].isdigit() else 1
@@ -74,14 +99,26 @@ def ion_template(species: str) -> ResidueTemplate:
 
 def metal_template(element: str = "Zn") -> ResidueTemplate:
     """One substrate atom (Zn metal by default): residue ``ZNM`` whatever the element, so
-    that every slab atom is found by one residue name."""
+    that every slab atom is found by one residue name.
+
+    Parameters
+    ----------
+    element : str
+        Element symbol.
+    """
     return ResidueTemplate(
         METAL_RESNAME, (atom_name(element),), (element,), (), np.zeros((1, 3)), 0
     )
 
 
 def slab_template(elements: tuple[str, ...]) -> ResidueTemplate:
-    """All atoms of a slab as one rigid piece (for packing only)."""
+    """All atoms of a slab as one rigid piece (for packing only).
+
+    Parameters
+    ----------
+    elements : tuple of str
+        Element of each slab atom.
+    """
     return ResidueTemplate(
         METAL_RESNAME,
         tuple(atom_name(e) for e in elements),
@@ -94,7 +131,16 @@ def slab_template(elements: tuple[str, ...]) -> ResidueTemplate:
 
 @cache
 def smiles_template(smiles: str, resname: str, seed: int = 1) -> ResidueTemplate:
-    """Template of a molecule from SMILES with one RDKit conformer (deterministic seed)."""
+    """Template of a molecule from SMILES with one RDKit conformer (deterministic seed).
+
+    Parameters
+    ----------
+    smiles : str
+    resname : str
+        Residue name.
+    seed : int
+        RDKit conformer seed.
+    """
     rdmol = Chem.AddHs(to_molecule(smiles).to_rdkit())
     params = AllChem.ETKDGv3()
     params.randomSeed = seed
@@ -125,6 +171,11 @@ def library_template(name: str) -> ResidueTemplate:
 
     Sulfate is an ideal tetrahedron with the rigid Madrid-2019 S-O distance (1.49 A), which
     its constraints need and the flexible GAFF2 sulfate also starts well from.
+
+    Parameters
+    ----------
+    name : str
+        Canonical library name.
     """
     mol = molecule_table()[name]
     template = smiles_template(mol.smiles, mol.resname)
@@ -144,6 +195,13 @@ def assemble(
 
     One chain per run of consecutive residues with the same name. ``box_nm`` is the
     3x3 box vectors matrix in nm.
+
+    Parameters
+    ----------
+    placed : list of (ResidueTemplate, numpy.ndarray)
+        Each molecule's template and coordinates (A).
+    box_nm : numpy.ndarray, optional
+        3x3 box vectors (nm).
     """
     top = app.Topology()
     chain, last = None, None
