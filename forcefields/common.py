@@ -21,7 +21,17 @@ class UnknownName(SolvationError, KeyError):
 
 
 def unknown(kind: str, name: str, choices: list[str]) -> UnknownName:
-    """Build an error naming the closest matches among ``choices``."""
+    """Build an error naming the closest matches among ``choices``.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up ('ion', 'water model' ...).
+    name : str
+        The name given.
+    choices : list of str
+        The known names.
+    """
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=4, cutoff=0.4)
     hint = f"; did you mean {', '.join(lowered[c] for c in close)}?" if close else ""

@@ -28,7 +28,15 @@ DEFAULT_WIDTH_NM = 0.0505
 
 
 def field_for(delta_v: float, box_z_nm: float) -> float:
-    """External field (kJ/mol/nm per e) that drops ``delta_v`` (V) over the cell length."""
+    """External field (kJ/mol/nm per e) that drops ``delta_v`` (V) over the cell length.
+
+    Parameters
+    ----------
+    delta_v : float
+        Potential difference (V).
+    box_z_nm : float
+        Cell length along z (nm).
+    """
     return delta_v * FARADAY_KJ_PER_MOL_V / box_z_nm
 
 
@@ -44,7 +52,25 @@ def add_constant_potential(
     """Move Coulomb into a ConstantPotentialForce with ``electrode_atoms`` as one
     electrode at 0 V under the field of ``delta_v`` (V); returns the new force.
     ``matrix``: OpenMM's matrix solver (electrode atoms must not move) or CG otherwise.
-    ``thomas_fermi_scale``: l_TF^2 / V_atom (1/nm), 0 for a perfect conductor."""
+    ``thomas_fermi_scale``: l_TF^2 / V_atom (1/nm), 0 for a perfect conductor.
+
+    Parameters
+    ----------
+    system : openmm.System
+        With a NonbondedForce (modified in place).
+    electrode_atoms : list of int
+        Indices of the electrode atoms.
+    delta_v : float
+        Potential difference across the cell (V).
+    box_z_nm : float
+        Cell length along z (nm).
+    gaussian_width_nm : float
+        Width of the electrode atoms' Gaussian charges (nm).
+    thomas_fermi_scale : float
+        l_TF^2 / V_atom (1/nm); 0 for a perfect conductor.
+    matrix : bool
+        OpenMM's matrix solver (frozen electrode), else conjugate gradients.
+    """
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     cpf = openmm.ConstantPotentialForce()
     for i in range(nb.getNumParticles()):
@@ -71,7 +97,12 @@ def add_constant_potential(
 
 
 def electrode_force(system: openmm.System) -> openmm.ConstantPotentialForce | None:
-    """The system's ConstantPotentialForce, if it has one."""
+    """The system's ConstantPotentialForce, if it has one.
+
+    Parameters
+    ----------
+    system : openmm.System
+    """
     return next(
         (f for f in system.getForces() if isinstance(f, openmm.ConstantPotentialForce)), None
     )

@@ -31,7 +31,19 @@ class FamilyError(SolvationError, ValueError):
 
 @dataclass(frozen=True)
 class Value:
-    """One number (or name) of the family with its flag, source text and note."""
+    """One number (or name) of the family with its flag, source text and note.
+
+    Attributes
+    ----------
+    value : float or str
+        The number (in the unit its key names) or name.
+    flag : str
+        How the value is known (a key of ``FLAGS``).
+    source : str
+        Source text (citation).
+    note : str
+        Remarks.
+    """
 
     value: float | str
     flag: str
@@ -41,7 +53,13 @@ class Value:
 
 @dataclass(frozen=True)
 class Site:
-    """Parameters of one atom kind (charge_e, sigma_nm, epsilon_kj_per_mol, mass_dalton)."""
+    """Parameters of one atom kind (charge_e, sigma_nm, epsilon_kj_per_mol, mass_dalton).
+
+    Attributes
+    ----------
+    values : dict of str to Value
+        charge_e (e), sigma_nm (nm), epsilon_kj_per_mol (kJ/mol), mass_dalton (Da).
+    """
 
     values: dict[str, Value]
 
@@ -51,7 +69,29 @@ class Site:
 
 @dataclass(frozen=True)
 class FamilySpecies:
-    """An ion (one site) or molecule (named sites, a route, optional geometry)."""
+    """An ion (one site) or molecule (named sites, a route, optional geometry).
+
+    Attributes
+    ----------
+    name : str
+        Library species name.
+    kind : str
+        'ion' or 'molecule'.
+    status : str
+        'published' or 'provisional'.
+    route : str
+        'ion', or how the molecule is parametrised ('madrid2019', 'clp').
+    values : dict of str to Value
+        The species' own numbers (charge_e; an ion's LJ and mass).
+    sites : dict of str to Site
+        Parameters of each atom kind of a molecule.
+    geometry : dict of str to Value
+        Bond lengths and angles of a molecule.
+    file : str
+        Residue file of the molecule.
+    note : str
+        Remarks.
+    """
 
     name: str
     kind: str  # ion | molecule
@@ -79,6 +119,17 @@ class PairTerm:
     """A pair-specific Lennard-Jones term between the atoms of two sites.
 
     A site is ``species`` or ``species:element`` (``water:O``, ``SO4:O``).
+
+    Attributes
+    ----------
+    a, b : str
+        The two sites.
+    sigma : Value
+        sigma (nm).
+    epsilon : Value
+        epsilon (kJ/mol).
+    status : str
+        'published' or 'provisional'.
     """
 
     a: str
@@ -89,20 +140,36 @@ class PairTerm:
 
     @property
     def sigma_nm(self) -> float:
+        """sigma (nm)."""
         return float(self.sigma.value)
 
     @property
     def epsilon_kj_per_mol(self) -> float:
+        """epsilon (kJ/mol)."""
         return float(self.epsilon.value)
 
     @property
     def label(self) -> str:
+        """'a / b'."""
         return f"{self.a} / {self.b}"
 
 
 @dataclass(frozen=True)
 class ModelFamily:
-    """A model family: its water model, charge scale, species and pair terms."""
+    """A model family: its water model, charge scale, species and pair terms.
+
+    Attributes
+    ----------
+    name : str
+    water : Value
+        The water model.
+    charge_scale : Value
+        Scale of the ionic charges.
+    species : dict of str to FamilySpecies
+    pairs : tuple of PairTerm
+    sources : dict of str to str
+        Citations by key.
+    """
 
     name: str
     water: Value
@@ -169,6 +236,22 @@ def check_family(
 
     ``water``: canonical water model name; ``overrides``: {"ions": {...}, "methods": {...}}
     (per-species set choices, which the scaled family fixes itself).
+
+    Parameters
+    ----------
+    family : str
+        'full' or 'scaled'.
+    water : str
+        Canonical water model name.
+    charge_scale : float
+        Scale of the ionic charges.
+    overrides : dict of str to dict of str to str
+        {"ions": {...}, "methods": {...}}: per-species set choices.
+
+    Raises
+    ------
+    FamilyError
+        For an unknown family or a choice it contradicts.
     """
     if family not in FAMILIES:
         raise FamilyError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
@@ -194,7 +277,20 @@ def check_family(
 
 
 def check_species(family: str, species: str) -> None:
-    """Refuse a species (library name) that ``family`` holds no parameters for."""
+    """Refuse a species (library name) that ``family`` holds no parameters for.
+
+    Parameters
+    ----------
+    family : str
+        'full' or 'scaled'.
+    species : str
+        Library species name.
+
+    Raises
+    ------
+    FamilyError
+        When the family has no parameters for the species.
+    """
     if family == "full":
         return
     fam = scaled_family()

@@ -24,7 +24,12 @@ def _bundled(path: str) -> Path:
 
 
 def water_ffxml(model: WaterModel) -> str:
-    """ForceField XML holding only the water residue of ``model``."""
+    """ForceField XML holding only the water residue of ``model``.
+
+    Parameters
+    ----------
+    model : WaterModel
+    """
     kind, path = model.source.split(":", 1)
     if kind == "data":
         return (DATA / path).read_text()
@@ -48,7 +53,15 @@ def water_ffxml(model: WaterModel) -> str:
 
 
 def water_polarizabilities(ffxml: str, alpha_ow: float) -> dict[str, float]:
-    """12-6-4 polarisability per water atom type: ``alpha_ow`` for O, 0 for H and sites."""
+    """12-6-4 polarisability per water atom type: ``alpha_ow`` for O, 0 for H and sites.
+
+    Parameters
+    ----------
+    ffxml : str
+        Water ForceField XML.
+    alpha_ow : float
+        Polarisability of water O (A^3).
+    """
     residue = next(
         r for r in ET.fromstring(ffxml).iter("Residue") if r.get("name") == WATER_RESNAME
     )
@@ -58,7 +71,13 @@ def water_polarizabilities(ffxml: str, alpha_ow: float) -> dict[str, float]:
 
 
 def ion_type(species: str) -> str:
-    """Atom-type name used for a monatomic ion (e.g. ``solv-Zn2+``)."""
+    """Atom-type name used for a monatomic ion (e.g. ``solv-Zn2+``).
+
+    Parameters
+    ----------
+    species : str
+        Library ion name.
+    """
     return ION_TYPE_PREFIX + species
 
 
@@ -67,6 +86,10 @@ def ion_ffxml(ions: list[IonParameters]) -> str:
 
     ``ions`` may also hold ``scaled.ScaledIon`` rows: only ``species``, ``charge`` (e),
     ``sigma_nm``, ``epsilon_kj_per_mol`` and ``mass_dalton`` are read.
+
+    Parameters
+    ----------
+    ions : list of IonParameters or ScaledIon
     """
     out = ET.Element("ForceField")
     types = ET.SubElement(out, "AtomTypes")
@@ -89,17 +112,35 @@ def ion_ffxml(ions: list[IonParameters]) -> str:
 
 
 def clp_ffxml(filename: str) -> str:
-    """One of the shipped CL&P residue files."""
+    """One of the shipped CL&P residue files.
+
+    Parameters
+    ----------
+    filename : str
+        File name under ``forcefields/data``.
+    """
     return (resources.files("solvation.forcefields") / "data" / filename).read_text()
 
 
 def template_names(ffxml: str) -> list[str]:
-    """Residue template names defined in an XML string."""
+    """Residue template names defined in an XML string.
+
+    Parameters
+    ----------
+    ffxml : str
+        ForceField XML.
+    """
     return [r.get("name") for r in ET.fromstring(ffxml).iter("Residue")]
 
 
 def atom_types(ffxml: str) -> dict[str, tuple[str, str | None]]:
-    """Atom types of an XML string: name -> (class, element)."""
+    """Atom types of an XML string: name -> (class, element).
+
+    Parameters
+    ----------
+    ffxml : str
+        ForceField XML.
+    """
     root = ET.fromstring(ffxml)
     types = root.find("AtomTypes")
     if types is None:

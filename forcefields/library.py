@@ -35,7 +35,23 @@ class ForceFieldError(SolvationError, ValueError):
 
 @dataclass(frozen=True)
 class WaterModel:
-    """A rigid water model and where its parameters come from."""
+    """A rigid water model and where its parameters come from.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name.
+    label : str
+        Display name.
+    source : str
+        OpenMM bundled XML path or our data file.
+    sites : int
+        Interaction sites per molecule.
+    citation : str
+    ion_water_model : str
+        Whose ion parameter sets to use.
+    aliases : tuple of str
+    """
 
     name: str
     label: str
@@ -106,7 +122,18 @@ WATER_MODELS = {
 
 
 def water_model(name: str) -> WaterModel:
-    """Look up a water model by name or alias (case-insensitive)."""
+    """Look up a water model by name or alias (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+        Name, alias or label.
+
+    Raises
+    ------
+    UnknownName
+        Naming the closest matches.
+    """
     key = name.strip().lower()
     for model in WATER_MODELS.values():
         if key == model.name or key in model.aliases or key == model.label.lower():
@@ -120,6 +147,18 @@ class WaterViscosity:
 
     status: "secondary" (read in a source quoting the primary), "derived" (computed from
     the primary source's statement) or "unverified" (recalled, check before quoting).
+
+    Attributes
+    ----------
+    model : str
+    eta_mPa_s : float
+        Shear viscosity (mPa s).
+    temperature_k : float
+        Temperature (K).
+    citation : str
+    status : str
+        'secondary', 'derived' or 'unverified' (see above).
+    note : str
     """
 
     model: str
@@ -143,7 +182,13 @@ def _viscosity_table() -> dict[str, WaterViscosity]:
 
 
 def water_viscosity(name: str) -> WaterViscosity:
-    """Published viscosity of water model ``name`` (any alias), or "experiment"."""
+    """Published viscosity of water model ``name`` (any alias), or "experiment".
+
+    Parameters
+    ----------
+    name : str
+        Water model name or alias, or 'experiment'.
+    """
     key = "experiment" if name.strip().lower() == "experiment" else water_model(name).name
     table = _viscosity_table()
     if key not in table:
@@ -153,7 +198,29 @@ def water_viscosity(name: str) -> WaterViscosity:
 
 @dataclass(frozen=True)
 class IonParameters:
-    """12-6 (and optional 12-6-4) Lennard-Jones parameters of a monatomic ion."""
+    """12-6 (and optional 12-6-4) Lennard-Jones parameters of a monatomic ion.
+
+    Attributes
+    ----------
+    species : str
+    charge : int
+        Charge (e).
+    water_model : str
+    set : str
+        Parameter set ('12-6-4', 'hfe', 'iod', 'cm', 'jc').
+    rmin_half_angstrom : float
+        Rmin/2 (A).
+    epsilon_kcal_per_mol : float
+        Well depth (kcal/mol).
+    mass_dalton : float
+        Mass (Da).
+    c4_kcal_per_mol_angstrom4 : float or None
+        C4 of the 12-6-4 term (kcal/mol A^4).
+    polarizability_angstrom3 : float
+        Polarisability (A^3).
+    source_file : str
+    citation : str
+    """
 
     species: str
     charge: int
@@ -169,10 +236,12 @@ class IonParameters:
 
     @property
     def sigma_nm(self) -> float:
+        """sigma (nm)."""
         return self.rmin_half_angstrom * RMIN_TO_SIGMA / 10.0
 
     @property
     def epsilon_kj_per_mol(self) -> float:
+        """epsilon (kJ/mol)."""
         return self.epsilon_kcal_per_mol * KCAL
 
     @property
@@ -225,11 +294,18 @@ ION_SETS = ("12-6-4", "cm", "hfe", "iod", "jc")
 
 
 def ion_species() -> list[str]:
+    """Names of the library's monatomic ions."""
     return list(ION_RESNAMES)
 
 
 def canonical_ion(name: str) -> str | None:
-    """Map user spellings ('Zn', 'zn2+', 'Zn++', 'ZN') to a library ion name, else None."""
+    """Map user spellings ('Zn', 'zn2+', 'Zn++', 'ZN') to a library ion name, else None.
+
+    Parameters
+    ----------
+    name : str
+        A user spelling of an ion.
+    """
     key = name.strip().replace("++", "2+").replace("+++", "3+")
     for species, resname in ION_RESNAMES.items():
         bare = species.rstrip("+-").rstrip("23")
@@ -240,7 +316,15 @@ def canonical_ion(name: str) -> str | None:
 
 def default_ion_set(species: str, multivalent_set: str = "12-6-4") -> str:
     """Default set: ``multivalent_set`` for 2+/3+ ions, Joung-Cheatham (or Li-Merz HFE
-    where JC does not exist, OPC/OPC3) for monovalent ions."""
+    where JC does not exist, OPC/OPC3) for monovalent ions.
+
+    Parameters
+    ----------
+    species : str
+        Library ion name.
+    multivalent_set : str
+        Set for 2+/3+ ions.
+    """
     charge = next(r.charge for r in ion_table() if r.species == species)
     return multivalent_set if abs(charge) > 1 else "jc"
 
@@ -250,6 +334,20 @@ def ion_parameters(species: str, water: str, set_name: str) -> IonParameters:
 
     TIP4P/2005 has no published Li-Merz sets: the TIP4P-Ew sets are used and the
     citation says so. Monovalent 'jc' falls back to Li-Merz 'hfe' for OPC/OPC3.
+
+    Parameters
+    ----------
+    species : str
+        Ion (any spelling ``canonical_ion`` reads).
+    water : str
+        WaterModel name.
+    set_name : str
+        Parameter set.
+
+    Raises
+    ------
+    UnknownName
+        For an unknown ion or set.
     """
     name = canonical_ion(species)
     if name is None:
@@ -289,7 +387,22 @@ def polarizabilities() -> dict[str, float]:
 
 @dataclass(frozen=True)
 class MoleculeSpecies:
-    """A molecular species of the library (anion, molecular cation, additive, co-solvent)."""
+    """A molecular species of the library (anion, molecular cation, additive, co-solvent).
+
+    Attributes
+    ----------
+    name : str
+    smiles : str
+    charge : int
+        Net charge (e).
+    resname : str
+    methods : tuple of str
+        Parametrisation methods available.
+    density_g_per_cm3 : float or None
+        Liquid density (g/cm^3) for the volume estimate.
+    aliases : tuple of str
+    note : str
+    """
 
     name: str
     smiles: str
@@ -321,7 +434,18 @@ def molecule_table() -> dict[str, MoleculeSpecies]:
 
 
 def molecule(name: str) -> MoleculeSpecies:
-    """Look up a library molecule by name or alias (case-insensitive)."""
+    """Look up a library molecule by name or alias (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+        Name or alias.
+
+    Raises
+    ------
+    UnknownName
+        Naming the closest matches.
+    """
     key = name.strip().lower()
     for mol in molecule_table().values():
         if key == mol.name.lower() or key in (a.lower() for a in mol.aliases):
@@ -355,7 +479,14 @@ ZN_METAL = {
 
 @dataclass(frozen=True)
 class ParameterSetRow:
-    """One row of ``solvation forcefields list``."""
+    """One row of ``solvation forcefields list``.
+
+    Attributes
+    ----------
+    species, water_model, set, citation, source : str
+    parameters : dict
+        The numbers (units in their keys).
+    """
 
     species: str
     water_model: str
@@ -365,6 +496,7 @@ class ParameterSetRow:
     parameters: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The row as a dict."""
         return {
             "species": self.species,
             "water_model": self.water_model,
@@ -436,7 +568,12 @@ def parameter_sets() -> list[ParameterSetRow]:
 
 
 def family_citation(values: dict) -> str:
-    """Sources of a family row, each once, with the names of the numbers it gives."""
+    """Sources of a family row, each once, with the names of the numbers it gives.
+
+    Parameters
+    ----------
+    values : dict of str to Value
+    """
     by_source: dict[str, list[str]] = {}
     for key, v in values.items():
         by_source.setdefault(f"[{v.flag}] {v.source}", []).append(key)
@@ -499,7 +636,13 @@ def _pair_members(row: ParameterSetRow) -> set[str]:
 
 
 def find_sets(name: str) -> list[ParameterSetRow]:
-    """Rows whose species, water model or set equals ``name`` (case-insensitive)."""
+    """Rows whose species, water model or set equals ``name`` (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+        Species, water model or set name.
+    """
     rows = parameter_sets()
     key = name.strip().lower()
     ion = canonical_ion(name)

@@ -55,6 +55,17 @@ def polarizability(
 
     ``fixed`` holds types whose value is already known: ions (their own value), water O
     (alpha(OW)), water H and virtual sites (0, as in lj_1264_pol.dat), metal (0).
+
+    Parameters
+    ----------
+    type_name : str
+        Atom type name.
+    type_class : str or None
+        Atom class.
+    element : str or None
+        Element symbol.
+    fixed : dict of str to float
+        Known polarisabilities (A^3) by type name.
     """
     table = polarizabilities()
     if type_name in fixed:
@@ -77,6 +88,15 @@ def c4_ffxml(
     ``types``: name -> (class, element) of all loaded atom types; ``ion_c4``: ion type
     name -> C4(ion, OW) in kJ mol^-1 nm^4 for the ions that use 12-6-4; ``fixed``: known
     polarisabilities by type name (see ``polarizability``).
+
+    Parameters
+    ----------
+    types : dict of str to (str, str or None)
+        Name -> (class, element) of all loaded atom types.
+    ion_c4 : dict of str to float
+        Ion type name -> C4(ion, OW) (kJ mol^-1 nm^4).
+    fixed : dict of str to float
+        Known polarisabilities (A^3) by type name.
     """
     root = ET.Element("ForceField")
     force = ET.SubElement(root, "CustomNonbondedForce", energy=ENERGY, bondCutoff="3")
@@ -93,6 +113,10 @@ def finalize_c4_force(system: openmm.System) -> openmm.CustomNonbondedForce | No
     """Restrict the C4 force to pairs that involve a 12-6-4 ion; no long-range correction.
 
     Returns the force, or None when the system has none.
+
+    Parameters
+    ----------
+    system : openmm.System
     """
     force = next(
         (

@@ -45,7 +45,24 @@ class ParametrizationError(SolvationError):
 
 @dataclass(frozen=True)
 class Parametrized:
-    """Force-field XML for one molecule and how it was obtained."""
+    """Force-field XML for one molecule and how it was obtained.
+
+    Attributes
+    ----------
+    smiles : str
+        Canonical isomeric SMILES.
+    method : str
+    ffxml : str
+        ForceField XML.
+    template : str
+        Residue template name inside ``ffxml``.
+    charge : int
+        Net charge (e).
+    cached : bool
+        Read from the cache.
+    seconds : float
+        Time taken (s).
+    """
 
     smiles: str  # canonical isomeric SMILES
     method: str
@@ -62,7 +79,17 @@ def cache_dir() -> Path:
 
 
 def to_molecule(smiles: str):
-    """openff Molecule from SMILES, with a clear error when RDKit cannot parse it."""
+    """openff Molecule from SMILES, with a clear error when RDKit cannot parse it.
+
+    Parameters
+    ----------
+    smiles : str
+
+    Raises
+    ------
+    ParametrizationError
+        When RDKit cannot parse the SMILES.
+    """
     from openff.toolkit import Molecule
 
     try:
@@ -77,7 +104,12 @@ def to_molecule(smiles: str):
 
 
 def formal_charge(mol) -> int:
-    """Net formal charge (e) of an openff Molecule."""
+    """Net formal charge (e) of an openff Molecule.
+
+    Parameters
+    ----------
+    mol : openff.toolkit.Molecule
+    """
     return int(round(mol.total_charge.m_as("elementary_charge")))
 
 
@@ -158,6 +190,21 @@ def parametrize(
     ``charge`` (e), if given, must equal the SMILES formal charge; this is checked
     before any AM1-BCC run. The second call for the same SMILES and method reads the
     cache (well under a second).
+
+    Parameters
+    ----------
+    smiles : str
+    method : str
+        One of ``METHODS``.
+    charge : int, optional
+        Expected net charge (e).
+    use_cache : bool
+        Read and write the on-disk cache.
+
+    Raises
+    ------
+    ParametrizationError
+        For an unknown method, unreadable SMILES or a charge mismatch.
     """
     if method not in METHODS:
         raise ParametrizationError(f"unknown method {method!r}; choose one of {METHODS}")

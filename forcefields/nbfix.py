@@ -33,7 +33,13 @@ ENERGY = (
 
 def parameter_name(label: str) -> str:
     """A global-parameter prefix from a pair label (``Zn2+ / water:O`` ->
-    ``nbfix_Zn2p_water_O``)."""
+    ``nbfix_Zn2p_water_O``).
+
+    Parameters
+    ----------
+    label : str
+        Pair label 'a / b'.
+    """
     text = label.replace("+", "p").replace("-", "m")
     return "nbfix_" + "_".join(w for w in re.split(r"[^A-Za-z0-9]+", text) if w)
 
