@@ -27,7 +27,20 @@ SULFATE = "SO4"
 
 @dataclass(frozen=True)
 class ScaledIon:
-    """A monatomic ion of the family in the form ``ffxml.ion_ffxml`` writes (formal charge)."""
+    """A monatomic ion of the family in the form ``ffxml.ion_ffxml`` writes (formal charge).
+
+    Attributes
+    ----------
+    species : str
+    charge : int
+        Formal charge before scaling (e).
+    sigma_nm : float
+        sigma (nm).
+    epsilon_kj_per_mol : float
+        epsilon (kJ/mol).
+    mass_dalton : float
+        Mass (Da).
+    """
 
     species: str
     charge: int
@@ -37,7 +50,15 @@ class ScaledIon:
 
 
 def scaled_ion(species: FamilySpecies, charge_scale: float) -> ScaledIon:
-    """The ion with its charge before scaling (charge_e / charge_scale, rounded)."""
+    """The ion with its charge before scaling (charge_e / charge_scale, rounded).
+
+    Parameters
+    ----------
+    species : FamilySpecies
+        A family ion.
+    charge_scale : float
+        The family's charge scale.
+    """
     return ScaledIon(
         species.name,
         round(species["charge_e"] / charge_scale),
@@ -48,14 +69,25 @@ def scaled_ion(species: FamilySpecies, charge_scale: float) -> ScaledIon:
 
 
 def ions_ffxml(names: list[str]) -> str:
-    """ForceField XML of the family's monatomic ions ``names``."""
+    """ForceField XML of the family's monatomic ions ``names``.
+
+    Parameters
+    ----------
+    names : list of str
+        Family ion names.
+    """
     fam = scaled_family()
     scale = float(fam.charge_scale.value)
     return ion_ffxml([scaled_ion(fam.species[n], scale) for n in names])
 
 
 def provenance(species: FamilySpecies) -> dict:
-    """Build-record entry of one species: its numbers, status and sources with flags."""
+    """Build-record entry of one species: its numbers, status and sources with flags.
+
+    Parameters
+    ----------
+    species : FamilySpecies
+    """
     values = species.all_values()
     return {
         "species": species.name,
@@ -68,7 +100,13 @@ def provenance(species: FamilySpecies) -> dict:
 
 
 def molecule_ffxml(species: FamilySpecies) -> str:
-    """ForceField XML of a family molecule: the shipped Madrid-2019 file or CL&P."""
+    """ForceField XML of a family molecule: the shipped Madrid-2019 file or CL&P.
+
+    Parameters
+    ----------
+    species : FamilySpecies
+        A family molecule.
+    """
     if species.route == "madrid2019":
         return (DATA / species.file).read_text()
     if species.route == "clp":
@@ -80,7 +118,15 @@ def molecule_ffxml(species: FamilySpecies) -> str:
 def rigid_sulfate(system: openmm.System, topology: app.Topology, o_o_nm: float) -> int:
     """Make every sulfate residue's S a massless virtual site at the centroid of its four O
     (LocalCoordinatesSite, origin weights 1/4) and constrain the six O-O distances to
-    ``o_o_nm``. Returns the number of sulfates changed."""
+    ``o_o_nm``. Returns the number of sulfates changed.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    o_o_nm : float
+        Sulfate O-O distance (nm).
+    """
     n, resname = 0, molecule(SULFATE).resname
     for residue in topology.residues():
         if residue.name != resname:
@@ -100,7 +146,14 @@ def rigid_sulfate(system: openmm.System, topology: app.Topology, o_o_nm: float) 
 
 
 def site_atoms(topology: app.Topology, site: str) -> list[int]:
-    """Atom indices of a site ``species`` or ``species:element`` (``water:O``, ``SO4:O``)."""
+    """Atom indices of a site ``species`` or ``species:element`` (``water:O``, ``SO4:O``).
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    site : str
+        ``species`` or ``species:element``.
+    """
     species, _, element = site.partition(":")
     if species == "water":
         resname = WATER_RESNAME
@@ -120,7 +173,14 @@ def add_pair_terms(
     system: openmm.System, topology: app.Topology, family: ModelFamily
 ) -> list[dict]:
     """One NBFix force per pair term whose two sites both occur in ``topology``; returns
-    their build-record entries."""
+    their build-record entries.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    family : ModelFamily
+    """
     added = []
     for pair in family.pairs:
         atoms_a, atoms_b = site_atoms(topology, pair.a), site_atoms(topology, pair.b)
@@ -143,12 +203,24 @@ def add_pair_terms(
 
 
 def finalize(system: openmm.System, topology: app.Topology) -> list[dict]:
-    """Rigid sulfates and pair terms of the scaled family; returns the pair-term records."""
+    """Rigid sulfates and pair terms of the scaled family; returns the pair-term records.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    """
     fam = scaled_family()
     rigid_sulfate(system, topology, float(fam.species[SULFATE].geometry["o_o_nm"].value))
     return add_pair_terms(system, topology, fam)
 
 
 def ideal_tetrahedron(bond_nm: float) -> np.ndarray:
-    """Four vertices (nm) of a regular tetrahedron centred at the origin, ``bond_nm`` from it."""
+    """Four vertices (nm) of a regular tetrahedron centred at the origin, ``bond_nm`` from it.
+
+    Parameters
+    ----------
+    bond_nm : float
+        Centre-vertex distance (nm).
+    """
     return np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) * bond_nm / math.sqrt(3)

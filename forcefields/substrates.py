@@ -39,7 +39,17 @@ class SubstrateError(SolvationError, ValueError):
 @dataclass(frozen=True)
 class Facet:
     """A facet of a material: its label in designs, the ``ase.build.surface`` indices for
-    the material's cell, and its crystallographic name."""
+    the material's cell, and its crystallographic name.
+
+    Attributes
+    ----------
+    label : str
+        Label in designs (e.g. '111').
+    miller : tuple of int
+        ``ase.build.surface`` indices for the material's cell.
+    name : str
+        Crystallographic name.
+    """
 
     label: str
     miller: tuple[int, int, int]
@@ -48,7 +58,35 @@ class Facet:
 
 @dataclass(frozen=True)
 class Material:
-    """A substrate crystal with its sources (lengths in A, angles in degrees)."""
+    """A substrate crystal with its sources (lengths in A, angles in degrees).
+
+    Attributes
+    ----------
+    name : str
+    kind : str
+        'metal' or 'ionic'.
+    phase : str
+    formula : str
+    spacegroup : int
+    cellpar : tuple of float
+        a, b, c (A), alpha, beta, gamma (degrees).
+    cellpar_source : str
+    sites : tuple of dict
+        Asymmetric-unit sites.
+    sites_source : str
+    atoms_per_cell : int
+    flag : str
+        How the crystal data are known.
+    verified : bool
+    default_facet : str
+    facets : dict of str to Facet
+    polar : dict of str to str
+        Refused polar facets and what to use instead.
+    limits : str
+        What the model of the material cannot do.
+    approximant : dict or None
+        Ordered approximant of a disordered phase (CuZn5).
+    """
 
     name: str
     kind: str  # metal | ionic
@@ -75,6 +113,7 @@ class Material:
 
     @property
     def elements(self) -> tuple[str, ...]:
+        """Elements of the material, sorted."""
         return tuple(sorted(self.composition))
 
     @property
@@ -108,13 +147,30 @@ class Material:
 
     @property
     def citation(self) -> str:
+        """Sources of the lattice and of the sites."""
         return f"lattice: {self.cellpar_source}; sites: {self.sites_source}"
 
 
 @dataclass(frozen=True)
 class LJParameters:
     """Lennard-Jones parameters of one substrate element (OpenMM units) and the published
-    numbers they come from."""
+    numbers they come from.
+
+    Attributes
+    ----------
+    element : str
+    family : str
+        'uff' or 'interface'.
+    atom_type : str
+    sigma_nm : float
+        sigma (nm).
+    epsilon_kj_per_mol : float
+        epsilon (kJ/mol).
+    published : dict
+        The published numbers, in their own units.
+    citation : str
+    source : str
+    """
 
     element: str
     family: str  # uff | interface
@@ -168,7 +224,17 @@ def materials() -> dict[str, Material]:
 
 
 def material(name: str) -> Material:
-    """Look up a substrate by name (case-insensitive)."""
+    """Look up a substrate by name (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+
+    Raises
+    ------
+    UnknownName
+        Naming the closest matches.
+    """
     table = materials()
     for key, value in table.items():
         if key.lower() == name.strip().lower():
@@ -178,7 +244,19 @@ def material(name: str) -> Material:
 
 def lj_parameters(element: str, family: str = "uff") -> LJParameters:
     """Lennard-Jones parameters of ``element`` in ``family``: INTERFACE FF where it has
-    the element (``family = 'interface'``), UFF otherwise."""
+    the element (``family = 'interface'``), UFF otherwise.
+
+    Parameters
+    ----------
+    element : str
+    family : str
+        'uff' or 'interface'.
+
+    Raises
+    ------
+    SubstrateError
+        For an unknown family or element.
+    """
     if family not in LJ_FAMILIES:
         raise SubstrateError(f"unknown Lennard-Jones family {family!r}; use uff or interface")
     tables = _data()["lj"]
@@ -209,18 +287,36 @@ def _type_name(mat: Material, element: str) -> str:
 
 
 def template_name(mat: Material, element: str) -> str:
-    """ForceField residue-template name of one frozen atom of ``element`` in ``mat``."""
+    """ForceField residue-template name of one frozen atom of ``element`` in ``mat``.
+
+    Parameters
+    ----------
+    mat : Material
+    element : str
+    """
     return f"substrate-{mat.name}-{element}"
 
 
 def atom_name(element: str) -> str:
-    """Atom name of a substrate atom in topology.pdb (``ZN``, ``CU``, ``O`` ...)."""
+    """Atom name of a substrate atom in topology.pdb (``ZN``, ``CU``, ``O`` ...).
+
+    Parameters
+    ----------
+    element : str
+    """
     return element.upper()
 
 
 def substrate_ffxml(mat: Material, family: str = "uff") -> str:
     """OpenMM ForceField XML: one atom type and one single-atom residue template per
-    element of ``mat`` (charge from ``Material.charge``, Lennard-Jones from ``family``)."""
+    element of ``mat`` (charge from ``Material.charge``, Lennard-Jones from ``family``).
+
+    Parameters
+    ----------
+    mat : Material
+    family : str
+        Lennard-Jones family, 'uff' or 'interface'.
+    """
     types, residues, atoms = [], [], []
     for el in mat.elements:
         lj = lj_parameters(el, family)
@@ -244,13 +340,25 @@ def substrate_ffxml(mat: Material, family: str = "uff") -> str:
 
 
 def atom_types(mat: Material) -> list[str]:
-    """Atom-type names of ``mat`` in its ForceField XML."""
+    """Atom-type names of ``mat`` in its ForceField XML.
+
+    Parameters
+    ----------
+    mat : Material
+    """
     return [_type_name(mat, el) for el in mat.elements]
 
 
 def provenance(mat: Material, family: str = "uff") -> list[dict]:
     """build.json entries: the crystal with its sources and limits, then one entry per
-    element with its Lennard-Jones parameters, charge and citation."""
+    element with its Lennard-Jones parameters, charge and citation.
+
+    Parameters
+    ----------
+    mat : Material
+    family : str
+        Lennard-Jones family, 'uff' or 'interface'.
+    """
     crystal = {
         "species": f"{mat.name}(slab)",
         "set": "crystal",

@@ -45,16 +45,30 @@ METAL_TYPE = "solv-Zn-metal"
 class ForceFieldChoices:
     """Force-field choices of a design (the ``[forcefield]`` and ``[water]`` tables).
 
-    family: 'full' (the library's sets below) or 'scaled' (data/scaled_family.toml:
-    TIP4P/2005, charges x 0.85, its own ions and anions, pair-specific LJ terms).
-    water: water model name (default tip3p; tip4p2005, the only choice, for 'scaled').
-    zn: set for Zn2+ and other 2+/3+ ions ('12-6-4', 'cm', 'hfe', 'iod'; unused by
-    'scaled'). ions: per-species overrides, e.g. {'Cl-': 'hfe'}. methods: per-molecule
-    parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}. charge_scale: factor (0.5-1]
-    applied to every ion and charged molecule (ECC; default 1, and 0.85, the only choice,
-    for 'scaled'). cutoff_nm: real-space cutoff. freeze_metal: give metal atoms mass 0.
-    substrate: the slab material of ``ZNM`` residues (``forcefields.substrates``);
-    substrate_lj: its Lennard-Jones family.
+    Parameters
+    ----------
+    water : str or None
+        Water model name (default tip3p; tip4p2005, the only choice, for 'scaled').
+    zn : str
+        Set for Zn2+ and other 2+/3+ ions ('12-6-4', 'cm', 'hfe', 'iod'; unused by 'scaled').
+    ions : dict of str to str
+        Per-species overrides, e.g. {'Cl-': 'hfe'}.
+    methods : dict of str to str
+        Per-molecule parametrisation route, e.g. {'OTf': 'gaff2-am1bcc'}.
+    charge_scale : float or None
+        Factor (0.5-1] applied to every ion and charged molecule (ECC; default 1, and 0.85,
+        the only choice, for 'scaled').
+    cutoff_nm : float
+        Real-space cutoff (nm).
+    freeze_metal : bool
+        Give metal atoms mass 0.
+    family : str
+        'full' (the library's sets above) or 'scaled' (data/scaled_family.toml: TIP4P/2005,
+        charges x 0.85, its own ions and anions, pair-specific LJ terms).
+    substrate : str
+        The slab material of ``ZNM`` residues (``forcefields.substrates``).
+    substrate_lj : str
+        Its Lennard-Jones family ('uff' or 'interface').
     """
 
     water: str | None = None
@@ -225,7 +239,14 @@ def _substrate_key(element: str) -> str:
 
 def residue_templates(topology: app.Topology, names: dict[str, str]) -> dict:
     """residue -> template name for ``createSystem``: by residue name, and for substrate
-    atoms of a material other than Zn by element."""
+    atoms of a material other than Zn by element.
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    names : dict of str to str
+        Residue name -> template name.
+    """
     out = {}
     for r in topology.residues():
         if r.name == METAL_RESNAME and r.name not in names:
@@ -295,6 +316,13 @@ def scale_charges(system: openmm.System, topology: app.Topology, factor: float) 
 
     Intramolecular exception charge products in those residues scale by factor^2.
     Neutral residues are untouched. Returns the indices of the scaled particles.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    factor : float
+        Charge scale.
     """
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     scaled: set[int] = set()
@@ -320,7 +348,15 @@ def build_forcefield(
     choices: ForceFieldChoices,
     smiles_by_resname: dict[str, str] | None = None,
 ) -> tuple[app.ForceField, dict[str, str], _Parts]:
-    """OpenMM ForceField for the residues of ``topology`` and resname -> template name."""
+    """OpenMM ForceField for the residues of ``topology`` and resname -> template name.
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    choices : ForceFieldChoices
+    smiles_by_resname : dict of str to str, optional
+        SMILES of the custom molecules by residue name.
+    """
     parts = _collect(topology, choices, smiles_by_resname or {})
     if parts.ion_c4:
         types = {}
@@ -339,7 +375,17 @@ def add_virtual_sites(
     choices: ForceFieldChoices | None = None,
     smiles_by_resname: dict[str, str] | None = None,
 ):
-    """Add the extra particles of 4-site water models; returns (topology, positions)."""
+    """Add the extra particles of 4-site water models; returns (topology, positions).
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    positions : openmm Quantity or list
+        Positions (nm).
+    choices : ForceFieldChoices, optional
+    smiles_by_resname : dict of str to str, optional
+        SMILES of the custom molecules by residue name.
+    """
     choices = choices or ForceFieldChoices()
     if water_model(choices.water).sites == 3:
         return topology, positions
@@ -362,6 +408,15 @@ def create_system(
     for the scaled family also rigid sulfates and its pair-specific LJ terms.
     4-site water needs its virtual sites in ``topology`` (see ``add_virtual_sites``).
     ``hydrogen_mass_amu`` turns on hydrogen mass repartitioning (e.g. 3.0 for 4 fs).
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    choices : ForceFieldChoices, optional
+    smiles_by_resname : dict of str to str, optional
+        SMILES of the custom molecules by residue name.
+    hydrogen_mass_amu : float, optional
+        Hydrogen mass for repartitioning (Da).
     """
     choices = choices or ForceFieldChoices()
     forcefield, names, parts = build_forcefield(topology, choices, smiles_by_resname)
@@ -392,7 +447,12 @@ def create_system(
 def fixed_charges(system: openmm.System) -> list[float]:
     """Per-particle fixed charges (e) from the force that carries Coulomb: the
     ConstantPotentialForce of an electrode system (electrode atoms hold 0, their charges
-    are solved), else the NonbondedForce."""
+    are solved), else the NonbondedForce.
+
+    Parameters
+    ----------
+    system : openmm.System
+    """
     cpf = [f for f in system.getForces() if isinstance(f, openmm.ConstantPotentialForce)]
     if cpf:
         params = [cpf[0].getParticleParameters(i) for i in range(cpf[0].getNumParticles())]
@@ -405,7 +465,12 @@ def fixed_charges(system: openmm.System) -> list[float]:
 
 
 def net_charge(system: openmm.System) -> float:
-    """Total fixed charge (e) of the system."""
+    """Total fixed charge (e) of the system.
+
+    Parameters
+    ----------
+    system : openmm.System
+    """
     return math.fsum(fixed_charges(system))
 
 
