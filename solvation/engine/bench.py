@@ -80,7 +80,23 @@ def bench_md(
 ) -> dict:
     """ns/day of our production loop and of a plain OpenMM loop, and their ratio
     (``minimize``: iterations of the minimisation before timing, for a directory that was
-    built but not run)."""
+    built but not run).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build directory.
+    steps : int
+        Steps timed per repeat.
+    platform : str
+        OpenMM platform name, or "auto".
+    hmr : bool
+        Hydrogen mass repartitioning (4 fs).
+    repeats : int
+        Timed repeats.
+    minimize : int
+        Minimiser iterations before timing.
+    """
     directory = Path(directory)
     if steps < 1 or repeats < 1:
         raise BenchError(f"steps and repeats must be at least 1 (got {steps}, {repeats})")

@@ -19,7 +19,15 @@ import threading
 
 
 class StopRequested(Exception):
-    """Raised inside the run loop at a report boundary after a stop was requested."""
+    """Raised inside the run loop at a report boundary after a stop was requested.
+
+    Parameters
+    ----------
+    stage : str
+        Stage that was stopped.
+    step : int
+        Step it stopped at.
+    """
 
     def __init__(self, stage: str, step: int):
         super().__init__(f"stop requested in {stage} at step {step}")
@@ -34,6 +42,7 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
+        """Whether a stop signal arrived."""
         return self.signal is not None
 
     def _handler(self, signum, frame) -> None:
@@ -60,15 +69,26 @@ def stop_requests():
 
 
 class StopReporter:
-    """OpenMM reporter that raises StopRequested at a report step once a stop is asked."""
+    """OpenMM reporter that raises StopRequested at a report step once a stop is asked.
+
+    Parameters
+    ----------
+    interval : int
+        Steps between checks.
+    stage : str
+        Stage name.
+    request : StopRequest
+    """
 
     def __init__(self, interval: int, stage: str, request: StopRequest):
         self._interval, self._stage, self._request = interval, stage, request
 
     def describeNextReport(self, simulation):
+        """OpenMM reporter protocol."""
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": []}
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         if self._request.requested:
             raise StopRequested(self._stage, simulation.currentStep)

@@ -26,7 +26,46 @@ class ProtocolError(SolvationError):
 
 @dataclass(frozen=True)
 class Protocol:
-    """Run settings; times in ps, temperature in K, pressure in bar."""
+    """Run settings; times in ps, temperature in K, pressure in bar.
+
+    Attributes
+    ----------
+    temperature_k : float
+        Thermostat temperature (K).
+    pressure_bar : float
+        Barostat pressure (bar).
+    production_ps, equilibration_ps : float
+        Production and equilibration times (ps).
+    heating_fraction : float
+        Fraction of the equilibration spent heating from ``heating_start_k``.
+    heating_start_k : float
+        Starting temperature of the heating (K).
+    anneal_temperature_k : float or None
+        Annealing temperature (K); None: no annealing stage.
+    anneal_ps, anneal_cool_ps : float
+        Annealing and cooling times (ps).
+    ensemble : str
+        Production ensemble, 'NVT' or 'NPT'.
+    timestep_fs : float
+        Time step (fs).
+    hmr : bool
+        Hydrogen mass repartitioning.
+    hydrogen_mass_amu : float
+        Hydrogen mass with ``hmr`` (Da).
+    friction_per_ps : float
+        Langevin friction (1/ps).
+    barostat_interval : int
+        Steps between barostat moves.
+    report_every_ps, checkpoint_every_ps : float
+        Report and checkpoint intervals (ps).
+    minimize_tolerance_kj_mol_nm : float
+        Minimiser force tolerance (kJ/mol/nm).
+    minimize_max_iterations : int
+    trajectory_format : str
+        'xtc' or 'dcd'.
+    max_energy_kj_mol_per_atom : float
+        Potential energy per atom (kJ/mol) above which (or NaN) the run stops.
+    """
 
     temperature_k: float = 298.15
     pressure_bar: float = 1.0
@@ -52,6 +91,7 @@ class Protocol:
 
     @property
     def dt_ps(self) -> float:
+        """Time step (ps)."""
         return self.timestep_fs / 1000.0
 
     def steps(self, time: float) -> int:
@@ -61,6 +101,7 @@ class Protocol:
 
     @property
     def report_steps(self) -> int:
+        """Steps between reports."""
         return max(1, round(self.report_every_ps / self.dt_ps))
 
     @property
@@ -71,22 +112,27 @@ class Protocol:
 
     @property
     def heating_steps(self) -> int:
+        """Steps of the heating stage."""
         return self.steps(self.equilibration_ps * self.heating_fraction)
 
     @property
     def npt_steps(self) -> int:
+        """Steps of the NPT equilibration stage."""
         return self.steps(self.equilibration_ps * (1.0 - self.heating_fraction))
 
     @property
     def production_steps(self) -> int:
+        """Steps of the production stage."""
         return self.steps(self.production_ps)
 
     @property
     def anneal_steps(self) -> int:
+        """Steps of the annealing stage."""
         return self.steps(self.anneal_ps)
 
     @property
     def cool_steps(self) -> int:
+        """Steps of the cooling stage after annealing."""
         return self.steps(self.anneal_cool_ps)
 
     @property
@@ -96,6 +142,7 @@ class Protocol:
         return ("minimize", "heating", "npt", *anneal, "production")
 
     def to_dict(self) -> dict:
+        """The settings as a dict (as run.json records them)."""
         return asdict(self)
 
 
@@ -117,6 +164,20 @@ def protocol_from(
     "2 ns"); timestep ("2 fs"); temperature ("298.15 K"); pressure ("1 bar"); ensemble
     (NVT|NPT); hmr (bool); friction ("1/ps"); barostat_interval (steps);
     trajectory_format (xtc|dcd); heating_fraction. ``overrides`` use the same keys.
+
+    Parameters
+    ----------
+    table : dict, optional
+        A design's ``[protocol]`` table.
+    temperature : str, optional
+        Temperature with its unit ('298.15 K').
+    **overrides
+        Same keys as the table; None values are ignored.
+
+    Raises
+    ------
+    ProtocolError
+        For unknown keys, values without units or values out of range.
     """
     values: dict = {}
     merged = {**(table or {}), **{k: v for k, v in overrides.items() if v is not None}}

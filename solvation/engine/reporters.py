@@ -24,7 +24,19 @@ class SimulationBlowUp(SolvationError):
 
 class GuardReporter:
     """Stops the run when the potential energy is NaN or above ``max_per_atom`` x N
-    (kJ/mol), naming the stage and step; records volumes for NPT averages."""
+    (kJ/mol), naming the stage and step; records volumes for NPT averages.
+
+    Parameters
+    ----------
+    interval : int
+        Steps between checks.
+    stage : str
+        Stage name, for the message.
+    n_atoms : int
+        Atoms of the system.
+    max_per_atom : float
+        Largest potential energy per atom (kJ/mol).
+    """
 
     def __init__(self, interval: int, stage: str, n_atoms: int, max_per_atom: float):
         self._interval = interval
@@ -33,10 +45,12 @@ class GuardReporter:
         self.volumes_nm3: list[float] = []
 
     def describeNextReport(self, simulation):
+        """OpenMM reporter protocol."""
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": ["energy"]}
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         energy = state.getPotentialEnergy().value_in_unit(u.kilojoule_per_mole)
         if not math.isfinite(energy) or abs(energy) > self._limit:
             raise SimulationBlowUp(
@@ -49,7 +63,19 @@ class GuardReporter:
 
 class ProgressReporter:
     """A tqdm progress bar over one stage with simulated time, ns/day and ETA; drawn only
-    on a terminal at the default verbosity (``solvation.console.show_progress``)."""
+    on a terminal at the default verbosity (``solvation.console.show_progress``).
+
+    Parameters
+    ----------
+    interval : int
+        Steps between updates.
+    stage : str
+        Stage name.
+    start_step, end_step : int
+        Step range of the stage.
+    dt_ps : float
+        Time step (ps).
+    """
 
     def __init__(self, interval: int, stage: str, start_step: int, end_step: int, dt_ps: float):
         self._interval, self._dt = interval, dt_ps
@@ -70,10 +96,12 @@ class ProgressReporter:
         )
 
     def describeNextReport(self, simulation):
+        """OpenMM reporter protocol."""
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": []}
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         step = simulation.currentStep
         self.bar.update((step - self._last) * self._dt)
         self._last = step
@@ -84,13 +112,24 @@ class ProgressReporter:
             )
 
     def close(self):
+        """Close the progress bar."""
         self.bar.close()
 
 
 class MinimizationProgress(openmm.MinimizationReporter):
     """Progress of the energy minimisation: a bar with the iteration and the energy on a
     terminal, a log line every ``log_every`` iterations elsewhere; stops the minimiser
-    (returns True) when ``stop()`` says so."""
+    (returns True) when ``stop()`` says so.
+
+    Parameters
+    ----------
+    max_iterations : int
+        Iteration limit of the minimiser (length of the bar).
+    stop : callable
+        Returns True to stop the minimiser.
+    log_every : int
+        Iterations between log lines off a terminal.
+    """
 
     def __init__(self, max_iterations: int, stop=lambda: False, log_every: int = 500):
         super().__init__()
@@ -108,6 +147,7 @@ class MinimizationProgress(openmm.MinimizationReporter):
     def report(self, iteration, x, grad, args):
         # ``iteration`` restarts at 0 when the minimiser tightens its constraint restraints;
         # progress counts every iteration
+        """OpenMM MinimizationReporter protocol; True stops the minimiser."""
         self.iterations += 1
         self.energy = float(args["system energy"])
         self.bar.update(1)
@@ -118,13 +158,24 @@ class MinimizationProgress(openmm.MinimizationReporter):
         return bool(self._stop())
 
     def close(self) -> None:
+        """Close the progress bar."""
         self.bar.close()
 
 
 class CsvRowReporter:
     """Base of the reporters that add one row to a CSV file every ``interval`` steps
     (``HEADER`` first unless appending to a resumed file); subclasses write the row in
-    ``report``."""
+    ``report``.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    interval : int
+        Steps between rows.
+    append : bool
+        Append to a resumed file (no header).
+    """
 
     HEADER = ""
 
@@ -135,17 +186,32 @@ class CsvRowReporter:
             self._fh.write(self.HEADER)
 
     def describeNextReport(self, simulation):
+        """OpenMM reporter protocol."""
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": []}
 
     def close(self) -> None:
+        """Close the CSV file."""
         self._fh.close()
 
 
 class ElectrodeChargeReporter(CsvRowReporter):
     """Every ``interval`` steps a row of ``electrode.csv``: step, time (ps), the solved
     charge (e) on the metal atoms of the top and of the bottom half of the slab, and the
-    potential difference E_z L_z (V) at the current box length."""
+    potential difference E_z L_z (V) at the current box length.
+
+    Parameters
+    ----------
+    path : Path
+        ``electrode.csv``.
+    interval : int
+        Steps between rows.
+    force : openmm.ConstantPotentialForce
+    top, bottom : iterable of int
+        Electrode atom indices of the top and bottom halves of the slab.
+    append : bool
+        Append to a resumed file.
+    """
 
     HEADER = "step,time_ps,q_top_e,q_bottom_e,delta_v_V\n"
 
@@ -157,6 +223,7 @@ class ElectrodeChargeReporter(CsvRowReporter):
         self._field = force.getExternalField()[2].value_in_unit(field_unit)
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         charges = self._force.getCharges(simulation.context)
         q = [c.value_in_unit(u.elementary_charge) for c in charges]
         lz = state.getPeriodicBoxVectors()[2][2].value_in_unit(u.nanometer)
@@ -172,19 +239,32 @@ class ElectrodeChargeReporter(CsvRowReporter):
 class CheckpointReporter:
     """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
     ``checkpoint.json`` at it together with the byte sizes of the output files, then
-    delete older checkpoints. A kill at any moment leaves a consistent pair."""
+    delete older checkpoints. A kill at any moment leaves a consistent pair.
+
+    Parameters
+    ----------
+    directory : Path
+        The run directory.
+    interval : int
+        Steps between checkpoints.
+    outputs : list of Path
+        Output files whose sizes are recorded with each checkpoint.
+    """
 
     def __init__(self, directory: Path, interval: int, outputs: list[Path]):
         self._dir, self._interval, self._outputs = directory, interval, outputs
 
     def describeNextReport(self, simulation):
+        """OpenMM reporter protocol."""
         steps = self._interval - simulation.currentStep % self._interval
         return {"steps": steps, "periodic": None, "include": []}
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         self.save(simulation)
 
     def save(self, simulation) -> None:
+        """Save a checkpoint now (see the class docstring)."""
         step = simulation.currentStep
         chk = self._dir / f"checkpoint-{step}.chk"
         tmp = chk.with_suffix(".tmp")

@@ -75,7 +75,24 @@ class RunError(SolvationError):
 
 @dataclass
 class RunContext:
-    """Everything a stage needs: the simulation, its barostat and bookkeeping."""
+    """Everything a stage needs: the simulation, its barostat and bookkeeping.
+
+    Attributes
+    ----------
+    directory : Path
+    protocol : Protocol
+    simulation : openmm.app.Simulation
+    barostat : openmm.Force
+    info : RunInfo
+    seed : int
+        Random seed.
+    mass_g : float
+        Mass of the system (g).
+    npt_volumes : list of float
+        Box volumes of the NPT stage (nm^3).
+    stop : StopRequest
+    checkpoint : CheckpointReporter or None
+    """
 
     directory: Path
     protocol: Protocol
@@ -90,11 +107,18 @@ class RunContext:
 
     @property
     def n_atoms(self) -> int:
+        """Particles of the system."""
         return self.simulation.system.getNumParticles()
 
 
 def read_build_and_design(directory: Path) -> tuple[BuildInfo, dict]:
-    """build.json and the design table of a build directory."""
+    """build.json and the design table of a build directory.
+
+    Parameters
+    ----------
+    directory : Path
+        A build directory.
+    """
     return read_build(directory), read_design_table(directory)
 
 
@@ -102,7 +126,15 @@ def repartition_hydrogen_mass(
     system: openmm.System, topology: app.Topology, mass_amu: float
 ) -> int:
     """Move mass from heavy atoms to their bonded hydrogens (not water); returns the number
-    of hydrogens changed."""
+    of hydrogens changed.
+
+    Parameters
+    ----------
+    system : openmm.System
+    topology : openmm.app.Topology
+    mass_amu : float
+        Hydrogen mass (Da).
+    """
     changed = 0
     for a, b in topology.bonds():
         if a.element == app.element.hydrogen:
@@ -484,7 +516,15 @@ def _protocol(directory: Path, design: dict, protocol: Protocol | None, override
 def extend_production(directory: str | Path, amount: str) -> RunInfo:
     """Lengthen the production of a finished run by ``amount`` (e.g. "10 ns"), recorded in
     run.json's ``extensions``; ``run`` then appends it from the last checkpoint. Call it
-    while holding the directory's lock (``run(..., extend=...)`` does)."""
+    while holding the directory's lock (``run(..., extend=...)`` does).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A finished run directory.
+    amount : str
+        Time with its unit ('10 ns').
+    """
     directory = Path(directory)
     info = read_run(directory)
     if not info.complete:
@@ -532,6 +572,29 @@ def run(
     again; ``extend`` ("10 ns") appends that much production to it. The directory is
     locked against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or
     SIGTERM stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+    protocol : Protocol, optional
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    precision : str, optional
+        Platform precision ('mixed', 'double', 'single').
+    extend : str, optional
+        Production to append to a finished run, with its unit ('10 ns').
+    **overrides
+        Protocol keys with units ('production="2 ns"').
+
+    Raises
+    ------
+    DirectoryBusy
+        When another process holds the directory.
+    RunInterrupted
+        On SIGINT or SIGTERM, after a checkpoint.
     """
     directory = Path(directory)
     build, design = read_build_and_design(directory)

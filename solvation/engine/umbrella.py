@@ -71,7 +71,26 @@ class UmbrellaError(SolvationError):
 
 @dataclass(frozen=True)
 class PMFSettings:
-    """The path and the windows (lengths in nm, times in ps, k in kJ/mol/nm^2)."""
+    """The path and the windows (lengths in nm, times in ps, k in kJ/mol/nm^2).
+
+    Attributes
+    ----------
+    ion : str
+    start, end : str
+        'bulk', 'surface' or a distance from the top plane.
+    surface_distance_nm : float
+        Closest window to the top plane (nm).
+    spacing_nm : float
+        Window spacing (nm).
+    force_constant : float or None
+        Restraint force constant (kJ/mol/nm^2); None: 4 kT / spacing^2.
+    equilibration_ps, window_ps : float
+        Equilibration and production time per window (ps).
+    shell_cutoff_angstrom : float
+        First-shell cutoff of the water count (A).
+    pull_ps : float
+        Steered-MD time per window spacing (ps).
+    """
 
     ion: str = "Zn2+"
     start: str = "bulk"  # "bulk" or a distance from the top plane
@@ -86,6 +105,7 @@ class PMFSettings:
 
     @property
     def pull_rate_nm_per_ps(self) -> float:
+        """Pull speed (nm/ps)."""
         return self.spacing_nm / self.pull_ps
 
     def k(self, temperature_k: float) -> float:
@@ -99,7 +119,15 @@ class PMFSettings:
 def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
     """Settings from a design's ``[pmf]`` table and overrides with the same keys (``from``,
     ``to``, ``spacing``, ``force_constant``, ``equilibration``, ``window_time`` ...);
-    None values are ignored."""
+    None values are ignored.
+
+    Parameters
+    ----------
+    spec : PMFSpec, optional
+        A design's ``[pmf]`` table.
+    **overrides
+        Same keys, values with units.
+    """
     data = (spec or PMFSpec()).model_dump(by_alias=True)
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
@@ -127,7 +155,14 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
 
 def window_centres(settings: PMFSettings, thickness_nm: float) -> list[float]:
     """Window centres (nm above the top plane) from the surface end to the bulk end, one
-    spacing apart; ``thickness_nm``: electrolyte between the slab's faces."""
+    spacing apart; ``thickness_nm``: electrolyte between the slab's faces.
+
+    Parameters
+    ----------
+    settings : PMFSettings
+    thickness_nm : float
+        Electrolyte between the slab's faces (nm).
+    """
     middle = thickness_nm / 2.0
 
     def at(end: str) -> float:
@@ -152,7 +187,18 @@ def window_centres(settings: PMFSettings, thickness_nm: float) -> list[float]:
 
 @dataclass(frozen=True)
 class ParentState:
-    """The parent run after NPT: topology, positions (nm), box vectors (nm), slab planes."""
+    """The parent run after NPT: topology, positions (nm), box vectors (nm), slab planes.
+
+    Attributes
+    ----------
+    topology : openmm.app.Topology
+    positions : numpy.ndarray
+        (n, 3) positions (nm).
+    box : numpy.ndarray
+        3x3 box vectors (nm).
+    top_nm, bottom_nm : float
+        z of the slab's top and bottom atomic planes (nm).
+    """
 
     topology: app.Topology
     positions: np.ndarray
@@ -162,6 +208,7 @@ class ParentState:
 
     @property
     def lz(self) -> float:
+        """Box length along z (nm)."""
         return float(self.box[2, 2])
 
     @property
@@ -171,7 +218,18 @@ class ParentState:
 
 
 def parent_state(parent: Path) -> ParentState:
-    """Topology and the state after NPT equilibration of the run in ``parent``."""
+    """Topology and the state after NPT equilibration of the run in ``parent``.
+
+    Parameters
+    ----------
+    parent : Path
+        A run directory past NPT equilibration.
+
+    Raises
+    ------
+    UmbrellaError
+        When the parent has no NPT state or no slab.
+    """
     path = parent / "stage-npt.xml"
     if not path.exists():
         raise UmbrellaError(f"{parent} has no equilibrated state (stage-npt.xml): run it first")
@@ -187,7 +245,14 @@ def parent_state(parent: Path) -> ParentState:
 
 
 def choose_ion(state: ParentState, resname: str) -> int:
-    """Index of the ion (residue ``resname``) nearest to the middle of the electrolyte."""
+    """Index of the ion (residue ``resname``) nearest to the middle of the electrolyte.
+
+    Parameters
+    ----------
+    state : ParentState
+    resname : str
+        Residue name of the ion.
+    """
     ions = [a.index for a in state.topology.atoms() if a.residue.name == resname]
     if not ions:
         raise UmbrellaError(f"the box holds no {resname} ion")
@@ -231,7 +296,24 @@ def pull_ion(
 ) -> list[np.ndarray]:
     """Positions (nm) seeding each window: the ion pulled (NVT, stiff moving restraint,
     ``settings.pull_ps`` per spacing) from its height to the highest centre, then down
-    through the others; one configuration per centre, in the order of ``centres``."""
+    through the others; one configuration per centre, in the order of ``centres``.
+
+    Parameters
+    ----------
+    parent : Path
+        The parent run directory.
+    state : ParentState
+    ion : int
+        Atom index of the ion.
+    centres : list of float
+        Window centres (nm above the top plane).
+    settings : PMFSettings
+    protocol : Protocol
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     context = _pull_context(parent, state, ion, protocol, platform, device)
     z = float(state.positions[ion, 2])  # the ion's own periodic image
     height = (z - state.top_nm) % state.lz
@@ -251,7 +333,18 @@ def pull_ion(
 
 
 def add_restraint(system: openmm.System, ion: int, z_nm: float, k: float) -> None:
-    """Harmonic restraint on the ion's z (minimum image) about ``z_nm``."""
+    """Harmonic restraint on the ion's z (minimum image) about ``z_nm``.
+
+    Parameters
+    ----------
+    system : openmm.System
+    ion : int
+        Atom index.
+    z_nm : float
+        Restraint centre (nm).
+    k : float
+        Force constant (kJ/mol/nm^2).
+    """
     force = openmm.CustomExternalForce(RESTRAINT_ENERGY)
     force.addPerParticleParameter("k_umbrella")
     force.addPerParticleParameter("z_umbrella")
@@ -284,7 +377,14 @@ def _write_window(
 
 
 def window_protocol(parent: Path, settings: PMFSettings) -> Protocol:
-    """The parent run's protocol with the windows' equilibration and production times."""
+    """The parent run's protocol with the windows' equilibration and production times.
+
+    Parameters
+    ----------
+    parent : Path
+        The parent run directory.
+    settings : PMFSettings
+    """
     protocol = Protocol(**read_run(parent).protocol)
     return replace(
         protocol, equilibration_ps=settings.equilibration_ps, production_ps=settings.window_ps
@@ -340,7 +440,20 @@ def prepare_windows(
 ) -> UmbrellaInfo:
     """Write every window directory of the PMF into ``out`` (existing ones are kept; the
     pull that seeds missing ones runs on ``platform``); returns the PMF directory's
-    record."""
+    record.
+
+    Parameters
+    ----------
+    parent : str or Path
+        The parent run directory (a slab run).
+    out : str or Path
+        The PMF directory.
+    settings : PMFSettings
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     parent, out = Path(parent), Path(out)
     if not (parent / BUILD_JSON).exists():
         raise UmbrellaError(f"{parent} is not a build or run directory")
@@ -376,5 +489,17 @@ def prepare_windows(
 def run_window(
     window: str | Path, protocol: dict, platform: str = "auto", device: int | None = None
 ):
-    """Run (or resume) one window with ``protocol`` (a Protocol as dict); its RunInfo."""
+    """Run (or resume) one window with ``protocol`` (a Protocol as dict); its RunInfo.
+
+    Parameters
+    ----------
+    window : str or Path
+        A window directory.
+    protocol : dict
+        A Protocol as dict.
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     return run(Path(window), Protocol(**protocol), platform=platform, device=device)

@@ -61,7 +61,21 @@ def cosine_integrator(
 ) -> openmm.CustomIntegrator:
     """LangevinMiddle with the cosine acceleration A cos(2 pi z / lz) along x in the kick
     and friction and noise acting on v - V cos(kz) e_x (module docstring). Globals: Vamp
-    (nm/ps), the flow amplitude after the step; A; kz."""
+    (nm/ps), the flow amplitude after the step; A; kz.
+
+    Parameters
+    ----------
+    temperature_k : float
+        Temperature (K).
+    friction_per_ps : float
+        Langevin friction (1/ps).
+    dt_ps : float
+        Time step (ps).
+    acceleration : float
+        Acceleration amplitude A (nm/ps^2).
+    lz_nm : float
+        Box length along z (nm).
+    """
     integrator = openmm.CustomIntegrator(dt_ps)
     decay = math.exp(-friction_per_ps * dt_ps)
     for name, value in (
@@ -106,6 +120,7 @@ class FlowAmplitudeReporter(CsvRowReporter):
     HEADER = "step,time_ps,V_nm_per_ps\n"
 
     def report(self, simulation, state):
+        """OpenMM reporter protocol."""
         amplitude = simulation.integrator.getGlobalVariableByName("Vamp")
         if not math.isfinite(amplitude):
             raise RunError(
@@ -180,7 +195,25 @@ def run_viscosity(
     checkpoint_ps: float = 50.0,
 ) -> ViscosityInfo:
     """Run (or resume) the periodic-perturbation run of an equilibrated run directory;
-    returns its ``viscosity/viscosity.json`` record (module docstring)."""
+    returns its ``viscosity/viscosity.json`` record (module docstring).
+
+    Parameters
+    ----------
+    directory : str or Path
+        An equilibrated run directory.
+    acceleration_nm_per_ps2 : float
+        Acceleration amplitude (nm/ps^2).
+    time_ps : float
+        Length of the run (ps).
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    precision : str, optional
+        Platform precision ('mixed', 'double', 'single').
+    checkpoint_ps : float
+        Checkpoint interval (ps).
+    """
     directory = Path(directory)
     protocol, settings = _settings(directory, acceleration_nm_per_ps2, time_ps)
     if has_viscosity(directory):
