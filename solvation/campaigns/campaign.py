@@ -72,7 +72,21 @@ class CampaignError(SolvationError):
 
 @dataclass(frozen=True)
 class Job:
-    """One design and replica of a campaign."""
+    """One design and replica of a campaign.
+
+    Attributes
+    ----------
+    key : str
+        Job key (``job_key``).
+    design_name : str
+    replica : int
+    design : dict
+        The design tables.
+    protocol : dict
+        The campaign's ``[protocol]`` table.
+    analyses : tuple of str
+        Analyses to run after the MD.
+    """
 
     key: str
     design_name: str
@@ -84,6 +98,26 @@ class Job:
 
 @dataclass
 class Campaign:
+    """A campaign file expanded into its jobs.
+
+    Attributes
+    ----------
+    name : str
+    path : Path
+        The campaign file.
+    jobs : list of Job
+    weights : dict of str to float
+        Ranking weight of each descriptor.
+    pareto : tuple of str or None
+        Descriptors of the Pareto front.
+    executor : dict
+        The ``[executor]`` table (kind, slots ...).
+    file_hash : str
+        Hash of the campaign file.
+    designs : list of str
+        Design names, in file order.
+    """
+
     name: str
     path: Path
     jobs: list[Job]
@@ -184,6 +218,17 @@ def _versions() -> str:
 
 
 def job_key(design: dict, protocol: dict, replica: int, analyses) -> str:
+    """Key of a job: hash of its design, protocol, replica, analyses and package versions.
+
+    Parameters
+    ----------
+    design : dict
+        The design tables.
+    protocol : dict
+        The ``[protocol]`` table.
+    replica : int
+    analyses : iterable of str
+    """
     text = json.dumps(
         {
             "design": design,
@@ -223,7 +268,18 @@ def _check_executor(table: dict, path: Path) -> None:
 
 
 def load_campaign(path: str | Path) -> Campaign:
-    """Read and expand a campaign file; designs are validated before anything runs."""
+    """Read and expand a campaign file; designs are validated before anything runs.
+
+    Parameters
+    ----------
+    path : str or Path
+        A campaign TOML file.
+
+    Raises
+    ------
+    CampaignError, DesignError
+        For a missing or invalid file or design.
+    """
     path = Path(path)
     if not path.exists():
         raise CampaignError(f"campaign file {path} does not exist")

@@ -50,7 +50,13 @@ STATES = ("pending", "running", "interrupted", "failed", "done")
 
 
 class Catalog:
-    """Thin wrapper over the campaign's SQLite database."""
+    """Thin wrapper over the campaign's SQLite database.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The campaign directory (created if missing).
+    """
 
     def __init__(self, directory: str | Path):
         self.path = Path(directory) / "catalog.sqlite"
@@ -113,6 +119,7 @@ class Catalog:
         return row[0] if row else None
 
     def register(self, jobs) -> None:
+        """Add ``jobs`` as pending (jobs already known are kept as they are)."""
         with self._db() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO jobs (key, design, replica, status, attempts, spec) "
@@ -121,11 +128,13 @@ class Catalog:
             )
 
     def status(self, key: str) -> str | None:
+        """Status of job ``key`` (pending, running, done, failed ...), None if unknown."""
         with self._db() as db:
             row = db.execute("SELECT status FROM jobs WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     def mark_running(self, key: str) -> None:
+        """Mark job ``key`` running and count the attempt."""
         with self._db() as db:
             db.execute(
                 "UPDATE jobs SET status='running', attempts=attempts+1, started=? WHERE key=?",
@@ -181,6 +190,7 @@ class Catalog:
             )
 
     def fail(self, key: str, error: str) -> None:
+        """Mark job ``key`` failed with (the tail of) its ``error`` text."""
         with self._db() as db:
             db.execute(
                 "UPDATE jobs SET status='failed', finished=?, error=? WHERE key=?",
@@ -188,6 +198,7 @@ class Catalog:
             )
 
     def jobs(self) -> pd.DataFrame:
+        """Every job with its status, attempts, time and performance, as a table."""
         with self._db() as db:
             return pd.read_sql_query(
                 "SELECT key, design, replica, status, attempts, seconds, "

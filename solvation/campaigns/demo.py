@@ -41,7 +41,15 @@ WEIGHTS = {"zn_water_cn": -1.0, "free_water_fraction": -1.0, "D_zn": 0.5}
 
 
 def write_demo_campaign(directory: Path, n_water: int = N_WATER) -> Path:
-    """Design files and the campaign file of the demo in ``directory``; returns the latter."""
+    """Design files and the campaign file of the demo in ``directory``; returns the latter.
+
+    Parameters
+    ----------
+    directory : Path
+        Folder to write into.
+    n_water : int
+        Water molecules per box.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     names = []
     for name, body in DESIGNS.items():
@@ -68,7 +76,15 @@ def write_demo_campaign(directory: Path, n_water: int = N_WATER) -> Path:
 
 
 def run_demo(directory: str | Path = "solvation-demo", platform: str = "auto") -> dict:
-    """Run the demo end to end; returns paths of the ranking table and the figures."""
+    """Run the demo end to end; returns paths of the ranking table and the figures.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The demo's campaign directory.
+    platform : str
+        OpenMM platform name, or "auto".
+    """
     directory = Path(directory)
     campaign = write_demo_campaign(directory)
     catalog = run_campaign(campaign, directory / "campaign", platform=platform)

@@ -59,7 +59,16 @@ def structure_descriptors(
     u, build: BuildInfo, outdir: Path, shells: recipes.ShellsOfRun | None = None
 ) -> dict[str, DescriptorValue]:
     """zn_water_cn, zn_anion_cn and cip_fraction (CIP + AGG) of the Zn2+ shells
-    (``shells``: already computed, else computed here)."""
+    (``shells``: already computed, else computed here).
+
+    Parameters
+    ----------
+    u : MDAnalysis.Universe
+    build : BuildInfo
+    outdir : Path
+        The job directory (results are written there).
+    shells : ShellsOfRun, optional
+    """
     shells = shells or recipes.shells_of_run(u, build)
     result, anion = shells.result, shells.selections.anion
     if result is None:
@@ -82,7 +91,16 @@ def hbond_descriptors(
     u, build: BuildInfo, outdir: Path, result: HBondResult | None = None
 ) -> dict[str, DescriptorValue]:
     """H-bonds per water, free-water fraction and tetrahedral order q (``result``: already
-    computed, else computed here)."""
+    computed, else computed here).
+
+    Parameters
+    ----------
+    u : MDAnalysis.Universe
+    build : BuildInfo
+    outdir : Path
+        The job directory.
+    result : HBondResult, optional
+    """
     result = result or recipes.hbonds_of_run(u, build)
     selections = recipes.run_selections(build).molecules
     _write(outdir, "hbonds.json", result.to_dict(), u, selections, result.criterion)
@@ -103,7 +121,20 @@ def transport_descriptors(
     run: recipes.TransportOfRun | None = None,
 ) -> dict[str, DescriptorValue]:
     """D of Zn2+ and water, conductivity and the Zn2+ transference number (``run``:
-    already computed, else computed here)."""
+    already computed, else computed here).
+
+    Parameters
+    ----------
+    u : MDAnalysis.Universe
+    build : BuildInfo
+    outdir : Path
+        The job directory.
+    temperature_k : float
+        Temperature (K).
+    charges : numpy.ndarray or None
+        Per-atom charges (e).
+    run : TransportOfRun, optional
+    """
     run = run or recipes.transport_of_run(u, build, temperature_k, charges, outdir)
     result, conductivity = run.transport, run.conductivity
     selections = recipes.run_selections(build).molecules
@@ -142,7 +173,14 @@ def transport_descriptors(
 def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, DescriptorValue]:
     """a_w and phi (osmotic route) for an [osmotic] build; else a_cc of the KB route for a
     salt + water box (a campaign over molalities then gives a_w with
-    ``solvation analyze water-activity JOB_DIRS... --method kb``); {} otherwise."""
+    ``solvation analyze water-activity JOB_DIRS... --method kb``); {} otherwise.
+
+    Parameters
+    ----------
+    build : BuildInfo
+    outdir : Path
+        The job directory.
+    """
     if build.osmotic is not None:
         result = recipes.osmotic_from_run(outdir)
         _write(outdir, "water_activity.json", result.to_dict())

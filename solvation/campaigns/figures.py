@@ -40,6 +40,20 @@ def _first_replicas(directory: Path) -> dict[str, Path]:
 
 
 def fig_rdf(directory: Path, out: Path) -> list[Path]:
+    """Zn-O(water) g(r) of every design (first replica), from each job's rdf.json.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     rows = []
     fig, ax = plt.subplots()
     for design, path in _first_replicas(directory).items():
@@ -61,7 +75,22 @@ def fig_rdf(directory: Path, out: Path) -> list[Path]:
 
 def fig_speciation(directory: Path, out: Path, top: int = 12) -> list[Path]:
     """Stacked shell-composition fractions per design: each composition keeps one colour
-    (hatched past ten, ``category_styles``) in every bar; frames and cutoffs as text."""
+    (hatched past ten, ``category_styles``) in every bar; frames and cutoffs as text.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+    top : int
+        Shell compositions shown.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     rows, notes = [], []
     for design, path in _first_replicas(directory).items():
         if (path / "shells.json").exists():
@@ -104,6 +133,20 @@ def fig_speciation(directory: Path, out: Path, top: int = 12) -> list[Path]:
 
 
 def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
+    """Water H-bond class fractions of every design (first replica), from hbonds.json.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     rows = []
     for design, path in _first_replicas(directory).items():
         if (path / "hbonds.json").exists():
@@ -122,6 +165,20 @@ def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
 
 
 def fig_msd(directory: Path, out: Path) -> list[Path]:
+    """Zn2+ MSD of every design (first replica), from each job's msd.csv.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     frames = []
     fig, ax = plt.subplots()
     for design, path in _first_replicas(directory).items():
@@ -139,7 +196,20 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
 
 def fig_pmf(directory: Path, out: Path) -> list[Path]:
     """Free-energy profile of the PMF ion (top) over its first-shell water count (bottom),
-    one curve per design (first replica), from each job's pmf.json; [] without any."""
+    one curve per design (first replica), from each job's pmf.json; [] without any.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     results = {
         design: json.loads((path / "pmf.json").read_text())
         for design, path in _first_replicas(directory).items()
@@ -164,7 +234,24 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
 
 def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
     """Bars of one descriptor per design, combined over replicas, with the combined
-    standard error; unconverged values are hatched and labelled."""
+    standard error; unconverged values are hatched and labelled.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+    name : str
+        Descriptor name.
+    label : str
+        Axis label.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     table = Catalog(directory).descriptors()
     data = combine_descriptors(table[table.name == name])
     fig, ax = plt.subplots()
@@ -188,7 +275,20 @@ def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Pa
 
 def fig_ranking(ranking_csv: Path, out: Path) -> list[Path]:
     """Scores with their spread over draws, P(first), the 95% rank interval, and beneath
-    the plot the pairs of neighbours that cannot be separated (from separability.csv)."""
+    the plot the pairs of neighbours that cannot be separated (from separability.csv).
+
+    Parameters
+    ----------
+    ranking_csv : Path
+        ranking.csv of the campaign.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
     data = pd.read_csv(ranking_csv)
     fig, ax = plt.subplots(figsize=(6.0, 3.2 + 0.18 * len(data)))
     ax.barh(data.design[::-1], data.score[::-1], xerr=data.score_err[::-1], capsize=3)
@@ -223,7 +323,15 @@ def _separability_notes(path: Path) -> list[str]:
 
 
 def make_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:
-    """Every figure of a campaign directory into ``out`` (default DIR/figures)."""
+    """Every figure of a campaign directory into ``out`` (default DIR/figures).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The campaign directory.
+    out : str or Path, optional
+        Folder of the figures.
+    """
     directory = Path(directory)
     Catalog.existing(directory)  # refuse a directory that is not a campaign directory
     out = Path(out) if out else directory / "figures"
@@ -244,7 +352,13 @@ def make_figures(directory: str | Path, out: str | Path | None = None) -> list[P
 
 
 def write_ranking_figure(directory: str | Path) -> list[Path]:
-    """The ranking figure of DIR/ranking.csv into DIR/figures."""
+    """The ranking figure of DIR/ranking.csv into DIR/figures.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The campaign directory.
+    """
     directory = Path(directory)
     (directory / "figures").mkdir(exist_ok=True)
     with plt.style.context(STYLE):

@@ -40,14 +40,32 @@ ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
-    """The directory of job ``key`` in a campaign directory."""
+    """The directory of job ``key`` in a campaign directory.
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    """
     return Path(campaign_dir) / "jobs" / key
 
 
 def run_job(
     job: dict, campaign_dir: str, platform: str = "auto", device: int | None = None
 ) -> dict:
-    """Build, run and analyse ``job`` (a Job as dict); returns its JobResult as a dict."""
+    """Build, run and analyse ``job`` (a Job as dict); returns its JobResult as a dict.
+
+    Parameters
+    ----------
+    job : dict
+        A Job as dict.
+    campaign_dir : str
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     start = time.perf_counter()
     if job.get("threads"):
         set_threads(job["threads"])

@@ -39,7 +39,18 @@ from solvation.systems import build
 
 def source_design(source: Path) -> Design:
     """The design of a PMF source (a design file, or a build/run directory), checked to
-    have a slab before anything is built or run."""
+    have a slab before anything is built or run.
+
+    Parameters
+    ----------
+    source : Path
+        A design file, or a build/run directory.
+
+    Raises
+    ------
+    UmbrellaError
+        When the design has no slab.
+    """
     if source.is_dir():
         if not (source / BUILD_JSON).exists():
             raise UmbrellaError(f"{source} is neither a design file nor a build/run directory")
@@ -55,7 +66,19 @@ def parent_run(source: Path, out: Path, platform: str = "auto", **protocol) -> P
     """The run directory the windows start from: ``source`` itself when it is a build or
     run directory (run first when it has no equilibrated state), else the design file
     ``source`` built into OUT/system and run. ``protocol``: overrides of the design's
-    [protocol] for that run."""
+    [protocol] for that run.
+
+    Parameters
+    ----------
+    source : Path
+        A design file, or a build/run directory.
+    out : Path
+        The PMF directory.
+    platform : str
+        OpenMM platform name, or "auto".
+    **protocol
+        Overrides of the design's [protocol] (values with units).
+    """
     parent = source if source.is_dir() else build(source, out / "system").path
     if not (has_run(parent) and "npt" in read_run(parent).stages_done):
         run(parent, platform=platform, **protocol)
@@ -72,7 +95,23 @@ def setup_pmf(
 ) -> tuple[Path, UmbrellaInfo]:
     """The PMF directory of ``source`` (a design file, or a build/run directory) with its
     windows written (default: RUN/pmf; required for a design file); see ``run_pmf`` of
-    ``pmf_runner`` for the arguments. Settings are checked before anything runs."""
+    ``pmf_runner`` for the arguments. Settings are checked before anything runs.
+
+    Parameters
+    ----------
+    source : str or Path
+        A design file, or a build/run directory.
+    out : str or Path, optional
+        The PMF directory.
+    platform : str
+        OpenMM platform name, or "auto".
+    protocol : dict, optional
+        Overrides for the parent run.
+    device : int, optional
+        GPU index.
+    **settings
+        The design's [pmf] keys (values with units).
+    """
     source = Path(source)
     if out is None:
         if not source.is_dir():
@@ -89,7 +128,17 @@ def pmf_descriptors(
 ) -> dict[str, DescriptorValue]:
     """Campaign job: the PMF of the job's run (windows one after another in this process,
     settings from the design's [pmf] table), written to ``pmf.json``/``pmf.csv``; its
-    desolvation barrier and adsorption free energy (kJ/mol) with their errors."""
+    desolvation barrier and adsorption free energy (kJ/mol) with their errors.
+
+    Parameters
+    ----------
+    job_dir : Path
+        A campaign job directory (a finished slab run).
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     job_dir = Path(job_dir)
     out, setup = setup_pmf(job_dir, job_dir / "pmf", platform, device=device)
     for name in setup.windows:

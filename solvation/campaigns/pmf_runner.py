@@ -24,7 +24,18 @@ from .runner import drain
 
 @dataclass(frozen=True)
 class WindowJob:
-    """One window as a catalog job (the fields ``Catalog.register`` records)."""
+    """One window as a catalog job (the fields ``Catalog.register`` records).
+
+    Attributes
+    ----------
+    key : str
+    design_name : str
+        'window-NNN'.
+    replica : int
+    design : dict
+        The window's directory and centre (nm).
+    protocol : dict
+    """
 
     key: str
     design_name: str  # window-NNN
@@ -75,7 +86,32 @@ def run_pmf(
     ``settings``: the design's [pmf] keys (``ion``, ``from``, ``to``, ``spacing``,
     ``force_constant``, ``equilibration``, ``window_time``, ``surface_distance``,
     ``shell_cutoff``), overriding its table. ``protocol``: overrides for the parent run
-    when it has to be run. Raises UmbrellaError naming the first failed window."""
+    when it has to be run. Raises UmbrellaError naming the first failed window.
+
+    Parameters
+    ----------
+    source : str or Path
+        A design file, or a build/run directory.
+    out : str or Path, optional
+        The PMF directory.
+    executor : str
+        'local', 'dask' or 'slurm' (as for campaigns).
+    slots : int
+        Windows run side by side.
+    scheduler : str, optional
+        Dask scheduler address.
+    client : dask.distributed.Client, optional
+    platform : str
+        OpenMM platform name, or "auto".
+    retry_failed : bool
+        Run failed windows again.
+    protocol : dict, optional
+        Overrides for the parent run.
+    device : int, optional
+        GPU index.
+    **settings
+        The design's [pmf] keys (see above).
+    """
     out, setup = setup_pmf(source, out, platform, protocol, device, **settings)
     catalog = Catalog(out)
     catalog.claim("pmf", hashlib.sha256(setup.model_dump_json().encode()).hexdigest()[:16])

@@ -24,7 +24,17 @@ def available_platforms() -> list[str]:
 def platform_properties(
     name: str, device: int | None = None, precision: str | None = None
 ) -> dict[str, str]:
-    """Platform properties: mixed precision on GPUs unless told otherwise."""
+    """Platform properties: mixed precision on GPUs unless told otherwise.
+
+    Parameters
+    ----------
+    name : str
+        OpenMM platform name.
+    device : int, optional
+        GPU index.
+    precision : str, optional
+        'mixed' (default on GPUs), 'single' or 'double'.
+    """
     props = {}
     if name in GPU_PLATFORMS:
         props["Precision"] = precision or "mixed"
@@ -53,6 +63,15 @@ def choose_platform(
 
     ``auto`` takes the first usable of CUDA, HIP, OpenCL, CPU. A named platform that is
     missing or unusable is an error listing what is available.
+
+    Parameters
+    ----------
+    requested : str
+        Platform name, or "auto".
+    device : int, optional
+        GPU index.
+    precision : str, optional
+        'mixed' (default on GPUs), 'single' or 'double'.
     """
     names = available_platforms()
     if requested.lower() == "auto":
