@@ -165,12 +165,19 @@ _ATTRIBUTES = re.compile(r"^\s*Attributes\s*\n\s*-{3,}\s*$", re.MULTILINE)
 
 
 def _is_cli_command(node: ast.FunctionDef) -> bool:
-    """A typer command or callback: its docstring is the ``--help`` text, so no numpydoc."""
+    """A typer command or callback: its docstring is the ``--help`` text, so no numpydoc.
+    Decorated with ``@app.command(...)``/``.callback()``, or registered elsewhere as
+    ``app.command("name")(function)``: then its parameters are typer Options/Arguments."""
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
         if isinstance(target, ast.Attribute) and target.attr in ("command", "callback"):
             return True
-    return False
+    args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    return any(
+        a.annotation is not None
+        and any(t in ast.unparse(a.annotation) for t in ("typer.Option", "typer.Argument"))
+        for a in args
+    )
 
 
 def _is_record_class(node: ast.ClassDef) -> bool:

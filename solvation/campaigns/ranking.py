@@ -64,10 +64,19 @@ class RankingError(SolvationError):
 class Separation:
     """Whether two designs next to each other in the ranking can be told apart.
 
-    p_order : fraction of draws in which ``upper`` scores above ``lower``
-    more_ns : estimated extra run length per replica to separate them (ns; inf when
-        their scores do not differ; None when separable or the run length is unknown)
-    at_least : ``more_ns`` is a lower bound (a descriptor showed no fluctuation at all)
+    Attributes
+    ----------
+    upper, lower : str
+        The higher- and lower-ranked design.
+    p_order : float
+        Fraction of draws in which ``upper`` scores above ``lower``.
+    separable : bool
+        Whether ``upper`` scores higher in at least 95% of the draws.
+    more_ns : float or None
+        Estimated extra run length per replica to separate them (ns; inf when their scores
+        do not differ; None when separable or the run length is unknown).
+    at_least : bool
+        ``more_ns`` is a lower bound (a descriptor showed no fluctuation at all).
     """
 
     upper: str
@@ -78,6 +87,7 @@ class Separation:
     at_least: bool
 
     def text(self) -> str:
+        """One line saying whether the pair is separable and, if not, what would separate it."""
         if self.separable:
             return f"{self.upper} above {self.lower}: separable (P = {self.p_order:.2f})"
         head = f"{self.upper} and {self.lower}: not separable (P = {self.p_order:.2f})"
@@ -95,9 +105,21 @@ def _ns(value: float) -> str:
 
 @dataclass(frozen=True)
 class Ranking:
-    """``table``: rank, design, score, score_err, p_first, rank_low, rank_high,
-    unconverged (weighted descriptors that did not converge) and per descriptor its
-    combined value, _err, _n_eff and _converged; ``separations``: adjacent pairs."""
+    """The ranking of a campaign's designs.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        rank, design, score, score_err, p_first, rank_low, rank_high, unconverged (weighted
+        descriptors that did not converge) and per descriptor its combined value, _err,
+        _n_eff and _converged.
+    pareto : list of str
+        Designs on the Pareto front of the two ``pareto`` descriptors.
+    left_out : dict of str to str
+        Design -> why it is not ranked.
+    separations : list of Separation
+        Adjacent pairs.
+    """
 
     table: pd.DataFrame
     pareto: list[str]
@@ -116,7 +138,15 @@ def complete_designs(
     descriptors: pd.DataFrame, weights: dict[str, float]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rows of the designs that have every weighted descriptor (a finite replica mean),
-    and the others with the descriptors they lack."""
+    and the others with the descriptors they lack.
+
+    Parameters
+    ----------
+    descriptors : pandas.DataFrame
+        Per-replica descriptor rows (design, replica, name, value ...).
+    weights : dict of str to float
+        Ranking weight of each descriptor.
+    """
     means = design_means(descriptors) if len(descriptors) else pd.DataFrame()
     left_out = {}
     for design in means.index:
@@ -127,7 +157,13 @@ def complete_designs(
 
 
 def design_means(descriptors: pd.DataFrame) -> pd.DataFrame:
-    """Design x descriptor table of replica means."""
+    """Design x descriptor table of replica means.
+
+    Parameters
+    ----------
+    descriptors : pandas.DataFrame
+        Per-replica descriptor rows (design, replica, name, value ...).
+    """
     return descriptors.pivot_table(index="design", columns="name", values="value", aggfunc="mean")
 
 
@@ -181,7 +217,26 @@ def rank(
     pareto: tuple[str, str] | None = None,
 ) -> Ranking:
     """Ranking of the designs in ``descriptors`` (columns design, replica, name, value, err
-    and, from a catalog, n_eff, converged, reason, span_ps); see the module docstring."""
+    and, from a catalog, n_eff, converged, reason, span_ps); see the module docstring.
+
+    Parameters
+    ----------
+    descriptors : pandas.DataFrame
+        Per-replica descriptor rows.
+    weights : dict of str to float
+        Ranking weight of each descriptor (sign: direction).
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Random seed of the draws.
+    pareto : tuple of (str, str), optional
+        Two descriptors for the Pareto front.
+
+    Raises
+    ------
+    RankingError
+        Without weights or with nothing to rank.
+    """
     if not weights:
         raise RankingError("no ranking weights given ([rank] weights in the campaign file)")
     descriptors, left_out = complete_designs(descriptors, weights)
@@ -284,7 +339,17 @@ def _convergence_factor(m: dict, rows: list[int], w: np.ndarray) -> tuple[float,
 
 
 def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> list[str]:
-    """Designs not dominated in the two descriptors ``names`` (direction from weights)."""
+    """Designs not dominated in the two descriptors ``names`` (direction from weights).
+
+    Parameters
+    ----------
+    means : pandas.DataFrame
+        Design x descriptor table of means.
+    names : tuple of (str, str)
+        The two descriptors.
+    weights : dict of str to float
+        Their direction (sign).
+    """
     a, b = names
     sign = np.array([np.sign(weights.get(a, 1.0)) or 1.0, np.sign(weights.get(b, 1.0)) or 1.0])
     pts = means[[a, b]].to_numpy() * sign
@@ -304,7 +369,19 @@ def rank_directory(
 ) -> Ranking:
     """Rank the designs of a campaign directory: weights and Pareto pair from
     ``campaign`` (a campaign file) overridden by ``weights``/``pareto``; writes
-    DIR/ranking.csv, DIR/separability.csv and the ranking figure (DIR/figures)."""
+    DIR/ranking.csv, DIR/separability.csv and the ranking figure (DIR/figures).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The campaign directory.
+    campaign : str or Path, optional
+        The campaign file.
+    weights : dict of str to float, optional
+        Ranking weights, overriding the campaign's.
+    pareto : tuple of (str, str), optional
+        Pareto pair, overriding the campaign's.
+    """
     directory = Path(directory)
     catalog = Catalog.existing(directory)
     merged, front = {}, None
@@ -362,7 +439,14 @@ def _unfinished(catalog: Catalog, with_results: set[str]) -> dict[str, str]:
 
 
 def write_ranking(result: Ranking, directory: str | Path) -> None:
-    """DIR/ranking.csv (the table) and DIR/separability.csv (one row per neighbour pair)."""
+    """DIR/ranking.csv (the table) and DIR/separability.csv (one row per neighbour pair).
+
+    Parameters
+    ----------
+    result : Ranking
+    directory : str or Path
+        The campaign directory.
+    """
     directory = Path(directory)
     result.table.to_csv(directory / "ranking.csv", index=False)
     rows = [

@@ -45,7 +45,13 @@ def _number(row, key: str) -> float:
 
 
 def row_estimate(row: dict) -> Estimate:
-    """One replica's descriptor as an Estimate (module docstring for old rows)."""
+    """One replica's descriptor as an Estimate (module docstring for old rows).
+
+    Parameters
+    ----------
+    row : dict
+        One per-replica descriptor row (value, err, n_eff, converged, reason).
+    """
     err = _number(row, "err")
     flag = row.get("converged")
     converged = math.isfinite(err) if flag is None or pd.isna(flag) else bool(flag)
@@ -61,7 +67,13 @@ def row_estimate(row: dict) -> Estimate:
 
 def combine_descriptors(descriptors: pd.DataFrame) -> pd.DataFrame:
     """One row per design and descriptor (``COLUMNS``) from the per-replica rows (columns
-    design, replica, name, value and optionally err, n_eff, converged, reason, span_ps)."""
+    design, replica, name, value and optionally err, n_eff, converged, reason, span_ps).
+
+    Parameters
+    ----------
+    descriptors : pandas.DataFrame
+        Per-replica descriptor rows.
+    """
     rows = []
     for (design, name), group in descriptors.groupby(["design", "name"], sort=True):
         records = group.to_dict("records")

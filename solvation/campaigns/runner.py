@@ -110,7 +110,37 @@ def run_campaign(
 
     ``executor`` (local or dask) defaults to the campaign's ``[executor] kind`` (slurm
     runs on Dask). Raises CampaignInterrupted on Ctrl-C/SIGTERM (running jobs left
-    resumable) and DirectoryBusy when another runner works on ``directory``."""
+    resumable) and DirectoryBusy when another runner works on ``directory``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The campaign file.
+    directory : str or Path, optional
+        The campaign directory.
+    executor : str, optional
+        'local' or 'dask'.
+    scheduler : str, optional
+        Dask scheduler address.
+    slots : int, optional
+        Jobs run side by side (local processes or Dask workers).
+    retry_failed : bool
+        Run failed jobs again.
+    platform : str
+        OpenMM platform name, or "auto".
+    job_function : callable
+        What runs one job (``run_job``).
+    client : dask.distributed.Client, optional
+
+    Raises
+    ------
+    ExecutorError
+        For an unknown executor.
+    CampaignInterrupted
+        On Ctrl-C/SIGTERM, running jobs left resumable.
+    DirectoryBusy
+        When another runner works on ``directory``.
+    """
     if executor is not None and executor not in EXECUTORS:
         raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     campaign: Campaign = load_campaign(path)
@@ -163,7 +193,25 @@ def drain(
     """Run ``function(*a)`` for each ``a`` of ``args`` (a job dict first) and record it in
     ``catalog``: locally (``slots`` processes; 1 runs in this process) or on Dask (a
     ``client``, a ``scheduler`` address, or a LocalCluster of ``slots`` workers;
-    ``options``: the campaign's [executor] table)."""
+    ``options``: the campaign's [executor] table).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    function : callable
+        Runs one job: ``function(job_dict, ...)`` returns its result dict.
+    args : list of tuple
+        Arguments of each call, a job dict first.
+    executor : str
+        'local' or 'dask'.
+    slots : int
+        Processes (local) or LocalCluster workers (Dask).
+    scheduler : str, optional
+        Dask scheduler address.
+    client : dask.distributed.Client, optional
+    options : dict, optional
+        The campaign's [executor] table.
+    """
     if executor == "dask" or client is not None:
         own = client is None
         client = client or _dask_client(scheduler, options or {}, slots)

@@ -67,7 +67,13 @@ def _watch_parent(parent: int, signal_self: bool) -> None:
 
 
 def worker_init(parent: int) -> None:
-    """Initializer of a campaign pool worker whose parent is process ``parent``."""
+    """Initializer of a campaign pool worker whose parent is process ``parent``.
+
+    Parameters
+    ----------
+    parent : int
+        PID of the parent process.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
     armed = _parent_death_signal()
@@ -77,7 +83,12 @@ def worker_init(parent: int) -> None:
 
 
 def stop_workers(processes) -> None:
-    """SIGTERM to each live worker process (a stopping campaign's pool)."""
+    """SIGTERM to each live worker process (a stopping campaign's pool).
+
+    Parameters
+    ----------
+    processes : iterable of multiprocessing.Process
+    """
     for process in list(processes):
         try:
             if process.is_alive():

@@ -32,7 +32,14 @@ def _terminate(signum, frame):
 
 
 def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
-    """Run ``application``; user errors print ``error: message`` and exit with status 2."""
+    """Run ``application``; user errors print ``error: message`` and exit with status 2.
+
+    Parameters
+    ----------
+    application : typer.Typer
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+    """
     args = merge_pair_args(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -92,7 +92,13 @@ Cutoff = Annotated[
 
 def merge_pair_args(argv: list[str]) -> list[str]:
     """Accept the documented ``--pair NAME="SEL_A" "SEL_B"`` (two values) by joining them
-    as ``NAME=SEL_A|SEL_B``, the one-value form the option parser takes."""
+    as ``NAME=SEL_A|SEL_B``, the one-value form the option parser takes.
+
+    Parameters
+    ----------
+    argv : list of str
+        Command-line arguments.
+    """
     out, k = [], 0
     while k < len(argv):
         token = argv[k]

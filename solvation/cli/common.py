@@ -21,7 +21,13 @@ _json_stream = None  # the real stdout while `--json -` sends every other line t
 
 
 def wants_json_on_stdout(args: list[str]) -> bool:
-    """Whether the command line asks for ``--json -``."""
+    """Whether the command line asks for ``--json -``.
+
+    Parameters
+    ----------
+    args : list of str
+        Command-line arguments.
+    """
     return any(
         (a == "--json" and b == STDOUT) or a == f"--json={STDOUT}"
         for a, b in zip(args, [*args[1:], ""], strict=True)
@@ -30,7 +36,13 @@ def wants_json_on_stdout(args: list[str]) -> bool:
 
 @contextlib.contextmanager
 def json_on_stdout(args: list[str]):
-    """With ``--json -``: stdout carries the JSON alone; messages and tables go to stderr."""
+    """With ``--json -``: stdout carries the JSON alone; messages and tables go to stderr.
+
+    Parameters
+    ----------
+    args : list of str
+        Command-line arguments.
+    """
     global _json_stream
     if not wants_json_on_stdout(args):
         yield
@@ -43,7 +55,15 @@ def json_on_stdout(args: list[str]):
 
 
 def write_json(path: Path | None, data) -> None:
-    """Write ``data`` as strict JSON (NaN -> null) to ``path`` (``-``: stdout) when given."""
+    """Write ``data`` as strict JSON (NaN -> null) to ``path`` (``-``: stdout) when given.
+
+    Parameters
+    ----------
+    path : Path or None
+        Output file, ``-`` for stdout, None: write nothing.
+    data : object
+        JSON-able data.
+    """
     if path is None:
         return
     text = json.dumps(strict_json(data), indent=2, allow_nan=False, default=str) + "\n"
@@ -56,7 +76,20 @@ def write_json(path: Path | None, data) -> None:
 
 
 def named(items: list[str] | None, what: str) -> dict[str, str]:
-    """NAME=VALUE options as a dict (quotes around VALUE removed)."""
+    """NAME=VALUE options as a dict (quotes around VALUE removed).
+
+    Parameters
+    ----------
+    items : list of str or None
+        NAME=VALUE texts.
+    what : str
+        Option name, for the message.
+
+    Raises
+    ------
+    typer.BadParameter
+        For an item without '='.
+    """
     out = {}
     for item in items or []:
         if "=" not in item:

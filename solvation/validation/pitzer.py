@@ -26,7 +26,22 @@ B_PITZER = 1.2  # kg^1/2 mol^-1/2
 
 @dataclass(frozen=True)
 class PitzerSalt:
-    """Pitzer parameters of one salt (kg/mol units; alphas in kg^1/2 mol^-1/2)."""
+    """Pitzer parameters of one salt (kg/mol units; alphas in kg^1/2 mol^-1/2).
+
+    Attributes
+    ----------
+    z_cation, z_anion : int
+        Ion charges (e).
+    nu_cation, nu_anion : int
+        Ions per formula unit.
+    beta0, beta1, beta2 : float
+        Pitzer parameters (kg/mol).
+    c_phi : float
+        C^phi (kg^2/mol^2).
+    alpha1, alpha2 : float
+        (kg^1/2 mol^-1/2).
+    citation : str
+    """
 
     z_cation: int
     z_anion: int
@@ -42,6 +57,7 @@ class PitzerSalt:
 
     @property
     def nu(self) -> int:
+        """Ions per formula unit."""
         return self.nu_cation + self.nu_anion
 
 
@@ -61,7 +77,16 @@ ZNSO4 = PitzerSalt(
 
 
 def osmotic_coefficient(salt: PitzerSalt, molality: float, a_phi: float = A_PHI_298K) -> float:
-    """Osmotic coefficient phi of ``salt`` at ``molality`` (mol/kg) from Pitzer's equations."""
+    """Osmotic coefficient phi of ``salt`` at ``molality`` (mol/kg) from Pitzer's equations.
+
+    Parameters
+    ----------
+    salt : PitzerSalt
+    molality : float
+        Salt molality (mol/kg).
+    a_phi : float
+        Debye-Hueckel A^phi (kg^1/2 mol^-1/2).
+    """
     m = float(molality)
     ionic = 0.5 * (salt.nu_cation * salt.z_cation**2 + salt.nu_anion * salt.z_anion**2) * m
     root = math.sqrt(ionic)
@@ -81,6 +106,15 @@ def osmotic_coefficient(salt: PitzerSalt, molality: float, a_phi: float = A_PHI_
 
 
 def water_activity(salt: PitzerSalt, molality: float, a_phi: float = A_PHI_298K) -> float:
-    """Water activity a_w = exp(-nu m M_w phi) of the solution."""
+    """Water activity a_w = exp(-nu m M_w phi) of the solution.
+
+    Parameters
+    ----------
+    salt : PitzerSalt
+    molality : float
+        Salt molality (mol/kg).
+    a_phi : float
+        Debye-Hueckel A^phi (kg^1/2 mol^-1/2).
+    """
     phi = osmotic_coefficient(salt, molality, a_phi)
     return math.exp(-salt.nu * molality * WATER_MOLAR_MASS_KG_PER_MOL * phi)

@@ -51,6 +51,22 @@ class ReferenceError_(SolvationError):
 
 @dataclass(frozen=True)
 class Reference:
+    """One reference value of the shipped or a user's YAML file.
+
+    Attributes
+    ----------
+    quantity : str
+        E.g. density, diffusion.
+    system : str
+        Reference system key (e.g. 'water', 'znso4_1m').
+    value, uncertainty : float
+        In ``unit``.
+    unit : str
+        A key of ``UNITS``.
+    conditions : str
+    citation : str
+    """
+
     quantity: str
     system: str
     value: float
@@ -61,6 +77,7 @@ class Reference:
 
     @property
     def si(self) -> tuple[float, float]:
+        """(value, uncertainty) in SI units."""
         factor = UNITS[self.unit][1]
         return self.value * factor, self.uncertainty * factor
 
@@ -105,7 +122,18 @@ def _check_entry(entry: dict, source: str, index: int) -> Reference:
 
 
 def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
-    """The shipped reference data plus ``paths``; every entry is checked."""
+    """The shipped reference data plus ``paths``; every entry is checked.
+
+    Parameters
+    ----------
+    paths : list of str or Path, optional
+        User YAML files.
+
+    Raises
+    ------
+    ReferenceError_
+        For a missing file or an invalid entry.
+    """
     sources = [
         (
             "shipped reference_data.yaml",
@@ -133,6 +161,23 @@ def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
 
 @dataclass(frozen=True)
 class Comparison:
+    """A simulated value against a reference, in the reference's unit.
+
+    Attributes
+    ----------
+    quantity, model : str
+    simulated, simulated_err : float
+        Simulated value and its standard error (``unit``).
+    reference, reference_err : float
+        Reference value and its uncertainty (``unit``).
+    unit : str
+    deviation_sigma : float
+        (simulated - reference) in units of the combined uncertainty.
+    passed : bool
+        ``|deviation_sigma| <= PASS_SIGMA``.
+    citation, conditions, system : str
+    """
+
     quantity: str
     model: str
     simulated: float
@@ -150,7 +195,19 @@ class Comparison:
 def compare(
     quantity: str, model: str, value_si: float, err_si: float, ref: Reference, system: str = ""
 ) -> Comparison:
-    """Simulated value (SI) against a reference, in the reference's unit."""
+    """Simulated value (SI) against a reference, in the reference's unit.
+
+    Parameters
+    ----------
+    quantity : str
+    model : str
+        Model label.
+    value_si, err_si : float
+        Simulated value and its standard error (SI).
+    ref : Reference
+    system : str
+        Reference system key (default the reference's).
+    """
     factor = UNITS[ref.unit][1]
     sim, sim_err = value_si / factor, (err_si / factor if np.isfinite(err_si) else math.inf)
     combined = math.hypot(sim_err, ref.uncertainty)

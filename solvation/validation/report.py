@@ -58,7 +58,12 @@ def _table(rows: list[list[str]], header: list[str]) -> tuple[list[str], list[st
 
 
 def family_summary(comparisons) -> list[list[str]]:
-    """Per model label: rows passed of rows compared and the mean |deviation| (sigma)."""
+    """Per model label: rows passed of rows compared and the mean |deviation| (sigma).
+
+    Parameters
+    ----------
+    comparisons : iterable of Comparison
+    """
     by_model: dict[str, list] = {}
     for c in comparisons:
         by_model.setdefault(c.model, []).append(c)
@@ -79,7 +84,22 @@ def write_report(
     refs=(),
 ) -> None:
     """report.md and report.html: one table and plot per quantity and reference system,
-    a per-model summary, and the measured values that have no shipped reference."""
+    a per-model summary, and the measured values that have no shipped reference.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    comparisons : iterable of Comparison
+    profile : str
+        Suite profile name.
+    protocols : dict
+        Protocol of each kind of case, for the header.
+    measurements : list of dict, optional
+        Measured rows (quantity values in SI).
+    refs : iterable of Reference
+        References, to find the measurements that have none.
+    """
     groups: dict[tuple[str, str], list] = {}
     for c in comparisons:
         groups.setdefault((c.quantity, c.system), []).append(c)

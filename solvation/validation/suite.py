@@ -66,7 +66,25 @@ PAIRING_MOLALITY = "2 m"  # contact-pair fraction over replicas at this molality
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes and lengths of one suite profile (times with units, as in [protocol])."""
+    """Sizes and lengths of one suite profile (times with units, as in [protocol]).
+
+    Attributes
+    ----------
+    name : str
+    water_models, zn_sets, families : tuple of str
+        Models run.
+    n_water : int
+        Waters of the water and zn_water boxes.
+    solution_n_water, osmotic_n_water : int
+        Waters of the solution and osmotic boxes.
+    replicas : int
+        Replicas of the contact-pair row.
+    slots : int
+        Cases run at once.
+    protocol, solution_protocol, osmotic_protocol : dict
+        [protocol] tables (times with units) of each kind of case.
+    salts : tuple of str
+    """
 
     name: str
     water_models: tuple[str, ...]
@@ -156,7 +174,20 @@ PROFILES = {
 
 @dataclass(frozen=True)
 class Case:
-    """One build-and-run of the suite and the reference system it measures."""
+    """One build-and-run of the suite and the reference system it measures.
+
+    Attributes
+    ----------
+    system : str
+        Reference key, e.g. 'water', 'znso4_1m'.
+    model : str
+        Label in the report, e.g. 'full', 'tip3p/12-6-4'.
+    design : dict
+        The design tables.
+    measure : str
+        water, zn_water, solution or osmotic.
+    replica : int
+    """
 
     system: str  # reference key, e.g. "water", "znso4_1m"
     model: str  # label in the report, e.g. "full", "tip3p/12-6-4"
@@ -232,7 +263,14 @@ def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
 
 
 def cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
-    """Every case of ``profile`` for ``systems``."""
+    """Every case of ``profile`` for ``systems``.
+
+    Parameters
+    ----------
+    profile : Profile
+    systems : tuple of str
+        Reference systems (groups) to run.
+    """
     out = _water_cases(profile, systems)
     if "solutions" in systems:
         out += _solution_cases(profile)
@@ -333,7 +371,16 @@ MEASURES = {
 
 
 def run_case(root: Path, case: Case, platform: str) -> dict:
-    """Build and run one case (resumable) and measure its quantities (SI)."""
+    """Build and run one case (resumable) and measure its quantities (SI).
+
+    Parameters
+    ----------
+    root : Path
+        The suite's output folder.
+    case : Case
+    platform : str
+        OpenMM platform name, or "auto".
+    """
     directory = root / case.design["name"]
     build(parse_design(case.design), directory)
     info = run(directory, platform=platform)
@@ -354,7 +401,15 @@ def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[di
 
 def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, float]:
     """Mean over replicas and its standard error: the larger of the replica spread's
-    standard error and the within-run errors combined (NaN errors count as unknown)."""
+    standard error and the within-run errors combined (NaN errors count as unknown).
+
+    Parameters
+    ----------
+    values : list of float
+        One value per replica.
+    errors : list of float
+        Their standard errors.
+    """
     values = np.asarray(values, float)
     errors = np.asarray(errors, float)
     mean = float(values.mean())
@@ -367,7 +422,13 @@ def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, f
 
 
 def measurements_of(results: list[dict]) -> list[dict]:
-    """One row per (system, model, quantity), replicas combined."""
+    """One row per (system, model, quantity), replicas combined.
+
+    Parameters
+    ----------
+    results : list of dict
+        ``run_case`` results.
+    """
     groups: dict[tuple, list] = {}
     for r in results:
         case = r["case"]
@@ -399,7 +460,28 @@ def validate(
 ) -> dict:
     """Run the suite of ``profile`` (model ``families``: default the profile's) and write
     report.md, report.html, report.json and plots into ``out``. Finished cases are not
-    run again (each case is a resumable run)."""
+    run again (each case is a resumable run).
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder.
+    references : list, optional
+        User reference YAML files.
+    profile : str
+        Suite profile name.
+    systems : tuple of str
+        Reference systems to run.
+    platform : str
+        OpenMM platform name, or "auto".
+    families : tuple of str, optional
+        Model families.
+
+    Raises
+    ------
+    ReferenceError_
+        For an unknown profile or system.
+    """
     refs = load_references(references)
     if profile not in PROFILES:
         raise ReferenceError_(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
