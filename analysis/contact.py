@@ -83,13 +83,21 @@ class ContactLayer(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe
-    species : name -> selection of electrolyte species (molecules = residues)
-    planes : face ("top" / "bottom") -> z of its outermost atomic plane (A)
-    thickness : contact-layer width from the plane (A)
-    water_oxygen : selection of water O for the direct-contact count (None: skip)
-    cover_radius : in-plane radius (A) an atom covers, default 1.5
-    grid : lateral grid spacing (A) for the coverage, default 0.25 (area within ~2%)
+    universe : MDAnalysis.Universe
+    species : dict of str to str
+        Name -> selection of electrolyte species (molecules = residues).
+    planes : dict of str to float
+        Face ("top" / "bottom") -> z of its outermost atomic plane (A).
+    thickness : float
+        Contact-layer width from the plane (A).
+    water_oxygen : str or None
+        Selection of water O for the direct-contact count (None: skip).
+    cover_radius : float
+        In-plane radius (A) an atom covers, default 1.5.
+    grid : float
+        Lateral grid spacing (A) for the coverage, default 0.25 (area within ~2%).
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "contact"

@@ -266,14 +266,22 @@ class SolvationShells(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe
-    center : selection of the centre atoms (e.g. "resname ZN")
-    shells : dict name -> selection of coordinating atoms (e.g. {"water": "resname HOH and
-        name O"}); molecules are residues
-    cutoffs : dict name -> cutoff (A), one per shell
-    count : "molecules" (default, distinct molecules) or "atoms"
-    pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes
-    residence : compute residence-time correlations (default True)
+    universe : MDAnalysis.Universe
+    center : str
+        Selection of the centre atoms (e.g. "resname ZN").
+    shells : dict of str to str
+        Name -> selection of coordinating atoms (e.g. {"water": "resname HOH and name O"});
+        molecules are residues.
+    cutoffs : dict of str to float
+        Name -> cutoff (A), one per shell.
+    count : str
+        "molecules" (default, distinct molecules) or "atoms".
+    pairing : dict of str to float, optional
+        Shell name -> second-shell cutoff (A) for ion-pairing classes.
+    residence : bool
+        Compute residence-time correlations (default True).
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "solvation"
@@ -520,12 +528,21 @@ class ShellsWithCutoffs(SolvationShells):
 
     Parameters
     ----------
-    universe, center, shells, count, residence : as for ``SolvationShells``
-    cutoffs : dict name -> first-shell cutoff (A); shells without one are found
-    pairing : dict shell name -> second-shell cutoff (A), or None for the second minimum
-        of its g(r) (else the first cutoff + 2 A)
-    rmax, nbins : range (A) and bins of the g(r)
-    fallback : first-shell cutoff (A) where g(r) has no clear minimum; None raises
+    universe, center, shells, count, residence
+        As for ``SolvationShells``.
+    cutoffs : dict of str to float
+        Name -> first-shell cutoff (A); shells without one are found.
+    pairing : dict of str to float or None, optional
+        Shell name -> second-shell cutoff (A), or None for the second minimum of its g(r)
+        (else the first cutoff + 2 A).
+    rmax : float
+        Range of the g(r) (A).
+    nbins : int
+        Bins of the g(r).
+    fallback : float, optional
+        First-shell cutoff (A) where g(r) has no clear minimum; None raises NoMinimumError.
+    **kwargs
+        ``count``, ``residence`` and ``Analysis`` options, passed to ``SolvationShells``.
     """
 
     _accumulators = {
@@ -692,21 +709,32 @@ def solvation_shells(
 
     Parameters
     ----------
-    universe : MDAnalysis Universe
-    center, shells, count, residence : as for ``SolvationShells``
-    cutoffs : dict name -> first-shell cutoff (A); missing ones are the first minimum of
-        the centre-shell g(r) (``rmax`` A, ``nbins`` bins), accumulated in the same pass
-        that counts the shells (``ShellsWithCutoffs``)
-    pairing : dict shell name -> second-shell cutoff (A) for ion-pairing classes; None
-        takes the second minimum of g(r), else the first cutoff + 2 A
-    fallback : first-shell cutoff (A) where g(r) has no clear minimum; None raises
-        NoMinimumError instead
-    start, stop, step : frame range
+    universe : MDAnalysis.Universe
+    center, shells, count, residence
+        As for ``SolvationShells``.
+    cutoffs : dict of str to float, optional
+        Name -> first-shell cutoff (A); missing ones are the first minimum of the
+        centre-shell g(r) (``rmax`` A, ``nbins`` bins), accumulated in the same pass that
+        counts the shells (``ShellsWithCutoffs``).
+    pairing : dict of str to float or None, optional
+        Shell name -> second-shell cutoff (A) for ion-pairing classes; None takes the second
+        minimum of g(r), else the first cutoff + 2 A.
+    rmax : float
+        Range of the g(r) (A).
+    nbins : int
+        Bins of the g(r).
+    fallback : float, optional
+        First-shell cutoff (A) where g(r) has no clear minimum; None raises NoMinimumError
+        instead.
+    start, stop, step : int, optional
+        Frame range.
+    verbose : bool
+        Show a progress bar.
 
     Returns
     -------
-    (SolvationResult, RDFResult or None); ``SolvationResult.cutoff_source`` says where
-    each cutoff came from.
+    tuple of (SolvationResult, RDFResult or None)
+        ``SolvationResult.cutoff_source`` says where each cutoff came from.
     """
     universe = as_universe(universe)  # an mdtraj Trajectory converted once
     options = {"count": count, "residence": residence, "fallback": fallback}

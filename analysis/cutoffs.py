@@ -78,10 +78,14 @@ class CutoffHistogram:
 
     Parameters
     ----------
-    edges : bin edges (A) of the g(r), uniform from 0 to its rmax
-    n_pairs : ordered centre-shell pairs that count (``rdf.pair_count``)
-    want_second : also find the second minimum (pairing)
-    fallback : first cutoff (A) where g(r) has no clear minimum; None raises
+    edges : numpy.ndarray
+        Bin edges (A) of the g(r), uniform from 0 to its rmax.
+    n_pairs : int
+        Ordered centre-shell pairs that count (``rdf.pair_count``).
+    want_second : bool
+        Also find the second minimum (pairing).
+    fallback : float or None
+        First cutoff (A) where g(r) has no clear minimum; None raises NoMinimumError.
     """
 
     def __init__(self, edges, n_pairs: int, want_second: bool, fallback: float | None):

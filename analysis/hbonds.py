@@ -247,18 +247,28 @@ class HydrogenBonds(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe
-    water : selection of water molecules (default "resname HOH")
-    groups : dict name -> selection of other H-bonding species (anions, additives ...)
-    distance : donor-acceptor cutoff (A), default 3.5
-    angle : degrees; HDA: below it (default 30); DHA: above it (e.g. 150)
-    angle_definition : "HDA" (Luzar-Chandler) or "DHA" (MDAnalysis HydrogenBondAnalysis)
-    cations : selection of cations for shell/free water (None: skip)
-    cation_cutoff : first-shell cutoff (A) of cation-water oxygen; None: the first minimum
-        of the cation-water O g(r) (0-8 A, 320 bins) of this same pass
-    fallback : cation cutoff (A) where that g(r) has no clear minimum; None raises
-        NoMinimumError
-    lifetimes : also compute H-bond lifetime correlations (memory grows with frames)
+    universe : MDAnalysis.Universe
+    water : str
+        Selection of water molecules (default "resname HOH").
+    groups : dict of str to str, optional
+        Name -> selection of other H-bonding species (anions, additives ...).
+    distance : float
+        Donor-acceptor cutoff (A), default 3.5.
+    angle : float
+        Angle (degrees); HDA: below it (default 30); DHA: above it (e.g. 150).
+    angle_definition : str
+        "HDA" (Luzar-Chandler) or "DHA" (MDAnalysis HydrogenBondAnalysis).
+    cations : str, optional
+        Selection of cations for shell/free water (None: skip).
+    cation_cutoff : float, optional
+        First-shell cutoff (A) of cation-water oxygen; None: the first minimum of the
+        cation-water O g(r) (0-8 A, 320 bins) of this same pass.
+    lifetimes : bool
+        Also compute H-bond lifetime correlations (memory grows with frames).
+    fallback : float, optional
+        Cation cutoff (A) where that g(r) has no clear minimum; None raises NoMinimumError.
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "hbonds"

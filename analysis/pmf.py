@@ -92,13 +92,21 @@ class WindowSeries(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe of the window (wrapped frames are fine: heights are
-        taken modulo the box length along z)
-    ion_index : atom index of the ion
-    slab : selection of the slab atoms (the top plane is their largest z in each frame)
-    water : selection of the water oxygens
-    cutoff_angstrom : first-shell cutoff of ion - water O (A)
-    restraint_z_nm : absolute z of the restraint minimum (nm), or None
+    universe : MDAnalysis.Universe
+        The window's universe (wrapped frames are fine: heights are taken modulo the box
+        length along z).
+    ion_index : int
+        Atom index of the ion.
+    slab : str
+        Selection of the slab atoms (the top plane is their largest z in each frame).
+    water : str
+        Selection of the water oxygens.
+    cutoff_angstrom : float
+        First-shell cutoff of ion - water O (A).
+    restraint_z_nm : float, optional
+        Absolute z of the restraint minimum (nm), or None.
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "series"
@@ -265,13 +273,19 @@ def umbrella_profile(
 
     Parameters
     ----------
-    samples : per window, the reaction coordinate of each uncorrelated sample (nm)
-    centres : per window, the restraint centre (nm; a number, or one per sample when the
-        reference plane is measured frame by frame; their mean is used)
-    force_constants : per window (kJ/mol/nm^2); bias k/2 (x - centre)^2
-    temperature_k : temperature of every window (K)
-    bin_edges : histogram bin edges (nm)
-    observables : name -> per window, a value per sample (e.g. the water count)
+    samples : list of numpy.ndarray
+        Per window, the reaction coordinate of each uncorrelated sample (nm).
+    centres : list of numpy.ndarray or list of float
+        Per window, the restraint centre (nm; a number, or one per sample when the reference
+        plane is measured frame by frame; their mean is used).
+    force_constants : list of float
+        Per window (kJ/mol/nm^2); bias k/2 (x - centre)^2.
+    temperature_k : float
+        Temperature of every window (K).
+    bin_edges : numpy.ndarray
+        Histogram bin edges (nm).
+    observables : dict of str to list of numpy.ndarray, optional
+        Name -> per window, a value per sample (e.g. the water count).
     """
     kt = GAS_CONSTANT_KJ_PER_MOL_K * temperature_k
     x = np.concatenate(samples)

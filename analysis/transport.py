@@ -337,20 +337,35 @@ class Transport(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe (wrapped or unwrapped coordinates)
-    species : dict name -> selection; each residue of the selection is one molecule,
-        followed by its centre of mass
-    charges : dict name -> charge per molecule (e), for conductivity (optional)
-    dimensions : "xyz" (default), "xy" (in-plane, slabs), "x", "y" or "z"
-    temperature : K
-    viscosity : Pa s for the Yeh-Hummer correction (None: no correction)
-    viscosity_source : what ``viscosity`` is (reported with the result)
-    max_lag_fraction : the fit window ends at most at this fraction of the trajectory
-        (default 0.1: about ten effectively independent windows per trajectory)
-    cation : species name for the transference number (default: a name containing "zn",
-        else the first positive species)
-    remove_drift : subtract the displacement of the system's centre of mass (default True)
-    dt_ps : time between stored frames (ps), if the trajectory does not carry it
+    universe : MDAnalysis.Universe
+        Wrapped or unwrapped coordinates.
+    species : dict of str to str
+        Name -> selection; each residue of the selection is one molecule, followed by its
+        centre of mass.
+    charges : dict of str to float, optional
+        Name -> charge per molecule (e), for conductivity.
+    dimensions : str
+        "xyz" (default), "xy" (in-plane, slabs), "x", "y" or "z".
+    temperature : float
+        Temperature (K).
+    viscosity : float, optional
+        Viscosity (Pa s) for the Yeh-Hummer correction (None: no correction).
+    viscosity_source : str, optional
+        What ``viscosity`` is (reported with the result).
+    max_lag_fraction : float
+        The fit window ends at most at this fraction of the trajectory (default 0.1: about
+        ten effectively independent windows per trajectory).
+    slope_tolerance : float
+        Largest deviation of the MSD's log-log slope from 1 in the diffusive window.
+    cation : str, optional
+        Species name for the transference number (default: a name containing "zn", else the
+        first positive species).
+    remove_drift : bool
+        Subtract the displacement of the system's centre of mass (default True).
+    dt_ps : float, optional
+        Time between stored frames (ps), if the trajectory does not carry it.
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "transport"

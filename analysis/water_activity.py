@@ -93,13 +93,21 @@ class OsmoticPressure(Analysis):
 
     Parameters
     ----------
-    universe : MDAnalysis Universe
-    walls_nm : (z_lo, z_hi) of the flat-bottom walls (nm), as in build.json
-    force_constant : k of the walls (kJ/mol/nm^2)
-    confined : selection of the atoms the walls act on (the solutes)
-    water : selection of water oxygens
-    temperature_k : K
-    buffer_nm : reservoir water closer than this to a wall is left out of V_w (nm)
+    universe : MDAnalysis.Universe
+    walls_nm : tuple of (float, float)
+        (z_lo, z_hi) of the flat-bottom walls (nm), as in build.json.
+    force_constant : float
+        k of the walls (kJ/mol/nm^2).
+    confined : str
+        Selection of the atoms the walls act on (the solutes).
+    water : str
+        Selection of water oxygens.
+    temperature_k : float
+        Temperature (K).
+    buffer_nm : float
+        Reservoir water closer than this to a wall is left out of V_w (nm).
+    **kwargs
+        Passed to ``Analysis`` (MDAnalysis ``AnalysisBase``).
     """
 
     result_name = "water_activity"
