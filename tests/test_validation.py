@@ -143,3 +143,20 @@ def test_profiles_cover_the_znso4_rows():
         assert npt["ensemble"] == "NPT" and time_ps(npt["production"]) >= 200
         for case in todo:
             parse_design(case.design)
+
+
+def test_finished_only_runs_nothing_and_lists_the_missing_cases(tmp_path):
+    report = validate(
+        tmp_path, profile="cpu", systems=("solutions",), finished_only=True, only=("*-r0",)
+    )
+    assert report["comparisons"] == [] and report["measurements"] == []
+    names = [c.design["name"] for c in cases(PROFILES["cpu"], ("solutions",))]
+    assert sorted(report["not_run"]) == sorted(n for n in names if n.endswith("-r0"))
+    assert not any((tmp_path / "runs").iterdir())  # nothing was built
+    text = (tmp_path / "report.md").read_text()
+    assert "Not run" in text and "znso4_2m-scaled-r0" in text
+
+
+def test_case_patterns_that_match_nothing_are_refused(tmp_path):
+    with pytest.raises(ReferenceError_, match="no case of profile cpu matches zn_typo"):
+        validate(tmp_path, profile="cpu", systems=("solutions",), only=("zn_typo",))

@@ -500,6 +500,20 @@ def validate_cmd(
         "validation"
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+    cases: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Comma-separated case-name patterns to run and report, e.g. "
+            "'znso4_1m-*,znso4_2m-*-r0' (names as in OUT/runs/).",
+        ),
+    ] = None,
+    finished_only: Annotated[
+        bool,
+        typer.Option(
+            "--finished-only",
+            help="Run nothing: report the cases whose runs are complete, list the rest.",
+        ),
+    ] = False,
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity. Finished cases are reused on a re-run."""
@@ -510,6 +524,8 @@ def validate_cmd(
         systems=tuple(s.strip() for s in systems.split(",")),
         platform=platform,
         families=tuple(f.strip() for f in families.split(",")) if families else None,
+        finished_only=finished_only,
+        only=tuple(c.strip() for c in cases.split(",")) if cases else (),
     )
     for c in report["comparisons"]:
         typer.echo(
@@ -517,6 +533,8 @@ def validate_cmd(
             f"{c['simulated_err']:.2g} vs {c['reference']:.4g} {c['unit']} "
             f"({c['deviation_sigma']:+.1f} sigma, {'pass' if c['passed'] else 'FAIL'})"
         )
+    if report["not_run"]:
+        typer.echo(f"not run: {', '.join(report['not_run'])}")
     typer.echo(f"report: {out / 'report.md'}")
 
 

@@ -82,6 +82,7 @@ def write_report(
     protocols: dict,
     measurements: list[dict] | None = None,
     refs=(),
+    not_run: list[str] = (),
 ) -> None:
     """report.md and report.html: one table and plot per quantity and reference system,
     a per-model summary, and the measured values that have no shipped reference.
@@ -99,6 +100,8 @@ def write_report(
         Measured rows (quantity values in SI).
     refs : iterable of Reference
         References, to find the measurements that have none.
+    not_run : list of str
+        Names of the cases without a complete run (listed under "Not run").
     """
     groups: dict[tuple[str, str], list] = {}
     for c in comparisons:
@@ -148,6 +151,10 @@ def write_report(
         t_md, t_html = _table(cells, header)
         md += ["\n## Simulated without a shipped reference\n", *t_md]
         body += ["<h2>Simulated without a shipped reference</h2>", *t_html]
+    if not_run:
+        md += ["\n## Not run (no complete run yet)\n", *[f"- {n}" for n in not_run]]
+        body += ["<h2>Not run</h2><ul>", *[f"<li>{html.escape(n)}</li>" for n in not_run]]
+        body.append("</ul>")
     (out / "report.md").write_text("\n".join(md) + "\n")
     (out / "report.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"

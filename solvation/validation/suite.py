@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ from solvation.analysis.viscosity import yeh_hummer_viscosity
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
-from solvation.rundir import RunInfo, read_build, write_json_atomic
+from solvation.rundir import RunInfo, has_run, read_build, read_run, write_json_atomic
 from solvation.systems import build
 
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
@@ -392,6 +393,11 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
     }
 
 
+def _finished(directory: Path) -> bool:
+    """Whether ``directory`` holds a complete run (``run.json`` says so)."""
+    return has_run(directory) and read_run(directory).complete
+
+
 def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[dict]:
     if slots <= 1 or len(todo) <= 1:
         return [run_case(root, c, platform) for c in todo]
@@ -457,30 +463,37 @@ def validate(
     systems: tuple[str, ...] = SYSTEMS,
     platform: str = "auto",
     families: tuple[str, ...] | None = None,
+    finished_only: bool = False,
+    only: tuple[str, ...] = (),
 ) -> dict:
-    """Run the suite of ``profile`` (model ``families``: default the profile's) and write
-    report.md, report.html, report.json and plots into ``out``. Finished cases are not
-    run again (each case is a resumable run).
+    """Run the suite of ``profile`` and write report.md, report.html, report.json and
+    plots into ``out``. Finished cases are not run again (each case is a resumable run).
 
     Parameters
     ----------
     out : str or Path
-        Output folder.
+        Report directory; the cases run in ``out/runs/<case name>``.
     references : list, optional
-        User reference YAML files.
+        Extra reference YAML files.
     profile : str
-        Suite profile name.
+        quick, cpu, gpu or full (``PROFILES``).
     systems : tuple of str
-        Reference systems to run.
+        Reference systems to run (``SYSTEMS``).
     platform : str
         OpenMM platform name, or "auto".
     families : tuple of str, optional
-        Model families.
+        Model families (default: the profile's).
+    finished_only : bool
+        Run nothing: report the cases whose runs are complete and list the others as
+        not run.
+    only : tuple of str
+        Shell-style patterns of case names (e.g. ``znso4_2m-*-r0``); the other cases are
+        neither run nor reported.
 
     Raises
     ------
     ReferenceError_
-        For an unknown profile or system.
+        For an unknown profile, system or family, or patterns that match no case.
     """
     refs = load_references(references)
     if profile not in PROFILES:
@@ -494,11 +507,20 @@ def validate(
     settings = PROFILES[profile]
     if families:
         settings = replace(settings, families=tuple(families))
-    for case in (todo := cases(settings, tuple(systems))):
+    todo = cases(settings, tuple(systems))
+    if only:
+        todo = [c for c in todo if any(fnmatch(c.design["name"], p) for p in only)]
+        if not todo:
+            raise ReferenceError_(f"no case of profile {profile} matches {', '.join(only)}")
+    for case in todo:
         parse_design(case.design)  # every design is valid before anything runs
     out = Path(out)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    missing = []
+    if finished_only:
+        missing = [c.design["name"] for c in todo if not _finished(runs / c.design["name"])]
+        todo = [c for c in todo if c.design["name"] not in missing]
     results = _run_all(runs, todo, platform, settings.slots)
     measurements = measurements_of(results)
     comparisons = [
@@ -517,11 +539,12 @@ def validate(
         "pass_sigma": PASS_SIGMA,
         "comparisons": [asdict(c) for c in comparisons],
         "measurements": measurements,
+        "not_run": missing,
         "speed_ns_per_day": [
             {"case": r["case"]["design"]["name"], **r["ns_per_day"], "platform": r["platform"]}
             for r in results
         ],
     }
     write_json_atomic(out / "report.json", jsonable(report))  # strict JSON: inf -> null
-    write_report(out, comparisons, profile, report["protocols"], measurements, refs)
+    write_report(out, comparisons, profile, report["protocols"], measurements, refs, missing)
     return report
