@@ -74,6 +74,7 @@ __all__ = [
 ]
 logger = logging.getLogger(__name__)
 
+SOLVENT_SHARED_MARGIN_ANGSTROM = 1.0  # an anion minimum this far past the solvent's: SSIP
 PAIRING_CLASSES = ("free", "SSIP", "CIP", "AGG")
 MIN_EXCHANGES_PER_ION = 2.0  # events per centre (one molecule out, one in) to trust a shell
 
@@ -624,6 +625,7 @@ class ShellsWithCutoffs(SolvationShells):
                 cutoffs[k], self.source[k] = first, text
             if want_second:
                 pairing[k] = max(second, cutoffs[k] + 0.1)
+        self._solvent_shared(cutoffs, pairing)
         for k, rc2 in pairing.items():
             if rc2 <= cutoffs[k]:
                 raise InputError(
@@ -631,6 +633,26 @@ class ShellsWithCutoffs(SolvationShells):
                     f"first ({cutoffs[k]:.2f} A from g(r))"
                 )
         return {k: float(cutoffs[k]) for k in self.shells}, pairing
+
+    def _solvent_shared(self, cutoffs: dict, pairing: dict) -> None:
+        """A paired shell (an anion) whose g(r) first minimum lies more than
+        SOLVENT_SHARED_MARGIN_ANGSTROM beyond the solvent's first-shell cutoff has no
+        contact peak: its first peak is the solvent-shared one. Then its contact cutoff is
+        the solvent's (the first shell is the first shell) and that minimum becomes its
+        second-shell cutoff, so CIP counts contacts, not solvent-shared pairs."""
+        solvent = [cutoffs[j] for j in self.shells if j not in pairing]
+        if not solvent:
+            return
+        first_shell = max(solvent)
+        for k in self.need:
+            found = cutoffs[k]
+            if k in pairing and found > first_shell + SOLVENT_SHARED_MARGIN_ANGSTROM:
+                cutoffs[k] = first_shell
+                pairing[k] = found
+                self.source[k] = (
+                    f"no contact peak: the solvent's first-shell cutoff; the g(r) minimum at "
+                    f"{found:.2f} A (after the solvent-shared peak) is the second shell"
+                )
 
     def _conclude(self):
         cutoffs, pairing = self._final_cutoffs()

@@ -11,7 +11,10 @@ that cutoff. Should the final cutoff lie beyond what was kept (a g(r) that chang
 mind after the warm-up by more than the margin), the caller makes a second pass with it.
 
 What is kept is the first shell plus the margin: ~8 pairs per centre and frame, the same
-order as the shell membership that residence times record anyway.
+order as the shell membership that residence times record anyway. Shells that also need
+a second-shell (pairing) cutoff keep every pair of the search: they are the anions, few
+atoms, and their g(r) is the noisy one (a pre-hydrated start has no contact peak, so a
+warm-up minimum would move and force the second pass).
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ class CutoffHistogram:
         self.weighted += counts * volume
         self.volume += volume
         self.frames += 1
-        if np.isfinite(self.keep) or self.frames % WARMUP_FRAMES:
+        if self.want_second or np.isfinite(self.keep) or self.frames % WARMUP_FRAMES:
             return False
         try:
             first = shell_minima(self.r, self.g_r, 1)[0]

@@ -292,7 +292,10 @@ def umbrella_profile(
     n_k = np.array([len(s) for s in samples])
     c = [float(np.mean(ci)) for ci in centres]
     u_kn = _bias_matrix(x, c, force_constants, kt)
-    fes = FES(u_kn, n_k, verbose=False)
+    # pymbar's "robust" protocol (adaptive, then L-BFGS-B with a loose start) converges
+    # where the default Newton steps leave the weights unnormalised: windows that barely
+    # overlap, as in short runs; poor overlap is then flagged from the overlap matrix
+    fes = FES(u_kn, n_k, verbose=False, mbar_options={"solver_protocol": "robust"})
     fes.generate_fes(
         np.zeros_like(x), x, fes_type="histogram", histogram_parameters={"bin_edges": [bin_edges]}
     )

@@ -238,13 +238,14 @@ def test_substrate_campaign_ranks_on_pmf_descriptors(tmp_path):
     campaign = {
         "name": "substrates",
         "designs": designs,
+        "replicas": 1,  # one job per substrate keeps it CI-sized
         "set": {
-            "pmf.from": "0.65 nm",  # two windows, stiff enough to stay apart in 0.6 ps
+            "pmf.from": "0.65 nm",  # two windows, stiff enough to stay apart
             "pmf.to": "0.5 nm",
             "pmf.spacing": "0.15 nm",
             "pmf.force_constant": "8000 kJ/mol/nm^2",
             "pmf.equilibration": "0.2 ps",
-            "pmf.window_time": "0.6 ps",
+            "pmf.window_time": "1.5 ps",  # enough uncorrelated samples for two bins
             "pmf.pull_time": "0.5 ps",
         },
         "protocol": {

@@ -403,3 +403,51 @@ def test_analyze_cli_json_csv_plot(tiny_run, tmp_path):
     assert {"mean", "err", "n_eff", "converged", "reason"} <= set(cn)
     assert {"total", "entering", "leaving", "per_ion_mean", "per_ns"} <= set(exchanges)
     assert "first-shell exchanges" in run.stdout and "spread over ions" in run.stdout
+
+
+def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
+    """8 Zn2+ 20 A apart, each with 6 water O at 2.1 A, 12 at 4.4 A and 2 anion O at
+    ``anion_r`` A (random directions per frame); background water and anion O farther
+    than 6.5 and 7 A from every Zn2+."""
+    rng = np.random.default_rng(seed)
+    box = 40.0
+    centres = np.array([[x, y, z] for x in (10, 30) for y in (10, 30) for z in (10, 30)], float)
+
+    def around(n, r):
+        v = rng.normal(size=(len(centres), n, 3))
+        v /= np.linalg.norm(v, axis=-1, keepdims=True)
+        return centres[:, None, :] + v * (r + rng.normal(0, 0.05, (len(centres), n, 1)))
+
+    def background(n, rmin):
+        pts = rng.random((6 * n, 3)) * box
+        d = pts[:, None, :] - centres[None]
+        d -= box * np.round(d / box)
+        return pts[np.linalg.norm(d, axis=-1).min(axis=1) > rmin][:n]
+
+    frames = []
+    for _ in range(10):
+        water = np.concatenate([around(6, 2.1).reshape(-1, 3), around(12, 4.4).reshape(-1, 3)])
+        anion = around(2, anion_r).reshape(-1, 3)
+        frames.append(
+            np.concatenate([centres, water, background(900, 6.5), anion, background(120, 7.0)])
+        )
+    frames = np.asarray(frames) % box
+    n_w, n_a = 8 * 18 + 900, 16 + 120
+    resnames = ["ZN"] * 8 + ["HOH"] * n_w + ["SO4"] * n_a
+    names = ["ZN"] * 8 + ["O"] * (n_w + n_a)
+    return make_universe(frames, resnames, names, [box] * 3 + [90] * 3)
+
+
+@pytest.mark.parametrize(("anion_r", "contact", "ssip"), [(5.0, 0.0, 1.0), (2.2, 1.0, 0.0)])
+def test_solvent_shared_anions_are_not_counted_as_contact_pairs(anion_r, contact, ssip):
+    """An anion g(r) whose first peak lies beyond the water shell (solvent-shared) gets the
+    water's contact cutoff, so no contact pair is reported; true contacts still count."""
+    u = _shell_universe(anion_r)
+    shells = {"water": "resname HOH", "SO4": "resname SO4"}
+    result, _ = solvation_shells(u, "resname ZN", shells, pairing={"SO4": None})
+    assert result.coordination_numbers["water"] == pytest.approx(6.0)
+    assert result.contact_pairs["SO4"].mean == pytest.approx(contact)
+    assert result.pairing["SO4"]["SSIP"] == pytest.approx(ssip)
+    if ssip:
+        assert result.cutoffs_angstrom["SO4"] == result.cutoffs_angstrom["water"]
+        assert result.cutoff_source["SO4"].startswith("no contact peak")
