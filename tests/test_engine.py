@@ -23,7 +23,7 @@ from solvation.design import parse_design
 from solvation.engine.platforms import PlatformError, choose_platform
 from solvation.engine.protocol import Protocol, ProtocolError, protocol_from
 from solvation.engine.reporters import SimulationBlowUp
-from solvation.engine.run import RunError, repartition_hydrogen_mass, run
+from solvation.engine.run import RunError, _state_reporter, repartition_hydrogen_mass, run
 from solvation.systems import build
 
 FAST = dict(production="3 ps", equilibration="1 ps", report_every="0.2 ps", checkpoint_every="1 ps")
@@ -285,3 +285,29 @@ def test_anneal_table_is_checked(anneal, message):
         return
     with pytest.raises(ProtocolError, match=message):
         protocol_from({"anneal": anneal})
+
+
+@pytest.mark.parametrize("existing", ["", "#header\n1,2\n"])
+def test_state_csv_keeps_its_header_when_resumed_from_an_empty_file(tmp_path, existing):
+    """A resume from the checkpoint written before production's first report truncates
+    state.csv to nothing: the header is written again instead of appending rows to it."""
+    system = openmm.System()
+    system.addParticle(18.0)
+    system.setDefaultPeriodicBoxVectors(*np.eye(3) * 2.0)
+    topology = app.Topology()
+    topology.addAtom("O", app.element.oxygen, topology.addResidue("HOH", topology.addChain()))
+    topology.setPeriodicBoxVectors(np.eye(3) * 2.0)
+    sim = app.Simulation(
+        topology, system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("CPU")
+    )
+    sim.context.setPositions([openmm.Vec3(1.0, 1.0, 1.0)])
+    path = tmp_path / "state.csv"
+    path.write_text(existing)
+    reporter = _state_reporter(path, 1, append=True, total_steps=10)
+    reporter.report(sim, sim.context.getState(getEnergy=True))
+    del reporter  # closes the file
+    lines = path.read_text().splitlines()
+    if existing:
+        assert lines[:2] == ["#header", "1,2"] and len(lines) == 3  # appended, no header
+    else:
+        assert lines[0].startswith('#"Step"') and len(lines) == 2

@@ -160,3 +160,10 @@ def test_finished_only_runs_nothing_and_lists_the_missing_cases(tmp_path):
 def test_case_patterns_that_match_nothing_are_refused(tmp_path):
     with pytest.raises(ReferenceError_, match="no case of profile cpu matches zn_typo"):
         validate(tmp_path, profile="cpu", systems=("solutions",), only=("zn_typo",))
+
+
+def test_a_value_without_a_finite_error_never_passes():
+    ref = Reference("zn_first_shell_cn", "znso4_1m", 6.0, 1.0, "1", "298 K", "X-ray")
+    unconverged = compare("zn_first_shell_cn", "full", 6.0, math.inf, ref)
+    assert math.isnan(unconverged.deviation_sigma) and not unconverged.passed
+    assert compare("zn_first_shell_cn", "full", 6.0, 0.1, ref).passed

@@ -3,6 +3,7 @@ library function and formats what it returns."""
 
 from __future__ import annotations
 
+import math
 import resource
 from dataclasses import asdict
 from importlib.metadata import version as package_version
@@ -531,7 +532,11 @@ def validate_cmd(
         typer.echo(
             f"{c['quantity']:>22} {c['system']:>10} {c['model']:>14}: {c['simulated']:.4g} +- "
             f"{c['simulated_err']:.2g} vs {c['reference']:.4g} {c['unit']} "
-            f"({c['deviation_sigma']:+.1f} sigma, {'pass' if c['passed'] else 'FAIL'})"
+            + (
+                f"({c['deviation_sigma']:+.1f} sigma, {'pass' if c['passed'] else 'FAIL'})"
+                if math.isfinite(c["deviation_sigma"])
+                else "(error unknown: not converged, FAIL)"
+            )
         )
     if report["not_run"]:
         typer.echo(f"not run: {', '.join(report['not_run'])}")

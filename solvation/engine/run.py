@@ -236,6 +236,10 @@ def _save_state(ctx: RunContext, stage: str) -> None:
 
 
 def _state_reporter(path: Path, interval: int, append: bool, total_steps: int):
+    """OpenMM's StateDataReporter into ``path``; appends only to a file that holds rows
+    (a resume from the checkpoint written before the first report truncates the file to
+    nothing, and the header must then be written again)."""
+    append = append and path.exists() and path.stat().st_size > 0
     return app.StateDataReporter(
         str(path),
         interval,

@@ -172,9 +172,10 @@ class Comparison:
         Reference value and its uncertainty (``unit``).
     unit : str
     deviation_sigma : float
-        (simulated - reference) in units of the combined uncertainty.
+        (simulated - reference) in units of the combined uncertainty; NaN when the
+        simulated value has no finite error (not converged).
     passed : bool
-        ``|deviation_sigma| <= PASS_SIGMA``.
+        ``|deviation_sigma| <= PASS_SIGMA`` (False for a NaN deviation).
     citation, conditions, system : str
     """
 
@@ -211,7 +212,8 @@ def compare(
     factor = UNITS[ref.unit][1]
     sim, sim_err = value_si / factor, (err_si / factor if np.isfinite(err_si) else math.inf)
     combined = math.hypot(sim_err, ref.uncertainty)
-    dev = (sim - ref.value) / combined if combined > 0 else math.inf
+    # no finite error (the estimate did not converge): no deviation, and no pass
+    dev = (sim - ref.value) / combined if 0 < combined < math.inf else math.nan
     return Comparison(
         quantity,
         model,
@@ -221,7 +223,7 @@ def compare(
         ref.uncertainty,
         ref.unit,
         dev,
-        abs(dev) <= PASS_SIGMA,
+        bool(abs(dev) <= PASS_SIGMA),
         ref.citation,
         ref.conditions,
         system or ref.system,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -128,8 +129,8 @@ def write_report(
                 _fmt(r.simulated, r.simulated_err),
                 _fmt(r.reference, r.reference_err),
                 r.unit,
-                f"{r.deviation_sigma:+.2f}",
-                "yes" if r.passed else "no",
+                f"{r.deviation_sigma:+.2f}" if math.isfinite(r.deviation_sigma) else "-",
+                "yes" if r.passed else ("no" if math.isfinite(r.deviation_sigma) else "no error"),
             ]
             for r in rows
         ]
