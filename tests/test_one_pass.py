@@ -14,7 +14,11 @@ import pytest
 
 import solvation.analysis.cutoffs as cutoffs_module
 from solvation.analysis import RDF, SolvationShells, first_minimum, load_universe
-from solvation.analysis.coordination import ShellsWithCutoffs, solvation_shells
+from solvation.analysis.coordination import (
+    SOLVENT_SHARED_MARGIN_ANGSTROM,
+    ShellsWithCutoffs,
+    solvation_shells,
+)
 from solvation.analysis.hbonds import HydrogenBonds, hydrogen_bonds
 from solvation.analysis.recipes import (
     analyses_of_run,
@@ -43,6 +47,8 @@ def _two_passes(u):
     except Exception:
         second = cut["Cl"] + 2.0
     pairing = {"Cl": max(second, cut["Cl"] + 0.1)}
+    if cut["Cl"] > cut["water"] + SOLVENT_SHARED_MARGIN_ANGSTROM:  # no contact peak
+        cut["Cl"], pairing["Cl"] = cut["water"], cut["Cl"]
     shells = SolvationShells(u, "resname ZN", SHELLS, cut, pairing=pairing).run()
     return shells.results.solvation, rdf
 
