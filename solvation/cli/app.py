@@ -61,7 +61,6 @@ app.add_typer(ff_app, name="forcefields")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(bench_app, name="bench")
-app.command("pmf")(pmf_cmd)
 
 
 def _version(value: bool) -> None:
@@ -564,3 +563,6 @@ def bench_md_cmd(
         f"peak RSS {r['peak_rss_mib']:.0f} MiB"
     )
     write_json(json_file, r)
+
+
+app.command("pmf")(pmf_cmd)  # after the commands above, so --help lists it after them
