@@ -177,7 +177,10 @@ def test_osmotic_run_and_cli(osmotic_build, tmp_path):
         report_every="0.05 ps",
     )
     direct = osmotic_from_run(osmotic_build.path)
-    assert 0.0 < direct.a_w <= 1.5 and np.isfinite(direct.a_w_err)
+    assert 0.0 < direct.a_w <= 1.5
+    # an error, unless 1 ps was too short for any wall force to fluctuate (then flagged;
+    # CPU threads make the trajectory, and so which case occurs, vary between runs)
+    assert np.isfinite(direct.a_w_err) or (not direct.converged and direct.reason)
     out = tmp_path / "aw.json"
     res = CliRunner().invoke(
         cli_app, ["analyze", "water-activity", str(osmotic_build.path), "--json", str(out)]
