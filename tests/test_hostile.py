@@ -240,6 +240,22 @@ CASES = [
     ),
     # --- validation references ---
     (
+        "validation case pattern that matches no case",
+        lambda c: [
+            "validate",
+            "--profile",
+            "cpu",
+            "--systems",
+            "solutions",
+            "--cases",
+            "zn_typo",
+            "-o",
+            str(c.tmp / "v"),
+        ],
+        "no case of profile cpu matches zn_typo",
+        2,
+    ),
+    (
         "malformed reference YAML",
         lambda c: [
             "validate",

@@ -239,7 +239,7 @@ def _state_reporter(path: Path, interval: int, append: bool, total_steps: int):
     """OpenMM's StateDataReporter into ``path``; appends only to a file that holds rows
     (a resume from the checkpoint written before the first report truncates the file to
     nothing, and the header must then be written again)."""
-    append = append and path.exists() and path.stat().st_size > 0
+    append = append and _size(path) > 0
     return app.StateDataReporter(
         str(path),
         interval,
@@ -427,7 +427,7 @@ def _electrode_reporters(ctx: RunContext, path: Path) -> tuple:
     mid = float(np.median(z._value))
     top = [i for i, zi in zip(metal, z._value, strict=True) if zi > mid]
     bottom = [i for i, zi in zip(metal, z._value, strict=True) if zi <= mid]
-    append = path.exists() and path.stat().st_size > 0
+    append = _size(path) > 0
     return (ElectrodeChargeReporter(path, ctx.protocol.report_steps, force, top, bottom, append),)
 
 
