@@ -20,7 +20,7 @@ force field's own distance.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -138,7 +138,7 @@ def hydrated_species(items: list[PackItem], species_of: dict[str, str]) -> list[
 
 def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[PackItem]:
     """Replace each 2+/3+ cation item by its aqua complex and take the complexes' waters
-    from the water item packed under the same constraints (same compartment).
+    from the water item of the same compartment (``PackItem.compartment``).
 
     Parameters
     ----------
@@ -156,7 +156,7 @@ def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[Pac
             (
                 j
                 for j, other in enumerate(out)
-                if other.template.resname == "HOH" and other.constraints == item.constraints
+                if other.template.resname == "HOH" and other.compartment == item.compartment
             ),
             None,
         )
@@ -166,10 +166,12 @@ def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[Pac
                 f"{item.count} {species} need {need} waters for their first shells but the "
                 f"box has {have}; use more water, or set [box] prehydrate = false"
             )
-        out[w] = PackItem(out[w].template, out[w].count - need, out[w].constraints)
+        out[w] = replace(out[w], count=out[w].count - need)
         radius = ("atoms 1", f"  radius {EXCLUSION_ANGSTROM - 1.0:.2f}", "end atoms")
-        out[k] = PackItem(
-            aqua_template(item.template, species), item.count, item.constraints + radius
+        out[k] = replace(
+            item,
+            template=aqua_template(item.template, species),
+            constraints=item.constraints + radius,
         )
     return out
 

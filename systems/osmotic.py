@@ -110,13 +110,15 @@ def pack_items(comp: Composition, lay: OsmoticLayout) -> list[PackItem]:
     for k in order:
         margin = 0.0 if comp.components[k].role == "water" else WALL_MARGIN
         inside = f"inside box 0 0 {lo + margin:.3f} {lx:.3f} {ly:.3f} {hi - margin:.3f}"
-        items.append(PackItem(comp.components[k].template, comp.counts[k], (inside,)))
+        items.append(
+            PackItem(comp.components[k].template, comp.counts[k], (inside,), compartment="solution")
+        )
     water = next(c for c in comp.components.values() if c.role == "water").template
     below = round(lay.n_reservoir * lo / (lz - (hi - lo)))
     for count, (z0, z1) in ((below, (0.0, lo)), (lay.n_reservoir - below, (hi, lz))):
         if count:
             box = f"inside box 0 0 {z0:.3f} {lx:.3f} {ly:.3f} {z1:.3f}"
-            items.append(PackItem(water, count, (box,)))
+            items.append(PackItem(water, count, (box,), compartment="reservoir"))
     return items
 
 

@@ -35,12 +35,17 @@ class PackItem:
         Packmol constraint lines (coordinates in A).
     fixed_xyz : numpy.ndarray or None
         Coordinates (A) of one copy placed as given.
+    compartment : str
+        Region of the box the item fills ('' for a one-region box; the osmotic box has
+        'solution' and 'reservoir'); pre-hydration takes an ion's first-shell waters from
+        the water item of its compartment.
     """
 
     template: ResidueTemplate
     count: int
     constraints: tuple[str, ...] = ()
     fixed_xyz: np.ndarray | None = None
+    compartment: str = ""
 
 
 def packmol_executable() -> Path:

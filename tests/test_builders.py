@@ -480,6 +480,29 @@ def test_prehydrated_znso4_has_six_waters_and_no_contact_pair(tmp_path):
     assert plain.info.initial_structure["cations_in_contact"] == int((sulfate > 0).sum())
 
 
+def test_prehydrated_osmotic_box_takes_shell_waters_from_the_solution(tmp_path):
+    """The osmotic two-compartment box pre-hydrates too (the validation suite's osmotic
+    rows failed here once): each Zn2+ between the walls has six waters and no sulfate, and
+    the complexes' waters count as solution water, not reservoir."""
+    spec = {
+        "name": "osm",
+        "box": {"n_water": 200},
+        "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
+        "forcefield": {"cutoff": "0.9 nm"},
+        "osmotic": {"reservoir": 1.0},
+    }
+    built = build(parse_design(spec), tmp_path / "osm")
+    waters, sulfate = _shell_counts(built.topology_pdb)
+    assert len(waters) == built.info.counts["Zn2+"] > 1
+    assert np.all(waters == 6) and np.all(sulfate == 0)
+    lo, hi = (10 * z for z in built.info.osmotic.walls_nm)
+    u = mda.Universe(str(built.topology_pdb))
+    z = u.select_atoms("resname HOH and name O").positions[:, 2]
+    between = np.count_nonzero((z > lo) & (z < hi))
+    assert built.info.osmotic.n_solution_water == 200
+    assert abs(between - 200) <= 3  # packmol places water at the walls to within ~0.1 A
+
+
 @pytest.mark.parametrize("species,n,distance", [("Zn2+", 6, 2.09), ("La3+", 9, 2.55)])
 def test_aqua_complex_geometry(species, n, distance):
     """n waters at the first-shell distance, hydrogens pointing away, no clashes."""
