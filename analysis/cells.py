@@ -251,46 +251,84 @@ def pairs_within(
     tuple of numpy.ndarray
         Query rows, point rows and distances (A).
     """
-    cells = grid(points, lengths, cutoff)
+    few = len(queries) < SERIAL_QUERIES
+    # few queries against many points (a cation's shells): cells of half the cutoff, 2.3x
+    # fewer candidates per query for a grid that costs the same to build
+    cells = grid(points, lengths, cutoff, reach=2 if few else 1)
     wq = _wrap(np.ascontiguousarray(queries, np.float64), np.asarray(lengths, np.float64))
-    kernel = _pairs_serial if len(wq) < SERIAL_QUERIES else _pairs
-    return kernel(wq, *cells, float(cutoff))
+    return (_pairs_serial if few else _pairs)(wq, *cells, float(cutoff))
+
+
+@njit(cache=True, inline="always")
+def insert_nearest(best, idx, d, j):
+    """Insert candidate ``j`` at squared distance ``d`` into the ascending k best
+    (``best`` distances, ``idx`` their rows, -1 and inf while empty); equal distances
+    rank by row, so the result does not depend on the order candidates are visited.
+
+    Parameters
+    ----------
+    best : numpy.ndarray
+        (k,) squared distances (A^2) kept so far, ascending.
+    idx : numpy.ndarray
+        (k,) their rows.
+    d : float
+        Squared distance of the candidate (A^2).
+    j : int
+        Row of the candidate.
+    """
+    k = len(best)
+    if d > best[k - 1] or (d == best[k - 1] and j > idx[k - 1] >= 0):
+        return
+    m = k - 1
+    while m > 0 and (best[m - 1] > d or (best[m - 1] == d and idx[m - 1] > j)):
+        best[m] = best[m - 1]
+        idx[m] = idx[m - 1]
+        m -= 1
+    best[m] = d
+    idx[m] = j
 
 
 @njit(cache=True, parallel=True)
 def _nearest(rows, pts, order, start, table, lengths, n_cells, k, r_max, out):
-    """Fill out[row] with the k nearest other points of point ``row`` within r_max."""
+    """Fill out[row] with the k nearest other points of point ``row`` within r_max.
+    Candidates go straight into each row's sorted k best as they are visited (no
+    candidate buffers, no serial sizing pass: 1.4x faster on one core than buffering
+    them as ``_visit`` does, and it scales with threads)."""
     where = np.empty(pts.shape[0], np.int64)
     where[order] = np.arange(pts.shape[0])
-    cells, offset = _offsets(pts[where[rows]], start, table, lengths, n_cells)
-    cand, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
+    r2 = r_max * r_max
     best_all = np.full((len(rows), k), np.inf)  # allocated once: not per query in threads
     for t in prange(len(rows)):
         i = rows[t]
-        end = _visit(
-            pts[where[i]], cells[t], pts, start, table, lengths, r_max**2, cand, d2, offset[t]
-        )
-        best = best_all[t]
-        out[i, :] = -1
-        for s in range(offset[t], end):
-            j, d = order[cand[s]], d2[s]
-            if j == i or d >= best[k - 1]:
-                continue
-            m = k - 1
-            while m > 0 and best[m - 1] > d:  # insertion into the sorted k best
-                best[m] = best[m - 1]
-                out[i, m] = out[i, m - 1]
-                m -= 1
-            best[m] = d
-            out[i, m] = j
+        s0 = where[i]
+        q0, q1, q2 = pts[s0, 0], pts[s0, 1], pts[s0, 2]
+        cell = _cell_of(pts[s0], lengths, n_cells)
+        best, idx = best_all[t], out[i]
+        idx[:] = -1
+        for r in range(table.shape[1]):
+            if table[cell, r, 0] < 0:
+                break
+            for s in range(start[table[cell, r, 0]], start[table[cell, r, 1] + 1]):
+                vx = _image(pts[s, 0] - q0, lengths[0])
+                vy = _image(pts[s, 1] - q1, lengths[1])
+                vz = _image(pts[s, 2] - q2, lengths[2])
+                d = vx * vx + vy * vy + vz * vz
+                if d < r2 and s != s0:
+                    insert_nearest(best, idx, d, order[s])
 
 
 def nearest_neighbours(
-    points: np.ndarray, lengths: np.ndarray, k: int, r_max: float, r_first: float = 4.0
+    points: np.ndarray,
+    lengths: np.ndarray,
+    k: int,
+    r_max: float,
+    r_first: float = 4.0,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, k) rows of the ``k`` nearest other points of each point within ``r_max`` (A),
-    nearest first; -1 where fewer than ``k`` lie within ``r_max``. Searches ``r_first`` (A)
-    first and widens only for the points that found too few there.
+    nearest first (equal distances by row); -1 where fewer than ``k`` lie within
+    ``r_max``. Searches ``r_first`` (A) first and widens only for the points that found
+    too few there.
 
     Parameters
     ----------
@@ -304,14 +342,22 @@ def nearest_neighbours(
         Largest search radius (A).
     r_first : float
         First search radius (A).
+    known : numpy.ndarray, optional
+        (n, k) result of a search already made within some radius up to ``r_max`` (e.g.
+        by the H-bond kernel): its complete rows are kept, the others searched as above.
+        Filled in place and returned.
     """
-    out = np.full((len(points), k), -1, np.int64)
-    rows = np.arange(len(points))
+    if known is None:
+        out, rows = np.full((len(points), k), -1, np.int64), None
+    else:
+        out, rows = known, np.nonzero(known[:, -1] < 0)[0]
     for radius in sorted({min(r_first, r_max), r_max}):
-        _nearest(rows, *grid(points, lengths, radius), int(k), float(radius), out)
-        rows = np.nonzero(out[:, -1] < 0)[0]
-        if len(rows) == 0:
+        if rows is not None and len(rows) == 0:
             break
+        cell_grid = grid(points, lengths, radius)
+        # all points: in cell order, so that neighbouring queries share cached cells
+        _nearest(cell_grid[1] if rows is None else rows, *cell_grid, int(k), float(radius), out)
+        rows = np.nonzero(out[:, -1] < 0)[0]
     return out
 
 
@@ -355,6 +401,9 @@ def _histogram_py(q32, q_cells, q_key, p32, start, table, p_key, box, edges, sam
     nb = len(edges) - 1
     lo, hi = edges[0], edges[nb]
     scale = nb / (hi - lo)
+    # squared distances beyond this cannot give sqrt() <= hi: most candidates of the
+    # 5 x 5 x 5 cells (73% of their volume lies outside the sphere) skip sqrt and binning
+    far2 = (hi * (1.0 + 1e-9)) ** 2
     inverse = np.empty(3, np.float32)
     for k in range(3):
         inverse[k] = np.float32(1.0 / np.float64(box[k]))
@@ -370,7 +419,10 @@ def _histogram_py(q32, q_cells, q_key, p32, start, table, p_key, box, edges, sam
                 if same:
                     first = max(first, i + 1)
                 for s in range(first, start[table[cell, r, 1] + 1]):
-                    d = np.sqrt(_bond_d2(p32[s], q32[i], box, inverse))
+                    d2 = _bond_d2(p32[s], q32[i], box, inverse)
+                    if d2 > far2:
+                        continue
+                    d = np.sqrt(d2)
                     if d > hi or d < lo or p_key[s] == q_key[i]:
                         continue
                     hist[c, _bin(d, edges, scale)] += 1

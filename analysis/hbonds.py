@@ -42,9 +42,12 @@ from .universe import InputError, as_universe, molecule_ids, select
 
 DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
+Q_RMAX_ANGSTROM = 6.0  # neighbours of tetrahedral_q searched this far
 
 
-def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
+def tetrahedral_q(
+    positions: np.ndarray, box: np.ndarray, known: np.ndarray | None = None
+) -> np.ndarray:
     """q of every point from its four nearest neighbours (periodic, A); NaN where a point
     has fewer than four neighbours within 6 A or there are fewer than five points.
 
@@ -54,6 +57,9 @@ def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
         (n, 3) coordinates (A).
     box : numpy.ndarray
         MDAnalysis box dimensions (A, degrees).
+    known : numpy.ndarray, optional
+        (n, 4) nearest neighbours already found within some radius up to 6 A, -1 rows
+        where incomplete (``cells.nearest_neighbours``); orthorhombic boxes only.
 
     Returns
     -------
@@ -62,12 +68,14 @@ def tetrahedral_q(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
     """
     if len(positions) < 5:
         return np.full(len(positions), np.nan)
-    if cells.fits(box, 6.0):
+    if cells.fits(box, Q_RMAX_ANGSTROM):
         lengths = np.asarray(box[:3], np.float64)
-        neighbours = cells.nearest_neighbours(positions, lengths, 4, 6.0, r_first=3.8)
+        neighbours = cells.nearest_neighbours(
+            positions, lengths, 4, Q_RMAX_ANGSTROM, r_first=3.8, known=known
+        )
         return _q_kernel(positions.astype(np.float64), neighbours, lengths)
     else:
-        pairs, dist = capped_distance(positions, positions, 6.0, box=box)
+        pairs, dist = capped_distance(positions, positions, Q_RMAX_ANGSTROM, box=box)
         keep = pairs[:, 0] != pairs[:, 1]
         pairs, dist = pairs[keep], dist[keep]
         order = np.lexsort((dist, pairs[:, 0]))
@@ -117,25 +125,39 @@ def _raw_image(v, length):
 
 
 @njit(cache=True, parallel=True)
-def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid, rule):
+def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid, rule, near):
     """(hydrogen, donor, acceptor) atom indices of every H-bond: acceptors (in the cell
     ``grid`` of their positions) within ``rule[0]`` (A) of a donor, in another residue,
     passing the angle test on ``rule[1]`` = cos(limit): HDA (``rule[2]`` = 0) needs
     cos(H-D...A) >= it, DHA (1) cos(D-H...A) <= it. ``pos``: all atoms (A, float64).
-    Passes: neighbours of each donor; then, sized by them, the angle test per hydrogen."""
+    Passes: neighbours of each donor; then, sized by them, the angle test per hydrogen.
+
+    ``near`` = (donor's water-O row or -1, acceptor's water-O row or -1, squared radius
+    A^2, (n_water_O, 4) output): the four nearest water O of each water O within that
+    radius (and the donor cutoff) are taken from the neighbours found here, for
+    ``tetrahedral_q`` without a search of its own; rows with fewer stay -1."""
     pts, order, start, table, lengths, n_cells = grid
     cutoff, cos_limit, dha = rule[0], rule[1], rule[2] > 0.5
+    near_row, acc_near, near_r2, near_out = near
     n = len(donors)
     wd = cells._wrap(pos[donors], lengths)
     cell, offset = cells._offsets(wd, start, table, lengths, n_cells)
     cand, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
     hits = np.zeros(n, np.int64)
     dh = np.empty((len(hydrogens), 3))  # D->H vectors, once per hydrogen
+    best_all = np.full((n, near_out.shape[1]), np.inf)
     for i in prange(n):
         hits[i] = (
             cells._visit(wd[i], cell[i], pts, start, table, lengths, cutoff**2, cand, d2, offset[i])
             - offset[i]
         )
+        own = near_row[i]
+        if own >= 0:
+            idx = near_out[own]
+            for c in range(offset[i], offset[i] + hits[i]):
+                j = acc_near[order[cand[c]]]
+                if j >= 0 and j != own and d2[c] < near_r2:
+                    cells.insert_nearest(best_all[i], idx, d2[c], j)
         d = donors[i]
         for t in range(h_start[i], h_start[i] + h_count[i]):
             for x in range(3):
@@ -344,6 +366,9 @@ class HydrogenBonds(Analysis):
         self._water_local[water_res] = np.arange(len(water_res))
         self._n_water = len(water_res)
         self._water_o = self.water.indices[elements[self.water.indices] == "O"]
+        o_row = np.full(n, -1)
+        o_row[self._water_o] = np.arange(len(self._water_o))
+        self._near_rows = (o_row[self._donors], o_row[self._acceptors])
         self._series = {
             k: []
             for k in (
@@ -397,13 +422,17 @@ class HydrogenBonds(Analysis):
         return out
 
     def _bonds(self, pos: np.ndarray, box: np.ndarray):
-        """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame."""
+        """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame, and
+        the water O's four nearest water O as far as the donor search found them (None
+        on the triclinic path; see ``_hbond_kernel``)."""
         dha = self.definition == "DHA"
         cos_limit = np.cos(np.radians(self.angle))
         if cells.fits(box, self.distance):
             grid = cells.grid(pos[self._acceptors], box[:3], self.distance)
             rule = np.array([self.distance, cos_limit, float(dha)])
-            return _hbond_kernel(
+            known = np.full((len(self._water_o), 4), -1, np.int64)
+            near_r2 = min(self.distance, Q_RMAX_ANGSTROM) ** 2
+            h, d, a = _hbond_kernel(
                 pos.astype(np.float64),
                 self._donors,
                 self._h_start,
@@ -413,8 +442,10 @@ class HydrogenBonds(Analysis):
                 self._acceptors,
                 grid,
                 rule,
+                (*self._near_rows, near_r2, known),
             )
-        return self._bonds_triclinic(pos, box, dha, cos_limit)
+            return h, d, a, known
+        return (*self._bonds_triclinic(pos, box, dha, cos_limit), None)
 
     def _bonds_triclinic(self, pos, box, dha: bool, cos_limit: float):
         """``_bonds`` for boxes the cell kernels do not take: MDAnalysis nsgrid pairs, then
@@ -437,7 +468,7 @@ class HydrogenBonds(Analysis):
 
     def _single_frame(self):
         pos, box = self._ts.positions, self._ts.dimensions
-        h, d, a = self._bonds(pos, box)
+        h, d, a, known = self._bonds(pos, box)
         nw = self._n_water
         wd, wa = self._water_local[self._res[d]], self._water_local[self._res[a]]
         donor = np.bincount(wd[wd >= 0], minlength=nw)
@@ -457,7 +488,7 @@ class HydrogenBonds(Analysis):
             s["free_water_fraction"].append(1.0 - shell)
         else:  # the cutoff comes at the end: keep this frame's cation-water pairs
             self._keep_cation_pairs(pos, box)
-        q = tetrahedral_q(pos[self._water_o], box)
+        q = tetrahedral_q(pos[self._water_o], box, known)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
         graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))

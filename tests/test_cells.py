@@ -45,6 +45,36 @@ def test_nearest_neighbours_equal_to_kdtree_and_flag_missing():
     assert (out[~within, -1] == -1).all()
 
 
+def test_nearest_neighbours_rank_ties_by_row_whatever_the_visit_order():
+    """On a cubic lattice every point has six neighbours at exactly one spacing: the four
+    kept are the lowest rows among them, as a stable sort by (distance, row) of all
+    pairs gives, however the cell grid orders the candidates."""
+    side, a = 8, 3.0  # integer coordinates: exactly equal distances
+    lengths = np.full(3, side * a)
+    grid_points = np.stack(np.meshgrid(*[np.arange(side) * a] * 3, indexing="ij"), -1)
+    points = grid_points.reshape(-1, 3)[np.random.default_rng(2).permutation(side**3)]
+    out = nearest_neighbours(points, lengths, 4, 6.0, r_first=3.2)
+    diff = points[:, None, :] - points[None, :, :]
+    d = np.square(diff - lengths * np.round(diff / lengths)).sum(-1)  # exact: integers
+    np.fill_diagonal(d, np.inf)
+    expected = np.array([np.lexsort((np.arange(len(row)), row))[:4] for row in d])
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_nearest_neighbours_complete_a_known_partial_search():
+    """Rows found by another search (e.g. the H-bond kernel's 3.5 A donor search) are kept
+    and only the incomplete ones searched: the result equals a search from scratch."""
+    rng = np.random.default_rng(6)
+    lengths = np.array([25.0, 25.0, 25.0])
+    points = rng.uniform(0, 25, (500, 3))
+    full = nearest_neighbours(points, lengths, 4, 6.0, r_first=3.0)
+    known = full.copy()
+    known[::3] = -1  # as if these rows had too few neighbours within the first radius
+    out = nearest_neighbours(points, lengths, 4, 6.0, r_first=3.0, known=known)
+    assert out is known
+    np.testing.assert_array_equal(out, full)
+
+
 def test_fits_refuses_triclinic_and_large_cutoffs():
     assert fits(np.array([30, 30, 30, 90, 90, 90.0]), 6.0)
     assert not fits(np.array([30, 30, 30, 90, 90, 60.0]), 6.0)

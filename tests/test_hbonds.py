@@ -72,6 +72,18 @@ def test_tetrahedral_order():
     assert abs(q_rnd.mean()) < 0.03
 
 
+@pytest.mark.parametrize("distance", [3.5, 2.6])
+def test_q_from_the_donor_search_equals_its_own_search(tiny_run, distance):
+    """The H-bond kernel hands tetrahedral_q the nearest water O it met within the donor
+    cutoff (a short cutoff leaves most rows to the widening search): the per-frame q
+    equals tetrahedral_q's own neighbour search on the same frames."""
+    u = load_universe(tiny_run)
+    res = HydrogenBonds(u, distance=distance).run().results.hbonds
+    ow = u.select_atoms("resname HOH and name O")
+    alone = [np.nanmean(tetrahedral_q(ow.positions, ts.dimensions)) for ts in u.trajectory]
+    np.testing.assert_array_equal(res.per_frame["tetrahedral_q"], alone)
+
+
 def test_counts_equal_mdanalysis(tiny_run):
     u = load_universe(tiny_run)
     ours = HydrogenBonds(u, distance=3.0, angle=150.0, angle_definition="DHA").run()
