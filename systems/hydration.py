@@ -7,8 +7,8 @@ fraction would report the start, not the model. Here every 2+/3+ cation goes int
 box as [M(H2O)n] with the ion's known first-shell geometry (octahedral 6 for Zn2+, Mg2+,
 Mn2+, Ni2+, Al3+; tricapped trigonal prism 9 for La3+, Ce3+) at its first-shell M-O
 distance, waters pointing their hydrogens away from the ion. packmol places the complex
-as one rigid piece; its cation atom gets a larger packmol radius so that no atom of
-another molecule comes within ``EXCLUSION_ANGSTROM`` of it. After packing, each complex
+as one rigid piece, with no atom of another molecule within ``EXCLUSION_ANGSTROM`` of
+its cation (``PackItem.exclusion_angstrom``). After packing, each complex
 is split back into one ion and n water residues.
 
 First-shell M-O distances and coordination numbers (A): X-ray and neutron diffraction
@@ -138,7 +138,8 @@ def hydrated_species(items: list[PackItem], species_of: dict[str, str]) -> list[
 
 def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[PackItem]:
     """Replace each 2+/3+ cation item by its aqua complex and take the complexes' waters
-    from the water item of the same compartment (``PackItem.compartment``).
+    from the water item of the same compartment (``PackItem.compartment``), with no atom
+    of another molecule within EXCLUSION_ANGSTROM of the cation.
 
     Parameters
     ----------
@@ -167,11 +168,10 @@ def hydrate_items(items: list[PackItem], species_of: dict[str, str]) -> list[Pac
                 f"box has {have}; use more water, or set [box] prehydrate = false"
             )
         out[w] = replace(out[w], count=out[w].count - need)
-        radius = ("atoms 1", f"  radius {EXCLUSION_ANGSTROM - 1.0:.2f}", "end atoms")
         out[k] = replace(
             item,
             template=aqua_template(item.template, species),
-            constraints=item.constraints + radius,
+            exclusion_angstrom=EXCLUSION_ANGSTROM,
         )
     return out
 

@@ -3,10 +3,11 @@ orthorhombic), and check the result for overlaps."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,12 @@ from scipy.spatial import cKDTree
 
 from solvation.errors import SolvationError
 
-from .templates import ResidueTemplate
+from .templates import ResidueTemplate, water_template
+
+WATER = water_template().resname
+# packmol ends when the squared restraint violations sum below its precision (0.01), so
+# an atom may sit ~0.1 A inside an ``outside sphere``: the spheres are drawn larger
+SPHERE_MARGIN_ANGSTROM = 0.2
 
 
 class PackingError(SolvationError):
@@ -39,6 +45,10 @@ class PackItem:
         Region of the box the item fills ('' for a one-region box; the osmotic box has
         'solution' and 'reservoir'); pre-hydration takes an ion's first-shell waters from
         the water item of its compartment.
+    exclusion_angstrom : float
+        No atom of another molecule closer than this (A) to the first atom of each copy
+        (0: the packing tolerance); the items with an exclusion are packed in a first
+        packmol run (see ``pack``).
     """
 
     template: ResidueTemplate
@@ -46,6 +56,7 @@ class PackItem:
     constraints: tuple[str, ...] = ()
     fixed_xyz: np.ndarray | None = None
     compartment: str = ""
+    exclusion_angstrom: float = 0.0
 
 
 def packmol_executable() -> Path:
@@ -88,7 +99,11 @@ def _input(
         lines += [f"structure {name}", f"  number {item.count}"]
         if item.fixed_xyz is not None:
             lines.append("  fixed 0. 0. 0. 0. 0. 0.")
-        lines += [f"  {c}" for c in item.constraints] + ["end structure"]
+        lines += [f"  {c}" for c in item.constraints]
+        if item.exclusion_angstrom > 0:  # packmol keeps atoms i, j >= r_i + r_j apart
+            radius = item.exclusion_angstrom - tolerance / 2
+            lines += ["  atoms 1", f"    radius {radius:.3f}", "  end atoms"]
+        lines.append("end structure")
     return "\n".join(lines) + "\n"
 
 
@@ -105,6 +120,13 @@ def pack(
     ``nloop`` bounds packmol's optimisation loops per molecule type; a packing that does
     not reach the tolerance raises PackingError with packmol's own last lines.
 
+    Items with an exclusion distance are packed in two runs. packmol sizes its cell
+    lists by the largest atom radius, so one large radius makes every distance search
+    slow; instead, the excluding items and every other item except water go into a first
+    run (few molecules, large cells), are then held fixed, and the water is packed around
+    them with the exclusion as ``outside sphere`` constraints (periodic images included).
+    A 2 m ZnSO4 slab with 800 waters and pre-hydrated Zn2+: 39 s in one run, 7 s in two.
+
     Parameters
     ----------
     items : list of PackItem
@@ -113,9 +135,9 @@ def pack(
     tolerance : float
         Minimum distance between molecules (A).
     pbc : tuple of float, optional
-        Periodic box for packmol (A).
+        Periodic box for packmol (xmin, ymin, zmin, xmax, ymax, zmax in A).
     timeout : float
-        Time limit (s).
+        Time limit (s) of each packmol run.
     nloop : int
         Packmol optimisation loops per molecule type.
 
@@ -125,6 +147,64 @@ def pack(
         When packmol fails, times out or does not reach the tolerance.
     """
     items = [i for i in items if i.count > 0]
+    later = [k for k, i in enumerate(items) if i.template.resname == WATER and i.fixed_xyz is None]
+    if not later or not any(i.exclusion_angstrom > 0 for i in items):
+        return _run_packmol(items, seed, tolerance, pbc, timeout, nloop)
+    first = [k for k in range(len(items)) if k not in later]
+    placed = _run_packmol([items[k] for k in first], seed, tolerance, pbc, timeout, nloop)
+    held, spheres = _held(placed, [items[k] for k in first], pbc)
+    around = [replace(items[k], constraints=items[k].constraints + spheres) for k in later]
+    placed += _run_packmol([held, *around], seed, tolerance, pbc, timeout, nloop)[1:]
+    molecules, by_item = iter(placed), {}
+    for k in first + later:
+        by_item[k] = [next(molecules) for _ in range(items[k].count)]
+    return [m for k in range(len(items)) for m in by_item[k]]
+
+
+def _held(
+    placed: list[tuple[ResidueTemplate, np.ndarray]],
+    items: list[PackItem],
+    pbc: tuple[float, ...] | None,
+) -> tuple[PackItem, tuple[str, ...]]:
+    """The molecules of a first run as one fixed packmol structure, and the ``outside
+    sphere`` constraints that keep later molecules out of their exclusion spheres."""
+    xyz = np.vstack([c for _, c in placed])
+    elements = tuple(e for t, _ in placed for e in t.elements)
+    names = tuple(f"X{k}" for k in range(len(elements)))
+    centres = [
+        (c[0], i.exclusion_angstrom)
+        for i, (_, c) in zip((i for i in items for _ in range(i.count)), placed, strict=True)
+        if i.exclusion_angstrom > 0
+    ]
+    if pbc is not None:  # packmol refuses fixed atoms outside the periodic box
+        lo, hi = np.round(pbc[:3], 4), np.round(pbc[3:], 4)  # as _input writes them
+        xyz = np.minimum(lo + np.mod(xyz - lo, hi - lo), hi - 1e-4)
+        centres = [(p, r) for c, r in centres for p in _images(c, lo, hi, r)]
+    template = ResidueTemplate("FIX", names, elements, (), xyz, 0)
+    spheres = tuple(
+        f"outside sphere {x:.4f} {y:.4f} {z:.4f} {r + SPHERE_MARGIN_ANGSTROM:.3f}"
+        for (x, y, z), r in centres
+    )
+    return PackItem(template, 1, fixed_xyz=xyz), spheres
+
+
+def _images(point: np.ndarray, lo: np.ndarray, hi: np.ndarray, r: float) -> list[np.ndarray]:
+    """The periodic images of ``point`` whose sphere of radius ``r`` reaches the box."""
+    length = hi - lo
+    wrapped = lo + np.mod(point - lo, length)
+    shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3))) * length
+    return [q for q in wrapped + shifts if np.all(q > lo - r) and np.all(q < hi + r)]
+
+
+def _run_packmol(
+    items: list[PackItem],
+    seed: int,
+    tolerance: float,
+    pbc: tuple[float, ...] | None,
+    timeout: float,
+    nloop: int,
+) -> list[tuple[ResidueTemplate, np.ndarray]]:
+    """One packmol run; (template, coordinates in A) per molecule, in item order."""
     with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
         workdir = Path(tmp)
         (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
