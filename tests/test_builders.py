@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import MDAnalysis as mda
@@ -66,7 +68,10 @@ def built_examples(tmp_path_factory):
     """Every example design built once (real packmol, AmberTools, OpenMM)."""
     root = tmp_path_factory.mktemp("examples")
     stems = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
-    return {stem: build(example_design(stem), root / stem) for stem in stems}
+    spawn = multiprocessing.get_context("spawn")  # two builds at once (packmol is serial)
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        futures = {s: pool.submit(build, example_design(s), root / s) for s in stems}
+        return {stem: future.result() for stem, future in futures.items()}
 
 
 def test_examples_cover_the_required_designs():

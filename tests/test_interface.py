@@ -168,9 +168,9 @@ def test_electrode_run_and_interface_cli(tmp_path):
     design = parse_design(
         {
             "name": "iface-run",
-            "box": {"n_water": 500},
+            "box": {"n_water": 350},
             "salts": [{"formula": "ZnSO4", "concentration": "1 m"}],
-            "slab": {"facet": "002", "layers": 3, "repeats": [12, 12]},
+            "slab": {"facet": "002", "layers": 3, "repeats": [9, 10]},
             "electrode": {"potential_difference": "1 V"},
         }
     )

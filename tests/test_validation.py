@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -76,7 +77,12 @@ def test_bad_reference_files_are_refused(tmp_path, entry, message):
         load_references([path])
 
 
-def test_quick_suite_smallest_case(tmp_path):
+def test_quick_suite_smallest_case(tmp_path, monkeypatch):
+    """The quick profile's water case end to end (report files, quantities, a sane
+    density), with 5 ps stages instead of 20 ps to fit CI."""
+    short = {"equilibration": "5 ps", "production": "5 ps", "checkpoint_every": "5 ps"}
+    quick = PROFILES["quick"]
+    monkeypatch.setitem(PROFILES, "quick", replace(quick, protocol=quick.protocol | short))
     report = validate(tmp_path / "val", profile="quick", systems=("water",), platform="CPU")
     quantities = {c["quantity"] for c in report["comparisons"]}
     assert quantities == {"water_density", "water_self_diffusion", "hbonds_per_water"}
