@@ -92,6 +92,15 @@ CASES = [
     ("50 m ZnSO4, 700 waters", _salt("ZnSO4", "50 m"), "exceeds its solubility", 2),
     ("10 m ZnSO4", _salt("ZnSO4", "10 m", 330), "allow_supersaturated = true", 2),
     ("no water per ion", _salt("Zn(OTf)2", "200 m", 330), "solvent molecules for", 2),
+    (
+        "packmol past its time limit (pre-hydrated: two packmol runs, one limit)",
+        _build(
+            salts=[{"formula": "ZnSO4", "concentration": "2 m"}],
+            box={"n_water": 3000, "packmol_timeout_s": 1},
+        ),
+        "did not finish within its time limit of 1 s",
+        2,
+    ),
     ("temperature without unit", _build(temperature="300"), "has no unit", 2),
     ("50000 K", _build(temperature="50000 K"), "outside 50-1000 K", 2),
     (
