@@ -15,6 +15,7 @@ import openmm.unit as u
 import pytest
 
 from solvation.analysis.viscosity import (
+    MAX_SHEAR_RATE_PER_PS,
     eta_pa_s,
     fit_velocity_profile,
     velocity_amplitude,
@@ -112,7 +113,7 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a positive, finite eta of the
     right order for TIP3P-based water (0.3-0.5 mPa s; the strong shear of so small a
-    test thins it and is flagged), a complete and resumable record, refused changes."""
+    test thins it and is flagged when the rate passes the bound), a complete and resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
     info = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
     assert info.complete and info.density_kg_per_m3 > 1000
@@ -120,7 +121,11 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     assert rows[0] == "step,time_ps,V_nm_per_ps" and len(rows) == 1 + 100
     result = viscosity_of_run(run_dir)
     assert 0.05 < result.eta_mPa_s < 3.0 and math.isfinite(result.eta_err_mPa_s)
-    assert not result.converged and "shear rate" in result.reason
+    # 2 ps is too short to converge; the shear flag follows the measured rate (in CI one
+    # run gave V small enough to stay under the bound, flagged only for its n_eff)
+    assert not result.converged
+    sheared = result.shear_rate_per_ps > MAX_SHEAR_RATE_PER_PS
+    assert ("shear rate" in result.reason) == sheared
     again = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
     assert (
         again.complete
