@@ -95,7 +95,9 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
     system = openmm.XmlSerializer.deserialize((tiny_run / "system.xml").read_text())
     state = openmm.XmlSerializer.deserialize((tiny_run / "stage-npt.xml").read_text())
     lz = state.getPeriodicBoxVectors()[2][2].value_in_unit(u.nanometer)
-    integrator = cosine_integrator(298.15, 1.0, 0.002, 0.5, lz)
+    # the identity holds for any A; 2 nm/ps^2 makes the built-up flow stand many sigma
+    # above the thermal noise of Vamp, so its sign check cannot fail by chance
+    integrator = cosine_integrator(298.15, 1.0, 0.002, 2.0, lz)
     context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("CPU"))
     context.setPeriodicBoxVectors(*state.getPeriodicBoxVectors())
     context.setPositions(state.getPositions())
@@ -107,7 +109,7 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
     m = np.array([system.getParticleMass(i).value_in_unit(u.dalton) for i in range(len(x))])
     expected = velocity_amplitude(x[:, 2], v[:, 0], m, lz)
     assert integrator.getGlobalVariableByName("Vamp") == pytest.approx(expected, rel=1e-4, abs=1e-6)
-    assert expected > 0  # 0.4 ps at A = 0.5 nm/ps^2 has built up a flow along +x
+    assert expected > 0  # 0.4 ps at A = 2 nm/ps^2 has built up a flow along +x
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
@@ -120,7 +122,9 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     rows = (run_dir / VISCOSITY_DIR / VISCOSITY_CSV).read_text().splitlines()
     assert rows[0] == "step,time_ps,V_nm_per_ps" and len(rows) == 1 + 100
     result = viscosity_of_run(run_dir)
-    assert 0.05 < result.eta_mPa_s < 3.0 and math.isfinite(result.eta_err_mPa_s)
+    # order of magnitude only: 2 ps leaves so few effective samples that the estimate
+    # scatters by a factor of a few around the 0.3-0.5 mPa s of TIP3P-based water
+    assert 0.03 < result.eta_mPa_s < 10.0 and math.isfinite(result.eta_err_mPa_s)
     # 2 ps is too short to converge; the shear flag follows the measured rate (in CI one
     # run gave V small enough to stay under the bound, flagged only for its n_eff)
     assert not result.converged
