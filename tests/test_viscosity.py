@@ -115,7 +115,8 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a positive, finite eta of the
     right order for TIP3P-based water (0.3-0.5 mPa s; the strong shear of so small a
-    test thins it and is flagged when the rate passes the bound), a complete and resumable record, refused changes."""
+    test thins it and is flagged when the rate passes the bound), a complete and
+    resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
     info = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
     assert info.complete and info.density_kg_per_m3 > 1000
