@@ -216,6 +216,8 @@ def _initial_structure(comp: Composition, design: Design, placed, box_matrix) ->
         "prehydrated": design.box.prehydrate and bool(shells),
         "first_shells": shells if design.box.prehydrate else {},
         "first_shell_citation": hydration.CITATION,
+        "cation_resnames": sorted(cations),
+        "anion_resnames": sorted(anions),
         **hydration.initial_pairing(placed, cations, anions, lengths),
     }
 

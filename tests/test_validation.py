@@ -130,6 +130,10 @@ def test_replicas_combine_spread_and_within_errors():
     assert err == pytest.approx(0.5 / 2)  # within-run errors dominate
     _, err = combine_replicas([0.3], [float("nan")])
     assert math.isnan(err)  # an unknown error stays unknown
+    # two replicas 0.15 and 0.20 apart, one of them unconverged (as the full family's 2 m
+    # contact-pair fraction once came out): unknown, not the spread's 0.025
+    mean, err = combine_replicas([0.15, 0.20], [float("nan"), 0.0005])
+    assert mean == pytest.approx(0.175) and math.isnan(err)
 
 
 def test_profiles_cover_the_znso4_rows():

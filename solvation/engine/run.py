@@ -54,6 +54,7 @@ from solvation.rundir import (
     read_run,
     write_run,
 )
+from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard
 
 from .interrupt import StopReporter, StopRequest, StopRequested, stop_requests
 from .platforms import choose_platform
@@ -307,10 +308,25 @@ def _run_steps(
     return (sim.currentStep - start) * p.dt_ps / 1000.0 / max(wall, 1e-9) * 86400.0
 
 
+def _contact_guard(ctx: RunContext) -> openmm.Force | None:
+    """The minimisation wall of a pre-hydrated start (``hydration.contact_guard``), or
+    None: plain packing, or a build.json written before the guard existed."""
+    start = read_build(ctx.directory).initial_structure or {}
+    if not start.get("prehydrated") or "anion_resnames" not in start:
+        return None
+    topology = ctx.simulation.topology
+    return contact_guard(topology, set(start["cation_resnames"]), set(start["anion_resnames"]))
+
+
 def _minimize(ctx: RunContext) -> float:
     p, sim = ctx.protocol, ctx.simulation
     t0 = time.perf_counter()
     progress = MinimizationProgress(p.minimize_max_iterations, lambda: ctx.stop.requested)
+    guard = _contact_guard(ctx)
+    if guard is not None:  # on for the minimiser only; dynamics run without it
+        index = sim.system.addForce(guard)
+        sim.context.reinitialize(preserveState=True)
+        LOGGER.info("minimize: anions held %.1f A from pre-hydrated cations", GUARD_ANGSTROM)
     try:
         sim.minimizeEnergy(
             tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
@@ -319,6 +335,9 @@ def _minimize(ctx: RunContext) -> float:
         )
     finally:
         progress.close()
+        if guard is not None:
+            sim.system.removeForce(index)
+            sim.context.reinitialize(preserveState=True)
     if ctx.stop.requested:
         raise StopRequested("minimize", 0)
     LOGGER.info("minimize: %d iterations in %.1f s", progress.iterations, time.perf_counter() - t0)

@@ -337,6 +337,12 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
     return out
 
 
+def _trusted(est) -> tuple[float, float]:
+    """(mean, err) of an estimate, the error NaN (unknown) unless it converged: a shell
+    quantity whose shells did not exchange reports its start (``converged`` False)."""
+    return est.mean, est.err if est.converged else float("nan")
+
+
 def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     """Density, Zn-O first peak, Zn-water CN and contact-pair fraction of a solution run."""
     shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
@@ -345,8 +351,8 @@ def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[floa
     cn = result.coordination["water"]
     out = {
         "solution_density": _production_density(directory),
-        "zn_first_shell_cn": (cn.mean, cn.err),
-        "cip_fraction": (contact.mean, contact.err),  # NaN error: shells never exchanged
+        "zn_first_shell_cn": _trusted(cn),
+        "cip_fraction": _trusted(contact),
     }
     if rdf is not None and "water" in rdf.pairs:
         g = rdf.pairs["water"].g_r
@@ -407,7 +413,9 @@ def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[di
 
 def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, float]:
     """Mean over replicas and its standard error: the larger of the replica spread's
-    standard error and the within-run errors combined (NaN errors count as unknown).
+    standard error and the within-run errors combined. One unknown (NaN) error makes the
+    combined error unknown: a replica that did not converge is not a sample of the
+    ensemble, and the spread of such replicas measures their starts.
 
     Parameters
     ----------
@@ -419,12 +427,11 @@ def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, f
     values = np.asarray(values, float)
     errors = np.asarray(errors, float)
     mean = float(values.mean())
-    within = (
-        float(np.sqrt(np.nansum(errors**2)) / len(values)) if np.isfinite(errors).any() else 0.0
-    )
+    if not np.isfinite(errors).all():
+        return mean, float("nan")
+    within = float(np.sqrt(np.sum(errors**2)) / len(values))
     between = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-    err = max(within, between)
-    return mean, (err if err > 0 or np.isfinite(errors).all() else float("nan"))
+    return mean, max(within, between)
 
 
 def measurements_of(results: list[dict]) -> list[dict]:
