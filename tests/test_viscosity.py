@@ -113,9 +113,8 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
-    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a positive, finite eta of the
-    right order for TIP3P-based water (0.3-0.5 mPa s; the strong shear of so small a
-    test thins it and is flagged when the rate passes the bound), a complete and
+    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
+    flagged as unconverged (and for shear when the rate passes the bound), a complete and
     resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
     info = run_viscosity(run_dir, acceleration_nm_per_ps2=0.3, time_ps=2.0, platform="CPU")
@@ -123,9 +122,11 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     rows = (run_dir / VISCOSITY_DIR / VISCOSITY_CSV).read_text().splitlines()
     assert rows[0] == "step,time_ps,V_nm_per_ps" and len(rows) == 1 + 100
     result = viscosity_of_run(run_dir)
-    # order of magnitude only: 2 ps leaves so few effective samples that the estimate
-    # scatters by a factor of a few around the 0.3-0.5 mPa s of TIP3P-based water
-    assert 0.03 < result.eta_mPa_s < 10.0 and math.isfinite(result.eta_err_mPa_s)
+    # no bound on eta itself: in 2 ps the mean flow amplitude of so small a box can sit
+    # within its noise (one run: shear rate 0.0005/ps, eta 242 +- 4584 mPa s; CI once:
+    # 0.068/ps), so only the estimate's finiteness and its flags are checked here
+    assert math.isfinite(result.eta_mPa_s) and math.isfinite(result.eta_err_mPa_s)
+    assert result.eta_err_mPa_s > 0
     # 2 ps is too short to converge; the shear flag follows the measured rate (in CI one
     # run gave V small enough to stay under the bound, flagged only for its n_eff)
     assert not result.converged
