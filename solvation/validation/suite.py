@@ -284,16 +284,23 @@ def cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
 
 
 def _density(info: RunInfo) -> tuple[float, float]:
-    return info.density_g_per_cm3, info.density_err_g_per_cm3 or 0.0
+    """NPT density of the run (g/cm3) with its standard error, unknown unless converged."""
+    known = info.density_converged and info.density_err_g_per_cm3 is not None
+    return info.density_g_per_cm3, info.density_err_g_per_cm3 if known else float("nan")
+
+
+def _trusted(est) -> tuple[float, float]:
+    """(mean, err) of an estimate, the error NaN (unknown) unless it converged: e.g. a shell
+    quantity whose shells did not exchange reports its start (``converged`` False)."""
+    return est.mean, est.err if est.converged else float("nan")
 
 
 def _production_density(directory: Path) -> tuple[float, float]:
     """Mean density (g/cm3) of NPT production from state.csv, with its standard error
-    (initial transient dropped, autocorrelation-aware)."""
+    (initial transient dropped, autocorrelation-aware; unknown unless converged)."""
     table = pd.read_csv(directory / "state.csv")
     column = next(c for c in table.columns if c.startswith("Density"))
-    est = estimate(table[column].to_numpy())
-    return est.mean, est.err
+    return _trusted(estimate(table[column].to_numpy()))
 
 
 def _diffusion(u, selection: str, directory: Path, info: RunInfo):
@@ -335,12 +342,6 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
     d = _diffusion(u, "resname ZN", directory, info)
     out["zn_self_diffusion"] = (d.D_corrected_m2_per_s, d.D_err_m2_per_s)
     return out
-
-
-def _trusted(est) -> tuple[float, float]:
-    """(mean, err) of an estimate, the error NaN (unknown) unless it converged: a shell
-    quantity whose shells did not exchange reports its start (``converged`` False)."""
-    return est.mean, est.err if est.converged else float("nan")
 
 
 def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
