@@ -23,7 +23,7 @@ from .correlation import Correlation, presence_correlation
 from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds, tetrahedral_q
 from .interface import InterfaceProfiles, InterfaceResult, poisson_potential
 from .rdf import RDF, PairRDF, RDFResult
-from .shells import NoMinimumError, first_minimum, shell_minima
+from .shells import NoMinimumError, first_minimum, first_peak, shell_minima
 from .stats import Estimate, combine_replicas, estimate
 from .transport import Diffusion, Transport, TransportResult
 from .universe import InputError, load_universe
@@ -57,6 +57,7 @@ __all__ = [
     "InterfaceResult",
     "poisson_potential",
     "RDF",
+    "first_peak",
     "PairRDF",
     "RDFResult",
     "NoMinimumError",

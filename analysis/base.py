@@ -17,6 +17,9 @@ and ships those attributes back in its results; the merge puts the combined valu
 the analysis in this process, and ``_conclude`` runs once on them as after a serial run.
 Analyses without accumulators stay serial-only.
 
+Means: every analysis reduces its per-frame series with ``stats.estimate`` through
+``_estimate``, over every analysed frame unless it was made with ``discard`` (a number
+of leading frames, or "auto" for the transient detected per quantity).
 ``one_pass`` runs several analyses of one trajectory in a single loop over its frames
 (MDAnalysis 2.11 has no ``AnalysisCollection``; this is its equivalent for our analyses).
 """
@@ -34,6 +37,7 @@ from MDAnalysis.lib.log import ProgressBar
 
 from solvation.console import show_progress
 
+from .stats import Estimate, estimate
 from .universe import InputError, as_universe
 
 SHIPPED = "_accumulated_"  # prefix of the keys that carry accumulators out of a worker
@@ -128,6 +132,12 @@ class Analysis(AnalysisBase):
 
         cls.__init__ = __init__
 
+    discard: int | str = 0
+
+    def _estimate(self, series) -> Estimate:
+        """``stats.estimate`` of a per-frame series with this analysis' ``discard``."""
+        return estimate(series, equilibration=self.discard == "auto" or int(self.discard))
+
     @property
     def result(self):
         """The result dataclass of the last ``run()``."""
@@ -171,6 +181,19 @@ class Analysis(AnalysisBase):
     def extra_frames_read(self) -> int:
         """Frames this analysis read beyond its own pass (a second pass it needed)."""
         return 0
+
+
+def _checked_discard(discard) -> int | str:
+    """``discard`` as given (0, a positive number of frames, or "auto"), else InputError."""
+    if discard == "auto":
+        return discard
+    try:
+        n = int(discard)
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0 or (isinstance(discard, float) and not float(discard).is_integer()):
+        raise InputError(f"discard must be 'auto' or a number of frames >= 0, got {discard!r}")
+    return n
 
 
 def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[Analysis]:

@@ -51,10 +51,9 @@ def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None):
     for ax, name in zip(axes.flat, names, strict=False):
         pair = result.pairs[name]
         (line,) = ax.plot(result.r_angstrom, pair.g_r, lw=1.2)
-        k = int(np.argmax(pair.g_r))
-        ax.annotate(
-            f"{result.r_angstrom[k]:.2f} Å", (result.r_angstrom[k], pair.g_r[k]), fontsize=7
-        )
+        peak = result.first_peak(name)
+        if peak is not None:
+            ax.annotate(f"{peak[0]:.2f} Å", peak, fontsize=7)
         twin = ax.twinx()
         twin.plot(result.r_angstrom, pair.n_r, ls="--", color=line.get_color(), lw=0.8)
         if cutoffs and name in cutoffs:

@@ -155,6 +155,28 @@ def select(universe: mda.Universe, selection: str, what: str = "selection"):
     return group
 
 
+def atom_elements(atoms) -> np.ndarray:
+    """Element symbols of ``atoms`` (upper case, e.g. 'O', 'CL', 'ZN'); guessed from the
+    atom names by MDAnalysis' default guesser when the topology has no elements.
+
+    Parameters
+    ----------
+    atoms : MDAnalysis.AtomGroup
+    """
+    try:
+        elements = np.asarray([str(e).upper() for e in atoms.elements])
+        if all(elements):
+            return elements
+    except Exception:  # no elements attribute: guess from names
+        pass
+    from MDAnalysis.guesser.default_guesser import DefaultGuesser
+
+    guess = DefaultGuesser(None).guess_atom_element
+    names = np.asarray(atoms.names)
+    table = {str(n): str(guess(str(n))).upper() for n in np.unique(names)}
+    return np.asarray([table[str(n)] for n in names])
+
+
 def molecule_ids(universe: mda.Universe) -> np.ndarray:
     """Molecule index per atom: bonded fragments where the topology has bonds, residues
     where it has none.

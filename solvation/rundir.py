@@ -155,6 +155,7 @@ class RunInfo(_Versioned):
     density_err_g_per_cm3: float | None = None  # standard error (solvation.analysis.stats)
     density_n_eff: float | None = None
     density_converged: bool | None = None
+    density_reason: str | None = None  # why the density did not converge
     concentrations_after_npt: list[dict[str, Any]] = []
     n_frames: int | None = None
     trajectory: str | None = None
@@ -200,7 +201,10 @@ class DescriptorValue(_Record):
     effective samples behind it, whether it converged (None: not assessed, written before
     convergence was judged), why not, the trajectory time it covers (ps), and for shell
     quantities how many times longer the run must be for the shells to exchange enough
-    (None: they did, or not a shell quantity)."""
+    (None: they did, none did, or not a shell quantity), ``sampled``: False when its slow
+    process (first-shell exchange) never happened in the run, so that plain MD of this
+    length cannot say how long it would need, and ``problem``: an error of the analysis
+    behind it (a first shell beyond the cation's chemistry) that forbids ranking it."""
 
     value: float | None
     err: float | None = None
@@ -209,6 +213,8 @@ class DescriptorValue(_Record):
     reason: str | None = None
     span_ps: float | None = None
     time_factor: float | None = None
+    sampled: bool | None = None
+    problem: str | None = None
 
 
 class JobResult(_Versioned):

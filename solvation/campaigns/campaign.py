@@ -42,26 +42,8 @@ from solvation.errors import SolvationError
 from solvation.provenance import RUN_PACKAGES, versions
 from solvation.systems import check_design
 
+from .definitions import DESCRIPTORS
 from .jobs import ANALYSES, DEFAULT_ANALYSES
-
-DESCRIPTORS = (
-    "zn_water_cn",
-    "zn_anion_cn",
-    "cip_fraction",
-    "hbonds_per_water",
-    "free_water_fraction",
-    "tetrahedral_q",
-    "D_zn",
-    "D_water",
-    "sigma",
-    "t_zn",
-    "a_w",
-    "osmotic_coefficient",
-    "kb_a_cc",
-    "desolvation_barrier",  # kJ/mol, from [analyses] "pmf"
-    "adsorption_free_energy",  # kJ/mol
-)
-
 
 DEFAULT_REPLICAS = 3
 

@@ -22,6 +22,8 @@ import pandas as pd
 
 from solvation.errors import SolvationError
 
+from .definitions import unit_of
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     spec TEXT);
 CREATE TABLE IF NOT EXISTS descriptors (
     job TEXT, name TEXT, value REAL, err REAL, n_eff REAL, converged INTEGER, reason TEXT,
-    span_ps REAL, time_factor REAL, PRIMARY KEY (job, name));
+    span_ps REAL, time_factor REAL, sampled INTEGER, problem TEXT, PRIMARY KEY (job, name));
 """
 DESCRIPTOR_COLUMNS = (
     "n_eff REAL",
@@ -38,6 +40,8 @@ DESCRIPTOR_COLUMNS = (
     "reason TEXT",
     "span_ps REAL",
     "time_factor REAL",
+    "sampled INTEGER",
+    "problem TEXT",
 )
 
 
@@ -172,7 +176,8 @@ class Catalog:
             )
             db.executemany(
                 "INSERT OR REPLACE INTO descriptors (job, name, value, err, n_eff, converged, "
-                "reason, span_ps, time_factor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "reason, span_ps, time_factor, sampled, problem) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         key,
@@ -184,6 +189,8 @@ class Catalog:
                         d.get("reason"),
                         d.get("span_ps"),
                         d.get("time_factor"),
+                        None if d.get("sampled") is None else int(d["sampled"]),
+                        d.get("problem"),
                     )
                     for n, d in result.get("descriptors", {}).items()
                 ],
@@ -208,17 +215,21 @@ class Catalog:
             )
 
     def descriptors(self) -> pd.DataFrame:
-        """One row per job and descriptor, with the design and replica; ``converged`` is
-        a nullable boolean (NULL: not assessed)."""
+        """One row per job and descriptor, with the design and replica and the
+        descriptor's unit (``definitions``); ``converged`` and ``sampled`` are nullable
+        booleans (NULL: not assessed)."""
         with self._db() as db:
             table = pd.read_sql_query(
                 "SELECT j.design, j.replica, d.job, d.name, d.value, d.err, d.n_eff, "
-                "d.converged, d.reason, d.span_ps, d.time_factor FROM descriptors d "
+                "d.converged, d.reason, d.span_ps, d.time_factor, d.sampled, d.problem "
+                "FROM descriptors d "
                 "JOIN jobs j ON j.key = d.job WHERE j.status='done' "
                 "ORDER BY j.design, j.replica, d.name",
                 db,
             )
         table["converged"] = table["converged"].astype("boolean")
+        table["sampled"] = table["sampled"].astype("boolean")
+        table.insert(table.columns.get_loc("value"), "unit", table["name"].map(unit_of))
         return table
 
     def export(self, directory: str | Path) -> list[Path]:

@@ -85,9 +85,34 @@ Shell = Annotated[
 Cutoff = Annotated[
     Optional[list[str]],
     typer.Option(
-        "--cutoff", help="NAME=ANGSTROM; shells without one use the first minimum of g(r)."
+        "--cutoff",
+        help="NAME=ANGSTROM first-shell radius; shells without one follow the one first-shell "
+        "definition (the solvent's g(r) minimum; for other species the minimum after a "
+        "contact peak, else the solvent's radius).",
     ),
 ]
+Discard = Annotated[
+    str,
+    typer.Option(
+        "--discard",
+        help="Leading frames left out of the means: a number, or 'auto' for the transient "
+        "that equilibration detection finds (said on the terminal). Default 0: every "
+        "selected frame; the detection is reported as a diagnostic only.",
+    ),
+]
+
+
+def _discard(text: str) -> int | str:
+    """--discard as 'auto' or a number of frames."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise typer.BadParameter(f"--discard takes 'auto' or a number of frames >= 0, not {text!r}")
+    return n
 
 
 def merge_pair_args(argv: list[str]) -> list[str]:
@@ -177,12 +202,10 @@ def rdf_cmd(
         .run(start, stop, step)
         .results.rdf
     )
-    for name, p in result.pairs.items():
-        k = int(p.g_r.argmax())
-        typer.echo(
-            f"{name}: first peak {result.r_angstrom[k]:.3f} A (g = {p.g_r[k]:.2f}), "
-            f"{result.n_frames} frames"
-        )
+    for name in result.pairs:
+        peak = result.first_peak(name)
+        where = f"first peak {peak[0]:.3f} A (g = {peak[1]:.2f})" if peak else "no clear peak"
+        typer.echo(f"{name}: {where}, {result.n_frames} frames")
     prov = analysis_provenance(
         u,
         {k: {"a": a, "b": b} for k, (a, b) in pairs.items()},
@@ -194,43 +217,74 @@ def rdf_cmd(
         plot_rdf(result, plot)
 
 
-def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
-    """Shells with the user's selections, or a run's own (centre Zn2+, every species);
-    returns (SolvationResult, provenance)."""
+def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", discard=0):
+    """Shells with the user's selections, or a run's own (``recipes.shells_of_run``: the
+    campaign's numbers for the same run); returns (SolvationResult, provenance)."""
     u = _universe(paths)
     shells = named(shell, "--shell")
-    if center is None or not shells:
+    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
+    pairing = "auto" if pairing is None else pairing
+    options = {"count": count, "discard": _discard(discard), **frames}
+    if center is None and not shells:
         if not paths[0].is_dir():
             raise typer.BadParameter(
                 "give --center and --shell (no run directory to take them from)"
             )
-        sel = recipes.run_selections(read_build(paths[0]))
-        if sel.centre is None and center is None:
-            raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center")
-        center, shells = center or sel.centre, shells or sel.shells
-    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
-    result, _ = solvation_shells(
-        u,
-        center,
-        shells,
-        cutoffs,
-        pairing=pairing,
-        count=count,
-        verbose=True,
-        **_frames(start, stop, step),
-    )
+        run = recipes.shells_of_run(
+            u, read_build(paths[0]), cutoffs=cutoffs, pairing=pairing, verbose=True, **options
+        )
+        if run.result is None:
+            raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center and --shell")
+        result, center, shells = run.result, run.selections.centre, run.selections.shells
+    else:
+        if center is None or not shells:
+            raise typer.BadParameter("give both --center and --shell (or neither, for a run)")
+        result, _ = solvation_shells(u, center, shells, cutoffs, pairing, verbose=True, **options)
     prov = analysis_provenance(
         u,
         {"center": center, **shells},
-        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {**frames, "n_frames": result.n_frames, "discard": options["discard"]},
         {
-            "cutoffs_angstrom": result.cutoffs_angstrom,
+            "cutoffs_angstrom": result.site_cutoffs_angstrom,
             "cutoff_source": result.cutoff_source,
-            "pairing_second_shell_angstrom": pairing or {},
+            "second_shell_angstrom": result.second_shell_angstrom,
+            "solvent": result.solvent,
             "count": count,
         },
     )
+    _shell_warnings(result)
     return result, prov
+
+
+def _radii(result, name: str) -> str:
+    """'2.96 A' or 'O 2.96 A, N 3.00 A' for a shell's sites."""
+    sites = result.site_cutoffs_angstrom.get(name) or {"": result.cutoffs_angstrom[name]}
+    if len(sites) == 1:
+        return f"{next(iter(sites.values())):.2f} A"
+    return ", ".join(f"{el} {r:.2f} A" for el, r in sites.items())
+
+
+def _total_line(result) -> str:
+    """The total first shell and the chemistry check."""
+    total = result.total_coordination
+    limit = result.max_first_shell
+    check = f"limit {limit}" if limit is not None else "no limit known for this centre"
+    most = max(result.total_distribution) if result.total_distribution else 0
+    status = "INVALID (see the error above)" if result.problems else "within the limit"
+    if limit is None:
+        status = "not checked"
+    return f"total first shell: {total.text('.3f')}; at most {most} ligands ({check}): {status}"
+
+
+def _shell_warnings(result) -> None:
+    """The chemistry check and the equilibration diagnostic, on stderr."""
+    for problem in result.problems:
+        typer.secho(f"ERROR in the analysis: {problem}", err=True, fg="red", bold=True)
+    estimates = {f"CN {k}": e for k, e in result.coordination.items()}
+    estimates.update({f"contact pairs {k}": e for k, e in result.contact_pairs.items()})
+    for name, e in estimates.items():
+        if e.n_equilibration or e.detected_equilibration:
+            typer.echo(f"{name}: {e.equilibration_text()}", err=True)
 
 
 @analyze_app.command("coordination")
@@ -245,21 +299,26 @@ def coordination_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
-    denticity and residence times of each shell around the centre."""
-    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
+    denticity and residence times of each shell around the centre, the total first
+    shell, and the radius of each shell with where it came from."""
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, None, frames, count, discard)
     for name, cn in result.coordination.items():
         x = result.exchanges[name]
         typer.echo(
-            f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn.text('.3f')}; "
+            f"{name}: first shell {_radii(result, name)}, CN {cn.text('.3f')}; "
             f"spread over ions {result.coordination_spread[name]:.3f}; first-shell exchanges "
             f"{x.total} ({x.entering} in, {x.leaving} out; {x.per_ion_mean:.2f} per ion, "
             f"{x.per_ns:.3g} per ns)"
         )
+        typer.echo(f"  radius from: {result.cutoff_source[name]}")
+    typer.echo(_total_line(result))
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
         plot_shells(result, plot)
@@ -274,12 +333,14 @@ def speciation_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
-    """Fractions of shell compositions, e.g. (water)6 or (water)5(OTf)1."""
-    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step)
+    """Fractions of first-shell compositions, e.g. (water)6 or (water)5(OTf)1."""
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, None, frames, discard=discard)
     for label, fraction in list(result.speciation.items())[:10]:
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
@@ -297,20 +358,24 @@ def pairing_cmd(
         list[str],
         typer.Option(
             help="Shell NAME to classify (free/SSIP/CIP/AGG), or NAME=ANGSTROM to give "
-            "the second-shell cutoff (else the second minimum of g(r))."
+            "its second-shell radius. Default: every shell but the solvent, second shells "
+            "from g(r) (the minimum after the solvent-shared peak)."
         ),
     ] = (),
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
 ) -> None:
-    """Ion-pairing classes of the centre with each anion shell."""
+    """Ion-pairing classes (free, SSIP, CIP, AGG) of the centre with every species but
+    the solvent (or the --anion shells)."""
     pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
-    if not pairing:
-        raise typer.BadParameter("name at least one --anion shell")
-    result, prov = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, pairing or None, frames, discard=discard)
+    if not result.pairing:
+        raise typer.BadParameter("no shell to classify: name one with --anion NAME")
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
         typer.echo(f"  contact pairs (CIP + AGG): {result.contact_pairs[name].text('.3f')}")
@@ -493,33 +558,44 @@ def hbonds_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
 ) -> None:
-    """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
-    water, tetrahedral order q, largest cluster, optional lifetimes."""
+    """Hydrogen-bond network of water: H-bonds per water (every partner, and water-water
+    only), classes, partners, shell and free water, tetrahedral order q, largest cluster,
+    optional lifetimes. A run directory without --group or --water takes the run's own
+    species (the campaign's numbers for the same run)."""
     u = _universe(paths)
     groups = named(group, "--group")
-    result = hydrogen_bonds(
-        u,
-        water,
-        groups,
-        cations=None if cations in (None, "none") else cations,
-        cation_cutoff=cation_cutoff,
-        distance=distance,
-        angle=angle,
-        angle_definition=angle_definition,
-        lifetimes=lifetimes,
-        verbose=True,
-        **_frames(start, stop, step),
-    )
-    typer.echo(f"H-bonds per water {result.hbonds_per_water.text('.3f')}")
+    frames = _frames(start, stop, step)
+    options = {
+        "cation_cutoff": cation_cutoff,
+        "distance": distance,
+        "angle": angle,
+        "angle_definition": angle_definition,
+        "lifetimes": lifetimes,
+        "discard": _discard(discard),
+    }
+    if paths[0].is_dir() and not groups and water == "resname HOH" and cations == "resname ZN":
+        build = read_build(paths[0])
+        result = recipes.hbonds_of_run(u, build, verbose=True, options=options, **frames)
+        sel = recipes.run_selections(build)
+        water, cations = sel.molecules.get("water", water), sel.centre
+        groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
+    else:
+        cations = None if cations in (None, "none") else cations
+        result = hydrogen_bonds(
+            u, water, groups, cations=cations, verbose=True, **options, **frames
+        )
+    typer.echo(f"H-bonds per water (every partner) {result.hbonds_per_water.text('.3f')}")
+    typer.echo(f"water-water H-bonds per water {result.water_hbonds_per_water.text('.3f')}")
     typer.echo(f"free water fraction {result.free_water_fraction.text('.3f')}")
     typer.echo(f"tetrahedral q {result.tetrahedral_q.text('.3f')}")
     prov = analysis_provenance(
         u,
         {"water": water, "cations": cations, **groups},
-        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {**frames, "n_frames": result.n_frames, "discard": options["discard"]},
         result.criterion,
     )
     _emit(result, json_file, csv_file, provenance=prov)

@@ -248,7 +248,7 @@ def run_cmd(
         typer.echo(
             f"  NPT density {info.density_g_per_cm3:.4f} +- {info.density_err_g_per_cm3 or 0:.1g} "
             f"g/cm3 (n_eff {info.density_n_eff or float('nan'):.0f})"
-            + ("" if info.density_converged else ", NOT CONVERGED")
+            + ("" if info.density_converged else f", NOT CONVERGED: {info.density_reason}")
         )
     record = info.model_dump(mode="json")
     if viscosity:
@@ -435,6 +435,21 @@ def _print_ranking(result) -> None:
     Console(width=160).print(table)
     for line in result.summary():
         typer.echo(line)
+
+
+@app.command("descriptors")
+def descriptors_cmd(json_file: JsonOpt = None) -> None:
+    """Every descriptor campaigns compute and rank: its name, unit, exact definition, the
+    analysis that computes it ([analyses] list) and the slow process a run must sample
+    for it to settle. `solvation analyze` prints the same quantities under the same
+    names."""
+    from solvation.campaigns.definitions import DESCRIPTOR_DEFINITIONS
+
+    table = Table("name", "unit", "analysis", "definition", "needs sampled")
+    for d in DESCRIPTOR_DEFINITIONS.values():
+        table.add_row(d.name, d.unit, d.analysis, d.definition, d.slow_process)
+    Console(width=200).print(table)
+    write_json(json_file, {k: asdict(d) for k, d in DESCRIPTOR_DEFINITIONS.items()})
 
 
 @app.command("figures")

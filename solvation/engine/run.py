@@ -380,12 +380,15 @@ def _npt(ctx: RunContext) -> float:
             [ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)]
         )
     )
-    density = estimate(ctx.mass_g / (volumes * 1e-21))  # transient detected and dropped
+    # the NPT stage is equilibration: its detected transient is dropped; a transient that
+    # takes most of the stage flags the density as drifting (stats.drift_reasons)
+    density = estimate(ctx.mass_g / (volumes * 1e-21), equilibration=True)
     ctx.info.npt_volume_nm3 = float(volumes[density.n_equilibration :].mean())
     ctx.info.density_g_per_cm3 = density.mean
     ctx.info.density_err_g_per_cm3 = density.err
     ctx.info.density_n_eff = density.n_eff
     ctx.info.density_converged = density.converged
+    ctx.info.density_reason = density.reason
     return rate
 
 

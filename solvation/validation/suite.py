@@ -330,7 +330,7 @@ def _zn_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, flo
     rdf = rdf.run().results.rdf
     pair = rdf.pairs["zn-o"]
     width = float(rdf.r_angstrom[1] - rdf.r_angstrom[0])
-    out = {"zn_o_first_peak": (float(rdf.r_angstrom[pair.g_r.argmax()]) * 1e-10, width * 1e-10)}
+    out = {"zn_o_first_peak": (_first_peak(rdf, "zn-o") * 1e-10, width * 1e-10)}
     try:
         r1, r2 = shell_minima(rdf.r_angstrom, pair.g_r, 2)
         n1 = float(np.interp(r1, rdf.edges_angstrom[1:], pair.n_r))
@@ -356,10 +356,15 @@ def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[floa
         "cip_fraction": _trusted(contact),
     }
     if rdf is not None and "water" in rdf.pairs:
-        g = rdf.pairs["water"].g_r
         width = float(rdf.r_angstrom[1] - rdf.r_angstrom[0])
-        out["zn_o_first_peak"] = (float(rdf.r_angstrom[g.argmax()]) * 1e-10, width * 1e-10)
+        out["zn_o_first_peak"] = (_first_peak(rdf, "water") * 1e-10, width * 1e-10)
     return out
+
+
+def _first_peak(rdf, name: str) -> float:
+    """r (A) of the first peak of pair ``name`` (NaN without one)."""
+    peak = rdf.first_peak(name)
+    return peak[0] if peak else float("nan")
 
 
 def _osmotic_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
