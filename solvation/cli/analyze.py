@@ -237,8 +237,13 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
             raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center and --shell")
         result, center, shells = run.result, run.selections.centre, run.selections.shells
     else:
-        if center is None or not shells:
-            raise typer.BadParameter("give both --center and --shell (or neither, for a run)")
+        if center is None or not shells:  # one given: the run's selections for the other
+            if not paths[0].is_dir():
+                raise typer.BadParameter(
+                    "give --center and --shell (no run directory to take them from)"
+                )
+            sel = recipes.run_selections(read_build(paths[0]))
+            center, shells = center or sel.centre, shells or sel.shells
         result, _ = solvation_shells(u, center, shells, cutoffs, pairing, verbose=True, **options)
     prov = analysis_provenance(
         u,

@@ -22,6 +22,7 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.campaigns.definitions import DESCRIPTOR_DEFINITIONS
 from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
@@ -443,8 +444,6 @@ def descriptors_cmd(json_file: JsonOpt = None) -> None:
     analysis that computes it ([analyses] list) and the slow process a run must sample
     for it to settle. `solvation analyze` prints the same quantities under the same
     names."""
-    from solvation.campaigns.definitions import DESCRIPTOR_DEFINITIONS
-
     table = Table("name", "unit", "analysis", "definition", "needs sampled")
     for d in DESCRIPTOR_DEFINITIONS.values():
         table.add_row(d.name, d.unit, d.analysis, d.definition, d.slow_process)
