@@ -264,7 +264,7 @@ def drain(
             where = catalog.path.parent
             client, cluster, adaptive = _dask_client(scheduler, executor, options, slots, where)
         try:
-            _drain_dask(client, catalog, function, args, None if adaptive else cluster)
+            _drain_dask(client, catalog, function, args, cluster, adaptive)
         finally:
             if own:
                 client.close()
@@ -379,9 +379,12 @@ def _workers_gone(client, cluster) -> str | None:
     return "no SLURM worker job left (" + ", ".join(f"{j} {s}" for j, s in states.items()) + ")"
 
 
-def _drain_dask(client, catalog: Catalog, function, args: list, cluster=None) -> None:
+def _drain_dask(
+    client, catalog: Catalog, function, args: list, cluster=None, adaptive=False
+) -> None:
     """Submit every job, then record starts (from the workers' start notes) and results as
-    they come. ``cluster``: a fixed-size SLURM cluster, watched for losing every worker."""
+    they come. ``cluster``: a SLURM cluster, whose worker jobs go to the catalog's meta
+    (``slurm_worker_jobs``); a fixed-size one is watched for losing every worker."""
     futures, since = {}, time.time()
     for a in args:
         futures[client.submit(_safe, function, *a, pure=False, key=f"job-{a[0]['key']}")] = a[0][
@@ -390,14 +393,22 @@ def _drain_dask(client, catalog: Catalog, function, args: list, cluster=None) ->
     catalog.mark_queued(list(futures.values()))
     directory = str(catalog.path.parent)
     queued, pending, checked = dict.fromkeys(futures.values()), set(futures), time.time()
+    submitted: list[str] = []
     try:
         while pending:
             _note_started(catalog, directory, queued, since)
+            if cluster is not None and slurm_worker_jobs(cluster) != submitted:
+                submitted = slurm_worker_jobs(cluster)
+                catalog.set_meta("slurm_worker_jobs", " ".join(submitted))
             finished = [f for f in pending if f.done()]
             for future in finished:
                 pending.discard(future)
                 _finish(catalog, future, futures[future], directory, queued, since)
-            if cluster is not None and time.time() - checked > WORKERS_GONE_SECONDS:
+            if (
+                cluster is not None
+                and not adaptive
+                and time.time() - checked > WORKERS_GONE_SECONDS
+            ):
                 checked = time.time()
                 gone = _workers_gone(client, cluster)
                 if gone:
