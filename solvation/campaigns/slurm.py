@@ -251,10 +251,13 @@ def job_state(job_id: str) -> dict[str, str | None]:
     """
     fields = _scontrol_fields(job_id)
     reason = fields.get("Reason")
+    log = fields.get("StdErr")  # the file name pattern as given to sbatch
+    for pattern in ("%J", "%j"):
+        log = log.replace(pattern, str(job_id)) if log else log
     return {
         "state": fields.get("JobState"),
         "reason": None if reason in (None, "None") else reason,
-        "log": fields.get("StdErr"),
+        "log": log,
     }
 
 
