@@ -85,6 +85,7 @@ def slurm(tmp_path_factory):
         ["bash", str(script), "start", str(root)], env=env, capture_output=True, text=True
     )
     if start.returncode != 0:
+        subprocess.run(["bash", str(script), "stop", str(root)], env=env, capture_output=True)
         why = (start.stderr.strip() or start.stdout.strip()).splitlines()[-1:]
         message = f"SLURM could not start here: {' '.join(why)}"
         if os.environ.get("CI"):

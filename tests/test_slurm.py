@@ -211,3 +211,34 @@ def test_run_pmf_refuses_bad_cluster_options(tmp_path):
             executor="slurm",
             cluster={"gpu_directive": "cuda"},
         )
+
+
+def test_gpu_cluster_example_writes_the_job_script_a_gpu_cluster_needs(tmp_path):
+    """examples/campaigns/gpu_cluster.toml: partition, account, walltime, memory, one GPU
+    per worker job (--gres, or --gpus with gpu_directive), two campaign jobs packed on it
+    (two worker processes, 2 CPU threads each), and the module prologue."""
+    from dask_jobqueue.slurm import SLURMJob
+
+    from solvation.campaigns.campaign import load_campaign
+    from solvation.campaigns.slurm import cluster_kwargs
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "campaigns" / "gpu_cluster.toml"
+    options = load_campaign(example).executor
+    for directive, line in (("gres", "--gres=gpu:1"), ("gpus", "--gpus=1")):
+        kwargs = cluster_kwargs({**options, "gpu_directive": directive}, tmp_path)
+        kwargs.pop("scheduler_options")
+        script = SLURMJob(scheduler="tcp://head:8786", name="w", **kwargs).job_script()
+        for expected in (
+            "#SBATCH -p gpu",
+            "#SBATCH -A my-project",
+            "#SBATCH -t 24:00:00",
+            "#SBATCH --cpus-per-task=4",
+            "#SBATCH --mem=15G",
+            f"#SBATCH {line}",
+            "#SBATCH --constraint=a100",
+            "module load cuda/12.4",
+            "--nthreads 1",
+            "--nworkers 2",
+            f"{tmp_path / 'slurm-logs'}/solvation-%J.err",
+        ):
+            assert expected in script, (expected, script)
