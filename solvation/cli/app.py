@@ -403,6 +403,25 @@ def campaign_status_cmd(
             typer.echo(f"wrote {p}")
 
 
+@app.command("cite")
+def cite_cmd(
+    directory: Annotated[Path, typer.Argument(help="Build or run directory.")],
+    out: Annotated[
+        Optional[Path], typer.Option("-o", "--out", help="Write the BibTeX to this file.")
+    ] = None,
+) -> None:
+    """The force-field papers a build or run used, as BibTeX (from its build.json): one
+    entry per paper, with the species and parameter sets that use it."""
+    from solvation.citations import bibtex_of
+
+    text = bibtex_of(directory)
+    if out:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
 @app.command("rank")
 def rank_cmd(
     directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
