@@ -22,6 +22,8 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.campaigns.slurm import job_state
+from solvation.citations import bibtex_of
 from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
@@ -338,8 +340,6 @@ def _text(value, width: int = 60) -> str:
 
 def _slurm_cell(job_id, cache: dict) -> str:
     """'ID STATE (reason)' of a SLURM job, asked once per job id."""
-    from solvation.campaigns.slurm import job_state
-
     if not isinstance(job_id, str) or not job_id:
         return ""
     if job_id not in cache:
@@ -412,8 +412,6 @@ def cite_cmd(
 ) -> None:
     """The force-field papers a build or run used, as BibTeX (from its build.json): one
     entry per paper, with the species and parameter sets that use it."""
-    from solvation.citations import bibtex_of
-
     text = bibtex_of(directory)
     if out:
         out.write_text(text)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from solvation.errors import SolvationError
 from solvation.rundir import strict_json
 
 JsonOpt = Annotated[
@@ -112,10 +114,6 @@ def cluster_options(path: Path) -> dict:
     SolvationError
         For a missing or invalid file, or one without an [executor] table.
     """
-    import tomllib
-
-    from solvation.errors import SolvationError
-
     try:
         table = tomllib.loads(path.read_text()).get("executor")
     except OSError as err:
