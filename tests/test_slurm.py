@@ -108,7 +108,7 @@ def test_cancelled_worker_job_resumes_on_the_next_campaign_run(slurm, tmp_path):
     checkpoint): the campaign ends with that job 'interrupted' and the SLURM job's state
     and log in its error, the job not yet started back to pending; the next `campaign run`
     finishes both, and the cancelled job's trajectory holds every frame once."""
-    protocol = {**PROTOCOL, "production": "6 ps", "checkpoint_every": "0.4 ps"}
+    protocol = {**PROTOCOL, "production": "3 ps", "checkpoint_every": "0.4 ps"}
     cluster = {**CLUSTER, "jobs": 1}
     path = write_campaign(tmp_path, "cancel", cluster, protocol, replicas=1)
     out = tmp_path / "out"
@@ -135,14 +135,14 @@ def test_cancelled_worker_job_resumes_on_the_next_campaign_run(slurm, tmp_path):
     assert jobs.attempts[key] == 2 and jobs.slurm_job[key] != worker
     assert all(jobs.attempts[k] == 1 for k in others.index if others.status[k] == "done")
     run = read_run(out / "jobs" / key)
-    assert run.complete and run.n_frames == 150
+    assert run.complete and run.n_frames == 75
     import MDAnalysis as mda
 
     u = mda.Universe(
         str(out / "jobs" / key / "topology.pdb"), str(out / "jobs" / key / run.trajectory)
     )
     times = np.array([ts.time for ts in u.trajectory])
-    assert len(times) == 150 and np.allclose(np.diff(times), 0.04, atol=1e-3)
+    assert len(times) == 75 and np.allclose(np.diff(times), 0.04, atol=1e-3)
     descriptors = Catalog(out).descriptors()
     assert not descriptors.duplicated(["job", "name"]).any()
 
