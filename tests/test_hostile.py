@@ -212,6 +212,51 @@ CASES = [
         2,
     ),
     (
+        "unknown slurm executor option",
+        lambda c: [
+            "campaign",
+            "run",
+            str(c.campaign(executor={"kind": "slurm", "gpus": 1})),
+        ],
+        "[executor] 'gpus' is not a slurm executor option",
+        2,
+    ),
+    (
+        "slurm jobs_per_gpu 0",
+        lambda c: [
+            "campaign",
+            "run",
+            str(c.campaign(executor={"kind": "slurm", "jobs_per_gpu": 0})),
+        ],
+        "[executor] jobs_per_gpu must be >= 1",
+        2,
+    ),
+    (
+        "slurm fixed and adaptive at once",
+        lambda c: [
+            "campaign",
+            "run",
+            str(c.campaign(executor={"kind": "slurm", "jobs": 2, "maximum_jobs": 4})),
+        ],
+        "give jobs (a fixed number of worker jobs) or maximum_jobs",
+        2,
+    ),
+    (
+        "pmf --cluster file without [executor]",
+        lambda c: [
+            "pmf",
+            str(c.write("d.toml", "name = 'x'")),
+            "-o",
+            str(c.tmp / "pmf-out"),
+            "--executor",
+            "slurm",
+            "--cluster",
+            str(c.write("cl.toml", "name = 'x'")),
+        ],
+        "has no [executor] table",
+        2,
+    ),
+    (
         "unknown --executor",
         lambda c: ["campaign", "run", str(c.campaign()), "--executor", "spark"],
         "unknown executor 'spark'",

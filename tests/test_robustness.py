@@ -176,7 +176,14 @@ def test_failed_job_next_to_a_finished_one_status_export_and_rank(tmp_path, caps
     out = tmp_path / "out"
     catalog = run_campaign(path, out, job_function=_half_fails, slots=2)
     counts = catalog.counts()
-    assert counts == {"pending": 0, "running": 0, "interrupted": 0, "failed": 1, "done": 1}
+    assert counts == {
+        "pending": 0,
+        "queued": 0,
+        "running": 0,
+        "interrupted": 0,
+        "failed": 1,
+        "done": 1,
+    }
     code, stdout, _ = _cli("campaign", "status", str(out), "--export", str(out), capsys=capsys)
     assert code == 0 and "made to fail" in stdout and "1 failed, 1 done" in stdout
     assert {p.name for p in out.iterdir()} >= {"jobs.csv", "descriptors.csv"}

@@ -16,7 +16,7 @@ production = "20 ns"
 weights = { zn_water_cn = -1.0, free_water_fraction = -1.0, D_zn = 0.5 }
 pareto = ["zn_water_cn", "D_zn"]
 [executor]
-kind = "local"                            # local | dask
+kind = "local"                            # local | dask | slurm (options: campaigns.slurm)
 slots = 1
 ```
 A job is one design and replica; its key is a content hash of the design, protocol,
@@ -44,6 +44,7 @@ from solvation.systems import check_design
 
 from .definitions import DESCRIPTORS
 from .jobs import ANALYSES, DEFAULT_ANALYSES
+from .slurm import check_options
 
 DEFAULT_REPLICAS = 3
 
@@ -238,12 +239,16 @@ def _read_design(design: Path, campaign: Path) -> dict:
 
 
 def _check_executor(table: dict, path: Path) -> None:
-    """``[executor]``: a known kind and a positive whole number of slots."""
+    """``[executor]``: a known kind and a positive whole number of slots; the options of
+    the slurm kind (``solvation.campaigns.slurm``)."""
     kind = table.get("kind", "local")
     if kind not in EXECUTOR_KINDS:
         raise CampaignError(
             f"{path}: [executor] kind {kind!r} is unknown; use one of {', '.join(EXECUTOR_KINDS)}"
         )
+    if kind == "slurm":
+        check_options(table, str(path))
+        return
     slots = table.get("slots", 1)
     if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
         raise CampaignError(f"{path}: [executor] slots must be a whole number >= 1, got {slots!r}")

@@ -1,11 +1,12 @@
 """The campaign catalog: one SQLite database (WAL) per campaign directory.
 
-Tables: ``meta`` (campaign name, file hash, the campaign file's path), ``jobs`` (key,
-design, replica, status, timings, ns/day, platform, error) and ``descriptors`` (job key,
+Tables: ``meta`` (campaign name, file hash, the campaign file's path, the SLURM worker
+jobs of a slurm executor), ``jobs`` (key, design, replica, status, timings, ns/day,
+platform, error, and where it ran: host, SLURM job id, worker log) and ``descriptors`` (job key,
 name, value, standard error, effective samples n_eff, converged (1/0, NULL: not
 assessed), reason, the trajectory time it covers, the run-length factor shells need to
-exchange). Catalogs made before the convergence columns existed gain them when opened
-(NULL for the old rows). Only the coordinating process writes; every write is a short
+exchange). Catalogs made before the convergence or placement columns existed gain them
+when opened (NULL for the old rows). Only the coordinating process writes; every write is a short
 transaction, so a killed campaign loses no finished result and readers never see half
 a job.
 """
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, design TEXT, replica INTEGER, status TEXT, attempts INTEGER,
     started REAL, finished REAL, seconds REAL, ns_per_day REAL, platform TEXT, error TEXT,
-    spec TEXT);
+    spec TEXT, host TEXT, slurm_job TEXT, log TEXT);
 CREATE TABLE IF NOT EXISTS descriptors (
     job TEXT, name TEXT, value REAL, err REAL, n_eff REAL, converged INTEGER, reason TEXT,
     span_ps REAL, time_factor REAL, sampled INTEGER, problem TEXT, PRIMARY KEY (job, name));
@@ -43,6 +44,7 @@ DESCRIPTOR_COLUMNS = (
     "sampled INTEGER",
     "problem TEXT",
 )
+JOB_COLUMNS = ("host TEXT", "slurm_job TEXT", "log TEXT")
 
 
 class CatalogError(SolvationError):
@@ -50,7 +52,8 @@ class CatalogError(SolvationError):
     not a campaign directory."""
 
 
-STATES = ("pending", "running", "interrupted", "failed", "done")
+# queued: handed to a Dask scheduler, not started on a worker yet
+STATES = ("pending", "queued", "running", "interrupted", "failed", "done")
 
 
 class Catalog:
@@ -67,10 +70,11 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(SCHEMA)
-            have = {row[1] for row in db.execute("PRAGMA table_info(descriptors)")}
-            for column in DESCRIPTOR_COLUMNS:
-                if column.split()[0] not in have:
-                    db.execute(f"ALTER TABLE descriptors ADD COLUMN {column}")
+            for table, columns in (("descriptors", DESCRIPTOR_COLUMNS), ("jobs", JOB_COLUMNS)):
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column.split()[0] not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     @classmethod
     def existing(cls, directory: str | Path) -> Catalog:
@@ -116,6 +120,11 @@ class Catalog:
                     (str(Path(source).resolve()),),
                 )
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the ``meta`` table."""
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def meta(self, key: str) -> str | None:
         """A value of the ``meta`` table (name, file_hash, campaign_file)."""
         with self._db() as db:
@@ -137,12 +146,36 @@ class Catalog:
             row = db.execute("SELECT status FROM jobs WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
-    def mark_running(self, key: str) -> None:
-        """Mark job ``key`` running and count the attempt."""
+    def mark_queued(self, keys: list[str]) -> None:
+        """Jobs handed to a Dask scheduler that no worker has started yet."""
+        with self._db() as db:
+            db.executemany(
+                "UPDATE jobs SET status='queued', error=NULL WHERE key=?", [(k,) for k in keys]
+            )
+
+    def mark_running(self, key: str, where: dict | None = None) -> None:
+        """Mark job ``key`` running and count the attempt; ``where``: the host, SLURM job
+        and worker log it runs in (``slurm.where_am_i``), when known."""
+        where = where or {}
         with self._db() as db:
             db.execute(
-                "UPDATE jobs SET status='running', attempts=attempts+1, started=? WHERE key=?",
-                (time.time(), key),
+                "UPDATE jobs SET status='running', attempts=attempts+1, started=?, host=?, "
+                "slurm_job=?, log=?, error=NULL WHERE key=?",
+                (
+                    where.get("started", time.time()),
+                    where.get("host"),
+                    where.get("slurm_job"),
+                    where.get("log"),
+                    key,
+                ),
+            )
+
+    def requeue(self, keys: list[str], note: str | None = None) -> None:
+        """Queued jobs that never started go back to pending (``note`` says why)."""
+        with self._db() as db:
+            db.executemany(
+                "UPDATE jobs SET status='pending', error=? WHERE key=? AND status='queued'",
+                [(note, k) for k in keys],
             )
 
     def mark_interrupted(self, keys: list[str], note: str | None = None) -> None:
@@ -209,8 +242,8 @@ class Catalog:
         with self._db() as db:
             return pd.read_sql_query(
                 "SELECT key, design, replica, status, attempts, seconds, "
-                "ns_per_day, platform, error FROM jobs ORDER BY design, "
-                "replica",
+                "ns_per_day, platform, error, host, slurm_job, log FROM jobs "
+                "ORDER BY design, replica",
                 db,
             )
 

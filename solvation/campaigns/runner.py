@@ -1,6 +1,10 @@
-"""Execute a campaign locally (process pool) or on Dask, recording every job in the catalog.
+"""Execute a campaign locally (process pool), on Dask, or on SLURM (Dask workers submitted as
+SLURM jobs, ``slurm``), recording every job in the catalog.
 
-The same job function (``jobs.run_job``) runs in both executors. With the local
+The same job function (``jobs.run_job``) runs in every executor. On Dask a job is
+'queued' until a worker starts it and notes where (``workers.note_start``), then
+'running'; a job whose worker dies (its SLURM job cancelled or out of time) is left
+'interrupted' with the SLURM job's state and log, and resumes on the next run. With the local
 executor, a job of N slots gets cores / N threads (``threads`` in the job), so that the
 slots share the machine instead of each starting a thread per core. Finished jobs are
 skipped on a re-run, interrupted ones resume, failed ones are retried only with
@@ -17,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import subprocess
+import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
@@ -30,9 +35,13 @@ from solvation.locks import DirectoryBusy, DirectoryLock
 from .campaign import Campaign, load_campaign
 from .catalog import Catalog
 from .jobs import job_directory, run_job
-from .workers import job_running, stop_workers, worker_init
+from .slurm import describe, job_state, start_cluster, worker_device
+from .slurm import worker_jobs as slurm_worker_jobs
+from .workers import job_running, note_start, read_start, stop_workers, worker_init
 
-EXECUTORS = ("local", "dask")
+EXECUTORS = ("local", "dask", "slurm")
+POLL_SECONDS = 1.0  # how often a Dask campaign looks for started and finished jobs
+WORKERS_GONE_SECONDS = 10.0  # how often it checks that a fixed SLURM cluster has workers
 STOP_SECONDS = 120.0  # how long a stopping campaign waits for its workers' checkpoints
 
 
@@ -47,12 +56,17 @@ class CampaignInterrupted(Interrupted):
 def _safe(function, job: dict, directory: str, platform: str, device):
     """Run one job holding its lock; exceptions come back as a result so that the others
     go on. A job locked by another process comes back as ``busy``. Interrupts
-    (Interrupted, KeyboardInterrupt, SystemExit) are not caught: they stop the campaign."""
+    (Interrupted, KeyboardInterrupt, SystemExit) are not caught: they stop the campaign.
+    The job's start (host, SLURM job) is noted for the campaign process; a job of a slurm
+    executor with several GPUs per worker job takes its worker process's GPU."""
+    if device is None and job.get("gpus_per_job"):
+        device = worker_device(job["gpus_per_job"], job.get("jobs_per_gpu", 1))
     try:
         with (
             job_running(),
             DirectoryLock(job_directory(directory, job["key"]), "a campaign job", "job"),
         ):
+            note_start(directory, job["key"])
             return function(job, directory, platform, device)
     except DirectoryBusy as busy:
         return {"key": job["key"], "busy": str(busy)}
@@ -75,24 +89,24 @@ def _gpu_count() -> int:
         return 0
 
 
-def _dask_client(scheduler: str | None, executor: dict, workers: int):
+def _dask_client(scheduler: str | None, executor: str, options: dict, workers: int, where):
+    """A Dask client: to ``scheduler``, to a SLURM cluster (executor 'slurm', ``options``:
+    the [executor] table; worker logs under ``where``) or to a LocalCluster of ``workers``.
+    Returns the client, the SLURM cluster (or None) and whether it scales itself."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ExecutorError("the dask executor needs `pip install 'solvation[cluster]'`") from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout="10s"), None, False
         except (OSError, TimeoutError) as err:
             raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
-    if executor.get("kind") == "slurm":
-        from dask_jobqueue import SLURMCluster
-
-        options = {k: v for k, v in executor.items() if k not in ("kind", "jobs")}
-        cluster = SLURMCluster(**options)
-        cluster.scale(jobs=int(executor.get("jobs", 1)))
-        return Client(cluster)
-    return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
+    if executor == "slurm":
+        cluster, adaptive = start_cluster(options, where)
+        return Client(cluster), cluster, adaptive
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+    return Client(cluster), None, False
 
 
 def run_campaign(
@@ -108,8 +122,9 @@ def run_campaign(
 ) -> Catalog:
     """Run every unfinished job of the campaign at ``path``; returns the catalog.
 
-    ``executor`` (local or dask) defaults to the campaign's ``[executor] kind`` (slurm
-    runs on Dask). Raises CampaignInterrupted on Ctrl-C/SIGTERM (running jobs left
+    ``executor`` (local, dask or slurm) defaults to the campaign's ``[executor] kind``;
+    slurm submits Dask workers as SLURM jobs with the [executor] table's options
+    (``solvation.campaigns.slurm``). Raises CampaignInterrupted on Ctrl-C/SIGTERM (running jobs left
     resumable) and DirectoryBusy when another runner works on ``directory``.
 
     Parameters
@@ -119,11 +134,11 @@ def run_campaign(
     directory : str or Path, optional
         The campaign directory.
     executor : str, optional
-        'local' or 'dask'.
+        'local', 'dask' or 'slurm'.
     scheduler : str, optional
         Dask scheduler address.
     slots : int, optional
-        Jobs run side by side (local processes or Dask workers).
+        Jobs run side by side (local processes or LocalCluster workers).
     retry_failed : bool
         Run failed jobs again.
     platform : str
@@ -145,7 +160,7 @@ def run_campaign(
         raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     campaign: Campaign = load_campaign(path)
     kind = campaign.executor.get("kind", "local")
-    executor = executor or ("local" if kind == "local" else "dask")
+    executor = executor or kind
     directory = Path(directory) if directory else Path(path).parent / campaign.name
     slots = slots or int(campaign.executor.get("slots", 1))
     if slots < 1:
@@ -161,12 +176,13 @@ def run_campaign(
             and (retry_failed or catalog.status(j.key) != "failed")
         ]
         gpus = _gpu_count()
-        local = executor == "local" and client is None
-        share = {"threads": threads_per_slot(slots)} if local else {}
+        share = job_share(executor, client, slots, campaign.executor)
         args = [
             ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
             for k, j in enumerate(todo)
         ]
+        if executor == "slurm":  # the worker picks its GPU among its SLURM job's
+            args = [(j, d, p, None) for j, d, p, _ in args]
         try:
             drain(
                 catalog, job_function, args, executor, slots, scheduler, client, campaign.executor
@@ -178,6 +194,32 @@ def run_campaign(
                 f"campaign run {path} -o {directory}"
             ) from None
     return catalog
+
+
+def job_share(executor: str, client, slots: int, options: dict) -> dict:
+    """What each job is told about its share of the machine: CPU threads (local: cores /
+    slots; slurm: cpus_per_job) and, on SLURM, its worker job's GPUs and packing.
+
+    Parameters
+    ----------
+    executor : str
+        'local', 'dask' or 'slurm'.
+    client : dask.distributed.Client or None
+        A client given by the caller (then nothing is shared out).
+    slots : int
+        Local processes.
+    options : dict
+        The [executor] table.
+    """
+    if executor == "local" and client is None:
+        return {"threads": threads_per_slot(slots)}
+    if executor == "slurm" and client is None:
+        return {
+            "threads": int(options.get("cpus_per_job", 1)),
+            "gpus_per_job": int(options.get("gpus_per_job", 0)),
+            "jobs_per_gpu": int(options.get("jobs_per_gpu", 1)),
+        }
+    return {}
 
 
 def drain(
@@ -192,8 +234,8 @@ def drain(
 ) -> None:
     """Run ``function(*a)`` for each ``a`` of ``args`` (a job dict first) and record it in
     ``catalog``: locally (``slots`` processes; 1 runs in this process) or on Dask (a
-    ``client``, a ``scheduler`` address, or a LocalCluster of ``slots`` workers;
-    ``options``: the campaign's [executor] table).
+    ``client``, a ``scheduler`` address, a SLURM cluster made from ``options`` (the
+    [executor] table) or a LocalCluster of ``slots`` workers).
 
     Parameters
     ----------
@@ -203,7 +245,7 @@ def drain(
     args : list of tuple
         Arguments of each call, a job dict first.
     executor : str
-        'local' or 'dask'.
+        'local', 'dask' or 'slurm' ('dask' with options of kind slurm is slurm).
     slots : int
         Processes (local) or LocalCluster workers (Dask).
     scheduler : str, optional
@@ -212,23 +254,32 @@ def drain(
     options : dict, optional
         The campaign's [executor] table.
     """
-    if executor == "dask" or client is not None:
+    options = options or {}
+    if executor == "dask" and options.get("kind") == "slurm" and not scheduler:
+        executor = "slurm"
+    if executor in ("dask", "slurm") or client is not None:
         own = client is None
-        client = client or _dask_client(scheduler, options or {}, slots)
+        cluster, adaptive = None, False
+        if own:
+            where = catalog.path.parent
+            client, cluster, adaptive = _dask_client(scheduler, executor, options, slots, where)
         try:
-            _drain_dask(client, catalog, function, args)
+            _drain_dask(client, catalog, function, args, cluster, adaptive)
         finally:
             if own:
                 client.close()
+                if cluster is not None:
+                    cluster.close()
     elif executor == "local":
         _drain_local(catalog, function, args, slots)
     else:
-        raise ExecutorError(f"unknown executor {executor!r}; use local or dask")
+        raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
 
 
 def _record(catalog: Catalog, result: dict) -> None:
     if "busy" in result:
         catalog.mark_interrupted([result["key"]], result["busy"])
+        catalog.requeue([result["key"]], result["busy"])
     elif "error" in result:
         catalog.fail(result["key"], result["error"])
     else:
@@ -295,24 +346,103 @@ def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
         pool.shutdown(wait=not running, cancel_futures=True)
 
 
-def _drain_dask(client, catalog: Catalog, function, args: list) -> None:
-    from dask.distributed import as_completed as dask_completed
+def _lost(catalog: Catalog, key: str, error: BaseException) -> None:
+    """A job whose Dask worker died (its SLURM job cancelled, out of time, its node lost):
+    resumable, with the SLURM job's state and log in the error column."""
+    row = catalog.jobs().set_index("key").loc[key]
+    where = describe(row.slurm_job, row.log) if isinstance(row.slurm_job, str) else ""
+    note = f"its worker died ({where or type(error).__name__}); run again to resume"
+    if row.status == "queued":
+        catalog.requeue([key], note)
+    else:
+        catalog.mark_interrupted([key], note)
 
-    futures = {}
+
+def _note_started(catalog: Catalog, directory: str, queued: dict, since: float) -> None:
+    """Mark the queued jobs whose workers have noted their start as running."""
+    for key in list(queued):
+        record = read_start(directory, key, since)
+        if record is not None:
+            catalog.mark_running(key, record)
+            del queued[key]
+
+
+def _workers_gone(client, cluster) -> str | None:
+    """Why a fixed-size SLURM cluster can run nothing more (every worker job ended and no
+    worker connected), or None while it can."""
+    jobs = slurm_worker_jobs(cluster)
+    if not jobs or client.scheduler_info().get("workers"):
+        return None
+    states = {j: job_state(j)["state"] for j in jobs}
+    if any(s in (None, "PENDING", "CONFIGURING", "RUNNING", "COMPLETING") for s in states.values()):
+        return None
+    return "no SLURM worker job left (" + ", ".join(f"{j} {s}" for j, s in states.items()) + ")"
+
+
+def _drain_dask(
+    client, catalog: Catalog, function, args: list, cluster=None, adaptive=False
+) -> None:
+    """Submit every job, then record starts (from the workers' start notes) and results as
+    they come. ``cluster``: a SLURM cluster, whose worker jobs go to the catalog's meta
+    (``slurm_worker_jobs``); a fixed-size one is watched for losing every worker."""
+    futures, since = {}, time.time()
     for a in args:
-        catalog.mark_running(a[0]["key"])
         futures[client.submit(_safe, function, *a, pure=False, key=f"job-{a[0]['key']}")] = a[0][
             "key"
         ]
+    catalog.mark_queued(list(futures.values()))
+    directory = str(catalog.path.parent)
+    queued, pending, checked = dict.fromkeys(futures.values()), set(futures), time.time()
+    submitted: list[str] = []
     try:
-        for future in dask_completed(list(futures)):
-            try:
-                _record(catalog, future.result())
-            except Interrupted:
-                catalog.mark_interrupted([futures[future]])
-            except Exception as err:
-                catalog.fail(futures[future], f"dask task failed: {err}")
+        while pending:
+            _note_started(catalog, directory, queued, since)
+            if cluster is not None and slurm_worker_jobs(cluster) != submitted:
+                submitted = slurm_worker_jobs(cluster)
+                catalog.set_meta("slurm_worker_jobs", " ".join(submitted))
+            finished = [f for f in pending if f.done()]
+            for future in finished:
+                pending.discard(future)
+                _finish(catalog, future, futures[future], directory, queued, since)
+            if (
+                cluster is not None
+                and not adaptive
+                and time.time() - checked > WORKERS_GONE_SECONDS
+            ):
+                checked = time.time()
+                gone = _workers_gone(client, cluster)
+                if gone:
+                    client.cancel(list(pending))
+                    _abandon(catalog, [futures[f] for f in pending], gone)
+                    return
+            if not finished:
+                time.sleep(POLL_SECONDS)
     except BaseException:
-        client.cancel(list(futures))
-        catalog.mark_interrupted(list(futures.values()))
+        client.cancel(list(pending))
+        keys = [futures[f] for f in pending]
+        catalog.mark_interrupted(keys)
+        catalog.requeue(keys)
         raise
+
+
+def _finish(catalog: Catalog, future, key: str, directory: str, queued: dict, since) -> None:
+    """Record one finished Dask future."""
+    from distributed.scheduler import KilledWorker
+
+    _note_started(catalog, directory, {key: None} if key in queued else {}, since)
+    queued.pop(key, None)
+    try:
+        _record(catalog, future.result())
+    except Interrupted:
+        catalog.mark_interrupted([key])
+    except KilledWorker as err:
+        _lost(catalog, key, err)
+    except Exception as err:
+        catalog.fail(key, f"dask task failed: {err}")
+
+
+def _abandon(catalog: Catalog, keys: list[str], why: str) -> None:
+    """Jobs left when the cluster can run nothing more: resumable, with the reason."""
+    note = f"{why}; run again to resume"
+    catalog.mark_interrupted(keys, note)
+    catalog.requeue(keys, note)

@@ -8,6 +8,10 @@ report interval with a checkpoint (``engine.interrupt``) and anything else by un
 ``os.getppid()``) then ends the orphaned process once its job has unwound: an idle pool
 worker would otherwise wait forever for work from a parent that is gone. Workers ignore
 SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself.
+
+A worker that starts a job (any executor) notes where it runs in
+``jobs/.KEY.start.json`` (host, time, SLURM job and log): the campaign process reads it to
+tell queued jobs from running ones and ``campaign status`` shows it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
+
+from solvation.rundir import write_json_atomic
+
+from .slurm import where_am_i
 
 PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.5
@@ -95,3 +105,47 @@ def stop_workers(processes) -> None:
                 os.kill(process.pid, signal.SIGTERM)
         except (OSError, ValueError):
             pass
+
+
+def start_record(campaign_dir: str | Path, key: str) -> Path:
+    """Where the worker that starts job ``key`` notes where it runs (beside the job's lock).
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    """
+    return Path(campaign_dir) / "jobs" / f".{key}.start.json"
+
+
+def note_start(campaign_dir: str | Path, key: str) -> None:
+    """Record that job ``key`` starts in this process: host, time, SLURM job and log.
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    """
+    write_json_atomic(start_record(campaign_dir, key), where_am_i())
+
+
+def read_start(campaign_dir: str | Path, key: str, since: float) -> dict | None:
+    """The start record of job ``key`` written at or after ``since`` (s since the epoch);
+    None when the job has not started since then.
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    since : float
+        Time the job was handed to the executor.
+    """
+    path = start_record(campaign_dir, key)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("started", 0) >= since else None

@@ -23,6 +23,8 @@ from solvation.campaigns import (
     run_demo,
 )
 from solvation.campaigns.definitions import DESCRIPTOR_DEFINITIONS
+from solvation.campaigns.slurm import job_state
+from solvation.citations import bibtex_of
 from solvation.console import configure_logging
 from solvation.engine import bench_md, run
 from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
@@ -49,7 +51,7 @@ ff_app = typer.Typer(
     rich_markup_mode=None,
 )
 campaign_app = typer.Typer(
-    help="Campaigns: many designs x replicas, run locally or on Dask.",
+    help="Campaigns: many designs x replicas, run locally, on Dask or on SLURM.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -280,7 +282,7 @@ def campaign_run_cmd(
     ] = None,
     executor: Annotated[
         Optional[str],
-        typer.Option(help="local or dask (default: the campaign's [executor] kind)."),
+        typer.Option(help="local, dask or slurm (default: the campaign's [executor] kind)."),
     ] = None,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
@@ -337,19 +339,47 @@ def _text(value, width: int = 60) -> str:
     return value.strip().splitlines()[0][:width] if isinstance(value, str) and value.strip() else ""
 
 
+def _slurm_cell(job_id, cache: dict) -> str:
+    """'ID STATE (reason)' of a SLURM job, asked once per job id."""
+    if not isinstance(job_id, str) or not job_id:
+        return ""
+    if job_id not in cache:
+        state = job_state(job_id)
+        reason = f" ({state['reason']})" if state["reason"] else ""
+        cache[job_id] = f"{job_id} {state['state'] or 'gone'}{reason}"
+    return cache[job_id]
+
+
 def _print_jobs(jobs) -> None:
-    table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
+    """The jobs table; with SLURM columns (job, its state now, worker log) when any job
+    ran in a SLURM job."""
+    slurm = jobs.slurm_job.notna().any()
+    columns = ["design", "replica", "status", "seconds", "ns/day", "platform"]
+    columns += ["SLURM job", "log"] if slurm else []
+    table = Table(*columns, "error")
+    cache: dict = {}
     for r in jobs.itertuples():
-        table.add_row(
+        row = [
             _text(r.design),
             _cell(r.replica, "d"),
             _text(r.status),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
             _text(r.platform),
-            _text(r.error),
-        )
-    Console(width=160, markup=False, highlight=False).print(table)
+        ]
+        if slurm:
+            row += [_slurm_cell(r.slurm_job, cache), _text(r.log, 200)]
+        table.add_row(*row, _text(r.error, 200 if slurm else 60))
+    Console(width=200 if slurm else 160, markup=False, highlight=False).print(table)
+
+
+def _print_worker_jobs(catalog: Catalog) -> None:
+    """The SLURM worker jobs a slurm executor submitted, with their states now (why
+    queued campaign jobs wait)."""
+    ids = (catalog.meta("slurm_worker_jobs") or "").split()
+    if ids:
+        cache: dict = {}
+        typer.echo("SLURM worker jobs: " + ", ".join(_slurm_cell(i, cache) for i in ids))
 
 
 @campaign_app.command("status")
@@ -360,15 +390,35 @@ def campaign_status_cmd(
         typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
     ] = None,
 ) -> None:
-    """Table of the jobs of a campaign directory (every state, errors included)."""
+    """Table of the jobs of a campaign directory: every state (pending, queued, running,
+    interrupted, failed, done), errors included; for a slurm executor each job's SLURM job,
+    its state now and the worker's log, and the worker jobs still queued or running."""
     catalog = Catalog.existing(directory)
     _print_jobs(catalog.jobs())
+    _print_worker_jobs(catalog)
     counts = catalog.counts()
     typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
             typer.echo(f"wrote {p}")
+
+
+@app.command("cite")
+def cite_cmd(
+    directory: Annotated[Path, typer.Argument(help="Build or run directory.")],
+    out: Annotated[
+        Optional[Path], typer.Option("-o", "--out", help="Write the BibTeX to this file.")
+    ] = None,
+) -> None:
+    """The force-field papers a build or run used, as BibTeX (from its build.json): one
+    entry per paper, with the species and parameter sets that use it."""
+    text = bibtex_of(directory)
+    if out:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
 
 
 @app.command("rank")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from solvation.errors import SolvationError
 from solvation.rundir import strict_json
 
 JsonOpt = Annotated[
@@ -97,3 +99,27 @@ def named(items: list[str] | None, what: str) -> dict[str, str]:
         name, value = item.split("=", 1)
         out[name.strip()] = value.strip().strip('"').strip("'")
     return out
+
+
+def cluster_options(path: Path) -> dict:
+    """The ``[executor]`` table of a TOML file (a campaign file, or a file holding only
+    that table), for ``--cluster``.
+
+    Parameters
+    ----------
+    path : Path
+
+    Raises
+    ------
+    SolvationError
+        For a missing or invalid file, or one without an [executor] table.
+    """
+    try:
+        table = tomllib.loads(path.read_text()).get("executor")
+    except OSError as err:
+        raise SolvationError(f"cannot read the cluster file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SolvationError(f"{path} is not valid TOML: {err}") from None
+    if not isinstance(table, dict):
+        raise SolvationError(f"{path} has no [executor] table")
+    return {k: v for k, v in table.items() if k != "kind"}

@@ -13,7 +13,7 @@ from solvation.analysis.recipes import pmf_of_directory
 from solvation.campaigns.pmf_runner import run_pmf
 
 from .analyze import CsvOut, JsonOut, PlotOut, analyze_app
-from .common import write_json
+from .common import cluster_options, write_json
 
 
 def pmf_cmd(
@@ -48,7 +48,14 @@ def pmf_cmd(
     shell_cutoff: Annotated[
         Optional[str], typer.Option(help="Ion - water O first-shell cutoff, e.g. 3.0A.")
     ] = None,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    executor: Annotated[str, typer.Option(help="local, dask or slurm.")] = "local",
+    cluster: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="TOML file whose [executor] table sets the slurm executor's options "
+            "(a campaign file works)."
+        ),
+    ] = None,
     slots: Annotated[int, typer.Option(help="Concurrent windows (local) or Dask workers.")] = 1,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
@@ -77,6 +84,7 @@ def pmf_cmd(
         source,
         out,
         executor=executor,
+        cluster=cluster_options(cluster) if cluster else None,
         slots=slots,
         scheduler=scheduler,
         retry_failed=retry_failed,
