@@ -34,8 +34,9 @@ proportion to the run length T:
 
 The larger of the two, minus the current T, is the "need ~N ns more (per replica)".
 
-The table is ordered by P(first), ties broken by the mean rank over the draws, then by
-the score, so that its order and P(first) agree. Designs with an analysis error in a
+The table is ordered by P(first), so that its order and P(first) agree; designs whose
+P(first) lie within three Monte Carlo standard errors of each other are a tie, ordered by
+the score (and said so in the summary). Designs with an analysis error in a
 weighted descriptor (a first shell beyond the cation's chemistry: ``problem``) are never
 ranked: they are left out with that error. The Pareto front of two descriptors uses the
 weights' signs for the direction (positive: larger is better).
@@ -134,18 +135,27 @@ class Ranking:
         Design -> why it is not ranked.
     separations : list of Separation
         Adjacent pairs.
+    ties : list of list of str
+        Designs whose P(first) agree within the Monte Carlo error of the draws (ordered
+        among themselves by score).
     """
 
     table: pd.DataFrame
     pareto: list[str]
     left_out: dict[str, str] = field(default_factory=dict)  # design -> why it is not ranked
     separations: list[Separation] = field(default_factory=list)
+    ties: list[list[str]] = field(default_factory=list)
 
     def summary(self) -> list[str]:
-        """One line per pair of neighbours that cannot be separated (none: all can)."""
+        """One line per pair of neighbours that cannot be separated (none: all can), and
+        the designs ordered by score because their P(first) tie."""
         if len(self.table) < 2:
             return ["only one design has results: nothing to rank it against"]
         lines = [s.text() for s in self.separations if not s.separable]
+        lines += [
+            f"P(first) of {', '.join(t)} agree within the Monte Carlo error: ordered by score"
+            for t in self.ties
+        ]
         return lines or ["every design is separable from its neighbours (P >= 0.95)"]
 
 
@@ -306,7 +316,7 @@ def rank(
         }
     )
     table = table.join(_descriptor_columns(combined, designs, means))
-    order = np.lexsort((-score, ranks.mean(axis=0), -table["p_first"].to_numpy()))
+    order, tied = _order(table["p_first"].to_numpy(), score, n_boot)
     table = table.iloc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     separations = [
@@ -314,7 +324,27 @@ def rank(
         for i, j in zip(order[:-1], order[1:], strict=True)
     ]
     front = pareto_front(means, pareto, weights) if pareto else []
-    return Ranking(table, front, left_out, separations)
+    ties = [[designs[k] for k in group] for group in tied]
+    return Ranking(table, front, left_out, separations, ties)
+
+
+def _order(p_first: np.ndarray, score: np.ndarray, n_draws: int) -> tuple[np.ndarray, list]:
+    """Designs in ranking order: by P(first); designs whose P(first) lies within three
+    Monte Carlo standard errors of the first of their group (sqrt(p (1 - p) / draws)
+    each) are a tie, ordered by score. Returns the order and the tied groups."""
+    se = np.sqrt(p_first * (1.0 - p_first) / n_draws)
+    by_p = np.lexsort((-score, -p_first))
+    groups, current = [], [by_p[0]]
+    for k in by_p[1:]:
+        lead = current[0]
+        if p_first[lead] - p_first[k] <= 3.0 * np.hypot(se[lead], se[k]):
+            current.append(k)
+        else:
+            groups.append(current)
+            current = [k]
+    groups.append(current)
+    ordered = [sorted(g, key=lambda k: -score[k]) for g in groups]
+    return np.array([k for g in ordered for k in g]), [g for g in ordered if len(g) > 1]
 
 
 def _descriptor_columns(combined: pd.DataFrame, designs, means: pd.DataFrame) -> pd.DataFrame:
