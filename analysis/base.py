@@ -120,14 +120,17 @@ class Analysis(AnalysisBase):
     _accumulators: dict[str, Callable[[list], object]] = {}
 
     def __init_subclass__(cls, **kwargs):
-        """Every subclass's ``__init__`` receives its first argument as a Universe."""
+        """Every subclass's ``__init__`` receives its first argument as a Universe, and
+        takes ``discard`` (leading frames left out of the means, or "auto")."""
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is None:
             return
 
         @functools.wraps(init)
-        def __init__(self, universe, *args, **kw):
+        def __init__(self, universe, *args, discard=0, **kw):
+            if discard or "discard" not in self.__dict__:  # a subclass's super() call
+                self.discard = _checked_discard(discard)  # keeps the outer value
             init(self, _converted(universe), *args, **kw)
 
         cls.__init__ = __init__

@@ -146,10 +146,10 @@ def test_coordination_equals_brute_force(tiny_run):
         for ts in u.trajectory
     ]
     assert np.allclose(res.per_frame["water"], per_frame)
-    cn = res.coordination["water"]  # the mean of the frames after the detected transient
+    cn = res.coordination["water"]  # the mean over every selected frame, as MDAnalysis'
     assert res.coordination_numbers["water"] == cn.mean
-    assert cn.mean == pytest.approx(np.mean(per_frame[cn.n_equilibration :]))
-    assert cn.n_samples == len(per_frame) - cn.n_equilibration
+    assert cn.mean == pytest.approx(np.mean(per_frame), rel=0, abs=1e-9)
+    assert cn.n_equilibration == 0 and cn.n_samples == len(per_frame)
     assert sum(res.coordination_distribution["water"].values()) == pytest.approx(1.0)
     assert sum(res.speciation.values()) == pytest.approx(1.0)
 
@@ -553,3 +553,23 @@ def test_a_first_shell_beyond_the_chemistry_is_an_error_never_a_result():
         u, "resname ZN", SHELLS_LIG, {"water": 2.9, "EG": 5.5}, max_first_shell=None
     )
     assert unchecked.valid and unchecked.max_first_shell is None
+
+
+def test_discarding_frames_is_asked_for_and_said(tiny_run, tmp_path):
+    """--discard N drops N leading frames from the means, says so on the terminal and
+    records it; without it every frame counts and the detection is only reported."""
+    js = tmp_path / "cn.json"
+    args = [sys.executable, "-m", "solvation.cli", "analyze", "coordination", str(tiny_run)]
+    run = subprocess.run(
+        [*args, "--discard", "5", "--json", str(js)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(js.read_text())
+    assert data["coordination"]["water"]["n_equilibration"] == 5
+    assert data["provenance"]["frames"]["discard"] == 5
+    assert "first 5 of 20 samples discarded" in run.stderr
+    run = subprocess.run([*args, "--json", str(js)], capture_output=True, text=True)
+    whole = json.loads(js.read_text())["coordination"]["water"]
+    assert whole["n_equilibration"] == 0 and whole["n_samples"] == 20
+    bad = subprocess.run([*args, "--discard", "-3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--discard takes 'auto'" in bad.stderr
