@@ -405,12 +405,10 @@ def test_analyze_cli_json_csv_plot(tiny_run, tmp_path):
     assert "first-shell exchanges" in run.stdout and "spread over ions" in run.stdout
 
 
-def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
-    """8 Zn2+ 20 A apart, each with 6 water O at 2.1 A, 12 at 4.4 A and 2 anion O at
-    ``anion_r`` A (random directions per frame); background water and anion O farther
-    than 6.5 and 7 A from every Zn2+."""
-    rng = np.random.default_rng(seed)
-    box = 40.0
+def _placers(rng, box: float):
+    """8 centres 20 A apart in a cubic ``box`` (A), and two placers: ``around(n, r)``
+    puts n points at r A from every centre (random directions, 0.05 A radial noise),
+    ``background(n, rmin)`` n random points farther than rmin A from every centre."""
     centres = np.array([[x, y, z] for x in (10, 30) for y in (10, 30) for z in (10, 30)], float)
 
     def around(n, r):
@@ -423,6 +421,16 @@ def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
         d = pts[:, None, :] - centres[None]
         d -= box * np.round(d / box)
         return pts[np.linalg.norm(d, axis=-1).min(axis=1) > rmin][:n]
+
+    return centres, around, background
+
+
+def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
+    """8 Zn2+ 20 A apart, each with 6 water O at 2.1 A, 12 at 4.4 A and 2 anion O at
+    ``anion_r`` A (random directions per frame); background water and anion O farther
+    than 6.5 and 7 A from every Zn2+."""
+    box = 40.0
+    centres, around, background = _placers(np.random.default_rng(seed), box)
 
     frames = []
     for _ in range(10):
@@ -459,20 +467,8 @@ def _ligand_universe(ligand_r: float, n_ligands: int = 1, name: str = "O", seed:
     ``n_ligands`` ligand atoms (resname LIG, atom ``name``) at ``ligand_r`` A otherwise;
     random directions per frame, 0.05 A radial noise; background water and ligands
     farther than 6.5 and 7 A from every Zn2+."""
-    rng = np.random.default_rng(seed)
     box = 40.0
-    centres = np.array([[x, y, z] for x in (10, 30) for y in (10, 30) for z in (10, 30)], float)
-
-    def around(n, r):
-        v = rng.normal(size=(len(centres), n, 3))
-        v /= np.linalg.norm(v, axis=-1, keepdims=True)
-        return centres[:, None, :] + v * (r + rng.normal(0, 0.05, (len(centres), n, 1)))
-
-    def background(n, rmin):
-        pts = rng.random((6 * n, 3)) * box
-        d = pts[:, None, :] - centres[None]
-        d -= box * np.round(d / box)
-        return pts[np.linalg.norm(d, axis=-1).min(axis=1) > rmin][:n]
+    centres, around, background = _placers(np.random.default_rng(seed), box)
 
     contact = ligand_r < 3.0
     n_first = 6 - n_ligands if contact else 6
