@@ -3,27 +3,15 @@ directory (then selections default to the run's species)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
-from solvation.analysis import RDF, recipes, solvation_shells
-from solvation.analysis import water_activity as wa
-from solvation.analysis.hbonds import hydrogen_bonds
-from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
-from solvation.analysis.results import jsonable
-from solvation.analysis.threads import set_threads
-from solvation.analysis.transport import Transport
-from solvation.analysis.universe import (
-    load_universe,
-    run_directory_charges,
-    species_charges,
-)
-from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
+import solvation
+from solvation import analysis
 from solvation.provenance import analysis_provenance
-from solvation.rundir import read_build, temperature_of
 
 from .common import named, write_json
 
@@ -60,7 +48,7 @@ def analyze_options(
     """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
     directory. Selections use the MDAnalysis selection language."""
     _OPTIONS["strict"] = strict
-    set_threads(threads)
+    _OPTIONS["threads"] = threads
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
@@ -118,8 +106,25 @@ def merge_pair_args(argv: list[str]) -> list[str]:
     return out
 
 
+def prepare_analysis() -> None:
+    """Load what every analysis verb needs, when the verb runs: the thread count of the
+    compiled kernels and MDAnalysis. MDAnalysis imports RDKit for its RDKit converter,
+    which no verb uses: it is imported here with RDKit hidden (about 0.15 s less), and
+    RDKit stays importable afterwards."""
+    if _OPTIONS.get("threads") is not None:
+        analysis.threads.set_threads(_OPTIONS["threads"])
+    if "MDAnalysis" in sys.modules or "rdkit" in sys.modules:
+        return
+    sys.modules["rdkit"] = None  # `import rdkit` raises ImportError, which MDAnalysis skips
+    try:
+        import MDAnalysis  # noqa: F401
+    finally:
+        del sys.modules["rdkit"]
+
+
 def _universe(paths: list[Path]):
-    return load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
+    prepare_analysis()
+    return analysis.universe.load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
 
 
 def _frames(start, stop, step) -> dict:
@@ -166,7 +171,7 @@ def rdf_cmd(
         pairs[name] = (a.strip(), b.strip())
     u = _universe(paths)
     result = (
-        RDF(
+        analysis.rdf.RDF(
             u,
             pairs,
             rmax=rmax,
@@ -191,7 +196,7 @@ def rdf_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_rdf(result, plot)
+        analysis.plots.plot_rdf(result, plot)
 
 
 def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
@@ -204,12 +209,12 @@ def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="mol
             raise typer.BadParameter(
                 "give --center and --shell (no run directory to take them from)"
             )
-        sel = recipes.run_selections(read_build(paths[0]))
+        sel = analysis.recipes.run_selections(solvation.rundir.read_build(paths[0]))
         if sel.centre is None and center is None:
             raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center")
         center, shells = center or sel.centre, shells or sel.shells
     cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
-    result, _ = solvation_shells(
+    result, _ = analysis.solvation_shells(
         u,
         center,
         shells,
@@ -262,7 +267,7 @@ def coordination_cmd(
         )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, plot)
 
 
 @analyze_app.command("speciation")
@@ -284,7 +289,7 @@ def speciation_cmd(
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, plot)
 
 
 @analyze_app.command("pairing")
@@ -314,6 +319,8 @@ def pairing_cmd(
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
         typer.echo(f"  contact pairs (CIP + AGG): {result.contact_pairs[name].text('.3f')}")
+    import pandas as pd  # here: only this verb's table needs it
+
     frame = pd.DataFrame(
         [
             {"anion": n, **c, **result.contact_pairs[n].columns("contact_pairs")}
@@ -352,16 +359,16 @@ DtPs = Annotated[
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
-    return given if given is not None else temperature_of(paths[0])
+    return given if given is not None else solvation.rundir.temperature_of(paths[0])
 
 
 def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
     selections = named(species, "--species")
-    eta, source = yeh_hummer_viscosity(
+    eta, source = analysis.viscosity.yeh_hummer_viscosity(
         None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
     )
-    analysis = Transport(
+    transport = analysis.transport.Transport(
         u,
         selections,
         charges=charges,
@@ -375,10 +382,10 @@ def _transport(paths, species, charges, dims, viscosity, temperature, start, sto
     prov = analysis_provenance(
         u,
         selections,
-        {**_frames(start, stop, step), "n_frames": analysis.n_frames},
+        {**_frames(start, stop, step), "n_frames": transport.n_frames},
         {"dimensions": dims, "charges_e": charges or {}, "viscosity_source": source},
     )
-    return analysis.result, prov
+    return transport.results.transport, prov
 
 
 def _flag_text(n_eff: float | None, converged: bool, reason: str | None) -> str:
@@ -452,8 +459,10 @@ def conductivity_cmd(
     transference number."""
     charges = {k: float(v) for k, v in named(charge, "--charge").items()}
     if not charges:
-        charges = species_charges(
-            _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
+        charges = analysis.universe.species_charges(
+            _universe(paths),
+            named(species, "--species"),
+            analysis.universe.run_directory_charges(paths[0]),
         )
     result, prov = _transport(
         paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
@@ -500,7 +509,7 @@ def hbonds_cmd(
     water, tetrahedral order q, largest cluster, optional lifetimes."""
     u = _universe(paths)
     groups = named(group, "--group")
-    result = hydrogen_bonds(
+    result = analysis.hydrogen_bonds(
         u,
         water,
         groups,
@@ -547,9 +556,11 @@ def water_activity_cmd(
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
-    results = recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
+    prepare_analysis()
+    results = analysis.recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
+    jsonable = analysis.results.jsonable
     write_json(json_file, {**jsonable(results[-1]), "series": jsonable(results)})
     if csv_file:
         keys = (
@@ -564,10 +575,12 @@ def water_activity_cmd(
             "reason",
         )
         rows = [{k: getattr(r, k) for k in keys} for r in results]
+        import pandas as pd  # here: only this verb's table needs it
+
         pd.DataFrame(rows).to_csv(csv_file, index=False)
 
 
-def _activity_line(r: wa.WaterActivity) -> str:
+def _activity_line(r: analysis.water_activity.WaterActivity) -> str:
     flag = _flag_text(r.n_eff, bool(r.converged), r.reason)
     if r.a_w is None:
         d = r.details
@@ -589,7 +602,8 @@ def viscosity_cmd(
 ) -> None:
     """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
-    result = viscosity_of_run(directory)
+    prepare_analysis()
+    result = analysis.viscosity.viscosity_of_run(directory)
     typer.echo(result.text())
     write_json(json_file, result.to_dict())
 
@@ -638,7 +652,7 @@ def interface_cmd(
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
     u = _universe(paths)
-    out = recipes.interface_of_run(
+    out = analysis.recipes.interface_of_run(
         paths,
         u,
         named(species, "--species") or None,
@@ -694,4 +708,4 @@ def interface_cmd(
     )
     _emit(result, None, csv_file)
     if plot:
-        plot_interface(result, plot)
+        analysis.plots.plot_interface(result, plot)

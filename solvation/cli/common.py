@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from solvation.rundir import strict_json
+from solvation.jsonio import strict_json
 
 JsonOpt = Annotated[
     Optional[Path],
@@ -97,3 +97,26 @@ def named(items: list[str] | None, what: str) -> dict[str, str]:
         name, value = item.split("=", 1)
         out[name.strip()] = value.strip().strip('"').strip("'")
     return out
+
+
+def print_table(columns, rows, width: int = 160, markup: bool = True) -> None:
+    """Print ``rows`` under ``columns`` as a rich table (rich loads here, not at start-up).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headers.
+    rows : iterable of sequence of str
+        Cell texts, one sequence per row.
+    width : int
+        Console width (characters).
+    markup : bool
+        Read rich markup and highlight numbers in the cells (False: print them as written).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=width, markup=markup, highlight=markup).print(table)

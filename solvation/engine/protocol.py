@@ -19,6 +19,10 @@ from dataclasses import asdict, dataclass, replace
 from solvation.errors import SolvationError
 from solvation.quantities import QuantityError, pressure_bar, temperature_k, time_ps
 
+# the periodic-perturbation viscosity run (``engine.viscosity``, ``run --viscosity``)
+DEFAULT_ACCELERATION = 0.02  # nm/ps^2: shear rate V k well below 0.1/ps for water boxes
+DEFAULT_TIME_PS = 200.0
+
 
 class ProtocolError(SolvationError):
     """A protocol value that is missing its unit or is out of range."""
