@@ -236,6 +236,22 @@ def test_figures_regenerate_identically(local_campaign, tmp_path):
     } <= set(digest[0])
 
 
+def test_grid_applies_to_every_listed_design(tmp_path):
+    """``designs = [...]`` with a ``[grid]``: each design is expanded over the grid (the
+    grid was silently ignored for listed designs: 1 job instead of 2 per design)."""
+    path = write_campaign(tmp_path, grid={"salts.0.concentration": ["0.5 m", "1 m"]})
+    other = {"name": "zn2", "salts": [{"formula": "ZnSO4", "concentration": "1 m"}]}
+    (tmp_path / "other.toml").write_text(tomli_w.dumps({**other, "box": {"n_water": 330}}))
+    text = path.read_text().replace('base = "base.toml"', 'designs = ["base.toml", "other.toml"]')
+    path.write_text(text)
+    campaign = load_campaign(path)
+    names = ["zn_concentration0.5m", "zn_concentration1m", "zn2_concentration0.5m"]
+    assert campaign.designs == [*names, "zn2_concentration1m"]
+    given = [j.design["salts"][0]["concentration"] for j in campaign.jobs]
+    formulas = [j.design["salts"][0]["formula"] for j in campaign.jobs]
+    assert given == ["0.5 m", "1 m"] * 2 and formulas == ["ZnCl2"] * 2 + ["ZnSO4"] * 2
+
+
 def test_bad_campaigns_are_refused(tmp_path):
     with pytest.raises(CampaignError, match="names no design field"):
         load_campaign(write_campaign(tmp_path / "a", grid={"colour": ["red"]}))
