@@ -310,6 +310,7 @@ def pairing_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Ion-pairing classes of the centre with each anion shell."""
     pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
@@ -328,14 +329,16 @@ def pairing_cmd(
         ]
     )
     _emit(result, json_file, csv_file, frame, prov)
+    if plot:
+        analysis.plots.plot_pairing(result, plot)
 
 
 SpeciesOpt = Annotated[
-    list[str],
+    Optional[list[str]],
     typer.Option(
         "--species",
         help='NAME="SELECTION"; each residue in it is one molecule (centre of mass). '
-        "Repeat for each species.",
+        "Repeat for each species. Default for a run directory: every species of the run.",
     ),
 ]
 Dims = Annotated[str, typer.Option("--dims", help="xyz, xy (in-plane), x, y or z.")]
@@ -362,9 +365,21 @@ def _temperature(paths: list[Path], given: float | None) -> float:
     return given if given is not None else solvation.rundir.temperature_of(paths[0])
 
 
-def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
+def _species(paths: list[Path], species: list[str] | None) -> dict[str, str]:
+    """The --species selections, or a run directory's own species (as coordination takes
+    its shells from the run)."""
+    given = named(species, "--species")
+    if given:
+        return given
+    if not paths[0].is_dir():
+        raise typer.BadParameter(
+            "give --species NAME=SELECTION (no run directory to take them from)"
+        )
+    return analysis.recipes.run_selections(solvation.rundir.read_build(paths[0])).molecules
+
+
+def _transport(paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
-    selections = named(species, "--species")
     eta, source = analysis.viscosity.yeh_hummer_viscosity(
         None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
     )
@@ -415,12 +430,14 @@ def diffusion_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, standard error (time-correlation aware, with effective samples) and the
     Yeh-Hummer finite-size correction (it says which viscosity it used)."""
+    selections = _species(paths, species)
     result, prov = _transport(
-        paths, species, None, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, None, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
@@ -431,6 +448,8 @@ def diffusion_cmd(
         )
     typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_msd(result, plot)
 
 
 @analyze_app.command("conductivity")
@@ -454,18 +473,18 @@ def conductivity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
+    selections = _species(paths, species)
     charges = {k: float(v) for k, v in named(charge, "--charge").items()}
     if not charges:
         charges = analysis.universe.species_charges(
-            _universe(paths),
-            named(species, "--species"),
-            analysis.universe.run_directory_charges(paths[0]),
+            _universe(paths), selections, analysis.universe.run_directory_charges(paths[0])
         )
     result, prov = _transport(
-        paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     c = result.conductivity
     error = _error_text(
@@ -477,6 +496,9 @@ def conductivity_cmd(
         f"t({c['cation']}) {c.get('t_zn', float('nan')):.3f} (no error estimate)"
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        sigma = f"σ (Einstein-Helfand) {c['sigma_S_per_m']:.3g} ± {c['sigma_err_S_per_m']:.2g} S/m"
+        analysis.plots.plot_msd(result, plot, title=sigma)
 
 
 @analyze_app.command("hbonds")
@@ -504,6 +526,7 @@ def hbonds_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
     water, tetrahedral order q, largest cluster, optional lifetimes."""
@@ -532,6 +555,8 @@ def hbonds_cmd(
         result.criterion,
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_hbonds(result, plot)
 
 
 @analyze_app.command("water-activity")
@@ -553,6 +578,7 @@ def water_activity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
@@ -578,6 +604,8 @@ def water_activity_cmd(
         import pandas as pd  # here: only this verb's table needs it
 
         pd.DataFrame(rows).to_csv(csv_file, index=False)
+    if plot:
+        analysis.plots.plot_water_activity(results, plot)
 
 
 def _activity_line(r: analysis.water_activity.WaterActivity) -> str:
