@@ -45,23 +45,25 @@ from solvation.systems import check_design
 
 from .jobs import ANALYSES, DEFAULT_ANALYSES
 
-DESCRIPTORS = (
-    "zn_water_cn",
-    "zn_anion_cn",
-    "cip_fraction",
-    "hbonds_per_water",
-    "free_water_fraction",
-    "tetrahedral_q",
-    "D_zn",
-    "D_water",
-    "sigma",
-    "t_zn",
-    "a_w",
-    "osmotic_coefficient",
-    "kb_a_cc",
-    "desolvation_barrier",  # kJ/mol, from [analyses] "pmf"
-    "adsorption_free_energy",  # kJ/mol
-)
+# every descriptor a job can produce, and its unit ("1": dimensionless)
+DESCRIPTOR_UNITS = {
+    "zn_water_cn": "1",  # water O in the Zn2+ first shell
+    "zn_anion_cn": "1",  # anion acceptor atoms in the Zn2+ first shell
+    "cip_fraction": "1",
+    "hbonds_per_water": "1",
+    "free_water_fraction": "1",
+    "tetrahedral_q": "1",
+    "D_zn": "m^2/s",
+    "D_water": "m^2/s",
+    "sigma": "S/m",
+    "t_zn": "1",
+    "a_w": "1",
+    "osmotic_coefficient": "1",
+    "kb_a_cc": "1",  # d ln a_salt / d ln rho_c (Kirkwood-Buff)
+    "desolvation_barrier": "kJ/mol",  # from [analyses] "pmf"
+    "adsorption_free_energy": "kJ/mol",
+}
+DESCRIPTORS = tuple(DESCRIPTOR_UNITS)
 
 
 DEFAULT_REPLICAS = 3

@@ -22,6 +22,8 @@ import pandas as pd
 
 from solvation.errors import SolvationError
 
+from .campaign import DESCRIPTOR_UNITS
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -222,11 +224,14 @@ class Catalog:
         return table
 
     def export(self, directory: str | Path) -> list[Path]:
-        """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``."""
+        """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``; the
+        descriptor tables carry a ``unit`` column (value and err are in it; "1":
+        dimensionless)."""
         directory = Path(directory)
         out = [directory / "jobs.csv", directory / "descriptors.csv"]
         self.jobs().to_csv(out[0], index=False)
         table = self.descriptors()
+        table.insert(table.columns.get_loc("value"), "unit", table["name"].map(DESCRIPTOR_UNITS))
         table.to_csv(out[1], index=False)
         try:
             table.to_parquet(directory / "descriptors.parquet", index=False)
