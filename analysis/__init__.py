@@ -6,8 +6,8 @@ to build/run directories (``solvation.analysis.recipes``). Every mean with an er
 convergence flag); viscosity by periodic perturbation lives in ``viscosity``.
 
 Every analysis class follows MDAnalysis' lifecycle (``Analysis(...).run(start, stop,
-step)``) and stores one frozen result dataclass at ``.results.<name>``, also reachable
-as ``.result``; results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
+step)``) and stores one frozen result dataclass at ``.results.<name>`` (``.result`` is
+deprecated); results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
 
 Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
 package's names are listed in ``__init__.pyi``, so ``import solvation.analysis`` is cheap and

@@ -420,7 +420,7 @@ def _error_text(
 @analyze_app.command("diffusion")
 def diffusion_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     dims: Dims = "xyz",
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
@@ -455,7 +455,7 @@ def diffusion_cmd(
 @analyze_app.command("conductivity")
 def conductivity_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     charge: Annotated[
         Optional[list[str]],
         typer.Option(

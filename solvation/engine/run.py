@@ -578,7 +578,8 @@ def _refuse_physics_with_extend(protocol: Protocol | None, overrides: dict) -> N
     physics = [k for k, v in overrides.items() if v is not None and k not in EXECUTION_KEYS]
     if protocol is None and not physics:
         return
-    named = ", ".join(f"--{k.replace('_', '-')}" for k in physics) or "a protocol"
+    options = {"production": "time"}  # the command line's name of a protocol key
+    named = ", ".join(f"--{options.get(k, k).replace('_', '-')}" for k in physics) or "a protocol"
     raise RunError(
         f"--extend continues the recorded protocol, whose physics cannot change: drop "
         f"{named}. Execution options (--platform, --device, --precision, --threads, "
