@@ -22,7 +22,7 @@ from MDAnalysis.lib.util import guess_format
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from solvation.console import warn
+from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
 from solvation.forcefields.charges import fixed_charges
 from solvation.rundir import has_run, load_system, read_run
@@ -105,6 +105,15 @@ def load_universe(
             "Topology and trajectory must describe the same atoms"
         ) from None
     _check_readable(universe)
+    LOGGER.debug(
+        "opened %s with %s (%s): %d atoms, %d frames %g ps apart",
+        topology,
+        files or "its own coordinates",
+        ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "formats guessed by MDAnalysis",
+        universe.atoms.n_atoms,
+        universe.trajectory.n_frames,
+        universe.trajectory.dt,
+    )
     if path.is_dir():
         _check_complete(path, universe, strict)
     return as_universe(universe)

@@ -11,6 +11,7 @@ import typer
 
 import solvation
 from solvation import analysis
+from solvation.console import LOGGER
 from solvation.provenance import analysis_provenance
 
 from .common import named, write_json
@@ -112,7 +113,8 @@ def prepare_analysis() -> None:
     which no verb uses: it is imported here with RDKit hidden (about 0.15 s less), and
     RDKit stays importable afterwards."""
     if _OPTIONS.get("threads") is not None:
-        analysis.threads.set_threads(_OPTIONS["threads"])
+        n = analysis.threads.set_threads(_OPTIONS["threads"])
+        LOGGER.debug("compiled kernels use %d threads", n)
     if "MDAnalysis" in sys.modules or "rdkit" in sys.modules:
         return
     sys.modules["rdkit"] = None  # `import rdkit` raises ImportError, which MDAnalysis skips

@@ -685,6 +685,8 @@ def run(
         if info.complete:
             return info
         plat, props = choose_platform(platform, device, precision, threads)
+        LOGGER.debug("platform %s, properties %s", plat.getName(), props or "defaults")
+        LOGGER.debug("protocol %s", protocol.to_dict())
         sim, barostat = _simulation(directory, protocol, build, plat, props, build.seed)
         ctx = RunContext(directory, protocol, sim, barostat, info, build.seed, stop=stop)
         _describe(ctx, plat, props, device)
