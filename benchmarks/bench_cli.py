@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,31 +70,33 @@ print(json.dumps({k: float(v) for k, v in solute.coordination.coordination_numbe
 """
 
 
-def seconds(cmd: list[str]) -> float:
-    """Wall time (s) of one whole process; its output is discarded, its failure raised."""
+def seconds(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system, the process and its children) time (s) of one whole
+    process; its output is discarded, its failure raised. On a shared machine the CPU
+    time is the steadier of the two."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def compare(label: str, ours: list[str], peer: list[str], repeats: int) -> dict:
-    """Medians of ``repeats`` alternating runs of both commands and their ratio."""
+    """Medians of ``repeats`` alternating runs of both commands and their ratios."""
     a, b = [], []
     for _ in range(repeats):
         a.append(seconds(ours))
         b.append(seconds(peer))
-    row = {
-        "label": label,
-        "ours_s": statistics.median(a),
-        "peer_s": statistics.median(b),
-        "ours_all_s": a,
-        "peer_all_s": b,
-    }
-    row["ratio"] = row["peer_s"] / row["ours_s"]
+    row = {"label": label}
+    for k, name in enumerate(("wall", "cpu")):
+        row[f"ours_{name}_s"] = statistics.median(x[k] for x in a)
+        row[f"peer_{name}_s"] = statistics.median(x[k] for x in b)
+        row[f"{name}_ratio"] = row[f"peer_{name}_s"] / row[f"ours_{name}_s"]
     print(
-        f"{label}: ours {row['ours_s']:.2f} s, peer {row['peer_s']:.2f} s, "
-        f"peer/ours {row['ratio']:.2f} (runs: ours {[round(x, 2) for x in a]}, "
-        f"peer {[round(x, 2) for x in b]})",
+        f"{label}: ours {row['ours_wall_s']:.2f} s ({row['ours_cpu_s']:.2f} s CPU), peer "
+        f"{row['peer_wall_s']:.2f} s ({row['peer_cpu_s']:.2f} s CPU); peer/ours "
+        f"{row['wall_ratio']:.2f} wall, {row['cpu_ratio']:.2f} CPU ({repeats} runs each)",
         flush=True,
     )
     return row
