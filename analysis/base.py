@@ -1,8 +1,9 @@
 """The analysis lifecycle shared by every analysis: MDAnalysis' ``AnalysisBase``
 (``_prepare`` / ``_single_frame`` / ``_conclude``, ``run(start, stop, step)``) with one
 result convention: ``_conclude`` stores a frozen result dataclass (``to_dict()``,
-``to_frame()`` where tabular) at ``results.<result_name>``, and ``.result`` returns it
-for every analysis alike.
+``to_frame()`` where tabular) at ``results.<result_name>``, as MDAnalysis does. The
+``.result`` property returns the same object but is deprecated (one way to reach a
+result: ``.results``).
 
 Shared guards: every analysis accepts an MDAnalysis Universe or an mdtraj Trajectory as
 its first argument (``universe.as_universe``); a frame range that selects no frame is an
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 from collections.abc import Callable
 
 from MDAnalysis import Universe
@@ -143,7 +145,14 @@ class Analysis(AnalysisBase):
 
     @property
     def result(self):
-        """The result dataclass of the last ``run()``."""
+        """Deprecated: the result dataclass of the last ``run()``; use
+        ``results.<result_name>`` (MDAnalysis' convention)."""
+        warnings.warn(
+            f"{type(self).__name__}.result is deprecated and will be removed; use "
+            f".results.{self.result_name} (the MDAnalysis convention)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         if self.result_name not in self.results:
             raise AttributeError(f"{type(self).__name__} has no result yet; call .run() first")
         return self.results[self.result_name]

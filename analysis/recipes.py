@@ -753,7 +753,7 @@ def pmf_of_directory(
             info.restraint_z_nm,
             verbose=verbose,
         )
-        series.append(analysis.run().result)
+        series.append(analysis.run().results.series)
         force_constants.append(info.force_constant_kj_mol_nm2)
     return pmf_result(
         series,

@@ -18,12 +18,13 @@ from pathlib import Path
 import MDAnalysis as mda
 import numpy as np
 from MDAnalysis.coordinates.memory import MemoryReader
+from MDAnalysis.lib.util import guess_format
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from solvation.console import warn
+from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
-from solvation.forcefields.system import fixed_charges
+from solvation.forcefields.charges import fixed_charges
 from solvation.rundir import has_run, load_system, read_run
 
 
@@ -41,6 +42,22 @@ def _run_directory(path: Path) -> tuple[str, list[str]]:
     if not trajs:
         raise InputError(f"{path} holds no trajectory.xtc/.dcd yet; run `solvation run {path}`")
     return str(top), trajs
+
+
+def _formats(topology: str, trajectories: list[str], given: dict) -> dict:
+    """Topology and trajectory formats from the file names, passed to MDAnalysis so that
+    it skips its format hints: those import ParmEd, and with it OpenMM and RDKit (seconds
+    of start-up), only to ask whether a file name is a ParmEd or OpenMM object. A suffix
+    MDAnalysis does not know, or trajectories of mixed formats, are left to MDAnalysis."""
+    try:
+        top = guess_format(topology)
+        formats = {guess_format(t) for t in trajectories} if trajectories else {top}
+    except (ValueError, TypeError):
+        return {}
+    out = {} if "topology_format" in given else {"topology_format": top}
+    if "format" not in given and len(formats) == 1 and next(iter(formats)) in mda._READERS:
+        out["format"] = formats.pop()
+    return out
 
 
 def load_universe(
@@ -76,16 +93,27 @@ def load_universe(
     for f in (topology, *trajectories):
         if not Path(f).exists():
             raise InputError(f"file {f} does not exist")
+    files = [str(t) for t in trajectories]
+    kwargs = {**_formats(str(topology), files, kwargs), **kwargs}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            universe = mda.Universe(str(topology), *[str(t) for t in trajectories], **kwargs)
+            universe = mda.Universe(str(topology), *files, **kwargs)
     except (ValueError, OSError, EOFError) as err:
         raise InputError(
             f"cannot open {topology} with {[str(t) for t in trajectories]}: {err}. "
             "Topology and trajectory must describe the same atoms"
         ) from None
     _check_readable(universe)
+    LOGGER.debug(
+        "opened %s with %s (%s): %d atoms, %d frames %g ps apart",
+        topology,
+        files or "its own coordinates",
+        ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "formats guessed by MDAnalysis",
+        universe.atoms.n_atoms,
+        universe.trajectory.n_frames,
+        universe.trajectory.dt,
+    )
     if path.is_dir():
         _check_complete(path, universe, strict)
     return as_universe(universe)

@@ -291,6 +291,7 @@ ION_RESNAMES = {
     "Ce3+": "CE",
 }
 ION_SETS = ("12-6-4", "cm", "hfe", "iod", "jc")
+METAL_RESNAME = "ZNM"  # residue name of the atoms of a metal or substrate slab
 
 
 def ion_species() -> list[str]:

@@ -19,9 +19,11 @@ import openmm.unit as u
 
 from . import ffxml as fx
 from . import scaled, substrates
+from .charges import fixed_charges
 from .family import check_family, check_species, scaled_family
 from .library import (
     ION_RESNAMES,
+    METAL_RESNAME,
     METHOD_CITATIONS,
     ZN_METAL,
     ForceFieldError,
@@ -37,7 +39,6 @@ from .lj1264 import ALPHA_OW, c4_ffxml, finalize_c4_force
 from .molecules import Parametrized, parametrize
 from .substrates import atom_types as substrate_types
 
-METAL_RESNAME = "ZNM"
 METAL_TYPE = "solv-Zn-metal"
 
 
@@ -442,26 +443,6 @@ def create_system(
                 for atom in residue.atoms():
                     system.setParticleMass(atom.index, 0.0)
     return system, parts.provenance
-
-
-def fixed_charges(system: openmm.System) -> list[float]:
-    """Per-particle fixed charges (e) from the force that carries Coulomb: the
-    ConstantPotentialForce of an electrode system (electrode atoms hold 0, their charges
-    are solved), else the NonbondedForce.
-
-    Parameters
-    ----------
-    system : openmm.System
-    """
-    cpf = [f for f in system.getForces() if isinstance(f, openmm.ConstantPotentialForce)]
-    if cpf:
-        params = [cpf[0].getParticleParameters(i) for i in range(cpf[0].getNumParticles())]
-        return [q.value_in_unit(u.elementary_charge) for q in params]
-    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    return [
-        nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
-        for i in range(nb.getNumParticles())
-    ]
 
 
 def net_charge(system: openmm.System) -> float:

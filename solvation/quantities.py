@@ -1,16 +1,15 @@
 """Parse quantities written with units in design files ("2 m", "100 mM", "298.15 K", "5 nm").
 
 Concentration units are domain-specific (``m`` is molality, not metres), so they are
-parsed here rather than with a general unit library; everything else maps onto
-OpenMM units.
+parsed here rather than with a general unit library. Every other unit is a factor to the
+unit the function returns (OpenMM's exact definitions: 1 A = 0.1 nm, 1 atm = 1.01325 bar,
+1 kcal = 4.184 kJ), so that reading a design or a command line needs no OpenMM import.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import openmm.unit as u
 
 from solvation.errors import SolvationError
 
@@ -35,28 +34,18 @@ CONCENTRATION_UNITS = {
     "mg/ml": ("g/L", 1.0),
     "g/L": ("g/L", 1.0),
 }
-LENGTH_UNITS = {
-    "nm": u.nanometer,
-    "A": u.angstrom,
-    "Å": u.angstrom,
-    "angstrom": u.angstrom,
-    "pm": u.picometer,
-}
-TIME_UNITS = {
-    "fs": u.femtosecond,
-    "ps": u.picosecond,
-    "ns": u.nanosecond,
-    "us": u.microsecond,
-    "µs": u.microsecond,
-}
-TEMPERATURE_UNITS = {"K": u.kelvin}
-PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
+# unit text -> factor to the unit each parser returns (nm, ps, K, bar, kJ/mol/nm^2)
+LENGTH_UNITS = {"nm": 1.0, "A": 0.1, "Å": 0.1, "angstrom": 0.1, "pm": 1e-3}
+TIME_UNITS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "µs": 1e6}
+TEMPERATURE_UNITS = {"K": 1.0}
+PRESSURE_UNITS = {"bar": 1.0, "atm": 1.01325}
 POTENTIAL_UNITS = {"V": 1.0, "mV": 1e-3}
+KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2 = 4.184 * 100.0
 FORCE_CONSTANT_UNITS = {
-    "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
-    "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,
-    "kcal/mol/A^2": u.kilocalorie_per_mole / u.angstrom**2,
-    "kcal/mol/A2": u.kilocalorie_per_mole / u.angstrom**2,
+    "kJ/mol/nm^2": 1.0,
+    "kJ/mol/nm2": 1.0,
+    "kcal/mol/A^2": KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2,
+    "kcal/mol/A2": KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2,
 }
 
 
@@ -124,10 +113,9 @@ def concentration(text: str) -> Concentration:
     return Concentration(value * factor, canonical, str(text).strip())
 
 
-def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
+def _with_units(text: str, table: dict[str, float], what: str) -> float:
+    """The number of ``text`` times its unit's factor in ``table``."""
     value, unit = _split(text, what)
-    if not unit and default is not None:
-        return value * default
     if not unit:
         raise QuantityError(
             f"{what} {text!r} has no unit; write e.g. '{value:g} {next(iter(table))}' "
@@ -158,7 +146,7 @@ def length_nm(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit.
     """
-    return _with_units(str(text), LENGTH_UNITS, "length").value_in_unit(u.nanometer)
+    return _with_units(str(text), LENGTH_UNITS, "length")
 
 
 def time_ps(text: str | float) -> float:
@@ -179,7 +167,7 @@ def time_ps(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit.
     """
-    return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
+    return _with_units(str(text), TIME_UNITS, "time")
 
 
 TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte, no valid model
@@ -205,7 +193,7 @@ def temperature_k(text: str | float) -> float:
     QuantityError
         For a missing unit or a temperature outside ``TEMPERATURE_LIMITS_K``.
     """
-    kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature").value_in_unit(u.kelvin)
+    kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature")
     low, high = TEMPERATURE_LIMITS_K
     if not low <= kelvin <= high:
         raise QuantityError(
@@ -233,7 +221,7 @@ def pressure_bar(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit.
     """
-    return _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
+    return _with_units(str(text), PRESSURE_UNITS, "pressure")
 
 
 def ratio(text: str) -> tuple[float, float, str]:
@@ -282,8 +270,7 @@ def force_constant(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit or a value that is not positive.
     """
-    value = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
-    k = value.value_in_unit(u.kilojoule_per_mole / u.nanometer**2)
+    k = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
     if k <= 0:
         raise QuantityError(f"force constant must be positive, got {text!r}")
     return k

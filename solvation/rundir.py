@@ -12,16 +12,14 @@ and atomically (temporary file, fsync, rename).
 from __future__ import annotations
 
 import json
-import math
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-import openmm
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from solvation.errors import SolvationError
+from solvation.jsonio import write_json_atomic
 
 SCHEMA_VERSION = 2  # 1: files written before the schema was versioned
 BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
@@ -270,43 +268,6 @@ class UmbrellaInfo(_Versioned):
 # --- reading and writing --------------------------------------------------------------
 
 
-def strict_json(value):
-    """``value`` with NaN and infinities replaced by None (strict JSON has neither).
-
-    Parameters
-    ----------
-    value : object
-        A JSON-able value (dicts and lists are walked recursively).
-    """
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json_atomic(path: str | Path, data) -> None:
-    """Write ``data`` as strict JSON to ``path`` via a temporary file, fsync and rename.
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination file.
-    data : object
-        JSON-able data; NaN and infinities are written as null, other objects with ``str``.
-    """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        json.dump(strict_json(data), fh, indent=2, allow_nan=False, default=str)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _read(path: Path, model: type[_Versioned], what: str, hint: str):
     if not path.exists():
         raise RunDirError(f"{path.parent} holds no {path.name}: {hint}")
@@ -456,6 +417,8 @@ def load_system(directory: str | Path):
     RunDirError
         When ``system.xml`` is missing or cannot be read.
     """
+    import openmm  # here, not at the top: reading run records must not load OpenMM
+
     path = Path(directory) / "system.xml"
     if not path.exists():
         raise RunDirError(f"{directory} holds no system.xml; rebuild it with `solvation build`")

@@ -27,7 +27,7 @@ from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
 from solvation.forcefields.electrode import add_constant_potential, field_for
 from solvation.forcefields.library import ZN_METAL, molecule_table
-from solvation.forcefields.molecules import parametrize
+from solvation.forcefields.molecules import ParametrizationError, parametrize
 from solvation.forcefields.substrates import material as substrate
 from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
@@ -110,7 +110,12 @@ def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
             continue
         lib = molecule_table().get(c.key)
         method = choices.methods.get(c.key, lib.methods[0] if lib else "gaff2-am1bcc")
-        parametrize(lib.smiles if lib else c.smiles, method, charge=c.template.charge)
+        smiles = lib.smiles if lib else c.smiles
+        try:
+            parametrize(smiles, method, charge=c.template.charge)
+        except ParametrizationError as err:  # say which species of the design it is
+            text = str(err).removeprefix(f"{smiles}: ")
+            raise ParametrizationError(f"{c.role} {c.key!r} ({method}): {text}") from None
 
 
 def _bulk_items(comp: Composition) -> tuple[list[PackItem], np.ndarray]:

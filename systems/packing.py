@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
+from solvation.console import LOGGER
 from solvation.errors import SolvationError
 
 from .templates import ResidueTemplate, water_template
@@ -226,6 +227,7 @@ def _run_packmol(
     """One packmol run; (template, coordinates in A) per molecule, in item order.
     ``limit``: the packing's time limit (s) and its deadline (``time.monotonic``)."""
     timeout, deadline = limit
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
         workdir = Path(tmp)
         (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
@@ -255,6 +257,13 @@ def _run_packmol(
                 "try a larger box (lower concentration) or a smaller tolerance"
             )
         coords = np.loadtxt(out, skiprows=2, usecols=(1, 2, 3), ndmin=2)
+    LOGGER.debug(
+        "packmol: %d molecules of %d kinds (tolerance %g A) in %.1f s",
+        sum(i.count for i in items),
+        len(items),
+        tolerance,
+        time.monotonic() - started,
+    )
     placed, start = [], 0
     for item in items:
         for _ in range(item.count):

@@ -162,7 +162,7 @@ CASES = [
     (
         "--extend with another option",
         lambda c: ["run", str(c.run), "--extend", "1ps", "--time", "3ps"],
-        "give no other run option",
+        "whose physics cannot change: drop --time",
         2,
     ),
     (
@@ -337,6 +337,31 @@ CASES = [
             str(c.tmp / "v"),
         ],
         "nan.yaml entry 1: value 'abc' is not a number",
+        2,
+    ),
+    # --- issue 30: refusals that name what is wrong ---
+    (
+        "additive AM1-BCC cannot charge (boric acid: no AM1 boron in sqm)",
+        _build(additives=[{"smiles": "OB(O)O", "concentration": "100 mM"}]),
+        "additive 'OB(O)O' (gaff2-am1bcc): AM1-BCC charges cannot be computed: AmberTools "
+        "sqm has no AM1 parameters for B (atomic number 5)",
+        2,
+    ),
+    (
+        "--extend with a physics option",
+        lambda c: ["run", str(c.build), "--extend", "1ps", "--time", "5ps", "--hmr"],
+        "whose physics cannot change: drop --time, --hmr",
+        2,
+    ),
+    (
+        "diffusion of a trajectory without --species",
+        lambda c: [
+            "analyze",
+            "diffusion",
+            str(c.run / "topology.pdb"),
+            str(c.run / "trajectory.xtc"),
+        ],
+        "give --species NAME=SELECTION (no run directory to take them from)",
         2,
     ),
 ]

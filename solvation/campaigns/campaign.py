@@ -1,9 +1,10 @@
-"""Campaign files: many designs (a list and/or a grid over a base design) x replicas,
-one protocol, the analyses to run and ranking weights.
+"""Campaign files: many designs (a base design and/or a list, each expanded over the
+grid) x replicas, one protocol, the analyses to run and ranking weights.
 
 ```toml
 name = "additive-screen"
 base = "../znso4_2m.toml"                 # relative to this file
+# designs = ["a.toml", "b.toml"]          # more designs; [set] and [grid] apply to each
 replicas = 3
 [grid]                                    # dotted paths into the design, values to try
 "additives.0.name" = ["none", "xylitol", "EG"]   # "none" drops that entry
@@ -294,12 +295,10 @@ def load_campaign(path: str | Path) -> Campaign:
     if not bases:
         raise CampaignError("give a base design (base = ...) or a list (designs = [...])")
     variants = []
-    for base_path in bases:
+    for base_path in bases:  # [set] and [grid] apply to every design, base and list alike
         base = _read_design(base_path, path)
         _check_paths(raw, base)
-        variants += _variants(
-            raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
-        )
+        variants += _variants(raw, base)
     replicas = raw.get("replicas", DEFAULT_REPLICAS)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
         raise CampaignError(f"{path}: replicas must be a whole number >= 1, got {replicas!r}")

@@ -266,7 +266,9 @@ class Catalog:
         return table
 
     def export(self, directory: str | Path) -> list[Path]:
-        """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``."""
+        """jobs.csv, descriptors.csv and descriptors.parquet in ``directory``; the
+        descriptor tables carry a ``unit`` column (value and err are in it; "1":
+        dimensionless)."""
         directory = Path(directory)
         out = [directory / "jobs.csv", directory / "descriptors.csv"]
         self.jobs().to_csv(out[0], index=False)

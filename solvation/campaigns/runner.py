@@ -28,6 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from solvation.analysis.threads import threads_per_slot
+from solvation.console import LOGGER
 from solvation.engine import available_platforms
 from solvation.errors import Interrupted, SolvationError
 from solvation.locks import DirectoryBusy, DirectoryLock
@@ -255,6 +256,7 @@ def drain(
         The campaign's [executor] table.
     """
     options = options or {}
+    progress = Progress(args)
     if executor == "dask" and options.get("kind") == "slurm" and not scheduler:
         executor = "slurm"
     if executor in ("dask", "slurm") or client is not None:
@@ -264,19 +266,60 @@ def drain(
             where = catalog.path.parent
             client, cluster, adaptive = _dask_client(scheduler, executor, options, slots, where)
         try:
-            _drain_dask(client, catalog, function, args, cluster, adaptive)
+            _drain_dask(client, catalog, function, args, cluster, adaptive, progress)
         finally:
             if own:
                 client.close()
                 if cluster is not None:
                     cluster.close()
     elif executor == "local":
-        _drain_local(catalog, function, args, slots)
+        _drain_local(catalog, function, args, slots, progress)
     else:
         raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
 
 
-def _record(catalog: Catalog, result: dict) -> None:
+class Progress:
+    """One line per finished job on the ``solvation`` logger, 'job k/n done: DESIGN
+    replica R (S s)' (or failed, with the first line of its error): the sign of life of a
+    campaign whose output goes to a log file, where no progress bar is drawn.
+
+    Parameters
+    ----------
+    args : list of tuple
+        The calls ``drain`` makes, a job dict first.
+    """
+
+    def __init__(self, args: list):
+        self.total, self.count = len(args), 0
+        self.names = {a[0]["key"]: _job_name(a[0]) for a in args}
+
+    def __call__(self, result: dict) -> None:
+        """Log the line of one finished job (a ``_safe`` result).
+
+        Parameters
+        ----------
+        result : dict
+            The job's result: ``key`` and ``error``, ``busy`` or ``seconds``.
+        """
+        self.count += 1
+        name = self.names.get(result["key"], result["key"])
+        if "busy" in result:
+            state, detail = "skipped", "running elsewhere"
+        elif "error" in result:
+            state, detail = "failed", str(result["error"]).strip().splitlines()[0][:200]
+        else:
+            state, detail = "done", f"{result.get('seconds') or 0:.0f} s"
+        LOGGER.info("job %d/%d %s: %s (%s)", self.count, self.total, state, name, detail)
+
+
+def _job_name(job: dict) -> str:
+    """'DESIGN replica R' of a job dict (its key when it has no design name)."""
+    if "design_name" not in job:
+        return str(job["key"])
+    return f"{job['design_name']} replica {job.get('replica', 0)}"
+
+
+def _record(catalog: Catalog, result: dict, progress: Progress | None = None) -> None:
     if "busy" in result:
         catalog.mark_interrupted([result["key"]], result["busy"])
         catalog.requeue([result["key"]], result["busy"])
@@ -284,13 +327,15 @@ def _record(catalog: Catalog, result: dict) -> None:
         catalog.fail(result["key"], result["error"])
     else:
         catalog.finish(result["key"], result)
+    if progress is not None:
+        progress(result)
 
 
-def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
+def _drain_local(catalog: Catalog, function, args: list, slots: int, progress=None) -> None:
     """Run the jobs here (one slot) or in a process pool. Ctrl-C stops the campaign and
     leaves the jobs that were running resumable ('interrupted', not failed)."""
     if slots > 1:
-        _drain_pool(catalog, function, args, slots)
+        _drain_pool(catalog, function, args, slots, progress)
         return
     for a in args:  # in process: the progress bars of the job stay visible
         catalog.mark_running(a[0]["key"])
@@ -299,21 +344,21 @@ def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
         except BaseException:
             catalog.mark_interrupted([a[0]["key"]])
             raise
-        _record(catalog, result)
+        _record(catalog, result, progress)
 
 
-def _collect(catalog: Catalog, future, key: str) -> None:
+def _collect(catalog: Catalog, future, key: str, progress=None) -> None:
     """Record a finished pool future: result, failure, or a stopped (resumable) job."""
     error = future.exception()
     if error is None:
-        _record(catalog, future.result())
+        _record(catalog, future.result(), progress)
     elif isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
         catalog.mark_interrupted([key])
     else:  # the worker process died
         catalog.fail(key, f"worker process failed: {type(error).__name__}: {error}")
 
 
-def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
+def _drain_pool(catalog: Catalog, function, args: list, slots: int, progress=None) -> None:
     """At most ``slots`` jobs in flight, each started only when a worker is free (so a
     stopping campaign has no queued job left to start). Workers die with this process."""
     # spawn, not fork: a process that has run OpenMM (its CPU platform's threads) can
@@ -334,12 +379,12 @@ def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
                 running[pool.submit(_safe, function, *a)] = a[0]["key"]
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                _collect(catalog, future, running.pop(future))
+                _collect(catalog, future, running.pop(future), progress)
     except BaseException:
         stop_workers(getattr(pool, "_processes", {}).values())
         done, stuck = wait(running, timeout=STOP_SECONDS)
         for future in done:
-            _collect(catalog, future, running[future])
+            _collect(catalog, future, running[future], progress)
         catalog.mark_interrupted([running[f] for f in stuck])
         raise
     finally:
@@ -380,7 +425,7 @@ def _workers_gone(client, cluster) -> str | None:
 
 
 def _drain_dask(
-    client, catalog: Catalog, function, args: list, cluster=None, adaptive=False
+    client, catalog: Catalog, function, args: list, cluster=None, adaptive=False, progress=None
 ) -> None:
     """Submit every job, then record starts (from the workers' start notes) and results as
     they come. ``cluster``: a SLURM cluster, whose worker jobs go to the catalog's meta
@@ -403,7 +448,7 @@ def _drain_dask(
             finished = [f for f in pending if f.done()]
             for future in finished:
                 pending.discard(future)
-                _finish(catalog, future, futures[future], directory, queued, since)
+                _finish(catalog, future, futures[future], directory, queued, since, progress)
             if (
                 cluster is not None
                 and not adaptive
@@ -425,14 +470,16 @@ def _drain_dask(
         raise
 
 
-def _finish(catalog: Catalog, future, key: str, directory: str, queued: dict, since) -> None:
-    """Record one finished Dask future."""
+def _finish(
+    catalog: Catalog, future, key: str, directory: str, queued: dict, since, progress=None
+) -> None:
+    """Record one finished Dask future (a progress line for it)."""
     from distributed.scheduler import KilledWorker
 
     _note_started(catalog, directory, {key: None} if key in queued else {}, since)
     queued.pop(key, None)
     try:
-        _record(catalog, future.result())
+        _record(catalog, future.result(), progress)
     except Interrupted:
         catalog.mark_interrupted([key])
     except KilledWorker as err:

@@ -3,27 +3,16 @@ directory (then selections default to the run's species)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
-from solvation.analysis import RDF, recipes, solvation_shells
-from solvation.analysis import water_activity as wa
-from solvation.analysis.hbonds import hydrogen_bonds
-from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
-from solvation.analysis.results import jsonable
-from solvation.analysis.threads import set_threads
-from solvation.analysis.transport import Transport
-from solvation.analysis.universe import (
-    load_universe,
-    run_directory_charges,
-    species_charges,
-)
-from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
+import solvation
+from solvation import analysis
+from solvation.console import LOGGER
 from solvation.provenance import analysis_provenance
-from solvation.rundir import read_build, temperature_of
 
 from .common import named, write_json
 
@@ -60,7 +49,7 @@ def analyze_options(
     """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
     directory. Selections use the MDAnalysis selection language."""
     _OPTIONS["strict"] = strict
-    set_threads(threads)
+    _OPTIONS["threads"] = threads
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
@@ -143,8 +132,25 @@ def merge_pair_args(argv: list[str]) -> list[str]:
     return out
 
 
+def prepare_analysis() -> None:
+    """Load what every analysis verb needs, when the verb runs: the thread count of the
+    compiled kernels (numba) and MDAnalysis. MDAnalysis imports RDKit for its RDKit converter,
+    which no verb uses: it is imported here with RDKit hidden (about 0.15 s less), and
+    RDKit stays importable afterwards."""
+    n = analysis.threads.set_threads(_OPTIONS.get("threads"))  # default: this process's cores
+    LOGGER.debug("compiled kernels use %d threads", n)
+    if "MDAnalysis" in sys.modules or "rdkit" in sys.modules:
+        return
+    sys.modules["rdkit"] = None  # `import rdkit` raises ImportError, which MDAnalysis skips
+    try:
+        import MDAnalysis  # noqa: F401
+    finally:
+        del sys.modules["rdkit"]
+
+
 def _universe(paths: list[Path]):
-    return load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
+    prepare_analysis()
+    return analysis.universe.load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
 
 
 def _frames(start, stop, step) -> dict:
@@ -191,7 +197,7 @@ def rdf_cmd(
         pairs[name] = (a.strip(), b.strip())
     u = _universe(paths)
     result = (
-        RDF(
+        analysis.rdf.RDF(
             u,
             pairs,
             rmax=rmax,
@@ -214,7 +220,7 @@ def rdf_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_rdf(result, plot)
+        analysis.plots.plot_rdf(result, plot)
 
 
 def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", discard=0):
@@ -230,8 +236,13 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
             raise typer.BadParameter(
                 "give --center and --shell (no run directory to take them from)"
             )
-        run = recipes.shells_of_run(
-            u, read_build(paths[0]), cutoffs=cutoffs, pairing=pairing, verbose=True, **options
+        run = analysis.recipes.shells_of_run(
+            u,
+            solvation.rundir.read_build(paths[0]),
+            cutoffs=cutoffs,
+            pairing=pairing,
+            verbose=True,
+            **options,
         )
         if run.result is None:
             raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center and --shell")
@@ -242,9 +253,11 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
                 raise typer.BadParameter(
                     "give --center and --shell (no run directory to take them from)"
                 )
-            sel = recipes.run_selections(read_build(paths[0]))
+            sel = analysis.recipes.run_selections(solvation.rundir.read_build(paths[0]))
             center, shells = center or sel.centre, shells or sel.shells
-        result, _ = solvation_shells(u, center, shells, cutoffs, pairing, verbose=True, **options)
+        result, _ = analysis.solvation_shells(
+            u, center, shells, cutoffs, pairing, verbose=True, **options
+        )
     prov = analysis_provenance(
         u,
         {"center": center, **shells},
@@ -326,7 +339,7 @@ def coordination_cmd(
     typer.echo(_total_line(result))
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, plot)
 
 
 @analyze_app.command("speciation")
@@ -350,7 +363,7 @@ def speciation_cmd(
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, plot)
 
 
 @analyze_app.command("pairing")
@@ -373,6 +386,7 @@ def pairing_cmd(
     discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Ion-pairing classes (free, SSIP, CIP, AGG) of the centre with every species but
     the solvent (or the --anion shells)."""
@@ -384,6 +398,8 @@ def pairing_cmd(
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
         typer.echo(f"  contact pairs (CIP + AGG): {result.contact_pairs[name].text('.3f')}")
+    import pandas as pd  # here: only this verb's table needs it
+
     frame = pd.DataFrame(
         [
             {"anion": n, **c, **result.contact_pairs[n].columns("contact_pairs")}
@@ -391,14 +407,16 @@ def pairing_cmd(
         ]
     )
     _emit(result, json_file, csv_file, frame, prov)
+    if plot:
+        analysis.plots.plot_pairing(result, plot)
 
 
 SpeciesOpt = Annotated[
-    list[str],
+    Optional[list[str]],
     typer.Option(
         "--species",
         help='NAME="SELECTION"; each residue in it is one molecule (centre of mass). '
-        "Repeat for each species.",
+        "Repeat for each species. Default for a run directory: every species of the run.",
     ),
 ]
 Dims = Annotated[str, typer.Option("--dims", help="xyz, xy (in-plane), x, y or z.")]
@@ -422,16 +440,28 @@ DtPs = Annotated[
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
-    return given if given is not None else temperature_of(paths[0])
+    return given if given is not None else solvation.rundir.temperature_of(paths[0])
 
 
-def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
+def _species(paths: list[Path], species: list[str] | None) -> dict[str, str]:
+    """The --species selections, or a run directory's own species (as coordination takes
+    its shells from the run)."""
+    given = named(species, "--species")
+    if given:
+        return given
+    if not paths[0].is_dir():
+        raise typer.BadParameter(
+            "give --species NAME=SELECTION (no run directory to take them from)"
+        )
+    return analysis.recipes.run_selections(solvation.rundir.read_build(paths[0])).molecules
+
+
+def _transport(paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
-    selections = named(species, "--species")
-    eta, source = yeh_hummer_viscosity(
+    eta, source = analysis.viscosity.yeh_hummer_viscosity(
         None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
     )
-    analysis = Transport(
+    transport = analysis.transport.Transport(
         u,
         selections,
         charges=charges,
@@ -445,10 +475,10 @@ def _transport(paths, species, charges, dims, viscosity, temperature, start, sto
     prov = analysis_provenance(
         u,
         selections,
-        {**_frames(start, stop, step), "n_frames": analysis.n_frames},
+        {**_frames(start, stop, step), "n_frames": transport.n_frames},
         {"dimensions": dims, "charges_e": charges or {}, "viscosity_source": source},
     )
-    return analysis.result, prov
+    return transport.results.transport, prov
 
 
 def _flag_text(n_eff: float | None, converged: bool, reason: str | None) -> str:
@@ -468,7 +498,7 @@ def _error_text(
 @analyze_app.command("diffusion")
 def diffusion_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     dims: Dims = "xyz",
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
@@ -478,12 +508,14 @@ def diffusion_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, standard error (time-correlation aware, with effective samples) and the
     Yeh-Hummer finite-size correction (it says which viscosity it used)."""
+    selections = _species(paths, species)
     result, prov = _transport(
-        paths, species, None, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, None, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
@@ -494,12 +526,14 @@ def diffusion_cmd(
         )
     typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_msd(result, plot)
 
 
 @analyze_app.command("conductivity")
 def conductivity_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     charge: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -517,16 +551,18 @@ def conductivity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
+    selections = _species(paths, species)
     charges = {k: float(v) for k, v in named(charge, "--charge").items()}
     if not charges:
-        charges = species_charges(
-            _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
+        charges = analysis.universe.species_charges(
+            _universe(paths), selections, analysis.universe.run_directory_charges(paths[0])
         )
     result, prov = _transport(
-        paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     c = result.conductivity
     error = _error_text(
@@ -538,6 +574,9 @@ def conductivity_cmd(
         f"t({c['cation']}) {c.get('t_zn', float('nan')):.3f} (no error estimate)"
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        sigma = f"σ (Einstein-Helfand) {c['sigma_S_per_m']:.3g} ± {c['sigma_err_S_per_m']:.2g} S/m"
+        analysis.plots.plot_msd(result, plot, title=sigma)
 
 
 @analyze_app.command("hbonds")
@@ -566,6 +605,7 @@ def hbonds_cmd(
     discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Hydrogen-bond network of water: H-bonds per water (every partner, and water-water
     only), classes, partners, shell and free water, tetrahedral order q, largest cluster,
@@ -583,14 +623,14 @@ def hbonds_cmd(
         "discard": _discard(discard),
     }
     if paths[0].is_dir() and not groups and water == "resname HOH" and cations == "resname ZN":
-        build = read_build(paths[0])
-        result = recipes.hbonds_of_run(u, build, verbose=True, options=options, **frames)
-        sel = recipes.run_selections(build)
+        build = solvation.rundir.read_build(paths[0])
+        result = analysis.recipes.hbonds_of_run(u, build, verbose=True, options=options, **frames)
+        sel = analysis.recipes.run_selections(build)
         water, cations = sel.molecules.get("water", water), sel.centre
         groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
     else:
         cations = None if cations in (None, "none") else cations
-        result = hydrogen_bonds(
+        result = analysis.hydrogen_bonds(
             u, water, groups, cations=cations, verbose=True, **options, **frames
         )
     typer.echo(f"H-bonds per water (every partner) {result.hbonds_per_water.text('.3f')}")
@@ -604,6 +644,8 @@ def hbonds_cmd(
         result.criterion,
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_hbonds(result, plot)
 
 
 @analyze_app.command("water-activity")
@@ -625,12 +667,15 @@ def water_activity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
-    results = recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
+    prepare_analysis()
+    results = analysis.recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
+    jsonable = analysis.results.jsonable
     write_json(json_file, {**jsonable(results[-1]), "series": jsonable(results)})
     if csv_file:
         keys = (
@@ -645,10 +690,14 @@ def water_activity_cmd(
             "reason",
         )
         rows = [{k: getattr(r, k) for k in keys} for r in results]
+        import pandas as pd  # here: only this verb's table needs it
+
         pd.DataFrame(rows).to_csv(csv_file, index=False)
+    if plot:
+        analysis.plots.plot_water_activity(results, plot)
 
 
-def _activity_line(r: wa.WaterActivity) -> str:
+def _activity_line(r: analysis.water_activity.WaterActivity) -> str:
     flag = _flag_text(r.n_eff, bool(r.converged), r.reason)
     if r.a_w is None:
         d = r.details
@@ -670,7 +719,8 @@ def viscosity_cmd(
 ) -> None:
     """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
-    result = viscosity_of_run(directory)
+    prepare_analysis()
+    result = analysis.viscosity.viscosity_of_run(directory)
     typer.echo(result.text())
     write_json(json_file, result.to_dict())
 
@@ -719,7 +769,7 @@ def interface_cmd(
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
     u = _universe(paths)
-    out = recipes.interface_of_run(
+    out = analysis.recipes.interface_of_run(
         paths,
         u,
         named(species, "--species") or None,
@@ -775,4 +825,4 @@ def interface_cmd(
     )
     _emit(result, None, csv_file)
     if plot:
-        plot_interface(result, plot)
+        analysis.plots.plot_interface(result, plot)

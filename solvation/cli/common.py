@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from solvation.errors import SolvationError
-from solvation.rundir import strict_json
+from solvation.jsonio import strict_json
 
 JsonOpt = Annotated[
     Optional[Path],
@@ -123,3 +123,26 @@ def cluster_options(path: Path) -> dict:
     if not isinstance(table, dict):
         raise SolvationError(f"{path} has no [executor] table")
     return {k: v for k, v in table.items() if k != "kind"}
+
+
+def print_table(columns, rows, width: int = 160, markup: bool = True) -> None:
+    """Print ``rows`` under ``columns`` as a rich table (rich loads here, not at start-up).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headers.
+    rows : iterable of sequence of str
+        Cell texts, one sequence per row.
+    width : int
+        Console width (characters).
+    markup : bool
+        Read rich markup and highlight numbers in the cells (False: print them as written).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=width, markup=markup, highlight=markup).print(table)

@@ -8,11 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from solvation.analysis.plots import plot_pmf
-from solvation.analysis.recipes import pmf_of_directory
-from solvation.campaigns.pmf_runner import run_pmf
+from solvation import analysis, campaigns
 
-from .analyze import CsvOut, JsonOut, PlotOut, analyze_app
+from .analyze import CsvOut, JsonOut, PlotOut, analyze_app, prepare_analysis
 from .common import cluster_options, write_json
 
 
@@ -80,7 +78,7 @@ def pmf_cmd(
         "window_time": window_time,
         "shell_cutoff": shell_cutoff,
     }
-    setup = run_pmf(
+    setup = campaigns.pmf_runner.run_pmf(
         source,
         out,
         executor=executor,
@@ -116,7 +114,8 @@ def analyze_pmf_cmd(
     """Free-energy profile of the ion along its height above the surface (MBAR on
     decorrelated window samples, bulk = 0) with its uncertainty, the first-shell water
     count along the path, the desolvation barrier and the adsorbed-state free energy."""
-    result = pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
+    prepare_analysis()
+    result = analysis.recipes.pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
     typer.echo(
         f"{result.ion}: desolvation barrier {result.desolvation_barrier_kj_per_mol:.2f} +- "
         f"{result.desolvation_barrier_err_kj_per_mol:.2f} kJ/mol at "
@@ -132,4 +131,4 @@ def analyze_pmf_cmd(
     if csv_file:
         result.to_frame().to_csv(csv_file, index=False)
     if plot:
-        plot_pmf(result, plot)
+        analysis.plots.plot_pmf(result, plot)

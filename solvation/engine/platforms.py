@@ -22,9 +22,10 @@ def available_platforms() -> list[str]:
 
 
 def platform_properties(
-    name: str, device: int | None = None, precision: str | None = None
+    name: str, device: int | None = None, precision: str | None = None, threads: int | None = None
 ) -> dict[str, str]:
-    """Platform properties: mixed precision on GPUs unless told otherwise.
+    """Platform properties: mixed precision on GPUs unless told otherwise; the CPU
+    platform's thread count when given (else OpenMM's: OPENMM_CPU_THREADS or every core).
 
     Parameters
     ----------
@@ -34,12 +35,16 @@ def platform_properties(
         GPU index.
     precision : str, optional
         'mixed' (default on GPUs), 'single' or 'double'.
+    threads : int, optional
+        Threads of the CPU platform.
     """
     props = {}
     if name in GPU_PLATFORMS:
         props["Precision"] = precision or "mixed"
         if device is not None:
             props["DeviceIndex"] = str(device)
+    elif name == "CPU" and threads is not None:
+        props["Threads"] = str(threads)
     return props
 
 
@@ -57,7 +62,10 @@ def _works(name: str, props: dict[str, str]) -> bool:
 
 
 def choose_platform(
-    requested: str = "auto", device: int | None = None, precision: str | None = None
+    requested: str = "auto",
+    device: int | None = None,
+    precision: str | None = None,
+    threads: int | None = None,
 ) -> tuple[openmm.Platform, dict[str, str]]:
     """The platform to run on and its properties.
 
@@ -72,16 +80,18 @@ def choose_platform(
         GPU index.
     precision : str, optional
         'mixed' (default on GPUs), 'single' or 'double'.
+    threads : int, optional
+        Threads of the CPU platform.
     """
     names = available_platforms()
     if requested.lower() == "auto":
         for name in AUTO_ORDER:
-            props = platform_properties(name, device, precision)
+            props = platform_properties(name, device, precision, threads)
             if name in names and _works(name, props):
                 return openmm.Platform.getPlatformByName(name), props
         raise PlatformError(f"no usable OpenMM platform among {names}")
     match = next((n for n in names if n.lower() == requested.lower()), None)
-    props = platform_properties(match or requested, device, precision)
+    props = platform_properties(match or requested, device, precision, threads)
     if match is None or not _works(match, props):
         why = "is not installed" if match is None else "cannot create a context (no device?)"
         hint = " (pip install 'solvation[cuda]' for CUDA)" if requested.upper() == "CUDA" else ""

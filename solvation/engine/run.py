@@ -54,11 +54,12 @@ from solvation.rundir import (
     read_run,
     write_run,
 )
-from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard
+from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard, guard_energy, guard_pairs
 
 from .interrupt import StopReporter, StopRequest, StopRequested, stop_requests
+from .plan import log_plan
 from .platforms import choose_platform
-from .protocol import Protocol, ProtocolError, protocol_from
+from .protocol import EXECUTION_FIELDS, EXECUTION_KEYS, Protocol, ProtocolError, protocol_from
 from .reporters import (
     CheckpointReporter,
     ElectrodeChargeReporter,
@@ -272,14 +273,18 @@ def _run_steps(
     trajectory=None,
     checkpoint: CheckpointReporter | None = None,
     extra: tuple = (),
+    progress: ProgressReporter | None = None,
 ) -> float:
     """Advance ``steps`` with guard, trajectory, state, progress and checkpoint reporters
     (in that order, so a checkpoint always follows the frame and row of its step);
-    returns ns/day."""
+    returns ns/day. ``progress``: a bar over a longer stretch (the caller closes it),
+    else one over these steps."""
     sim, p = ctx.simulation, ctx.protocol
     start = sim.currentStep
     guard = GuardReporter(p.report_steps, stage, ctx.n_atoms, p.max_energy_kj_mol_per_atom)
-    progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
+    own = progress is None
+    if own:
+        progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
     sim.reporters = [
         guard,
         *([trajectory] if trajectory else []),
@@ -298,7 +303,8 @@ def _run_steps(
             "checkpoint is kept"
         ) from None
     finally:
-        progress.close()
+        if own:
+            progress.close()
         for reporter in extra:
             reporter.close()
         sim.reporters = []
@@ -308,25 +314,39 @@ def _run_steps(
     return (sim.currentStep - start) * p.dt_ps / 1000.0 / max(wall, 1e-9) * 86400.0
 
 
-def _contact_guard(ctx: RunContext) -> openmm.Force | None:
-    """The minimisation wall of a pre-hydrated start (``hydration.contact_guard``), or
-    None: plain packing, or a build.json written before the guard existed."""
+def _contact_guard(ctx: RunContext):
+    """The minimisation wall of a pre-hydrated start (``hydration.contact_guard``) and
+    its energy as a function of the flat positions (nm), or (None, None): plain packing,
+    or a build.json written before the guard existed."""
     start = read_build(ctx.directory).initial_structure or {}
     if not start.get("prehydrated") or "anion_resnames" not in start:
-        return None
+        return None, None
     topology = ctx.simulation.topology
-    return contact_guard(topology, set(start["cation_resnames"]), set(start["anion_resnames"]))
+    cations, anions = set(start["cation_resnames"]), set(start["anion_resnames"])
+    force = contact_guard(topology, cations, anions)
+    if force is None:
+        return None, None
+    cat, acc = guard_pairs(topology, cations, anions)
+    box = ctx.simulation.context.getState().getPeriodicBoxVectors(asNumpy=True)
+    box_nm = box.value_in_unit(u.nanometer)
+    return force, lambda x: guard_energy(x, cat, acc, box_nm)
 
 
 def _minimize(ctx: RunContext) -> float:
     p, sim = ctx.protocol, ctx.simulation
     t0 = time.perf_counter()
-    progress = MinimizationProgress(p.minimize_max_iterations, lambda: ctx.stop.requested)
-    guard = _contact_guard(ctx)
+    guard, penalty = _contact_guard(ctx)
+    progress = MinimizationProgress(
+        p.minimize_max_iterations, lambda: ctx.stop.requested, penalty=penalty
+    )
     if guard is not None:  # on for the minimiser only; dynamics run without it
         index = sim.system.addForce(guard)
         sim.context.reinitialize(preserveState=True)
-        LOGGER.info("minimize: anions held %.1f A from pre-hydrated cations", GUARD_ANGSTROM)
+        LOGGER.info(
+            "minimize: anions held %.1f A from pre-hydrated cations (a wall for the "
+            "minimiser only; its energy is shown apart from the system's)",
+            GUARD_ANGSTROM,
+        )
     try:
         sim.minimizeEnergy(
             tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
@@ -340,11 +360,16 @@ def _minimize(ctx: RunContext) -> float:
             sim.context.reinitialize(preserveState=True)
     if ctx.stop.requested:
         raise StopRequested("minimize", 0)
-    LOGGER.info("minimize: %d iterations in %.1f s", progress.iterations, time.perf_counter() - t0)
     energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
     if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
         raise RunError("minimize: energy is not finite after minimisation; check the structure")
     ctx.info.minimized_energy_kj_mol = energy.value_in_unit(u.kilojoule_per_mole)
+    LOGGER.info(
+        "minimize: %d iterations in %.1f s, E = %.6g kJ/mol (the system's, walls removed)",
+        progress.iterations,
+        time.perf_counter() - t0,
+        ctx.info.minimized_energy_kj_mol,
+    )
     return time.perf_counter() - t0
 
 
@@ -356,14 +381,18 @@ def _heating(ctx: RunContext) -> float:
     segments = 10
     chunk = max(p.report_steps, p.heating_steps // segments // p.report_steps * p.report_steps)
     rates = []
-    while sim.currentStep < p.heating_steps:
-        frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
-        sim.integrator.setTemperature(
-            (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
-        )
-        n = min(chunk, p.heating_steps - sim.currentStep)
-        csv = ctx.directory / "equilibration.csv"
-        rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0))
+    progress = ProgressReporter(p.report_steps, "heating", 0, p.heating_steps, p.dt_ps)
+    try:  # one bar for the stage, over its ten temperature steps
+        while sim.currentStep < p.heating_steps:
+            frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
+            sim.integrator.setTemperature(
+                (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
+            )
+            n = min(chunk, p.heating_steps - sim.currentStep)
+            csv = ctx.directory / "equilibration.csv"
+            rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0, progress=progress))
+    finally:
+        progress.close()
     sim.integrator.setTemperature(p.temperature_k * u.kelvin)
     return sum(rates) / len(rates) if rates else 0.0
 
@@ -508,14 +537,16 @@ def _start_info(directory: Path, protocol: Protocol) -> RunInfo:
     if not has_run(directory):
         return RunInfo(protocol=protocol.to_dict())
     info = read_run(directory)
-    if info.protocol != protocol.to_dict():
+    changed = protocol.differences(info.protocol, info.stages_done)
+    if changed:
         state = "finished" if info.complete else "interrupted"
         raise RunError(
-            f"{directory} holds a {state} run with a different protocol; run it with "
-            "the same options (or none: `solvation run DIR` resumes the recorded "
-            "protocol), extend a finished run with --extend, or copy the build files to "
-            "a new directory"
+            f"{directory} holds a {state} run with a different protocol ({'; '.join(changed)}); "
+            "run it with the same options (or none: `solvation run DIR` resumes the "
+            "recorded protocol), extend a finished run with --extend, or copy the build "
+            "files to a new directory"
         )
+    info.protocol = protocol.to_dict()  # an execution field (checkpoint interval) may change
     return info
 
 
@@ -530,13 +561,33 @@ def _recorded_protocol(info: RunInfo, directory: Path) -> Protocol:
 
 
 def _protocol(directory: Path, design: dict, protocol: Protocol | None, overrides) -> Protocol:
-    """The protocol to run: given, else the recorded one when no option is given (resume),
-    else the design's ``[protocol]`` table with ``overrides``."""
+    """The protocol to run: given, else the recorded one when no option or only execution
+    options (checkpoint interval) are given (resume), else the design's ``[protocol]``
+    table with ``overrides``."""
     if protocol is not None:
         return protocol
-    if has_run(directory) and all(v is None for v in overrides.values()):
-        return _recorded_protocol(read_run(directory), directory)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if has_run(directory) and set(given) <= set(EXECUTION_KEYS):
+        recorded = _recorded_protocol(read_run(directory), directory)
+        new = protocol_from(**given)
+        return replace(recorded, **{f: getattr(new, f) for f in EXECUTION_FIELDS if given})
     return protocol_from(design.get("protocol"), design.get("temperature"), **overrides)
+
+
+def _refuse_physics_with_extend(protocol: Protocol | None, overrides: dict) -> None:
+    """``--extend`` keeps the recorded physics: a protocol or a physics option is refused
+    (execution options - platform, device, precision, threads, checkpoint interval - may
+    change)."""
+    physics = [k for k, v in overrides.items() if v is not None and k not in EXECUTION_KEYS]
+    if protocol is None and not physics:
+        return
+    options = {"production": "time"}  # the command line's name of a protocol key
+    named = ", ".join(f"--{options.get(k, k).replace('_', '-')}" for k in physics) or "a protocol"
+    raise RunError(
+        f"--extend continues the recorded protocol, whose physics cannot change: drop "
+        f"{named}. Execution options (--platform, --device, --precision, --threads, "
+        "--checkpoint-every) may be given"
+    )
 
 
 def extend_production(directory: str | Path, amount: str) -> RunInfo:
@@ -588,6 +639,7 @@ def run(
     device: int | None = None,
     precision: str | None = None,
     extend: str | None = None,
+    threads: int | None = None,
     **overrides,
 ) -> RunInfo:
     """Run (or resume) the simulation of a build directory; returns its ``run.json`` record.
@@ -612,6 +664,8 @@ def run(
         Platform precision ('mixed', 'double', 'single').
     extend : str, optional
         Production to append to a finished run, with its unit ('10 ns').
+    threads : int, optional
+        Threads of the CPU platform (default: OpenMM's, OPENMM_CPU_THREADS or every core).
     **overrides
         Protocol keys with units ('production="2 ns"').
 
@@ -624,9 +678,8 @@ def run(
     """
     directory = Path(directory)
     build, design = read_build_and_design(directory)
-    given = protocol is not None or any(v is not None for v in overrides.values())
-    if extend is not None and given:
-        raise RunError("--extend continues the recorded protocol; give no other run option")
+    if extend is not None:
+        _refuse_physics_with_extend(protocol, overrides)
     with DirectoryLock(directory, "a run"), stop_requests() as stop:
         if extend is not None:
             extend_production(directory, extend)
@@ -634,10 +687,13 @@ def run(
         info = _start_info(directory, protocol)
         if info.complete:
             return info
-        plat, props = choose_platform(platform, device, precision)
+        plat, props = choose_platform(platform, device, precision, threads)
+        LOGGER.debug("platform %s, properties %s", plat.getName(), props or "defaults")
+        LOGGER.debug("protocol %s", protocol.to_dict())
         sim, barostat = _simulation(directory, protocol, build, plat, props, build.seed)
         ctx = RunContext(directory, protocol, sim, barostat, info, build.seed, stop=stop)
         _describe(ctx, plat, props, device)
+        log_plan(ctx)
         try:
             _stages(ctx, build)
         except StopRequested as stopped:

@@ -46,13 +46,11 @@ from solvation.rundir import (
 )
 
 from .platforms import choose_platform
-from .protocol import Protocol
+from .protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol
 from .reporters import CheckpointReporter, CsvRowReporter, ProgressReporter
 from .run import RunError, repartition_hydrogen_mass
 
 REPORT_STEPS = 10  # flow amplitude every 10 steps (20 fs at 2 fs): V decorrelates in ~1 ps
-DEFAULT_ACCELERATION = 0.02  # nm/ps^2: shear rate V k well below 0.1/ps for water boxes
-DEFAULT_TIME_PS = 200.0
 KB_KJ_PER_MOL_K = BOLTZMANN_J_PER_K * AVOGADRO_PER_MOL / 1000.0
 
 
