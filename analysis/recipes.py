@@ -17,7 +17,8 @@ format what they return:
 - ``water_activity_of_runs``: the route (osmotic, Kirkwood-Buff series, free-water
   proxy) chosen from what the directories hold;
 - ``pmf_of_directory``: the free-energy and water-count profile of an ion from the
-  umbrella windows of ``solvation pmf``.
+  umbrella windows of ``solvation pmf``; ``pair_pmf_of_directory`` for a pair PMF
+  (``--pair``): W(r), the CIP/SSIP states and the association constants.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ from .coordination import (
 )
 from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds
 from .interface import InterfaceProfiles, InterfaceResult
+from .pair_pmf import (
+    DEFAULT_BOOTSTRAP,
+    PairModel,
+    PairPMFResult,
+    PairSeries,
+    pair_pmf_result,
+)
 from .pmf import PMFResult, WindowSeries, pmf_result
 from .rdf import RDFResult
 from .stats import estimate
@@ -677,11 +685,11 @@ def pmf_of_directory(
     shell_cutoff_angstrom: float | None = None,
     bin_width_nm: float | None = None,
     verbose: bool = False,
-) -> PMFResult:
+) -> PMFResult | PairPMFResult:
     """PMF of the ion along its height above the slab from a PMF directory (its
     ``umbrella.json`` and window run directories): one pass over each window's
     trajectory, then MBAR. Defaults: the directory's shell cutoff; bins of a quarter of
-    the window spacing.
+    the window spacing. A pair PMF directory gives ``pair_pmf_of_directory``.
 
     Parameters
     ----------
@@ -696,6 +704,8 @@ def pmf_of_directory(
     """
     path = Path(path)
     setup = read_umbrella(path)
+    if setup.coordinate == "distance":
+        return pair_pmf_of_directory(path, shell_cutoff_angstrom, bin_width_nm, verbose=verbose)
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
     series, force_constants = [], []
     for name in setup.windows:
@@ -721,4 +731,75 @@ def pmf_of_directory(
         bin_width_nm or setup.spacing_nm / 4.0,
         setup.ion_species,
         cutoff,
+    )
+
+
+def pair_model(setup) -> PairModel:
+    """The model facts a pair PMF's analysis needs, from its ``umbrella.json``.
+
+    Parameters
+    ----------
+    setup : UmbrellaInfo
+        A pair PMF's record.
+    """
+    return PairModel(
+        cation=setup.ion_species,
+        partner=setup.partner_species,
+        charges_e=tuple(setup.charges_e),
+        dielectric=setup.dielectric,
+        boundary_nm=setup.boundary_nm,
+        temperature_k=setup.temperature_k,
+        dielectric_source=setup.dielectric_source or "",
+        boundary_source=setup.boundary_source or "",
+        partner_atom=setup.partner_atom or "",
+    )
+
+
+def pair_pmf_of_directory(
+    path: str | Path,
+    shell_cutoff_angstrom: float | None = None,
+    bin_width_nm: float | None = None,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    verbose: bool = False,
+) -> PairPMFResult:
+    """Pair PMF W(r), states and association constants of a pair PMF directory
+    (``solvation pmf --pair``): one pass over each window's trajectory, then MBAR with the
+    Jacobian removed, the Coulomb-tail match and a bootstrap (``analysis.pair_pmf``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A pair PMF directory.
+    shell_cutoff_angstrom : float, optional
+        First-shell cutoff of the cation (A); default the directory's.
+    bin_width_nm : float, optional
+        Histogram bin width (nm); default a quarter of the window spacing.
+    n_bootstrap : int
+        Bootstrap resamples for the errors.
+    verbose : bool
+        Show a progress bar.
+    """
+    path = Path(path)
+    setup = read_umbrella(path)
+    cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    series, centres, force_constants = [], [], []
+    for name in setup.windows:
+        window = path / name
+        info = read_window(window)
+        water = run_selections(read_build(window)).shells["water"]
+        analysis = PairSeries(
+            load_universe(window),
+            info.ion_index,
+            info.partner_index,
+            water,
+            cutoff,
+            setup.partner_acceptors,
+            verbose=verbose,
+        )
+        series.append(analysis.run().result)
+        centres.append(info.centre_nm)
+        force_constants.append(info.force_constant_kj_mol_nm2)
+    width = bin_width_nm or setup.spacing_nm / 4.0
+    return pair_pmf_result(
+        series, centres, force_constants, pair_model(setup), width, cutoff, n_bootstrap
     )

@@ -11,6 +11,7 @@ from .library import (
     MoleculeSpecies,
     ParameterSetRow,
     UnknownName,
+    WaterDielectric,
     WaterViscosity,
     canonical_ion,
     find_sets,
@@ -19,6 +20,7 @@ from .library import (
     molecule_table,
     parameter_sets,
     water_model,
+    water_dielectric,
     water_viscosity,
 )
 from .molecules import ParametrizationError, Parametrized, parametrize
@@ -48,7 +50,9 @@ __all__ = [
     "molecule_table",
     "parameter_sets",
     "water_model",
+    "WaterDielectric",
     "WaterViscosity",
+    "water_dielectric",
     "water_viscosity",
     "ParametrizationError",
     "Parametrized",

@@ -10,6 +10,8 @@ Data files (in ``data/``) hold every number with its source:
 - ``otf_clp.xml``, ``bf4_clp.xml``: CL&P anions; ``tip4p2005.xml``: TIP4P/2005 water.
 - ``scaled_family.toml`` (read by ``family.py``): the scaled-charge family, every number
   with its source and flag; ``so4_madrid2019.xml``: its rigid Madrid-2019 sulfate.
+- ``water_dielectric.toml``: static dielectric constant of each water model near 298 K
+  (the pair PMF's Coulomb tail and Bjerrum distance);
 - ``water_viscosity.toml``: shear viscosity of each water model near 298 K (published
   values, each with its citation and how far it is backed: secondary, derived or
   unverified).
@@ -195,6 +197,60 @@ def water_viscosity(name: str) -> WaterViscosity:
         raise unknown("water model with a published viscosity", name, list(table))
     return table[key]
 
+
+
+@dataclass(frozen=True)
+class WaterDielectric:
+    """Published static dielectric constant of a water model (or of experiment) near 298 K;
+    ``status`` as for ``WaterViscosity`` (see ``water_dielectric.toml``).
+
+    Attributes
+    ----------
+    model : str
+    eps_r : float
+        Relative static permittivity.
+    err_eps : float
+        Quoted uncertainty of ``eps_r`` (0: none read).
+    temperature_k : float
+        Temperature (K).
+    citation, status, note : str
+    """
+
+    model: str
+    eps_r: float
+    err_eps: float
+    temperature_k: float
+    citation: str
+    status: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        """'97 (Hochtl et al. ...) [secondary]' style text for outputs."""
+        err = f" +- {self.err_eps:g}" if self.err_eps else ""
+        return f"{self.eps_r:g}{err} at {self.temperature_k:g} K ({self.citation}) [{self.status}]"
+
+
+@cache
+def _dielectric_table() -> dict[str, WaterDielectric]:
+    data = tomllib.loads((DATA / "water_dielectric.toml").read_text())
+    return {k: WaterDielectric(model=k, **v) for k, v in data.items()}
+
+
+def water_dielectric(name: str) -> WaterDielectric:
+    """Published static dielectric constant of water model ``name`` (any alias), or
+    "experiment".
+
+    Parameters
+    ----------
+    name : str
+        Water model name or alias, or 'experiment'.
+    """
+    key = "experiment" if name.strip().lower() == "experiment" else water_model(name).name
+    table = _dielectric_table()
+    if key not in table:
+        raise unknown("water model with a published dielectric constant", name, list(table))
+    return table[key]
 
 @dataclass(frozen=True)
 class IonParameters:

@@ -302,8 +302,12 @@ class SlabSpec(_Strict):
 
 
 class PMFSpec(_Strict):
-    """Umbrella sampling of one ion's distance from the slab's top atomic plane
-    (``solvation pmf``); every key can be overridden on the command line."""
+    """Umbrella sampling of one ion's distance from the slab's top atomic plane, or with
+    ``pair`` of the distance between a cation and a partner species (``solvation pmf``);
+    every key can be overridden on the command line.
+
+    For a pair, ``from``/``to`` take "far" (``boundary`` + ``tail``) and "contact"
+    (``contact``); their slab defaults "bulk" and "surface" mean "far" and "contact"."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -317,6 +321,43 @@ class PMFSpec(_Strict):
     window_time: str = "1 ns"  # production per window
     shell_cutoff: str = "3.0 A"  # ion - water O distance of the first shell
     pull_time: str = "10 ps"  # steered MD that seeds the windows, per window spacing
+    # pair PMF (cation - partner distance); None: the slab PMF above
+    pair: list[str] | None = None  # [cation, partner], e.g. ["Zn2+", "SO4"]
+    partner_atom: str | None = None  # atom name of the partner's reference atom; None: auto
+    contact: str = "auto"  # closest window; auto: from the reference atom's chemistry
+    boundary: str = "auto"  # K_A boundary; auto: Bjerrum distance (ion pairs)
+    tail: str = "0.1 nm"  # windows beyond the boundary, for the Coulomb-tail match
+
+    @field_validator("pair")
+    @classmethod
+    def _pair(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (len(v) != 2 or not all(x.strip() for x in v)):
+            raise ValueError("pair needs two species, e.g. ['Zn2+', 'SO4']")
+        return v
+
+    @field_validator("contact", "boundary")
+    @classmethod
+    def _auto_length(cls, v: str) -> str:
+        if v != "auto" and q.length_nm(v) <= 0:
+            raise ValueError(f"{v!r} must be 'auto' or a positive length")
+        return v
+
+    @field_validator("tail")
+    @classmethod
+    def _tail(cls, v: str) -> str:
+        if q.length_nm(v) < 0:
+            raise ValueError(f"{v!r} must be a length >= 0")
+        return v
+
+    def hash_dict(self) -> dict:
+        """The table for the design hash: the pair keys only when they are not their
+        defaults (designs written before them keep their hash)."""
+        data = self.model_dump(mode="json")
+        defaults = PMFSpec().model_dump(mode="json")
+        for key in ("pair", "partner_atom", "contact", "boundary", "tail"):
+            if data[key] == defaults[key]:
+                del data[key]
+        return data
 
     @field_validator("surface_distance", "spacing", "shell_cutoff")
     @classmethod
@@ -328,14 +369,16 @@ class PMFSpec(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _end(cls, v: str) -> str:
-        if v in ("bulk", "surface"):
+        if v in ("bulk", "surface", "contact", "far"):
             return v
         try:
             positive = q.length_nm(v) > 0
         except q.QuantityError:
             positive = False
         if not positive:
-            raise ValueError(f"{v!r} must be 'bulk', 'surface' or a positive distance")
+            raise ValueError(
+                f"{v!r} must be 'bulk', 'surface', 'contact', 'far' or a positive distance"
+            )
         return v
 
     @field_validator("equilibration", "window_time", "pull_time")
@@ -462,6 +505,8 @@ class Design(_Strict):
                 del data[key]
         if self.slab is not None:
             data["slab"] = self.slab.hash_dict()
+        if self.pmf is not None:
+            data["pmf"] = self.pmf.hash_dict()
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -232,16 +232,20 @@ class JobResult(_Versioned):
 
 class WindowInfo(_Versioned):
     """``window.json`` of an umbrella-sampling window (itself a run directory): the
-    harmonic restraint on one ion's z and where the window started."""
+    harmonic restraint on one ion's z (``coordinate`` "height") or on the distance between
+    a cation and a partner atom ("distance"), and where the window started."""
 
     index: int
-    centre_nm: float  # ion above the slab's top atomic plane at the start
+    centre_nm: float  # height above the slab's top atomic plane, or pair distance
     force_constant_kj_mol_nm2: float
-    ion_index: int  # atom index in topology.pdb
+    ion_index: int  # atom index in topology.pdb (the cation of a pair)
     ion_species: str
-    restraint_z_nm: float  # absolute z of the restraint's minimum (minimum image in z)
-    top_plane_start_nm: float
+    restraint_z_nm: float | None = None  # height: absolute z of the restraint's minimum
+    top_plane_start_nm: float | None = None
     pull_rate_nm_per_ps: float  # the steered pull that seeded the window
+    coordinate: str = "height"  # height | distance
+    partner_index: int | None = None  # distance: the partner's reference atom
+    partner_species: str | None = None
 
 
 class UmbrellaInfo(_Versioned):
@@ -259,6 +263,17 @@ class UmbrellaInfo(_Versioned):
     pull_ps: float  # steered MD per window spacing that seeded the windows
     windows: list[str]  # window directories, relative to the PMF directory
     protocol: dict[str, Any]
+    # a pair PMF (coordinate "distance"): the partner, the model's charges and eps_r
+    coordinate: str = "height"  # height | distance
+    partner_species: str | None = None
+    partner_index: int | None = None
+    partner_atom: str | None = None  # atom name of the partner's reference atom
+    partner_acceptors: list[int] = []  # partner atoms counted as in the cation's shell
+    charges_e: list[float] | None = None  # net charges of cation and partner in the model
+    dielectric: float | None = None  # eps_r of the model's water
+    dielectric_source: str | None = None
+    boundary_nm: float | None = None  # K_A boundary
+    boundary_source: str | None = None
 
 
 # --- reading and writing --------------------------------------------------------------

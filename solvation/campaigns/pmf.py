@@ -18,6 +18,11 @@ from pathlib import Path
 from solvation.analysis.recipes import pmf_of_directory
 from solvation.design import Design, load_design, parse_design
 from solvation.engine import run
+from solvation.engine.pair_umbrella import (
+    check_pair_design,
+    check_pair_source,
+    prepare_pair_windows,
+)
 from solvation.engine.umbrella import (
     PMFSettings,
     UmbrellaError,
@@ -35,11 +40,11 @@ from solvation.rundir import (
     write_json_atomic,
 )
 from solvation.systems import build
+from solvation.systems.composition import size_box
 
 
 def source_design(source: Path) -> Design:
-    """The design of a PMF source (a design file, or a build/run directory), checked to
-    have a slab before anything is built or run.
+    """The design of a PMF source (a design file, or a build/run directory).
 
     Parameters
     ----------
@@ -49,17 +54,13 @@ def source_design(source: Path) -> Design:
     Raises
     ------
     UmbrellaError
-        When the design has no slab.
+        When a directory is not a build/run directory.
     """
     if source.is_dir():
         if not (source / BUILD_JSON).exists():
             raise UmbrellaError(f"{source} is neither a design file nor a build/run directory")
-        design = parse_design(read_design_table(source), str(source))
-    else:
-        design = load_design(source)
-    if design.slab is None:
-        raise UmbrellaError(f"{source} has no [slab]: the PMF path ends at a slab surface")
-    return design
+        return parse_design(read_design_table(source), str(source))
+    return load_design(source)
 
 
 def parent_run(source: Path, out: Path, platform: str = "auto", **protocol) -> Path:
@@ -118,9 +119,21 @@ def setup_pmf(
             raise UmbrellaError("give -o/--out: where to write the PMF of a design file")
         out = source / "pmf"
     out = Path(out)
-    checked: PMFSettings = pmf_settings(source_design(source).pmf, **settings)
+    design = source_design(source)
+    checked: PMFSettings = pmf_settings(design.pmf, **settings)
+    if checked.pair is None and design.slab is None:
+        raise UmbrellaError(
+            f"{source} has no [slab]: the PMF path ends at a slab surface (or give --pair)"
+        )
+    if checked.pair is None:
+        parent = parent_run(source, out, platform, **(protocol or {}))
+        return out, prepare_windows(parent, out, checked, platform, device)
+    if source.is_dir():  # refuse before the parent is run, and before any window
+        check_pair_source(source, checked)
+    else:
+        check_pair_design(design, checked, size_box(design))
     parent = parent_run(source, out, platform, **(protocol or {}))
-    return out, prepare_windows(parent, out, checked, platform, device)
+    return out, prepare_pair_windows(parent, out, checked, platform, device)
 
 
 def pmf_descriptors(

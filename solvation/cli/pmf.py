@@ -18,7 +18,10 @@ from .common import write_json
 
 def pmf_cmd(
     source: Annotated[
-        Path, typer.Argument(help="Design file with a \\[slab], or a build/run directory.")
+        Path,
+        typer.Argument(
+            help="Design file (with a \\[slab] unless --pair), or a build/run directory."
+        ),
     ],
     out: Annotated[
         Optional[Path],
@@ -26,10 +29,14 @@ def pmf_cmd(
     ] = None,
     ion: Annotated[Optional[str], typer.Option(help="Ion species, e.g. Zn2+.")] = None,
     start: Annotated[
-        Optional[str], typer.Option("--from", help="'bulk' (mid-electrolyte) or a distance.")
+        Optional[str],
+        typer.Option("--from", help="'bulk' (mid-electrolyte), pair: 'far'; or a distance."),
     ] = None,
     end: Annotated[
-        Optional[str], typer.Option("--to", help="'surface' (--surface-distance) or a distance.")
+        Optional[str],
+        typer.Option(
+            "--to", help="'surface' (--surface-distance), pair: 'contact'; or a distance."
+        ),
     ] = None,
     surface_distance: Annotated[
         Optional[str], typer.Option(help="Closest window to the top plane, e.g. 0.2nm.")
@@ -48,6 +55,30 @@ def pmf_cmd(
     shell_cutoff: Annotated[
         Optional[str], typer.Option(help="Ion - water O first-shell cutoff, e.g. 3.0A.")
     ] = None,
+    pair: Annotated[
+        Optional[tuple[str, str]],
+        typer.Option(
+            help="Pair PMF along the cation - partner distance, e.g. --pair Zn2+ SO4^2- "
+            "(no slab needed; see README 'Pair PMF')."
+        ),
+    ] = None,
+    partner_atom: Annotated[
+        Optional[str],
+        typer.Option(help="Partner's reference atom name (default: S of SO4/OTf, first O)."),
+    ] = None,
+    contact: Annotated[
+        Optional[str], typer.Option(help="Pair: closest window, e.g. 0.28nm (default auto).")
+    ] = None,
+    boundary: Annotated[
+        Optional[str],
+        typer.Option(help="Pair: K_A boundary, e.g. 1.2nm (default: Bjerrum distance)."),
+    ] = None,
+    tail: Annotated[
+        Optional[str], typer.Option(help="Pair: windows past the boundary (default 0.1nm).")
+    ] = None,
+    pull_time: Annotated[
+        Optional[str], typer.Option(help="Steered MD per window spacing, e.g. 10ps.")
+    ] = None,
     executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
     slots: Annotated[int, typer.Option(help="Concurrent windows (local) or Dask workers.")] = 1,
     scheduler: Annotated[
@@ -58,10 +89,11 @@ def pmf_cmd(
     ] = False,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
 ) -> None:
-    """Umbrella sampling of one ion's height above the slab's top atomic plane: windows
-    from --from to --to, each a resumable run seeded from the equilibrated parent run,
-    run concurrently through the campaign executor. Analyse with `solvation analyze pmf`.
-    Options override the design's \\[pmf] table."""
+    """Umbrella sampling of one ion's height above the slab's top atomic plane, or with
+    --pair of the distance between a cation and a partner: windows from --from to --to,
+    each a resumable run seeded from the equilibrated parent run, run concurrently
+    through the campaign executor. Analyse with `solvation analyze pmf`. Options override
+    the design's \\[pmf] table."""
     settings = {
         "ion": ion,
         "from": start,
@@ -72,6 +104,12 @@ def pmf_cmd(
         "equilibration": equilibration,
         "window_time": window_time,
         "shell_cutoff": shell_cutoff,
+        "pair": list(pair) if pair else None,
+        "partner_atom": partner_atom,
+        "contact": contact,
+        "boundary": boundary,
+        "tail": tail,
+        "pull_time": pull_time,
     }
     setup = run_pmf(
         source,
@@ -83,6 +121,14 @@ def pmf_cmd(
         platform=platform,
         **settings,
     )
+    if setup.coordinate == "distance":
+        typer.echo(
+            f"{len(setup.windows)} windows of {setup.ion_species} - {setup.partner_species} "
+            f"({setup.partner_atom}) at {setup.centres_nm[0]:.3f}-{setup.centres_nm[-1]:.3f} nm "
+            f"(K_A boundary {setup.boundary_nm:.3f} nm: {setup.boundary_source}), k "
+            f"{setup.force_constant_kj_mol_nm2:.0f} kJ/mol/nm^2: done"
+        )
+        return
     typer.echo(
         f"{len(setup.windows)} windows of {setup.ion_species} at "
         f"{setup.centres_nm[0]:.3f}-{setup.centres_nm[-1]:.3f} nm, k "

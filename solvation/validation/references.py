@@ -40,6 +40,7 @@ QUANTITIES = {
     "cip_fraction": "number",
     "osmotic_coefficient": "number",
     "water_activity": "number",
+    "log10_ka": "number",
 }
 REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
 PASS_SIGMA = 2.0

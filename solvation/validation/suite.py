@@ -15,7 +15,10 @@ Systems:
   (density from NPT production, Zn-O first peak, Zn-water CN, contact-pair fraction; at
   2 m over several replicas);
 - ``osmotic``: the osmotic coefficient and water activity of 1 m ZnSO4 for each model
-  family, by the osmotic-pressure route (two compartments and flat-bottom walls).
+  family, by the osmotic-pressure route (two compartments and flat-bottom walls);
+- ``pairing``: log10 K_A of ZnSO4 at infinite dilution (one Zn2+ and one SO4^2- in
+  water) for each model family, from a pair PMF (``solvation pmf --pair``: umbrella
+  windows along the Zn-S distance to the Bjerrum distance, MBAR, Coulomb-tail match).
 
 Model families (``FAMILIES``): ``full`` (TIP3P + Li-Merz 12-6-4 Zn2+ + GAFF2 sulfate /
 CL&P triflate) and ``scaled`` (charges x 0.85: TIP4P/2005, Madrid-2019 sulfate, Zn2+ tuned
@@ -37,23 +40,33 @@ import pandas as pd
 
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
-from solvation.analysis.recipes import osmotic_from_run, shells_of_run
+from solvation.analysis.recipes import osmotic_from_run, pair_pmf_of_directory, shells_of_run
 from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.stats import estimate
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
 from solvation.analysis.viscosity import yeh_hummer_viscosity
+from solvation.campaigns.pmf_runner import run_pmf
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
-from solvation.rundir import RunInfo, has_run, read_build, read_run, write_json_atomic
+from solvation.rundir import (
+    UMBRELLA_JSON,
+    RunInfo,
+    has_run,
+    read_build,
+    read_design_table,
+    read_run,
+    read_umbrella,
+    write_json_atomic,
+)
 from solvation.systems import build
 
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
 from .report import write_report
 
-SYSTEMS = ("water", "zn_water", "solutions", "osmotic")
+SYSTEMS = ("water", "zn_water", "solutions", "osmotic", "pairing")
 FAMILIES = {
     "full": {"water": {"model": "tip3p"}, "forcefield": {"zn": "12-6-4"}},
     "scaled": {"forcefield": {"family": "scaled"}},
@@ -85,6 +98,10 @@ class Profile:
     protocol, solution_protocol, osmotic_protocol : dict
         [protocol] tables (times with units) of each kind of case.
     salts : tuple of str
+    pair_n_water : int or None
+        Waters of the ZnSO4 pair box (one Zn2+, one SO4^2-); None: no pairing rows.
+    pair_protocol, pair_pmf : dict
+        [protocol] of the pair box's parent run and its [pmf] table (windows).
     """
 
     name: str
@@ -100,6 +117,21 @@ class Profile:
     solution_protocol: dict = field(default_factory=dict)  # NPT production
     osmotic_protocol: dict = field(default_factory=dict)
     salts: tuple[str, ...] = ("ZnSO4", "Zn(OTf)2")
+    pair_n_water: int | None = None  # None: no pairing rows
+    pair_protocol: dict = field(default_factory=dict)
+    pair_pmf: dict = field(default_factory=dict)
+
+
+def _pair_pmf(equilibration: str, window: str) -> dict:
+    """The [pmf] table of the ZnSO4 pair rows: Zn-S windows 0.05 nm apart from contact to
+    the Bjerrum distance + 0.1 nm, k = 4 kT / spacing^2, a pull of 5 ps per spacing."""
+    return {
+        "pair": ["Zn2+", "SO4"],
+        "spacing": "0.05 nm",
+        "equilibration": equilibration,
+        "window_time": window,
+        "pull_time": "5 ps",
+    }
 
 
 def _protocol(equilibration: str, production: str, every: str, **extra) -> dict:
@@ -141,6 +173,9 @@ PROFILES = {
         _protocol("100 ps", "200 ps", "1 ps", ensemble="NPT", hmr=True),
         _protocol("100 ps", "400 ps", "1 ps", hmr=True),
         ("ZnSO4",),
+        1100,
+        _protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
+        _pair_pmf("20 ps", "100 ps"),
     ),
     "gpu": Profile(
         "gpu",
@@ -155,6 +190,9 @@ PROFILES = {
         _protocol("100 ps", "1 ns", "1 ps", hmr=True),
         _protocol("200 ps", "1 ns", "1 ps", ensemble="NPT", hmr=True),
         _protocol("200 ps", "2 ns", "1 ps", hmr=True),
+        pair_n_water=1100,
+        pair_protocol=_protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
+        pair_pmf=_pair_pmf("100 ps", "1 ns"),
     ),
     "full": Profile(
         "full",
@@ -169,6 +207,9 @@ PROFILES = {
         _protocol("500 ps", "5 ns", "1 ps"),
         _protocol("500 ps", "5 ns", "1 ps", ensemble="NPT"),
         _protocol("500 ps", "10 ns", "1 ps"),
+        pair_n_water=2000,
+        pair_protocol=_protocol("500 ps", "2 ps", "0.5 ps"),
+        pair_pmf=_pair_pmf("200 ps", "5 ns"),
     ),
 }
 
@@ -241,6 +282,29 @@ def _osmotic_cases(profile: Profile) -> list[Case]:
     ]
 
 
+def _pair_cases(profile: Profile) -> list[Case]:
+    """One ZnSO4 pair (one Zn2+, one SO4^2-) in ``pair_n_water`` waters per family."""
+    if profile.pair_n_water is None:
+        return []
+    molal = 1.0 / (profile.pair_n_water * WATER_MOLAR_MASS_KG_PER_MOL)
+    return [
+        Case(
+            "znso4_dilute",
+            family,
+            {
+                **FAMILIES[family],
+                "name": f"znso4_pair-{family}",
+                "salts": [{"formula": "ZnSO4", "concentration": f"{molal:.6f} m"}],
+                "box": {"n_water": profile.pair_n_water},
+                "pmf": profile.pair_pmf,
+                "protocol": profile.pair_protocol,
+            },
+            "pair",
+        )
+        for family in profile.families
+    ]
+
+
 def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
     cases, n = [], profile.n_water
     for water in profile.water_models:
@@ -277,6 +341,8 @@ def cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
         out += _solution_cases(profile)
     if "osmotic" in systems:
         out += _osmotic_cases(profile)
+    if "pairing" in systems:
+        out += _pair_cases(profile)
     return out
 
 
@@ -370,12 +436,22 @@ def _osmotic_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float
     }
 
 
+def _pair_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    """log10 K_A of the pair PMF in ``directory/pmf`` (its windows already run); the
+    error unknown (NaN) unless the PMF converged."""
+    result = pair_pmf_of_directory(directory / PAIR_PMF_DIR)
+    err = result.log10_k_a_err if result.converged else float("nan")
+    return {"log10_ka": (result.log10_k_a, err)}
+
+
 MEASURES = {
     "water": _water_quantities,
     "zn_water": _zn_quantities,
     "solution": _solution_quantities,
     "osmotic": _osmotic_quantities,
+    "pair": _pair_quantities,
 }
+PAIR_PMF_DIR = "pmf"
 
 
 def run_case(root: Path, case: Case, platform: str) -> dict:
@@ -392,6 +468,8 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
     directory = root / case.design["name"]
     build(parse_design(case.design), directory)
     info = run(directory, platform=platform)
+    if case.measure == "pair":  # windows one at a time, resumable
+        run_pmf(directory, directory / PAIR_PMF_DIR, platform=platform)
     return {
         "case": asdict(case),
         "quantities": MEASURES[case.measure](directory, info),
@@ -401,8 +479,16 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
 
 
 def _finished(directory: Path) -> bool:
-    """Whether ``directory`` holds a complete run (``run.json`` says so)."""
-    return has_run(directory) and read_run(directory).complete
+    """Whether ``directory`` holds a complete run (``run.json`` says so), and for a pair
+    case every window of its PMF."""
+    if not (has_run(directory) and read_run(directory).complete):
+        return False
+    if "pmf" not in read_design_table(directory):
+        return True
+    pmf = directory / PAIR_PMF_DIR
+    if not (pmf / UMBRELLA_JSON).exists():
+        return False
+    return all(has_run(pmf / w) and read_run(pmf / w).complete for w in read_umbrella(pmf).windows)
 
 
 def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[dict]:
