@@ -19,8 +19,8 @@ from .library import (
     molecule,
     molecule_table,
     parameter_sets,
-    water_model,
     water_dielectric,
+    water_model,
     water_viscosity,
 )
 from .molecules import ParametrizationError, Parametrized, parametrize

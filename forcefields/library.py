@@ -198,7 +198,6 @@ def water_viscosity(name: str) -> WaterViscosity:
     return table[key]
 
 
-
 @dataclass(frozen=True)
 class WaterDielectric:
     """Published static dielectric constant of a water model (or of experiment) near 298 K;
@@ -251,6 +250,7 @@ def water_dielectric(name: str) -> WaterDielectric:
     if key not in table:
         raise unknown("water model with a published dielectric constant", name, list(table))
     return table[key]
+
 
 @dataclass(frozen=True)
 class IonParameters:
