@@ -144,8 +144,9 @@ def _check_slab(design: Design) -> None:
 
 
 def _check_pmf(design: Design, present: set[str]) -> None:
-    """A [pmf] table needs a slab and names an ion that is in the box."""
-    if design.pmf is None:
+    """A [pmf] table needs a slab and names an ion that is in the box; a pair PMF
+    (``pair``) needs neither: ``solvation pmf`` checks its species before anything runs."""
+    if design.pmf is None or design.pmf.pair is not None:
         return
     if design.slab is None:
         raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")
