@@ -87,6 +87,13 @@ def _short_trajectory(c, strict):
     return ["analyze", *(["--strict"] if strict else []), "rdf", str(d), *pair]
 
 
+def _pair(*args):
+    """``solvation pmf`` of the session's run with ``--pair`` and more options, into
+    CASE.tmp/out."""
+    pair = ["--pair", args[0], args[1], *args[2:]]
+    return lambda c: ["pmf", str(c.build), "-o", str(c.tmp / "out"), *pair, "--platform", "CPU"]
+
+
 CASES = [
     # --- builder: impossible compositions are refused before packmol runs ---
     ("50 m ZnSO4, 700 waters", _salt("ZnSO4", "50 m"), "exceeds its solubility", 2),
@@ -292,6 +299,28 @@ CASES = [
             str(c.tmp / "v"),
         ],
         "nan.yaml entry 1: value 'abc' is not a number",
+        2,
+    ),
+    # --- pair PMF: refused before the parent runs and before any window ---
+    ("pair partner not in the box", _pair("Zn2+", "SO4^2-"), "the box holds no SO4^2-", 2),
+    ("pair of one species", _pair("Zn2+", "Zn"), "two different species", 2),
+    ("pair with an anion as cation", _pair("Cl-", "Zn2+"), "Cl- is not a cation", 2),
+    (
+        "pair partner atom that does not exist",
+        _pair("Zn2+", "Cl-", "--partner-atom", "XX"),
+        "has no atom 'XX'",
+        2,
+    ),
+    (
+        "pair path beyond half the box",
+        _pair("Zn2+", "Cl-", "--from", "1.5nm"),
+        "beyond half the smallest box edge",
+        2,
+    ),
+    (
+        "pair path of a design beyond half its box",
+        lambda c: ["pmf", str(c.design()), "-o", str(c.tmp / "out"), "--pair", "Zn2+", "Cl-"],
+        "beyond half the smallest box edge (1.0",
         2,
     ),
 ]

@@ -27,7 +27,7 @@ restraint from the current distance out to the far end, then in through every ce
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,14 @@ from solvation import quantities as q
 from solvation.analysis.pairing import bjerrum_distance_nm
 from solvation.design import Design
 from solvation.forcefields import canonical_ion, water_dielectric
-from solvation.rundir import BUILD_JSON, BuildInfo, UmbrellaInfo, WindowInfo, read_build
+from solvation.rundir import (
+    BUILD_JSON,
+    BuildInfo,
+    UmbrellaInfo,
+    WindowInfo,
+    has_run,
+    read_build,
+)
 
 from .protocol import Protocol
 from .umbrella import (
@@ -62,6 +69,7 @@ HALIDE_CONTACT_NM = 0.23  # Zn2+ - Cl- contact
 CENTRE_FRACTION = 0.55  # of the centre-acceptor bond, between bi- and monodentate contact
 NEUTRAL_BOUNDARY_NM = 0.5  # beyond contact: first and second shell of the cation
 MARGIN_NM = 0.0  # the far end may reach half the smallest box edge
+WINDOW_MINIMIZE_ITERATIONS = 200  # windows start from pulled MD configurations
 
 
 def _bare(name: str) -> str:
@@ -455,7 +463,11 @@ def _pair_info(
     build = read_build(parent)
     topology, xyz, box = state or equilibrated_state(parent)
     choice = choose_pair(parent, settings, build, topology, xyz, box)
-    protocol = window_protocol(parent, settings)
+    # a build not yet run (the check before its run) has no protocol: its temperature
+    ran = has_run(parent)
+    protocol = window_protocol(parent, settings) if ran else Protocol(build.temperature_k)
+    # a window starts from a pulled MD configuration: a short minimisation suffices
+    protocol = replace(protocol, minimize_max_iterations=WINDOW_MINIMIZE_ITERATIONS)
     eps = water_dielectric(build.water_model)
     path = pair_path(
         settings, choice.contact_nm, choice.charges_e, eps.eps_r, protocol.temperature_k
