@@ -319,8 +319,11 @@ CASES = [
     ),
     (
         "pair path of a design beyond half its box",
-        lambda c: ["pmf", str(c.design()), "-o", str(c.tmp / "out"), "--pair", "Zn2+", "Cl-"],
-        "beyond half the smallest box edge (1.0",
+        lambda c: [
+            "pmf", str(c.design()), "-o", str(c.tmp / "out"), "--pair", "Zn2+", "Cl-",
+            "--from", "1.5nm",
+        ],  # fmt: skip
+        "of the design's box (about",
         2,
     ),
 ]
