@@ -98,8 +98,9 @@ class Profile:
     protocol, solution_protocol, osmotic_protocol : dict
         [protocol] tables (times with units) of each kind of case.
     salts : tuple of str
-    pair_n_water : int or None
-        Waters of the ZnSO4 pair box (one Zn2+, one SO4^2-); None: no pairing rows.
+    pair_n_water : dict of str to int
+        Waters of the ZnSO4 pair box (one Zn2+, one SO4^2-) per family, enough for the
+        Bjerrum distance + 0.1 nm within half the box edge; empty: no pairing rows.
     pair_protocol, pair_pmf : dict
         [protocol] of the pair box's parent run and its [pmf] table (windows).
     """
@@ -117,9 +118,14 @@ class Profile:
     solution_protocol: dict = field(default_factory=dict)  # NPT production
     osmotic_protocol: dict = field(default_factory=dict)
     salts: tuple[str, ...] = ("ZnSO4", "Zn(OTf)2")
-    pair_n_water: int | None = None  # None: no pairing rows
+    pair_n_water: dict = field(default_factory=dict)  # per family; empty: no pairing rows
     pair_protocol: dict = field(default_factory=dict)
     pair_pmf: dict = field(default_factory=dict)
+
+
+# the far end (Bjerrum distance + 0.1 nm: 1.26 nm full, eps_r 97; 1.50 nm scaled, eps_r 58
+# with charges x 0.85) within half the edge of the NPT box
+PAIR_N_WATER = {"full": 600, "scaled": 900}
 
 
 def _pair_pmf(equilibration: str, window: str) -> dict:
@@ -173,9 +179,9 @@ PROFILES = {
         _protocol("100 ps", "200 ps", "1 ps", ensemble="NPT", hmr=True),
         _protocol("100 ps", "400 ps", "1 ps", hmr=True),
         ("ZnSO4",),
-        1100,
-        _protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
-        _pair_pmf("20 ps", "100 ps"),
+        PAIR_N_WATER,
+        _protocol("50 ps", "2 ps", "0.5 ps", hmr=True),
+        _pair_pmf("10 ps", "60 ps"),
     ),
     "gpu": Profile(
         "gpu",
@@ -190,7 +196,7 @@ PROFILES = {
         _protocol("100 ps", "1 ns", "1 ps", hmr=True),
         _protocol("200 ps", "1 ns", "1 ps", ensemble="NPT", hmr=True),
         _protocol("200 ps", "2 ns", "1 ps", hmr=True),
-        pair_n_water=1100,
+        pair_n_water=PAIR_N_WATER,
         pair_protocol=_protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
         pair_pmf=_pair_pmf("100 ps", "1 ns"),
     ),
@@ -207,7 +213,7 @@ PROFILES = {
         _protocol("500 ps", "5 ns", "1 ps"),
         _protocol("500 ps", "5 ns", "1 ps", ensemble="NPT"),
         _protocol("500 ps", "10 ns", "1 ps"),
-        pair_n_water=2000,
+        pair_n_water={"full": 2000, "scaled": 2000},
         pair_protocol=_protocol("500 ps", "2 ps", "0.5 ps"),
         pair_pmf=_pair_pmf("200 ps", "5 ns"),
     ),
@@ -284,25 +290,22 @@ def _osmotic_cases(profile: Profile) -> list[Case]:
 
 def _pair_cases(profile: Profile) -> list[Case]:
     """One ZnSO4 pair (one Zn2+, one SO4^2-) in ``pair_n_water`` waters per family."""
-    if profile.pair_n_water is None:
-        return []
-    molal = 1.0 / (profile.pair_n_water * WATER_MOLAR_MASS_KG_PER_MOL)
-    return [
-        Case(
-            "znso4_dilute",
-            family,
-            {
-                **FAMILIES[family],
-                "name": f"znso4_pair-{family}",
-                "salts": [{"formula": "ZnSO4", "concentration": f"{molal:.6f} m"}],
-                "box": {"n_water": profile.pair_n_water},
-                "pmf": profile.pair_pmf,
-                "protocol": profile.pair_protocol,
-            },
-            "pair",
-        )
-        for family in profile.families
-    ]
+    out = []
+    for family in profile.families:
+        if family not in profile.pair_n_water:
+            continue
+        n_water = profile.pair_n_water[family]
+        molal = 1.0 / (n_water * WATER_MOLAR_MASS_KG_PER_MOL)
+        design = {
+            **FAMILIES[family],
+            "name": f"znso4_pair-{family}",
+            "salts": [{"formula": "ZnSO4", "concentration": f"{molal:.6f} m"}],
+            "box": {"n_water": n_water},
+            "pmf": profile.pair_pmf,
+            "protocol": profile.pair_protocol,
+        }
+        out.append(Case("znso4_dilute", family, design, "pair"))
+    return out
 
 
 def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
