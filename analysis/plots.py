@@ -19,6 +19,8 @@ import numpy as np
 
 from solvation.style import STYLE, category_styles
 
+from .pairing import coulomb_tail_kj_per_mol
+
 
 def _styled(plot):
     """Run ``plot`` inside the package style."""
@@ -181,6 +183,63 @@ def plot_pmf(result, path: str | Path) -> None:
     """
     fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
     draw_pmf(axes, result)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig
+
+
+def draw_pair_pmf(axes, result, label: str | None = None) -> None:
+    """A pair PMF (``analysis.pair_pmf.PairPMFResult`` or its dict) on two axes sharing r:
+    W(r) with its bootstrap error band, the Coulomb tail it was matched to, the K_A
+    boundary and the CIP/SSIP states on ``axes[0]``; the cation's first-shell water count
+    and the partner's share of its shell on ``axes[1]``.
+
+    Parameters
+    ----------
+    axes : sequence of two matplotlib Axes
+    result : PairPMFResult or dict
+    label : str, optional
+        Legend label.
+    """
+    get = result.get if isinstance(result, dict) else functools.partial(getattr, result)
+    r = np.asarray(get("r_nm"), dtype=float)
+    w = np.asarray(get("w_kj_per_mol"), dtype=float)
+    dw = np.nan_to_num(np.asarray(get("w_err_kj_per_mol"), dtype=float))
+    (line,) = axes[0].plot(r, w, lw=1.2, label=label)
+    colour = line.get_color()
+    axes[0].fill_between(r, w - dw, w + dw, color=colour, alpha=0.25, lw=0)
+    q1, q2 = get("charges_e")
+    if q1 * q2 != 0:
+        tail = coulomb_tail_kj_per_mol(r, q1, q2, get("dielectric"))
+        axes[0].plot(r, tail, color=colour, lw=0.8, ls=":")
+    axes[0].axvline(get("boundary_nm"), color="0.5", lw=0.8, ls="--")
+    for state in ("cip", "ssip", "barrier"):
+        x = get(f"{state}_r_nm")
+        if x is not None and np.isfinite(x):
+            axes[0].plot([x], [get(f"{state}_w_kj_per_mol")], "o", color=colour, ms=3)
+    water = np.asarray(get("water_count"), dtype=float)
+    dwater = np.nan_to_num(np.asarray(get("water_count_err"), dtype=float))
+    axes[1].errorbar(r, water, yerr=dwater, color=colour, lw=1, capsize=2)
+    shell = np.asarray(get("partner_in_shell"), dtype=float)
+    axes[1].plot(r, 6.0 * shell, color=colour, lw=0.8, ls="--")
+    axes[0].set_ylabel("W(r) (kJ/mol)")
+    axes[1].set(xlabel="cation - partner distance (nm)", ylabel="first-shell water")
+
+
+@_styled
+def plot_pair_pmf(result, path: str | Path) -> None:
+    """Pair PMF W(r) over the cation's first-shell water count (dashed: 6 x the fraction
+    of frames with the partner in the shell; dotted: the Coulomb tail; vertical: the K_A
+    boundary).
+
+    Parameters
+    ----------
+    result : PairPMFResult or dict
+    path : str or Path
+        Image file to write.
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
+    draw_pair_pmf(axes, result)
     fig.savefig(path)
     plt.close(fig)
     return fig

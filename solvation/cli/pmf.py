@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from solvation.analysis.plots import plot_pmf
-from solvation.analysis.recipes import pmf_of_directory
+from solvation.analysis.pair_pmf import DEFAULT_BOOTSTRAP
+from solvation.analysis.plots import plot_pair_pmf, plot_pmf
+from solvation.analysis.recipes import pair_pmf_of_directory, pmf_of_directory
 from solvation.campaigns.pmf_runner import run_pmf
+from solvation.rundir import read_umbrella
 
 from .analyze import CsvOut, JsonOut, PlotOut, analyze_app
 from .common import write_json
@@ -147,14 +150,35 @@ def analyze_pmf_cmd(
         Optional[float],
         typer.Option("--bin-nm", help="Histogram bin width (nm); default spacing / 4."),
     ] = None,
+    bootstrap: Annotated[
+        int, typer.Option(help="Pair PMF: bootstrap resamples for the errors.", min=2)
+    ] = DEFAULT_BOOTSTRAP,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
     """Free-energy profile of the ion along its height above the surface (MBAR on
     decorrelated window samples, bulk = 0) with its uncertainty, the first-shell water
-    count along the path, the desolvation barrier and the adsorbed-state free energy."""
-    result = pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
+    count along the path, the desolvation barrier and the adsorbed-state free energy.
+    A pair PMF directory gives W(r) (Jacobian removed, matched to the Coulomb tail in the
+    model's eps_r), the CIP and SSIP states, log10 K_A and its CIP part (1 mol/L standard
+    state) with bootstrap errors."""
+    if read_umbrella(directory).coordinate == "distance":
+        result = pair_pmf_of_directory(directory, shell_cutoff, bin_width, bootstrap, verbose=True)
+        _echo_pair(result)
+    else:
+        result = pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
+        _echo_surface(result)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
+    write_json(json_file, result.to_dict())
+    if csv_file:
+        result.to_frame().to_csv(csv_file, index=False)
+    if plot:
+        (plot_pair_pmf if result.__class__.__name__ == "PairPMFResult" else plot_pmf)(result, plot)
+
+
+def _echo_surface(result) -> None:
     typer.echo(
         f"{result.ion}: desolvation barrier {result.desolvation_barrier_kj_per_mol:.2f} +- "
         f"{result.desolvation_barrier_err_kj_per_mol:.2f} kJ/mol at "
@@ -164,10 +188,39 @@ def analyze_pmf_cmd(
         f"{result.adsorbed_z_nm:.3f} nm; first-shell water {result.bulk_water_count:.2f} in bulk"
     )
     typer.echo(result.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}")
-    write_json(json_file, result.to_dict())
-    if csv_file:
-        result.to_frame().to_csv(csv_file, index=False)
-    if plot:
-        plot_pmf(result, plot)
+
+
+def _pm(value: float, err: float, unit: str = "") -> str:
+    text = f"{value:.3g}" if value == value else "n/a"
+    if value == value and err == err:
+        text += f" +- {err:.2g}"
+    return f"{text} {unit}".rstrip()
+
+
+def _echo_pair(r) -> None:
+    typer.echo(
+        f"{r.cation} - {r.partner} ({r.partner_atom}): W(r) matched to the Coulomb tail "
+        f"q {r.charges_e[0]:+.3g} / {r.charges_e[1]:+.3g} e, eps_r {r.dielectric:g} "
+        f"({r.dielectric_source})"
+    )
+    d = r.to_dict()
+
+    def w(name: str) -> str:
+        return _pm(d[f"{name}_kj_per_mol"] or math.nan, d[f"{name}_err_kj_per_mol"] or math.nan)
+
+    states = [
+        f"{label} at {_pm(d[f'{key}_r_nm'] or math.nan, math.nan, 'nm')}: W {w(key + '_w')}"
+        for key, label in (("cip", "CIP"), ("ssip", "SSIP"), ("barrier", "barrier"))
+    ]
+    typer.echo("  " + "; ".join(states) + " kJ/mol")
+    typer.echo(
+        f"  W_CIP - W_SSIP {w('pairing_free_energy')} kJ/mol; "
+        f"CIP -> SSIP barrier {w('dissociation_barrier')} kJ/mol"
+    )
+    typer.echo(
+        f"  log10 K_A {_pm(r.log10_k_a, r.log10_k_a_err)} (R = {r.boundary_nm:.3f} nm, "
+        f"{r.boundary_source}); log10 K_CIP {_pm(r.log10_k_cip, r.log10_k_cip_err)}; "
+        f"CIP share {_pm(r.cip_fraction_of_pairs, r.cip_fraction_of_pairs_err)}"
+    )
+    typer.echo(f"  standard state: {r.standard_state}; errors: {r.n_bootstrap} bootstrap resamples")
+    typer.echo(r.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
