@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from MDAnalysis.lib.distances import calc_bonds, capped_distance
 from scipy.signal import find_peaks
+from scipy.special import logsumexp
 
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 
@@ -53,7 +54,13 @@ from .pairing import (
     coulomb_tail_kj_per_mol,
     standard_free_energy_kj_per_mol,
 )
-from .pmf import decorrelate, neighbour_overlap, umbrella_profile, window_warnings
+from .pmf import (
+    bias_matrix,
+    decorrelate,
+    neighbour_overlap,
+    umbrella_profile,
+    window_warnings,
+)
 from .results import ResultMixin
 from .universe import InputError, select
 
@@ -222,7 +229,7 @@ def tail_matched(r_nm, f_kj, lo, hi, model: PairModel, tail_from_nm: float) -> n
     region = r_nm >= tail_from_nm
     if region.sum() < 2:
         region = np.arange(len(r_nm)) >= len(r_nm) - 2
-    return w + float(np.mean(model.tail(r_nm[region]) - w[region]))
+    return w + float(np.nanmean(model.tail(r_nm[region]) - w[region]))
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,40 @@ def association_constants(lo, hi, w, model: PairModel, cip_upper_nm: float | Non
     return k_a, k_cip
 
 
+def histogram_free_energy(samples, centres, force_constants, kt, edges, f_k=None):
+    """-kT ln p of each bin in the unbiased state (kJ/mol, any common offset; NaN for a
+    bin without samples) by MBAR, and the windows' reduced free energies (a warm start
+    for the next call). The histogram estimator of ``pmf.umbrella_profile`` without its
+    analytical uncertainty, for the bootstrap.
+
+    Parameters
+    ----------
+    samples : list of numpy.ndarray
+        Per window, the samples (nm).
+    centres, force_constants : list of float
+        Restraint centres (nm) and force constants (kJ/mol/nm^2).
+    kt : float
+        kT (kJ/mol).
+    edges : numpy.ndarray
+        Bin edges (nm).
+    f_k : numpy.ndarray, optional
+        Starting reduced free energies of the windows.
+    """
+    from pymbar import MBAR  # here: .pmf quiets pymbar's import-time logging first
+
+    x = np.concatenate(samples)
+    n_k = np.array([len(s) for s in samples])
+    u_kn = bias_matrix(x, centres, force_constants, kt)
+    options = {"solver_protocol": "robust"} if f_k is None else {"initial_f_k": f_k}
+    mbar = MBAR(u_kn, n_k, **options)
+    log_w = -logsumexp(mbar.f_k[:, None] - u_kn + np.log(n_k)[:, None], axis=0)
+    which = np.digitize(x, edges) - 1
+    f = np.full(len(edges) - 1, np.nan)
+    for b in np.unique(which[(which >= 0) & (which < len(f))]):
+        f[b] = -kt * logsumexp(log_w[which == b])
+    return f, mbar.f_k
+
+
 def bootstrap_w(samples, centres, force_constants, edges, r_nm, model, tail_from_nm, n, seed):
     """Tail-matched W per bin (columns: the bins at ``r_nm``) of ``n`` bootstrap
     resamples of each window's uncorrelated samples; NaN where a resample left a bin
@@ -323,18 +364,18 @@ def bootstrap_w(samples, centres, force_constants, edges, r_nm, model, tail_from
     """
     rng = np.random.default_rng(seed)
     width = float(edges[1] - edges[0])
+    columns = np.clip(np.round((r_nm - edges[0]) / width - 0.5).astype(int), 0, len(edges) - 2)
+    lo, hi = _bins(r_nm, width)
     out = np.full((n, len(r_nm)), np.nan)
+    f_k = None
     for b in range(n):
         resample = [s[rng.integers(0, len(s), len(s))] for s in samples]
         try:
-            p = umbrella_profile(resample, centres, force_constants, model.temperature_k, edges)
-        except InputError:
+            f, f_k = histogram_free_energy(resample, centres, force_constants, model.kt, edges, f_k)
+        except Exception:  # a resample MBAR cannot solve: left out, counted as failed
+            f_k = None
             continue
-        lo, hi = _bins(p.z_nm, width)
-        w = tail_matched(p.z_nm, p.free_energy_kj_per_mol, lo, hi, model, tail_from_nm)
-        columns = np.searchsorted(np.round(r_nm, 9), np.round(p.z_nm, 9))
-        keep = (columns < len(r_nm)) & np.isclose(r_nm[np.minimum(columns, len(r_nm) - 1)], p.z_nm)
-        out[b, columns[keep]] = w[keep]
+        out[b] = tail_matched(r_nm, f[columns], lo, hi, model, tail_from_nm)
     return out
 
 

@@ -239,8 +239,19 @@ class UmbrellaProfile:
     empty_bins: list[float] = field(default_factory=list)
 
 
-def _bias_matrix(samples: np.ndarray, centres, k, kt: float) -> np.ndarray:
-    """Reduced harmonic bias of every sample in every window, shape (K, N)."""
+def bias_matrix(samples: np.ndarray, centres, k, kt: float) -> np.ndarray:
+    """Reduced harmonic bias k/2 (x - centre)^2 / kT of every sample in every window,
+    shape (K, N).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        All samples (nm), concatenated.
+    centres, k : array_like
+        Restraint centre (nm) and force constant (kJ/mol/nm^2) of each window.
+    kt : float
+        kT (kJ/mol).
+    """
     centres, k = np.asarray(centres, float)[:, None], np.asarray(k, float)[:, None]
     return 0.5 * k * (samples[None, :] - centres) ** 2 / kt
 
@@ -291,7 +302,7 @@ def umbrella_profile(
     x = np.concatenate(samples)
     n_k = np.array([len(s) for s in samples])
     c = [float(np.mean(ci)) for ci in centres]
-    u_kn = _bias_matrix(x, c, force_constants, kt)
+    u_kn = bias_matrix(x, c, force_constants, kt)
     # pymbar's "robust" protocol (adaptive, then L-BFGS-B with a loose start) converges
     # where the default Newton steps leave the weights unnormalised: windows that barely
     # overlap, as in short runs; poor overlap is then flagged from the overlap matrix
