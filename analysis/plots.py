@@ -243,3 +243,38 @@ def plot_pair_pmf(result, path: str | Path) -> None:
     fig.savefig(path)
     plt.close(fig)
     return fig
+
+
+@_styled
+def plot_contact_pairs(results: dict, path: str | Path) -> None:
+    """Reweighted metadynamics results of one or more starts (label -> ContactPairsResult
+    or its dict): P(number of contact pairs) with error bars, and the running estimate of
+    the fraction of cations in contact against time with its error band.
+
+    Parameters
+    ----------
+    results : dict
+        Label -> ContactPairsResult (or its dict).
+    path : str or Path
+        Image file to write.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    width = 0.8 / max(len(results), 1)
+    for k, (label, result) in enumerate(results.items()):
+        data = result if isinstance(result, dict) else result.to_dict()
+        pairs, running = data["pairs"], data["running"]
+        x = np.asarray(pairs["values"], dtype=float) + (k - (len(results) - 1) / 2) * width
+        p = np.asarray(pairs["probability"], dtype=float)
+        dp = np.nan_to_num(np.asarray(pairs["probability_err"], dtype=float))
+        axes[0].bar(x, p, width, yerr=dp, label=label, capsize=2)
+        t = np.asarray(running["time_ps"], dtype=float) / 1000.0
+        f = np.asarray(running["cip_fraction"], dtype=float)
+        df = np.nan_to_num(np.asarray(running["cip_fraction_err"], dtype=float))
+        (line,) = axes[1].plot(t, f, lw=1.2, label=label)
+        axes[1].fill_between(t, f - df, f + df, color=line.get_color(), alpha=0.25, lw=0)
+    axes[0].set(xlabel="contact pairs in the box", ylabel="probability (reweighted)")
+    axes[1].set(xlabel="metadynamics time (ns)", ylabel="cations in contact (fraction)")
+    axes[0].legend(fontsize=7)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig

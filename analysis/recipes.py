@@ -18,11 +18,13 @@ format what they return:
   proxy) chosen from what the directories hold;
 - ``pmf_of_directory``: the free-energy and water-count profile of an ion from the
   umbrella windows of ``solvation pmf``; ``pair_pmf_of_directory`` for a pair PMF
-  (``--pair``): W(r), the CIP/SSIP states and the association constants.
+  (``--pair``): W(r), the CIP/SSIP states and the association constants;
+- ``metad_of_directory``: the unbiased contact pairs of a metadynamics stage.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ from .pair_pmf import (
 )
 from .pmf import PMFResult, WindowSeries, pmf_result
 from .rdf import RDFResult
+from .reweight import ContactPairsResult, contact_pairs_result
 from .stats import estimate
 from .transport import Transport, TransportResult
 from .universe import InputError, load_universe, run_directory_charges, species_charges
@@ -802,4 +805,42 @@ def pair_pmf_of_directory(
     width = bin_width_nm or setup.spacing_nm / 4.0
     return pair_pmf_result(
         series, centres, force_constants, pair_model(setup), width, cutoff, n_bootstrap
+    )
+
+
+# --- metadynamics ---------------------------------------------------------------------
+
+
+def metad_of_directory(
+    path: str | Path, skip_fraction: float = 0.2, points: int = 10
+) -> ContactPairsResult:
+    """Unbiased contact pairs of the metadynamics stage of a run directory
+    (``RUN/metad``, ``solvation metad``), reweighted (``analysis.reweight``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A run directory with a metadynamics stage.
+    skip_fraction : float
+        Leading fraction of the stage left out (the bias' build-up).
+    points : int
+        Running estimates reported.
+
+    Raises
+    ------
+    InputError
+        When the directory holds no metadynamics stage.
+    """
+    stage = Path(path) / "metad"
+    if not (stage / "metad.json").exists():
+        raise InputError(f"{path} holds no metadynamics stage (run `solvation metad` first)")
+    record = json.loads((stage / "metad.json").read_text())
+    table = pd.read_csv(stage / "metad.csv").iloc[: record["rows"]]
+    return contact_pairs_result(
+        table,
+        record["n_cations"],
+        temperature_of(Path(path)),
+        record["settings"]["bias_factor"],
+        skip_fraction,
+        points,
     )

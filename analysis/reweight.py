@@ -29,7 +29,7 @@ from scipy.special import logsumexp
 
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 
-from .results import ResultMixin
+from .results import ResultMixin, jsonable
 from .stats import estimate
 
 
@@ -168,4 +168,128 @@ def reweighted_distribution(values, log_w, support: int | None = None) -> Reweig
         mean.mean,
         mean.err,
         len(n),
+    )
+
+
+MIN_CHANGES = 10  # changes of the contact count needed before a fraction is trusted
+
+
+@dataclass(frozen=True)
+class ContactPairsResult(ResultMixin):
+    """Unbiased contact pairs of a metadynamics stage (``solvation metad``).
+
+    Attributes
+    ----------
+    n_cations : int
+    temperature_k, bias_factor : float
+    skip_ps : float
+        Transient left out (ps).
+    n_frames : int
+        Frames reweighted.
+    pairs : ReweightedDistribution
+        P(number of cation - anion contact pairs).
+    cip_fraction, cip_fraction_err, cip_fraction_n_eff : float
+        Fraction of cations with an anion in their first shell (CIP + AGG), its error and
+        effective samples.
+    cv_min, cv_max : float
+        Range of the contact CV the stage explored.
+    changes : int
+        Times the number of cations in contact changed (transitions seen).
+    running : pandas.DataFrame
+        time_ps, cip_fraction, cip_fraction_err of the frames up to each time.
+    converged : bool
+    warnings : list of str
+    """
+
+    n_cations: int
+    temperature_k: float
+    bias_factor: float
+    skip_ps: float
+    n_frames: int
+    pairs: ReweightedDistribution
+    cip_fraction: float
+    cip_fraction_err: float
+    cip_fraction_n_eff: float
+    cv_min: float
+    cv_max: float
+    changes: int
+    running: pd.DataFrame
+    converged: bool
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        """JSON-able dict (the running estimates as lists)."""
+        data = {k: v for k, v in vars(self).items() if k != "running"}
+        data["pairs"] = self.pairs.to_dict()
+        data["running"] = {c: self.running[c].tolist() for c in self.running.columns}
+        return jsonable(data)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The distribution of the number of contact pairs."""
+        return self.pairs.to_frame()
+
+
+def _running(t, fraction, lw, points: int) -> pd.DataFrame:
+    ends = np.unique(np.linspace(len(t) // points, len(t), points).astype(int))
+    rows = []
+    for end in ends[ends > 2]:
+        r = reweighted_mean(fraction[:end], lw[:end])
+        rows.append((float(t[end - 1]), r.mean, r.err))
+    return pd.DataFrame(rows, columns=["time_ps", "cip_fraction", "cip_fraction_err"])
+
+
+def contact_pairs_result(
+    table: pd.DataFrame,
+    n_cations: int,
+    temperature_k: float,
+    bias_factor: float,
+    skip_fraction: float = 0.2,
+    points: int = 10,
+) -> ContactPairsResult:
+    """Reweighted contact pairs of a metad.csv table (module docstring); the first
+    ``skip_fraction`` of the rows (the bias' build-up) is left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        metad.csv: time_ps, cv, bias_kj_per_mol, c_kj_per_mol, n_pairs,
+        n_cations_in_contact.
+    n_cations : int
+        Cations in the box.
+    temperature_k, bias_factor : float
+    skip_fraction : float
+        Leading fraction of the rows left out.
+    points : int
+        Running estimates reported.
+    """
+    rows = table.iloc[int(len(table) * skip_fraction) :]
+    if len(rows) < 3:
+        raise ValueError("fewer than three metadynamics rows after the skip; run longer")
+    lw = log_weights(rows.bias_kj_per_mol, rows.c_kj_per_mol, temperature_k)
+    fraction = rows.n_cations_in_contact.to_numpy() / n_cations
+    cip = reweighted_mean(fraction, lw)
+    changes = int(np.sum(np.diff(rows.n_cations_in_contact.to_numpy()) != 0))
+    warnings = []
+    if changes < MIN_CHANGES:
+        warnings.append(
+            f"the number of cations in contact changed {changes} times (< {MIN_CHANGES})"
+        )
+    if not cip.converged or cip.n_eff < MIN_CHANGES:
+        warnings.append(f"{cip.n_eff:.1f} effective samples of the contact fraction")
+    return ContactPairsResult(
+        n_cations=n_cations,
+        temperature_k=temperature_k,
+        bias_factor=bias_factor,
+        skip_ps=float(rows.time_ps.iloc[0] - table.time_ps.iloc[0]),
+        n_frames=len(rows),
+        pairs=reweighted_distribution(rows.n_pairs.to_numpy(), lw),
+        cip_fraction=cip.mean,
+        cip_fraction_err=cip.err,
+        cip_fraction_n_eff=cip.n_eff,
+        cv_min=float(rows.cv.min()),
+        cv_max=float(rows.cv.max()),
+        changes=changes,
+        running=_running(rows.time_ps.to_numpy(), fraction, lw, points),
+        converged=not warnings,
+        warnings=warnings,
     )

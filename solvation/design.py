@@ -396,6 +396,28 @@ class PMFSpec(_Strict):
         return v
 
 
+class MetadSpec(_Strict):
+    """Well-tempered metadynamics on the cation - anion contact number of the design's box
+    (``solvation metad``, campaign analysis "metad"); every key can be overridden on the
+    command line."""
+
+    cation: str = "Zn2+"
+    anion: str = "SO4"
+    time: str = "1 ns"
+    height: float = Field(1.0, gt=0)  # kJ/mol, initial Gaussian height
+    width: float = Field(0.3, gt=0)  # contacts
+    bias_factor: float = Field(10.0, gt=1)
+    deposit: str = "1 ps"  # between Gaussians
+    checkpoint: str = "20 ps"
+
+    @field_validator("time", "deposit", "checkpoint")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if q.time_ps(v) <= 0:
+            raise ValueError(f"{v!r} must be a positive time")
+        return v
+
+
 class ElectrodeSpec(_Strict):
     """The [slab] metal as a constant-potential electrode (OpenMM ConstantPotentialForce,
     finite-field method): its top face is held ``potential_difference`` above its bottom
@@ -451,6 +473,7 @@ class Design(_Strict):
     osmotic: OsmoticSpec | None = None
     electrode: ElectrodeSpec | None = None
     pmf: PMFSpec | None = None
+    metad: MetadSpec | None = None
     protocol: dict = {}
 
     @model_validator(mode="before")
@@ -500,7 +523,7 @@ class Design(_Strict):
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
         data = self.model_dump(mode="json")
-        for key in ("osmotic", "electrode", "pmf"):  # tables added later: older hashes stay
+        for key in ("osmotic", "electrode", "pmf", "metad"):  # added later: older hashes stay
             if data[key] is None:
                 del data[key]
         if self.slab is not None:

@@ -32,6 +32,7 @@ from solvation.validation import validate
 
 from .analyze import analyze_app
 from .common import JsonOpt, named, write_json
+from .metad import metad_cmd
 from .pmf import pmf_cmd
 
 # help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
@@ -566,3 +567,4 @@ def bench_md_cmd(
 
 
 app.command("pmf")(pmf_cmd)  # after the commands above, so --help lists it after them
+app.command("metad")(metad_cmd)

@@ -37,9 +37,12 @@ import numpy as np
 import openmm
 import openmm.app as app
 import openmm.unit as u
+from pydantic import ValidationError
 
+from solvation import quantities as q
 from solvation.analysis.reweight import well_tempered_c
 from solvation.console import LOGGER
+from solvation.design import MetadSpec
 from solvation.errors import SolvationError
 from solvation.rundir import read_build, read_run, write_json_atomic
 
@@ -97,6 +100,41 @@ class MetadSettings:
     checkpoint_ps: float = 20.0
     contact_angstrom: float = 3.0
     grid: int = 400
+
+
+def metad_settings(spec: MetadSpec | None = None, **overrides) -> MetadSettings:
+    """Settings from a design's ``[metad]`` table and overrides with the same keys (times
+    with units); None values are ignored.
+
+    Parameters
+    ----------
+    spec : MetadSpec, optional
+        A design's ``[metad]`` table.
+    **overrides
+        Same keys.
+
+    Raises
+    ------
+    MetadError
+        For values the table would refuse.
+    """
+    data = (spec or MetadSpec()).model_dump()
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        spec = MetadSpec.model_validate(data)
+    except ValidationError as err:
+        fields = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        raise MetadError(f"invalid metadynamics settings: {fields}") from None
+    return MetadSettings(
+        cation=spec.cation,
+        anion=spec.anion,
+        height_kj_per_mol=spec.height,
+        width=spec.width,
+        bias_factor=spec.bias_factor,
+        deposit_ps=q.time_ps(spec.deposit),
+        time_ps=q.time_ps(spec.time),
+        checkpoint_ps=q.time_ps(spec.checkpoint),
+    )
 
 
 @dataclass(frozen=True)
