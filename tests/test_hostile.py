@@ -317,11 +317,32 @@ CASES = [
         "beyond half the smallest box edge",
         2,
     ),
+    # --- metadynamics: refused before anything is written ---
+    ("metad of a build never run", lambda c: ["metad", str(c.build)], "holds no run.json", 2),
+    (
+        "metad with an anion not in the box",
+        lambda c: ["metad", str(c.run), "--anion", "SO4", "--platform", "CPU"],
+        "the box holds no SO4",
+        2,
+    ),
+    (
+        "metad with a bias factor of 1",
+        lambda c: ["metad", str(c.run), "--bias-factor", "1", "--platform", "CPU"],
+        "bias_factor: Input should be greater than 1",
+        2,
+    ),
     (
         "pair path of a design beyond half its box",
         lambda c: [
-            "pmf", str(c.design()), "-o", str(c.tmp / "out"), "--pair", "Zn2+", "Cl-",
-            "--from", "1.5nm",
+            "pmf",
+            str(c.design()),
+            "-o",
+            str(c.tmp / "out"),
+            "--pair",
+            "Zn2+",
+            "Cl-",
+            "--from",
+            "1.5nm",
         ],  # fmt: skip
         "of the design's box (about",
         2,

@@ -4,11 +4,13 @@ against its definition."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import numpy as np
 import openmm
-import openmm.app as app
+import openmm.app as mmapp
 import openmm.unit as u
 import pytest
 from scipy.integrate import quad
@@ -19,6 +21,7 @@ from solvation.analysis.reweight import (
     reweighted_mean,
     well_tempered_c,
 )
+from solvation.cli import app, run_cli
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 
 T = 298.15
@@ -43,15 +46,15 @@ def _metad_run(records=3000, every=100, gamma=6.0, seed=11):
     cv = openmm.CustomExternalForce("x")
     cv.addParticle(0, [])
     lo, hi, grid = -0.25, 0.25, 201
-    variable = app.BiasVariable(cv, lo, hi, 0.01, gridWidth=grid)
-    meta = app.Metadynamics(system, [variable], T, gamma, 0.5 * KT, every)
-    topology = app.Topology()
+    variable = mmapp.BiasVariable(cv, lo, hi, 0.01, gridWidth=grid)
+    meta = mmapp.Metadynamics(system, [variable], T, gamma, 0.5 * KT, every)
+    topology = mmapp.Topology()
     topology.addAtom(
-        "X", app.Element.getBySymbol("Ar"), topology.addResidue("X", topology.addChain())
+        "X", mmapp.Element.getBySymbol("Ar"), topology.addResidue("X", topology.addChain())
     )
     integrator = openmm.LangevinMiddleIntegrator(T, 10.0, 0.002)
     integrator.setRandomNumberSeed(seed)
-    sim = app.Simulation(
+    sim = mmapp.Simulation(
         topology, system, integrator, openmm.Platform.getPlatformByName("Reference")
     )
     sim.context.setPositions([openmm.Vec3(-B, 0, 0)] * u.nanometer)
@@ -104,3 +107,30 @@ def test_c_of_t_and_distribution():
     dist = reweighted_distribution(n, np.zeros(2000))
     assert dist.probability.sum() == pytest.approx(1.0)
     assert dist.mean == pytest.approx(np.mean(n)) and np.all(dist.probability_err > 0)
+
+
+def test_metad_stage_resumes_extends_and_reports(tiny_run, tmp_path):
+    """`solvation metad` on a copy of the session's 1 m ZnCl2 run (Zn-Cl contacts): 2 ps,
+    then extended to 3 ps by the same command (the bias of the first part is loaded,
+    rows continue); `analyze metad` flags 3 ps as not converged; other settings in the
+    same directory are refused."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns(".lock"))
+    args = ["metad", str(run), "--anion", "Cl-", "--deposit", "0.2ps", "--checkpoint", "1ps"]
+    run_cli(app, [*args, "--time", "2ps", "--platform", "CPU"])
+    first = (run / "metad" / "metad.csv").read_text().splitlines()
+    run_cli(app, [*args, "--time", "3ps", "--platform", "CPU"])
+    rows = (run / "metad" / "metad.csv").read_text().splitlines()
+    assert len(first) == 11 and len(rows) == 16 and rows[:11] == first
+    assert len(list((run / "metad" / "bias").glob("bias_*.npy"))) == 2
+    times = [float(r.split(",")[0]) for r in rows[1:]]
+    assert np.allclose(np.diff(times), 0.2)
+    bias = [float(r.split(",")[2]) for r in rows[1:]]
+    assert bias[10] > bias[9] * 0.5  # the bias carried over: no restart from zero
+    run_cli(app, ["analyze", "metad", str(run), "--json", str(tmp_path / "m.json")])
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert data["converged"] is False and data["n_cations"] >= 1
+    assert abs(sum(data["pairs"]["probability"]) - 1.0) < 1e-9
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(app, [*args, "--time", "3ps", "--bias-factor", "5", "--platform", "CPU"])
+    assert exit_info.value.code == 2

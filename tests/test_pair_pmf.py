@@ -26,6 +26,7 @@ from solvation.analysis.pairing import (
     bjerrum_distance_nm,
     coulomb_kj_mol_nm,
 )
+from solvation.campaigns import rank_directory, run_campaign
 from solvation.cli import app, run_cli
 from solvation.constants import AVOGADRO_PER_MOL, GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.forcefields import water_dielectric
@@ -254,3 +255,60 @@ def test_pair_pmf_command_end_to_end(pair_pmf_dir, tmp_path):
     assert "1 mol/L" in data["standard_state"] and math.isfinite(data["log10_k_a"])
     assert all(5 <= n <= 7 for n in data["water_count"])  # Zn2+ keeps about six waters
     assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_pairing_campaign_ranks_on_free_energy_descriptors(tmp_path):
+    """ZnSO4 against ZnCl2, CI-sized: per job a pair PMF (3 windows of 2 ps) and a 2 ps
+    metadynamics stage; log_ka, shell_entry_free_energy, pairing_free_energy and
+    cip_fraction_equilibrium reach the catalog with their flags (not converged at this
+    size) and the ranking takes them."""
+    designs = []
+    for name, formula, partner in (("znso4", "ZnSO4", "SO4"), ("zncl2", "ZnCl2", "Cl-")):
+        design = {
+            "name": name,
+            "box": {"n_water": 150},
+            "salts": [{"formula": formula, "concentration": "0.5 m"}],
+            "forcefield": {"cutoff": "0.7 nm"},
+            "pmf": {"pair": ["Zn2+", partner]},
+            "metad": {"anion": partner},
+        }
+        (tmp_path / f"{name}.toml").write_text(tomli_w.dumps(design))
+        designs.append(f"{name}.toml")
+    campaign = {
+        "name": "pairing",
+        "designs": designs,
+        "replicas": 1,
+        "set": {
+            "pmf.from": "0.48 nm",
+            "pmf.to": "contact",
+            "pmf.spacing": "0.1 nm",
+            "pmf.equilibration": "0.5 ps",
+            "pmf.window_time": "2 ps",
+            "pmf.pull_time": "1 ps",
+            "metad.time": "2 ps",
+            "metad.deposit": "0.2 ps",
+            "metad.checkpoint": "1 ps",
+        },
+        "protocol": {
+            "equilibration": "1 ps",
+            "production": "0.2 ps",
+            "report_every": "0.1 ps",
+            "checkpoint_every": "0.2 ps",
+            "minimize_max_iterations": 300,
+        },
+        "analyses": {"list": ["pmf", "metad"]},
+        "rank": {"weights": {"log_ka": -1.0, "cip_fraction_equilibrium": -1.0}},
+    }
+    path = tmp_path / "campaign.toml"
+    path.write_text(tomli_w.dumps(campaign))
+    catalog = run_campaign(path, tmp_path / "out", platform="CPU")
+    jobs = catalog.jobs()
+    assert set(jobs.status) == {"done"}, jobs[["design", "error"]].to_string()
+    table = catalog.descriptors()
+    names = {"log_ka", "shell_entry_free_energy", "pairing_free_energy", "cip_fraction_equilibrium"}
+    assert names <= set(table.name)
+    for name in ("log_ka", "cip_fraction_equilibrium"):
+        rows = table[table.name == name]
+        assert len(rows) == 2 and rows.value.notna().all() and not rows.converged.any()
+    ranking = rank_directory(tmp_path / "out", path)
+    assert sorted(ranking.table.design) == ["zncl2", "znso4"]

@@ -60,6 +60,10 @@ DESCRIPTORS = (
     "kb_a_cc",
     "desolvation_barrier",  # kJ/mol, from [analyses] "pmf"
     "adsorption_free_energy",  # kJ/mol
+    "pairing_free_energy",  # kJ/mol, W_CIP - W_SSIP, from a [pmf] pair
+    "log_ka",  # log10 K_A (1 mol/L), from a [pmf] pair
+    "shell_entry_free_energy",  # kJ/mol, -RT ln(K_CIP c deg), from a [pmf] pair
+    "cip_fraction_equilibrium",  # from [analyses] "metad"
 )
 
 
@@ -203,6 +207,7 @@ def _check_paths(raw: dict, base: dict) -> None:
         "forcefield",
         "slab",
         "pmf",
+        "metad",
         "protocol",
     }
     for key in [*raw.get("grid", {}), *raw.get("set", {})]:

@@ -29,14 +29,16 @@ from .descriptors import (
     transport_descriptors,
     water_activity_descriptors,
 )
+from .metad import metad_descriptors
 from .pmf import pmf_descriptors
 
 DEFAULT_ANALYSES = ("structure", "hbonds", "transport")
 # water_activity: osmotic route for [osmotic] designs, a KB point (a_cc) for salt + water
 # boxes; opt in with [analyses] list = [...] (KB costs five RDF passes).
-# pmf: umbrella sampling of the design's [pmf] ion to its slab (windows run one after
-# another inside the job)
-ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf")
+# pmf: umbrella sampling of the design's [pmf] ion to its slab, or of its [pmf] pair
+# (windows run one after another inside the job)
+# metad: well-tempered metadynamics on the design's [metad] contact pairs, reweighted
+ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf", "metad")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
@@ -94,6 +96,8 @@ def run_job(
         )
     if "pmf" in job["analyses"]:
         descriptors.update(pmf_descriptors(directory, platform, device))
+    if "metad" in job["analyses"]:
+        descriptors.update(metad_descriptors(directory, platform, device))
     seconds = time.perf_counter() - start
     result = JobResult(
         key=job["key"],

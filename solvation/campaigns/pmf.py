@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from solvation.analysis.pair_pmf import PairPMFResult
 from solvation.analysis.recipes import pmf_of_directory
 from solvation.design import Design, load_design, parse_design
 from solvation.engine import run
@@ -141,7 +142,8 @@ def pmf_descriptors(
 ) -> dict[str, DescriptorValue]:
     """Campaign job: the PMF of the job's run (windows one after another in this process,
     settings from the design's [pmf] table), written to ``pmf.json``/``pmf.csv``; its
-    desolvation barrier and adsorption free energy (kJ/mol) with their errors.
+    desolvation barrier and adsorption free energy (kJ/mol) with their errors, or for a
+    pair PMF (``pair`` in [pmf]) the descriptors of ``pair_descriptors``.
 
     Parameters
     ----------
@@ -159,6 +161,8 @@ def pmf_descriptors(
     result = pmf_of_directory(out)
     write_json_atomic(job_dir / "pmf.json", result.to_dict())
     result.to_frame().to_csv(job_dir / "pmf.csv", index=False)
+    if isinstance(result, PairPMFResult):
+        return pair_descriptors(result, setup)
     return {
         "desolvation_barrier": DescriptorValue(
             value=result.desolvation_barrier_kj_per_mol,
@@ -167,5 +171,48 @@ def pmf_descriptors(
         "adsorption_free_energy": DescriptorValue(
             value=result.adsorption_free_energy_kj_per_mol,
             err=result.adsorption_free_energy_err_kj_per_mol,
+        ),
+    }
+
+
+def pair_descriptors(result: PairPMFResult, setup: UmbrellaInfo) -> dict[str, DescriptorValue]:
+    """The descriptors of a pair PMF (definitions in ``solvation.analysis.pair_pmf``):
+
+    - ``pairing_free_energy``: W_CIP - W_SSIP (kJ/mol; negative: contact favoured);
+    - ``log_ka``: log10 K_A (standard state 1 mol/L) up to the boundary;
+    - ``shell_entry_free_energy``: -RT ln(K_CIP c deg) (kJ/mol): the standard free energy
+      of putting the partner's atom into the cation's first shell from apart; with the
+      design's own box as solvent, an additive's or an anion's entry in that electrolyte.
+
+    Each carries its bootstrap error, the smallest window's effective samples, the PMF's
+    convergence flag with its first warning, and the production time of the windows.
+
+    Parameters
+    ----------
+    result : PairPMFResult
+    setup : UmbrellaInfo
+        The pair PMF's record.
+    """
+    flags = {
+        "n_eff": float(min(w["n_effective"] for w in result.windows)),
+        "converged": result.converged,
+        "reason": result.warnings[0] if result.warnings else None,
+        "span_ps": float(setup.protocol["production_ps"]) * len(setup.windows),
+    }
+
+    def value(v: float, err: float) -> DescriptorValue:
+        finite = v == v
+        return DescriptorValue(
+            value=v if finite else None, err=err if err == err else None, **flags
+        )
+
+    r = result
+    return {
+        "pairing_free_energy": value(
+            r.pairing_free_energy_kj_per_mol, r.pairing_free_energy_err_kj_per_mol
+        ),
+        "log_ka": value(r.log10_k_a, r.log10_k_a_err),
+        "shell_entry_free_energy": value(
+            r.cip_free_energy_kj_per_mol, r.cip_free_energy_err_kj_per_mol
         ),
     }
