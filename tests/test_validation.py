@@ -11,7 +11,10 @@ import pytest
 import yaml
 
 from solvation.design import parse_design
+from solvation.engine.pair_umbrella import check_pair_design
+from solvation.engine.umbrella import pmf_settings
 from solvation.quantities import time_ps
+from solvation.systems.composition import size_box
 from solvation.validation import (
     Reference,
     ReferenceError_,
@@ -177,3 +180,21 @@ def test_a_value_without_a_finite_error_never_passes():
     unconverged = compare("zn_first_shell_cn", "full", 6.0, math.inf, ref)
     assert math.isnan(unconverged.deviation_sigma) and not unconverged.passed
     assert compare("zn_first_shell_cn", "full", 6.0, 0.1, ref).passed
+
+
+def test_pairing_rows_fit_the_bjerrum_distance_in_their_boxes():
+    """The ZnSO4 pair rows (one Zn2+, one SO4^2-) of every profile that has them: both
+    families, each box large enough that the Bjerrum distance of the model (eps_r of its
+    water, its charges) plus the tail lies within half the estimated box edge, and the
+    reference is the NIST 46 overall association constant (log10 K = 2.34)."""
+    refs = {(r.system, r.quantity): r for r in load_references()}
+    assert refs[("znso4_dilute", "log10_ka")].value == 2.34
+    for name in ("cpu", "gpu", "full"):
+        todo = cases(PROFILES[name], ("pairing",))
+        assert sorted(c.model for c in todo) == ["full", "scaled"]
+        for case in todo:
+            design = parse_design(case.design)
+            comp = size_box(design)
+            assert comp.counts["Zn2+"] == 1 and comp.counts["SO4"] == 1
+            check_pair_design(design, pmf_settings(design.pmf), comp)  # raises if too small
+    assert cases(PROFILES["quick"], ("pairing",)) == []
