@@ -26,7 +26,7 @@ from solvation.analysis.pairing import (
     bjerrum_distance_nm,
     coulomb_kj_mol_nm,
 )
-from solvation.campaigns import rank_directory, run_campaign
+from solvation.campaigns import make_figures, rank_directory, run_campaign
 from solvation.cli import app, run_cli
 from solvation.constants import AVOGADRO_PER_MOL, GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.forcefields import water_dielectric
@@ -312,3 +312,5 @@ def test_pairing_campaign_ranks_on_free_energy_descriptors(tmp_path):
         assert len(rows) == 2 and rows.value.notna().all() and not rows.converged.any()
     ranking = rank_directory(tmp_path / "out", path)
     assert sorted(ranking.table.design) == ["zncl2", "znso4"]
+    names = {p.name for p in make_figures(tmp_path / "out", tmp_path / "figures")}
+    assert {"pair_pmf.png", "pair_pmf.csv"} <= names and "pmf.png" not in names

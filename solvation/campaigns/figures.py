@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from solvation.analysis.plots import draw_pmf
+from solvation.analysis.plots import draw_pair_pmf, draw_pmf
 from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
@@ -211,9 +211,9 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
         The PDF, SVG, PNG and CSV files written.
     """
     results = {
-        design: json.loads((path / "pmf.json").read_text())
-        for design, path in _first_replicas(directory).items()
-        if (path / "pmf.json").exists()
+        design: result
+        for design, result in _pmf_results(directory).items()
+        if "z_nm" in result  # surface PMFs; pair PMFs: fig_pair_pmf
     }
     if not results:
         return []
@@ -230,6 +230,49 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
     axes[0].axhline(0.0, color="0.6", lw=0.6)
     axes[0].legend(fontsize=7)
     return _save(fig, pd.DataFrame(rows), out, "pmf")
+
+
+def _pmf_results(directory: Path) -> dict[str, dict]:
+    """pmf.json of each design's first replica."""
+    return {
+        design: json.loads((path / "pmf.json").read_text())
+        for design, path in _first_replicas(directory).items()
+        if (path / "pmf.json").exists()
+    }
+
+
+def fig_pair_pmf(directory: Path, out: Path) -> list[Path]:
+    """Pair PMFs W(r) with their error bands (top) over the cation's first-shell water
+    count (bottom), one curve per design (first replica), from each job's pmf.json;
+    [] without any.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
+    results = {d: r for d, r in _pmf_results(directory).items() if "r_nm" in r}
+    if not results:
+        return []
+    fig, axes = plt.subplots(2, 1, figsize=(5.0, 5.0), sharex=True, height_ratios=(2, 1))
+    keys = ("r_nm", "w_kj_per_mol", "w_err_kj_per_mol", "water_count", "partner_in_shell")
+    rows = []
+    for design, result in results.items():
+        draw_pair_pmf(axes, result, f"{design} ({result['partner']})")
+        rows += [
+            {"design": design, "partner": result["partner"], **dict(zip(keys, v, strict=True))}
+            for v in zip(*(result[k] for k in keys), strict=True)
+        ]
+    axes[0].axhline(0.0, color="0.6", lw=0.6)
+    axes[0].legend(fontsize=7)
+    return _save(fig, pd.DataFrame(rows), out, "pair_pmf")
 
 
 def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
@@ -345,7 +388,7 @@ def make_figures(directory: str | Path, out: str | Path | None = None) -> list[P
             ("free_water_fraction", "free water fraction"),
         ):
             paths += fig_descriptor(directory, out, name, label)
-        paths += fig_pmf(directory, out)
+        paths += fig_pmf(directory, out) + fig_pair_pmf(directory, out)
         if (directory / "ranking.csv").exists():
             paths += fig_ranking(directory / "ranking.csv", out)
     return paths
