@@ -38,7 +38,7 @@ contact region or no solvent-shared minimum sampled.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -185,6 +185,9 @@ class PairModel:
         Temperature (K).
     dielectric_source, boundary_source, partner_atom : str
         Provenance, recorded in the result.
+    dielectric_err : float
+        Quoted uncertainty of ``dielectric``, propagated to log10 K_A as a separate
+        (systematic) error; 0: none.
     """
 
     cation: str
@@ -196,6 +199,7 @@ class PairModel:
     dielectric_source: str = ""
     boundary_source: str = ""
     partner_atom: str = ""
+    dielectric_err: float = 0.0  # quoted uncertainty of eps_r (0: none)
 
     @property
     def kt(self) -> float:
@@ -419,7 +423,10 @@ class PairPMFResult(ResultMixin):
     dissociation_barrier_kj_per_mol, association_barrier_kj_per_mol : float
         W_barrier - W_CIP and W_barrier - W_SSIP (kJ/mol), with ``_err``.
     k_a_l_per_mol, log10_k_a, log10_k_a_err : float
-        Association constant up to the boundary.
+        Association constant up to the boundary, with its statistical (bootstrap) error.
+    log10_k_a_dielectric_err : float
+        Its systematic error from the quoted uncertainty of eps_r (tail match with
+        eps_r -+ err; 0 when none is quoted).
     k_cip_l_per_mol, log10_k_cip, log10_k_cip_err : float
         Its contact part (up to the barrier).
     cip_fraction_of_pairs, cip_fraction_of_pairs_err : float
@@ -466,6 +473,7 @@ class PairPMFResult(ResultMixin):
     k_a_l_per_mol: float
     log10_k_a: float
     log10_k_a_err: float
+    log10_k_a_dielectric_err: float
     k_cip_l_per_mol: float
     log10_k_cip: float
     log10_k_cip_err: float
@@ -567,6 +575,18 @@ def _constants(r_nm, w, draws, lo, hi, model: PairModel, states: PairStates) -> 
         else math.nan,
         "cip_free_energy_err_kj_per_mol": rt_ln10 * err_cip,
     }
+
+
+def _dielectric_err(r_nm, f_kj, lo, hi, model: PairModel, tail_from_nm: float) -> float:
+    """Half the change of log10 K_A when the tail is matched with eps_r - err and + err."""
+    if not model.dielectric_err:
+        return 0.0
+    logs = []
+    for sign in (-1.0, 1.0):
+        m = replace(model, dielectric=model.dielectric + sign * model.dielectric_err)
+        w = tail_matched(r_nm, f_kj, lo, hi, m, tail_from_nm)
+        logs.append(_log10(association_constants(lo, hi, w, model, None)[0]))
+    return 0.5 * abs(logs[1] - logs[0])
 
 
 def _window_rows(series, kept, samples, centres, force_constants) -> list[dict]:
@@ -702,6 +722,9 @@ def pair_pmf_result(
         barrier_r_nm=_at(r, states.barrier),
         **_state_values(w, draws, states),
         **_constants(r, w, draws, blo, bhi, model, states),
+        log10_k_a_dielectric_err=_dielectric_err(
+            r, profile.free_energy_kj_per_mol, blo, bhi, model, tail_from
+        ),
         n_bootstrap=n_ok,
         min_neighbour_overlap=neighbour_overlap(profile.overlap),
         windows=windows,

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
-from solvation.forcefields import METAL_RESNAME
+from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
 from solvation.rundir import BuildInfo, read_build, read_umbrella, read_window, temperature_of
 from solvation.systems.formula import species_charge
 
@@ -737,14 +737,22 @@ def pmf_of_directory(
     )
 
 
-def pair_model(setup) -> PairModel:
+def pair_model(setup, path: Path | None = None) -> PairModel:
     """The model facts a pair PMF's analysis needs, from its ``umbrella.json``.
 
     Parameters
     ----------
     setup : UmbrellaInfo
         A pair PMF's record.
+    path : Path, optional
+        The PMF directory: the quoted uncertainty of eps_r is looked up for its water.
     """
+    err = 0.0
+    if path is not None:
+        try:
+            err = water_dielectric(read_build(path / setup.windows[0]).water_model).err_eps
+        except UnknownName:  # a water model without a published eps_r
+            err = 0.0
     return PairModel(
         cation=setup.ion_species,
         partner=setup.partner_species,
@@ -755,6 +763,7 @@ def pair_model(setup) -> PairModel:
         dielectric_source=setup.dielectric_source or "",
         boundary_source=setup.boundary_source or "",
         partner_atom=setup.partner_atom or "",
+        dielectric_err=err,
     )
 
 
@@ -804,7 +813,7 @@ def pair_pmf_of_directory(
         force_constants.append(info.force_constant_kj_mol_nm2)
     width = bin_width_nm or setup.spacing_nm / 4.0
     return pair_pmf_result(
-        series, centres, force_constants, pair_model(setup), width, cutoff, n_bootstrap
+        series, centres, force_constants, pair_model(setup, path), width, cutoff, n_bootstrap
     )
 
 

@@ -218,7 +218,8 @@ def _echo_pair(r) -> None:
         f"CIP -> SSIP barrier {w('dissociation_barrier')} kJ/mol"
     )
     typer.echo(
-        f"  log10 K_A {_pm(r.log10_k_a, r.log10_k_a_err)} (R = {r.boundary_nm:.3f} nm, "
+        f"  log10 K_A {_pm(r.log10_k_a, r.log10_k_a_err)} (eps_r: +- "
+        f"{r.log10_k_a_dielectric_err:.2g}; R = {r.boundary_nm:.3f} nm, "
         f"{r.boundary_source}); log10 K_CIP {_pm(r.log10_k_cip, r.log10_k_cip_err)}; "
         f"CIP share {_pm(r.cip_fraction_of_pairs, r.cip_fraction_of_pairs_err)}"
     )
