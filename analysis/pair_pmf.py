@@ -299,7 +299,18 @@ def _full_edges(lo: np.ndarray, hi: np.ndarray, w: np.ndarray):
 
 def association_constants(lo, hi, w, model: PairModel, cip_upper_nm: float | None):
     """(K_A, K_CIP) in L/mol of a W on bins [lo, hi): up to the boundary, and up to
-    ``cip_upper_nm`` (the barrier; None: no contact state, K_CIP = NaN)."""
+    ``cip_upper_nm`` (the barrier; None: no contact state, K_CIP = NaN).
+
+    Parameters
+    ----------
+    lo, hi : numpy.ndarray
+        Bin edges (nm), equal widths, increasing (gaps allowed).
+    w : numpy.ndarray
+        W per bin (kJ/mol).
+    model : PairModel
+    cip_upper_nm : float or None
+        Upper limit of the contact part (nm).
+    """
     edges, full = _full_edges(lo, hi, w)
     t = model.temperature_k
     k_a = association_constant_l_per_mol(edges, full, t, model.boundary_nm)

@@ -346,7 +346,27 @@ def add_pair_restraint(system: openmm.System, i: int, j: int, r_nm: float, k: fl
 def pull_pair(parent, xyz, box, i, j, r_now, centres, settings, protocol, platform, device):
     """Seed positions of every window (in the order of ``centres``): the pair pulled by a
     stiff moving restraint from ``r_now`` out to the farthest centre, then in through the
-    others."""
+    others.
+
+    Parameters
+    ----------
+    parent : Path
+        The parent run directory.
+    xyz, box : numpy.ndarray
+        Positions and box vectors after NPT (nm).
+    i, j : int
+        Atom indices of the pair.
+    r_now : float
+        Their distance at the start (nm).
+    centres : list of float
+        Window centres (nm).
+    settings : PMFSettings
+    protocol : Protocol
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
     force = openmm.CustomBondForce(PAIR_PULL_ENERGY)
     force.addGlobalParameter("k_pull", PULL_FORCE_CONSTANT)
     force.addGlobalParameter("r_pull", r_now)
