@@ -8,11 +8,13 @@ import json
 import math
 import shutil
 
+import MDAnalysis as mda
 import numpy as np
 import openmm
 import openmm.app as mmapp
 import openmm.unit as u
 import pytest
+from MDAnalysis.lib.distances import distance_array
 from scipy.integrate import quad
 
 from solvation.analysis.reweight import (
@@ -23,6 +25,13 @@ from solvation.analysis.reweight import (
 )
 from solvation.cli import app, run_cli
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
+from solvation.engine.metadynamics import (
+    MetadSettings,
+    contact_counts,
+    contact_cv,
+    contact_sites,
+)
+from solvation.rundir import read_build
 
 T = 298.15
 KT = GAS_CONSTANT_KJ_PER_MOL_K * T
@@ -134,3 +143,34 @@ def test_metad_stage_resumes_extends_and_reports(tiny_run, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run_cli(app, [*args, "--time", "3ps", "--bias-factor", "5", "--platform", "CPU"])
     assert exit_info.value.code == 2
+
+
+def test_contact_cv_and_counts_against_mdanalysis(tiny_run):
+    """On the session run's last frame: the CV OpenMM computes (CustomCVForce over the
+    periodic CustomBondForce) equals sum 1 / (1 + (r / r0)^12) over MDAnalysis'
+    minimum-image Zn-Cl distances, and the contact counts equal MDAnalysis' count of Zn2+
+    with a Cl- within 3 A."""
+    settings = MetadSettings(anion="Cl-")
+    u = mda.Universe(str(tiny_run / "topology.pdb"), str(tiny_run / "trajectory.xtc"))
+    u.trajectory[-1]
+    topology = mmapp.PDBFile(str(tiny_run / "topology.pdb")).topology
+    sites = contact_sites(topology, read_build(tiny_run).resnames, settings)
+    d = distance_array(u.atoms[sites.cations].positions, u.atoms[sites.acceptors].positions,
+                       box=u.dimensions) / 10.0  # fmt: skip
+    expected = float(np.sum(1.0 / (1.0 + (d / settings.switch_nm) ** settings.exponent)))
+    system = openmm.System()
+    for _ in range(topology.getNumAtoms()):
+        system.addParticle(1.0)
+    box = u.dimensions[:3] / 10.0
+    system.setDefaultPeriodicBoxVectors(*(openmm.Vec3(*row) for row in np.diag(box)))
+    cv = openmm.CustomCVForce("n")
+    cv.addCollectiveVariable("n", contact_cv(sites, settings))
+    system.addForce(cv)
+    context = openmm.Context(
+        system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    context.setPositions(u.atoms.positions / 10.0)
+    assert cv.getCollectiveVariableValues(context)[0] == pytest.approx(expected, rel=1e-5)
+    pairs, cations = contact_counts(u.atoms.positions / 10.0, np.diag(box), sites, 0.3)
+    close = d < 0.3
+    assert cations == int(close.any(axis=1).sum()) and pairs == int(close.sum())  # Cl: 1 atom
