@@ -200,13 +200,14 @@ def test_model_constants_against_their_sources():
 
 @pytest.fixture(scope="module")
 def pair_pmf_dir(tmp_path_factory):
-    """Zn2+ - SO4^2- (one pair in 300 TIP3P waters) by the command line: 3 windows of
-    2 ps from 0.48 nm to contact, run 2 at a time."""
+    """Zn2+ - SO4^2- (one pair in 150 TIP3P waters, 0.7 nm cutoff) by the command line:
+    3 windows of 2 ps from 0.48 nm to contact, run 2 at a time."""
     tmp = tmp_path_factory.mktemp("pair")
     design = {
         "name": "pair",
-        "salts": [{"formula": "ZnSO4", "concentration": "0.185 m"}],
-        "box": {"n_water": 300},
+        "salts": [{"formula": "ZnSO4", "concentration": "0.37 m"}],
+        "box": {"n_water": 150},
+        "forcefield": {"cutoff": "0.7 nm"},
         "protocol": {
             "equilibration": "1 ps",
             "production": "0.1 ps",
