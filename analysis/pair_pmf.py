@@ -289,11 +289,17 @@ def _bins(profile_r: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _full_edges(lo: np.ndarray, hi: np.ndarray, w: np.ndarray):
-    """Contiguous edges from the first to the last bin, W = NaN in bins without samples."""
+    """Contiguous edges from the first to the last bin; W of a bin without samples inside
+    the path interpolated linearly between its sampled neighbours (the empty bins are
+    flagged in the warnings)."""
     width = float(np.min(hi - lo))
     edges = np.arange(lo[0], hi[-1] + 0.5 * width, width)
     full = np.full(len(edges) - 1, np.nan)
     full[np.clip(np.round((lo - lo[0]) / width).astype(int), 0, len(full) - 1)] = w
+    known = np.isfinite(full)
+    if known.sum() >= 2:
+        x = np.arange(len(full))
+        full[~known] = np.interp(x[~known], x[known], full[known])
     return edges, full
 
 

@@ -25,7 +25,7 @@ format what they return:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,15 @@ import pandas as pd
 
 from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
 from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
-from solvation.rundir import BuildInfo, read_build, read_umbrella, read_window, temperature_of
+from solvation.rundir import (
+    BuildInfo,
+    has_run,
+    read_build,
+    read_run,
+    read_umbrella,
+    read_window,
+    temperature_of,
+)
 from solvation.systems.formula import species_charge
 
 from . import water_activity as wa
@@ -773,6 +781,7 @@ def pair_pmf_of_directory(
     bin_width_nm: float | None = None,
     n_bootstrap: int = DEFAULT_BOOTSTRAP,
     verbose: bool = False,
+    finished_only: bool = False,
 ) -> PairPMFResult:
     """Pair PMF W(r), states and association constants of a pair PMF directory
     (``solvation pmf --pair``): one pass over each window's trajectory, then MBAR with the
@@ -785,17 +794,26 @@ def pair_pmf_of_directory(
     shell_cutoff_angstrom : float, optional
         First-shell cutoff of the cation (A); default the directory's.
     bin_width_nm : float, optional
-        Histogram bin width (nm); default a quarter of the window spacing.
+        Histogram bin width (nm); default half the window spacing (windows of few
+        uncorrelated samples leave finer bins empty).
     n_bootstrap : int
         Bootstrap resamples for the errors.
     verbose : bool
         Show a progress bar.
+    finished_only : bool
+        Use only the windows whose production has finished (a PMF still running); the
+        result then says how many windows it holds and is not converged.
     """
     path = Path(path)
     setup = read_umbrella(path)
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    names = setup.windows
+    if finished_only:
+        names = [n for n in names if has_run(path / n) and read_run(path / n).complete]
+        if len(names) < 2:
+            raise InputError(f"{path}: fewer than two windows have finished")
     series, centres, force_constants = [], [], []
-    for name in setup.windows:
+    for name in names:
         window = path / name
         info = read_window(window)
         water = run_selections(read_build(window)).shells["water"]
@@ -811,10 +829,14 @@ def pair_pmf_of_directory(
         series.append(analysis.run().result)
         centres.append(info.centre_nm)
         force_constants.append(info.force_constant_kj_mol_nm2)
-    width = bin_width_nm or setup.spacing_nm / 4.0
-    return pair_pmf_result(
+    width = bin_width_nm or setup.spacing_nm / 2.0
+    result = pair_pmf_result(
         series, centres, force_constants, pair_model(setup, path), width, cutoff, n_bootstrap
     )
+    if len(names) < len(setup.windows):
+        note = f"only {len(names)} of {len(setup.windows)} windows have finished"
+        result = replace(result, warnings=[note, *result.warnings], converged=False)
+    return result
 
 
 # --- metadynamics ---------------------------------------------------------------------

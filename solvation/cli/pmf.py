@@ -148,11 +148,15 @@ def analyze_pmf_cmd(
     ] = None,
     bin_width: Annotated[
         Optional[float],
-        typer.Option("--bin-nm", help="Histogram bin width (nm); default spacing / 4."),
+        typer.Option("--bin-nm", help="Histogram bin width (nm); default spacing / 4 (pair: / 2)."),
     ] = None,
     bootstrap: Annotated[
         int, typer.Option(help="Pair PMF: bootstrap resamples for the errors.", min=2)
     ] = DEFAULT_BOOTSTRAP,
+    finished_only: Annotated[
+        bool,
+        typer.Option("--finished-only", help="Pair PMF: only the windows that have finished."),
+    ] = False,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
@@ -164,7 +168,9 @@ def analyze_pmf_cmd(
     model's eps_r), the CIP and SSIP states, log10 K_A and its CIP part (1 mol/L standard
     state) with bootstrap errors."""
     if read_umbrella(directory).coordinate == "distance":
-        result = pair_pmf_of_directory(directory, shell_cutoff, bin_width, bootstrap, verbose=True)
+        result = pair_pmf_of_directory(
+            directory, shell_cutoff, bin_width, bootstrap, True, finished_only
+        )
         _echo_pair(result)
     else:
         result = pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
