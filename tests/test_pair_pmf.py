@@ -29,8 +29,16 @@ from solvation.analysis.pairing import (
 from solvation.campaigns import make_figures, rank_directory, run_campaign
 from solvation.cli import app, run_cli
 from solvation.constants import AVOGADRO_PER_MOL, GAS_CONSTANT_KJ_PER_MOL_K
+from solvation.engine.pair_umbrella import (
+    _bonded,
+    contact_distance_nm,
+    reference_atom,
+    resolve_species,
+)
+from solvation.engine.umbrella import UmbrellaError
 from solvation.forcefields import water_dielectric
 from solvation.rundir import read_umbrella, read_window
+from solvation.systems.templates import ion_template, library_template
 
 T = 298.15
 KT = GAS_CONSTANT_KJ_PER_MOL_K * T
@@ -315,3 +323,37 @@ def test_pairing_campaign_ranks_on_free_energy_descriptors(tmp_path):
     assert sorted(ranking.table.design) == ["zncl2", "znso4"]
     names = {p.name for p in make_figures(tmp_path / "out", tmp_path / "figures")}
     assert {"pair_pmf.png", "pair_pmf.csv"} <= names and "pmf.png" not in names
+
+
+def test_reference_atoms_and_species_spellings(make_topology):
+    """The partner's reference atom from its chemistry: S of SO4^2- and of OTf^- (the
+    atom bonded to the most O), the first O of a neutral additive (IDE's methoxy O, an
+    EG hydroxyl O), N of NH4+, the atom of a monatomic ion; the automatic contact end from
+    it; user spellings of the species."""
+    names = ("SO4", "OTf", "IDE", "EG", "NH4")
+    templates = [library_template(n) for n in names] + [ion_template("Cl-")]
+    topology, xyz = make_topology(templates)
+    bonded = _bonded(topology)
+    residues = list(topology.residues())
+    charges = (-2.0, -1.0, 0.0, 0.0, 1.0, -1.0)
+    atoms = [reference_atom(r, q, bonded) for r, q in zip(residues, charges, strict=True)]
+    elements = [a.element.symbol for a in atoms]
+    assert elements == ["S", "S", "O", "O", "N", "Cl"]
+    ide = atoms[2]
+    carbons = [b for b in bonded[ide.index] if b.element.symbol == "C"]
+    assert len(carbons) == 2 and any(  # an ether O; one neighbour is the methyl C
+        sum(n.element.symbol == "H" for n in bonded[c.index]) == 3 for c in carbons
+    )
+    assert contact_distance_nm(atoms[0], xyz, bonded) == pytest.approx(
+        0.20 + 0.55 * 0.149, abs=0.002
+    )
+    assert contact_distance_nm(atoms[2], xyz, bonded) == 0.20
+    assert contact_distance_nm(atoms[5], xyz, bonded) == 0.23
+    override = reference_atom(residues[2], 0.0, bonded, name=atoms[2].name)
+    assert override.index == ide.index
+    species = {"water": "HOH", "Zn2+": "ZN", "SO4": "SO4", "OTf": "OTF", "IDE": "IDE"}
+    for spelling, key in (("SO4^2-", "SO4"), ("so4", "SO4"), ("Zn", "Zn2+"), ("zn2+", "Zn2+"),
+                          ("OTf-", "OTf"), ("OTF", "OTf"), ("IDE", "IDE")):  # fmt: skip
+        assert resolve_species(spelling, species) == key
+    with pytest.raises(UmbrellaError, match="holds no Cl-"):
+        resolve_species("Cl-", species)

@@ -3,9 +3,10 @@
 
 The coordinate is the minimum-image distance r between the cation's reference atom and
 the partner's reference atom (``reference_atom``: a monatomic species' only atom; for a
-molecular ion, its centre, the atom bonded to the most O/N/F acceptors: S of SO4^2- and
-of OTf^-; for a neutral molecule its first O, an ether or hydroxyl O; overridable by atom
-name). Of all cation-partner pairs in the box the closest one is restrained.
+molecular ion, its centre, the heavy atom bonded to the most O/N, then with the most
+bonds: S of SO4^2- and of OTf^-, N of NH4+, B of BF4-; for a neutral molecule its first
+O, an ether or hydroxyl O; overridable by atom name). Of all cation-partner pairs in the
+box the closest one is restrained.
 
 Windows run from ``contact`` to the K_A boundary plus ``tail``, one spacing apart:
 
@@ -109,8 +110,13 @@ def _element(atom: app.topology.Atom) -> str:
     return atom.element.symbol if atom.element is not None else atom.name[:1]
 
 
-def _acceptor_neighbours(atom, bonded: dict[int, list]) -> int:
-    return sum(_element(b) in ACCEPTOR_ELEMENTS for b in bonded.get(atom.index, []))
+def _centre_key(atom, bonded: dict[int, list]) -> tuple:
+    """Rank of an atom as a molecular ion's centre: bonded O/N first (S of SO4 and OTf,
+    not the C of CF3), then its number of bonds (B of BF4, N of NH4), then its mass."""
+    neighbours = bonded.get(atom.index, [])
+    oxygens = sum(_element(b) in ("O", "N") for b in neighbours)
+    mass = atom.element.mass._value if atom.element is not None else 0.0
+    return (oxygens, len(neighbours), mass)
 
 
 def _bonded(topology: app.Topology) -> dict[int, list]:
@@ -148,15 +154,14 @@ def reference_atom(residue, charge: float, bonded: dict[int, list], name: str | 
         return found[0]
     if len(atoms) == 1:
         return atoms[0]
-    if abs(charge) > 1e-6:  # molecular ion: its centre
-        return max(
-            atoms, key=lambda a: (_acceptor_neighbours(a, bonded), len(bonded.get(a.index, [])))
-        )
+    if abs(charge) > 1e-6:  # molecular ion: its centre, a heavy atom
+        heavy = [a for a in atoms if _element(a) != "H"]
+        return max(heavy, key=lambda a: _centre_key(a, bonded))
     for element in ("O", "N"):  # neutral molecule: its first O (else N)
         for a in atoms:
             if _element(a) == element:
                 return a
-    return max(atoms, key=lambda a: a.element.mass if a.element else 0)
+    return max(atoms, key=lambda a: _centre_key(a, bonded))
 
 
 def acceptors(residue) -> list[int]:
