@@ -139,18 +139,25 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     )
     with pytest.raises(RunError, match="other settings|holds a viscosity run"):
         run_viscosity(run_dir, acceleration_nm_per_ps2=0.1, time_ps=2.0, platform="CPU")
-    eta, source = yeh_hummer_viscosity(None, run_dir)  # unconverged: the published value
-    assert eta == pytest.approx(0.321e-3) and "did not converge" in source
+    # unconverged, and the box is a salt solution: no pure-water value stands in for it
+    eta, source = yeh_hummer_viscosity(None, run_dir)
+    assert eta is None and "did not converge" in source and "NOT corrected" in source
 
 
 def test_yeh_hummer_viscosity_order(tiny_run, tmp_path):
     """Given value first, then the run's converged measurement, then the water model's
     published value, else none."""
     assert yeh_hummer_viscosity(0.5e-3, tiny_run) == (0.5e-3, "given: 0.5 mPa s")
-    eta, source = yeh_hummer_viscosity(None, tiny_run)
-    assert eta == pytest.approx(0.321e-3) and source.startswith("published for pure tip3p")
-    assert "[unverified]" in source and "salt" in source
+    eta, source = yeh_hummer_viscosity(None, tiny_run)  # a ZnCl2 solution, not measured
+    assert eta is None and "NOT corrected" in source and "ZN" in source.upper()
+    assert "--viscosity" in source
     assert yeh_hummer_viscosity(None, None)[0] is None
+    water = _copy_run(tiny_run, tmp_path / "water")  # the same records, pure water
+    build = json.loads((water / "build.json").read_text())
+    build["resnames"] = {k: v for k, v in build["resnames"].items() if k == "water"}
+    (water / "build.json").write_text(json.dumps(build))
+    eta, source = yeh_hummer_viscosity(None, water)
+    assert eta == pytest.approx(0.321e-3) and source.startswith("published for pure tip3p")
     run_dir = _copy_run(tiny_run, tmp_path / "measured")
     record = ViscosityInfo(
         acceleration_nm_per_ps2=0.02,
