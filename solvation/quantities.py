@@ -7,6 +7,7 @@ OpenMM units.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -88,10 +89,15 @@ class Concentration:
 
 
 def _split(text: str, what: str) -> tuple[float, str]:
+    if isinstance(text, bool):
+        raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
     match = _QUANTITY.match(str(text))
     if not match:
         raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
-    return float(match.group(1)), (match.group(2) or "").strip()
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise QuantityError(f"{what} {text!r} is not a finite number")
+    return value, (match.group(2) or "").strip()
 
 
 def concentration(text: str) -> Concentration:
@@ -215,8 +221,12 @@ def temperature_k(text: str | float) -> float:
     return kelvin
 
 
+PRESSURE_LIMITS_BAR = (0.0, 1.0e4)  # (exclusive, inclusive): a barostat needs p > 0
+
+
 def pressure_bar(text: str | float) -> float:
-    """Pressure in bar from '1 bar' or '1 atm'.
+    """Pressure in bar from '1 bar' or '1 atm', positive and at most 10 kbar
+    (``PRESSURE_LIMITS_BAR``).
 
     Parameters
     ----------
@@ -231,9 +241,16 @@ def pressure_bar(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a pressure outside ``PRESSURE_LIMITS_BAR``.
     """
-    return _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
+    bar = _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
+    low, high = PRESSURE_LIMITS_BAR
+    if not low < bar <= high:
+        raise QuantityError(
+            f"pressure {text!r} is outside {low:g}-{high:g} bar (positive, and no more than "
+            "liquid-state force fields are made for)"
+        )
+    return bar
 
 
 def ratio(text: str) -> tuple[float, float, str]:
@@ -242,7 +259,8 @@ def ratio(text: str) -> tuple[float, float, str]:
     Parameters
     ----------
     text : str
-        Two positive parts and an optional basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol'.
+        Two positive parts and their basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol' (a ratio
+        without its basis is refused: it would be a guess).
 
     Returns
     -------
@@ -252,15 +270,20 @@ def ratio(text: str) -> tuple[float, float, str]:
     Raises
     ------
     QuantityError
-        For text that is not a ratio or a part that is not positive.
+        For text that is not a ratio, a part that is not positive, or no basis.
     """
     match = re.match(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(v/v|w/w|m/m|mol/mol)?\s*$", str(text))
     if not match:
         raise QuantityError(f"cannot read ratio {text!r}; write e.g. '2:1 v/v'")
     a, b = float(match.group(1)), float(match.group(2))
-    if a <= 0 or b <= 0:
-        raise QuantityError(f"ratio parts must be positive, got {text!r}")
-    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol", None: "vol"}[match.group(3)]
+    if not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b <= 0:
+        raise QuantityError(f"ratio parts must be positive finite numbers, got {text!r}")
+    if match.group(3) is None:
+        raise QuantityError(
+            f"ratio {text!r} does not say what it divides: add v/v (volumes), w/w (masses) "
+            f"or mol/mol, e.g. '{a:g}:{b:g} v/v'"
+        )
+    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol"}[match.group(3)]
     return a, b, kind
 
 

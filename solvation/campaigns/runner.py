@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import subprocess
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -25,15 +26,17 @@ from pathlib import Path
 from solvation.analysis.threads import threads_per_slot
 from solvation.engine import available_platforms
 from solvation.errors import Interrupted, SolvationError
+from solvation.inputs import output_dir, whole
 from solvation.locks import DirectoryBusy, DirectoryLock
 
 from .campaign import Campaign, load_campaign
 from .catalog import Catalog
 from .jobs import job_directory, run_job
-from .workers import job_running, stop_workers, worker_init
+from .workers import blocked_signals, job_running, kill_workers, stop_workers, worker_init
 
 EXECUTORS = ("local", "dask")
 STOP_SECONDS = 120.0  # how long a stopping campaign waits for its workers' checkpoints
+POLL_SECONDS = 0.5  # longest a pending Ctrl-C waits in the pool's wait for a job
 
 
 class ExecutorError(SolvationError):
@@ -147,27 +150,16 @@ def run_campaign(
     kind = campaign.executor.get("kind", "local")
     executor = executor or ("local" if kind == "local" else "dask")
     directory = Path(directory) if directory else Path(path).parent / campaign.name
-    slots = slots or int(campaign.executor.get("slots", 1))
-    if slots < 1:
-        raise ExecutorError(f"slots must be at least 1, got {slots}")
+    slots = int(campaign.executor.get("slots", 1)) if slots is None else slots
+    whole("--slots", slots, 1)
+    output_dir(directory, "-o", accepts=is_campaign_directory)
     with DirectoryLock(directory, "a campaign run"):
         catalog = Catalog(directory)
-        catalog.claim(campaign.name, campaign.file_hash, path)
-        catalog.register(campaign.jobs)
-        todo = [
-            j
-            for j in campaign.jobs
-            if catalog.status(j.key) != "done"
-            and (retry_failed or catalog.status(j.key) != "failed")
-        ]
-        gpus = _gpu_count()
-        local = executor == "local" and client is None
-        share = {"threads": threads_per_slot(slots)} if local else {}
-        args = [
-            ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
-            for k, j in enumerate(todo)
-        ]
-        try:
+        try:  # a stop before the jobs start leaves nothing running: it is said all the same
+            catalog.claim(campaign.name, campaign.file_hash, path)
+            catalog.register(campaign.jobs)
+            local = executor == "local" and client is None
+            args = _job_args(catalog, campaign, directory, platform, retry_failed, slots, local)
             drain(
                 catalog, job_function, args, executor, slots, scheduler, client, campaign.executor
             )
@@ -178,6 +170,39 @@ def run_campaign(
                 f"campaign run {path} -o {directory}"
             ) from None
     return catalog
+
+
+CAMPAIGN_NAMES = {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "jobs", "figures"}
+
+
+def _job_args(catalog, campaign, directory, platform, retry_failed, slots, local) -> list:
+    """The arguments of every job to run (not done; failed ones only when retried): the
+    job with its thread share, the directory, the platform and its GPU."""
+    todo = [
+        j
+        for j in campaign.jobs
+        if catalog.status(j.key) != "done" and (retry_failed or catalog.status(j.key) != "failed")
+    ]
+    gpus = _gpu_count()
+    share = {"threads": threads_per_slot(slots)} if local else {}
+    return [
+        ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
+        for k, j in enumerate(todo)
+    ]
+
+
+def is_campaign_directory(path: Path) -> bool:
+    """Whether the existing folder ``path`` is a campaign's: its catalog, or nothing but
+    what a campaign killed before its catalog existed leaves (lock files, ``jobs``).
+
+    Parameters
+    ----------
+    path : Path
+        A folder.
+    """
+    if (path / "catalog.sqlite").is_file():
+        return True
+    return all(p.name.startswith(".") or p.name in CAMPAIGN_NAMES for p in path.iterdir())
 
 
 def drain(
@@ -212,6 +237,7 @@ def drain(
     options : dict, optional
         The campaign's [executor] table.
     """
+    whole("slots", slots, 1)
     if executor == "dask" or client is not None:
         own = client is None
         client = client or _dask_client(scheduler, options or {}, slots)
@@ -251,48 +277,74 @@ def _drain_local(catalog: Catalog, function, args: list, slots: int) -> None:
         _record(catalog, result)
 
 
-def _collect(catalog: Catalog, future, key: str) -> None:
-    """Record a finished pool future: result, failure, or a stopped (resumable) job."""
+def _collect(catalog: Catalog, future, key: str, stopping: bool = False) -> None:
+    """Record a finished pool future: result, failure, or a stopped (resumable) job. While
+    the campaign stops, a future that ended without a result (its worker was stopped,
+    perhaps before it had started) leaves its job resumable, never failed."""
     error = future.exception()
     if error is None:
         _record(catalog, future.result())
-    elif isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
+    elif stopping or isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
         catalog.mark_interrupted([key])
     else:  # the worker process died
         catalog.fail(key, f"worker process failed: {type(error).__name__}: {error}")
 
 
+def _submit(pool, catalog: Catalog, running: dict, function, a) -> None:
+    """Start one job: mark it running and submit it with SIGINT blocked, so that Ctrl-C
+    never falls between the two, and a worker the pool starts now is born with SIGINT
+    blocked (it ignores SIGINT once ``worker_init`` runs: a Ctrl-C from the terminal
+    reaches the whole process group, and a worker still importing would die with a
+    traceback). SIGTERM stays open: a worker stopped while it starts ends at once."""
+    with blocked_signals((signal.SIGINT,)):
+        catalog.mark_running(a[0]["key"])
+        running[pool.submit(_safe, function, *a)] = a[0]["key"]
+
+
 def _drain_pool(catalog: Catalog, function, args: list, slots: int) -> None:
     """At most ``slots`` jobs in flight, each started only when a worker is free (so a
-    stopping campaign has no queued job left to start). Workers die with this process."""
+    stopping campaign has no queued job left to start). Workers die with this process.
+
+    The wait for a finished job polls (``POLL_SECONDS``): a SIGINT that the kernel hands
+    to another thread of this process (it does while the main thread blocks signals,
+    e.g. inside fork/exec of a new worker) never wakes a main thread blocked on a lock,
+    and a blocking wait then missed Ctrl-C until a job finished."""
     # spawn, not fork: a process that has run OpenMM (its CPU platform's threads) can
     # leave a forked worker deadlocked (seen with `solvation pmf`, which runs the parent
     # system in this process before its windows)
-    pool = ProcessPoolExecutor(
-        max_workers=slots,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_init,
-        initargs=(os.getpid(),),
-    )
+    with blocked_signals((signal.SIGINT,)):
+        pool = ProcessPoolExecutor(
+            max_workers=slots,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
     queue, running = list(args), {}
     try:
         while queue or running:
             while queue and len(running) < slots:
-                a = queue.pop(0)
-                catalog.mark_running(a[0]["key"])
-                running[pool.submit(_safe, function, *a)] = a[0]["key"]
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+                _submit(pool, catalog, running, function, queue.pop(0))
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 _collect(catalog, future, running.pop(future))
     except BaseException:
-        stop_workers(getattr(pool, "_processes", {}).values())
-        done, stuck = wait(running, timeout=STOP_SECONDS)
-        for future in done:
-            _collect(catalog, future, running[future])
-        catalog.mark_interrupted([running[f] for f in stuck])
+        _stop_pool(pool, catalog, running)
         raise
     finally:
         pool.shutdown(wait=not running, cancel_futures=True)
+
+
+def _stop_pool(pool, catalog: Catalog, running: dict) -> None:
+    """SIGTERM to every worker, wait up to STOP_SECONDS for their jobs to checkpoint,
+    record each job as stopped (resumable), then SIGKILL whatever is left, so that this
+    process can exit."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    stop_workers(processes)
+    done, stuck = wait(running, timeout=STOP_SECONDS)
+    for future in done:
+        _collect(catalog, future, running[future], stopping=True)
+    catalog.mark_interrupted([running[f] for f in stuck])
+    kill_workers(processes)
 
 
 def _drain_dask(client, catalog: Catalog, function, args: list) -> None:

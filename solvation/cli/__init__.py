@@ -15,10 +15,15 @@ import traceback
 import typer
 
 from solvation.errors import Interrupted, SolvationError
+from solvation.inputs import check_environment, environment_problem
 
-from . import common
-from .analyze import merge_pair_args
-from .app import app
+if environment_problem():  # before the imports below: numba refuses NUMBA_NUM_THREADS=0
+    sys.stderr.write(f"error: {environment_problem()}\n")
+    raise SystemExit(2)
+
+from . import common  # noqa: E402
+from .analyze import merge_pair_args  # noqa: E402
+from .app import app  # noqa: E402
 
 BUG_HINT = (
     "This looks like a bug in solvation, not a problem with your input: please report it "
@@ -43,6 +48,7 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
     args = merge_pair_args(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        check_environment()
         with common.json_on_stdout(args):
             code = application(args=args, standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here

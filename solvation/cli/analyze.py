@@ -22,7 +22,10 @@ from solvation.analysis.universe import (
     species_charges,
 )
 from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
+from solvation.console import warn
+from solvation.inputs import InputError, check_outputs, named_numbers, number, prepared, whole
 from solvation.provenance import analysis_provenance
+from solvation.quantities import TEMPERATURE_LIMITS_K
 from solvation.rundir import read_build, temperature_of
 
 from .common import named, write_json
@@ -126,12 +129,32 @@ def _frames(start, stop, step) -> dict:
     return {"start": start, "stop": stop, "step": step}
 
 
+def _check(paths, json_file=None, csv_file=None, plot=None, start=None, stop=None, step=None):
+    """Before any work: output files writable and not an input, frame range sane."""
+    check_outputs(
+        {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
+        paths,
+    )
+    whole("--start", start, 0)
+    whole("--stop", stop, 1)
+    whole("--step", step, 1)
+    if start is not None and stop is not None and stop <= start:
+        raise InputError(f"--stop {stop} must be after --start {start}")
+
+
+def _cutoffs(cutoff) -> dict[str, float]:
+    """--cutoff NAME=ANGSTROM values: finite, above 0 and at most 20 A."""
+    return named_numbers(
+        "--cutoff", named(cutoff, "--cutoff"), "A", low=0.0, high=20.0, low_open=True
+    )
+
+
 def _emit(result, json_file, csv_file, frame=None, provenance=None) -> None:
     """Write ``result`` as JSON (with its provenance) and its table as CSV."""
     if json_file:
         write_json(json_file, {**result.to_dict(), "provenance": provenance or {}})
     if csv_file:
-        (frame if frame is not None else result.to_frame()).to_csv(csv_file, index=False)
+        (frame if frame is not None else result.to_frame()).to_csv(prepared(csv_file), index=False)
 
 
 @analyze_app.command("rdf")
@@ -158,6 +181,9 @@ def rdf_cmd(
     plot: PlotOut = None,
 ) -> None:
     """g(r) and running coordination n(r) of several pairs in one pass."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--rmax", rmax, "A", 0.0, 100.0, low_open=True)
+    whole("--bins", bins, 1, 100_000)
     pairs = {}
     for name, value in named(pair, "--pair").items():
         if "|" not in value:
@@ -191,7 +217,7 @@ def rdf_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_rdf(result, plot)
+        plot_rdf(result, prepared(plot))
 
 
 def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
@@ -208,7 +234,7 @@ def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="mol
         if sel.centre is None and center is None:
             raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center")
         center, shells = center or sel.centre, shells or sel.shells
-    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
+    cutoffs = _cutoffs(cutoff)
     result, _ = solvation_shells(
         u,
         center,
@@ -251,6 +277,10 @@ def coordination_cmd(
 ) -> None:
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
     denticity and residence times of each shell around the centre."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    if count not in ("molecules", "atoms"):
+        raise InputError(f"--count {count!r}: use molecules or atoms")
     result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
     for name, cn in result.coordination.items():
         x = result.exchanges[name]
@@ -262,7 +292,7 @@ def coordination_cmd(
         )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_shells(result, plot)
+        plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("speciation")
@@ -279,12 +309,14 @@ def speciation_cmd(
     plot: PlotOut = None,
 ) -> None:
     """Fractions of shell compositions, e.g. (water)6 or (water)5(OTf)1."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
     result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step)
     for label, fraction in list(result.speciation.items())[:10]:
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        plot_shells(result, plot)
+        plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("pairing")
@@ -307,7 +339,17 @@ def pairing_cmd(
     csv_file: CsvOut = None,
 ) -> None:
     """Ion-pairing classes of the centre with each anion shell."""
-    pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
+    _check(paths, json_file, csv_file, None, start, stop, step)
+    _cutoffs(cutoff)
+    given = named_numbers(
+        "--anion",
+        named([a for a in anion if "=" in a], "--anion"),
+        "A",
+        low=0.0,
+        high=20.0,
+        low_open=True,
+    )
+    pairing = {a.split("=")[0].strip(): given.get(a.split("=")[0].strip()) for a in anion}
     if not pairing:
         raise typer.BadParameter("name at least one --anion shell")
     result, prov = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
@@ -353,6 +395,14 @@ DtPs = Annotated[
 
 def _temperature(paths: list[Path], given: float | None) -> float:
     return given if given is not None else temperature_of(paths[0])
+
+
+def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
+    if dims not in ("xyz", "xy", "xz", "yz", "x", "y", "z"):
+        raise InputError(f"--dims {dims!r}: use xyz, xy, xz, yz, x, y or z")
+    number("--viscosity-mpa-s", viscosity, "mPa s", 0.0, 1000.0, low_open=True)
+    number("--temperature-k", temperature, "K", *TEMPERATURE_LIMITS_K)
+    number("--dt-ps", dt_ps, "ps", 0.0, 1.0e6, low_open=True)
 
 
 def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
@@ -412,6 +462,8 @@ def diffusion_cmd(
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, standard error (time-correlation aware, with effective samples) and the
     Yeh-Hummer finite-size correction (it says which viscosity it used)."""
+    _check(paths, json_file, csv_file, None, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
     result, prov = _transport(
         paths, species, None, dims, viscosity, temperature, start, stop, step, dt_ps
     )
@@ -450,10 +502,19 @@ def conductivity_cmd(
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
-    charges = {k: float(v) for k, v in named(charge, "--charge").items()}
+    _check(paths, json_file, csv_file, None, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
+    charges = named_numbers("--charge", named(charge, "--charge"), "e", low=-10.0, high=10.0)
     if not charges:
         charges = species_charges(
             _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
+        )
+    charged = [k for k, z in charges.items() if z != 0]
+    if len(charged) < 2:
+        warn(
+            f"only {len(charged)} charged species given ({', '.join(charged) or 'none'}): "
+            "sigma counts only them, and the transference number of a single charged "
+            "species is 1 by construction; give every ion with --species"
         )
     result, prov = _transport(
         paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
@@ -498,6 +559,12 @@ def hbonds_cmd(
 ) -> None:
     """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
     water, tetrahedral order q, largest cluster, optional lifetimes."""
+    _check(paths, json_file, csv_file, None, start, stop, step)
+    number("--distance", distance, "A", 0.0, 10.0, low_open=True)
+    number("--angle", angle, "degrees", 0.0, 180.0, low_open=True)
+    number("--cation-cutoff", cation_cutoff, "A", 0.0, 20.0, low_open=True)
+    if angle_definition not in ("HDA", "DHA"):
+        raise InputError(f"--angle-definition {angle_definition!r}: use HDA or DHA")
     u = _universe(paths)
     groups = named(group, "--group")
     result = hydrogen_bonds(
@@ -547,6 +614,7 @@ def water_activity_cmd(
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
+    _check(paths, json_file, csv_file, None, start, stop, step)
     results = recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
@@ -564,7 +632,7 @@ def water_activity_cmd(
             "reason",
         )
         rows = [{k: getattr(r, k) for k in keys} for r in results]
-        pd.DataFrame(rows).to_csv(csv_file, index=False)
+        pd.DataFrame(rows).to_csv(prepared(csv_file), index=False)
 
 
 def _activity_line(r: wa.WaterActivity) -> str:
@@ -589,6 +657,7 @@ def viscosity_cmd(
 ) -> None:
     """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
+    _check([directory], json_file)
     result = viscosity_of_run(directory)
     typer.echo(result.text())
     write_json(json_file, result.to_dict())
@@ -637,6 +706,11 @@ def interface_cmd(
     potential, water orientation, coordination by distance), the contact layer of each
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--z0-angstrom", z0, "A")
+    number("--bin-angstrom", bin_width, "A", 0.0, 10.0, low_open=True)
+    number("--contact-angstrom", contact, "A", 0.0, 20.0, low_open=True)
+    cutoffs = _cutoffs(cutoff)
     u = _universe(paths)
     out = recipes.interface_of_run(
         paths,
@@ -646,7 +720,7 @@ def interface_cmd(
         bin_width,
         center,
         named(shell, "--shell"),
-        {k: float(v) for k, v in named(cutoff, "--cutoff").items()},
+        cutoffs,
         contact,
         verbose=True,
         **_frames(start, stop, step),
@@ -694,4 +768,4 @@ def interface_cmd(
     )
     _emit(result, None, csv_file)
     if plot:
-        plot_interface(result, plot)
+        plot_interface(result, prepared(plot))

@@ -22,10 +22,13 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.campaigns.jobs import with_processes
 from solvation.console import configure_logging
-from solvation.engine import bench_md, run
+from solvation.design import load_design
+from solvation.engine import bench_md, protocol_from, run
 from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
 from solvation.forcefields import find_sets, parameter_sets, water_model
+from solvation.inputs import check_outputs, number, output_dir, parse_number, whole
 from solvation.quantities import time_ps
 from solvation.systems import build
 from solvation.validation import validate
@@ -95,6 +98,7 @@ def ff_list(
     json_file: JsonOpt = None,
 ) -> None:
     """One row per parameter set: species, water model, set name, citation."""
+    check_outputs({"--json": (json_file, "json")})
     rows = find_sets(species) if species else parameter_sets()
     if water:
         wm = water_model(water).name
@@ -120,6 +124,7 @@ def ff_show(
     json_file: JsonOpt = None,
 ) -> None:
     """Parameters, citation and source file of every set matching NAME."""
+    check_outputs({"--json": (json_file, "json")})
     rows = find_sets(name)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
@@ -142,7 +147,12 @@ def build_cmd(
 
     Counts come from the concentrations (requested vs achieved are reported); packing
     uses packmol with the design's seed. Re-running on a finished directory does nothing.
+    The design's [protocol] table is checked too, so that a typo there shows now.
     """
+    check_outputs({"--json": (json_file, "json")}, [design])
+    output_dir(out, "-o", accepts=lambda p: (p / "build.json").is_file())
+    checked = load_design(design)
+    protocol_from(checked.protocol, checked.temperature)
     info = build(design, out).info
     typer.echo(
         f"{out}: {info.n_atoms} atoms, box {[round(x, 3) for x in info.box_nm]} nm, "
@@ -213,6 +223,15 @@ def run_cmd(
     viscosity_time: Annotated[
         str, typer.Option(help="Length of the --viscosity run, e.g. 200ps.")
     ] = f"{DEFAULT_TIME_PS:g}ps",
+    restart_production: Annotated[
+        bool,
+        typer.Option(
+            "--restart-production",
+            help="Discard the production (trajectory, state.csv, checkpoints) and run it "
+            "again from the end of equilibration: for a production whose files were "
+            "damaged (the run says so when it starts).",
+        ),
+    ] = False,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
@@ -224,7 +243,14 @@ def run_cmd(
     (exit status 130). One run per directory at a time. Values without units are refused.
     With --viscosity a periodic-perturbation run follows (also resumable) and eta is
     printed with its standard error; Yeh-Hummer corrections of this run then use it.
+    Every start checks the trajectory and state.csv against the checkpoint: they are cut
+    back exactly to it, or the run is refused with what to do.
     """
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    whole("--device", device, 0)
+    if viscosity:
+        number("--acceleration-nm-ps2", acceleration, "nm/ps^2", 0.0, 10.0, low_open=True)
+        number("--viscosity-time", time_ps(viscosity_time), "ps", 0.0, low_open=True)
     overrides = {
         "production": time,
         "equilibration": equilibration,
@@ -240,6 +266,7 @@ def run_cmd(
         device=device,
         precision=precision,
         extend=extend,
+        restart_production=restart_production,
         **overrides,
     )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
@@ -296,6 +323,7 @@ def campaign_run_cmd(
     Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
     job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
     (running jobs checkpoint and resume on the next run)."""
+    whole("--slots", slots, 1, 1024)
     catalog = run_campaign(
         campaign,
         directory,
@@ -339,10 +367,11 @@ def _text(value, width: int = 60) -> str:
 def _print_jobs(jobs) -> None:
     table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
     for r in jobs.itertuples():
+        process = getattr(r, "process", "")
         table.add_row(
             _text(r.design),
             _cell(r.replica, "d"),
-            _text(r.status),
+            _text(r.status) + (f" ({process})" if process else ""),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
             _text(r.platform),
@@ -359,10 +388,14 @@ def campaign_status_cmd(
         typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
     ] = None,
 ) -> None:
-    """Table of the jobs of a campaign directory (every state, errors included)."""
+    """Table of the jobs of a campaign directory (every state, errors included); a job
+    left 'running' by a campaign that was killed shows as 'dead' (its process is gone:
+    `solvation campaign run` resumes it), a running one with its process and host."""
+    output_dir(export, "--export")
     catalog = Catalog.existing(directory)
-    _print_jobs(catalog.jobs())
-    counts = catalog.counts()
+    jobs = with_processes(directory, catalog.jobs())
+    _print_jobs(jobs)
+    counts = jobs.status.value_counts()
     typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
@@ -391,17 +424,13 @@ def rank_cmd(
     uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
     be separated with the data at hand and how much longer the runs would need to be.
     Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
-    weights = {}
-    for name, value in named(weight, "--weight").items():
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise typer.BadParameter(
-                f"--weight {name}={value}: the weight must be a number"
-            ) from None
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    output_dir(directory, "DIRECTORY")
+    weights = {
+        name: parse_number(f"--weight {name}", value)
+        for name, value in named(weight, "--weight").items()
+    }
     front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
-    if front is not None and len(front) != 2:
-        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = rank_directory(directory, campaign, weights, front)
     _print_ranking(result)
     if result.pareto:
@@ -445,6 +474,7 @@ def figures_cmd(
     ] = None,
 ) -> None:
     """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
+    output_dir(out, "--out")
     paths = make_figures(directory, out)
     typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
 
@@ -517,6 +547,7 @@ def validate_cmd(
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity. Finished cases are reused on a re-run."""
+    output_dir(out, "-o", accepts=lambda p: (p / "runs").is_dir() or (p / "report.json").exists())
     report = validate(
         out,
         reference,
@@ -554,6 +585,7 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
+    check_outputs({"--json": (json_file, "json")}, [directory])
     r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from solvation.inputs import prepared
 from solvation.rundir import strict_json
 
 JsonOpt = Annotated[
@@ -72,7 +73,7 @@ def write_json(path: Path | None, data) -> None:
         stream.write(text)
         stream.flush()
     else:
-        path.write_text(text)
+        prepared(path).write_text(text)
 
 
 def named(items: list[str] | None, what: str) -> dict[str, str]:
