@@ -154,8 +154,9 @@ def run_campaign(
     whole("--slots", slots, 1)
     output_dir(directory, "-o", accepts=is_campaign_directory)
     with DirectoryLock(directory, "a campaign run"):
-        catalog = Catalog(directory)
+        catalog = None
         try:  # a stop before the jobs start leaves nothing running: it is said all the same
+            catalog = Catalog(directory)
             catalog.claim(campaign.name, campaign.file_hash, path)
             catalog.register(campaign.jobs)
             local = executor == "local" and client is None
@@ -164,7 +165,7 @@ def run_campaign(
                 catalog, job_function, args, executor, slots, scheduler, client, campaign.executor
             )
         except (KeyboardInterrupt, Interrupted):
-            left = catalog.counts()["interrupted"]
+            left = catalog.counts()["interrupted"] if catalog is not None else 0
             raise CampaignInterrupted(
                 f"campaign stopped; {left} job(s) left resumable. Resume with: solvation "
                 f"campaign run {path} -o {directory}"

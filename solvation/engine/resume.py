@@ -308,7 +308,9 @@ def matching(path: Path, step: int, report_steps: int) -> tuple[Entries, int, st
     return entries, good, None
 
 
-def restore(folder: Path, outputs: list[Path], step: int, report_steps: int) -> list[str]:
+def restore(
+    folder: Path, outputs: list[Path], step: int, report_steps: int, hint: str | None = None
+) -> list[str]:
     """Cut each output back to the entries checkpoint step ``step`` records (see the
     module docstring); returns a note per file that lost entries written after it.
 
@@ -322,6 +324,8 @@ def restore(folder: Path, outputs: list[Path], step: int, report_steps: int) -> 
         Checkpoint step.
     report_steps : int
         Steps between entries.
+    hint : str, optional
+        What to do when an output lacks entries (default: ``RESTART_HINT``).
 
     Raises
     ------
@@ -336,7 +340,7 @@ def restore(folder: Path, outputs: list[Path], step: int, report_steps: int) -> 
             raise ResumeError(
                 f"{path} holds {good} intact {WHAT[path.suffix]} of the {n} that the "
                 f"checkpoint at step {step} records ({why}); they cannot be recomputed from "
-                f"the checkpoint: " + RESTART_HINT.format(directory=folder)
+                f"the checkpoint: " + (hint or RESTART_HINT.format(directory=folder))
             )
         plans.append((path, entries, good))
     notes = []
