@@ -903,7 +903,13 @@ case(
         None if (d / "notes.txt").read_text() == "my notes" else "notes.txt overwritten"
     ),
 )
-case("ro-mount-run", "traceback", "refuse", lambda fx, d: ["run", fx.ro / "run"], "read-only")
+case(
+    "ro-mount-run",
+    "traceback",
+    "refuse",
+    lambda fx, d: ["run", fx.ro / "run"],
+    "Read-only file system",
+)
 case(
     "ro-mount-json",
     "traceback",
@@ -1175,7 +1181,7 @@ case(
     "traceback",
     "refuse",
     lambda fx, d: ["campaign", "run", _campaign_file(d, grid={"name.x": ["a"]})],
-    "not a table",
+    "does not lead to a table or list",
 )
 case(
     "campaign-name-300",

@@ -702,7 +702,12 @@ CASES = [
         "must be a list index",
         2,
     ),
-    ("grid key through a value", _campaign(grid={"name.x": ["a"]}), "is not a table or list", 2),
+    (
+        "grid key through a value",
+        _campaign(grid={"name.x": ["a"]}),
+        "does not lead to a table or list",
+        2,
+    ),
     (
         "campaign file is a directory",
         lambda c: ["campaign", "run", _folder(c, "cd")],

@@ -56,7 +56,7 @@ from solvation.rundir import (
 )
 
 from .platforms import choose_platform
-from .protocol import Protocol
+from .protocol import Protocol, ProtocolError, check_protocol
 from .run import repartition_hydrogen_mass, run
 
 RESTRAINT_NAME = "umbrella restraint"
@@ -386,9 +386,14 @@ def window_protocol(parent: Path, settings: PMFSettings) -> Protocol:
     settings : PMFSettings
     """
     protocol = Protocol(**read_run(parent).protocol)
-    return replace(
+    window = replace(
         protocol, equilibration_ps=settings.equilibration_ps, production_ps=settings.window_ps
     )
+    try:
+        check_protocol(window)
+    except ProtocolError as err:
+        raise UmbrellaError(f"window_time: {err}") from None
+    return window
 
 
 def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> UmbrellaInfo:
