@@ -311,6 +311,14 @@ def _pmf_dir(d: Path) -> Path:
     return d / "outdir"
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie nobody reaped has ended)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
 def _kill_build(fx, d):
     """SIGKILL a build while packmol runs; its packmol must die with it, and the next
     build sweeps the temporary folder away."""
@@ -333,7 +341,7 @@ def _kill_build(fx, d):
     proc.kill()
     proc.wait()
     time.sleep(1.5)
-    alive = [p for p in packmol if Path(f"/proc/{p}").exists()]
+    alive = [p for p in packmol if _running(p)]
     for p in alive:
         os.kill(p, signal.SIGKILL)
     again = subprocess.run(
@@ -384,6 +392,7 @@ def _sigint_pool(delay: float | str):
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal
         )
         deadline = time.time() + 180
         ready = (

@@ -518,14 +518,15 @@ class DesignError(SolvationError):
 
 
 def _format(err: ValidationError, source: str) -> str:
-    lines = [f"invalid design {source}:"]
+    """One line: the file, then each problem as ``field: message``, separated by ';'."""
+    problems = []
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (see README 'Design files' for the keys)"
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
+        problems.append(f"{where}: {msg}")
+    return f"invalid design {source}: " + "; ".join(problems)
 
 
 def parse_design(data: dict, source: str = "<dict>") -> Design:

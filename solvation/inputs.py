@@ -405,7 +405,8 @@ def _check_existing(path: Path, option: str, kind: str, inputs: Iterable) -> Non
 
 def output_dir(path, option: str, accepts: Callable[[Path], bool] | None = None) -> Path | None:
     """Check an output folder before the work: not a file, writable (made when missing),
-    and, when it exists and holds files, one this command made (``accepts``).
+    and, when it exists and holds files (lock files aside), one this command made
+    (``accepts``).
 
     Parameters
     ----------
@@ -430,7 +431,8 @@ def output_dir(path, option: str, accepts: Callable[[Path], bool] | None = None)
     if path.is_dir():
         if not os.access(path, os.W_OK | os.X_OK):
             raise InputError(f"{option} {path}: cannot write in it (read-only or no permission)")
-        if accepts is not None and any(path.iterdir()) and not accepts(path):
+        held = [p for p in path.iterdir() if not (p.name.startswith(".") and p.suffix == ".lock")]
+        if accepts is not None and held and not accepts(path):
             raise InputError(
                 f"{option} {path} exists and holds files this command did not make; give a "
                 "new or empty folder"

@@ -18,6 +18,8 @@ import pytest
 import tomli_w
 
 from solvation.cli import app, run_cli
+from solvation.engine.resume import scan_xtc
+from solvation.engine.run import extend_production
 
 BUILD_FILES = ("system.xml", "topology.pdb", "build.json", "design.toml")
 
@@ -39,6 +41,16 @@ class Case:
     @property
     def run(self) -> Path:
         return self.tiny_run
+
+    @property
+    def stopped(self) -> Path:
+        """A copy of the finished run extended by 1 ps: production stopped at its
+        checkpoint (step 1000, 20 frames), to resume."""
+        d = self.tmp / "stopped"
+        if not d.exists():
+            shutil.copytree(self.tiny_run, d, ignore=shutil.ignore_patterns(".*", "*.npz"))
+            extend_production(d, "1 ps")
+        return d
 
     def write(self, name: str, text: str) -> Path:
         path = self.tmp / name
@@ -163,6 +175,42 @@ def _damaged_build(name, data):
         return ["run", str(c.build), "--platform", "CPU"]
 
     return make
+
+
+def _damaged_run(damage, run="stopped"):
+    """``solvation run`` of the stopped (or the finished) run after ``damage(directory)``."""
+
+    def make(c):
+        d = c.stopped if run == "stopped" else c.tmp / "finished"
+        if run != "stopped":
+            shutil.copytree(c.run, d, ignore=shutil.ignore_patterns(".*", "*.npz"))
+        damage(d)
+        return ["run", str(d), "--platform", "CPU"]
+
+    return make
+
+
+def _cut_frames(n):
+    def damage(d):
+        path = d / "trajectory.xtc"
+        ends = scan_xtc(path).ends
+        with path.open("r+b") as fh:
+            fh.truncate(ends[n - 1] + 100)
+
+    return damage
+
+
+def _zero_padded(d):
+    path = d / "trajectory.xtc"
+    size, ends = path.stat().st_size, scan_xtc(path).ends
+    with path.open("r+b") as fh:
+        fh.truncate(ends[11])
+        fh.truncate(size)
+
+
+def _cut_checkpoint(d):
+    chk = d / json.loads((d / "checkpoint.json").read_text())["file"]
+    chk.write_bytes(chk.read_bytes()[:1000])
 
 
 PMF_DESIGN = str(Path(__file__).resolve().parents[1] / "examples" / "zn002_znso4_2m.toml")
@@ -644,6 +692,51 @@ CASES = [
         "damaged design.toml",
         _damaged_build("design.toml", b"name = ["),
         "design.toml cannot be read",
+        2,
+    ),
+    # --- a resume that checks what is on disk (refused before any step runs) ---
+    (
+        "resume: trajectory cut short",
+        _damaged_run(_cut_frames(12)),
+        "trajectory.xtc holds 12 intact frames of the 20",
+        2,
+    ),
+    (
+        "resume: trajectory deleted",
+        _damaged_run(lambda d: (d / "trajectory.xtc").unlink()),
+        "holds 0 intact frames of the 20 that the checkpoint at step 1000 records (the file is "
+        "missing)",
+        2,
+    ),
+    ("resume: trajectory zero-padded", _damaged_run(_zero_padded), "zero bytes or garbage", 2),
+    (
+        "resume: state.csv deleted",
+        _damaged_run(lambda d: (d / "state.csv").unlink()),
+        "state.csv holds 0 intact rows of the 20",
+        2,
+    ),
+    (
+        "resume: garbage checkpoint.json",
+        _damaged_run(lambda d: (d / "checkpoint.json").write_text("garbage")),
+        "checkpoint.json is damaged",
+        2,
+    ),
+    (
+        "resume: checkpoint file missing",
+        _damaged_run(lambda d: [p.unlink() for p in d.glob("checkpoint-*.chk")]),
+        "which is missing",
+        2,
+    ),
+    (
+        "resume: checkpoint file cut",
+        _damaged_run(_cut_checkpoint),
+        "is damaged (its SHA-256 differs",
+        2,
+    ),
+    (
+        "finished run with a cut trajectory",
+        _damaged_run(_cut_frames(15), "finished"),
+        "should hold 20 frames but holds 15",
         2,
     ),
     # --- trajectories MDAnalysis cannot read ---

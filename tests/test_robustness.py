@@ -238,6 +238,13 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    """In a child before it runs: SIGINT as a terminal delivers it. A child of a test run
+    started in the background (nohup ... &) inherits SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler: the campaign script would ignore Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/status").read_text()
@@ -256,6 +263,7 @@ def _start_pool_campaign(tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     _wait_for(lambda: len(list((out / "pids").glob("*"))) == 2, 120)
     time.sleep(0.2)
@@ -307,6 +315,7 @@ def test_sigint_at_any_point_of_the_pool_exits_promptly(tmp_path, point):
         text=True,
         start_new_session=True,
         env={**os.environ, "TICKS": ticks},
+        preexec_fn=_default_sigint,
     )
     _wait_for(lambda: any(out.glob(marker)) or proc.poll() is not None, 180)
     time.sleep(delay)

@@ -47,6 +47,9 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
     """
     args = merge_pair_args(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C always stops the work: Python leaves SIGINT ignored when the process started
+    # with it ignored (a command started in the background by a shell without job control)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         check_environment()
         with common.json_on_stdout(args):
@@ -73,6 +76,7 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def main() -> None:

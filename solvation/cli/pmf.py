@@ -67,7 +67,9 @@ def pmf_cmd(
     output_dir(
         out,
         "-o",
-        accepts=lambda p: (p / "umbrella.json").is_file() or (p / "catalog.sqlite").is_file(),
+        accepts=lambda p: any(
+            (p / n).exists() for n in ("umbrella.json", "catalog.sqlite", "system")
+        ),
     )
     settings = {
         "ion": ion,

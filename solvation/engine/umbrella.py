@@ -133,7 +133,9 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
     try:
         spec = PMFSpec.model_validate(data)
     except ValidationError as err:
-        fields = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        fields = "; ".join(
+            f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()
+        )
         raise UmbrellaError(f"invalid PMF settings: {fields}") from None
     if canonical_ion(spec.ion) is None:
         raise UmbrellaError(f"unknown ion {spec.ion!r} for the PMF (e.g. Zn2+)")
