@@ -167,6 +167,9 @@ def length_nm(text: str | float) -> float:
     return _with_units(str(text), LENGTH_UNITS, "length").value_in_unit(u.nanometer)
 
 
+TIME_LIMIT_PS = 1.0e8  # 100 us: a longer time is a typo (a unit or an exponent)
+
+
 def time_ps(text: str | float) -> float:
     """Time in ps from '2 fs', '10 ps', '2 ns'.
 
@@ -183,9 +186,15 @@ def time_ps(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a time beyond ``TIME_LIMIT_PS``.
     """
-    return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
+    ps = _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
+    if abs(ps) > TIME_LIMIT_PS:
+        raise QuantityError(
+            f"time {text!r} is beyond {TIME_LIMIT_PS / 1e6:g} us, longer than any simulation "
+            "this package runs; check the unit"
+        )
+    return ps
 
 
 TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte, no valid model

@@ -458,8 +458,10 @@ def load_campaign(path: str | Path) -> Campaign:
             raw if base_path == bases[0] and "base" in raw else {"set": raw.get("set", {})}, base
         )
     replicas = raw.get("replicas", DEFAULT_REPLICAS)
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
-        raise CampaignError(f"{path}: replicas must be a whole number >= 1, got {replicas!r}")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or not 1 <= replicas <= 1000:
+        raise CampaignError(
+            f"{path}: replicas must be a whole number from 1 to 1000, got {replicas!r}"
+        )
     analyses = _analyses(raw, path)
     jobs = _jobs(variants, raw, analyses, replicas)
     rank = raw.get("rank") or {}
