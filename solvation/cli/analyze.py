@@ -15,7 +15,7 @@ from solvation.analysis.hbonds import hydrogen_bonds
 from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
 from solvation.analysis.results import jsonable
 from solvation.analysis.threads import set_threads
-from solvation.analysis.transport import Transport
+from solvation.analysis.transport import DIMENSIONS, Transport
 from solvation.analysis.universe import (
     load_universe,
     run_directory_charges,
@@ -398,8 +398,8 @@ def _temperature(paths: list[Path], given: float | None) -> float:
 
 
 def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
-    if dims not in ("xyz", "xy", "xz", "yz", "x", "y", "z"):
-        raise InputError(f"--dims {dims!r}: use xyz, xy, xz, yz, x, y or z")
+    if dims not in DIMENSIONS:
+        raise InputError(f"--dims {dims!r}: use one of {', '.join(DIMENSIONS)}")
     number("--viscosity-mpa-s", viscosity, "mPa s", 0.0, 1000.0, low_open=True)
     number("--temperature-k", temperature, "K", *TEMPERATURE_LIMITS_K)
     number("--dt-ps", dt_ps, "ps", 0.0, 1.0e6, low_open=True)

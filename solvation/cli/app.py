@@ -22,6 +22,7 @@ from solvation.campaigns import (
     run_campaign,
     run_demo,
 )
+from solvation.campaigns.catalog import STATES
 from solvation.campaigns.jobs import with_processes
 from solvation.console import configure_logging
 from solvation.design import load_design
@@ -396,7 +397,9 @@ def campaign_status_cmd(
     jobs = with_processes(directory, catalog.jobs())
     _print_jobs(jobs)
     counts = jobs.status.value_counts()
-    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    states = [*STATES[:2], "dead", *STATES[2:]]  # pending, running, dead, interrupted ...
+    summary = [f"{counts[s]} {s}" for s in states if counts.get(s, 0)]
+    typer.echo(", ".join(summary) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
