@@ -186,9 +186,10 @@ def _design(d: Path, **changes) -> Path:
     data = json.loads(json.dumps(TINY))
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
+            value = {**data[key], **value}
+        data[key] = (
+            {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
+        )
     return _write(d, "d.toml", data)
 
 
@@ -1321,9 +1322,12 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("hostile-work"))
     parser.add_argument("--out", type=Path, default=Path("hostile.csv"))
     parser.add_argument("--only", default="*", help="fnmatch pattern of case names")
+    parser.add_argument("--start-at", default=None, help="skip the cases before this one")
     args = parser.parse_args()
     fx = Fixtures(args.workdir.absolute())
     todo = [c for c in CASES if fnmatch.fnmatch(c.name, args.only)]
+    if args.start_at:
+        todo = todo[[c.name for c in todo].index(args.start_at) :]
     ro = RO(fx) if any(c.name.startswith("ro-") for c in todo) else None
     fx.ro = ro.path if ro else None
     rows = []

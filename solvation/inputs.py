@@ -300,14 +300,14 @@ def _existing_ancestor(path: Path) -> Path:
     return p
 
 
-def _check_folder(path: Path, option: str) -> None:
-    """The folder ``path`` goes into exists or can be made, and is writable."""
-    ancestor = _existing_ancestor(path.parent if path.parent != Path("") else Path("."))
+def _check_folder(folder: Path, option: str, given: Path) -> None:
+    """``folder`` (where ``given`` is written) exists or can be made, and is writable."""
+    ancestor = _existing_ancestor(folder)
     if not ancestor.is_dir():
-        raise InputError(f"{option} {path}: {ancestor} is a file, not a folder")
+        raise InputError(f"{option} {given}: {ancestor} is a file, not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(
-            f"{option} {path}: cannot write in {ancestor} (read-only or no permission); "
+            f"{option} {given}: cannot write in {ancestor} (read-only or no permission); "
             "choose a writable place"
         )
 
@@ -373,7 +373,7 @@ def output_file(path, option: str, kind: str = "json", inputs: Iterable = ()) ->
             f"{option} {text}: give a file name ending in {', '.join(PLOT_SUFFIXES)} "
             "(the suffix chooses the format)"
         )
-    _check_folder(path, option)
+    _check_folder(path.parent, option, path)
     if not path.exists():
         return path
     _check_existing(path, option, kind, inputs)
@@ -438,7 +438,7 @@ def output_dir(path, option: str, accepts: Callable[[Path], bool] | None = None)
                 "new or empty folder"
             )
         return path
-    _check_folder(path / "x", option)
+    _check_folder(path, option, path)
     return path
 
 
