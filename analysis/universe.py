@@ -12,6 +12,10 @@ MDAnalysis reads, or an mdtraj Trajectory; checked before any expensive work.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -93,17 +97,11 @@ def load_universe(
     for f in (topology, *trajectories):
         if not Path(f).exists():
             raise InputError(f"file {f} does not exist")
+        if Path(f).is_dir():
+            raise InputError(f"{f} is a directory; give a topology or trajectory file")
     files = [str(t) for t in trajectories]
     kwargs = {**_formats(str(topology), files, kwargs), **kwargs}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            universe = mda.Universe(str(topology), *files, **kwargs)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputError(
-            f"cannot open {topology} with {[str(t) for t in trajectories]}: {err}. "
-            "Topology and trajectory must describe the same atoms"
-        ) from None
+    universe = _open(str(topology), files, kwargs)
     _check_readable(universe)
     LOGGER.debug(
         "opened %s with %s (%s): %d atoms, %d frames %g ps apart",
@@ -119,13 +117,56 @@ def load_universe(
     return as_universe(universe)
 
 
+@contextlib.contextmanager
+def _quiet_unraisable():
+    """Readers that fail halfway raise again in ``__del__`` ("Exception ignored in ...");
+    while a file is opened, such noise is dropped (the failure itself is reported)."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = previous
+
+
+def _open(topology: str, trajectories: list[str], kwargs: dict) -> mda.Universe:
+    """The Universe of the files; whatever the readers raise for a file they cannot read
+    (an unknown suffix, a damaged or foreign file) is one InputError."""
+    with _quiet_unraisable():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return mda.Universe(topology, *trajectories, **kwargs)
+        except Exception as err:  # readers raise many types for files they cannot read
+            reason = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
+            message = f"{type(err).__name__}{': ' + reason if reason else ''}"
+            traceback.clear_frames(err.__traceback__)  # a half-made reader goes now, quietly
+    raise InputError(
+        f"cannot open {topology} with {trajectories}: {message}. Give files MDAnalysis reads "
+        "(see its format list; the suffix chooses the reader) that describe the same atoms"
+    )
+
+
 def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
-    """Compare the frames on disk with the frames a finished run recorded."""
+    """Compare the frames on disk with the frames the run recorded, or, for a run not
+    finished yet, the frames its production will write."""
     if not has_run(path):
         return
     info = read_run(path)
-    expected, found = info.n_frames, universe.trajectory.n_frames
-    if not info.complete or expected is None or found >= expected:
+    found = universe.trajectory.n_frames
+    if not info.complete:
+        total = _planned_frames(info.protocol)
+        message = (
+            f"{path}: the run is not finished ({found} of {total} production frames written)"
+            "; its results will change"
+        )
+        if strict:
+            raise InputError(f"{message} (--strict)")
+        warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+        return
+    expected = info.n_frames
+    if expected is None or found >= expected:
         return
     message = (
         f"{path}: the trajectory holds {found} frames but run.json records {expected}; it "
@@ -134,6 +175,14 @@ def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
     if strict:
         raise InputError(f"{message} (--strict)")
     warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+
+
+def _planned_frames(protocol: dict) -> int | str:
+    """Production frames a run's protocol writes ('?' when it cannot tell)."""
+    try:
+        return round(float(protocol["production_ps"]) / float(protocol["report_every_ps"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return "?"
 
 
 def _check_readable(universe: mda.Universe) -> None:

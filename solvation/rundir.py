@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, read_text
 from solvation.jsonio import write_json_atomic
 
 SCHEMA_VERSION = 2  # 1: files written before the schema was versioned
@@ -30,6 +31,13 @@ BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
 )
 VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "viscosity.csv"
 WINDOW_JSON, UMBRELLA_JSON = "window.json", "umbrella.json"
+
+
+DAMAGED_HINTS = {
+    BUILD_JSON: "rebuild the directory with `solvation build DESIGN.toml -o NEW_DIR`",
+    RUN_JSON: "restore it, or remove it to run again from the start (`solvation run DIR`)",
+    RESULT_JSON: "remove the job's directory and run the campaign again",
+}
 
 
 class RunDirError(SolvationError):
@@ -271,10 +279,13 @@ class UmbrellaInfo(_Versioned):
 def _read(path: Path, model: type[_Versioned], what: str, hint: str):
     if not path.exists():
         raise RunDirError(f"{path.parent} holds no {path.name}: {hint}")
+    damaged = DAMAGED_HINTS.get(path.name, f"recreate the {what}")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path, f"the {what} record"))
+    except InputError as err:
+        raise RunDirError(f"{err}: it is damaged; {damaged}") from None
     except json.JSONDecodeError as err:
-        raise RunDirError(f"{path} is not valid JSON ({err}); {hint}") from None
+        raise RunDirError(f"{path} is not valid JSON ({err}): it is damaged; {damaged}") from None
     found = data.get("schema_version", 1) if isinstance(data, dict) else None
     if found != SCHEMA_VERSION:
         age = "an older" if isinstance(found, int) and found < SCHEMA_VERSION else "another"
@@ -496,7 +507,13 @@ def read_design_table(directory: str | Path) -> dict:
     path = Path(directory) / DESIGN_TOML
     if not path.exists():
         raise RunDirError(f"{directory} holds no {DESIGN_TOML}; rebuild the directory")
-    return tomllib.loads(path.read_text())
+    try:
+        return tomllib.loads(read_text(path, "design copy"))
+    except (InputError, tomllib.TOMLDecodeError) as err:
+        raise RunDirError(
+            f"{path} cannot be read ({err}); it was edited or damaged: restore it from the "
+            "design file the directory was built from"
+        ) from None
 
 
 def temperature_of(directory: str | Path, default: float = 298.15) -> float:

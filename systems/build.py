@@ -38,7 +38,13 @@ from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, wri
 from . import hydration, osmotic
 from .check import check_design
 from .composition import Component, Composition, CompositionError, molecule_component, size_box
-from .packing import PackingError, PackItem, min_intermolecular_distance, pack
+from .packing import (
+    PackingError,
+    PackItem,
+    min_intermolecular_distance,
+    pack,
+    remove_stale_folders,
+)
 from .slab import Slab
 from .substrates import substrate_slab
 from .templates import ResidueTemplate, assemble, metal_template, slab_template
@@ -360,6 +366,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         PackingError ...).
     """
     start = time.perf_counter()
+    remove_stale_folders()  # packmol folders of builds that were killed (SIGKILL)
     source = None
     if not isinstance(design, Design):
         source = Path(design)

@@ -3,7 +3,12 @@ orthorhombic), and check the result for overlaps."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,6 +75,45 @@ def _among_solutes(item: PackItem) -> PackItem:
     """``item`` packed where no water is: its exclusion widened to the solute one."""
     wider = max(item.exclusion_angstrom, item.solute_exclusion_angstrom)
     return replace(item, exclusion_angstrom=wider)
+
+
+TEMP_PREFIX = "solvation-packmol-"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the packmol child before it runs: the kernel kills it when this process dies,
+    SIGKILL included (Linux ``PR_SET_PDEATHSIG``; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def remove_stale_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove the packmol folders of builds whose process has died (a SIGKILLed build
+    cannot remove its own); returns them. Folders are named after their process's PID.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Folder to look in (default: the temporary directory).
+    """
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:  # alive, another user's
+            pass
+    return removed
 
 
 def packmol_executable() -> Path:
@@ -228,7 +272,8 @@ def _run_packmol(
     ``limit``: the packing's time limit (s) and its deadline (``time.monotonic``)."""
     timeout, deadline = limit
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
+    remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         workdir = Path(tmp)
         (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
         try:
@@ -240,6 +285,7 @@ def _run_packmol(
                     capture_output=True,
                     text=True,
                     timeout=max(deadline - time.monotonic(), 1.0),
+                    preexec_fn=_die_with_parent,
                 )
         except subprocess.TimeoutExpired:
             raise PackingError(

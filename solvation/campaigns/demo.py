@@ -16,6 +16,8 @@ from pathlib import Path
 
 import tomli_w
 
+from solvation.inputs import output_dir
+
 from .figures import make_figures
 from .ranking import rank, write_ranking
 from .runner import run_campaign
@@ -86,6 +88,7 @@ def run_demo(directory: str | Path = "solvation-demo", platform: str = "auto") -
         OpenMM platform name, or "auto".
     """
     directory = Path(directory)
+    output_dir(directory, "-o", accepts=lambda p: (p / "demo_campaign.toml").is_file())
     campaign = write_demo_campaign(directory)
     catalog = run_campaign(campaign, directory / "campaign", platform=platform)
     ranking = rank(catalog.descriptors(), WEIGHTS, pareto=("zn_water_cn", "D_zn"))

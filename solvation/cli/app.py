@@ -22,7 +22,9 @@ import typer
 import solvation
 from solvation import analysis, campaigns, engine, forcefields, systems, validation
 from solvation.console import configure_logging
-from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol
+from solvation.design import load_design
+from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol, protocol_from
+from solvation.inputs import check_outputs, number, output_dir, parse_number, whole
 from solvation.quantities import time_ps
 
 from .analyze import analyze_app
@@ -90,6 +92,7 @@ def ff_list(
     json_file: JsonOpt = None,
 ) -> None:
     """One row per parameter set: species, water model, set name, citation."""
+    check_outputs({"--json": (json_file, "json")})
     rows = forcefields.find_sets(species) if species else forcefields.parameter_sets()
     if water:
         wm = forcefields.water_model(water).name
@@ -116,6 +119,7 @@ def ff_show(
     json_file: JsonOpt = None,
 ) -> None:
     """Parameters, citation and source file of every set matching NAME."""
+    check_outputs({"--json": (json_file, "json")})
     rows = forcefields.find_sets(name)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
@@ -138,7 +142,12 @@ def build_cmd(
 
     Counts come from the concentrations (requested vs achieved are reported); packing
     uses packmol with the design's seed. Re-running on a finished directory does nothing.
+    The design's [protocol] table is checked too, so that a typo there shows now.
     """
+    check_outputs({"--json": (json_file, "json")}, [design])
+    output_dir(out, "-o", accepts=lambda p: (p / "build.json").is_file())
+    checked = load_design(design)
+    protocol_from(checked.protocol, checked.temperature)
     info = systems.build(design, out).info
     typer.echo(
         f"{out}: {info.n_atoms} atoms, box {[round(x, 3) for x in info.box_nm]} nm, "
@@ -252,6 +261,15 @@ def run_cmd(
     viscosity_time: Annotated[
         str, typer.Option(help="Length of the --viscosity run.")
     ] = _time_text(DEFAULT_TIME_PS),
+    restart_production: Annotated[
+        bool,
+        typer.Option(
+            "--restart-production",
+            help="Discard the production (trajectory, state.csv, checkpoints) and run it "
+            "again from the end of equilibration: for a production whose files were "
+            "damaged (the run says so when it starts).",
+        ),
+    ] = False,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
@@ -265,8 +283,15 @@ def run_cmd(
     SIGTERM stops at the next frame with a checkpoint (exit status 130). One run per
     directory at a time. Values without units are refused. With --viscosity a
     periodic-perturbation run follows (also resumable) and eta is printed with its
-    standard error; Yeh-Hummer corrections of this run then use it.
+    standard error; Yeh-Hummer corrections of this run then use it. Every start checks
+    the trajectory and state.csv against the checkpoint: they are cut back exactly to
+    it, or the run is refused with what to do.
     """
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    whole("--device", device, 0)
+    if viscosity:
+        number("--acceleration-nm-ps2", acceleration, "nm/ps^2", 0.0, 10.0, low_open=True)
+        number("--viscosity-time", time_ps(viscosity_time), "ps", 0.0, low_open=True)
     overrides = {
         "production": time,
         "equilibration": equilibration,
@@ -283,6 +308,7 @@ def run_cmd(
         precision=precision,
         extend=extend,
         threads=threads,
+        restart_production=restart_production,
         **overrides,
     )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
@@ -339,6 +365,7 @@ def campaign_run_cmd(
     Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
     job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
     (running jobs checkpoint and resume on the next run)."""
+    whole("--slots", slots, 1, 1024)
     catalog = campaigns.run_campaign(
         campaign,
         directory,
@@ -398,10 +425,11 @@ def _print_jobs(jobs) -> None:
     columns += ["SLURM job", "log"] if slurm else []
     rows, cache = [], {}
     for r in jobs.itertuples():
+        process = getattr(r, "process", "")
         row = [
             _text(r.design),
             _cell(r.replica, "d"),
-            _text(r.status),
+            _text(r.status) + (f" ({process})" if process else ""),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
             _text(r.platform),
@@ -430,13 +458,19 @@ def campaign_status_cmd(
     ] = None,
 ) -> None:
     """Table of the jobs of a campaign directory: every state (pending, queued, running,
-    interrupted, failed, done), errors included; for a slurm executor each job's SLURM job,
+    interrupted, failed, done), errors included; a job left 'running' by a campaign that
+    was killed shows as 'dead' (its process is gone: `solvation campaign run` resumes it),
+    a running one with its process and host; for a slurm executor each job's SLURM job,
     its state now and the worker's log, and the worker jobs still queued or running."""
+    output_dir(export, "--export")
     catalog = campaigns.Catalog.existing(directory)
-    _print_jobs(catalog.jobs())
+    jobs = campaigns.with_processes(directory, catalog.jobs())
+    _print_jobs(jobs)
     _print_worker_jobs(catalog)
-    counts = catalog.counts()
-    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    order = [*catalog.counts()]  # the catalog's states in order, then 'dead' after running
+    order.insert(order.index("running") + 1, "dead")
+    found = jobs.status.value_counts()
+    typer.echo(", ".join(f"{found[s]} {s}" for s in order if found.get(s, 0)) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
@@ -481,17 +515,13 @@ def rank_cmd(
     uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
     be separated with the data at hand and how much longer the runs would need to be.
     Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
-    weights = {}
-    for name, value in named(weight, "--weight").items():
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise typer.BadParameter(
-                f"--weight {name}={value}: the weight must be a number"
-            ) from None
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    output_dir(directory, "DIRECTORY")
+    weights = {
+        name: parse_number(f"--weight {name}", value)
+        for name, value in named(weight, "--weight").items()
+    }
     front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
-    if front is not None and len(front) != 2:
-        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = campaigns.rank_directory(directory, campaign, weights, front)
     _print_ranking(result)
     if result.pareto:
@@ -551,6 +581,7 @@ def figures_cmd(
     ] = None,
 ) -> None:
     """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
+    output_dir(out, "--out")
     paths = campaigns.make_figures(directory, out)
     typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
 
@@ -623,6 +654,7 @@ def validate_cmd(
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity. Finished cases are reused on a re-run."""
+    output_dir(out, "-o", accepts=lambda p: (p / "runs").is_dir() or (p / "report.json").exists())
     report = validation.validate(
         out,
         reference,
@@ -660,6 +692,7 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
+    check_outputs({"--json": (json_file, "json")}, [directory])
     r = engine.bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from solvation import analysis, campaigns
+from solvation.inputs import check_outputs, number, output_dir, prepared, whole
 
 from .analyze import CsvOut, JsonOut, PlotOut, analyze_app, prepare_analysis
 from .common import cluster_options, write_json
@@ -67,6 +68,14 @@ def pmf_cmd(
     from --from to --to, each a resumable run seeded from the equilibrated parent run,
     run concurrently through the campaign executor. Analyse with `solvation analyze pmf`.
     Options override the design's \\[pmf] table."""
+    whole("--slots", slots, 1, 1024)
+    output_dir(
+        out,
+        "-o",
+        accepts=lambda p: any(
+            (p / n).exists() for n in ("umbrella.json", "catalog.sqlite", "system")
+        ),
+    )
     settings = {
         "ion": ion,
         "from": start,
@@ -114,6 +123,12 @@ def analyze_pmf_cmd(
     """Free-energy profile of the ion along its height above the surface (MBAR on
     decorrelated window samples, bulk = 0) with its uncertainty, the first-shell water
     count along the path, the desolvation barrier and the adsorbed-state free energy."""
+    check_outputs(
+        {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
+        [directory],
+    )
+    number("--shell-cutoff-angstrom", shell_cutoff, "A", 0.0, 10.0, low_open=True)
+    number("--bin-nm", bin_width, "nm", 0.0, 1.0, low_open=True)
     prepare_analysis()
     result = analysis.recipes.pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
     typer.echo(
@@ -129,6 +144,6 @@ def analyze_pmf_cmd(
         typer.echo(f"warning: {warning}")
     write_json(json_file, result.to_dict())
     if csv_file:
-        result.to_frame().to_csv(csv_file, index=False)
+        result.to_frame().to_csv(prepared(csv_file), index=False)
     if plot:
-        analysis.plots.plot_pmf(result, plot)
+        analysis.plots.plot_pmf(result, prepared(plot))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -16,6 +17,8 @@ from solvation.console import LOGGER, show_progress
 from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
 from solvation.rundir import write_json_atomic
+
+from .resume import ResumeError
 
 
 class SimulationBlowUp(SolvationError):
@@ -278,8 +281,10 @@ class ElectrodeChargeReporter(CsvRowReporter):
 
 class CheckpointReporter:
     """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
-    ``checkpoint.json`` at it together with the byte sizes of the output files, then
-    delete older checkpoints. A kill at any moment leaves a consistent pair.
+    ``checkpoint.json`` at it together with its SHA-256 and the byte sizes of the output
+    files, then delete older checkpoints. A kill at any moment leaves a consistent pair. An output
+    that shrank since the last checkpoint (deleted or cut by another program while the
+    run writes it) stops the run before it is recorded (``engine.resume``).
 
     Parameters
     ----------
@@ -293,6 +298,10 @@ class CheckpointReporter:
 
     def __init__(self, directory: Path, interval: int, outputs: list[Path]):
         self._dir, self._interval, self._outputs = directory, interval, outputs
+        self._sizes = self._measure()
+
+    def _measure(self) -> dict[str, int]:
+        return {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
 
     def describeNextReport(self, simulation):
         """OpenMM reporter protocol."""
@@ -306,17 +315,27 @@ class CheckpointReporter:
     def save(self, simulation) -> None:
         """Save a checkpoint now (see the class docstring)."""
         step = simulation.currentStep
+        sizes = self._measure()
+        shrunk = [n for n, size in sizes.items() if size < self._sizes.get(n, 0)]
+        if shrunk:
+            raise ResumeError(
+                f"{self._dir / shrunk[0]} shrank from {self._sizes[shrunk[0]]} to "
+                f"{sizes[shrunk[0]]} bytes while this run was writing it (deleted or cut by "
+                "another program); the run stopped at its last checkpoint, which the next "
+                f"start checks: `solvation run {self._dir}`"
+            )
         chk = self._dir / f"checkpoint-{step}.chk"
         tmp = chk.with_suffix(".tmp")
+        data = simulation.context.createCheckpoint()
         with tmp.open("wb") as fh:
-            fh.write(simulation.context.createCheckpoint())
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, chk)
-        sizes = {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
-        write_json_atomic(
-            self._dir / "checkpoint.json", {"step": step, "file": chk.name, "sizes": sizes}
-        )
+        record = {"step": step, "file": chk.name, "sizes": sizes}
+        record["sha256"] = hashlib.sha256(data).hexdigest()
+        write_json_atomic(self._dir / "checkpoint.json", record)
+        self._sizes = sizes
         for old in self._dir.glob("checkpoint-*.chk"):
             if old != chk:
                 old.unlink(missing_ok=True)

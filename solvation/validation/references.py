@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, read_text
 
 UNITS = {
     "angstrom": ("length", 1e-10),
@@ -141,9 +142,10 @@ def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
         )
     ]
     for p in paths or []:
-        if not Path(p).is_file():
-            raise ReferenceError_(f"reference file {p} does not exist")
-        sources.append((str(p), Path(p).read_text()))
+        try:
+            sources.append((str(p), read_text(p, "reference file")))
+        except InputError as err:
+            raise ReferenceError_(str(err)) from None
     out = []
     for name, text in sources:
         try:
