@@ -601,8 +601,23 @@ def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
     extra = {"route": species.route, "status": species.status}
     if species.note:
         extra["note"] = species.note
-    prefix = f"PROVISIONAL ({species.note}); " if species.status == "provisional" else ""
-    prefix += f"{METHOD_CITATIONS['clp']}; " if species.route == "clp" else ""
+    prefix = {
+        "provisional": f"PROVISIONAL ({species.note}); ",
+        "assumption": f"ASSUMPTION ({species.note}); ",
+    }.get(species.status, "")
+    if species.route in METHOD_CITATIONS:
+        prefix += f"{METHOD_CITATIONS[species.route]}; "
+    if species.route == "library":
+        ion = ion_parameters(species.name, water, species.set)
+        extra |= {
+            "sigma_nm": round(ion.sigma_nm, 6),
+            "epsilon_kj_per_mol": round(ion.epsilon_kj_per_mol, 8),
+            "mass_dalton": ion.mass_dalton,
+            "library_set": f"{ion.set} ({ion.water_model})",
+        }
+        prefix += f"Lennard-Jones: {ion.citation} ({ion.source_file}); "
+    if species.see_also:
+        extra["see_also"] = list(species.see_also)
     return _family_row(species.name, water, species.all_values(), extra, prefix)
 
 
@@ -625,7 +640,7 @@ def scaled_rows() -> list[ParameterSetRow]:
         "family", water, {"water": fam.water, "charge_scale": fam.charge_scale}, {}
     )
     return (
-        [family]
+        [family, _scaled_species_row(fam.smiles_rule, water)]
         + [_scaled_species_row(s, water) for s in fam.species.values()]
         + [_scaled_pair_row(p, water) for p in fam.pairs]
     )

@@ -26,6 +26,7 @@ from solvation.design import Design, load_design
 from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
 from solvation.forcefields.electrode import add_constant_potential, field_for
+from solvation.forcefields.family import scaled_family
 from solvation.forcefields.library import ZN_METAL, molecule_table
 from solvation.forcefields.molecules import parametrize
 from solvation.forcefields.substrates import material as substrate
@@ -103,13 +104,15 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
-    if choices.family == "scaled":  # shipped files only; check_design refused the rest
-        return
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
         lib = molecule_table().get(c.key)
         method = choices.methods.get(c.key, lib.methods[0] if lib else "gaff2-am1bcc")
+        if choices.family == "scaled" and lib is not None:
+            method = scaled_family().species[lib.name].route
+            if method == "madrid2019":  # a shipped file, nothing to parametrise
+                continue
         parametrize(lib.smiles if lib else c.smiles, method, charge=c.template.charge)
 
 

@@ -177,23 +177,192 @@ def measure(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sigma", type=float, nargs="+", required=True, help="sigma values, nm")
-    parser.add_argument("--n-water", type=int, default=400)
-    parser.add_argument("--equilibration-ps", type=float, default=10.0)
-    parser.add_argument("--production-ps", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn.csv"))
-    args = parser.parse_args(argv)
+# --- ZnSO4 solutions: density, Zn-O peak, CN and contact pairs for given pair terms ------
+
+SOLUTION_FIELDS = (
+    "label",
+    "molality",
+    "zn_water_sigma_nm",
+    "zn_water_epsilon_kj_per_mol",
+    "zn_sulfate_sigma_nm",
+    "zn_sulfate_epsilon_kj_per_mol",
+    "density_g_per_cm3",
+    "density_err_g_per_cm3",
+    "density_n_eff",
+    "density_converged",
+    "density_experiment_g_per_cm3",
+    "density_deviation_percent",
+    "peak_angstrom",
+    "cn",
+    "cip_fraction",
+    "n_water",
+    "production_ps",
+    "ns_per_day",
+    "seconds",
+)
+SULFATE_PAIR = ("Zn2+", "SO4:O")
+
+
+def _pair(a_b: tuple[str, str]):
+    return next(p for p in scaled_family().pairs if (p.a, p.b) == a_b)
+
+
+def solution_design(
+    name: str, molality: float, n_water: int, times: tuple[str, str], seed: int
+) -> dict:
+    """The validation suite's cpu-profile ZnSO4 case (scaled family, pre-hydrated start,
+    HMR, NPT production) at ``molality`` with ``times`` = (equilibration, production)."""
+    from solvation.validation.suite import PROFILES
+
+    protocol = PROFILES["cpu"].solution_protocol | {
+        "equilibration": times[0],
+        "production": times[1],
+        "checkpoint_every": times[1],
+    }
+    return {
+        "name": name,
+        "salts": [{"formula": "ZnSO4", "concentration": f"{molality:g} m"}],
+        "box": {"n_water": n_water},
+        "forcefield": {"family": "scaled", "seed": seed},
+        "protocol": protocol,
+    }
+
+
+def set_pair_terms(system: openmm.System, terms: dict[tuple[str, str], tuple[float, float]]):
+    """Set (sigma nm, epsilon kJ/mol) of the NBFix forces of ``terms`` in ``system``."""
+    for pair, (sigma, epsilon) in terms.items():
+        label = " / ".join(pair)
+        force = next(f for f in system.getForces() if f.getName() == f"NBFix {label}")
+        names = [force.getGlobalParameterName(k) for k in range(force.getNumGlobalParameters())]
+        prefix = parameter_name(label)
+        force.setGlobalParameterDefaultValue(names.index(f"{prefix}_sigma"), sigma)
+        force.setGlobalParameterDefaultValue(names.index(f"{prefix}_epsilon"), epsilon)
+
+
+def _patched_build(directory: Path, design: dict, terms) -> None:
+    """Build ``design`` into ``directory`` (a no-op when built) and write the pair terms
+    into its system.xml (idempotent)."""
+    from solvation.design import parse_design
+    from solvation.systems import build
+
+    build(parse_design(design), directory)
+    path = directory / "system.xml"
+    system = openmm.XmlSerializer.deserialize(path.read_text())
+    set_pair_terms(system, terms)
+    path.write_text(openmm.XmlSerializer.serialize(system))
+
+
+def _experimental_density(molality: float) -> float:
+    from solvation.validation.references import load_references
+
+    key = f"znso4_{molality:g}m"
+    ref = next(r for r in load_references() if r.system == key and r.quantity == "solution_density")
+    return ref.value
+
+
+def measure_solution(
+    label: str,
+    molality: float,
+    terms: dict[tuple[str, str], tuple[float, float]],
+    root: Path,
+    n_water: int = 560,
+    times: tuple[str, str] = ("100 ps", "100 ps"),
+    seed: int = 1,
+) -> dict:
+    """Build, run (resumable) and measure one ZnSO4 box with the given pair terms."""
+    from solvation.analysis.recipes import shells_of_run
+    from solvation.analysis.universe import load_universe
+    from solvation.engine import run
+    from solvation.rundir import read_build
+
+    start = time.perf_counter()
+    name = f"{label}-{molality:g}m"
+    directory = root / name
+    _patched_build(directory, solution_design(name, molality, n_water, times, seed), terms)
+    info = run(directory, platform="CPU")
+    shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
+    rdf, result = shells.rdf, shells.result
+    exp = _experimental_density(molality)
+    zw, zs = terms[PAIR], terms[SULFATE_PAIR]
+    return {
+        "label": label,
+        "molality": molality,
+        "zn_water_sigma_nm": zw[0],
+        "zn_water_epsilon_kj_per_mol": zw[1],
+        "zn_sulfate_sigma_nm": zs[0],
+        "zn_sulfate_epsilon_kj_per_mol": zs[1],
+        "density_g_per_cm3": info.density_g_per_cm3,
+        "density_err_g_per_cm3": info.density_err_g_per_cm3,
+        "density_n_eff": info.density_n_eff,
+        "density_converged": info.density_converged,
+        "density_experiment_g_per_cm3": exp,
+        "density_deviation_percent": 100.0 * (info.density_g_per_cm3 / exp - 1.0),
+        "peak_angstrom": float(rdf.r_angstrom[rdf.pairs["water"].g_r.argmax()]),
+        "cn": result.coordination["water"].mean,
+        "cip_fraction": result.contact_pairs[shells.selections.anion].mean,
+        "n_water": n_water,
+        "production_ps": float(times[1].split()[0]),
+        "ns_per_day": info.ns_per_day.get("production"),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _append_row(path: Path, row: dict, header: tuple[str, ...], comment: str) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as fh:
+        if new:
+            fh.write(comment)
+        writer = csv.DictWriter(fh, fieldnames=list(header))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _terms(args) -> dict[tuple[str, str], tuple[float, float]]:
+    zw, zs = _pair(PAIR), _pair(SULFATE_PAIR)
+    return {
+        PAIR: tuple(args.zn_water or (zw.sigma_nm, zw.epsilon_kj_per_mol)),
+        SULFATE_PAIR: tuple(args.zn_sulfate or (zs.sigma_nm, zs.epsilon_kj_per_mol)),
+    }
+
+
+def main_solution(args, command: str) -> int:
+    """One row per molality of ``args.molality`` for the pair terms of ``args``."""
+    terms = _terms(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join(sys.argv[1:] if argv is None else argv)
+    comment = (
+        "# ZnSO4(aq) with the scaled family and the listed Zn2+ pair terms; experiment: "
+        "Laliberte 2009 densities (solvation/validation/data/reference_data.yaml)\n"
+    )
+    for molality in args.molality:
+        row = measure_solution(
+            args.label,
+            molality,
+            terms,
+            args.runs,
+            args.n_water,
+            (args.equilibration, args.production),
+            args.seed,
+        )
+        _append_row(args.out, row, SOLUTION_FIELDS, comment + f"# command: {command}\n")
+        print(
+            f"{args.label} {molality:g} m: density {row['density_g_per_cm3']:.4f} +- "
+            f"{row['density_err_g_per_cm3'] or float('nan'):.4f} "
+            f"({row['density_deviation_percent']:+.2f}%), peak {row['peak_angstrom']:.3f} A, "
+            f"CN {row['cn']:.2f}, CIP {row['cip_fraction']:.2f}, {row['seconds']:.0f} s",
+            flush=True,
+        )
+    return 0
+
+
+def main_peak(args, command: str) -> int:
+    """One row per sigma of ``args.sigma``: one Zn2+ in water."""
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="") as fh:  # one row per point as it finishes
         fh.write(
             f"# target: Zn-O first peak {TARGET_PEAK_ANGSTROM} +- {TARGET_TOLERANCE_ANGSTROM} A,"
             f" CN {TARGET_CN} (Marcus 1988; Ohtaki & Radnai 1993) [R]\n"
-            f"# command: python tools/fit_scaled_zn.py {command}\n"
+            f"# command: {command}\n"
         )
         writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(Point)])
         writer.writeheader()
@@ -216,6 +385,40 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Command line: ``peak`` (one Zn2+ in water) and ``solution`` (ZnSO4 boxes)."""
+    top = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = top.add_subparsers(dest="mode", required=True)
+    peak = sub.add_parser("peak", help="one Zn2+ in TIP4P/2005: Zn-O peak per sigma")
+    peak.add_argument("--sigma", type=float, nargs="+", required=True, help="sigma values, nm")
+    peak.add_argument("--n-water", type=int, default=400)
+    peak.add_argument("--equilibration-ps", type=float, default=10.0)
+    peak.add_argument("--production-ps", type=float, default=30.0)
+    peak.add_argument("--seed", type=int, default=1)
+    peak.add_argument("--threads", type=int, default=2)
+    peak.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn.csv"))
+    sol = sub.add_parser("solution", help="ZnSO4(aq): density, peak, CN, contact pairs")
+    sol.add_argument("--label", required=True, help="name of this parameter point")
+    sol.add_argument("--molality", type=float, nargs="+", default=[2.0])
+    sol.add_argument("--zn-water", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
+    sol.add_argument("--zn-sulfate", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
+    sol.add_argument("--n-water", type=int, default=560)
+    sol.add_argument("--equilibration", default="100 ps")
+    sol.add_argument("--production", default="100 ps")
+    sol.add_argument("--seed", type=int, default=1)
+    sol.add_argument("--runs", type=Path, default=Path("runs/fit-zn"))
+    sol.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn_solutions.csv"))
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = "python tools/fit_scaled_zn.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.mode == "peak":
+        return main_peak(args, command)
+    return main_solution(args, command)
 
 
 if __name__ == "__main__":
