@@ -26,7 +26,7 @@ from solvation.errors import SolvationError
 
 from . import substrates
 from .common import DATA, KCAL, RMIN_TO_SIGMA, UnknownName, unknown
-from .family import FamilySpecies, PairTerm, scaled_family
+from .family import FAMILIES, FamilyError, FamilySpecies, PairTerm, scaled_family
 
 
 class ForceFieldError(SolvationError, ValueError):
@@ -650,14 +650,25 @@ def _pair_members(row: ParameterSetRow) -> set[str]:
     return {m.split(":")[0].lower() for m in row.parameters.get("pair", ())}
 
 
-def find_sets(name: str) -> list[ParameterSetRow]:
+def find_sets(name: str, family: str | None = None) -> list[ParameterSetRow]:
     """Rows whose species, water model or set equals ``name`` (case-insensitive).
 
     Parameters
     ----------
     name : str
         Species, water model or set name.
+    family : str, optional
+        Only the rows of this model family ('scaled': its own rows; 'full': the others).
+
+    Raises
+    ------
+    UnknownName
+        When nothing matches.
+    FamilyError
+        For an unknown family.
     """
+    if family is not None and family not in FAMILIES:
+        raise FamilyError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
     rows = parameter_sets()
     key = name.strip().lower()
     ion = canonical_ion(name)
@@ -681,4 +692,6 @@ def find_sets(name: str) -> list[ParameterSetRow]:
     if not hits:
         names = sorted({r.species for r in rows} | set(WATER_MODELS) | set(ION_SETS))
         raise unknown("species or parameter set", name, names)
+    if family is not None:
+        hits = [r for r in hits if (r.set == "scaled") == (family == "scaled")]
     return hits

@@ -526,3 +526,41 @@ def test_api_choices_refuse_another_water_model():
         ForceFieldChoices(family="scaled", water="tip3p")
     assert ForceFieldChoices(family="scaled").charge_scale == 0.85
     assert ForceFieldChoices().water == "tip3p" and ForceFieldChoices().charge_scale == 1.0
+
+
+# --- validation status where users look -------------------------------------------------
+
+
+def test_status_rows_agree_with_the_shipped_references():
+    """Every experiment number of family_validation.toml is the reference the validation
+    suite compares with, and each sentence quotes the worst deviation of its row."""
+    from solvation.forcefields.status import status_rows
+    from solvation.validation.references import load_references
+
+    refs = {(r.system, r.quantity): r.value for r in load_references()}
+    quantity = {"density": "solution_density", "viscosity": "shear_viscosity"}
+    for family in ("full", "scaled"):
+        rows = status_rows(family)
+        assert rows, family
+        for row in rows:
+            for m, exp in zip(row.molality, row.experiment, strict=True):
+                key = (f"{row.salt.lower()}_{m:g}m", quantity.get(row.quantity, row.quantity))
+                assert refs[key] == exp, key
+            worst = max(abs(d) for d in row.deviations_percent())
+            assert f"within {worst:.1f}%" in row.sentence()
+
+
+def test_run_prints_the_family_and_its_validation(tiny_run, capsys):
+    """`solvation run` on a finished run (nothing to do) names the model family, how it
+    was chosen and what it is validated for; build.json records the same."""
+    from solvation.cli import app, run_cli
+    from solvation.rundir import read_build
+
+    status = read_build(tiny_run).model_family
+    assert status["chosen_by"].startswith("default") and status["family"] == DEFAULT_FAMILY
+    assert status["not_validated"] == ["salt ZnCl2"]  # no ZnCl2 row in either family
+    capsys.readouterr()
+    run_cli(app, ["run", str(tiny_run), "--platform", "CPU"])
+    out = capsys.readouterr().out
+    assert f"model family: {DEFAULT_FAMILY} (default" in out
+    assert "not validated: salt ZnCl2" in out

@@ -39,6 +39,7 @@ from solvation.constants import AVOGADRO_PER_MOL, WATER_DENSITY_298K_G_PER_CM3
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system
 from solvation.forcefields.family import scaled_family
 from solvation.forcefields.nbfix import parameter_name
+from solvation.quantities import time_ps
 from solvation.systems.packing import PackItem, pack
 from solvation.systems.templates import assemble, ion_template, water_template
 
@@ -301,7 +302,7 @@ def measure_solution(
         "cn": result.coordination["water"].mean,
         "cip_fraction": result.contact_pairs[shells.selections.anion].mean,
         "n_water": n_water,
-        "production_ps": float(times[1].split()[0]),
+        "production_ps": time_ps(times[1]),
         "ns_per_day": info.ns_per_day.get("production"),
         "seconds": time.perf_counter() - start,
     }

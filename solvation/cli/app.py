@@ -27,6 +27,7 @@ from solvation.engine import bench_md, run
 from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
 from solvation.forcefields import find_sets, parameter_sets, water_model
 from solvation.quantities import time_ps
+from solvation.rundir import read_build
 from solvation.systems import build
 from solvation.validation import validate
 
@@ -117,13 +118,23 @@ def ff_show(
             help="Species (Zn2+, OTf, xylitol), water model (tip3p) or set (12-6-4, clp)."
         ),
     ],
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Only the rows of this model family: full or scaled."),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Parameters, citation and source file of every set matching NAME."""
-    rows = find_sets(name)
+    """Parameters, citation and source file of every set matching NAME; for the scaled
+    family's fitted Zn2+ also the fit's targets, results and residuals."""
+    rows = find_sets(name, family)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
         for key, value in r.parameters.items():
+            if isinstance(value, dict):
+                typer.echo(f"    {key}:")
+                for k, v in value.items():
+                    typer.echo(f"        {k}: {v}")
+                continue
             typer.echo(f"    {key} = {value}")
         typer.echo(f"    citation: {r.citation}")
         if r.source:
@@ -234,6 +245,7 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
+    _echo_model_status(directory)
     info = run(
         directory,
         platform=platform,
@@ -256,6 +268,21 @@ def run_cmd(
             directory, acceleration, time_ps(viscosity_time), platform, device, precision
         )
     write_json(json_file, record)
+
+
+def _echo_model_status(directory: Path) -> None:
+    """The model family of the build and what it is validated for (build.json)."""
+    status = read_build(directory).model_family
+    if status is None:
+        typer.echo("model family: not recorded (built by an older version of solvation)")
+        return
+    typer.echo(f"model family: {status['family']} ({status['chosen_by']})")
+    for line in status["validated"]:
+        typer.echo(f"  validated: {line}")
+    if not status["validated"]:
+        typer.echo("  validated: nothing in this box (docs/validation.md)")
+    if status["not_validated"]:
+        typer.echo(f"  not validated: {', '.join(status['not_validated'])}")
 
 
 def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
