@@ -202,6 +202,10 @@ def test_laliberte_zinc_sulfate_viscosity_reference():
     for ref in (eta, rel):
         assert ref.uncertainty == pytest.approx(laliberte.MODEL_RELATIVE_SD * ref.value, abs=1e-3)
     assert refs[("water", "shear_viscosity")].value == 0.890
+    assert laliberte.water_density_kg_per_m3(25.0) == pytest.approx(997.05, abs=0.01)
+    for m in (0.5, 1, 2):  # the density rows come from the same paper's equations
+        density = laliberte.density_g_per_cm3("ZnSO4", m)
+        assert refs[(f"znso4_{m:g}m", "solution_density")].value == pytest.approx(density, abs=6e-5)
 
 
 def test_relative_viscosity_rows_divide_by_the_same_models_water():

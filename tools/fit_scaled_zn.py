@@ -182,6 +182,7 @@ def measure(
 
 SOLUTION_FIELDS = (
     "label",
+    "salt",
     "molality",
     "zn_water_sigma_nm",
     "zn_water_epsilon_kj_per_mol",
@@ -209,7 +210,12 @@ def _pair(a_b: tuple[str, str]):
 
 
 def solution_design(
-    name: str, molality: float, n_water: int, times: tuple[str, str], seed: int
+    name: str,
+    molality: float,
+    n_water: int,
+    times: tuple[str, str],
+    seed: int,
+    salt: str = "ZnSO4",
 ) -> dict:
     """The validation suite's cpu-profile ZnSO4 case (scaled family, pre-hydrated start,
     HMR, NPT production) at ``molality`` with ``times`` = (equilibration, production)."""
@@ -222,7 +228,7 @@ def solution_design(
     }
     return {
         "name": name,
-        "salts": [{"formula": "ZnSO4", "concentration": f"{molality:g} m"}],
+        "salts": [{"formula": salt, "concentration": f"{molality:g} m"}],
         "box": {"n_water": n_water},
         "forcefield": {"family": "scaled", "seed": seed},
         "protocol": protocol,
@@ -253,12 +259,12 @@ def _patched_build(directory: Path, design: dict, terms) -> None:
     path.write_text(openmm.XmlSerializer.serialize(system))
 
 
-def _experimental_density(molality: float) -> float:
-    from solvation.validation.references import load_references
+def _experimental_density(salt: str, molality: float) -> float:
+    """Laliberte's density (g/cm3) of the aqueous salt at 298.15 K (the validation suite's
+    reference for ZnSO4)."""
+    from solvation.validation import laliberte
 
-    key = f"znso4_{molality:g}m"
-    ref = next(r for r in load_references() if r.system == key and r.quantity == "solution_density")
-    return ref.value
+    return laliberte.density_g_per_cm3(salt, molality)
 
 
 def measure_solution(
@@ -269,24 +275,23 @@ def measure_solution(
     n_water: int = 560,
     times: tuple[str, str] = ("100 ps", "100 ps"),
     seed: int = 1,
+    salt: str = "ZnSO4",
 ) -> dict:
-    """Build, run (resumable) and measure one ZnSO4 box with the given pair terms."""
-    from solvation.analysis.recipes import shells_of_run
-    from solvation.analysis.universe import load_universe
+    """Build, run (resumable) and measure one box of ``salt`` with the given pair terms
+    (ZnSO4; MgSO4 checks the published Madrid-2019 model in this implementation)."""
     from solvation.engine import run
-    from solvation.rundir import read_build
 
     start = time.perf_counter()
     name = f"{label}-{molality:g}m"
     directory = root / name
-    _patched_build(directory, solution_design(name, molality, n_water, times, seed), terms)
+    design = solution_design(name, molality, n_water, times, seed, salt)
+    _patched_build(directory, design, terms if salt == "ZnSO4" else {})
     info = run(directory, platform="CPU")
-    shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
-    rdf, result = shells.rdf, shells.result
-    exp = _experimental_density(molality)
+    exp = _experimental_density(salt, molality)
     zw, zs = terms[PAIR], terms[SULFATE_PAIR]
     return {
         "label": label,
+        "salt": salt,
         "molality": molality,
         "zn_water_sigma_nm": zw[0],
         "zn_water_epsilon_kj_per_mol": zw[1],
@@ -298,13 +303,29 @@ def measure_solution(
         "density_converged": info.density_converged,
         "density_experiment_g_per_cm3": exp,
         "density_deviation_percent": 100.0 * (info.density_g_per_cm3 / exp - 1.0),
-        "peak_angstrom": float(rdf.r_angstrom[rdf.pairs["water"].g_r.argmax()]),
-        "cn": result.coordination["water"].mean,
-        "cip_fraction": result.contact_pairs[shells.selections.anion].mean,
+        **_zn_shells(directory),
         "n_water": n_water,
         "production_ps": time_ps(times[1]),
         "ns_per_day": info.ns_per_day.get("production"),
         "seconds": time.perf_counter() - start,
+    }
+
+
+def _zn_shells(directory: Path) -> dict:
+    """Zn-O(water) first peak (A), water CN and contact-pair fraction of a run (NaN
+    without Zn2+)."""
+    from solvation.analysis.recipes import shells_of_run
+    from solvation.analysis.universe import load_universe
+    from solvation.rundir import read_build
+
+    shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
+    if shells.result is None:
+        return {"peak_angstrom": float("nan"), "cn": float("nan"), "cip_fraction": float("nan")}
+    rdf, result = shells.rdf, shells.result
+    return {
+        "peak_angstrom": float(rdf.r_angstrom[rdf.pairs["water"].g_r.argmax()]),
+        "cn": result.coordination["water"].mean,
+        "cip_fraction": result.contact_pairs[shells.selections.anion].mean,
     }
 
 
@@ -332,8 +353,9 @@ def main_solution(args, command: str) -> int:
     terms = _terms(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     comment = (
-        "# ZnSO4(aq) with the scaled family and the listed Zn2+ pair terms; experiment: "
-        "Laliberte 2009 densities (solvation/validation/data/reference_data.yaml)\n"
+        "# ZnSO4(aq) (MgSO4: Madrid-2019 alone, a check) with the scaled family and the "
+        "listed Zn2+ pair terms; experiment: Laliberte's densities "
+        "(solvation.validation.laliberte)\n"
     )
     for molality in args.molality:
         row = measure_solution(
@@ -344,10 +366,11 @@ def main_solution(args, command: str) -> int:
             args.n_water,
             (args.equilibration, args.production),
             args.seed,
+            args.salt,
         )
         _append_row(args.out, row, SOLUTION_FIELDS, comment + f"# command: {command}\n")
         print(
-            f"{args.label} {molality:g} m: density {row['density_g_per_cm3']:.4f} +- "
+            f"{args.label} {args.salt} {molality:g} m: density {row['density_g_per_cm3']:.4f} +- "
             f"{row['density_err_g_per_cm3'] or float('nan'):.4f} "
             f"({row['density_deviation_percent']:+.2f}%), peak {row['peak_angstrom']:.3f} A, "
             f"CN {row['cn']:.2f}, CIP {row['cip_fraction']:.2f}, {row['seconds']:.0f} s",
@@ -402,6 +425,7 @@ def parser() -> argparse.ArgumentParser:
     peak.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn.csv"))
     sol = sub.add_parser("solution", help="ZnSO4(aq): density, peak, CN, contact pairs")
     sol.add_argument("--label", required=True, help="name of this parameter point")
+    sol.add_argument("--salt", default="ZnSO4", choices=("ZnSO4", "MgSO4"))
     sol.add_argument("--molality", type=float, nargs="+", default=[2.0])
     sol.add_argument("--zn-water", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
     sol.add_argument("--zn-sulfate", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
