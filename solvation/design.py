@@ -30,7 +30,7 @@ from solvation.errors import SolvationError
 # values with their sources; tests check that they agree). The library checks the choices.
 SCALED_DEFAULTS = {"water": "tip4p2005", "charge_scale": 0.85}
 # The model family of a design that names none (docs/validation.md, section 3, says why).
-DEFAULT_FAMILY = "full"
+DEFAULT_FAMILY = "scaled"
 FAMILIES = ("full", "scaled")
 
 

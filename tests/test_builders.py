@@ -308,6 +308,7 @@ def test_four_site_water_box_has_virtual_sites(tmp_path):
         {
             "name": "opc",
             "water": {"model": "opc"},
+            "forcefield": {"family": "full"},  # OPC is a water model of the full family
             "box": {"n_water": 500},
             "salts": [{"formula": "ZnCl2", "concentration": "0.5 m"}],
         }

@@ -344,7 +344,8 @@ def test_minimisation_keeps_a_prehydrated_start_free_of_contact_pairs(tmp_path):
         "name": "guard",
         "box": {"n_water": 560},
         "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-        "forcefield": {"seed": 2},
+        "water": {"model": "tip3p"},  # the family whose minimiser made contact pairs
+        "forcefield": {"family": "full", "seed": 2},
     }
     d = build(parse_design(spec), tmp_path / "g").path
     info = run(

@@ -525,7 +525,10 @@ def test_api_choices_refuse_another_water_model():
     with pytest.raises(FamilyError, match="tip4p2005"):
         ForceFieldChoices(family="scaled", water="tip3p")
     assert ForceFieldChoices(family="scaled").charge_scale == 0.85
-    assert ForceFieldChoices().water == "tip3p" and ForceFieldChoices().charge_scale == 1.0
+    assert ForceFieldChoices().family == DEFAULT_FAMILY == "scaled"
+    assert (ForceFieldChoices().water, ForceFieldChoices().charge_scale) == ("tip4p2005", 0.85)
+    full = ForceFieldChoices(family="full")
+    assert (full.water, full.charge_scale, full.zn) == ("tip3p", 1.0, "12-6-4")
 
 
 # --- validation status where users look -------------------------------------------------

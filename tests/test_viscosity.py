@@ -26,7 +26,13 @@ from solvation.analysis.viscosity import (
 from solvation.engine.run import RunError
 from solvation.engine.viscosity import cosine_integrator, run_viscosity
 from solvation.forcefields import WATER_MODELS, water_viscosity
-from solvation.rundir import VISCOSITY_CSV, VISCOSITY_DIR, ViscosityInfo, write_viscosity
+from solvation.rundir import (
+    VISCOSITY_CSV,
+    VISCOSITY_DIR,
+    ViscosityInfo,
+    read_build,
+    write_viscosity,
+)
 
 
 def test_velocity_profile_fit_recovers_a_synthetic_profile():
@@ -113,7 +119,7 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
-    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
+    """2 ps of 1 m ZnCl2 (the default family) at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
     flagged as unconverged (and for shear when the rate passes the bound), a complete and
     resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
@@ -140,7 +146,8 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     with pytest.raises(RunError, match="other settings|holds a viscosity run"):
         run_viscosity(run_dir, acceleration_nm_per_ps2=0.1, time_ps=2.0, platform="CPU")
     eta, source = yeh_hummer_viscosity(None, run_dir)  # unconverged: the published value
-    assert eta == pytest.approx(0.321e-3) and "did not converge" in source
+    published = water_viscosity(read_build(run_dir).water_model).eta_mPa_s * 1e-3
+    assert eta == pytest.approx(published) and "did not converge" in source
 
 
 def test_yeh_hummer_viscosity_order(tiny_run, tmp_path):
@@ -148,8 +155,11 @@ def test_yeh_hummer_viscosity_order(tiny_run, tmp_path):
     published value, else none."""
     assert yeh_hummer_viscosity(0.5e-3, tiny_run) == (0.5e-3, "given: 0.5 mPa s")
     eta, source = yeh_hummer_viscosity(None, tiny_run)
-    assert eta == pytest.approx(0.321e-3) and source.startswith("published for pure tip3p")
-    assert "[unverified]" in source and "salt" in source
+    model = read_build(tiny_run).water_model
+    assert eta == pytest.approx(water_viscosity(model).eta_mPa_s * 1e-3)
+    assert source.startswith(f"published for pure {model}")
+    unverified = water_viscosity(model).status == "unverified"
+    assert ("[unverified]" in source) == unverified and "salt" in source
     assert yeh_hummer_viscosity(None, None)[0] is None
     run_dir = _copy_run(tiny_run, tmp_path / "measured")
     record = ViscosityInfo(

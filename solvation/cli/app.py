@@ -482,11 +482,17 @@ def demo_cmd(
         "solvation-demo"
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Model family: full or scaled (default: the default family)."),
+    ] = None,
 ) -> None:
     """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
     run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
     what it cannot separate and writes the figures."""
-    result = run_demo(directory, platform=platform)
+    if family is not None and family not in ("full", "scaled"):
+        raise typer.BadParameter(f"unknown model family {family!r}; use full or scaled")
+    result = run_demo(directory, platform=platform, family=family)
     typer.echo(
         "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
         "ranking says what it cannot tell):"

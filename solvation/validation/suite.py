@@ -310,7 +310,12 @@ def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
     cases, n = [], profile.n_water
     for water in profile.water_models:
         if "water" in systems:
-            design = {"name": f"water-{water}", "water": {"model": water}, "box": {"n_water": n}}
+            design = {
+                "name": f"water-{water}",
+                "water": {"model": water},
+                "box": {"n_water": n},
+                "forcefield": {"family": "full"},  # a water model of the full family's sets
+            }
             cases.append(Case("water", water, {**design, "protocol": profile.protocol}, "water"))
         if "zn_water" not in systems:
             continue
@@ -321,7 +326,7 @@ def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
                 "water": {"model": water},
                 "salts": [{"formula": "ZnCl2", "concentration": f"{molal:.6f} m"}],
                 "box": {"n_water": n},
-                "forcefield": {"zn": zn},
+                "forcefield": {"family": "full", "zn": zn},
                 "protocol": profile.protocol,
             }
             cases.append(Case("zn_water", f"{water}/{zn}", design, "zn_water"))
