@@ -49,6 +49,7 @@ TARGET_CN = 6
 TEMPERATURE_K = 298.15
 PAIR = ("Zn2+", "water:O")
 PEAK_SMOOTH_ANGSTROM = 0.02  # g(r) on 0.01 A bins, smoothed for the peak position only
+ZN_O_SELECTIONS = ("resname ZN", "resname HOH and name O")
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def first_shell(topology, frames, boxes) -> dict[str, float]:
     universe = mda.Universe(topology)
     dims = np.hstack([boxes, np.full((len(boxes), 3), 90.0)]).astype(np.float32)
     universe.load_new(frames, format=MemoryReader, dimensions=dims)
-    rdf = RDF(universe, {"zn-o": ("resname ZN", "resname HOH and name O")}, rmax=6.0, nbins=600)
+    rdf = RDF(universe, {"zn-o": ZN_O_SELECTIONS}, rmax=6.0, nbins=600)
     result = rdf.run().results.rdf
     r, pair = result.r_angstrom, result.pairs["zn-o"]
     (cutoff,) = shell_minima(r, pair.g_r, 1)
@@ -312,20 +313,22 @@ def measure_solution(
 
 
 def _zn_shells(directory: Path) -> dict:
-    """Zn-O(water) first peak (A), water CN and contact-pair fraction of a run (NaN
-    without Zn2+)."""
+    """Zn-O(water) first peak (A; g(r) on 0.01 A bins smoothed by 0.02 A, as the one-ion
+    scan), water CN and contact-pair fraction of a run (NaN without Zn2+)."""
     from solvation.analysis.recipes import shells_of_run
     from solvation.analysis.universe import load_universe
     from solvation.rundir import read_build
 
-    shells = shells_of_run(load_universe(directory), read_build(directory), residence=False)
+    universe = load_universe(directory)
+    shells = shells_of_run(universe, read_build(directory), residence=False)
     if shells.result is None:
         return {"peak_angstrom": float("nan"), "cn": float("nan"), "cip_fraction": float("nan")}
-    rdf, result = shells.rdf, shells.result
+    rdf = RDF(universe, {"zn-o": ZN_O_SELECTIONS}, rmax=6.0, nbins=600).run().results.rdf
+    g = smooth(rdf.r_angstrom, rdf.pairs["zn-o"].g_r, PEAK_SMOOTH_ANGSTROM)
     return {
-        "peak_angstrom": float(rdf.r_angstrom[rdf.pairs["water"].g_r.argmax()]),
-        "cn": result.coordination["water"].mean,
-        "cip_fraction": result.contact_pairs[shells.selections.anion].mean,
+        "peak_angstrom": float(rdf.r_angstrom[np.argmax(g)]),
+        "cn": shells.result.coordination["water"].mean,
+        "cip_fraction": shells.result.contact_pairs[shells.selections.anion].mean,
     }
 
 
