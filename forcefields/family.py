@@ -146,6 +146,8 @@ class PairTerm:
         epsilon (kJ/mol).
     status : str
         One of ``STATUSES``.
+    c4 : Value or None
+        C4 of a -C4/r^4 term (kJ mol^-1 nm^4), or None (a 12-6 term only).
     """
 
     a: str
@@ -153,6 +155,7 @@ class PairTerm:
     sigma: Value
     epsilon: Value
     status: str
+    c4: Value | None = None
 
     @property
     def sigma_nm(self) -> float:
@@ -163,6 +166,16 @@ class PairTerm:
     def epsilon_kj_per_mol(self) -> float:
         """epsilon (kJ/mol)."""
         return float(self.epsilon.value)
+
+    @property
+    def c4_kj_per_mol_nm4(self) -> float | None:
+        """C4 (kJ mol^-1 nm^4) or None."""
+        return None if self.c4 is None else float(self.c4.value)
+
+    def values(self) -> dict[str, Value]:
+        """sigma_nm, epsilon_kj_per_mol and (if any) c4_kj_per_mol_nm4."""
+        out = {"sigma_nm": self.sigma, "epsilon_kj_per_mol": self.epsilon}
+        return out | ({"c4_kj_per_mol_nm4": self.c4} if self.c4 is not None else {})
 
     @property
     def label(self) -> str:
@@ -246,6 +259,7 @@ def scaled_family() -> ModelFamily:
                 _value(p["sigma_nm"], sources),
                 _value(p["epsilon_kj_per_mol"], sources),
                 p["status"],
+                _value(p["c4_kj_per_mol_nm4"], sources) if "c4_kj_per_mol_nm4" in p else None,
             )
             for p in raw["pairs"]
         ),

@@ -622,7 +622,7 @@ def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
 
 
 def _scaled_pair_row(pair: PairTerm, water: str) -> ParameterSetRow:
-    values = {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
+    values = pair.values()
     prefix = {
         "fitted": "pair term, FITTED HERE; ",
         "provisional": f"pair term, PROVISIONAL ({pair.sigma.note}); ",

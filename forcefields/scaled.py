@@ -197,17 +197,23 @@ def add_pair_terms(
         atoms_a, atoms_b = site_atoms(topology, pair.a), site_atoms(topology, pair.b)
         if not atoms_a or not atoms_b:
             continue
-        add_pair_term(system, pair.label, atoms_a, atoms_b, pair.sigma_nm, pair.epsilon_kj_per_mol)
+        add_pair_term(
+            system,
+            pair.label,
+            atoms_a,
+            atoms_b,
+            pair.sigma_nm,
+            pair.epsilon_kj_per_mol,
+            pair.c4_kj_per_mol_nm4,
+        )
+        values = pair.values()
         added.append(
             {
                 "species": pair.label,
                 "set": "scaled pair term",
                 "status": pair.status,
-                "sigma_nm": pair.sigma_nm,
-                "epsilon_kj_per_mol": pair.epsilon_kj_per_mol,
-                "citation": family_citation(
-                    {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
-                ),
+                **{k: float(v.value) for k, v in values.items()},
+                "citation": family_citation(values),
             }
         )
     return added

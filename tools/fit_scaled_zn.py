@@ -187,6 +187,7 @@ SOLUTION_FIELDS = (
     "molality",
     "zn_water_sigma_nm",
     "zn_water_epsilon_kj_per_mol",
+    "zn_water_c4_kj_per_mol_nm4",
     "zn_sulfate_sigma_nm",
     "zn_sulfate_epsilon_kj_per_mol",
     "density_g_per_cm3",
@@ -236,15 +237,18 @@ def solution_design(
     }
 
 
-def set_pair_terms(system: openmm.System, terms: dict[tuple[str, str], tuple[float, float]]):
-    """Set (sigma nm, epsilon kJ/mol) of the NBFix forces of ``terms`` in ``system``."""
-    for pair, (sigma, epsilon) in terms.items():
+def set_pair_terms(system: openmm.System, terms: dict[tuple[str, str], tuple[float, ...]]):
+    """Set (sigma nm, epsilon kJ/mol[, C4 kJ mol^-1 nm^4]) of the NBFix forces of
+    ``terms`` in ``system``."""
+    for pair, values in terms.items():
         label = " / ".join(pair)
         force = next(f for f in system.getForces() if f.getName() == f"NBFix {label}")
         names = [force.getGlobalParameterName(k) for k in range(force.getNumGlobalParameters())]
         prefix = parameter_name(label)
-        force.setGlobalParameterDefaultValue(names.index(f"{prefix}_sigma"), sigma)
-        force.setGlobalParameterDefaultValue(names.index(f"{prefix}_epsilon"), epsilon)
+        for key, value in zip(("sigma", "epsilon", "c4"), values, strict=False):
+            if f"{prefix}_{key}" not in names and value == 0.0:  # built before the C4 term
+                continue
+            force.setGlobalParameterDefaultValue(names.index(f"{prefix}_{key}"), value)
 
 
 def _patched_build(directory: Path, design: dict, terms) -> None:
@@ -271,7 +275,7 @@ def _experimental_density(salt: str, molality: float) -> float:
 def measure_solution(
     label: str,
     molality: float,
-    terms: dict[tuple[str, str], tuple[float, float]],
+    terms: dict[tuple[str, str], tuple[float, ...]],
     root: Path,
     n_water: int = 560,
     times: tuple[str, str] = ("100 ps", "100 ps"),
@@ -296,6 +300,7 @@ def measure_solution(
         "molality": molality,
         "zn_water_sigma_nm": zw[0],
         "zn_water_epsilon_kj_per_mol": zw[1],
+        "zn_water_c4_kj_per_mol_nm4": zw[2],
         "zn_sulfate_sigma_nm": zs[0],
         "zn_sulfate_epsilon_kj_per_mol": zs[1],
         "density_g_per_cm3": info.density_g_per_cm3,
@@ -343,10 +348,12 @@ def _append_row(path: Path, row: dict, header: tuple[str, ...], comment: str) ->
         writer.writerow(row)
 
 
-def _terms(args) -> dict[tuple[str, str], tuple[float, float]]:
+def _terms(args) -> dict[tuple[str, str], tuple[float, ...]]:
     zw, zs = _pair(PAIR), _pair(SULFATE_PAIR)
+    water = tuple(args.zn_water or (zw.sigma_nm, zw.epsilon_kj_per_mol))
+    c4 = args.zn_water_c4 if args.zn_water_c4 is not None else zw.c4_kj_per_mol_nm4 or 0.0
     return {
-        PAIR: tuple(args.zn_water or (zw.sigma_nm, zw.epsilon_kj_per_mol)),
+        PAIR: (*water, c4),
         SULFATE_PAIR: tuple(args.zn_sulfate or (zs.sigma_nm, zs.epsilon_kj_per_mol)),
     }
 
@@ -431,6 +438,7 @@ def parser() -> argparse.ArgumentParser:
     sol.add_argument("--salt", default="ZnSO4", choices=("ZnSO4", "MgSO4"))
     sol.add_argument("--molality", type=float, nargs="+", default=[2.0])
     sol.add_argument("--zn-water", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
+    sol.add_argument("--zn-water-c4", type=float, help="C4 of Zn-O(water), kJ mol^-1 nm^4")
     sol.add_argument("--zn-sulfate", type=float, nargs=2, metavar=("SIGMA", "EPSILON"))
     sol.add_argument("--n-water", type=int, default=560)
     sol.add_argument("--equilibration", default="100 ps")
