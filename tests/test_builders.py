@@ -569,6 +569,9 @@ def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
     assert np.all(eg.positions[:, 2] / 10 < top + 0.6 + 0.1)
     water_top = u.select_atoms("resname HOH").positions[:, 2].max() / 10
     assert info.box_nm[2] - water_top > 1.0  # the vacuum gap above the electrolyte
+    # the default (scaled) family: pre-adsorbed GAFF2 EG keeps its charges, a few steps run
+    assert "adsorbed EG" in info.model_family["not_validated"]
+    _check_runs(built, "scaled")
 
 
 def _shell_counts(pdb, cutoff=3.0):
