@@ -205,6 +205,7 @@ SOLUTION_FIELDS = (
     "seconds",
 )
 SULFATE_PAIR = ("Zn2+", "SO4:O")
+SOLUTIONS_CSV = Path("tools/data/fit_scaled_zn_solutions.csv")
 
 
 def _pair(a_b: tuple[str, str]):
@@ -421,6 +422,30 @@ def main_peak(args, command: str) -> int:
     return 0
 
 
+def markdown_table(path: Path) -> str:
+    """The solution scan of ``path`` as a Markdown table (docs/validation.md, section 4)."""
+    with path.open() as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    head = (
+        "| point | salt, m | waters, ps | Zn-O(w) sigma nm / eps kJ/mol / C4 kJ/mol nm^4 "
+        "| Zn-O(SO4) sigma / eps | density g/cm3 | vs experiment | Zn-O peak A | CN | CIP |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        err = float(r["density_err_g_per_cm3"] or "nan")
+        lines.append(
+            f"| {r['label']} | {r['salt']} {float(r['molality']):g} | {r['n_water']}, "
+            f"{float(r['production_ps']):g} | {float(r['zn_water_sigma_nm']):g} / "
+            f"{float(r['zn_water_epsilon_kj_per_mol']):g} / "
+            f"{float(r['zn_water_c4_kj_per_mol_nm4'] or 0):g} | "
+            f"{float(r['zn_sulfate_sigma_nm']):g} / {float(r['zn_sulfate_epsilon_kj_per_mol']):g} "
+            f"| {float(r['density_g_per_cm3']):.4f} +- {err:.4f} | "
+            f"{float(r['density_deviation_percent']):+.2f}% | {float(r['peak_angstrom']):.3f} | "
+            f"{float(r['cn']):.2f} | {float(r['cip_fraction']):.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     """Command line: ``peak`` (one Zn2+ in water) and ``solution`` (ZnSO4 boxes)."""
     top = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -445,7 +470,9 @@ def parser() -> argparse.ArgumentParser:
     sol.add_argument("--production", default="100 ps")
     sol.add_argument("--seed", type=int, default=1)
     sol.add_argument("--runs", type=Path, default=Path("runs/fit-zn"))
-    sol.add_argument("--out", type=Path, default=Path("tools/data/fit_scaled_zn_solutions.csv"))
+    sol.add_argument("--out", type=Path, default=SOLUTIONS_CSV)
+    table = sub.add_parser("table", help="print the solution scan as a Markdown table")
+    table.add_argument("csv", type=Path, nargs="?", default=SOLUTIONS_CSV)
     return top
 
 
@@ -454,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "python tools/fit_scaled_zn.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.mode == "peak":
         return main_peak(args, command)
+    if args.mode == "table":
+        print(markdown_table(args.csv))
+        return 0
     return main_solution(args, command)
 
 
