@@ -56,8 +56,12 @@ CI_MAX_WATERS = {"bulk": 500, "slab": 500}
 
 
 def example_design(stem: str):
-    """The example design ``stem`` with at most CI_MAX_WATERS waters (or twice that)."""
+    """The example design ``stem`` with at most CI_MAX_WATERS waters (or twice that), and a
+    packmol time limit that a loaded machine does not hit (packmol's wall time, not its
+    work, grows with the load; 300 s ran out with 12 processes on 2 cores)."""
     design = load_design(EXAMPLES / f"{stem}.toml")
+    box = design.box.model_copy(update={"packmol_timeout_s": 3600})
+    design = design.model_copy(update={"box": box})
     most = CI_MAX_WATERS["bulk" if design.slab is None else "slab"]
     for n_water in (most, 2 * most):
         if design.box.n_water <= n_water:
