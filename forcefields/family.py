@@ -105,6 +105,8 @@ class FamilySpecies:
         Library ion set of a 'library' route ion ('iod', ...).
     see_also : tuple of str
         Citations of related models not used (e.g. a published one that could not be read).
+    fit : dict of str to str
+        What a fitted species' fit reached: quantity -> 'target ...; result; residual'.
     """
 
     name: str
@@ -118,6 +120,7 @@ class FamilySpecies:
     note: str = ""
     set: str = ""
     see_also: tuple[str, ...] = ()
+    fit: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> float:
         return float(self.values[key].value)
@@ -237,6 +240,7 @@ def _species(name: str, raw: dict, sources: dict[str, str]) -> FamilySpecies:
         note=raw.get("note", ""),
         set=raw.get("set", ""),
         see_also=tuple(sources[k] for k in raw.get("see_also", ())),
+        fit=dict(raw.get("fit", {})),
     )
 
 

@@ -604,6 +604,7 @@ def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
     prefix = {
         "provisional": f"PROVISIONAL ({species.note}); ",
         "assumption": f"ASSUMPTION ({species.note}); ",
+        "fitted": f"FITTED HERE ({species.note}); ",
     }.get(species.status, "")
     if species.route in METHOD_CITATIONS:
         prefix += f"{METHOD_CITATIONS[species.route]}; "
@@ -618,6 +619,8 @@ def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
         prefix += f"Lennard-Jones: {ion.citation} ({ion.source_file}); "
     if species.see_also:
         extra["see_also"] = list(species.see_also)
+    if species.fit:
+        extra["fit"] = dict(species.fit)
     return _family_row(species.name, water, species.all_values(), extra, prefix)
 
 
