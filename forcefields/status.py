@@ -32,6 +32,8 @@ class StatusRow:
         Per molality, in ``unit`` (error: standard error; NaN: unknown).
     source : str
         Where the numbers come from (command and date).
+    style : str
+        'percent' (deviation in % of experiment) or 'value' (the values and experiment's).
     """
 
     family: str
@@ -43,20 +45,28 @@ class StatusRow:
     error: tuple[float, ...]
     experiment: tuple[float, ...]
     source: str
+    style: str = "percent"
 
     def deviations_percent(self) -> list[float]:
         """(simulated / experiment - 1) x 100 per molality."""
         return [100.0 * (s / e - 1.0) for s, e in zip(self.simulated, self.experiment, strict=True)]
 
     def sentence(self) -> str:
-        """'ZnSO4 density within 2.5% of experiment at 0.5-2 m (-0.3, -1.5, -2.5%)'."""
-        dev = self.deviations_percent()
-        worst = max(abs(d) for d in dev)
+        """'ZnSO4 density within 2.5% of experiment at 0.5-2 m (-0.3, -1.5, -2.5%)', or for
+        style 'value' 'ZnSO4 Zn-O peak 2.09-2.10 A at 0.5-2 m (experiment 2.09 A)'."""
         span = f"{min(self.molality):g}-{max(self.molality):g} m"
         if len(self.molality) == 1:
             span = f"{self.molality[0]:g} m"
+        where = f" at {span}" if self.salt != "water" else ""
+        if self.style == "value":
+            low, high = min(self.simulated), max(self.simulated)
+            values = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+            exp = ", ".join(f"{e:g}" for e in sorted(set(self.experiment)))
+            return f"{self.salt} {self.quantity} {values} {self.unit}{where} (experiment {exp})"
+        dev = self.deviations_percent()
+        worst = max(abs(d) for d in dev)
         each = ", ".join(f"{d:+.1f}" for d in dev)
-        return f"{self.salt} {self.quantity} within {worst:.1f}% of experiment at {span} ({each}%)"
+        return f"{self.salt} {self.quantity} within {worst:.1f}% of experiment{where} ({each}%)"
 
 
 @cache
@@ -73,6 +83,7 @@ def _table() -> tuple[str, tuple[StatusRow, ...]]:
             error=tuple(float(e) for e in r["error"]),
             experiment=tuple(r["experiment"]),
             source=raw["source"],
+            style=r.get("style", "percent"),
         )
         for r in raw["rows"]
     )
@@ -91,8 +102,9 @@ def status_rows(family: str) -> list[StatusRow]:
 
 
 def box_status(family: str, salts: list[str], others: list[str]) -> dict:
-    """Validation status of one box: the sentences of the rows of its salts, and the
-    salts and other components (additives, co-solvents, slab) that no row covers.
+    """Validation status of one box: the sentences of the rows of its salts and of its
+    water model (rows of salt 'water'), and the salts and other components (additives,
+    co-solvents, slab) that no row covers.
 
     Parameters
     ----------
@@ -105,7 +117,7 @@ def box_status(family: str, salts: list[str], others: list[str]) -> dict:
     """
     rows = status_rows(family)
     covered = {r.salt for r in rows}
-    validated = [r.sentence() for r in rows if r.salt in salts]
+    validated = [r.sentence() for r in rows if r.salt in salts or r.salt == "water"]
     missing = [f"salt {s}" for s in salts if s not in covered] + list(others)
     return {
         "family": family,
