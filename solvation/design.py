@@ -45,6 +45,9 @@ def _length_in(v: str, what: str, low_nm: float, high_nm: float, low_open=False)
         lowest = f"above {low_nm:g}" if low_open else f"at least {low_nm:g}"
         raise ValueError(f"{what} {v!r} must be {lowest} and at most {high_nm:g} nm")
     return v
+# The model family of a design that names none (docs/validation.md, section 3, says why).
+DEFAULT_FAMILY = "scaled"
+FAMILIES = ("full", "scaled")
 
 
 class _Strict(BaseModel):
@@ -203,10 +206,11 @@ class BoxSpec(_Strict):
 
 
 class ForceFieldSpec(_Strict):
-    """The [forcefield] table. ``family``: "full" (default; the sets chosen below) or
-    "scaled" (TIP4P/2005, charges x 0.85, its own ion and anion parameters)."""
+    """The [forcefield] table. ``family``: "full" (the sets chosen below) or "scaled"
+    (TIP4P/2005, charges x 0.85, its own ion and anion parameters); ``DEFAULT_FAMILY``
+    when not given."""
 
-    family: Literal["full", "scaled"] = "full"
+    family: Literal["full", "scaled"] = DEFAULT_FAMILY
     zn: str = "12-6-4"
     ions: dict[str, str] = {}
     methods: dict[str, str] = {}
@@ -231,21 +235,22 @@ class ForceFieldSpec(_Strict):
     @classmethod
     def _scaled_defaults(cls, data):
         """The scaled family's charge scale when none is given; no full-family zn set."""
-        if isinstance(data, dict) and data.get("family") == "scaled":
+        if isinstance(data, dict) and data.get("family", DEFAULT_FAMILY) == "scaled":
             if "zn" in data:
+                default = "" if "family" in data else " (the default family)"
                 raise ValueError(
-                    "zn chooses a Zn2+ set of the full-charge family; the scaled family has "
-                    "its own Zn2+: remove zn or use family = 'full'"
+                    "zn chooses a Zn2+ set of the full-charge family; the scaled family"
+                    f"{default} has its own Zn2+: remove zn or set family = 'full'"
                 )
             data = {"charge_scale": SCALED_DEFAULTS["charge_scale"], **data}
         return data
 
     @model_serializer(mode="wrap")
-    def _drop_default_family(self, handler):
+    def _family_fields(self, handler):
+        """The family is always written (a copy must not change family when the default
+        does); zn only for the full family, which alone accepts it."""
         data = handler(self)
-        if data.get("family") == "full":  # designs written before families keep their hash
-            del data["family"]
-        else:  # zn is a full-family choice: the scaled family refuses it
+        if data.get("family") != "full":
             data.pop("zn", None)
         return data
 
@@ -465,6 +470,7 @@ class Design(_Strict):
             return data
         ff, water = data.get("forcefield"), data.get("water")
         family = ff.family if isinstance(ff, ForceFieldSpec) else (ff or {}).get("family")
+        family = family or DEFAULT_FAMILY
         given = "model" in (water.model_fields_set if isinstance(water, WaterSpec) else water or {})
         if family == "scaled" and not given:
             return {**data, "water": {"model": SCALED_DEFAULTS["water"]}}

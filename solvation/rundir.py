@@ -132,6 +132,8 @@ class BuildInfo(_Versioned):
     electrode: ElectrodeRecord | None = None
     osmotic: OsmoticRecord | None = None
     initial_structure: dict[str, Any] | None = None  # pre-hydration, contact pairs at t = 0
+    # model family, how it was chosen and what it is validated for (forcefields.status)
+    model_family: dict[str, Any] | None = None
     versions: dict[str, str]
     build_seconds: float = 0.0
     topology: str = "topology.pdb"

@@ -245,6 +245,30 @@ CASES = [
         2,
     ),
     (
+        "TIP3P in a design of the default (scaled) family",
+        _build(water={"model": "tip3p"}),
+        "the scaled family uses tip4p2005 water, not 'tip3p'",
+        2,
+    ),
+    (
+        "a full-family Zn2+ set in a design of the default (scaled) family",
+        _build(forcefield={"zn": "cm"}),
+        "the scaled family (the default family) has its own Zn2+",
+        2,
+    ),
+    (
+        "unknown model family for forcefields show",
+        lambda c: ["forcefields", "show", "Zn2+", "--family", "madrid"],
+        "unknown model family 'madrid'",
+        2,
+    ),
+    (
+        "unknown model family for the demo",
+        lambda c: ["demo", "-o", str(c.tmp / "out"), "--family", "madrid"],
+        "unknown model family 'madrid'",
+        2,
+    ),
+    (
         "missing design file",
         lambda c: ["build", str(c.tmp / "nope.toml"), "-o", str(c.tmp / "o")],
         "does not exist",

@@ -26,7 +26,13 @@ from solvation.analysis.viscosity import (
 from solvation.engine.run import RunError
 from solvation.engine.viscosity import cosine_integrator, run_viscosity
 from solvation.forcefields import WATER_MODELS, water_viscosity
-from solvation.rundir import VISCOSITY_CSV, VISCOSITY_DIR, ViscosityInfo, write_viscosity
+from solvation.rundir import (
+    VISCOSITY_CSV,
+    VISCOSITY_DIR,
+    ViscosityInfo,
+    read_build,
+    write_viscosity,
+)
 
 
 def test_velocity_profile_fit_recovers_a_synthetic_profile():
@@ -113,7 +119,7 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
-    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
+    """2 ps of 1 m ZnCl2 (the default family) at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
     flagged as unconverged (and for shear when the rate passes the bound), a complete and
     resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
@@ -157,7 +163,10 @@ def test_yeh_hummer_viscosity_order(tiny_run, tmp_path):
     build["resnames"] = {k: v for k, v in build["resnames"].items() if k == "water"}
     (water / "build.json").write_text(json.dumps(build))
     eta, source = yeh_hummer_viscosity(None, water)
-    assert eta == pytest.approx(0.321e-3) and source.startswith("published for pure tip3p")
+    model = read_build(water).water_model
+    published = water_viscosity(model)
+    assert eta == pytest.approx(published.eta_mPa_s * 1e-3)
+    assert source.startswith(f"published for pure {published.model} water")
     run_dir = _copy_run(tiny_run, tmp_path / "measured")
     record = ViscosityInfo(
         acceleration_nm_per_ps2=0.02,

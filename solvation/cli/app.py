@@ -116,14 +116,24 @@ def ff_show(
             help="Species (Zn2+, OTf, xylitol), water model (tip3p) or set (12-6-4, clp)."
         ),
     ],
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Only the rows of this model family: full or scaled."),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Parameters, citation and source file of every set matching NAME."""
+    """Parameters, citation and source file of every set matching NAME; for the scaled
+    family's fitted Zn2+ also the fit's targets, results and residuals."""
     check_outputs({"--json": (json_file, "json")})
-    rows = forcefields.find_sets(name)
+    rows = forcefields.find_sets(name, family)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
         for key, value in r.parameters.items():
+            if isinstance(value, dict):
+                typer.echo(f"    {key}:")
+                for k, v in value.items():
+                    typer.echo(f"        {k}: {v}")
+                continue
             typer.echo(f"    {key} = {value}")
         typer.echo(f"    citation: {r.citation}")
         if r.source:
@@ -301,6 +311,7 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
+    _echo_model_status(directory)
     info = engine.run(
         directory,
         platform=platform,
@@ -325,6 +336,21 @@ def run_cmd(
             directory, acceleration, time_ps(viscosity_time), platform, device, precision
         )
     write_json(json_file, record)
+
+
+def _echo_model_status(directory: Path) -> None:
+    """The model family of the build and what it is validated for (build.json)."""
+    status = solvation.rundir.read_build(directory).model_family
+    if status is None:
+        typer.echo("model family: not recorded (built by an older version of solvation)")
+        return
+    typer.echo(f"model family: {status['family']} ({status['chosen_by']})")
+    for line in status["validated"]:
+        typer.echo(f"  validated: {line}")
+    if not status["validated"]:
+        typer.echo("  validated: nothing in this box (docs/validation.md)")
+    if status["not_validated"]:
+        typer.echo(f"  not validated: {', '.join(status['not_validated'])}")
 
 
 def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
@@ -592,11 +618,17 @@ def demo_cmd(
         "solvation-demo"
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Model family: full or scaled (default: the default family)."),
+    ] = None,
 ) -> None:
     """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
     run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
     what it cannot separate and writes the figures."""
-    result = campaigns.run_demo(directory, platform=platform)
+    if family is not None and family not in ("full", "scaled"):
+        raise typer.BadParameter(f"unknown model family {family!r}; use full or scaled")
+    result = campaigns.run_demo(directory, platform=platform, family=family)
     typer.echo(
         "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
         "ranking says what it cannot tell):"

@@ -27,6 +27,8 @@ UNITS = {
     "cm2/s": ("diffusion", 1e-4),
     "g/cm3": ("density", 1.0),
     "kg/m3": ("density", 1e-3),
+    "mPa s": ("viscosity", 1e-3),
+    "Pa s": ("viscosity", 1.0),
     "1": ("number", 1.0),
 }
 QUANTITIES = {
@@ -41,6 +43,8 @@ QUANTITIES = {
     "cip_fraction": "number",
     "osmotic_coefficient": "number",
     "water_activity": "number",
+    "shear_viscosity": "viscosity",
+    "relative_viscosity": "number",
 }
 REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
 PASS_SIGMA = 2.0
