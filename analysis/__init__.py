@@ -6,76 +6,14 @@ to build/run directories (``solvation.analysis.recipes``). Every mean with an er
 convergence flag); viscosity by periodic perturbation lives in ``viscosity``.
 
 Every analysis class follows MDAnalysis' lifecycle (``Analysis(...).run(start, stop,
-step)``) and stores one frozen result dataclass at ``.results.<name>``, also reachable
-as ``.result``; results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
+step)``) and stores one frozen result dataclass at ``.results.<name>`` (``.result`` is
+deprecated); results have ``to_dict()`` (JSON-safe) and ``to_frame()`` where tabular.
+
+Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
+package's names are listed in ``__init__.pyi``, so ``import solvation.analysis`` is cheap and
+the command line starts fast.
 """
 
-from .base import Analysis, one_pass
-from .contact import ContactLayer, ContactResult, FaceLayer
-from .coordination import (
-    ExchangeCount,
-    ShellsWithCutoffs,
-    SolvationResult,
-    SolvationShells,
-    solvation_shells,
-)
-from .correlation import Correlation, presence_correlation
-from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds, tetrahedral_q
-from .interface import InterfaceProfiles, InterfaceResult, poisson_potential
-from .rdf import RDF, PairRDF, RDFResult
-from .shells import NoMinimumError, first_minimum, shell_minima
-from .stats import Estimate, combine_replicas, estimate
-from .transport import Diffusion, Transport, TransportResult
-from .universe import InputError, load_universe
-from .viscosity import ViscosityResult, viscosity_of_run, yeh_hummer_viscosity
-from .water_activity import (
-    KBPoint,
-    OsmoticPressure,
-    WaterActivity,
-    gibbs_duhem,
-    kirkwood_buff,
-)
+import lazy_loader as _lazy
 
-__all__ = [
-    "Analysis",
-    "one_pass",
-    "ShellsWithCutoffs",
-    "ContactLayer",
-    "ContactResult",
-    "FaceLayer",
-    "SolvationShells",
-    "SolvationResult",
-    "ExchangeCount",
-    "solvation_shells",
-    "Correlation",
-    "presence_correlation",
-    "HydrogenBonds",
-    "HBondResult",
-    "hydrogen_bonds",
-    "tetrahedral_q",
-    "InterfaceProfiles",
-    "InterfaceResult",
-    "poisson_potential",
-    "RDF",
-    "PairRDF",
-    "RDFResult",
-    "NoMinimumError",
-    "first_minimum",
-    "shell_minima",
-    "Estimate",
-    "estimate",
-    "combine_replicas",
-    "ViscosityResult",
-    "viscosity_of_run",
-    "yeh_hummer_viscosity",
-    "Transport",
-    "TransportResult",
-    "Diffusion",
-    "InputError",
-    "load_universe",
-    "OsmoticPressure",
-    "WaterActivity",
-    "KBPoint",
-    "kirkwood_buff",
-    "gibbs_duhem",
-]
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

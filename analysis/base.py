@@ -1,8 +1,9 @@
 """The analysis lifecycle shared by every analysis: MDAnalysis' ``AnalysisBase``
 (``_prepare`` / ``_single_frame`` / ``_conclude``, ``run(start, stop, step)``) with one
 result convention: ``_conclude`` stores a frozen result dataclass (``to_dict()``,
-``to_frame()`` where tabular) at ``results.<result_name>``, and ``.result`` returns it
-for every analysis alike.
+``to_frame()`` where tabular) at ``results.<result_name>``, as MDAnalysis does. The
+``.result`` property returns the same object but is deprecated (one way to reach a
+result: ``.results``).
 
 Shared guards: every analysis accepts an MDAnalysis Universe or an mdtraj Trajectory as
 its first argument (``universe.as_universe``); a frame range that selects no frame is an
@@ -17,6 +18,9 @@ and ships those attributes back in its results; the merge puts the combined valu
 the analysis in this process, and ``_conclude`` runs once on them as after a serial run.
 Analyses without accumulators stay serial-only.
 
+Means: every analysis reduces its per-frame series with ``stats.estimate`` through
+``_estimate``, over every analysed frame unless it was made with ``discard`` (a number
+of leading frames, or "auto" for the transient detected per quantity).
 ``one_pass`` runs several analyses of one trajectory in a single loop over its frames
 (MDAnalysis 2.11 has no ``AnalysisCollection``; this is its equivalent for our analyses).
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 from collections.abc import Callable
 
 from MDAnalysis import Universe
@@ -34,6 +39,7 @@ from MDAnalysis.lib.log import ProgressBar
 
 from solvation.console import show_progress
 
+from .stats import Estimate, estimate
 from .universe import InputError, as_universe
 
 SHIPPED = "_accumulated_"  # prefix of the keys that carry accumulators out of a worker
@@ -116,21 +122,37 @@ class Analysis(AnalysisBase):
     _accumulators: dict[str, Callable[[list], object]] = {}
 
     def __init_subclass__(cls, **kwargs):
-        """Every subclass's ``__init__`` receives its first argument as a Universe."""
+        """Every subclass's ``__init__`` receives its first argument as a Universe, and
+        takes ``discard`` (leading frames left out of the means, or "auto")."""
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is None:
             return
 
         @functools.wraps(init)
-        def __init__(self, universe, *args, **kw):
+        def __init__(self, universe, *args, discard=0, **kw):
+            if discard or "discard" not in self.__dict__:  # a subclass's super() call
+                self.discard = _checked_discard(discard)  # keeps the outer value
             init(self, _converted(universe), *args, **kw)
 
         cls.__init__ = __init__
 
+    discard: int | str = 0
+
+    def _estimate(self, series) -> Estimate:
+        """``stats.estimate`` of a per-frame series with this analysis' ``discard``."""
+        return estimate(series, equilibration=self.discard == "auto" or int(self.discard))
+
     @property
     def result(self):
-        """The result dataclass of the last ``run()``."""
+        """Deprecated: the result dataclass of the last ``run()``; use
+        ``results.<result_name>`` (MDAnalysis' convention)."""
+        warnings.warn(
+            f"{type(self).__name__}.result is deprecated and will be removed; use "
+            f".results.{self.result_name} (the MDAnalysis convention)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         if self.result_name not in self.results:
             raise AttributeError(f"{type(self).__name__} has no result yet; call .run() first")
         return self.results[self.result_name]
@@ -171,6 +193,19 @@ class Analysis(AnalysisBase):
     def extra_frames_read(self) -> int:
         """Frames this analysis read beyond its own pass (a second pass it needed)."""
         return 0
+
+
+def _checked_discard(discard) -> int | str:
+    """``discard`` as given (0, a positive number of frames, or "auto"), else InputError."""
+    if discard == "auto":
+        return discard
+    try:
+        n = int(discard)
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0 or (isinstance(discard, float) and not float(discard).is_integer()):
+        raise InputError(f"discard must be 'auto' or a number of frames >= 0, got {discard!r}")
+    return n
 
 
 def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[Analysis]:

@@ -23,7 +23,7 @@ from .base import Analysis
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .results import ResultMixin
 from .shells import NoMinimumError, first_minimum
-from .stats import Estimate, estimate
+from .stats import Estimate
 from .universe import InputError, select
 
 FACES = ("top", "bottom")
@@ -180,13 +180,13 @@ class ContactLayer(Analysis):
         dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 0.0
         faces = {}
         for face in self.planes:
-            counts = {k: estimate(v) for k, v in self._count[face].items()}
+            counts = {k: self._estimate(v) for k, v in self._count[face].items()}
             total = sum(e.mean for e in counts.values())
             faces[face] = FaceLayer(
                 counts,
                 {k: (e.mean / total if total else 0.0) for k, e in counts.items()},
-                estimate(self._water[face]) if self.water_o else None,
-                {k: estimate(v) for k, v in self._cover[face].items()},
+                self._estimate(self._water[face]) if self.water_o else None,
+                {k: self._estimate(v) for k, v in self._cover[face].items()},
                 {
                     k: presence_correlation(presence_matrix(v), dt)
                     if dt > 0 and self.n_frames > 2 and any(len(x) for x in v)

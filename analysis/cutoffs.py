@@ -1,5 +1,21 @@
-"""Shell cutoffs found in the same pass over the trajectory that uses them.
+"""The first-shell definition, and shell cutoffs found in the same pass that uses them.
 
+One first shell for every species and every caller. An atom of a coordinating species
+is in a cation's first shell when it lies within that cation's first-shell radius for
+its element (a *site*: one species, one element):
+
+- the solvent's sites (water O, ...): the first minimum of the cation-site g(r)
+  (``solvent_site``);
+- any other site (an anion's O, an additive's O or N ...): where its g(r) has a contact
+  peak, i.e. a first significant peak (``shells.first_peak``) closer than the reference
+  radius, the minimum after that peak; otherwise the reference radius itself
+  (``ligand_site``). The reference radius of an element is the solvent's radius for the
+  same element (O: the cation-water O minimum), and for an element the solvent lacks,
+  the solvent's O radius shifted by the difference of the Bondi van der Waals radii
+  (``reference_radius``). A minimum after a solvent-shared peak is never a first-shell
+  cutoff: it is the second shell (SSIP), reported as the site's second-shell cutoff.
+
+Cutoffs found in the pass:
 A cutoff not given is the first minimum of the centre-shell g(r) (``shells.shell_minima``)
 of the frames analysed. Instead of a g(r) pass before the counting pass, the counting
 pass accumulates that g(r) itself and keeps, per frame, the centre-shell pairs it will
@@ -19,16 +35,160 @@ warm-up minimum would move and force the second pass).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .neighbors import histogram_index
 from .rdf import normalised_g
-from .shells import NoMinimumError, shell_minima
+from .shells import NoMinimumError, first_peak, shell_minima
 
 FALLBACK_CUTOFF_ANGSTROM = 3.0  # when g(r) has no clear first minimum (very short runs)
 PAIRING_OFFSET_ANGSTROM = 2.0  # second-shell cutoff past the first when g(r) has no second
+CONTACT_MARGIN_ANGSTROM = 0.5  # a contact minimum farther past the reference is not trusted
 WARMUP_FRAMES = 20
 KEEP_MARGIN_ANGSTROM = 1.0
+# Bondi, J. Phys. Chem. 68 (1964) 441, Table I (A): reference radii of elements the
+# solvent lacks, relative to its O
+BONDI_RADIUS_ANGSTROM = {
+    "H": 1.20,
+    "C": 1.70,
+    "N": 1.55,
+    "O": 1.52,
+    "F": 1.47,
+    "P": 1.80,
+    "S": 1.80,
+    "CL": 1.75,
+    "BR": 1.85,
+    "I": 1.98,
+}
+
+
+@dataclass(frozen=True)
+class SiteCutoff:
+    """First- and second-shell cutoff of one site (species and element) and where they
+    came from.
+
+    Attributes
+    ----------
+    first_angstrom : float
+        First-shell radius (A).
+    second_angstrom : float or None
+        Second-shell radius (A; None where not asked).
+    source : str
+        How they were found.
+    contact_peak_angstrom : float or None
+        The contact peak of the site's g(r) (A), None without one (or not assessed).
+    """
+
+    first_angstrom: float
+    second_angstrom: float | None
+    source: str
+    contact_peak_angstrom: float | None = None
+
+
+def solvent_site(r, g, fallback: float | None) -> SiteCutoff:
+    """A solvent site's first-shell radius: the first minimum of its g(r) (``fallback``
+    A without one; NoMinimumError when that is None).
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Bin centres (A).
+    g : numpy.ndarray
+        Cation-site g(r).
+    fallback : float or None
+        Radius (A) where g(r) has no clear minimum.
+    """
+    first, _, source = auto_cutoffs(r, g, False, fallback)
+    return SiteCutoff(float(first), None, source)
+
+
+def reference_radius(element: str, solvent: dict[str, float]) -> tuple[float, str]:
+    """(radius in A, what it is) of the first shell of a site without a contact peak:
+    the solvent's radius for ``element``, else the solvent's O radius (else its first
+    site's) shifted by the Bondi radius of ``element`` minus that of O.
+
+    Parameters
+    ----------
+    element : str
+        Element symbol (upper case).
+    solvent : dict of str to float
+        First-shell radius (A) of each solvent element.
+    """
+    if element in solvent:
+        return solvent[element], f"the solvent's {element} radius"
+    base_element = "O" if "O" in solvent else next(iter(solvent))
+    base = solvent[base_element]
+    shift = BONDI_RADIUS_ANGSTROM.get(element, 1.52) - BONDI_RADIUS_ANGSTROM.get(base_element, 1.52)
+    return base + shift, (
+        f"the solvent's {base_element} radius {base:.2f} A {shift:+.2f} A (Bondi radii of "
+        f"{element} and {base_element})"
+    )
+
+
+def ligand_site(r, g, reference: float, reference_text: str, want_second: bool) -> SiteCutoff:
+    """First- and second-shell radius of a site that is not the solvent (module
+    docstring): the minimum after a contact peak, else the reference radius, with the
+    g(r) minimum after the solvent-shared peak as the second shell.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Bin centres (A).
+    g : numpy.ndarray
+        Cation-site g(r).
+    reference : float
+        Reference radius (A) from ``reference_radius``.
+    reference_text : str
+        What the reference radius is.
+    want_second : bool
+        Also find the second-shell radius.
+    """
+    peak = first_peak(r, g)
+    if peak is None or peak[0] >= reference:
+        return _no_contact(r, g, reference, reference_text, peak, want_second)
+    try:
+        first = shell_minima(r, g, 1)[0]
+        text = f"minimum after the contact peak at {peak[0]:.2f} A (g = {peak[1]:.2f})"
+    except NoMinimumError:
+        first, text = reference, f"contact peak at {peak[0]:.2f} A without a clear minimum"
+    if first > reference + CONTACT_MARGIN_ANGSTROM:
+        text += f"; that minimum ({first:.2f} A) lies past the reference, which is used"
+        first = reference
+    if first == reference:
+        text += f": {reference_text}"
+    second = None
+    if want_second:
+        try:
+            second = max(shell_minima(r, g, 2)[1], first + 0.1)
+            text += "; second shell: second minimum of g(r)"
+        except NoMinimumError:
+            second = first + PAIRING_OFFSET_ANGSTROM
+            text += f"; second shell: first + {PAIRING_OFFSET_ANGSTROM:g} A"
+    return SiteCutoff(float(first), second, text, peak[0])
+
+
+def _no_contact(r, g, reference, reference_text, peak, want_second) -> SiteCutoff:
+    """``ligand_site`` of a site whose g(r) has no peak closer than ``reference``."""
+    where = "no peak" if peak is None else f"first peak at {peak[0]:.2f} A"
+    text = f"no contact peak ({where}): {reference_text}"
+    second = None
+    if want_second:
+        try:
+            found = shell_minima(r, g, 1)[0]
+        except NoMinimumError:
+            found = 0.0
+        if found > reference:
+            second = found
+            text += (
+                f"; the g(r) minimum at {found:.2f} A (after the solvent-shared peak) is "
+                "the second shell"
+            )
+        else:
+            second = reference + PAIRING_OFFSET_ANGSTROM
+            text += f"; second shell: first + {PAIRING_OFFSET_ANGSTROM:g} A"
+    return SiteCutoff(float(reference), second, text, None)
 
 
 def auto_cutoffs(r, g, want_second: bool, fallback: float | None):

@@ -32,13 +32,14 @@ from scipy.sparse.csgraph import connected_components
 
 from . import cells
 from .base import Analysis, concatenate, total
+from .coordination import MIN_EXCHANGES_PER_ION
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .cutoffs import CutoffHistogram
 from .neighbors import directed_pairs
 from .rdf import check_rmax, pair_count
 from .results import ResultMixin
-from .stats import Estimate, estimate
-from .universe import InputError, as_universe, molecule_ids, select
+from .stats import Estimate
+from .universe import InputError, as_universe, atom_elements, molecule_ids, select
 
 DONOR_ELEMENTS = ("O", "N")
 ACCEPTOR_ELEMENTS = ("O", "N", "F", "CL", "BR", "I")  # halide anions accept too
@@ -219,7 +220,9 @@ class HBondResult(ResultMixin):
     partners_per_frame : dict of str to float
         Mean H-bonds per frame by partner type.
     shell_water_fraction, free_water_fraction : Estimate
-        Fraction of waters in a cation's first shell, and in none.
+        Fraction of waters in a cation's first shell, and in none (not converged while
+        the cations' first shells exchanged fewer than ``MIN_EXCHANGES_PER_ION`` waters
+        per cation: then they are the starting structure's).
     tetrahedral_q : Estimate
         Tetrahedral order parameter q of water oxygens.
     largest_cluster_fraction : Estimate
@@ -230,6 +233,11 @@ class HBondResult(ResultMixin):
         Per-frame series of the quantities above.
     lifetimes : Correlation or None
         H-bond presence correlation (lifetime), when computed.
+    water_hbonds_per_water : Estimate or None
+        Water-water H-bonds per water (2 N_ww / N_w); ``hbonds_per_water`` counts every
+        partner of the analysis (water, anions, additives).
+    shell_exchanges_per_cation : float or None
+        Waters entering or leaving the cations' first shells per cation over the run.
     """
 
     criterion: dict
@@ -247,21 +255,12 @@ class HBondResult(ResultMixin):
     time_ps: np.ndarray
     per_frame: dict[str, np.ndarray]
     lifetimes: Correlation | None = None
+    water_hbonds_per_water: Estimate | None = None
+    shell_exchanges_per_cation: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Per-frame series as a table, with a ``time_ps`` column (ps)."""
         return pd.DataFrame({"time_ps": self.time_ps, **self.per_frame})
-
-
-def _elements(atoms) -> np.ndarray:
-    """Element symbols (upper case); guessed from names when the topology has none."""
-    try:
-        elements = np.asarray([str(e).upper() for e in atoms.elements])
-        if all(elements):
-            return elements
-    except Exception:
-        pass
-    return np.asarray([str(n).lstrip("0123456789")[:1].upper() for n in atoms.names])
 
 
 class HydrogenBonds(Analysis):
@@ -302,6 +301,7 @@ class HydrogenBonds(Analysis):
         "_times": concatenate,
         "_cation_hist": total,
         "_cation_kept": concatenate,
+        "_shell_rows": concatenate,
     }
     CATION_RMAX_ANGSTROM, CATION_BINS = 8.0, 320  # the g(r) of solvation_shells' defaults
 
@@ -344,7 +344,7 @@ class HydrogenBonds(Analysis):
             self._label[g.indices] = k
         involved = np.nonzero(self._label >= 0)[0]
         elements = np.full(n, "", dtype=object)
-        elements[involved] = _elements(u.atoms[involved])
+        elements[involved] = atom_elements(u.atoms[involved])
         self._res = np.asarray(u.atoms.resindices)
         hydrogens = involved[elements[involved] == "H"]
         donor_of_h = self._donors_of(hydrogens, elements)
@@ -373,6 +373,7 @@ class HydrogenBonds(Analysis):
             k: []
             for k in (
                 "hbonds_per_water",
+                "water_hbonds_per_water",
                 "donor_per_water",
                 "acceptor_per_water",
                 "shell_water_fraction",
@@ -386,7 +387,7 @@ class HydrogenBonds(Analysis):
         self._classes = np.zeros(64)
         self._partners = np.zeros(len(self.groups) ** 2)
         self._keys, self._times = [], []
-        self._cation_hist, self._cation_kept = None, []
+        self._cation_hist, self._cation_kept, self._shell_rows = None, [], []
         if self.cations is not None and self.cation_cutoff is None:
             edges = np.linspace(0.0, self.CATION_RMAX_ANGSTROM, self.CATION_BINS + 1)
             mol = molecule_ids(u)
@@ -491,6 +492,7 @@ class HydrogenBonds(Analysis):
         q = tetrahedral_q(pos[self._water_o], box, known)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
+        s["water_hbonds_per_water"].append(2.0 * np.count_nonzero(ww) / nw)
         graph = coo_matrix((np.ones(ww.sum()), (wd[ww], wa[ww])), shape=(nw, nw))
         _, comp = connected_components(graph, directed=False)
         s["largest_cluster_fraction"].append(np.bincount(comp).max() / nw)
@@ -512,11 +514,13 @@ class HydrogenBonds(Analysis):
         return rows[other], d[other]
 
     def _shell_fraction(self, pos, box) -> float:
-        """Fraction of water molecules with their O within the cation cutoff."""
+        """Fraction of water molecules with their O within the cation cutoff (the shell
+        waters are recorded for the exchange count)."""
         if self.cations is None:
             return float("nan")
         rows, _ = self._cation_pairs(pos, box, self.cation_cutoff)
-        return len(np.unique(rows)) / self._n_water
+        self._shell_rows.append(np.unique(rows))
+        return len(self._shell_rows[-1]) / self._n_water
 
     def _keep_cation_pairs(self, pos, box) -> None:
         """Count this frame into the cation-water g(r); keep the pairs the cutoff may need."""
@@ -534,7 +538,8 @@ class HydrogenBonds(Analysis):
             return
         self.cation_cutoff = cutoff = self._cation_hist.cutoffs()[0]
         if cutoff <= self._cation_hist.keep:
-            shell = [len(np.unique(r[x <= cutoff])) / self._n_water for r, x in self._cation_kept]
+            self._shell_rows = [np.unique(r[x <= cutoff]) for r, x in self._cation_kept]
+            shell = [len(rows) / self._n_water for rows in self._shell_rows]
         else:
             self._extra = self.n_frames
             shell = [
@@ -548,9 +553,33 @@ class HydrogenBonds(Analysis):
         """Frames read beyond the analysed ones (0: one pass)."""
         return getattr(self, "_extra", 0)
 
+    def _shell_exchanges(self) -> float | None:
+        """Waters entering or leaving the cations' first shells, per cation (None
+        without cations)."""
+        if self.cations is None or not self._shell_rows:
+            return None
+        rows = self._shell_rows
+        pairs = zip(rows[:-1], rows[1:], strict=True)
+        events = sum(len(np.setxor1d(a, b, assume_unique=True)) for a, b in pairs)
+        return events / self.cations.n_atoms
+
+    def _flag_shell_waters(self, est: dict, per_cation: float | None) -> None:
+        """Shell and free water fractions are the starting structure's while the shells
+        barely exchanged: flag them (as ``coordination`` flags its shells)."""
+        if per_cation is None or per_cation >= MIN_EXCHANGES_PER_ION:
+            return
+        reason = (
+            f"{per_cation:.2g} water exchange events per cation (fewer than "
+            f"{MIN_EXCHANGES_PER_ION:g}): the first shells still hold their starting waters"
+        )
+        for k in ("shell_water_fraction", "free_water_fraction"):
+            est[k] = est[k].flagged(reason)
+
     def _conclude(self):
         self._resolve_cation_cutoff()
-        est = {k: estimate(v) for k, v in self._series.items()}
+        est = {k: self._estimate(v) for k, v in self._series.items()}
+        exchanges = self._shell_exchanges()
+        self._flag_shell_waters(est, exchanges)
         total = self._classes.sum()
         classes = {
             ("D" * (c // 8) + "A" * (c % 8)) or "none": self._classes[c] / total
@@ -589,6 +618,8 @@ class HydrogenBonds(Analysis):
             np.asarray(self._times),
             {k: np.asarray(v) for k, v in self._series.items()},
             lifetimes,
+            est["water_hbonds_per_water"],
+            exchanges,
         )
 
 

@@ -4,8 +4,9 @@ Readable first: every RDF pair gets its own panel (g(r) and its running coordina
 number n(r) on a twin axis, so that a Zn-O n(r) of 6 is not flattened by an O-O n(r) of
 100); coordination-number bars are centred on their integers; each shell composition
 has its own colour (hatched past ten, ``solvation.style.category_styles``); the frame
-count and the cutoffs are written on the figure. Each function saves the PNG and returns
-the (closed) matplotlib Figure.
+count and the cutoffs are written on the figure; MSDs are on log-log axes with the fit
+window shaded and the fitted line with its error band. Each function saves the PNG and
+returns the (closed) matplotlib Figure.
 """
 
 from __future__ import annotations
@@ -53,10 +54,9 @@ def plot_rdf(result, path: str | Path, cutoffs: dict[str, float] | None = None):
     for ax, name in zip(axes.flat, names, strict=False):
         pair = result.pairs[name]
         (line,) = ax.plot(result.r_angstrom, pair.g_r, lw=1.2)
-        k = int(np.argmax(pair.g_r))
-        ax.annotate(
-            f"{result.r_angstrom[k]:.2f} Å", (result.r_angstrom[k], pair.g_r[k]), fontsize=7
-        )
+        peak = result.first_peak(name)
+        if peak is not None:
+            ax.annotate(f"{peak[0]:.2f} Å", peak, fontsize=7)
         twin = ax.twinx()
         twin.plot(result.r_angstrom, pair.n_r, ls="--", color=line.get_color(), lw=0.8)
         if cutoffs and name in cutoffs:
@@ -240,6 +240,63 @@ def plot_pair_pmf(result, path: str | Path) -> None:
     """
     fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
     draw_pair_pmf(axes, result)
+
+
+# m^2/s -> A^2/ps, and the MSD slope 2 n D of an n-dimensional MSD
+_M2_PER_S_IN_A2_PER_PS = 1e20 / 1e12
+
+
+def draw_msd(ax, lag_ps, msd_angstrom2, diffusion, label: str) -> None:
+    """One species' MSD on log-log axes, its fit window shaded and the diffusive line
+    MSD = MSD(t_mid) + 2 n D (t - t_mid) over the window, with a band for D +- its error.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    lag_ps, msd_angstrom2 : array-like
+        Lag times (ps) and the MSD (A^2).
+    diffusion : Diffusion or dict
+        ``D_m2_per_s``, ``D_err_m2_per_s``, ``fit_window_ps`` and ``dimensions``.
+    label : str
+        Species name for the legend.
+    """
+    get = diffusion.get if isinstance(diffusion, dict) else functools.partial(getattr, diffusion)
+    lag, msd = np.asarray(lag_ps, dtype=float), np.asarray(msd_angstrom2, dtype=float)
+    keep = lag > 0
+    (line,) = ax.loglog(lag[keep], msd[keep], lw=1.2)
+    lo, hi = get("fit_window_ps")
+    ax.axvspan(lo, hi, color=line.get_color(), alpha=0.08, lw=0)
+    d, err = get("D_m2_per_s"), get("D_err_m2_per_s")
+    t = np.linspace(lo, hi, 20)
+    t_mid = 0.5 * (lo + hi)
+    slope = 2 * len(get("dimensions")) * _M2_PER_S_IN_A2_PER_PS
+    base = float(np.interp(t_mid, lag, msd))
+    ax.plot(t, base + slope * d * (t - t_mid), color=line.get_color(), ls="--", lw=1)
+    if err is not None and np.isfinite(err):
+        band = slope * err * np.abs(t - t_mid)
+        fit = base + slope * d * (t - t_mid)
+        ax.fill_between(t, fit - band, fit + band, color=line.get_color(), alpha=0.25, lw=0)
+    error = f" ± {err:.2g}" if err is not None and np.isfinite(err) else " (error unknown)"
+    line.set_label(f"{label}: D = {d:.3g}{error} m²/s")
+
+
+@_styled
+def plot_msd(result, path: str | Path, title: str = ""):
+    """MSD of every species of a ``TransportResult`` (``draw_msd``), log-log.
+
+    Parameters
+    ----------
+    result : TransportResult
+    path : str or Path
+        Image file to write.
+    title : str
+        Figure title (e.g. the conductivity).
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 4), dpi=150)
+    for name, d in result.species.items():
+        draw_msd(ax, result.lag_ps, result.msd_angstrom2[name], d, name)
+    ax.set(xlabel="lag (ps)", ylabel="MSD (Å²)", title=title or None)
+    ax.legend(frameon=False, fontsize=7)
     fig.savefig(path)
     plt.close(fig)
     return fig
@@ -275,6 +332,89 @@ def plot_contact_pairs(results: dict, path: str | Path) -> None:
     axes[0].set(xlabel="contact pairs in the box", ylabel="probability (reweighted)")
     axes[1].set(xlabel="metadynamics time (ns)", ylabel="cations in contact (fraction)")
     axes[0].legend(fontsize=7)
+
+
+def plot_hbonds(result, path: str | Path):
+    """H-bond classes of water (left) and the per-frame H-bonds per water and free-water
+    fraction (right).
+
+    Parameters
+    ----------
+    result : HBondResult
+    path : str or Path
+        Image file to write.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6), dpi=150)
+    classes = result.class_fractions
+    left.bar(list(classes), list(classes.values()))
+    left.set(xlabel="water H-bond class (donated, accepted)", ylabel="fraction of water")
+    left.tick_params(axis="x", labelrotation=60, labelsize=7)
+    for key, label in (("hbonds_per_water", "H-bonds per water"), ("free_water_fraction", "")):
+        if key in result.per_frame:
+            ax = right if key == "hbonds_per_water" else right.twinx()
+            ls = "-" if key == "hbonds_per_water" else "--"
+            ax.plot(result.time_ps, result.per_frame[key], lw=1, ls=ls)
+            ax.set_ylabel(label or "free water fraction (dashed)")
+    right.set_xlabel("time (ps)")
+    fig.suptitle(
+        f"{result.n_water} waters, {result.n_frames} frames; H-bonds per water "
+        f"{result.hbonds_per_water.text('.3f')}",
+        fontsize=8,
+    )
+    fig.savefig(path)
+    plt.close(fig)
+    return fig
+
+
+@_styled
+def plot_pairing(result, path: str | Path):
+    """Ion-pairing classes (free, SSIP, CIP, AGG) of each paired anion shell, stacked.
+
+    Parameters
+    ----------
+    result : SolvationResult
+        With ``pairing``.
+    path : str or Path
+        Image file to write.
+    """
+    fig, ax = plt.subplots(figsize=(5, 3.6), dpi=150)
+    names = list(result.pairing)
+    bottom = np.zeros(len(names))
+    for cls in ("free", "SSIP", "CIP", "AGG"):
+        values = np.array([result.pairing[n].get(cls, 0.0) for n in names])
+        ax.bar(names, values, bottom=bottom, label=cls)
+        bottom += values
+    ax.set(ylabel="fraction", title=f"{result.center}: {result.n_frames} frames")
+    ax.legend(frameon=False, fontsize=7)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig
+
+
+@_styled
+def plot_water_activity(results, path: str | Path):
+    """Water activity (top) and osmotic coefficient (bottom) against molality, with
+    their standard errors; one point per run (free-water proxies have none).
+
+    Parameters
+    ----------
+    results : list of WaterActivity
+    path : str or Path
+        Image file to write.
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5), dpi=150, sharex=True)
+    rows = [r for r in results if r.a_w is not None]
+    m = [r.molality_mol_per_kg for r in rows]
+    top.errorbar(m, [r.a_w for r in rows], yerr=[r.a_w_err or 0 for r in rows], fmt="o")
+    bottom.errorbar(
+        m,
+        [r.osmotic_coefficient for r in rows],
+        yerr=[r.osmotic_coefficient_err or 0 for r in rows],
+        fmt="o",
+    )
+    top.set_ylabel("water activity a_w")
+    bottom.set(xlabel="molality (mol/kg)", ylabel="osmotic coefficient φ")
+    fig.suptitle(f"{rows[0].method if rows else 'no activity'}: {len(rows)} runs", fontsize=8)
     fig.savefig(path)
     plt.close(fig)
     return fig

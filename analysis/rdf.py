@@ -23,6 +23,7 @@ from . import cells
 from .base import Analysis, total
 from .neighbors import histogram_index, union_pairs
 from .results import ResultMixin
+from .shells import first_peak
 from .universe import InputError, molecule_ids, select
 
 
@@ -83,24 +84,40 @@ class RDFResult(ResultMixin):
     pairs: dict[str, PairRDF]
     mean_volume_angstrom3: float = float("nan")
 
+    def first_peak(self, name: str) -> tuple[float, float] | None:
+        """(r in A, g) of the first significant local maximum of pair ``name``'s g(r)
+        (``shells.first_peak``: a contact peak before a taller solvent-shared one is the
+        first), or None when it has none.
+
+        Parameters
+        ----------
+        name : str
+            Pair name.
+        """
+        return first_peak(self.r_angstrom, self.pairs[name].g_r)
+
     def to_dict(self) -> dict:
-        """JSON-able dict: r (A), and g(r), n(r), selections and sizes of each pair."""
+        """JSON-able dict: r (A), and g(r), n(r), selections, sizes and the first peak
+        (A and g; null without one) of each pair."""
+        out = {}
+        for name, p in self.pairs.items():
+            peak = self.first_peak(name)
+            out[name] = {
+                "r_angstrom": self.r_angstrom.tolist(),
+                "g_r": p.g_r.tolist(),
+                "n_r": p.n_r.tolist(),
+                "selection_a": p.selection_a,
+                "selection_b": p.selection_b,
+                "n_a": p.n_a,
+                "n_b": p.n_b,
+                "first_peak_angstrom": peak[0] if peak else None,
+                "first_peak_g": peak[1] if peak else None,
+            }
         return {
             "r_angstrom": self.r_angstrom.tolist(),
             "n_frames": self.n_frames,
             "exclude_same_molecule": self.exclude_same_molecule,
-            "pairs": {
-                name: {
-                    "r_angstrom": self.r_angstrom.tolist(),
-                    "g_r": p.g_r.tolist(),
-                    "n_r": p.n_r.tolist(),
-                    "selection_a": p.selection_a,
-                    "selection_b": p.selection_b,
-                    "n_a": p.n_a,
-                    "n_b": p.n_b,
-                }
-                for name, p in self.pairs.items()
-            },
+            "pairs": out,
         }
 
     def to_frame(self) -> pd.DataFrame:

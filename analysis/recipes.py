@@ -88,13 +88,16 @@ class RunSelections:
     molecules : dict of str to str
         Name -> whole molecules of every species except the metal.
     anion : str or None
-        The first anion species (its shell is classified for ion pairing).
+        The first anion species (its contact pairs are the campaign's cip_fraction).
+    additives : list of str
+        The neutral species other than water (additives and co-solvents).
     """
 
     centre: str | None
     shells: dict[str, str]
     molecules: dict[str, str]
     anion: str | None
+    additives: tuple[str, ...] = ()
 
 
 def _charge(species: str) -> int:
@@ -115,15 +118,17 @@ def run_selections(build: BuildInfo) -> RunSelections:
     resnames = {k: v for k, v in build.resnames.items() if v != METAL_RESNAME}
     centre = f"resname {resnames['Zn2+']}" if "Zn2+" in resnames else None
     shells = {"water": f"resname {resnames.get('water', 'HOH')} and name O*"}
-    anion = None
+    anion, additives = None, []
     for species, rn in resnames.items():
         if species in ("water", "Zn2+") or _charge(species) > 0:
             continue
         shells[species] = f"resname {rn} and ({ACCEPTOR_ELEMENTS})"
         if _charge(species) < 0 and anion is None:
             anion = species
+        elif _charge(species) == 0:
+            additives.append(species)
     molecules = {k: f"resname {rn}" for k, rn in resnames.items()}
-    return RunSelections(centre, shells, molecules, anion)
+    return RunSelections(centre, shells, molecules, anion, tuple(additives))
 
 
 # --- shells, H-bonds, transport -------------------------------------------------------
@@ -147,8 +152,11 @@ class ShellsOfRun:
     rdf: RDFResult | None
 
 
-def _shells_analysis(universe, build: BuildInfo, residence: bool) -> SolvationShells | None:
-    """The shell analysis ``shells_of_run`` runs (None without Zn2+)."""
+def _shells_analysis(
+    universe, build: BuildInfo, residence: bool, **options
+) -> SolvationShells | None:
+    """The shell analysis ``shells_of_run`` runs (None without Zn2+); ``options``:
+    cutoffs, pairing, count, discard."""
     sel = run_selections(build)
     if sel.centre is None:
         return None
@@ -156,9 +164,12 @@ def _shells_analysis(universe, build: BuildInfo, residence: bool) -> SolvationSh
         universe,
         sel.centre,
         sel.shells,
-        pairing={sel.anion: None} if sel.anion else None,
+        options.pop("cutoffs", None),
+        options.pop("pairing", "auto"),
         residence=residence,
         fallback=FALLBACK_CUTOFF_ANGSTROM,
+        solvent="water",
+        **options,
     )
 
 
@@ -169,10 +180,21 @@ def _shells_of(analysis: SolvationShells | None, build: BuildInfo) -> ShellsOfRu
 
 
 def shells_of_run(
-    universe, build: BuildInfo, residence: bool = True, verbose: bool = False, **frames
+    universe,
+    build: BuildInfo,
+    residence: bool = True,
+    verbose: bool = False,
+    cutoffs: dict | None = None,
+    pairing="auto",
+    count: str = "molecules",
+    discard=0,
+    **frames,
 ) -> ShellsOfRun:
-    """Zn2+ shells of every shell species of ``build``: cutoffs from g(r) (3 A fallback),
-    pairing classes of the first anion (second minimum of g(r), else cutoff + 2 A).
+    """Zn2+ shells of every shell species of ``build`` by the one first-shell definition
+    (``analysis.coordination``): the water radius from its g(r) (3 A fallback), every
+    other species' radius from its contact peak or the water's, pairing classes of every
+    species but water against its second shell; the total first shell checked against
+    Zn2+'s chemistry. The command line, campaigns, validation and figures all call this.
     ``result`` is None when the box holds no Zn2+.
 
     Parameters
@@ -184,28 +206,43 @@ def shells_of_run(
         Compute residence-time correlations.
     verbose : bool
         Show a progress bar.
+    cutoffs : dict, optional
+        First-shell radii (A) given by the user, by shell name.
+    pairing : "auto" or dict
+        Second-shell radii: "auto" (found for every non-water species) or shell -> A.
+    count : str
+        "molecules" or "atoms".
+    discard : int or "auto"
+        Leading frames left out of the means.
     **frames
         start, stop, step (frame indices).
     """
-    analysis = _shells_analysis(universe, build, residence)
+    analysis = _shells_analysis(
+        universe, build, residence, cutoffs=cutoffs, pairing=pairing, count=count, discard=discard
+    )
     if analysis is not None:
         analysis.run(verbose=verbose, **frames)
     return _shells_of(analysis, build)
 
 
-def _hbonds_analysis(universe, build: BuildInfo) -> HydrogenBonds:
-    """The H-bond analysis ``hbonds_of_run`` runs."""
+def _hbonds_analysis(universe, build: BuildInfo, **options) -> HydrogenBonds:
+    """The H-bond analysis ``hbonds_of_run`` runs (``options``: ``HydrogenBonds``'s
+    criterion, cation_cutoff, lifetimes, discard)."""
     sel = run_selections(build)
     groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
     water = sel.molecules.get("water", "resname HOH")
     return HydrogenBonds(
-        universe, water, groups, cations=sel.centre, fallback=FALLBACK_CUTOFF_ANGSTROM
+        universe, water, groups, cations=sel.centre, fallback=FALLBACK_CUTOFF_ANGSTROM, **options
     )
 
 
-def hbonds_of_run(universe, build: BuildInfo, verbose: bool = False, **frames) -> HBondResult:
+def hbonds_of_run(
+    universe, build: BuildInfo, verbose: bool = False, options: dict | None = None, **frames
+) -> HBondResult:
     """Water H-bond network of a run, with every shell species as an H-bonding group and
-    the Zn2+-water cutoff from g(r) (3 A fallback).
+    the Zn2+-water cutoff from g(r) (3 A fallback): ``hbonds_per_water`` counts every
+    partner, ``water_hbonds_per_water`` water-water bonds only. The command line and the
+    campaigns both call this.
 
     Parameters
     ----------
@@ -214,10 +251,14 @@ def hbonds_of_run(universe, build: BuildInfo, verbose: bool = False, **frames) -
         The run's ``build.json`` record.
     verbose : bool
         Show a progress bar.
+    options : dict, optional
+        ``HydrogenBonds`` options: distance (A), angle (degrees), angle_definition,
+        cation_cutoff (A), lifetimes, discard.
     **frames
         start, stop, step (frame indices).
     """
-    return _hbonds_analysis(universe, build).run(verbose=verbose, **frames).results.hbonds
+    analysis = _hbonds_analysis(universe, build, **(options or {}))
+    return analysis.run(verbose=verbose, **frames).results.hbonds
 
 
 @dataclass(frozen=True)
@@ -733,7 +774,7 @@ def pmf_of_directory(
             info.restraint_z_nm,
             verbose=verbose,
         )
-        series.append(analysis.run().result)
+        series.append(analysis.run().results.series)
         force_constants.append(info.force_constant_kj_mol_nm2)
     return pmf_result(
         series,

@@ -1,4 +1,5 @@
-"""Shell cutoffs from g(r): the minimum after the first (and second) peak.
+"""Shell cutoffs from g(r): the minimum after the first (and second) peak, and the first
+peak itself (the first significant local maximum, not the highest).
 
 Robust to noise: g(r) is smoothed with a Gaussian of 0.1 A (no ringing, so a tightly
 bound shell's empty region stays flat at zero), peaks must pass a height and a
@@ -50,6 +51,41 @@ def _flat_centre(gs: np.ndarray, k: int, lo: int, hi: int, tol: float) -> int:
     return (a + b) // 2
 
 
+def _peaks(r: np.ndarray, g: np.ndarray, min_peak: float, prominence: float):
+    """(smoothed g, indices of its significant peaks, trough depth, height)."""
+    gs = smooth(r, g)
+    height = float(np.nanmax(gs)) if len(gs) else 0.0
+    depth = prominence * max(1.0, height / 10)
+    peaks, _ = find_peaks(gs, height=min_peak, prominence=depth)
+    return gs, peaks, depth, height
+
+
+def first_peak(
+    r: np.ndarray, g: np.ndarray, min_peak: float = 1.2, prominence: float = 0.15
+) -> tuple[float, float] | None:
+    """(r in A, g) of the first significant local maximum of g(r) (smoothed as for
+    ``shell_minima``; at least ``min_peak`` high and ``prominence`` x max(1, max g / 10)
+    prominent), or None when g(r) has none. A contact peak comes before a taller
+    solvent-shared one: this is the first peak, not the highest.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Uniform bin centres (A).
+    g : numpy.ndarray
+        g(r).
+    min_peak : float
+        Smallest g(r) height of a peak.
+    prominence : float
+        Smallest prominence, in units of max(1, max g / 10).
+    """
+    gs, peaks, _, _ = _peaks(np.asarray(r, float), np.asarray(g, float), min_peak, prominence)
+    if len(peaks) == 0:
+        return None
+    k = int(peaks[0])
+    return float(r[k]), float(np.asarray(g, float)[k])
+
+
 def shell_minima(
     r: np.ndarray, g: np.ndarray, n: int = 1, min_peak: float = 1.2, prominence: float = 0.15
 ) -> list[float]:
@@ -74,10 +110,7 @@ def shell_minima(
     NoMinimumError
         When fewer than ``n`` minima are found.
     """
-    gs = smooth(r, g)
-    height = float(np.nanmax(gs)) if len(gs) else 0.0
-    depth = prominence * max(1.0, height / 10)
-    peaks, _ = find_peaks(gs, height=min_peak, prominence=depth)
+    gs, peaks, depth, height = _peaks(r, g, min_peak, prominence)
     if len(peaks) == 0:
         raise NoMinimumError(
             f"g(r) has no peak above {min_peak}; no solvation shell to cut. "

@@ -15,6 +15,10 @@
   analyses start several loops per frame. ``workqueue`` must not be entered by two
   threads of one process at once (numba stops the process if it is): run analyses in
   processes, not threads, as the campaign executors do (one thread per Dask worker).
+- First compilation: the kernels are compiled on their first use on a machine (or after
+  their source changes), about 10-30 s, and cached on disk (``cache=True``); a listener
+  on numba's ``numba:compile`` event, which numba fires only when its cache misses, says
+  so in one line on stderr (the ``solvation`` logger) the first time it happens.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ import sys
 from pathlib import Path
 
 import numba
+import numba.core.event
+
+from solvation.console import LOGGER
 
 TBB_LIBRARY = Path(sys.prefix) / "lib" / "libtbb.so.12"
 
@@ -35,6 +42,33 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
             ctypes.CDLL(str(TBB_LIBRARY), mode=ctypes.RTLD_GLOBAL)
         except OSError:  # an unusable build: numba falls back to workqueue
             pass
+
+
+class FirstCompileNotice(numba.core.event.Listener):
+    """Logs one line when numba starts compiling one of our kernels (a disk-cache miss):
+    the only sign, otherwise, of a first analysis that takes 10-30 s longer."""
+
+    def __init__(self):
+        self.noticed = False
+
+    def on_start(self, event):
+        """numba event protocol: a compilation starts."""
+        dispatcher = (event.data or {}).get("dispatcher")
+        module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+        if self.noticed or not module.startswith("solvation."):
+            return
+        self.noticed = True
+        LOGGER.info(
+            "compiling the analysis kernels for this machine (first use only, about 10-30 s; "
+            "cached for later runs)"
+        )
+
+    def on_end(self, event):
+        """numba event protocol: a compilation ends."""
+
+
+FIRST_COMPILE = FirstCompileNotice()
+numba.core.event.register("numba:compile", FIRST_COMPILE)
 
 
 def available_cores() -> int:

@@ -12,18 +12,23 @@ MDAnalysis reads, or an mdtraj Trajectory; checked before any expensive work.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
+import traceback
 import warnings
 from pathlib import Path
 
 import MDAnalysis as mda
 import numpy as np
 from MDAnalysis.coordinates.memory import MemoryReader
+from MDAnalysis.lib.util import guess_format
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from solvation.console import warn
+from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
-from solvation.forcefields.system import fixed_charges
+from solvation.forcefields.charges import fixed_charges
 from solvation.rundir import has_run, load_system, read_run
 
 
@@ -41,6 +46,22 @@ def _run_directory(path: Path) -> tuple[str, list[str]]:
     if not trajs:
         raise InputError(f"{path} holds no trajectory.xtc/.dcd yet; run `solvation run {path}`")
     return str(top), trajs
+
+
+def _formats(topology: str, trajectories: list[str], given: dict) -> dict:
+    """Topology and trajectory formats from the file names, passed to MDAnalysis so that
+    it skips its format hints: those import ParmEd, and with it OpenMM and RDKit (seconds
+    of start-up), only to ask whether a file name is a ParmEd or OpenMM object. A suffix
+    MDAnalysis does not know, or trajectories of mixed formats, are left to MDAnalysis."""
+    try:
+        top = guess_format(topology)
+        formats = {guess_format(t) for t in trajectories} if trajectories else {top}
+    except (ValueError, TypeError):
+        return {}
+    out = {} if "topology_format" in given else {"topology_format": top}
+    if "format" not in given and len(formats) == 1 and next(iter(formats)) in mda._READERS:
+        out["format"] = formats.pop()
+    return out
 
 
 def load_universe(
@@ -76,28 +97,76 @@ def load_universe(
     for f in (topology, *trajectories):
         if not Path(f).exists():
             raise InputError(f"file {f} does not exist")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            universe = mda.Universe(str(topology), *[str(t) for t in trajectories], **kwargs)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputError(
-            f"cannot open {topology} with {[str(t) for t in trajectories]}: {err}. "
-            "Topology and trajectory must describe the same atoms"
-        ) from None
+        if Path(f).is_dir():
+            raise InputError(f"{f} is a directory; give a topology or trajectory file")
+    files = [str(t) for t in trajectories]
+    kwargs = {**_formats(str(topology), files, kwargs), **kwargs}
+    universe = _open(str(topology), files, kwargs)
     _check_readable(universe)
+    LOGGER.debug(
+        "opened %s with %s (%s): %d atoms, %d frames %g ps apart",
+        topology,
+        files or "its own coordinates",
+        ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "formats guessed by MDAnalysis",
+        universe.atoms.n_atoms,
+        universe.trajectory.n_frames,
+        universe.trajectory.dt,
+    )
     if path.is_dir():
         _check_complete(path, universe, strict)
     return as_universe(universe)
 
 
+@contextlib.contextmanager
+def _quiet_unraisable():
+    """Readers that fail halfway raise again in ``__del__`` ("Exception ignored in ...");
+    while a file is opened, such noise is dropped (the failure itself is reported)."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = previous
+
+
+def _open(topology: str, trajectories: list[str], kwargs: dict) -> mda.Universe:
+    """The Universe of the files; whatever the readers raise for a file they cannot read
+    (an unknown suffix, a damaged or foreign file) is one InputError."""
+    with _quiet_unraisable():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return mda.Universe(topology, *trajectories, **kwargs)
+        except Exception as err:  # readers raise many types for files they cannot read
+            reason = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
+            message = f"{type(err).__name__}{': ' + reason if reason else ''}"
+            traceback.clear_frames(err.__traceback__)  # a half-made reader goes now, quietly
+    raise InputError(
+        f"cannot open {topology} with {trajectories}: {message}. Give files MDAnalysis reads "
+        "(see its format list; the suffix chooses the reader) that describe the same atoms"
+    )
+
+
 def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
-    """Compare the frames on disk with the frames a finished run recorded."""
+    """Compare the frames on disk with the frames the run recorded, or, for a run not
+    finished yet, the frames its production will write."""
     if not has_run(path):
         return
     info = read_run(path)
-    expected, found = info.n_frames, universe.trajectory.n_frames
-    if not info.complete or expected is None or found >= expected:
+    found = universe.trajectory.n_frames
+    if not info.complete:
+        total = _planned_frames(info.protocol)
+        message = (
+            f"{path}: the run is not finished ({found} of {total} production frames written)"
+            "; its results will change"
+        )
+        if strict:
+            raise InputError(f"{message} (--strict)")
+        warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+        return
+    expected = info.n_frames
+    if expected is None or found >= expected:
         return
     message = (
         f"{path}: the trajectory holds {found} frames but run.json records {expected}; it "
@@ -106,6 +175,14 @@ def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
     if strict:
         raise InputError(f"{message} (--strict)")
     warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+
+
+def _planned_frames(protocol: dict) -> int | str:
+    """Production frames a run's protocol writes ('?' when it cannot tell)."""
+    try:
+        return round(float(protocol["production_ps"]) / float(protocol["report_every_ps"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return "?"
 
 
 def _check_readable(universe: mda.Universe) -> None:
@@ -153,6 +230,28 @@ def select(universe: mda.Universe, selection: str, what: str = "selection"):
             f"{what} {selection!r} selects no atoms; residue names here: {', '.join(names)}"
         )
     return group
+
+
+def atom_elements(atoms) -> np.ndarray:
+    """Element symbols of ``atoms`` (upper case, e.g. 'O', 'CL', 'ZN'); guessed from the
+    atom names by MDAnalysis' default guesser when the topology has no elements.
+
+    Parameters
+    ----------
+    atoms : MDAnalysis.AtomGroup
+    """
+    try:
+        elements = np.asarray([str(e).upper() for e in atoms.elements])
+        if all(elements):
+            return elements
+    except Exception:  # no elements attribute: guess from names
+        pass
+    from MDAnalysis.guesser.default_guesser import DefaultGuesser
+
+    guess = DefaultGuesser(None).guess_atom_element
+    names = np.asarray(atoms.names)
+    table = {str(n): str(guess(str(n))).upper() for n in np.unique(names)}
+    return np.asarray([table[str(n)] for n in names])
 
 
 def molecule_ids(universe: mda.Universe) -> np.ndarray:

@@ -19,9 +19,10 @@ the liquid thins and eta comes out low, so such a result is marked not converged
 
 The Yeh-Hummer correction of diffusion (solvation.analysis.transport) takes its viscosity
 from ``yeh_hummer_viscosity``: a value the user gives, else the run's own measured
-viscosity (converged), else the published viscosity of the run's water model
-(``solvation.forcefields.water_viscosity``: pure water, so the salt's effect is left
-out, and it says so), else none (no correction).
+viscosity (converged), else, for a box of pure water only, the published viscosity of
+its water model (``solvation.forcefields.water_viscosity``), else none: D is then
+reported uncorrected and says so. A pure-water viscosity is never used for a solution:
+at 2 m the correction it gives can exceed the D it corrects.
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def viscosity_from_amplitudes(
     sample_interval_ps : float
         Time between samples (ps).
     """
-    amp = estimate(amplitudes_nm_per_ps)
+    amp = estimate(amplitudes_nm_per_ps, equilibration=True)  # the flow builds up from rest
     k = 2.0 * np.pi / lz_nm
     resolved = amp.mean > 0 and np.isfinite(amp.err) and amp.mean > 2.0 * amp.err
     eta = eta_pa_s(density_kg_per_m3, acceleration_nm_per_ps2, amp.mean, lz_nm) * 1e3
@@ -281,7 +282,7 @@ def yeh_hummer_viscosity(
 ) -> tuple[float | None, str]:
     """(viscosity in Pa s or None, what it is) for the Yeh-Hummer correction: the given
     value, else the run's measured viscosity when converged, else the published one of the
-    run's water model, else None (module docstring).
+    run's water model when the box is pure water, else None (module docstring).
 
     Parameters
     ----------
@@ -303,8 +304,15 @@ def yeh_hummer_viscosity(
                 f"measured in this run (periodic perturbation): {text} (n_eff {measured.n_eff:.0f})"
             )
         note = f"; the measured {text} did not converge ({measured.reason})"
-    published = water_viscosity(read_build(run_directory).water_model)
+    build = read_build(run_directory)
+    solutes = sorted(k for k in build.resnames if k != "water")
+    if solutes:
+        return None, (
+            f"none: D is NOT corrected for the finite box (no viscosity measured for this "
+            f"solution of {', '.join(solutes)}{note}; run `solvation run DIR --viscosity` or "
+            "give --viscosity-mpa-s)"
+        )
+    published = water_viscosity(build.water_model)
     return published.eta_mPa_s * 1e-3, (
-        f"published for pure {published.model} water: {published.label}; the salt's "
-        f"effect is not included{note}"
+        f"published for pure {published.model} water: {published.label}{note}"
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import chi2 as _chi2
 
 from solvation.constants import (
     AVOGADRO_PER_MOL,
@@ -158,7 +159,7 @@ class OsmoticPressure(Analysis):
         self._vw.append(volume * 1e-24 * AVOGADRO_PER_MOL / n_res if n_res else np.nan)  # cm3/mol
 
     def _conclude(self):
-        pressure = estimate(self._pressure)
+        pressure = self._estimate(self._pressure)
         molality = float(
             np.mean(self._particles) / (np.mean(self._inside_water) * WATER_MOLAR_MASS_KG_PER_MOL)
         )
@@ -380,11 +381,50 @@ def _formula_ions(counts: list[int]) -> int:
     return int(sum(counts) // gcd)
 
 
+SERIES_AGREEMENT_P = 1e-3  # chi-squared p-value below which a_cc points disagree
+
+
+def series_scatter(m: np.ndarray, a_cc: np.ndarray, err: np.ndarray) -> str | None:
+    """Why a series of a_cc(m) scatters beyond its errors, or None: chi-squared of a
+    polynomial in m of degree min(n - 2, 2) weighted by the errors, p below
+    ``SERIES_AGREEMENT_P``. a_cc varies smoothly with m; points that a smooth curve
+    cannot join within their errors (e.g. 0.61 at 1.94 m and 1.13 at 2.00 m, 70 sigma
+    apart) have errors that miss the ion-pair structure each run is stuck in.
+
+    Parameters
+    ----------
+    m : numpy.ndarray
+        Molalities (mol/kg).
+    a_cc : numpy.ndarray
+        a_cc at each molality.
+    err : numpy.ndarray
+        Their standard errors.
+    """
+    ok = np.isfinite(a_cc) & np.isfinite(err) & (err > 0)
+    m, a_cc, err = m[ok], a_cc[ok], err[ok]
+    if len(m) < 2:
+        return None
+    degree = min(len(m) - 2, 2)
+    coeffs = np.polyfit(m, a_cc, degree, w=1.0 / err)
+    chi2 = float(np.sum(((np.polyval(coeffs, m) - a_cc) / err) ** 2))
+    dof = len(m) - degree - 1
+    p = float(_chi2.sf(chi2, dof))
+    if p >= SERIES_AGREEMENT_P:
+        return None
+    return (
+        f"the a_cc points scatter beyond their errors (chi-squared {chi2:.3g} for {dof} "
+        f"degrees of freedom about a smooth curve in m, p = {p:.2g}): the per-run errors "
+        "miss the ion-pair structure each run is stuck in; add replicas or run longer"
+    )
+
+
 def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
     """ln a_w at each molality of a concentration series (same salt, any order) by
     integrating Gibbs-Duhem from m = 0 (trapezoid rule; see the module docstring).
     Errors propagate the a_cc standard errors (independent runs, so independent
-    between points); n_eff and the convergence flag are the least converged point's.
+    between points); n_eff and the convergence flag are the least converged point's, and
+    every point is flagged when the series scatters beyond its errors
+    (``series_scatter``).
 
     Parameters
     ----------
@@ -409,6 +449,7 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
     dlnrho = 1.0 + c1 * m / (c0 + c1 * m)
     acc = np.array([1.0] + [p.a_cc.mean for p in points])
     acc_err = np.array([0.0] + [p.a_cc.err for p in points])
+    scatter = series_scatter(m[1:], acc[1:], acc_err[1:])
     f = -nu * WATER_MOLAR_MASS_KG_PER_MOL * acc * dlnrho
     f_err = nu * WATER_MOLAR_MASS_KG_PER_MOL * np.nan_to_num(acc_err) * dlnrho
     out = []
@@ -424,6 +465,8 @@ def gibbs_duhem(points: list[KBPoint]) -> list[WaterActivity]:
         used = [p.a_cc for p in points[:k]]
         worst = min(used, key=lambda e: e.n_eff if np.isfinite(e.n_eff) else -1.0)
         unconverged = [e.reason for e in used if not e.converged]
+        if scatter:
+            unconverged.append(scatter)
         out.append(
             WaterActivity(
                 "kirkwood-buff",

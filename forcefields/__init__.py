@@ -1,69 +1,11 @@
 """Force-field library: water models, ion sets (Li-Merz, Joung-Cheatham, 12-6-4),
-anions, molecules from SMILES (GAFF2/AM1-BCC), Zn metal, and System creation."""
+anions, molecules from SMILES (GAFF2/AM1-BCC), Zn metal, and System creation.
 
-from .amber import amber_bin, use_environment_ambertools
-from .library import (
-    METHOD_CITATIONS,
-    WATER_MODELS,
-    ZN_METAL,
-    ForceFieldError,
-    IonParameters,
-    MoleculeSpecies,
-    ParameterSetRow,
-    UnknownName,
-    WaterDielectric,
-    WaterViscosity,
-    canonical_ion,
-    find_sets,
-    ion_parameters,
-    molecule,
-    molecule_table,
-    parameter_sets,
-    water_dielectric,
-    water_model,
-    water_viscosity,
-)
-from .molecules import ParametrizationError, Parametrized, parametrize
-from .system import (
-    METAL_RESNAME,
-    ForceFieldChoices,
-    add_virtual_sites,
-    build_forcefield,
-    create_system,
-    net_charge,
-    scale_charges,
-)
+Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
+package's names are listed in ``__init__.pyi``, so ``import solvation.forcefields`` is cheap and
+the command line starts fast.
+"""
 
-__all__ = [
-    "METHOD_CITATIONS",
-    "WATER_MODELS",
-    "ZN_METAL",
-    "IonParameters",
-    "MoleculeSpecies",
-    "ParameterSetRow",
-    "ForceFieldError",
-    "UnknownName",
-    "canonical_ion",
-    "find_sets",
-    "ion_parameters",
-    "molecule",
-    "molecule_table",
-    "parameter_sets",
-    "water_model",
-    "WaterDielectric",
-    "WaterViscosity",
-    "water_dielectric",
-    "water_viscosity",
-    "ParametrizationError",
-    "Parametrized",
-    "parametrize",
-    "METAL_RESNAME",
-    "ForceFieldChoices",
-    "create_system",
-    "net_charge",
-    "add_virtual_sites",
-    "build_forcefield",
-    "scale_charges",
-    "amber_bin",
-    "use_environment_ambertools",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from solvation.errors import SolvationError
 
-from .amber import use_environment_ambertools
+from .amber import am1bcc_failure, child_stderr_to, use_environment_ambertools
 from .ffxml import clp_ffxml, template_names
 from .library import molecule_table
 
@@ -172,14 +172,42 @@ def _generate(mol, method: str) -> str:
         generator = SMIRNOFFTemplateGenerator(forcefield=SAGE_VERSION)
     else:
         raise ParametrizationError(f"unknown method {method!r}; choose one of {METHODS}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return generator.generate_residue_template(mol)
-    except Exception as exc:
-        raise ParametrizationError(
-            f"{method} parametrisation of {mol.to_smiles()} failed: {exc}"
-        ) from exc
+    with tempfile.TemporaryDirectory(prefix="solvation-ff-") as tmp:
+        try:
+            with warnings.catch_warnings(), child_stderr_to(Path(tmp) / "stderr.txt"):
+                warnings.simplefilter("ignore")
+                return generator.generate_residue_template(mol)
+        except Exception as exc:
+            raise ParametrizationError(_failure(mol, method, exc)) from None
+
+
+def _failure(mol, method: str, exc: Exception) -> str:
+    """One line: which molecule, why its charges or parameters failed (AmberTools' own
+    reason when it has one) and what to do."""
+    smiles = mol.to_smiles(explicit_hydrogens=False)
+    reason = None
+    if method in ("gaff2-am1bcc", "sage"):  # both take AM1-BCC charges from sqm
+        try:
+            mol.generate_conformers(n_conformers=1)
+            with tempfile.TemporaryDirectory() as tmp:
+                mol.to_file(str(Path(tmp) / "m.sdf"), "SDF")
+                text = (Path(tmp) / "m.sdf").read_text()
+            symbols = {a.atomic_number: a.symbol for a in mol.atoms}
+            reason = am1bcc_failure(text, formal_charge(mol), symbols)
+        except Exception:  # the diagnosis is a courtesy: keep the original failure
+            reason = None
+    if reason and "no AM1 parameters" in reason:
+        return (
+            f"{smiles}: AM1-BCC charges cannot be computed: {reason}, and both routes that "
+            "take charges from it (gaff2-am1bcc, sage) need them; leave this molecule out or "
+            "use one without that element"
+        )
+    first = reason or str(exc).strip().splitlines()[0][:300]
+    other = "sage" if method == "gaff2-am1bcc" else "gaff2-am1bcc"
+    return (
+        f"{smiles}: {method} parametrisation failed: {first}; check the SMILES (charge, "
+        f"protonation), or choose another method in [forcefield] methods (e.g. {other!r})"
+    )
 
 
 def parametrize(

@@ -23,8 +23,6 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-import openmm.app as app
-
 from solvation.errors import SolvationError
 
 from .common import DATA, KCAL, RMIN_TO_SIGMA, unknown
@@ -317,10 +315,12 @@ def substrate_ffxml(mat: Material, family: str = "uff") -> str:
     family : str
         Lennard-Jones family, 'uff' or 'interface'.
     """
+    from openmm.app import element  # here: the library tables load without OpenMM
+
     types, residues, atoms = [], [], []
     for el in mat.elements:
         lj = lj_parameters(el, family)
-        mass = app.element.get_by_symbol(el).mass._value
+        mass = element.get_by_symbol(el).mass._value
         name = _type_name(mat, el)
         types.append(f'<Type name="{name}" class="{name}" element="{el}" mass="{mass}"/>')
         residues.append(

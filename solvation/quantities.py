@@ -1,16 +1,16 @@
 """Parse quantities written with units in design files ("2 m", "100 mM", "298.15 K", "5 nm").
 
 Concentration units are domain-specific (``m`` is molality, not metres), so they are
-parsed here rather than with a general unit library; everything else maps onto
-OpenMM units.
+parsed here rather than with a general unit library. Every other unit is a factor to the
+unit the function returns (OpenMM's exact definitions: 1 A = 0.1 nm, 1 atm = 1.01325 bar,
+1 kcal = 4.184 kJ), so that reading a design or a command line needs no OpenMM import.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-
-import openmm.unit as u
 
 from solvation.errors import SolvationError
 
@@ -35,28 +35,18 @@ CONCENTRATION_UNITS = {
     "mg/ml": ("g/L", 1.0),
     "g/L": ("g/L", 1.0),
 }
-LENGTH_UNITS = {
-    "nm": u.nanometer,
-    "A": u.angstrom,
-    "Å": u.angstrom,
-    "angstrom": u.angstrom,
-    "pm": u.picometer,
-}
-TIME_UNITS = {
-    "fs": u.femtosecond,
-    "ps": u.picosecond,
-    "ns": u.nanosecond,
-    "us": u.microsecond,
-    "µs": u.microsecond,
-}
-TEMPERATURE_UNITS = {"K": u.kelvin}
-PRESSURE_UNITS = {"bar": u.bar, "atm": u.atmosphere}
+# unit text -> factor to the unit each parser returns (nm, ps, K, bar, kJ/mol/nm^2)
+LENGTH_UNITS = {"nm": 1.0, "A": 0.1, "Å": 0.1, "angstrom": 0.1, "pm": 1e-3}
+TIME_UNITS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "µs": 1e6}
+TEMPERATURE_UNITS = {"K": 1.0}
+PRESSURE_UNITS = {"bar": 1.0, "atm": 1.01325}
 POTENTIAL_UNITS = {"V": 1.0, "mV": 1e-3}
+KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2 = 4.184 * 100.0
 FORCE_CONSTANT_UNITS = {
-    "kJ/mol/nm^2": u.kilojoule_per_mole / u.nanometer**2,
-    "kJ/mol/nm2": u.kilojoule_per_mole / u.nanometer**2,
-    "kcal/mol/A^2": u.kilocalorie_per_mole / u.angstrom**2,
-    "kcal/mol/A2": u.kilocalorie_per_mole / u.angstrom**2,
+    "kJ/mol/nm^2": 1.0,
+    "kJ/mol/nm2": 1.0,
+    "kcal/mol/A^2": KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2,
+    "kcal/mol/A2": KCAL_PER_MOL_A2_IN_KJ_PER_MOL_NM2,
 }
 
 
@@ -88,10 +78,15 @@ class Concentration:
 
 
 def _split(text: str, what: str) -> tuple[float, str]:
+    if isinstance(text, bool):
+        raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
     match = _QUANTITY.match(str(text))
     if not match:
         raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
-    return float(match.group(1)), (match.group(2) or "").strip()
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise QuantityError(f"{what} {text!r} is not a finite number")
+    return value, (match.group(2) or "").strip()
 
 
 def concentration(text: str) -> Concentration:
@@ -124,10 +119,9 @@ def concentration(text: str) -> Concentration:
     return Concentration(value * factor, canonical, str(text).strip())
 
 
-def _with_units(text: str, table: dict, what: str, default=None) -> u.Quantity:
+def _with_units(text: str, table: dict[str, float], what: str) -> float:
+    """The number of ``text`` times its unit's factor in ``table``."""
     value, unit = _split(text, what)
-    if not unit and default is not None:
-        return value * default
     if not unit:
         raise QuantityError(
             f"{what} {text!r} has no unit; write e.g. '{value:g} {next(iter(table))}' "
@@ -158,7 +152,10 @@ def length_nm(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit.
     """
-    return _with_units(str(text), LENGTH_UNITS, "length").value_in_unit(u.nanometer)
+    return _with_units(str(text), LENGTH_UNITS, "length")
+
+
+TIME_LIMIT_PS = 1.0e8  # 100 us: a longer time is a typo (a unit or an exponent)
 
 
 def time_ps(text: str | float) -> float:
@@ -177,9 +174,15 @@ def time_ps(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a time beyond ``TIME_LIMIT_PS``.
     """
-    return _with_units(str(text), TIME_UNITS, "time").value_in_unit(u.picosecond)
+    ps = _with_units(str(text), TIME_UNITS, "time")
+    if abs(ps) > TIME_LIMIT_PS:
+        raise QuantityError(
+            f"time {text!r} is beyond {TIME_LIMIT_PS / 1e6:g} us, longer than any simulation "
+            "this package runs; check the unit"
+        )
+    return ps
 
 
 TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte, no valid model
@@ -205,7 +208,7 @@ def temperature_k(text: str | float) -> float:
     QuantityError
         For a missing unit or a temperature outside ``TEMPERATURE_LIMITS_K``.
     """
-    kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature").value_in_unit(u.kelvin)
+    kelvin = _with_units(str(text), TEMPERATURE_UNITS, "temperature")
     low, high = TEMPERATURE_LIMITS_K
     if not low <= kelvin <= high:
         raise QuantityError(
@@ -215,8 +218,12 @@ def temperature_k(text: str | float) -> float:
     return kelvin
 
 
+PRESSURE_LIMITS_BAR = (0.0, 1.0e4)  # (exclusive, inclusive): a barostat needs p > 0
+
+
 def pressure_bar(text: str | float) -> float:
-    """Pressure in bar from '1 bar' or '1 atm'.
+    """Pressure in bar from '1 bar' or '1 atm', positive and at most 10 kbar
+    (``PRESSURE_LIMITS_BAR``).
 
     Parameters
     ----------
@@ -231,9 +238,16 @@ def pressure_bar(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a pressure outside ``PRESSURE_LIMITS_BAR``.
     """
-    return _with_units(str(text), PRESSURE_UNITS, "pressure").value_in_unit(u.bar)
+    bar = _with_units(str(text), PRESSURE_UNITS, "pressure")
+    low, high = PRESSURE_LIMITS_BAR
+    if not low < bar <= high:
+        raise QuantityError(
+            f"pressure {text!r} is outside {low:g}-{high:g} bar (positive, and no more than "
+            "liquid-state force fields are made for)"
+        )
+    return bar
 
 
 def ratio(text: str) -> tuple[float, float, str]:
@@ -242,7 +256,8 @@ def ratio(text: str) -> tuple[float, float, str]:
     Parameters
     ----------
     text : str
-        Two positive parts and an optional basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol'.
+        Two positive parts and their basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol' (a ratio
+        without its basis is refused: it would be a guess).
 
     Returns
     -------
@@ -252,15 +267,20 @@ def ratio(text: str) -> tuple[float, float, str]:
     Raises
     ------
     QuantityError
-        For text that is not a ratio or a part that is not positive.
+        For text that is not a ratio, a part that is not positive, or no basis.
     """
     match = re.match(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(v/v|w/w|m/m|mol/mol)?\s*$", str(text))
     if not match:
         raise QuantityError(f"cannot read ratio {text!r}; write e.g. '2:1 v/v'")
     a, b = float(match.group(1)), float(match.group(2))
-    if a <= 0 or b <= 0:
-        raise QuantityError(f"ratio parts must be positive, got {text!r}")
-    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol", None: "vol"}[match.group(3)]
+    if not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b <= 0:
+        raise QuantityError(f"ratio parts must be positive finite numbers, got {text!r}")
+    if match.group(3) is None:
+        raise QuantityError(
+            f"ratio {text!r} does not say what it divides: add v/v (volumes), w/w (masses) "
+            f"or mol/mol, e.g. '{a:g}:{b:g} v/v'"
+        )
+    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol"}[match.group(3)]
     return a, b, kind
 
 
@@ -282,8 +302,7 @@ def force_constant(text: str | float) -> float:
     QuantityError
         For a missing or unknown unit or a value that is not positive.
     """
-    value = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
-    k = value.value_in_unit(u.kilojoule_per_mole / u.nanometer**2)
+    k = _with_units(str(text), FORCE_CONSTANT_UNITS, "force constant")
     if k <= 0:
         raise QuantityError(f"force constant must be positive, got {text!r}")
     return k

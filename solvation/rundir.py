@@ -12,16 +12,15 @@ and atomically (temporary file, fsync, rename).
 from __future__ import annotations
 
 import json
-import math
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-import openmm
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, read_text
+from solvation.jsonio import write_json_atomic
 
 SCHEMA_VERSION = 2  # 1: files written before the schema was versioned
 BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
@@ -32,6 +31,13 @@ BUILD_JSON, RUN_JSON, RESULT_JSON, DESIGN_TOML = (
 )
 VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "viscosity.csv"
 WINDOW_JSON, UMBRELLA_JSON = "window.json", "umbrella.json"
+
+
+DAMAGED_HINTS = {
+    BUILD_JSON: "rebuild the directory with `solvation build DESIGN.toml -o NEW_DIR`",
+    RUN_JSON: "restore it, or remove it to run again from the start (`solvation run DIR`)",
+    RESULT_JSON: "remove the job's directory and run the campaign again",
+}
 
 
 class RunDirError(SolvationError):
@@ -126,6 +132,8 @@ class BuildInfo(_Versioned):
     electrode: ElectrodeRecord | None = None
     osmotic: OsmoticRecord | None = None
     initial_structure: dict[str, Any] | None = None  # pre-hydration, contact pairs at t = 0
+    # model family, how it was chosen and what it is validated for (forcefields.status)
+    model_family: dict[str, Any] | None = None
     versions: dict[str, str]
     build_seconds: float = 0.0
     topology: str = "topology.pdb"
@@ -155,6 +163,7 @@ class RunInfo(_Versioned):
     density_err_g_per_cm3: float | None = None  # standard error (solvation.analysis.stats)
     density_n_eff: float | None = None
     density_converged: bool | None = None
+    density_reason: str | None = None  # why the density did not converge
     concentrations_after_npt: list[dict[str, Any]] = []
     n_frames: int | None = None
     trajectory: str | None = None
@@ -200,7 +209,10 @@ class DescriptorValue(_Record):
     effective samples behind it, whether it converged (None: not assessed, written before
     convergence was judged), why not, the trajectory time it covers (ps), and for shell
     quantities how many times longer the run must be for the shells to exchange enough
-    (None: they did, or not a shell quantity)."""
+    (None: they did, none did, or not a shell quantity), ``sampled``: False when its slow
+    process (first-shell exchange) never happened in the run, so that plain MD of this
+    length cannot say how long it would need, and ``problem``: an error of the analysis
+    behind it (a first shell beyond the cation's chemistry) that forbids ranking it."""
 
     value: float | None
     err: float | None = None
@@ -209,6 +221,8 @@ class DescriptorValue(_Record):
     reason: str | None = None
     span_ps: float | None = None
     time_factor: float | None = None
+    sampled: bool | None = None
+    problem: str | None = None
 
 
 class JobResult(_Versioned):
@@ -279,50 +293,16 @@ class UmbrellaInfo(_Versioned):
 # --- reading and writing --------------------------------------------------------------
 
 
-def strict_json(value):
-    """``value`` with NaN and infinities replaced by None (strict JSON has neither).
-
-    Parameters
-    ----------
-    value : object
-        A JSON-able value (dicts and lists are walked recursively).
-    """
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json_atomic(path: str | Path, data) -> None:
-    """Write ``data`` as strict JSON to ``path`` via a temporary file, fsync and rename.
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination file.
-    data : object
-        JSON-able data; NaN and infinities are written as null, other objects with ``str``.
-    """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        json.dump(strict_json(data), fh, indent=2, allow_nan=False, default=str)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _read(path: Path, model: type[_Versioned], what: str, hint: str):
     if not path.exists():
         raise RunDirError(f"{path.parent} holds no {path.name}: {hint}")
+    damaged = DAMAGED_HINTS.get(path.name, f"recreate the {what}")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path, f"the {what} record"))
+    except InputError as err:
+        raise RunDirError(f"{err}: it is damaged; {damaged}") from None
     except json.JSONDecodeError as err:
-        raise RunDirError(f"{path} is not valid JSON ({err}); {hint}") from None
+        raise RunDirError(f"{path} is not valid JSON ({err}): it is damaged; {damaged}") from None
     found = data.get("schema_version", 1) if isinstance(data, dict) else None
     if found != SCHEMA_VERSION:
         age = "an older" if isinstance(found, int) and found < SCHEMA_VERSION else "another"
@@ -465,6 +445,8 @@ def load_system(directory: str | Path):
     RunDirError
         When ``system.xml`` is missing or cannot be read.
     """
+    import openmm  # here, not at the top: reading run records must not load OpenMM
+
     path = Path(directory) / "system.xml"
     if not path.exists():
         raise RunDirError(f"{directory} holds no system.xml; rebuild it with `solvation build`")
@@ -542,7 +524,13 @@ def read_design_table(directory: str | Path) -> dict:
     path = Path(directory) / DESIGN_TOML
     if not path.exists():
         raise RunDirError(f"{directory} holds no {DESIGN_TOML}; rebuild the directory")
-    return tomllib.loads(path.read_text())
+    try:
+        return tomllib.loads(read_text(path, "design copy"))
+    except (InputError, tomllib.TOMLDecodeError) as err:
+        raise RunDirError(
+            f"{path} cannot be read ({err}); it was edited or damaged: restore it from the "
+            "design file the directory was built from"
+        ) from None
 
 
 def temperature_of(directory: str | Path, default: float = 298.15) -> float:

@@ -1,25 +1,10 @@
-"""Box and slab builders (packmol, ASE) and topology assembly."""
+"""Box and slab builders (packmol, ASE) and topology assembly.
 
-from .build import BuildError, BuiltSystem, build
-from .check import check_design
-from .composition import Composition, CompositionError, compose, size_box
-from .formula import FormulaError, parse_salt
-from .packing import PackingError
-from .slab import zn_slab
-from .substrates import substrate_slab
+Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
+package's names are listed in ``__init__.pyi``, so ``import solvation.systems`` is cheap and
+the command line starts fast.
+"""
 
-__all__ = [
-    "BuildError",
-    "BuiltSystem",
-    "build",
-    "check_design",
-    "Composition",
-    "CompositionError",
-    "compose",
-    "size_box",
-    "FormulaError",
-    "parse_salt",
-    "PackingError",
-    "zn_slab",
-    "substrate_slab",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -26,8 +26,10 @@ from solvation.design import Design, load_design
 from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
 from solvation.forcefields.electrode import add_constant_potential, field_for
+from solvation.forcefields.family import scaled_family
 from solvation.forcefields.library import ZN_METAL, molecule_table
-from solvation.forcefields.molecules import parametrize
+from solvation.forcefields.molecules import ParametrizationError, parametrize
+from solvation.forcefields.status import box_status
 from solvation.forcefields.substrates import material as substrate
 from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
@@ -38,7 +40,13 @@ from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, wri
 from . import hydration, osmotic
 from .check import check_design
 from .composition import Component, Composition, CompositionError, molecule_component, size_box
-from .packing import PackingError, PackItem, min_intermolecular_distance, pack
+from .packing import (
+    PackingError,
+    PackItem,
+    min_intermolecular_distance,
+    pack,
+    remove_stale_folders,
+)
 from .slab import Slab
 from .substrates import substrate_slab
 from .templates import ResidueTemplate, assemble, metal_template, slab_template
@@ -103,14 +111,21 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
-    if choices.family == "scaled":  # shipped files only; check_design refused the rest
-        return
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
         lib = molecule_table().get(c.key)
         method = choices.methods.get(c.key, lib.methods[0] if lib else "gaff2-am1bcc")
-        parametrize(lib.smiles if lib else c.smiles, method, charge=c.template.charge)
+        if choices.family == "scaled" and lib is not None:
+            method = scaled_family().species[lib.name].route
+            if method == "madrid2019":  # a shipped file, nothing to parametrise
+                continue
+        smiles = lib.smiles if lib else c.smiles
+        try:
+            parametrize(smiles, method, charge=c.template.charge)
+        except ParametrizationError as err:  # say which species of the design it is
+            text = str(err).removeprefix(f"{smiles}: ")
+            raise ParametrizationError(f"{c.role} {c.key!r} ({method}): {text}") from None
 
 
 def _bulk_items(comp: Composition) -> tuple[list[PackItem], np.ndarray]:
@@ -355,6 +370,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         PackingError ...).
     """
     start = time.perf_counter()
+    remove_stale_folders()  # packmol folders of builds that were killed (SIGKILL)
     source = None
     if not isinstance(design, Design):
         source = Path(design)
@@ -469,8 +485,33 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "min_intermolecular_distance_angstrom": closest,
         "smiles": {c.template.resname: c.smiles for c in comp.components.values() if c.smiles},
         "slab": slab_info,
+        "model_family": model_status(design),
         "versions": versions(BUILD_PACKAGES),
     }
+
+
+def model_status(design: Design) -> dict:
+    """The design's model family, whether the design chose it or took the default, and
+    what the family is validated for in this box (``forcefields.status.box_status``).
+
+    Parameters
+    ----------
+    design : Design
+    """
+    others = [
+        f"{table[:-1]} {spec.name or spec.smiles}"
+        for table in ("additives", "cosolvents")
+        for spec in getattr(design, table)
+    ]
+    if design.slab is not None:
+        others.append(f"{design.slab.material} slab and its interface")
+        if design.slab.adsorbed is not None:
+            ads = design.slab.adsorbed
+            others.append(f"adsorbed {ads.name or ads.smiles}")
+    status = box_status(design.forcefield.family, [s.formula for s in design.salts], others)
+    chosen = "family" in design.forcefield.model_fields_set
+    status["chosen_by"] = "design" if chosen else "default (docs/validation.md, section 3)"
+    return status
 
 
 def _commit(

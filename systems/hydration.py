@@ -262,6 +262,29 @@ def initial_pairing(
     return record
 
 
+def guard_pairs(
+    topology: openmm.app.Topology, cations: set[str], anions: set[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Atom indices of the cations of ``cations`` and of the acceptor atoms of ``anions``
+    (residue names), the two sides of the minimisation guard (``contact_guard``).
+
+    Parameters
+    ----------
+    topology : openmm.app.Topology
+    cations, anions : set of str
+        Residue names.
+    """
+    cat = [a.index for a in topology.atoms() if a.residue.name in cations]
+    acc = [
+        a.index
+        for a in topology.atoms()
+        if a.residue.name in anions
+        and a.element is not None
+        and a.element.symbol in ANION_ACCEPTORS
+    ]
+    return np.array(cat, dtype=int), np.array(acc, dtype=int)
+
+
 def contact_guard(
     topology: openmm.app.Topology, cations: set[str], anions: set[str]
 ) -> openmm.CustomBondForce | None:
@@ -280,15 +303,8 @@ def contact_guard(
     cations, anions : set of str
         Residue names.
     """
-    cat = [a.index for a in topology.atoms() if a.residue.name in cations]
-    acc = [
-        a.index
-        for a in topology.atoms()
-        if a.residue.name in anions
-        and a.element is not None
-        and a.element.symbol in ANION_ACCEPTORS
-    ]
-    if not cat or not acc:
+    cat, acc = guard_pairs(topology, cations, anions)
+    if not len(cat) or not len(acc):
         return None
     r0 = GUARD_ANGSTROM / 10.0
     force = openmm.CustomBondForce(f"{GUARD_K_KJ_MOL_NM2}*step({r0}-r)*({r0}-r)^2")
@@ -296,5 +312,32 @@ def contact_guard(
     force.setUsesPeriodicBoundaryConditions(True)
     for i in cat:
         for j in acc:
-            force.addBond(i, j, [])
+            force.addBond(int(i), int(j), [])
     return force
+
+
+def guard_energy(
+    positions_nm: np.ndarray, cations: np.ndarray, acceptors: np.ndarray, box_nm: np.ndarray
+) -> float:
+    """Energy (kJ/mol) of the ``contact_guard`` walls at ``positions_nm``: what the
+    minimiser's energy holds beyond the system's own.
+
+    Parameters
+    ----------
+    positions_nm : numpy.ndarray
+        (N, 3) positions (nm).
+    cations, acceptors : numpy.ndarray
+        Atom indices of the two sides (``guard_pairs``).
+    box_nm : numpy.ndarray
+        (3, 3) periodic box vectors (nm), rows a, b, c in OpenMM's reduced form.
+    """
+    if not len(cations) or not len(acceptors):
+        return 0.0
+    x = np.asarray(positions_nm, dtype=float).reshape(-1, 3)
+    d = x[cations][:, None, :] - x[acceptors][None, :, :]
+    box = np.asarray(box_nm, dtype=float)
+    for k in (2, 1, 0):  # minimum image in a reduced triclinic box, c first
+        d -= np.round(d[..., k] / box[k, k])[..., None] * box[k]
+    r = np.linalg.norm(d, axis=-1)
+    inside = np.clip(GUARD_ANGSTROM / 10.0 - r, 0.0, None)
+    return float(GUARD_K_KJ_MOL_NM2 * np.sum(inside**2))

@@ -3,7 +3,12 @@ orthorhombic), and check the result for overlaps."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
+from solvation.console import LOGGER
 from solvation.errors import SolvationError
 
 from .templates import ResidueTemplate, water_template
@@ -69,6 +75,45 @@ def _among_solutes(item: PackItem) -> PackItem:
     """``item`` packed where no water is: its exclusion widened to the solute one."""
     wider = max(item.exclusion_angstrom, item.solute_exclusion_angstrom)
     return replace(item, exclusion_angstrom=wider)
+
+
+TEMP_PREFIX = "solvation-packmol-"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the packmol child before it runs: the kernel kills it when this process dies,
+    SIGKILL included (Linux ``PR_SET_PDEATHSIG``; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def remove_stale_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove the packmol folders of builds whose process has died (a SIGKILLed build
+    cannot remove its own); returns them. Folders are named after their process's PID.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Folder to look in (default: the temporary directory).
+    """
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:  # alive, another user's
+            pass
+    return removed
 
 
 def packmol_executable() -> Path:
@@ -226,7 +271,9 @@ def _run_packmol(
     """One packmol run; (template, coordinates in A) per molecule, in item order.
     ``limit``: the packing's time limit (s) and its deadline (``time.monotonic``)."""
     timeout, deadline = limit
-    with tempfile.TemporaryDirectory(prefix="solvation-packmol-") as tmp:
+    started = time.monotonic()
+    remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         workdir = Path(tmp)
         (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
         try:
@@ -238,6 +285,7 @@ def _run_packmol(
                     capture_output=True,
                     text=True,
                     timeout=max(deadline - time.monotonic(), 1.0),
+                    preexec_fn=_die_with_parent,
                 )
         except subprocess.TimeoutExpired:
             raise PackingError(
@@ -255,6 +303,13 @@ def _run_packmol(
                 "try a larger box (lower concentration) or a smaller tolerance"
             )
         coords = np.loadtxt(out, skiprows=2, usecols=(1, 2, 3), ndmin=2)
+    LOGGER.debug(
+        "packmol: %d molecules of %d kinds (tolerance %g A) in %.1f s",
+        sum(i.count for i in items),
+        len(items),
+        tolerance,
+        time.monotonic() - started,
+    )
     placed, start = [], 0
     for item in items:
         for _ in range(item.count):

@@ -21,6 +21,7 @@ from solvation.campaigns.catalog import Catalog, CatalogError
 from solvation.campaigns.figures import make_figures
 from solvation.campaigns.ranking import rank
 from solvation.campaigns.runner import ExecutorError, run_campaign
+from solvation.console import configure_logging
 from solvation.rundir import read_result, read_run
 
 PROTOCOL = {
@@ -76,6 +77,8 @@ def test_local_campaign_end_to_end(local_campaign):
         assert result.frames_read == read_run(directory / "jobs" / key).n_frames > 0
     exported = catalog.export(directory)
     assert {p.name for p in exported} >= {"jobs.csv", "descriptors.csv"}
+    units = pd.read_csv(directory / "descriptors.csv").groupby("name").unit.first()
+    assert units["D_zn"] == "m^2/s" and units["sigma"] == "S/m" and units["zn_water_cn"] == "1"
 
 
 def test_rerun_skips_finished_jobs(local_campaign, tmp_path):
@@ -113,9 +116,16 @@ def _fake_job(job, directory, platform, device):
     }
 
 
-def test_failing_job_is_recorded_and_the_rest_finish(tmp_path):
+def test_failing_job_is_recorded_and_the_rest_finish(tmp_path, capsys):
+    configure_logging(0)
     path = write_campaign(tmp_path)
     catalog = run_campaign(path, tmp_path / "out", job_function=_fake_job, slots=2)
+    lines = sorted(x for x in capsys.readouterr().err.splitlines() if x.startswith("job "))
+    assert [x[:11] for x in lines] == ["job 1/2 don", "job 2/2 fai"] or [x[:11] for x in lines] == [
+        "job 1/2 fai",
+        "job 2/2 don",
+    ]  # one line per job, with k/n, in a log too
+    assert any("zn_concentration0.5m replica 0 (RuntimeError: made to fail)" in x for x in lines)
     jobs = catalog.jobs().set_index("design")
     failed = jobs[jobs.status == "failed"]
     assert len(failed) == 1 and "made to fail" in failed.error.iloc[0]
@@ -234,6 +244,22 @@ def test_figures_regenerate_identically(local_campaign, tmp_path):
         "hbond_classes.pdf",
         "msd_zn.csv",
     } <= set(digest[0])
+
+
+def test_grid_applies_to_every_listed_design(tmp_path):
+    """``designs = [...]`` with a ``[grid]``: each design is expanded over the grid (the
+    grid was silently ignored for listed designs: 1 job instead of 2 per design)."""
+    path = write_campaign(tmp_path, grid={"salts.0.concentration": ["0.5 m", "1 m"]})
+    other = {"name": "zn2", "salts": [{"formula": "ZnSO4", "concentration": "1 m"}]}
+    (tmp_path / "other.toml").write_text(tomli_w.dumps({**other, "box": {"n_water": 330}}))
+    text = path.read_text().replace('base = "base.toml"', 'designs = ["base.toml", "other.toml"]')
+    path.write_text(text)
+    campaign = load_campaign(path)
+    names = ["zn_concentration0.5m", "zn_concentration1m", "zn2_concentration0.5m"]
+    assert campaign.designs == [*names, "zn2_concentration1m"]
+    given = [j.design["salts"][0]["concentration"] for j in campaign.jobs]
+    formulas = [j.design["salts"][0]["formula"] for j in campaign.jobs]
+    assert given == ["0.5 m", "1 m"] * 2 and formulas == ["ZnCl2"] * 2 + ["ZnSO4"] * 2
 
 
 def test_bad_campaigns_are_refused(tmp_path):

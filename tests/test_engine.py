@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import MDAnalysis as mda
 import mdtraj
@@ -19,6 +20,8 @@ import openmm.app as app
 import pandas as pd
 import pytest
 
+from solvation.cli import app as cli_app
+from solvation.cli import run_cli
 from solvation.design import parse_design
 from solvation.engine.platforms import PlatformError, choose_platform
 from solvation.engine.protocol import Protocol, ProtocolError, protocol_from
@@ -170,7 +173,9 @@ def test_finished_run_is_not_rerun(fresh):
     info = run(d, platform="CPU", **FAST)
     assert info.complete and time.perf_counter() - start < 2.0
     assert (d / "trajectory.xtc").stat().st_mtime_ns == stamp
-    with pytest.raises(RunError, match="different protocol"):
+    with pytest.raises(
+        RunError, match=r"different protocol \(production_ps: recorded 3\.0, now 5\.0\)"
+    ):
         run(d, platform="CPU", **{**FAST, "production": "5 ps"})
 
 
@@ -207,8 +212,9 @@ def test_hydrogen_mass_repartitioning_conserves_mass(tmp_path):
     n = repartition_hydrogen_mass(system, top, 3.0)
     after = [system.getParticleMass(i)._value for i in range(system.getNumParticles())]
     assert sum(after) == pytest.approx(sum(before), rel=1e-12)
-    eg_h = [a.index for a in top.atoms() if a.residue.name == "EGL" and a.element.symbol == "H"]
-    water_h = [a.index for a in top.atoms() if a.residue.name == "HOH" and a.element.symbol == "H"]
+    hydrogens = [a for a in top.atoms() if a.element is not None and a.element.symbol == "H"]
+    eg_h = [a.index for a in hydrogens if a.residue.name == "EGL"]
+    water_h = [a.index for a in hydrogens if a.residue.name == "HOH"]  # 4-site: M has none
     assert n == len(eg_h) and all(after[i] == 3.0 for i in eg_h)
     assert all(after[i] == before[i] for i in water_h)
 
@@ -344,7 +350,8 @@ def test_minimisation_keeps_a_prehydrated_start_free_of_contact_pairs(tmp_path):
         "name": "guard",
         "box": {"n_water": 560},
         "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
-        "forcefield": {"seed": 2},
+        "water": {"model": "tip3p"},  # the family whose minimiser made contact pairs
+        "forcefield": {"family": "full", "seed": 2},
     }
     d = build(parse_design(spec), tmp_path / "g").path
     info = run(
@@ -356,3 +363,106 @@ def test_minimisation_keeps_a_prehydrated_start_free_of_contact_pairs(tmp_path):
         checkpoint_every="0.1 ps",
     )
     assert info.complete and _zn_sulfate_contacts(d, "stage-minimize.xml") == 0
+
+
+def test_run_help_shows_the_defaults(capsys):
+    run_cli(cli_app, ["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    p = Protocol()
+    assert p.production_ps == 2000.0 and "Production length. [default: 2ns" in text
+    assert f"[default: {p.equilibration_ps:g}ps" in text and "[default: 1ps" in text
+    assert "[default: 100ps" in text and "[default: 2fs" in text and "[default: NVT" in text
+    assert "Prints the plan first" in text
+
+
+def test_plan_one_bar_per_stage_and_extend_with_execution_options(fresh, capsys, monkeypatch):
+    """The plan (every stage, its length, a wall-time estimate at a timed ns/day) comes
+    before the first step; heating draws one progress bar, not one per temperature step,
+    and no TqdmWarning; --extend takes execution options (threads, checkpoint interval)
+    and names the physics options it refuses."""
+    import solvation.engine.reporters as reporters
+
+    bars = []
+
+    class Recorded(reporters.tqdm):
+        def __init__(self, *args, **kwargs):
+            bars.append(kwargs.get("desc"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(reporters, "tqdm", Recorded)
+    monkeypatch.setattr(reporters, "show_progress", lambda: True)
+    d = fresh()
+    cli = ["run", str(d), "--platform", "CPU", "--time", "1ps", "--equilibration", "1ps"]
+    cli += ["--report-every", "0.2ps", "--checkpoint-every", "1ps"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_cli(cli_app, cli)
+    err = capsys.readouterr().err
+    assert not [w for w in caught if "Tqdm" in type(w.message).__name__]
+    assert bars.count("heating") == 1 and bars.count("npt") == 1
+    plan = err[err.index("plan for") : err.index("total")]
+    for line in ("minimize    up to", "heating     0.2 ps NVT, 50 -> 298.15 K", "npt "):
+        assert line in plan, plan
+    assert "production  1 ps NVT, 298.15 K, a frame every 0.2 ps (5 frames)" in plan
+    assert "ns/day (timed from 3 force evaluations)" in err
+    run_cli(
+        cli_app,
+        ["run", str(d), "--extend", "0.4ps", "--threads", "1", "--checkpoint-every", "0.2ps"],
+    )
+    info = json.loads((d / "run.json").read_text())
+    assert (
+        info["complete"]
+        and info["n_frames"] == 7
+        and info["protocol"]["checkpoint_every_ps"] == 0.2
+    )
+    assert "measured in this run's earlier stages" in capsys.readouterr().err
+    with pytest.raises(RunError, match="drop --time, --equilibration"):
+        run(d, extend="1 ps", production="5 ps", equilibration="2 ps")
+
+
+def _zn_sulfate_topology():
+    top = app.Topology()
+    chain = top.addChain()
+    zn = top.addResidue("ZN", chain)
+    top.addAtom("ZN", app.element.zinc, zn)
+    so4 = top.addResidue("SO4", chain)
+    top.addAtom("S", app.element.sulfur, so4)
+    for k in range(4):
+        top.addAtom(f"O{k + 1}", app.element.oxygen, so4)
+    return top
+
+
+def test_minimiser_energy_is_the_systems_with_the_guard_apart():
+    """The contact guard's energy computed apart (periodic images included) equals what
+    OpenMM adds for it, and the minimiser's printed energy has it removed."""
+    from solvation.engine.reporters import MinimizationProgress
+    from solvation.systems.hydration import contact_guard, guard_energy, guard_pairs
+
+    top = _zn_sulfate_topology()
+    box = np.diag([2.0, 2.0, 2.0])
+    x = np.array([[0.05, 1.0, 1.0], [1.75, 1.0, 1.0], [1.80, 1.0, 1.0]] + [[1.0, 0.3, 1.0]] * 3)
+    x[3:, 0] += [0.0, 0.3, 0.6]
+    system = openmm.System()
+    system.setDefaultPeriodicBoxVectors(*box)
+    for _ in range(6):
+        system.addParticle(10.0)
+    guard = contact_guard(top, {"ZN"}, {"SO4"})
+    assert guard.getNumBonds() == 4  # Zn with each sulfate O; S is no acceptor
+    system.addForce(guard)
+    context = openmm.Context(
+        system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    context.setPositions(x)
+    openmm_energy = context.getState(getEnergy=True).getPotentialEnergy()._value
+    cat, acc = guard_pairs(top, {"ZN"}, {"SO4"})
+    ours = guard_energy(x, cat, acc, box)
+    # only O1 is inside the wall: Zn at x = 0.05, O1 at 1.80, 0.25 nm apart through the
+    # periodic boundary (1.75 nm directly): k (0.35 - 0.25)^2 = 1e5 * 0.01
+    assert ours == pytest.approx(1000.0, rel=1e-9)
+    assert ours == pytest.approx(openmm_energy, rel=1e-9)
+    progress = MinimizationProgress(10, penalty=lambda flat: guard_energy(flat, cat, acc, box))
+    progress.bar.disable = True
+    progress._energies(x.ravel(), -5000.0 + ours)
+    assert progress.energy == pytest.approx(-5000.0) and progress.penalty_energy == ours
+    assert progress.text().startswith("E = -5000 kJ/mol (+ contact guard")
+    progress.close()

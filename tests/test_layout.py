@@ -1,12 +1,17 @@
 """Package layout: imports go one way between layers, no import cycles, no hidden
-function-local imports of our own modules; run-directory records are versioned; only
-user errors print as one line."""
+function-local imports of our own modules; packages load their submodules lazily (SPEC 1,
+names listed in ``__init__.pyi``, read here like imports) and the command line starts
+without the heavy libraries; run-directory records are versioned; only user errors print
+as one line."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,9 +69,23 @@ def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
     return [n if n in MODULES else target for n in names]
 
 
+def _trees(module: str) -> list[ast.Module]:
+    """The module's syntax tree, and its ``__init__.pyi`` stub for a lazy package (the
+    stub's imports are the package's names: they count as module-level imports)."""
+    path = MODULES[module]
+    stub = path.with_suffix(".pyi")
+    return [ast.parse(p.read_text()) for p in (path, stub) if p.exists()]
+
+
 def _imports(module: str) -> list[tuple[str, bool]]:
     """(imported solvation module, at module level?) of ``module``."""
-    tree = ast.parse(MODULES[module].read_text())
+    out = []
+    for tree in _trees(module):
+        out += _tree_imports(module, tree)
+    return out
+
+
+def _tree_imports(module: str, tree: ast.Module) -> list[tuple[str, bool]]:
     top = set(map(id, tree.body))
     out = []
     for node in ast.walk(tree):
@@ -122,6 +141,74 @@ def test_no_import_cycles():
     assert not cycles, "\n".join(cycles)
 
 
+LAZY_PACKAGES = [
+    "solvation",
+    "solvation.analysis",
+    "solvation.campaigns",
+    "solvation.engine",
+    "solvation.forcefields",
+    "solvation.systems",
+    "solvation.validation",
+]
+# what start-up must not load (the issue's list), and what an analysis verb must not
+HEAVY = ("openmm", "MDAnalysis", "openff", "rdkit", "ase", "matplotlib", "numba", "pymbar")
+HEAVY += ("pandas",)
+NOT_IN_ANALYSIS = ("openmm", "openff", "rdkit", "ase", "matplotlib")
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_every_lazy_name_resolves(package):
+    """Each name a lazy package lists resolves to a submodule or an attribute (a stub
+    that names something its module lacks fails here, not in a user's session)."""
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package} lists {missing} but cannot load them"
+
+
+def _modules_after(code: str) -> set[str]:
+    """Top-level names of the modules a fresh interpreter holds after ``code``."""
+    report = "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    out = subprocess.run(
+        [sys.executable, "-c", code + report], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _cli(args: list[str]) -> str:
+    """Code that runs the command line with ``args`` in-process (exit swallowed)."""
+    return (
+        "from solvation.cli import app, run_cli\n"
+        f"try:\n    run_cli(app, {args!r})\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import solvation.cli", _cli(["--help"]), _cli(["--version"]), _cli(["run", "--help"])],
+    ids=["import", "--help", "--version", "run --help"],
+)
+def test_start_up_loads_no_heavy_library(code):
+    """``import solvation.cli``, ``solvation --help``/``--version`` and a verb's --help
+    load none of the heavy libraries (each verb loads what it uses when it runs)."""
+    loaded = _modules_after(code) & set(HEAVY)
+    assert not loaded, f"start-up loaded {sorted(loaded)}"
+
+
+def test_analysis_verbs_load_no_md_engine_or_plotting(tiny_run, tmp_path):
+    """``analyze hbonds`` and ``analyze coordination`` of a run directory load neither
+    OpenMM, openff, RDKit, ASE nor matplotlib; ``--plot`` loads matplotlib."""
+    hb = ["analyze", "hbonds", str(tiny_run), "--json", str(tmp_path / "hb.json")]
+    loaded = _modules_after(_cli(hb)) & set(NOT_IN_ANALYSIS)
+    assert not loaded, f"analyze hbonds loaded {sorted(loaded)}"
+    assert json.loads((tmp_path / "hb.json").read_text())["n_frames"] == 20
+    plot = tmp_path / "cn.png"
+    cn = ["analyze", "coordination", str(tiny_run), "--plot", str(plot)]
+    loaded = _modules_after(_cli(cn)) & set(NOT_IN_ANALYSIS)
+    assert loaded == {"matplotlib"} and plot.stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     "record,reader,expected",
     [
@@ -146,7 +233,7 @@ def test_user_errors_are_one_line_and_bugs_show_a_traceback(tmp_path, capsys, mo
     def broken(*args, **kwargs):
         raise ValueError("an unexpected value inside an analysis")
 
-    monkeypatch.setattr("solvation.cli.analyze.RDF", broken)
+    monkeypatch.setattr("solvation.analysis.rdf.RDF", broken)
     pdb = tmp_path / "two.pdb"
     pdb.write_text(
         "CRYST1   30.000   30.000   30.000  90.00  90.00  90.00 P 1           1\n"

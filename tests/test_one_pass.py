@@ -14,11 +14,8 @@ import pytest
 
 import solvation.analysis.cutoffs as cutoffs_module
 from solvation.analysis import RDF, SolvationShells, first_minimum, load_universe
-from solvation.analysis.coordination import (
-    SOLVENT_SHARED_MARGIN_ANGSTROM,
-    ShellsWithCutoffs,
-    solvation_shells,
-)
+from solvation.analysis.coordination import ShellsWithCutoffs, solvation_shells
+from solvation.analysis.cutoffs import ligand_site, reference_radius, solvent_site
 from solvation.analysis.hbonds import HydrogenBonds, hydrogen_bonds
 from solvation.analysis.recipes import (
     analyses_of_run,
@@ -27,7 +24,6 @@ from solvation.analysis.recipes import (
     shells_of_run,
 )
 from solvation.analysis.results import jsonable
-from solvation.analysis.shells import shell_minima
 from solvation.analysis.threads import available_cores, set_threads, threads_per_slot
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import run_directory_charges, species_charges
@@ -37,18 +33,17 @@ SHELLS = {"water": "resname HOH and name O*", "Cl": "resname CL"}
 
 
 def _two_passes(u):
-    """What solvation_shells did before: a g(r) pass, then the counting pass."""
+    """The one first-shell definition in two passes: a g(r) pass, the radii (the water's
+    minimum; Cl's contact minimum or the water radius shifted by the Bondi radii), then
+    the counting pass with those radii given."""
     rdf = RDF(u, {k: ("resname ZN", v) for k, v in SHELLS.items()}, rmax=8.0, nbins=320).run()
     rdf = rdf.results.rdf
     r = rdf.r_angstrom
-    cut = {k: shell_minima(r, rdf.pairs[k].g_r, 1)[0] for k in SHELLS}
-    try:
-        second = shell_minima(r, rdf.pairs["Cl"].g_r, 2)[1]
-    except Exception:
-        second = cut["Cl"] + 2.0
-    pairing = {"Cl": max(second, cut["Cl"] + 0.1)}
-    if cut["Cl"] > cut["water"] + SOLVENT_SHARED_MARGIN_ANGSTROM:  # no contact peak
-        cut["Cl"], pairing["Cl"] = cut["water"], cut["Cl"]
+    water = solvent_site(r, rdf.pairs["water"].g_r, None).first_angstrom
+    ref, text = reference_radius("CL", {"O": water})
+    cl = ligand_site(r, rdf.pairs["Cl"].g_r, ref, text, True)
+    cut = {"water": water, "Cl": cl.first_angstrom}
+    pairing = {"Cl": max(cl.second_angstrom, cl.first_angstrom + 0.1)}
     shells = SolvationShells(u, "resname ZN", SHELLS, cut, pairing=pairing).run()
     return shells.results.solvation, rdf
 
@@ -81,7 +76,8 @@ def test_cutoffs_found_in_the_counting_pass_equal_two_passes(tiny_run, monkeypat
     analysis = ShellsWithCutoffs(u, "resname ZN", SHELLS, {}, pairing={"Cl": None}).run()
     found = analysis.results.solvation
     assert found.cutoffs_angstrom == expected.cutoffs_angstrom
-    _same(dataclasses.replace(found, cutoff_source={}), expected)
+    plain = {"cutoff_source": {}, "solvent": None}
+    _same(dataclasses.replace(found, **plain), dataclasses.replace(expected, **plain))
     _same(analysis.results.rdf, rdf)
     assert analysis.extra_frames_read() == (0 if margin > 0 else u.trajectory.n_frames)
     assert found.cutoff_source["water"] == "first minimum of g(r)"

@@ -86,13 +86,17 @@ def test_clear_winner_with_converged_descriptors():
 
 
 def test_replicas_combine_with_between_and_within_errors():
-    table = rows("x", {"D_zn": [1.0, 2.0, 3.0]}, err=0.01, n_eff=5.0, converged=False)
+    table = rows("x", {"D_zn": [1.0, 2.0, 3.0]}, err=0.6, n_eff=5.0, converged=False)
     for row in table:
         row["reason"] = "5.0 effective samples (fewer than 10)"
     combined = combine_descriptors(pd.DataFrame(table)).iloc[0]
     assert combined.value == pytest.approx(2.0)
     assert combined.err == pytest.approx(1.0 / np.sqrt(3))  # the spread between replicas
     assert combined.n_eff == 15.0 and combined.converged and combined.replicas == 3
+    apart = rows("x", {"D_zn": [1.0, 2.0, 3.0]}, err=0.01, n_eff=50.0)
+    disagree = combine_descriptors(pd.DataFrame(apart)).iloc[0]
+    assert not disagree.converged and "replicas disagree" in disagree.reason
+    assert disagree.err == pytest.approx(1.0 / np.sqrt(3))
     stuck = rows("y", {"D_zn": [1.0, 1.0]}, err=float("nan"), n_eff=float("nan"), converged=False)
     assert not combine_descriptors(pd.DataFrame(stuck)).iloc[0].converged
 
@@ -116,7 +120,7 @@ def test_separability_estimates_the_run_length_needed():
         row["reason"] = "2.5 effective samples (fewer than 10)"
     (pair,) = rank(pd.DataFrame(a + b), {"D_zn": 1.0}, n_boot=2000).separations
     assert pair.more_ns == pytest.approx(2.0 * (10 / 2.5 - 1))  # 4x of 2 ns, minus 2 ns
-    # shells that never exchanged among 14 ions in 8 ps: at least 2 x 14 times as long
+    # shells that exchanged 1/14 of the events they need in 8 ps: 28 times as long
     a = rows("a", {"zn_water_cn": [6.0]}, float("nan"), float("nan"), False, "stuck", 8.0)
     b = rows("b", {"zn_water_cn": [5.0]}, float("nan"), float("nan"), False, "stuck", 8.0)
     for row in a + b:
@@ -124,6 +128,41 @@ def test_separability_estimates_the_run_length_needed():
     (pair,) = rank(pd.DataFrame(a + b), {"zn_water_cn": 1.0}, n_boot=500).separations
     assert pair.at_least and pair.more_ns == pytest.approx(27 * 0.008)
     assert "need >= 0.22 ns more per replica" in pair.text()
+    # shells that never exchanged: no run length is promised, never a number of ns
+    for row in a + b:
+        row["time_factor"], row["sampled"] = None, False
+    (pair,) = rank(pd.DataFrame(a + b), {"zn_water_cn": 1.0}, n_boot=500).separations
+    assert pair.unsettled == "zn_water_cn" and pair.more_ns is None
+    assert "cannot settle" in pair.text() and "ns more" not in pair.text()
     same = rows("a", {"D_zn": [1.0]}, err=0.1) + rows("b", {"D_zn": [1.0]}, err=0.1)
     (pair,) = rank(pd.DataFrame(same), {"D_zn": 1.0}, n_boot=500).separations
     assert "do not differ" in pair.text()
+
+
+def test_order_agrees_with_p_first_and_analysis_errors_are_never_ranked():
+    """Three designs, one with an unconverged weighted descriptor whose random draws
+    give it the best P(first) now and then: the table's order follows P(first). A
+    design whose first shell broke the cation's chemistry is left out with the error."""
+    rng = np.random.default_rng(3)
+    table = []
+    for design, value in (("a", 1.0), ("b", 0.9), ("c", 0.0)):
+        table += rows(design, {"D_zn": list(value + rng.normal(0, 0.05, 3))}, err=0.05)
+        table += rows(design, {"zn_water_cn": [6.0, 6.0, 6.0]}, float("nan"), float("nan"), False)
+    for row in table:
+        if row["name"] == "zn_water_cn" and row["design"] == "c":
+            row["value"] = 5.0
+    ranking = rank(pd.DataFrame(table), {"D_zn": 1.0, "zn_water_cn": -1.0}, n_boot=2000)
+    p_first = ranking.table.p_first.to_numpy()
+    mc = 3.0 * np.sqrt(2.0 * 0.25 / 2000)  # three Monte Carlo errors of a difference, at most
+    assert np.all(np.diff(p_first) <= mc)  # rises only within a tie, never beyond the noise
+    # every weighted descriptor untrusted: P(first) ties, the order within it by score
+    stuck = [dict(r, converged=False, reason="stuck") for r in table]
+    tied = rank(pd.DataFrame(stuck), {"D_zn": 1.0, "zn_water_cn": -1.0}, n_boot=2000)
+    assert tied.ties == [list(tied.table.design)]
+    assert np.all(np.diff(tied.table.score.to_numpy()) <= 0)
+    assert any("agree within the Monte Carlo error" in line for line in tied.summary())
+    broken = rows("d", {"D_zn": [5.0]}, err=0.05) + rows("d", {"zn_water_cn": [9.0]}, 0.1)
+    broken[-1]["problem"] = "first shell holds up to 9 ligands"
+    ranked = rank(pd.DataFrame(table + broken), {"D_zn": 1.0, "zn_water_cn": -1.0}, n_boot=500)
+    assert "d" not in set(ranked.table.design)
+    assert ranked.left_out["d"].startswith("analysis error, never ranked: first shell holds")

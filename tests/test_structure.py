@@ -21,6 +21,7 @@ from solvation.analysis import (
     NoMinimumError,
     SolvationShells,
     first_minimum,
+    first_peak,
     load_universe,
     presence_correlation,
     solvation_shells,
@@ -146,10 +147,10 @@ def test_coordination_equals_brute_force(tiny_run):
         for ts in u.trajectory
     ]
     assert np.allclose(res.per_frame["water"], per_frame)
-    cn = res.coordination["water"]  # the mean of the frames after the detected transient
+    cn = res.coordination["water"]  # the mean over every selected frame, as MDAnalysis'
     assert res.coordination_numbers["water"] == cn.mean
-    assert cn.mean == pytest.approx(np.mean(per_frame[cn.n_equilibration :]))
-    assert cn.n_samples == len(per_frame) - cn.n_equilibration
+    assert cn.mean == pytest.approx(np.mean(per_frame), rel=0, abs=1e-9)
+    assert cn.n_equilibration == 0 and cn.n_samples == len(per_frame)
     assert sum(res.coordination_distribution["water"].values()) == pytest.approx(1.0)
     assert sum(res.speciation.values()) == pytest.approx(1.0)
 
@@ -266,6 +267,19 @@ def test_first_minimum_is_robust_to_noise():
     assert first_minimum(r, noisy) == pytest.approx(r[np.argmin(np.where(r > 2.2, g, 9))], abs=0.15)
     with pytest.raises(NoMinimumError, match="no peak"):
         first_minimum(r, np.ones_like(r) + np.random.default_rng(4).normal(0, 0.02, r.size))
+
+
+def test_first_peak_is_the_first_significant_maximum_not_the_highest():
+    """A contact peak (g = 2.75 at 2.025 A) before a taller solvent-shared one (g = 5 at
+    4.225 A): the first peak is the contact one; noise alone has none."""
+    r = np.linspace(0.0, 8.0, 321)[1:]
+    g = 1 + 1.75 * np.exp(-(((r - 2.025) / 0.08) ** 2)) + 4 * np.exp(-(((r - 4.225) / 0.3) ** 2))
+    g[r < 1.8] = 0.0
+    g[(r > 2.3) & (r < 3.5)] *= 0.05
+    peak = first_peak(r, g)
+    assert peak[0] == pytest.approx(2.025, abs=0.03) and peak[1] == pytest.approx(2.75, abs=0.1)
+    assert r[np.argmax(g)] == pytest.approx(4.225, abs=0.03)  # what argmax had reported
+    assert first_peak(r, 1 + np.random.default_rng(4).normal(0, 0.02, r.size)) is None
 
 
 def test_residence_correlations_analytic():
@@ -405,12 +419,10 @@ def test_analyze_cli_json_csv_plot(tiny_run, tmp_path):
     assert "first-shell exchanges" in run.stdout and "spread over ions" in run.stdout
 
 
-def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
-    """8 Zn2+ 20 A apart, each with 6 water O at 2.1 A, 12 at 4.4 A and 2 anion O at
-    ``anion_r`` A (random directions per frame); background water and anion O farther
-    than 6.5 and 7 A from every Zn2+."""
-    rng = np.random.default_rng(seed)
-    box = 40.0
+def _placers(rng, box: float):
+    """8 centres 20 A apart in a cubic ``box`` (A), and two placers: ``around(n, r)``
+    puts n points at r A from every centre (random directions, 0.05 A radial noise),
+    ``background(n, rmin)`` n random points farther than rmin A from every centre."""
     centres = np.array([[x, y, z] for x in (10, 30) for y in (10, 30) for z in (10, 30)], float)
 
     def around(n, r):
@@ -423,6 +435,16 @@ def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
         d = pts[:, None, :] - centres[None]
         d -= box * np.round(d / box)
         return pts[np.linalg.norm(d, axis=-1).min(axis=1) > rmin][:n]
+
+    return centres, around, background
+
+
+def _shell_universe(anion_r: float, seed: int = 3) -> mda.Universe:
+    """8 Zn2+ 20 A apart, each with 6 water O at 2.1 A, 12 at 4.4 A and 2 anion O at
+    ``anion_r`` A (random directions per frame); background water and anion O farther
+    than 6.5 and 7 A from every Zn2+."""
+    box = 40.0
+    centres, around, background = _placers(np.random.default_rng(seed), box)
 
     frames = []
     for _ in range(10):
@@ -451,3 +473,113 @@ def test_solvent_shared_anions_are_not_counted_as_contact_pairs(anion_r, contact
     if ssip:
         assert result.cutoffs_angstrom["SO4"] == result.cutoffs_angstrom["water"]
         assert result.cutoff_source["SO4"].startswith("no contact peak")
+
+
+def _ligand_universe(ligand_r: float, n_ligands: int = 1, name: str = "O", seed: int = 5):
+    """8 Zn2+ 20 A apart, each with a first shell of 6 (water O at 2.1 A, and a ligand O
+    at 2.1 A in place of one water when ``ligand_r`` < 3), 12 water O at 4.4 A, and
+    ``n_ligands`` ligand atoms (resname LIG, atom ``name``) at ``ligand_r`` A otherwise;
+    random directions per frame, 0.05 A radial noise; background water and ligands
+    farther than 6.5 and 7 A from every Zn2+."""
+    box = 40.0
+    centres, around, background = _placers(np.random.default_rng(seed), box)
+
+    contact = ligand_r < 3.0
+    n_first = 6 - n_ligands if contact else 6
+    frames = []
+    for _ in range(12):
+        water = np.concatenate(
+            [around(n_first, 2.1).reshape(-1, 3), around(12, 4.4).reshape(-1, 3)]
+        )
+        ligand = around(n_ligands, ligand_r).reshape(-1, 3)
+        frames.append(
+            np.concatenate([centres, water, background(900, 6.5), ligand, background(60, 7.0)])
+        )
+    frames = np.asarray(frames) % box
+    n_w, n_l = 8 * (n_first + 12) + 900, 8 * n_ligands + 60
+    resnames = ["ZN"] * 8 + ["HOH"] * n_w + ["LIG"] * n_l
+    names = ["ZN"] * 8 + ["O"] * n_w + [name] * n_l
+    return make_universe(frames, resnames, names, [box] * 3 + [90] * 3)
+
+
+SHELLS_LIG = {"water": "resname HOH", "EG": "resname LIG"}
+
+
+def test_an_additive_in_the_second_shell_is_not_in_the_first():
+    """The one first-shell definition on hand-built shells: an additive O only in the
+    second shell (5 A) has no contact peak, so its radius is the water's and it counts
+    0 in the first shell and SSIP 1; the total first shell is the 6 waters."""
+    result, rdf = solvation_shells(_ligand_universe(5.0), "resname ZN", SHELLS_LIG)
+    assert result.solvent == "water"
+    assert result.cutoffs_angstrom["EG"] == result.cutoffs_angstrom["water"]
+    assert result.cutoff_source["EG"].startswith("no contact peak (first peak at ")
+    assert result.coordination_numbers["EG"] == 0.0
+    assert result.pairing["EG"]["SSIP"] == pytest.approx(1.0)
+    assert result.contact_pairs["EG"].mean == 0.0
+    assert result.second_shell_angstrom["EG"]["O"] > 5.0
+    assert result.total_coordination.mean == pytest.approx(6.0)
+    assert result.valid and result.max_first_shell == 7
+    assert rdf.first_peak("EG")[0] == pytest.approx(5.0, abs=0.1)
+
+
+def test_an_additive_in_contact_is_in_the_first_shell():
+    """An additive O at 2.1 A in place of one water: a contact peak, its radius the
+    minimum after it (within the water's gap), CN 1, CIP 1, total 6."""
+    result, rdf = solvation_shells(_ligand_universe(2.1), "resname ZN", SHELLS_LIG)
+    water = result.cutoffs_angstrom["water"]
+    assert 2.2 < result.cutoffs_angstrom["EG"] < water + 0.5
+    assert result.cutoff_source["EG"].startswith("minimum after the contact peak")
+    assert result.coordination_numbers == pytest.approx({"water": 5.0, "EG": 1.0})
+    assert result.pairing["EG"]["CIP"] == pytest.approx(1.0)
+    assert result.total_coordination.mean == pytest.approx(6.0) and result.valid
+    assert rdf.first_peak("EG")[0] == pytest.approx(2.1, abs=0.1)
+
+
+def test_an_anion_without_a_contact_peak_gets_the_water_radius():
+    """An anion O at 4.3 A (solvent-shared) takes the water O radius; an N site, an
+    element water lacks, the water O radius shifted by the Bondi radii (N 1.55, O 1.52)."""
+    shells = {"water": "resname HOH", "SO4": "resname LIG"}
+    result, _ = solvation_shells(_ligand_universe(4.3), "resname ZN", shells)
+    assert result.cutoffs_angstrom["SO4"] == result.cutoffs_angstrom["water"]
+    assert result.coordination_numbers["SO4"] == 0.0
+    assert result.pairing["SO4"]["SSIP"] == pytest.approx(1.0)
+    nitrogen, _ = solvation_shells(_ligand_universe(4.3, name="N"), "resname ZN", shells)
+    water = nitrogen.cutoffs_angstrom["water"]
+    assert nitrogen.site_cutoffs_angstrom["SO4"] == {"N": pytest.approx(water + 0.03)}
+    assert "Bondi" in nitrogen.cutoff_source["SO4"]
+
+
+def test_a_first_shell_beyond_the_chemistry_is_an_error_never_a_result():
+    """Radii that put two second-shell additives into the first shell: 8 ligands around
+    Zn2+ (limit 7) make the result invalid, with the reason; the same frames with the
+    one first-shell definition are valid."""
+    u = _ligand_universe(5.0, n_ligands=2)
+    bad, _ = solvation_shells(u, "resname ZN", SHELLS_LIG, {"water": 2.9, "EG": 5.5})
+    assert bad.total_coordination.mean == pytest.approx(8.0)
+    assert not bad.valid and "more than the 7" in bad.problems[0]
+    good, _ = solvation_shells(u, "resname ZN", SHELLS_LIG)
+    assert good.valid and good.total_coordination.mean == pytest.approx(6.0)
+    unchecked, _ = solvation_shells(
+        u, "resname ZN", SHELLS_LIG, {"water": 2.9, "EG": 5.5}, max_first_shell=None
+    )
+    assert unchecked.valid and unchecked.max_first_shell is None
+
+
+def test_discarding_frames_is_asked_for_and_said(tiny_run, tmp_path):
+    """--discard N drops N leading frames from the means, says so on the terminal and
+    records it; without it every frame counts and the detection is only reported."""
+    js = tmp_path / "cn.json"
+    args = [sys.executable, "-m", "solvation.cli", "analyze", "coordination", str(tiny_run)]
+    run = subprocess.run(
+        [*args, "--discard", "5", "--json", str(js)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(js.read_text())
+    assert data["coordination"]["water"]["n_equilibration"] == 5
+    assert data["provenance"]["frames"]["discard"] == 5
+    assert "first 5 of 20 samples discarded" in run.stderr
+    run = subprocess.run([*args, "--json", str(js)], capture_output=True, text=True)
+    whole = json.loads(js.read_text())["coordination"]["water"]
+    assert whole["n_equilibration"] == 0 and whole["n_samples"] == 20
+    bad = subprocess.run([*args, "--discard", "-3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--discard takes 'auto'" in bad.stderr

@@ -196,10 +196,12 @@ def test_diffusion_and_conductivity_cli(tiny_run, tmp_path):
         "fit_window_ps",
     }
     assert data["species"]["water"]["D_m2_per_s"] > 0
-    # no viscosity measured in the run: the water model's published one, said so
-    assert data["viscosity_source"].startswith("published for pure tip3p water: 0.321")
-    assert data["viscosity_Pa_s"] == pytest.approx(0.321e-3)
-    assert "Yeh-Hummer viscosity: published" in run.stdout and "n_eff" in run.stdout
+    # no viscosity measured in this ZnCl2 solution: D is left uncorrected, and says so
+    # (pure water's viscosity is never used for a solution)
+    assert data["viscosity_source"].startswith("none: D is NOT corrected")
+    assert data["viscosity_Pa_s"] is None
+    assert data["species"]["zn"]["D_corrected_m2_per_s"] is None
+    assert "Yeh-Hummer viscosity: none" in run.stdout and "n_eff" in run.stdout
     run = subprocess.run(
         [
             sys.executable,

@@ -90,6 +90,22 @@ def test_gibbs_duhem_of_an_ideal_series_is_raoult():
     assert [r.molality_mol_per_kg for r in out] == [0.5, 1.0, 2.0]
 
 
+def test_a_kb_series_that_scatters_beyond_its_errors_is_not_converged():
+    """a_cc 0.61 at 1.94 m and 1.13 at 2.00 m with errors of 0.005 (70 sigma apart): no
+    smooth curve joins them, so neither water activity is converged; the same points with
+    errors of 0.4 are consistent."""
+
+    def series(err):
+        return [
+            KBPoint({}, Estimate(a, err, 50.0, 2.0, 100, 0, True), m, 2, 0.6022 * 2 * m * 0.95)
+            for m, a in ((1.94, 0.61), (2.00, 1.13))
+        ]
+
+    for r in gibbs_duhem(series(0.005)):
+        assert not r.converged and "scatter beyond their errors" in r.reason
+    assert all(r.converged for r in gibbs_duhem(series(0.4)))
+
+
 def test_osmotic_design_is_validated():
     with pytest.raises(DesignError, match="needs solutes"):
         parse_design({"name": "w", "osmotic": {}})

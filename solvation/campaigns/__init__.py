@@ -1,34 +1,11 @@
 """Campaigns: many designs x replicas run locally or on Dask, recorded in a catalog,
-reduced to descriptors, ranked with uncertainties, and turned into figures."""
+reduced to descriptors, ranked with uncertainties, and turned into figures.
 
-from .campaign import DESCRIPTORS, Campaign, CampaignError, Job, load_campaign
-from .catalog import Catalog, CatalogError
-from .demo import run_demo, write_demo_campaign
-from .figures import fig_ranking, make_figures
-from .jobs import ANALYSES, DEFAULT_ANALYSES, job_directory, run_job
-from .ranking import Ranking, RankingError, rank, rank_directory
-from .runner import ExecutorError, run_campaign
+Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
+package's names are listed in ``__init__.pyi``, so ``import solvation.campaigns`` is cheap and
+the command line starts fast.
+"""
 
-__all__ = [
-    "DESCRIPTORS",
-    "Campaign",
-    "CampaignError",
-    "Job",
-    "load_campaign",
-    "Catalog",
-    "CatalogError",
-    "run_demo",
-    "write_demo_campaign",
-    "fig_ranking",
-    "make_figures",
-    "ANALYSES",
-    "DEFAULT_ANALYSES",
-    "job_directory",
-    "run_job",
-    "Ranking",
-    "RankingError",
-    "rank",
-    "rank_directory",
-    "ExecutorError",
-    "run_campaign",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from solvation.analysis import recipes
+from solvation.analysis.coordination import MIN_EXCHANGES_PER_ION
 from solvation.analysis.hbonds import HBondResult
 from solvation.analysis.results import jsonable
 from solvation.analysis.stats import Estimate
@@ -29,16 +30,25 @@ def _finite(x: float | None) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
 
-def _value(e: Estimate, span_ps: float | None, time_factor: float | None = None) -> DescriptorValue:
-    """A descriptor from an estimate (unknown errors and n_eff become None)."""
+def _value(
+    e: Estimate,
+    span_ps: float | None,
+    time_factor: float | None = None,
+    problem: str | None = None,
+) -> DescriptorValue:
+    """A descriptor from an estimate (unknown errors and n_eff become None); a
+    ``time_factor`` of inf (no exchange at all) is stored as ``sampled = False``."""
+    unsampled = time_factor is not None and not np.isfinite(time_factor)
     return DescriptorValue(
         value=float(e.mean),
         err=_finite(e.err),
         n_eff=_finite(e.n_eff),
-        converged=bool(e.converged),
-        reason=e.reason,
+        converged=bool(e.converged) and problem is None,
+        reason=e.reason if problem is None else f"{problem}; {e.reason or ''}".rstrip("; "),
         span_ps=span_ps,
-        time_factor=time_factor,
+        time_factor=None if unsampled else time_factor,
+        sampled=False if unsampled else (True if time_factor is not None else None),
+        problem=problem,
     )
 
 
@@ -58,8 +68,10 @@ def _write(outdir: Path, name: str, data: dict, u=None, selections=None, params=
 def structure_descriptors(
     u, build: BuildInfo, outdir: Path, shells: recipes.ShellsOfRun | None = None
 ) -> dict[str, DescriptorValue]:
-    """zn_water_cn, zn_anion_cn and cip_fraction (CIP + AGG) of the Zn2+ shells
-    (``shells``: already computed, else computed here).
+    """zn_water_cn, zn_anion_cn, zn_additive_cn, zn_total_cn and cip_fraction (CIP +
+    AGG) of the Zn2+ first shells by the one first-shell definition (``shells``: already
+    computed by ``recipes.shells_of_run``, else computed here). A first shell beyond
+    Zn2+'s chemistry marks every one of them with its ``problem``.
 
     Parameters
     ----------
@@ -70,21 +82,62 @@ def structure_descriptors(
     shells : ShellsOfRun, optional
     """
     shells = shells or recipes.shells_of_run(u, build)
-    result, anion = shells.result, shells.selections.anion
+    result, sel = shells.result, shells.selections
     if result is None:
         return {}
-    selections = {"center": shells.selections.centre, **shells.selections.shells}
-    params = {"cutoffs_angstrom": result.cutoffs_angstrom, "cutoff_source": result.cutoff_source}
+    selections = {"center": sel.centre, **sel.shells}
+    params = {
+        "cutoffs_angstrom": result.site_cutoffs_angstrom,
+        "cutoff_source": result.cutoff_source,
+        "second_shell_angstrom": result.second_shell_angstrom,
+    }
     _write(outdir, "shells.json", result.to_dict(), u, selections, params)
     if shells.rdf is not None:
         _write(outdir, "rdf.json", shells.rdf.to_dict(), u, selections)
     span = _span_ps(u)
+    problem = "; ".join(result.problems) or None
     factor = {k: x.time_factor(result.n_centers) for k, x in result.exchanges.items()}
-    out = {"zn_water_cn": _value(result.coordination["water"], span, factor["water"])}
-    if anion is not None:
-        out["zn_anion_cn"] = _value(result.coordination[anion], span, factor[anion])
-        out["cip_fraction"] = _value(result.contact_pairs[anion], span, factor[anion])
+
+    def value(e: Estimate, shell: str | None) -> DescriptorValue:
+        return _value(e, span, factor.get(shell) if shell else _slowest(factor), problem)
+
+    out = {
+        "zn_water_cn": value(result.coordination["water"], "water"),
+        "zn_total_cn": value(result.total_coordination, None),
+    }
+    if sel.anion is not None:
+        out["zn_anion_cn"] = value(result.coordination[sel.anion], sel.anion)
+        out["cip_fraction"] = value(result.contact_pairs[sel.anion], sel.anion)
+    neutral = list(sel.additives)
+    if neutral:
+        cn = _sum_estimates([result.coordination[k] for k in neutral])
+        out["zn_additive_cn"] = value(cn, None if len(neutral) > 1 else neutral[0])
     return out
+
+
+def _slowest(factors: dict[str, float | None]) -> float | None:
+    """The largest run-length factor of several shells (None: all exchanged enough)."""
+    known = [f for f in factors.values() if f is not None]
+    return max(known) if known else None
+
+
+def _sum_estimates(estimates: list[Estimate]) -> Estimate:
+    """The sum of estimates of one run (errors in quadrature, as if uncorrelated: a
+    bound for the additive CN of several species; flags and n_eff the worst)."""
+    if len(estimates) == 1:
+        return estimates[0]
+    worst = min(estimates, key=lambda e: e.n_eff if np.isfinite(e.n_eff) else -1.0)
+    reasons = sorted({e.reason for e in estimates if e.reason})
+    return Estimate(
+        float(sum(e.mean for e in estimates)),
+        float(np.sqrt(sum(e.err**2 for e in estimates))),
+        worst.n_eff,
+        worst.g,
+        worst.n_samples,
+        0,
+        all(e.converged for e in estimates),
+        "; ".join(reasons) or None,
+    )
 
 
 def hbond_descriptors(
@@ -105,11 +158,23 @@ def hbond_descriptors(
     selections = recipes.run_selections(build).molecules
     _write(outdir, "hbonds.json", result.to_dict(), u, selections, result.criterion)
     span = _span_ps(u)
-    return {
+    out = {
         "hbonds_per_water": _value(result.hbonds_per_water, span),
-        "free_water_fraction": _value(result.free_water_fraction, span),
+        "free_water_fraction": _value(
+            result.free_water_fraction, span, _water_factor(result.shell_exchanges_per_cation)
+        ),
         "tetrahedral_q": _value(result.tetrahedral_q, span),
     }
+    if result.water_hbonds_per_water is not None:
+        out["water_hbonds_per_water"] = _value(result.water_hbonds_per_water, span)
+    return out
+
+
+def _water_factor(per_cation: float | None) -> float | None:
+    """Run-length factor for the cation shells to exchange enough water (inf: none)."""
+    if per_cation is None or per_cation >= MIN_EXCHANGES_PER_ION:
+        return None
+    return MIN_EXCHANGES_PER_ION / per_cation if per_cation > 0 else float("inf")
 
 
 def transport_descriptors(

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from solvation.analysis.plots import draw_pair_pmf, draw_pmf
+from solvation.analysis.plots import draw_msd, draw_pair_pmf, draw_pmf
 from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
@@ -165,7 +165,9 @@ def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
 
 
 def fig_msd(directory: Path, out: Path) -> list[Path]:
-    """Zn2+ MSD of every design (first replica), from each job's msd.csv.
+    """Zn2+ MSD of every design (first replica) on log-log axes, from each job's msd.csv,
+    with the fit window shaded and the fitted diffusive line with D +- its standard error
+    (transport.json; ``analysis.plots.draw_msd``).
 
     Parameters
     ----------
@@ -181,15 +183,26 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
     """
     frames = []
     fig, ax = plt.subplots()
+    col = "msd_Zn2+_angstrom2"
     for design, path in _first_replicas(directory).items():
-        if (path / "msd.csv").exists():
-            msd = pd.read_csv(path / "msd.csv")
-            col = "msd_Zn2+_angstrom2"
-            if col in msd:
-                ax.plot(msd.lag_ps, msd[col], label=design, lw=1)
-                frames.append(msd[["lag_ps", col]].assign(design=design))
+        if not (path / "msd.csv").exists() or not (path / "transport.json").exists():
+            continue
+        msd = pd.read_csv(path / "msd.csv")
+        fit = json.loads((path / "transport.json").read_text())["species"].get("Zn2+")
+        if col in msd and fit is not None:
+            draw_msd(ax, msd.lag_ps, msd[col], fit, design)
+            lo, hi = fit["fit_window_ps"]
+            frames.append(
+                msd[["lag_ps", col]].assign(
+                    design=design,
+                    fit_from_ps=lo,
+                    fit_to_ps=hi,
+                    D_m2_per_s=fit["D_m2_per_s"],
+                    D_err_m2_per_s=fit["D_err_m2_per_s"],
+                )
+            )
     ax.set(xlabel="lag (ps)", ylabel="MSD Zn²⁺ (Å²)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, frameon=False)
     data = pd.concat(frames) if frames else pd.DataFrame()
     return _save(fig, data, out, "msd_zn")
 

@@ -1,5 +1,6 @@
 """``solvation pmf``: the umbrella windows of a PMF run concurrently through the campaign
-executor (local process pool or Dask), one catalog job per window.
+executor (local process pool, Dask, or SLURM with a cluster table like a campaign's
+``[executor]``), one catalog job per window.
 
 The PMF directory gets a ``catalog.sqlite`` (status, timings, errors of each window).
 Running the same command again skips finished windows and resumes interrupted ones;
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +21,8 @@ from solvation.rundir import UmbrellaInfo
 
 from .catalog import Catalog
 from .pmf import setup_pmf
-from .runner import drain
+from .runner import drain, job_share
+from .slurm import check_options
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class WindowJob:
 def _window_job(job: dict, directory: str, platform: str = "auto", device=None) -> dict:
     """Run (or resume) one window; its record for the catalog."""
     start = time.perf_counter()
+    if job.get("threads"):
+        os.environ.setdefault("OPENMM_CPU_THREADS", str(job["threads"]))
     info = run_window(Path(directory) / job["design"]["window"], job["protocol"], platform, device)
     return {
         "key": job["key"],
@@ -78,6 +83,7 @@ def run_pmf(
     retry_failed: bool = False,
     protocol: dict | None = None,
     device: int | None = None,
+    cluster: dict | None = None,
     **settings,
 ) -> UmbrellaInfo:
     """Set up and run every unfinished window of the PMF of ``source`` (a design file, or a
@@ -96,7 +102,8 @@ def run_pmf(
     out : str or Path, optional
         The PMF directory.
     executor : str
-        'local', 'dask' or 'slurm' (as for campaigns).
+        'local', 'dask' or 'slurm' (as for campaigns; slurm takes its options from
+        ``cluster``).
     slots : int
         Windows run side by side.
     scheduler : str, optional
@@ -110,9 +117,14 @@ def run_pmf(
         Overrides for the parent run.
     device : int, optional
         GPU index.
+    cluster : dict, optional
+        The slurm executor's options (a campaign's ``[executor]`` table, kind slurm).
     **settings
         The design's [pmf] keys (see above).
     """
+    cluster = {"kind": "slurm", **(cluster or {})} if executor == "slurm" else None
+    if cluster is not None:
+        check_options(cluster, "the cluster options")
     out, setup = setup_pmf(source, out, platform, protocol, device, **settings)
     catalog = Catalog(out)
     catalog.claim("pmf", hashlib.sha256(setup.model_dump_json().encode()).hexdigest()[:16])
@@ -123,8 +135,9 @@ def run_pmf(
         for j in jobs
         if catalog.status(j.key) != "done" and (retry_failed or catalog.status(j.key) != "failed")
     ]
-    args = [(asdict(j), str(out), platform, device) for j in todo]
-    drain(catalog, _window_job, args, executor, slots, scheduler, client)
+    share = job_share(executor, client, slots, cluster) if cluster is not None else {}
+    args = [({**asdict(j), **share}, str(out), platform, device) for j in todo]
+    drain(catalog, _window_job, args, executor, slots, scheduler, client, cluster)
     failed = catalog.jobs().query("status == 'failed'")
     if len(failed):
         first = failed.iloc[0]

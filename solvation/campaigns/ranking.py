@@ -25,14 +25,21 @@ proportion to the run length T:
 - every unconverged weighted descriptor of the pair must reach 10 effective samples:
   T x 10 / n_eff; with no measurable fluctuation (n_eff unknown) at least T x 10 / R,
   as R replicas held at most one effective sample each; a shell quantity must also see
-  2 exchange events per ion: T x 2 / (events per ion), and with no event at all at
-  least T x 2 x (number of ions) (``time_factor`` of the descriptor);
+  2 exchange events per ion: T x 2 / (events per ion) (``time_factor`` of the
+  descriptor). Where the descriptor's slow process never happened (no first-shell
+  exchange at all, ``sampled`` False) no length is promised: the pair is reported as
+  one plain MD of this length cannot settle (a free-energy route can);
 - the score gap Delta must reach two standard errors of the converged part of the
   score difference, sigma_Delta shrinking as 1 / sqrt(T): T x (2 sigma_Delta / Delta)^2.
 
-The larger of the two, minus the current T, is the "need ~N ns more (per replica)". The
-Pareto front of two descriptors uses the weights' signs for the direction (positive:
-larger is better).
+The larger of the two, minus the current T, is the "need ~N ns more (per replica)".
+
+The table is ordered by P(first), so that its order and P(first) agree; designs whose
+P(first) lie within three Monte Carlo standard errors of each other are a tie, ordered by
+the score (and said so in the summary). Designs with an analysis error in a
+weighted descriptor (a first shell beyond the cation's chemistry: ``problem``) are never
+ranked: they are left out with that error. The Pareto front of two descriptors uses the
+weights' signs for the direction (positive: larger is better).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ from scipy.stats import rankdata
 from solvation.analysis.stats import MIN_N_EFF
 from solvation.errors import SolvationError
 
-from .campaign import DESCRIPTORS, load_campaign
+from .campaign import check_pareto, check_weights, load_campaign
 from .catalog import Catalog
 from .figures import write_ranking_figure
 from .replicas import combine_descriptors
@@ -74,9 +81,12 @@ class Separation:
         Whether ``upper`` scores higher in at least 95% of the draws.
     more_ns : float or None
         Estimated extra run length per replica to separate them (ns; inf when their scores
-        do not differ; None when separable or the run length is unknown).
+        do not differ; None when separable, unsettled or the run length is unknown).
     at_least : bool
         ``more_ns`` is a lower bound (a descriptor showed no fluctuation at all).
+    unsettled : str or None
+        The weighted descriptors whose slow process never happened (no first-shell
+        exchange): plain MD of this length cannot settle the pair.
     """
 
     upper: str
@@ -85,12 +95,18 @@ class Separation:
     separable: bool
     more_ns: float | None
     at_least: bool
+    unsettled: str | None = None
 
     def text(self) -> str:
         """One line saying whether the pair is separable and, if not, what would separate it."""
         if self.separable:
             return f"{self.upper} above {self.lower}: separable (P = {self.p_order:.2f})"
         head = f"{self.upper} and {self.lower}: not separable (P = {self.p_order:.2f})"
+        if self.unsettled:
+            return (
+                f"{head}: {self.unsettled} never exchanged in the first shells, so plain MD "
+                "of this length cannot settle them (use a free-energy route)"
+            )
         if self.more_ns is None:
             return f"{head}, run length unknown: run longer or add replicas"
         if math.isinf(self.more_ns):
@@ -119,18 +135,27 @@ class Ranking:
         Design -> why it is not ranked.
     separations : list of Separation
         Adjacent pairs.
+    ties : list of list of str
+        Designs whose P(first) agree within the Monte Carlo error of the draws (ordered
+        among themselves by score).
     """
 
     table: pd.DataFrame
     pareto: list[str]
     left_out: dict[str, str] = field(default_factory=dict)  # design -> why it is not ranked
     separations: list[Separation] = field(default_factory=list)
+    ties: list[list[str]] = field(default_factory=list)
 
     def summary(self) -> list[str]:
-        """One line per pair of neighbours that cannot be separated (none: all can)."""
+        """One line per pair of neighbours that cannot be separated (none: all can), and
+        the designs ordered by score because their P(first) tie."""
         if len(self.table) < 2:
             return ["only one design has results: nothing to rank it against"]
         lines = [s.text() for s in self.separations if not s.separable]
+        lines += [
+            f"P(first) of {', '.join(t)} agree within the Monte Carlo error: ordered by score"
+            for t in self.ties
+        ]
         return lines or ["every design is separable from its neighbours (P >= 0.95)"]
 
 
@@ -153,7 +178,20 @@ def complete_designs(
         lacking = [k for k in weights if k not in means.columns or pd.isna(means.at[design, k])]
         if lacking:
             left_out[str(design)] = f"no value for {', '.join(lacking)}"
+    for design, problem in _problems(descriptors, weights).items():
+        left_out.setdefault(design, f"analysis error, never ranked: {problem}")
     return descriptors[~descriptors.design.isin(list(left_out))], left_out
+
+
+def _problems(descriptors: pd.DataFrame, weights: dict[str, float]) -> dict[str, str]:
+    """Design -> the analysis errors of its weighted descriptors."""
+    if "problem" not in descriptors.columns or descriptors.empty:
+        return {}
+    rows = descriptors[descriptors.name.isin(list(weights)) & descriptors.problem.notna()]
+    rows = rows[rows.problem.astype(str) != ""]
+    return {
+        str(d): "; ".join(sorted(set(g.problem.astype(str)))) for d, g in rows.groupby("design")
+    }
 
 
 def design_means(descriptors: pd.DataFrame) -> pd.DataFrame:
@@ -176,7 +214,9 @@ def _matrices(combined: pd.DataFrame, designs, names) -> dict[str, np.ndarray]:
 
     trusted = grid("converged", 0.0) > 0.5
     err = grid("err", np.nan)
+    sampled = grid("sampled", 1.0) > 0.5 if "sampled" in combined else np.ones_like(trusted, bool)
     return {
+        "sampled": sampled,
         "value": grid("value", np.nan),
         "err": np.where(trusted, np.nan_to_num(err), np.nan),
         "n_eff": grid("n_eff", np.nan),
@@ -253,11 +293,17 @@ def rank(
     names, designs = list(weights), list(means.index)
     combined = combine_descriptors(descriptors[descriptors.name.isin(names)])
     m = _matrices(combined, designs, names)
+    m["names"] = names
     centre = m["value"].mean(axis=0)
     scale = m["value"].std(axis=0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     w = np.array([weights[k] for k in names], dtype=float)
     score = _scores(m["value"], w, centre, scale)
+    if not np.all(np.isfinite(score)):
+        raise RankingError(
+            f"the scores are not finite (weights {weights}); check the weights and the "
+            "descriptor values"
+        )
     boot = _scores(_draws(m, n_boot, np.random.default_rng(seed)), w, centre, scale)
     ranks = rankdata(-boot, axis=1, method="average")
     table = pd.DataFrame(
@@ -275,7 +321,7 @@ def rank(
         }
     )
     table = table.join(_descriptor_columns(combined, designs, means))
-    order = np.argsort(-score, kind="stable")
+    order, tied = _order(table["p_first"].to_numpy(), score, n_boot)
     table = table.iloc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     separations = [
@@ -283,7 +329,27 @@ def rank(
         for i, j in zip(order[:-1], order[1:], strict=True)
     ]
     front = pareto_front(means, pareto, weights) if pareto else []
-    return Ranking(table, front, left_out, separations)
+    ties = [[designs[k] for k in group] for group in tied]
+    return Ranking(table, front, left_out, separations, ties)
+
+
+def _order(p_first: np.ndarray, score: np.ndarray, n_draws: int) -> tuple[np.ndarray, list]:
+    """Designs in ranking order: by P(first); designs whose P(first) lies within three
+    Monte Carlo standard errors of the first of their group (sqrt(p (1 - p) / draws)
+    each) are a tie, ordered by score. Returns the order and the tied groups."""
+    se = np.sqrt(p_first * (1.0 - p_first) / n_draws)
+    by_p = np.lexsort((-score, -p_first))
+    groups, current = [], [by_p[0]]
+    for k in by_p[1:]:
+        lead = current[0]
+        if p_first[lead] - p_first[k] <= 3.0 * np.hypot(se[lead], se[k]):
+            current.append(k)
+        else:
+            groups.append(current)
+            current = [k]
+    groups.append(current)
+    ordered = [sorted(g, key=lambda k: -score[k]) for g in groups]
+    return np.array([k for g in ordered for k in g]), [g for g in ordered if len(g) > 1]
 
 
 def _descriptor_columns(combined: pd.DataFrame, designs, means: pd.DataFrame) -> pd.DataFrame:
@@ -314,6 +380,13 @@ def _separation(i, j, boot, m, w, scale, designs) -> Separation:
         return Separation(designs[i], designs[j], p, False, math.inf, False)
     if not math.isfinite(span_ns) or span_ns <= 0:
         return Separation(designs[i], designs[j], p, False, None, False)
+    unsettled = [
+        name
+        for k, name in enumerate(m["names"])
+        if w[k] != 0 and not (m["sampled"][i, k] and m["sampled"][j, k])
+    ]
+    if unsettled:
+        return Separation(designs[i], designs[j], p, False, None, False, ", ".join(unsettled))
     factor, at_least = _convergence_factor(m, [i, j], w)
     trusted = m["trusted"][i] & m["trusted"][j]
     variance = (w / scale) ** 2 * (m["err"][i] ** 2 + m["err"][j] ** 2)
@@ -351,6 +424,12 @@ def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> 
         Their direction (sign).
     """
     a, b = names
+    missing = [n for n in names if n not in means.columns or means[n].isna().any()]
+    if missing:
+        raise RankingError(
+            f"the Pareto front needs {', '.join(missing)} for every ranked design; run that "
+            "analysis or choose other descriptors"
+        )
     sign = np.array([np.sign(weights.get(a, 1.0)) or 1.0, np.sign(weights.get(b, 1.0)) or 1.0])
     pts = means[[a, b]].to_numpy() * sign
     front = []
@@ -386,15 +465,12 @@ def rank_directory(
     catalog = Catalog.existing(directory)
     merged, front = {}, None
     campaign = campaign if campaign is not None else _campaign_file(catalog, bool(weights))
+    weights = check_weights(weights or {}, "--weight")
+    pareto = check_pareto(pareto, "--pareto")
     if campaign is not None:
         loaded = load_campaign(campaign)
         merged, front = dict(loaded.weights), loaded.pareto
-    unknown = set(weights or {}) - set(DESCRIPTORS)
-    if unknown:
-        raise RankingError(
-            f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}"
-        )
-    merged.update(weights or {})
+    merged.update(weights)
     descriptors = catalog.descriptors()
     unfinished = _unfinished(catalog, set(descriptors.design))
     try:
@@ -457,9 +533,19 @@ def write_ranking(result: Ranking, directory: str | Path) -> None:
             "separable": s.separable,
             "more_ns_per_replica": s.more_ns,
             "at_least": s.at_least,
+            "unsettled": s.unsettled,
             "text": s.text(),
         }
         for s in result.separations
     ]
-    columns = ["upper", "lower", "p_order", "separable", "more_ns_per_replica", "at_least", "text"]
+    columns = [
+        "upper",
+        "lower",
+        "p_order",
+        "separable",
+        "more_ns_per_replica",
+        "at_least",
+        "unsettled",
+        "text",
+    ]
     pd.DataFrame(rows, columns=columns).to_csv(directory / "separability.csv", index=False)

@@ -9,7 +9,8 @@ the pooled within-run error), n_eff summed, converged only when the replicas tog
 hold at least 10 effective samples and none is unconverged for a reason more data of the
 same length cannot cure (shells that never exchanged, no fluctuation, unknown error).
 The run-length factor shells need to exchange (``time_factor``) is the largest of the
-replicas'.
+replicas'; ``sampled`` is False when any replica never saw the descriptor's slow process
+(no first-shell exchange), and ``problem`` joins the replicas' analysis errors.
 
 Rows written before convergence was judged (``converged`` NULL) count as converged when
 their error is known, with unlimited effective samples: the caller vouches for them, as
@@ -35,6 +36,8 @@ COLUMNS = (
     "reason",
     "span_ps",
     "time_factor",
+    "sampled",
+    "problem",
     "replicas",
 )
 
@@ -42,6 +45,18 @@ COLUMNS = (
 def _number(row, key: str) -> float:
     value = row.get(key)
     return float(value) if value is not None and not pd.isna(value) else float("nan")
+
+
+def _false(row: dict, key: str) -> bool:
+    """Whether ``row[key]`` is a known False (not missing)."""
+    value = row.get(key)
+    return value is not None and not pd.isna(value) and not bool(value)
+
+
+def _text(row: dict, key: str) -> bool:
+    """Whether ``row`` holds a non-empty text under ``key``."""
+    value = row.get(key)
+    return value is not None and not pd.isna(value) and str(value) != ""
 
 
 def row_estimate(row: dict) -> Estimate:
@@ -92,6 +107,11 @@ def combine_descriptors(descriptors: pd.DataFrame) -> pd.DataFrame:
                 "reason": combined.reason,
                 "span_ps": float(np.mean(finite)) if finite else float("nan"),
                 "time_factor": max(factors) if factors else float("nan"),
+                "sampled": not any(_false(r, "sampled") for r in records),
+                "problem": "; ".join(
+                    sorted({str(r["problem"]) for r in records if _text(r, "problem")})
+                )
+                or None,
                 "replicas": len(records),
             }
         )

@@ -7,7 +7,13 @@ report interval with a checkpoint (``engine.interrupt``) and anything else by un
 (``SystemExit``: temporary files are removed). The watcher thread (polling
 ``os.getppid()``) then ends the orphaned process once its job has unwound: an idle pool
 worker would otherwise wait forever for work from a parent that is gone. Workers ignore
-SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself.
+SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself; the pool
+starts them with SIGINT blocked (``blocked_signals``), so that a Ctrl-C reaching the
+process group while a worker still imports does not kill it with a traceback.
+
+A worker that starts a job (any executor) notes where it runs in
+``jobs/.KEY.start.json`` (host, time, SLURM job and log): the campaign process reads it to
+tell queued jobs from running ones and ``campaign status`` shows it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
+
+from solvation.rundir import write_json_atomic
+
+from .slurm import where_am_i
 
 PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.5
@@ -66,8 +78,26 @@ def _watch_parent(parent: int, signal_self: bool) -> None:
     os._exit(128 + signal.SIGTERM)
 
 
+@contextlib.contextmanager
+def blocked_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Block ``signals`` in this thread for the duration (they stay pending and arrive on
+    leaving); threads and processes started meanwhile inherit the block.
+
+    Parameters
+    ----------
+    signals : tuple of signal.Signals
+        The signals to block.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def worker_init(parent: int) -> None:
-    """Initializer of a campaign pool worker whose parent is process ``parent``.
+    """Initializer of a campaign pool worker whose parent is process ``parent``: SIGINT
+    ignored, SIGTERM unwinds, death of the parent signalled.
 
     Parameters
     ----------
@@ -76,10 +106,26 @@ def worker_init(parent: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT,))  # born blocked: see runner
     armed = _parent_death_signal()
     threading.Thread(target=_watch_parent, args=(parent, not armed), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def kill_workers(processes) -> None:
+    """SIGKILL to each worker process still alive (after its time to checkpoint ran out).
+
+    Parameters
+    ----------
+    processes : iterable of multiprocessing.Process
+    """
+    for process in list(processes):
+        try:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 def stop_workers(processes) -> None:
@@ -95,3 +141,47 @@ def stop_workers(processes) -> None:
                 os.kill(process.pid, signal.SIGTERM)
         except (OSError, ValueError):
             pass
+
+
+def start_record(campaign_dir: str | Path, key: str) -> Path:
+    """Where the worker that starts job ``key`` notes where it runs (beside the job's lock).
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    """
+    return Path(campaign_dir) / "jobs" / f".{key}.start.json"
+
+
+def note_start(campaign_dir: str | Path, key: str) -> None:
+    """Record that job ``key`` starts in this process: host, time, SLURM job and log.
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    """
+    write_json_atomic(start_record(campaign_dir, key), where_am_i())
+
+
+def read_start(campaign_dir: str | Path, key: str, since: float) -> dict | None:
+    """The start record of job ``key`` written at or after ``since`` (s since the epoch);
+    None when the job has not started since then.
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+    key : str
+        Job key.
+    since : float
+        Time the job was handed to the executor.
+    """
+    path = start_record(campaign_dir, key)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("started", 0) >= since else None

@@ -3,27 +3,18 @@ directory (then selections default to the run's species)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
-from solvation.analysis import RDF, recipes, solvation_shells
-from solvation.analysis import water_activity as wa
-from solvation.analysis.hbonds import hydrogen_bonds
-from solvation.analysis.plots import plot_interface, plot_rdf, plot_shells
-from solvation.analysis.results import jsonable
-from solvation.analysis.threads import set_threads
-from solvation.analysis.transport import Transport
-from solvation.analysis.universe import (
-    load_universe,
-    run_directory_charges,
-    species_charges,
-)
-from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
+import solvation
+from solvation import analysis
+from solvation.console import LOGGER, warn
+from solvation.inputs import InputError, check_outputs, named_numbers, number, prepared, whole
 from solvation.provenance import analysis_provenance
-from solvation.rundir import read_build, temperature_of
+from solvation.quantities import TEMPERATURE_LIMITS_K
 
 from .common import named, write_json
 
@@ -60,7 +51,7 @@ def analyze_options(
     """Analyse trajectories: TOPOLOGY [TRAJECTORY...] in any MDAnalysis format, or a run
     directory. Selections use the MDAnalysis selection language."""
     _OPTIONS["strict"] = strict
-    set_threads(threads)
+    _OPTIONS["threads"] = threads
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Run directory, or TOPOLOGY TRAJECTORY...")]
@@ -85,9 +76,34 @@ Shell = Annotated[
 Cutoff = Annotated[
     Optional[list[str]],
     typer.Option(
-        "--cutoff", help="NAME=ANGSTROM; shells without one use the first minimum of g(r)."
+        "--cutoff",
+        help="NAME=ANGSTROM first-shell radius; shells without one follow the one first-shell "
+        "definition (the solvent's g(r) minimum; for other species the minimum after a "
+        "contact peak, else the solvent's radius).",
     ),
 ]
+Discard = Annotated[
+    str,
+    typer.Option(
+        "--discard",
+        help="Leading frames left out of the means: a number, or 'auto' for the transient "
+        "that equilibration detection finds (said on the terminal). Default 0: every "
+        "selected frame; the detection is reported as a diagnostic only.",
+    ),
+]
+
+
+def _discard(text: str) -> int | str:
+    """--discard as 'auto' or a number of frames."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise typer.BadParameter(f"--discard takes 'auto' or a number of frames >= 0, not {text!r}")
+    return n
 
 
 def merge_pair_args(argv: list[str]) -> list[str]:
@@ -118,12 +134,49 @@ def merge_pair_args(argv: list[str]) -> list[str]:
     return out
 
 
+def prepare_analysis() -> None:
+    """Load what every analysis verb needs, when the verb runs: the thread count of the
+    compiled kernels (numba) and MDAnalysis. MDAnalysis imports RDKit for its RDKit converter,
+    which no verb uses: it is imported here with RDKit hidden (about 0.15 s less), and
+    RDKit stays importable afterwards."""
+    n = analysis.threads.set_threads(_OPTIONS.get("threads"))  # default: this process's cores
+    LOGGER.debug("compiled kernels use %d threads", n)
+    if "MDAnalysis" in sys.modules or "rdkit" in sys.modules:
+        return
+    sys.modules["rdkit"] = None  # `import rdkit` raises ImportError, which MDAnalysis skips
+    try:
+        import MDAnalysis  # noqa: F401
+    finally:
+        del sys.modules["rdkit"]
+
+
 def _universe(paths: list[Path]):
-    return load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
+    prepare_analysis()
+    return analysis.universe.load_universe(paths[0], *paths[1:], strict=_OPTIONS["strict"])
 
 
 def _frames(start, stop, step) -> dict:
     return {"start": start, "stop": stop, "step": step}
+
+
+def _check(paths, json_file=None, csv_file=None, plot=None, start=None, stop=None, step=None):
+    """Before any work: output files writable and not an input, frame range sane."""
+    check_outputs(
+        {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
+        paths,
+    )
+    whole("--start", start, 0)
+    whole("--stop", stop, 1)
+    whole("--step", step, 1)
+    if start is not None and stop is not None and stop <= start:
+        raise InputError(f"--stop {stop} must be after --start {start}")
+
+
+def _cutoffs(cutoff) -> dict[str, float]:
+    """--cutoff NAME=ANGSTROM values: finite, above 0 and at most 20 A."""
+    return named_numbers(
+        "--cutoff", named(cutoff, "--cutoff"), "A", low=0.0, high=20.0, low_open=True
+    )
 
 
 def _emit(result, json_file, csv_file, frame=None, provenance=None) -> None:
@@ -131,7 +184,7 @@ def _emit(result, json_file, csv_file, frame=None, provenance=None) -> None:
     if json_file:
         write_json(json_file, {**result.to_dict(), "provenance": provenance or {}})
     if csv_file:
-        (frame if frame is not None else result.to_frame()).to_csv(csv_file, index=False)
+        (frame if frame is not None else result.to_frame()).to_csv(prepared(csv_file), index=False)
 
 
 @analyze_app.command("rdf")
@@ -158,6 +211,9 @@ def rdf_cmd(
     plot: PlotOut = None,
 ) -> None:
     """g(r) and running coordination n(r) of several pairs in one pass."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--rmax", rmax, "A", 0.0, 100.0, low_open=True)
+    whole("--bins", bins, 1, 100_000)
     pairs = {}
     for name, value in named(pair, "--pair").items():
         if "|" not in value:
@@ -166,7 +222,7 @@ def rdf_cmd(
         pairs[name] = (a.strip(), b.strip())
     u = _universe(paths)
     result = (
-        RDF(
+        analysis.rdf.RDF(
             u,
             pairs,
             rmax=rmax,
@@ -177,12 +233,10 @@ def rdf_cmd(
         .run(start, stop, step)
         .results.rdf
     )
-    for name, p in result.pairs.items():
-        k = int(p.g_r.argmax())
-        typer.echo(
-            f"{name}: first peak {result.r_angstrom[k]:.3f} A (g = {p.g_r[k]:.2f}), "
-            f"{result.n_frames} frames"
-        )
+    for name in result.pairs:
+        peak = result.first_peak(name)
+        where = f"first peak {peak[0]:.3f} A (g = {peak[1]:.2f})" if peak else "no clear peak"
+        typer.echo(f"{name}: {where}, {result.n_frames} frames")
     prov = analysis_provenance(
         u,
         {k: {"a": a, "b": b} for k, (a, b) in pairs.items()},
@@ -191,46 +245,89 @@ def rdf_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_rdf(result, plot)
+        analysis.plots.plot_rdf(result, prepared(plot))
 
 
-def _shells(paths, center, shell, cutoff, pairing, start, stop, step, count="molecules"):
-    """Shells with the user's selections, or a run's own (centre Zn2+, every species);
-    returns (SolvationResult, provenance)."""
+def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", discard=0):
+    """Shells with the user's selections, or a run's own (``recipes.shells_of_run``: the
+    campaign's numbers for the same run); returns (SolvationResult, provenance)."""
     u = _universe(paths)
     shells = named(shell, "--shell")
-    if center is None or not shells:
+    cutoffs = _cutoffs(cutoff)
+    pairing = "auto" if pairing is None else pairing
+    options = {"count": count, "discard": _discard(discard), **frames}
+    if center is None and not shells:
         if not paths[0].is_dir():
             raise typer.BadParameter(
                 "give --center and --shell (no run directory to take them from)"
             )
-        sel = recipes.run_selections(read_build(paths[0]))
-        if sel.centre is None and center is None:
-            raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center")
-        center, shells = center or sel.centre, shells or sel.shells
-    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
-    result, _ = solvation_shells(
-        u,
-        center,
-        shells,
-        cutoffs,
-        pairing=pairing,
-        count=count,
-        verbose=True,
-        **_frames(start, stop, step),
-    )
+        run = analysis.recipes.shells_of_run(
+            u,
+            solvation.rundir.read_build(paths[0]),
+            cutoffs=cutoffs,
+            pairing=pairing,
+            verbose=True,
+            **options,
+        )
+        if run.result is None:
+            raise typer.BadParameter(f"{paths[0]} holds no Zn2+; give --center and --shell")
+        result, center, shells = run.result, run.selections.centre, run.selections.shells
+    else:
+        if center is None or not shells:  # one given: the run's selections for the other
+            if not paths[0].is_dir():
+                raise typer.BadParameter(
+                    "give --center and --shell (no run directory to take them from)"
+                )
+            sel = analysis.recipes.run_selections(solvation.rundir.read_build(paths[0]))
+            center, shells = center or sel.centre, shells or sel.shells
+        result, _ = analysis.solvation_shells(
+            u, center, shells, cutoffs, pairing, verbose=True, **options
+        )
     prov = analysis_provenance(
         u,
         {"center": center, **shells},
-        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {**frames, "n_frames": result.n_frames, "discard": options["discard"]},
         {
-            "cutoffs_angstrom": result.cutoffs_angstrom,
+            "cutoffs_angstrom": result.site_cutoffs_angstrom,
             "cutoff_source": result.cutoff_source,
-            "pairing_second_shell_angstrom": pairing or {},
+            "second_shell_angstrom": result.second_shell_angstrom,
+            "solvent": result.solvent,
             "count": count,
         },
     )
+    _shell_warnings(result)
     return result, prov
+
+
+def _radii(result, name: str) -> str:
+    """'2.96 A' or 'O 2.96 A, N 3.00 A' for a shell's sites."""
+    sites = result.site_cutoffs_angstrom.get(name) or {"": result.cutoffs_angstrom[name]}
+    if len(sites) == 1:
+        return f"{next(iter(sites.values())):.2f} A"
+    return ", ".join(f"{el} {r:.2f} A" for el, r in sites.items())
+
+
+def _total_line(result) -> str:
+    """The total first shell and the chemistry check."""
+    total = result.total_coordination
+    limit = result.max_first_shell
+    check = f"limit {limit}" if limit is not None else "no limit known for this centre"
+    most = max(result.total_distribution) if result.total_distribution else 0
+    status = "INVALID (see the error above)" if result.problems else "within the limit"
+    if limit is None:
+        status = "not checked"
+    return f"total first shell: {total.text('.3f')}; at most {most} ligands ({check}): {status}"
+
+
+def _shell_warnings(result) -> None:
+    """The chemistry check and the equilibration diagnostic, on stderr."""
+    for problem in result.problems:
+        typer.secho(f"ERROR in the analysis: {problem}", err=True, fg="red", bold=True)
+    estimates = {f"CN {k}": e for k, e in result.coordination.items()}
+    estimates.update({f"contact pairs {k}": e for k, e in result.contact_pairs.items()})
+    for name, e in estimates.items():
+        if e.n_equilibration or e.detected_equilibration:
+            typer.echo(f"{name}: {e.equilibration_text()}", err=True)
 
 
 @analyze_app.command("coordination")
@@ -245,24 +342,34 @@ def coordination_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
-    denticity and residence times of each shell around the centre."""
-    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step, count)
+    denticity and residence times of each shell around the centre, the total first
+    shell, and the radius of each shell with where it came from."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
+    if count not in ("molecules", "atoms"):
+        raise InputError(f"--count {count!r}: use molecules or atoms")
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, None, frames, count, discard)
     for name, cn in result.coordination.items():
         x = result.exchanges[name]
         typer.echo(
-            f"{name}: cutoff {result.cutoffs_angstrom[name]:.2f} A, CN {cn.text('.3f')}; "
+            f"{name}: first shell {_radii(result, name)}, CN {cn.text('.3f')}; "
             f"spread over ions {result.coordination_spread[name]:.3f}; first-shell exchanges "
             f"{x.total} ({x.entering} in, {x.leaving} out; {x.per_ion_mean:.2f} per ion, "
             f"{x.per_ns:.3g} per ns)"
         )
+        typer.echo(f"  radius from: {result.cutoff_source[name]}")
+    typer.echo(_total_line(result))
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("speciation")
@@ -274,17 +381,22 @@ def speciation_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
 ) -> None:
-    """Fractions of shell compositions, e.g. (water)6 or (water)5(OTf)1."""
-    result, prov = _shells(paths, center, shell, cutoff, None, start, stop, step)
+    """Fractions of first-shell compositions, e.g. (water)6 or (water)5(OTf)1."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, None, frames, discard=discard)
     for label, fraction in list(result.speciation.items())[:10]:
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        plot_shells(result, plot)
+        analysis.plots.plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("pairing")
@@ -297,23 +409,41 @@ def pairing_cmd(
         list[str],
         typer.Option(
             help="Shell NAME to classify (free/SSIP/CIP/AGG), or NAME=ANGSTROM to give "
-            "the second-shell cutoff (else the second minimum of g(r))."
+            "its second-shell radius. Default: every shell but the solvent, second shells "
+            "from g(r) (the minimum after the solvent-shared peak)."
         ),
     ] = (),
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
-    """Ion-pairing classes of the centre with each anion shell."""
-    pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
-    if not pairing:
-        raise typer.BadParameter("name at least one --anion shell")
-    result, prov = _shells(paths, center, shell, cutoff, pairing, start, stop, step)
+    """Ion-pairing classes (free, SSIP, CIP, AGG) of the centre with every species but
+    the solvent (or the --anion shells)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
+    given = named_numbers(
+        "--anion",
+        named([a for a in anion if "=" in a], "--anion"),
+        "A",
+        low=0.0,
+        high=20.0,
+        low_open=True,
+    )
+    pairing = {a.split("=")[0].strip(): given.get(a.split("=")[0].strip()) for a in anion}
+    frames = _frames(start, stop, step)
+    result, prov = _shells(paths, center, shell, cutoff, pairing or None, frames, discard=discard)
+    if not result.pairing:
+        raise typer.BadParameter("no shell to classify: name one with --anion NAME")
     for name, classes in result.pairing.items():
         typer.echo(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in classes.items()))
         typer.echo(f"  contact pairs (CIP + AGG): {result.contact_pairs[name].text('.3f')}")
+    import pandas as pd  # here: only this verb's table needs it
+
     frame = pd.DataFrame(
         [
             {"anion": n, **c, **result.contact_pairs[n].columns("contact_pairs")}
@@ -321,14 +451,16 @@ def pairing_cmd(
         ]
     )
     _emit(result, json_file, csv_file, frame, prov)
+    if plot:
+        analysis.plots.plot_pairing(result, prepared(plot))
 
 
 SpeciesOpt = Annotated[
-    list[str],
+    Optional[list[str]],
     typer.Option(
         "--species",
         help='NAME="SELECTION"; each residue in it is one molecule (centre of mass). '
-        "Repeat for each species.",
+        "Repeat for each species. Default for a run directory: every species of the run.",
     ),
 ]
 Dims = Annotated[str, typer.Option("--dims", help="xyz, xy (in-plane), x, y or z.")]
@@ -352,16 +484,37 @@ DtPs = Annotated[
 
 
 def _temperature(paths: list[Path], given: float | None) -> float:
-    return given if given is not None else temperature_of(paths[0])
+    return given if given is not None else solvation.rundir.temperature_of(paths[0])
 
 
-def _transport(paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
+def _species(paths: list[Path], species: list[str] | None) -> dict[str, str]:
+    """The --species selections, or a run directory's own species (as coordination takes
+    its shells from the run)."""
+    given = named(species, "--species")
+    if given:
+        return given
+    if not paths[0].is_dir():
+        raise typer.BadParameter(
+            "give --species NAME=SELECTION (no run directory to take them from)"
+        )
+    return analysis.recipes.run_selections(solvation.rundir.read_build(paths[0])).molecules
+
+
+def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
+    dimensions = analysis.transport.DIMENSIONS
+    if dims not in dimensions:
+        raise InputError(f"--dims {dims!r}: use one of {', '.join(dimensions)}")
+    number("--viscosity-mpa-s", viscosity, "mPa s", 0.0, 1000.0, low_open=True)
+    number("--temperature-k", temperature, "K", *TEMPERATURE_LIMITS_K)
+    number("--dt-ps", dt_ps, "ps", 0.0, 1.0e6, low_open=True)
+
+
+def _transport(paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
-    selections = named(species, "--species")
-    eta, source = yeh_hummer_viscosity(
+    eta, source = analysis.viscosity.yeh_hummer_viscosity(
         None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
     )
-    analysis = Transport(
+    transport = analysis.transport.Transport(
         u,
         selections,
         charges=charges,
@@ -375,10 +528,10 @@ def _transport(paths, species, charges, dims, viscosity, temperature, start, sto
     prov = analysis_provenance(
         u,
         selections,
-        {**_frames(start, stop, step), "n_frames": analysis.n_frames},
+        {**_frames(start, stop, step), "n_frames": transport.n_frames},
         {"dimensions": dims, "charges_e": charges or {}, "viscosity_source": source},
     )
-    return analysis.result, prov
+    return transport.results.transport, prov
 
 
 def _flag_text(n_eff: float | None, converged: bool, reason: str | None) -> str:
@@ -398,7 +551,7 @@ def _error_text(
 @analyze_app.command("diffusion")
 def diffusion_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     dims: Dims = "xyz",
     viscosity: Viscosity = None,
     temperature: TemperatureOpt = None,
@@ -408,12 +561,16 @@ def diffusion_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, standard error (time-correlation aware, with effective samples) and the
     Yeh-Hummer finite-size correction (it says which viscosity it used)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
+    selections = _species(paths, species)
     result, prov = _transport(
-        paths, species, None, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, None, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     for name, d in result.species.items():
         corr = f", corrected {d.D_corrected_m2_per_s:.3e}" if d.D_corrected_m2_per_s else ""
@@ -424,12 +581,14 @@ def diffusion_cmd(
         )
     typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_msd(result, prepared(plot))
 
 
 @analyze_app.command("conductivity")
 def conductivity_cmd(
     paths: Paths,
-    species: SpeciesOpt,
+    species: SpeciesOpt = None,
     charge: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -447,16 +606,27 @@ def conductivity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
-    charges = {k: float(v) for k, v in named(charge, "--charge").items()}
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
+    charges = named_numbers("--charge", named(charge, "--charge"), "e", low=-10.0, high=10.0)
+    selections = _species(paths, species)
     if not charges:
-        charges = species_charges(
-            _universe(paths), named(species, "--species"), run_directory_charges(paths[0])
+        charges = analysis.universe.species_charges(
+            _universe(paths), selections, analysis.universe.run_directory_charges(paths[0])
+        )
+    charged = [k for k, z in charges.items() if z != 0]
+    if len(charged) < 2:
+        warn(
+            f"only {len(charged)} charged species given ({', '.join(charged) or 'none'}): "
+            "sigma counts only them, and the transference number of a single charged "
+            "species is 1 by construction; give every ion with --species"
         )
     result, prov = _transport(
-        paths, species, charges, dims, viscosity, temperature, start, stop, step, dt_ps
+        paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps
     )
     c = result.conductivity
     error = _error_text(
@@ -468,6 +638,9 @@ def conductivity_cmd(
         f"t({c['cation']}) {c.get('t_zn', float('nan')):.3f} (no error estimate)"
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        sigma = f"σ (Einstein-Helfand) {c['sigma_S_per_m']:.3g} ± {c['sigma_err_S_per_m']:.2g} S/m"
+        analysis.plots.plot_msd(result, plot, title=sigma)
 
 
 @analyze_app.command("hbonds")
@@ -493,36 +666,57 @@ def hbonds_cmd(
     start: Start = None,
     stop: Stop = None,
     step: Step = None,
+    discard: Discard = "0",
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
-    """Hydrogen-bond network of water: H-bonds per water, classes, partners, shell and free
-    water, tetrahedral order q, largest cluster, optional lifetimes."""
+    """Hydrogen-bond network of water: H-bonds per water (every partner, and water-water
+    only), classes, partners, shell and free water, tetrahedral order q, largest cluster,
+    optional lifetimes. A run directory without --group or --water takes the run's own
+    species (the campaign's numbers for the same run)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--distance", distance, "A", 0.0, 10.0, low_open=True)
+    number("--angle", angle, "degrees", 0.0, 180.0, low_open=True)
+    number("--cation-cutoff", cation_cutoff, "A", 0.0, 20.0, low_open=True)
+    if angle_definition not in ("HDA", "DHA"):
+        raise InputError(f"--angle-definition {angle_definition!r}: use HDA or DHA")
+    _discard(discard)
     u = _universe(paths)
     groups = named(group, "--group")
-    result = hydrogen_bonds(
-        u,
-        water,
-        groups,
-        cations=None if cations in (None, "none") else cations,
-        cation_cutoff=cation_cutoff,
-        distance=distance,
-        angle=angle,
-        angle_definition=angle_definition,
-        lifetimes=lifetimes,
-        verbose=True,
-        **_frames(start, stop, step),
-    )
-    typer.echo(f"H-bonds per water {result.hbonds_per_water.text('.3f')}")
+    frames = _frames(start, stop, step)
+    options = {
+        "cation_cutoff": cation_cutoff,
+        "distance": distance,
+        "angle": angle,
+        "angle_definition": angle_definition,
+        "lifetimes": lifetimes,
+        "discard": _discard(discard),
+    }
+    if paths[0].is_dir() and not groups and water == "resname HOH" and cations == "resname ZN":
+        build = solvation.rundir.read_build(paths[0])
+        result = analysis.recipes.hbonds_of_run(u, build, verbose=True, options=options, **frames)
+        sel = analysis.recipes.run_selections(build)
+        water, cations = sel.molecules.get("water", water), sel.centre
+        groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
+    else:
+        cations = None if cations in (None, "none") else cations
+        result = analysis.hydrogen_bonds(
+            u, water, groups, cations=cations, verbose=True, **options, **frames
+        )
+    typer.echo(f"H-bonds per water (every partner) {result.hbonds_per_water.text('.3f')}")
+    typer.echo(f"water-water H-bonds per water {result.water_hbonds_per_water.text('.3f')}")
     typer.echo(f"free water fraction {result.free_water_fraction.text('.3f')}")
     typer.echo(f"tetrahedral q {result.tetrahedral_q.text('.3f')}")
     prov = analysis_provenance(
         u,
         {"water": water, "cations": cations, **groups},
-        {**_frames(start, stop, step), "n_frames": result.n_frames},
+        {**frames, "n_frames": result.n_frames, "discard": options["discard"]},
         result.criterion,
     )
     _emit(result, json_file, csv_file, provenance=prov)
+    if plot:
+        analysis.plots.plot_hbonds(result, prepared(plot))
 
 
 @analyze_app.command("water-activity")
@@ -544,12 +738,16 @@ def water_activity_cmd(
     step: Step = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
+    plot: PlotOut = None,
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
-    results = recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    prepare_analysis()
+    results = analysis.recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
+    jsonable = analysis.results.jsonable
     write_json(json_file, {**jsonable(results[-1]), "series": jsonable(results)})
     if csv_file:
         keys = (
@@ -564,10 +762,14 @@ def water_activity_cmd(
             "reason",
         )
         rows = [{k: getattr(r, k) for k in keys} for r in results]
-        pd.DataFrame(rows).to_csv(csv_file, index=False)
+        import pandas as pd  # here: only this verb's table needs it
+
+        pd.DataFrame(rows).to_csv(prepared(csv_file), index=False)
+    if plot:
+        analysis.plots.plot_water_activity(results, prepared(plot))
 
 
-def _activity_line(r: wa.WaterActivity) -> str:
+def _activity_line(r: analysis.water_activity.WaterActivity) -> str:
     flag = _flag_text(r.n_eff, bool(r.converged), r.reason)
     if r.a_w is None:
         d = r.details
@@ -589,7 +791,9 @@ def viscosity_cmd(
 ) -> None:
     """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
-    result = viscosity_of_run(directory)
+    _check([directory], json_file)
+    prepare_analysis()
+    result = analysis.viscosity.viscosity_of_run(directory)
     typer.echo(result.text())
     write_json(json_file, result.to_dict())
 
@@ -637,8 +841,13 @@ def interface_cmd(
     potential, water orientation, coordination by distance), the contact layer of each
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--z0-angstrom", z0, "A")
+    number("--bin-angstrom", bin_width, "A", 0.0, 10.0, low_open=True)
+    number("--contact-angstrom", contact, "A", 0.0, 20.0, low_open=True)
+    cutoffs = _cutoffs(cutoff)
     u = _universe(paths)
-    out = recipes.interface_of_run(
+    out = analysis.recipes.interface_of_run(
         paths,
         u,
         named(species, "--species") or None,
@@ -646,7 +855,7 @@ def interface_cmd(
         bin_width,
         center,
         named(shell, "--shell"),
-        {k: float(v) for k, v in named(cutoff, "--cutoff").items()},
+        cutoffs,
         contact,
         verbose=True,
         **_frames(start, stop, step),
@@ -694,4 +903,4 @@ def interface_cmd(
     )
     _emit(result, None, csv_file)
     if plot:
-        plot_interface(result, plot)
+        analysis.plots.plot_interface(result, prepared(plot))

@@ -1,5 +1,12 @@
 """The ``solvation`` command line (typer): each command parses its options, calls one
-library function and formats what it returns."""
+library function and formats what it returns.
+
+Start-up: the packages a verb calls (``analysis``, ``campaigns``, ``engine``,
+``forcefields``, ``systems``, ``validation``) load lazily (SPEC 1, ``lazy_loader``), so
+importing this module and ``solvation --help`` load none of OpenMM, MDAnalysis, RDKit,
+openff, ASE, matplotlib, numba, pymbar or pandas; a verb loads what it uses when it runs
+(``tests/test_layout.py`` checks this in a fresh interpreter).
+"""
 
 from __future__ import annotations
 
@@ -11,27 +18,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from solvation.analysis.viscosity import viscosity_of_run
-from solvation.campaigns import (
-    Catalog,
-    make_figures,
-    rank_directory,
-    run_campaign,
-    run_demo,
-)
+import solvation
+from solvation import analysis, campaigns, engine, forcefields, systems, validation
 from solvation.console import configure_logging
-from solvation.engine import bench_md, run
-from solvation.engine.viscosity import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, run_viscosity
-from solvation.forcefields import find_sets, parameter_sets, water_model
+from solvation.design import load_design
+from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol, protocol_from
+from solvation.inputs import check_outputs, number, output_dir, parse_number, whole
 from solvation.quantities import time_ps
-from solvation.systems import build
-from solvation.validation import validate
 
 from .analyze import analyze_app
-from .common import JsonOpt, named, write_json
+from .common import JsonOpt, named, print_table, write_json
 from .metad import metad_cmd
 from .pmf import pmf_cmd
 
@@ -49,7 +46,7 @@ ff_app = typer.Typer(
     rich_markup_mode=None,
 )
 campaign_app = typer.Typer(
-    help="Campaigns: many designs x replicas, run locally or on Dask.",
+    help="Campaigns: many designs x replicas, run locally, on Dask or on SLURM.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -96,14 +93,16 @@ def ff_list(
     json_file: JsonOpt = None,
 ) -> None:
     """One row per parameter set: species, water model, set name, citation."""
-    rows = find_sets(species) if species else parameter_sets()
+    check_outputs({"--json": (json_file, "json")})
+    rows = forcefields.find_sets(species) if species else forcefields.parameter_sets()
     if water:
-        wm = water_model(water).name
+        wm = forcefields.water_model(water).name
         rows = [r for r in rows if r.water_model in (wm, "any")]
-    table = Table("species", "water_model", "set", "citation", show_lines=False)
-    for r in rows:
-        table.add_row(r.species, r.water_model, r.set, r.citation)
-    Console(width=200).print(table)
+    print_table(
+        ("species", "water_model", "set", "citation"),
+        [(r.species, r.water_model, r.set, r.citation) for r in rows],
+        width=200,
+    )
     write_json(
         json_file,
         [{k: r.to_dict()[k] for k in ("species", "water_model", "set", "citation")} for r in rows],
@@ -118,13 +117,24 @@ def ff_show(
             help="Species (Zn2+, OTf, xylitol), water model (tip3p) or set (12-6-4, clp)."
         ),
     ],
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Only the rows of this model family: full or scaled."),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Parameters, citation and source file of every set matching NAME."""
-    rows = find_sets(name)
+    """Parameters, citation and source file of every set matching NAME; for the scaled
+    family's fitted Zn2+ also the fit's targets, results and residuals."""
+    check_outputs({"--json": (json_file, "json")})
+    rows = forcefields.find_sets(name, family)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
         for key, value in r.parameters.items():
+            if isinstance(value, dict):
+                typer.echo(f"    {key}:")
+                for k, v in value.items():
+                    typer.echo(f"        {k}: {v}")
+                continue
             typer.echo(f"    {key} = {value}")
         typer.echo(f"    citation: {r.citation}")
         if r.source:
@@ -143,8 +153,13 @@ def build_cmd(
 
     Counts come from the concentrations (requested vs achieved are reported); packing
     uses packmol with the design's seed. Re-running on a finished directory does nothing.
+    The design's [protocol] table is checked too, so that a typo there shows now.
     """
-    info = build(design, out).info
+    check_outputs({"--json": (json_file, "json")}, [design])
+    output_dir(out, "-o", accepts=lambda p: (p / "build.json").is_file())
+    checked = load_design(design)
+    protocol_from(checked.protocol, checked.temperature)
+    info = systems.build(design, out).info
     typer.echo(
         f"{out}: {info.n_atoms} atoms, box {[round(x, 3) for x in info.box_nm]} nm, "
         f"charge {info.total_charge:+.0f} e"
@@ -159,40 +174,83 @@ def build_cmd(
     write_json(json_file, info.model_dump(mode="json"))
 
 
+_DEFAULTS = Protocol()
+
+
+def _time_text(ps: float) -> str:
+    """A time in ps as the options write it: '2ns', '500ps', '2fs'."""
+    if ps >= 1000.0:
+        return f"{ps / 1000.0:g}ns"
+    return f"{ps:g}ps" if ps >= 1.0 else f"{ps * 1000.0:g}fs"
+
+
+def _default(what: str, ps: float | str) -> str:
+    shown = _time_text(ps) if isinstance(ps, float) else ps
+    return f"{what} [default: {shown}, or the design's [protocol]]"
+
+
 @app.command("run")
 def run_cmd(
     directory: Annotated[Path, typer.Argument(help="Build directory (from `solvation build`).")],
     time: Annotated[
-        Optional[str], typer.Option("--time", help="Production length, e.g. 2ns.")
+        Optional[str],
+        typer.Option("--time", help=_default("Production length.", _DEFAULTS.production_ps)),
     ] = None,
     equilibration: Annotated[
-        Optional[str], typer.Option(help="Heating + NPT length, e.g. 500ps.")
+        Optional[str],
+        typer.Option(
+            help=_default(
+                f"Heating ({_DEFAULTS.heating_fraction:.0%}, NVT from "
+                f"{_DEFAULTS.heating_start_k:g} K) + NPT length.",
+                _DEFAULTS.equilibration_ps,
+            )
+        ),
     ] = None,
     report_every: Annotated[
-        Optional[str], typer.Option(help="Frame and state.csv interval, e.g. 1ps.")
+        Optional[str],
+        typer.Option(help=_default("Frame and state.csv interval.", _DEFAULTS.report_every_ps)),
     ] = None,
     checkpoint_every: Annotated[
-        Optional[str], typer.Option(help="Checkpoint interval, e.g. 100ps.")
+        Optional[str],
+        typer.Option(help=_default("Checkpoint interval.", _DEFAULTS.checkpoint_every_ps)),
     ] = None,
     timestep: Annotated[
-        Optional[str], typer.Option(help="Integration step, e.g. 2fs (4fs needs --hmr).")
+        Optional[str],
+        typer.Option(
+            help=_default("Integration step (4fs needs --hmr).", _DEFAULTS.timestep_fs / 1000.0)
+        ),
     ] = None,
     hmr: Annotated[
-        bool, typer.Option("--hmr", help="Hydrogen mass repartitioning (3 amu); 4 fs by default.")
+        bool,
+        typer.Option(
+            "--hmr",
+            help=f"Hydrogen mass repartitioning ({_DEFAULTS.hydrogen_mass_amu:g} amu); "
+            "4 fs by default.",
+        ),
     ] = False,
     ensemble: Annotated[
-        Optional[str], typer.Option(help="Production ensemble: NVT or NPT.")
+        Optional[str],
+        typer.Option(help=_default("Production ensemble: NVT or NPT.", _DEFAULTS.ensemble)),
     ] = None,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
     device: Annotated[Optional[int], typer.Option(help="GPU device index.")] = None,
     precision: Annotated[
         Optional[str], typer.Option(help="GPU precision: mixed (default), single, double.")
     ] = None,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            "--threads",
+            min=1,
+            help="CPU platform threads [default: OPENMM_CPU_THREADS, else every core].",
+        ),
+    ] = None,
     extend: Annotated[
         Optional[str],
         typer.Option(
             help="Append this much production to a finished run (e.g. 10ns), from its "
-            "last checkpoint; takes no other run option."
+            "last checkpoint. Execution options (--platform, --device, --precision, "
+            "--threads) may change; the recorded physics may not."
         ),
     ] = None,
     viscosity: Annotated[
@@ -212,20 +270,39 @@ def run_cmd(
         ),
     ] = DEFAULT_ACCELERATION,
     viscosity_time: Annotated[
-        str, typer.Option(help="Length of the --viscosity run, e.g. 200ps.")
-    ] = f"{DEFAULT_TIME_PS:g}ps",
+        str, typer.Option(help="Length of the --viscosity run.")
+    ] = _time_text(DEFAULT_TIME_PS),
+    restart_production: Annotated[
+        bool,
+        typer.Option(
+            "--restart-production",
+            help="Discard the production (trajectory, state.csv, checkpoints) and run it "
+            "again from the end of equilibration: for a production whose files were "
+            "damaged (the run says so when it starts).",
+        ),
+    ] = False,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
 
-    Writes trajectory.xtc, state.csv, checkpoints and run.json into DIRECTORY. Killed
-    runs continue from the last checkpoint when the same command is run again (without
-    options it resumes the recorded protocol); a finished run is not run again, but
-    --extend lengthens it. Ctrl-C or SIGTERM stops at the next frame with a checkpoint
-    (exit status 130). One run per directory at a time. Values without units are refused.
-    With --viscosity a periodic-perturbation run follows (also resumable) and eta is
-    printed with its standard error; Yeh-Hummer corrections of this run then use it.
+    Prints the plan first: each stage with its length and the estimated wall time at
+    the ns/day measured on this machine. Options left out come from the design's
+    [protocol] table, else the defaults shown; a directory that holds a run resumes
+    its recorded protocol. Writes trajectory.xtc, state.csv, checkpoints and run.json
+    into DIRECTORY. Killed runs continue from the last checkpoint when the same command
+    is run again; a finished run is not run again, but --extend lengthens it. Ctrl-C or
+    SIGTERM stops at the next frame with a checkpoint (exit status 130). One run per
+    directory at a time. Values without units are refused. With --viscosity a
+    periodic-perturbation run follows (also resumable) and eta is printed with its
+    standard error; Yeh-Hummer corrections of this run then use it. Every start checks
+    the trajectory and state.csv against the checkpoint: they are cut back exactly to
+    it, or the run is refused with what to do.
     """
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    whole("--device", device, 0)
+    if viscosity:
+        number("--acceleration-nm-ps2", acceleration, "nm/ps^2", 0.0, 10.0, low_open=True)
+        number("--viscosity-time", time_ps(viscosity_time), "ps", 0.0, low_open=True)
     overrides = {
         "production": time,
         "equilibration": equilibration,
@@ -235,12 +312,15 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
-    info = run(
+    _echo_model_status(directory)
+    info = engine.run(
         directory,
         platform=platform,
         device=device,
         precision=precision,
         extend=extend,
+        threads=threads,
+        restart_production=restart_production,
         **overrides,
     )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
@@ -249,7 +329,7 @@ def run_cmd(
         typer.echo(
             f"  NPT density {info.density_g_per_cm3:.4f} +- {info.density_err_g_per_cm3 or 0:.1g} "
             f"g/cm3 (n_eff {info.density_n_eff or float('nan'):.0f})"
-            + ("" if info.density_converged else ", NOT CONVERGED")
+            + ("" if info.density_converged else f", NOT CONVERGED: {info.density_reason}")
         )
     record = info.model_dump(mode="json")
     if viscosity:
@@ -259,10 +339,25 @@ def run_cmd(
     write_json(json_file, record)
 
 
+def _echo_model_status(directory: Path) -> None:
+    """The model family of the build and what it is validated for (build.json)."""
+    status = solvation.rundir.read_build(directory).model_family
+    if status is None:
+        typer.echo("model family: not recorded (built by an older version of solvation)")
+        return
+    typer.echo(f"model family: {status['family']} ({status['chosen_by']})")
+    for line in status["validated"]:
+        typer.echo(f"  validated: {line}")
+    if not status["validated"]:
+        typer.echo("  validated: nothing in this box (docs/validation.md)")
+    if status["not_validated"]:
+        typer.echo(f"  not validated: {', '.join(status['not_validated'])}")
+
+
 def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
     """Run (or resume) the periodic-perturbation run and print eta."""
-    run_viscosity(directory, acceleration, length_ps, platform, device, precision)
-    result = viscosity_of_run(directory)
+    engine.viscosity.run_viscosity(directory, acceleration, length_ps, platform, device, precision)
+    result = analysis.viscosity.viscosity_of_run(directory)
     typer.echo(f"  viscosity: {result.text()}")
     return result.to_dict()
 
@@ -280,7 +375,7 @@ def campaign_run_cmd(
     ] = None,
     executor: Annotated[
         Optional[str],
-        typer.Option(help="local or dask (default: the campaign's [executor] kind)."),
+        typer.Option(help="local, dask or slurm (default: the campaign's [executor] kind)."),
     ] = None,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
@@ -297,7 +392,8 @@ def campaign_run_cmd(
     Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
     job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
     (running jobs checkpoint and resume on the next run)."""
-    catalog = run_campaign(
+    whole("--slots", slots, 1, 1024)
+    catalog = campaigns.run_campaign(
         campaign,
         directory,
         executor=executor,
@@ -310,7 +406,7 @@ def campaign_run_cmd(
     _exit_unless_done(catalog)
 
 
-def _exit_unless_done(catalog: Catalog) -> None:
+def _exit_unless_done(catalog: campaigns.Catalog) -> None:
     """One summary line; exit status 1 unless every job is done."""
     counts = catalog.counts()
     total = sum(counts.values())
@@ -337,19 +433,47 @@ def _text(value, width: int = 60) -> str:
     return value.strip().splitlines()[0][:width] if isinstance(value, str) and value.strip() else ""
 
 
+def _slurm_cell(job_id, cache: dict) -> str:
+    """'ID STATE (reason)' of a SLURM job, asked once per job id."""
+    if not isinstance(job_id, str) or not job_id:
+        return ""
+    if job_id not in cache:
+        state = campaigns.slurm.job_state(job_id)
+        reason = f" ({state['reason']})" if state["reason"] else ""
+        cache[job_id] = f"{job_id} {state['state'] or 'gone'}{reason}"
+    return cache[job_id]
+
+
 def _print_jobs(jobs) -> None:
-    table = Table("design", "replica", "status", "seconds", "ns/day", "platform", "error")
+    """The jobs table; with SLURM columns (job, its state now, worker log) when any job
+    ran in a SLURM job."""
+    slurm = jobs.slurm_job.notna().any()
+    columns = ["design", "replica", "status", "seconds", "ns/day", "platform"]
+    columns += ["SLURM job", "log"] if slurm else []
+    rows, cache = [], {}
     for r in jobs.itertuples():
-        table.add_row(
+        process = getattr(r, "process", "")
+        row = [
             _text(r.design),
             _cell(r.replica, "d"),
-            _text(r.status),
+            _text(r.status) + (f" ({process})" if process else ""),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
             _text(r.platform),
-            _text(r.error),
-        )
-    Console(width=160, markup=False, highlight=False).print(table)
+        ]
+        if slurm:
+            row += [_slurm_cell(r.slurm_job, cache), _text(r.log, 200)]
+        rows.append([*row, _text(r.error, 200 if slurm else 60)])
+    print_table([*columns, "error"], rows, width=200 if slurm else 160, markup=False)
+
+
+def _print_worker_jobs(catalog) -> None:
+    """The SLURM worker jobs a slurm executor submitted, with their states now (why
+    queued campaign jobs wait)."""
+    ids = (catalog.meta("slurm_worker_jobs") or "").split()
+    if ids:
+        cache: dict = {}
+        typer.echo("SLURM worker jobs: " + ", ".join(_slurm_cell(i, cache) for i in ids))
 
 
 @campaign_app.command("status")
@@ -360,15 +484,41 @@ def campaign_status_cmd(
         typer.Option(help="Also write jobs.csv, descriptors.csv and descriptors.parquet here."),
     ] = None,
 ) -> None:
-    """Table of the jobs of a campaign directory (every state, errors included)."""
-    catalog = Catalog.existing(directory)
-    _print_jobs(catalog.jobs())
-    counts = catalog.counts()
-    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    """Table of the jobs of a campaign directory: every state (pending, queued, running,
+    interrupted, failed, done), errors included; a job left 'running' by a campaign that
+    was killed shows as 'dead' (its process is gone: `solvation campaign run` resumes it),
+    a running one with its process and host; for a slurm executor each job's SLURM job,
+    its state now and the worker's log, and the worker jobs still queued or running."""
+    output_dir(export, "--export")
+    catalog = campaigns.Catalog.existing(directory)
+    jobs = campaigns.with_processes(directory, catalog.jobs())
+    _print_jobs(jobs)
+    _print_worker_jobs(catalog)
+    order = [*catalog.counts()]  # the catalog's states in order, then 'dead' after running
+    order.insert(order.index("running") + 1, "dead")
+    found = jobs.status.value_counts()
+    typer.echo(", ".join(f"{found[s]} {s}" for s in order if found.get(s, 0)) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
             typer.echo(f"wrote {p}")
+
+
+@app.command("cite")
+def cite_cmd(
+    directory: Annotated[Path, typer.Argument(help="Build or run directory.")],
+    out: Annotated[
+        Optional[Path], typer.Option("-o", "--out", help="Write the BibTeX to this file.")
+    ] = None,
+) -> None:
+    """The force-field papers a build or run used, as BibTeX (from its build.json): one
+    entry per paper, with the species and parameter sets that use it."""
+    text = solvation.citations.bibtex_of(directory)
+    if out:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
 
 
 @app.command("rank")
@@ -392,18 +542,14 @@ def rank_cmd(
     uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
     be separated with the data at hand and how much longer the runs would need to be.
     Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
-    weights = {}
-    for name, value in named(weight, "--weight").items():
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise typer.BadParameter(
-                f"--weight {name}={value}: the weight must be a number"
-            ) from None
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    output_dir(directory, "DIRECTORY")
+    weights = {
+        name: parse_number(f"--weight {name}", value)
+        for name, value in named(weight, "--weight").items()
+    }
     front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
-    if front is not None and len(front) != 2:
-        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
-    result = rank_directory(directory, campaign, weights, front)
+    result = campaigns.rank_directory(directory, campaign, weights, front)
     _print_ranking(result)
     if result.pareto:
         typer.echo(f"Pareto front: {', '.join(result.pareto)}")
@@ -423,9 +569,8 @@ def rank_cmd(
 def _print_ranking(result) -> None:
     """The ranking table (score +- its spread over draws, P(first), 95% rank interval,
     unconverged descriptors) and the separability lines."""
-    table = Table("rank", "design", "score", "P(first)", "rank 95%", "unconverged")
-    for r in result.table.itertuples():
-        table.add_row(
+    rows = [
+        (
             str(r.rank),
             str(r.design),
             f"{r.score:+.2f} +- {r.score_err:.2f}",
@@ -433,9 +578,26 @@ def _print_ranking(result) -> None:
             f"{r.rank_low}-{r.rank_high}",
             r.unconverged or "",
         )
-    Console(width=160).print(table)
+        for r in result.table.itertuples()
+    ]
+    print_table(("rank", "design", "score", "P(first)", "rank 95%", "unconverged"), rows)
     for line in result.summary():
         typer.echo(line)
+
+
+@app.command("descriptors")
+def descriptors_cmd(json_file: JsonOpt = None) -> None:
+    """Every descriptor campaigns compute and rank: its name, unit, exact definition, the
+    analysis that computes it ([analyses] list) and the slow process a run must sample
+    for it to settle. `solvation analyze` prints the same quantities under the same
+    names."""
+    definitions = campaigns.definitions.DESCRIPTOR_DEFINITIONS
+    rows = [
+        (d.name, d.unit, d.analysis, d.definition, d.slow_process) for d in definitions.values()
+    ]
+    columns = ("name", "unit", "analysis", "definition", "needs sampled")
+    print_table(columns, rows, width=200, markup=False)
+    write_json(json_file, {k: asdict(d) for k, d in definitions.items()})
 
 
 @app.command("figures")
@@ -446,7 +608,8 @@ def figures_cmd(
     ] = None,
 ) -> None:
     """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
-    paths = make_figures(directory, out)
+    output_dir(out, "--out")
+    paths = campaigns.make_figures(directory, out)
     typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
 
 
@@ -456,11 +619,17 @@ def demo_cmd(
         "solvation-demo"
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Model family: full or scaled (default: the default family)."),
+    ] = None,
 ) -> None:
     """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
     run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
     what it cannot separate and writes the figures."""
-    result = run_demo(directory, platform=platform)
+    if family is not None and family not in ("full", "scaled"):
+        raise typer.BadParameter(f"unknown model family {family!r}; use full or scaled")
+    result = campaigns.run_demo(directory, platform=platform, family=family)
     typer.echo(
         "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
         "ranking says what it cannot tell):"
@@ -518,7 +687,8 @@ def validate_cmd(
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity. Finished cases are reused on a re-run."""
-    report = validate(
+    output_dir(out, "-o", accepts=lambda p: (p / "runs").is_dir() or (p / "report.json").exists())
+    report = validation.validate(
         out,
         reference,
         profile="quick" if quick else profile,
@@ -555,7 +725,8 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
-    r = bench_md(directory, steps=steps, platform=platform, hmr=hmr)
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    r = engine.bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
         f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "

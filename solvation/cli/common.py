@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from solvation.rundir import strict_json
+from solvation.errors import SolvationError
+from solvation.inputs import prepared
+from solvation.jsonio import strict_json
 
 JsonOpt = Annotated[
     Optional[Path],
@@ -72,7 +75,7 @@ def write_json(path: Path | None, data) -> None:
         stream.write(text)
         stream.flush()
     else:
-        path.write_text(text)
+        prepared(path).write_text(text)
 
 
 def named(items: list[str] | None, what: str) -> dict[str, str]:
@@ -97,3 +100,50 @@ def named(items: list[str] | None, what: str) -> dict[str, str]:
         name, value = item.split("=", 1)
         out[name.strip()] = value.strip().strip('"').strip("'")
     return out
+
+
+def cluster_options(path: Path) -> dict:
+    """The ``[executor]`` table of a TOML file (a campaign file, or a file holding only
+    that table), for ``--cluster``.
+
+    Parameters
+    ----------
+    path : Path
+
+    Raises
+    ------
+    SolvationError
+        For a missing or invalid file, or one without an [executor] table.
+    """
+    try:
+        table = tomllib.loads(path.read_text()).get("executor")
+    except OSError as err:
+        raise SolvationError(f"cannot read the cluster file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SolvationError(f"{path} is not valid TOML: {err}") from None
+    if not isinstance(table, dict):
+        raise SolvationError(f"{path} has no [executor] table")
+    return {k: v for k, v in table.items() if k != "kind"}
+
+
+def print_table(columns, rows, width: int = 160, markup: bool = True) -> None:
+    """Print ``rows`` under ``columns`` as a rich table (rich loads here, not at start-up).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headers.
+    rows : iterable of sequence of str
+        Cell texts, one sequence per row.
+    width : int
+        Console width (characters).
+    markup : bool
+        Read rich markup and highlight numbers in the cells (False: print them as written).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=width, markup=markup, highlight=markup).print(table)

@@ -8,11 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from solvation.analysis.plots import plot_contact_pairs
-from solvation.analysis.recipes import metad_of_directory
+import solvation
+from solvation import analysis, engine
 from solvation.design import parse_design
-from solvation.engine.metadynamics import metad_settings, run_metadynamics
-from solvation.rundir import read_design_table
+from solvation.inputs import check_outputs, prepared
 
 from .analyze import JsonOut, PlotOut, analyze_app
 from .common import write_json
@@ -36,8 +35,8 @@ def metad_cmd(
     cation - anion acceptor contacts, started from the run's NPT state; resumable (the
     same command continues a stopped stage, a longer --time extends it). Options
     override the design's \\[metad] table. Analyse with `solvation analyze metad`."""
-    spec = parse_design(read_design_table(directory), str(directory)).metad
-    settings = metad_settings(
+    spec = parse_design(solvation.rundir.read_design_table(directory), str(directory)).metad
+    settings = engine.metadynamics.metad_settings(
         spec,
         cation=cation,
         anion=anion,
@@ -48,7 +47,7 @@ def metad_cmd(
         deposit=deposit,
         checkpoint=checkpoint,
     )
-    record = run_metadynamics(directory, settings, platform)
+    record = engine.metadynamics.run_metadynamics(directory, settings, platform)
     typer.echo(
         f"metadynamics {record['time_ps']:.0f} ps of {record['n_cations']} "
         f"{settings.cation} and {record['n_anions']} {settings.anion}: "
@@ -68,7 +67,8 @@ def analyze_metad_cmd(
     """Unbiased distribution of the number of contact pairs and the fraction of cations in
     contact (CIP + AGG) from the metadynamics stage, reweighted with c(t) (Tiwary &
     Parrinello 2015), with autocorrelation-aware errors and running estimates."""
-    r = metad_of_directory(directory, skip)
+    check_outputs({"--json": (json_file, "json"), "--plot": (plot, "plot")}, [directory])
+    r = analysis.recipes.metad_of_directory(directory, skip)
     flag = "" if r.converged else ", NOT CONVERGED"
     typer.echo(
         f"{r.n_cations} cations, {r.n_frames} frames after {r.skip_ps:.0f} ps: cations in "
@@ -81,4 +81,4 @@ def analyze_metad_cmd(
         typer.echo(f"warning: {warning}")
     write_json(json_file, r.to_dict())
     if plot:
-        plot_contact_pairs({directory.name: r}, plot)
+        analysis.plots.plot_contact_pairs({directory.name: r}, prepared(plot))

@@ -9,14 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from solvation.analysis.pair_pmf import DEFAULT_BOOTSTRAP
-from solvation.analysis.plots import plot_pair_pmf, plot_pmf
-from solvation.analysis.recipes import pair_pmf_of_directory, pmf_of_directory
-from solvation.campaigns.pmf_runner import run_pmf
-from solvation.rundir import read_umbrella
+import solvation
+from solvation import analysis, campaigns
+from solvation.inputs import check_outputs, number, output_dir, prepared, whole
 
-from .analyze import CsvOut, JsonOut, PlotOut, analyze_app
-from .common import write_json
+from .analyze import CsvOut, JsonOut, PlotOut, analyze_app, prepare_analysis
+from .common import cluster_options, write_json
 
 
 def pmf_cmd(
@@ -62,7 +60,7 @@ def pmf_cmd(
         Optional[tuple[str, str]],
         typer.Option(
             help="Pair PMF along the cation - partner distance, e.g. --pair Zn2+ SO4^2- "
-            "(no slab needed; see README 'Pair PMF')."
+            "(no slab needed; see the PMF how-to, 'Pair PMF')."
         ),
     ] = None,
     partner_atom: Annotated[
@@ -82,7 +80,14 @@ def pmf_cmd(
     pull_time: Annotated[
         Optional[str], typer.Option(help="Steered MD per window spacing, e.g. 10ps.")
     ] = None,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    executor: Annotated[str, typer.Option(help="local, dask or slurm.")] = "local",
+    cluster: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="TOML file whose [executor] table sets the slurm executor's options "
+            "(a campaign file works)."
+        ),
+    ] = None,
     slots: Annotated[int, typer.Option(help="Concurrent windows (local) or Dask workers.")] = 1,
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786).")
@@ -97,6 +102,14 @@ def pmf_cmd(
     each a resumable run seeded from the equilibrated parent run, run concurrently
     through the campaign executor. Analyse with `solvation analyze pmf`. Options override
     the design's \\[pmf] table."""
+    whole("--slots", slots, 1, 1024)
+    output_dir(
+        out,
+        "-o",
+        accepts=lambda p: any(
+            (p / n).exists() for n in ("umbrella.json", "catalog.sqlite", "system")
+        ),
+    )
     settings = {
         "ion": ion,
         "from": start,
@@ -114,10 +127,11 @@ def pmf_cmd(
         "tail": tail,
         "pull_time": pull_time,
     }
-    setup = run_pmf(
+    setup = campaigns.pmf_runner.run_pmf(
         source,
         out,
         executor=executor,
+        cluster=cluster_options(cluster) if cluster else None,
         slots=slots,
         scheduler=scheduler,
         retry_failed=retry_failed,
@@ -151,8 +165,9 @@ def analyze_pmf_cmd(
         typer.Option("--bin-nm", help="Histogram bin width (nm); default spacing / 4 (pair: / 2)."),
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option(help="Pair PMF: bootstrap resamples for the errors.", min=2)
-    ] = DEFAULT_BOOTSTRAP,
+        Optional[int],
+        typer.Option(help="Pair PMF: bootstrap resamples for the errors (default 100).", min=2),
+    ] = None,
     finished_only: Annotated[
         bool,
         typer.Option("--finished-only", help="Pair PMF: only the windows that have finished."),
@@ -167,21 +182,34 @@ def analyze_pmf_cmd(
     A pair PMF directory gives W(r) (Jacobian removed, matched to the Coulomb tail in the
     model's eps_r), the CIP and SSIP states, log10 K_A and its CIP part (1 mol/L standard
     state) with bootstrap errors."""
-    if read_umbrella(directory).coordinate == "distance":
-        result = pair_pmf_of_directory(
-            directory, shell_cutoff, bin_width, bootstrap, True, finished_only
+    check_outputs(
+        {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
+        [directory],
+    )
+    number("--shell-cutoff-angstrom", shell_cutoff, "A", 0.0, 10.0, low_open=True)
+    number("--bin-nm", bin_width, "nm", 0.0, 1.0, low_open=True)
+    prepare_analysis()
+    if solvation.rundir.read_umbrella(directory).coordinate == "distance":
+        result = analysis.recipes.pair_pmf_of_directory(
+            directory,
+            shell_cutoff,
+            bin_width,
+            bootstrap or analysis.pair_pmf.DEFAULT_BOOTSTRAP,
+            True,
+            finished_only,
         )
         _echo_pair(result)
     else:
-        result = pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
+        result = analysis.recipes.pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
         _echo_surface(result)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")
     write_json(json_file, result.to_dict())
     if csv_file:
-        result.to_frame().to_csv(csv_file, index=False)
+        result.to_frame().to_csv(prepared(csv_file), index=False)
     if plot:
-        (plot_pair_pmf if result.__class__.__name__ == "PairPMFResult" else plot_pmf)(result, plot)
+        pair = result.__class__.__name__ == "PairPMFResult"
+        (analysis.plots.plot_pair_pmf if pair else analysis.plots.plot_pmf)(result, prepared(plot))
 
 
 def _echo_surface(result) -> None:

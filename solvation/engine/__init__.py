@@ -1,20 +1,10 @@
-"""The run engine: protocol, platforms, reporters, resumable runs, engine benchmark."""
+"""The run engine: protocol, platforms, reporters, resumable runs, engine benchmark.
 
-from .bench import bench_md
-from .platforms import PlatformError, available_platforms, choose_platform
-from .protocol import Protocol, ProtocolError, protocol_from
-from .run import RunError, RunInterrupted, extend_production, run
+Submodules load when first used (scientific Python SPEC 1, ``lazy_loader``): the
+package's names are listed in ``__init__.pyi``, so ``import solvation.engine`` is cheap and
+the command line starts fast.
+"""
 
-__all__ = [
-    "bench_md",
-    "PlatformError",
-    "available_platforms",
-    "choose_platform",
-    "Protocol",
-    "ProtocolError",
-    "protocol_from",
-    "RunError",
-    "RunInterrupted",
-    "extend_production",
-    "run",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

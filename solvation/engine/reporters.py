@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -16,6 +17,8 @@ from solvation.console import LOGGER, show_progress
 from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
 from solvation.rundir import write_json_atomic
+
+from .resume import ResumeError
 
 
 class SimulationBlowUp(SolvationError):
@@ -79,12 +82,14 @@ class ProgressReporter:
 
     def __init__(self, interval: int, stage: str, start_step: int, end_step: int, dt_ps: float):
         self._interval, self._dt = interval, dt_ps
-        self._start, self._last = start_step, start_step
+        self._start, self._last, self._end = start_step, start_step, end_step
         self._t0 = time.perf_counter()
-        total_ps = (end_step - start_step) * dt_ps
+        # counts whole steps (shown in ps through unit_scale): no float sum can pass the
+        # total, which made tqdm warn "clamping frac" with the environment's path
         self.bar = tqdm(
-            total=round(total_ps, 6),
+            total=end_step - start_step,
             unit="ps",
+            unit_scale=dt_ps,
             desc=stage,
             leave=True,
             disable=not show_progress(),
@@ -102,8 +107,8 @@ class ProgressReporter:
 
     def report(self, simulation, state):
         """OpenMM reporter protocol."""
-        step = simulation.currentStep
-        self.bar.update((step - self._last) * self._dt)
+        step = min(simulation.currentStep, self._end)
+        self.bar.update(step - self._last)
         self._last = step
         elapsed = time.perf_counter() - self._t0
         if elapsed > 0:
@@ -121,6 +126,12 @@ class MinimizationProgress(openmm.MinimizationReporter):
     terminal, a log line every ``log_every`` iterations elsewhere; stops the minimiser
     (returns True) when ``stop()`` says so.
 
+    The energy shown is the system's own: OpenMM's "system energy" holds every force
+    of the System, so the minimisation-only walls (``penalty``, the contact guard of a
+    pre-hydrated start) are subtracted and shown beside it. It is not monotonic: OpenMM
+    holds constraints (rigid water, bonds to H) with restraints that it stiffens in
+    passes, and each pass starts from a geometry whose constraints are not yet met.
+
     Parameters
     ----------
     max_iterations : int
@@ -129,12 +140,15 @@ class MinimizationProgress(openmm.MinimizationReporter):
         Returns True to stop the minimiser.
     log_every : int
         Iterations between log lines off a terminal.
+    penalty : callable, optional
+        Energy (kJ/mol) of the minimisation-only forces at flat positions x (nm).
     """
 
-    def __init__(self, max_iterations: int, stop=lambda: False, log_every: int = 500):
+    def __init__(self, max_iterations: int, stop=lambda: False, log_every: int = 500, penalty=None):
         super().__init__()
-        self._stop, self._log_every = stop, log_every
-        self.iterations, self.energy = 0, math.nan
+        self._stop, self._log_every, self._penalty = stop, log_every, penalty
+        self.iterations, self.energy, self.penalty_energy = 0, math.nan, 0.0
+        self.passes, self._strength = 0, None
         self.bar = tqdm(
             total=max_iterations or None,
             desc="minimize",
@@ -149,13 +163,42 @@ class MinimizationProgress(openmm.MinimizationReporter):
         # progress counts every iteration
         """OpenMM MinimizationReporter protocol; True stops the minimiser."""
         self.iterations += 1
-        self.energy = float(args["system energy"])
-        self.bar.update(1)
-        if self.iterations % 25 == 1:
-            self.bar.set_postfix_str(f"E = {self.energy:.4g} kJ/mol")
-        if self.bar.disable and self.iterations % self._log_every == 1:
-            LOGGER.info("minimize: iteration %d, E = %.6g kJ/mol", self.iterations, self.energy)
+        if self.bar.total is None or self.bar.n < self.bar.total:
+            self.bar.update(1)
+        self._new_pass(float(args["restraint strength"]))
+        shown = self.iterations % 25 == 1 and not self.bar.disable
+        logged = self.bar.disable and self.iterations % self._log_every == 1
+        if shown or logged:
+            self._energies(x, float(args["system energy"]))
+        if shown:
+            self.bar.set_postfix_str(self.text())
+        if logged:
+            LOGGER.info("minimize: iteration %d, %s", self.iterations, self.text())
         return bool(self._stop())
+
+    def _new_pass(self, strength: float) -> None:
+        """Count the minimiser's passes: each stiffens the restraints that stand in for
+        constraints, and the energy may rise when one starts; say so off a terminal."""
+        if strength == self._strength:
+            return
+        previous, self._strength, self.passes = self._strength, strength, self.passes + 1
+        if previous and self.bar.disable:
+            LOGGER.info(
+                "minimize: pass %d: constraints (rigid water, bonds to H) held by %.3gx stiffer "
+                "restraints; the energy may rise as molecules regain their shape",
+                self.passes,
+                strength / previous,
+            )
+
+    def _energies(self, x, total: float) -> None:
+        """Split OpenMM's energy into the system's and the minimisation walls'."""
+        self.penalty_energy = float(self._penalty(x)) if self._penalty is not None else 0.0
+        self.energy = total - self.penalty_energy
+
+    def text(self) -> str:
+        """'E = ... kJ/mol', and the walls' energy when there are walls."""
+        walls = f" (+ contact guard {self.penalty_energy:.4g})" if self._penalty is not None else ""
+        return f"E = {self.energy:.6g} kJ/mol{walls}, pass {self.passes}"
 
     def close(self) -> None:
         """Close the progress bar."""
@@ -238,8 +281,10 @@ class ElectrodeChargeReporter(CsvRowReporter):
 
 class CheckpointReporter:
     """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
-    ``checkpoint.json`` at it together with the byte sizes of the output files, then
-    delete older checkpoints. A kill at any moment leaves a consistent pair.
+    ``checkpoint.json`` at it together with its SHA-256 and the byte sizes of the output
+    files, then delete older checkpoints. A kill at any moment leaves a consistent pair. An output
+    that shrank since the last checkpoint (deleted or cut by another program while the
+    run writes it) stops the run before it is recorded (``engine.resume``).
 
     Parameters
     ----------
@@ -253,6 +298,10 @@ class CheckpointReporter:
 
     def __init__(self, directory: Path, interval: int, outputs: list[Path]):
         self._dir, self._interval, self._outputs = directory, interval, outputs
+        self._sizes = self._measure()
+
+    def _measure(self) -> dict[str, int]:
+        return {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
 
     def describeNextReport(self, simulation):
         """OpenMM reporter protocol."""
@@ -266,17 +315,27 @@ class CheckpointReporter:
     def save(self, simulation) -> None:
         """Save a checkpoint now (see the class docstring)."""
         step = simulation.currentStep
+        sizes = self._measure()
+        shrunk = [n for n, size in sizes.items() if size < self._sizes.get(n, 0)]
+        if shrunk:
+            raise ResumeError(
+                f"{self._dir / shrunk[0]} shrank from {self._sizes[shrunk[0]]} to "
+                f"{sizes[shrunk[0]]} bytes while this run was writing it (deleted or cut by "
+                "another program); the run stopped at its last checkpoint, which the next "
+                f"start checks: `solvation run {self._dir}`"
+            )
         chk = self._dir / f"checkpoint-{step}.chk"
         tmp = chk.with_suffix(".tmp")
+        data = simulation.context.createCheckpoint()
         with tmp.open("wb") as fh:
-            fh.write(simulation.context.createCheckpoint())
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, chk)
-        sizes = {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
-        write_json_atomic(
-            self._dir / "checkpoint.json", {"step": step, "file": chk.name, "sizes": sizes}
-        )
+        record = {"step": step, "file": chk.name, "sizes": sizes}
+        record["sha256"] = hashlib.sha256(data).hexdigest()
+        write_json_atomic(self._dir / "checkpoint.json", record)
+        self._sizes = sizes
         for old in self._dir.glob("checkpoint-*.chk"):
             if old != chk:
                 old.unlink(missing_ok=True)

@@ -23,7 +23,6 @@ run from its last checkpoint.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -36,7 +35,7 @@ import openmm.app as app
 import openmm.unit as u
 
 from solvation.analysis.stats import estimate
-from solvation.console import LOGGER
+from solvation.console import LOGGER, warn
 from solvation.constants import AVOGADRO_PER_MOL
 from solvation.errors import Interrupted, SolvationError
 from solvation.forcefields import METAL_RESNAME
@@ -54,17 +53,33 @@ from solvation.rundir import (
     read_run,
     write_run,
 )
-from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard
+from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard, guard_energy, guard_pairs
 
 from .interrupt import StopReporter, StopRequest, StopRequested, stop_requests
+from .plan import log_plan
 from .platforms import choose_platform
-from .protocol import Protocol, ProtocolError, protocol_from
+from .protocol import (
+    EXECUTION_FIELDS,
+    EXECUTION_KEYS,
+    Protocol,
+    ProtocolError,
+    check_protocol,
+    protocol_from,
+    rounding_notes,
+)
 from .reporters import (
     CheckpointReporter,
     ElectrodeChargeReporter,
     GuardReporter,
     MinimizationProgress,
     ProgressReporter,
+)
+from .resume import (
+    RESTART_HINT,
+    ResumeError,
+    check_complete,
+    read_checkpoint,
+    restore,
 )
 
 EQUILIBRATION_STAGES = ("minimize", "heating", "npt", "anneal", "cool")
@@ -93,6 +108,8 @@ class RunContext:
         Box volumes of the NPT stage (nm^3).
     stop : StopRequest
     checkpoint : CheckpointReporter or None
+    fresh_production : bool
+        An equilibration stage ran in this start: any production on disk is stale.
     """
 
     directory: Path
@@ -105,6 +122,7 @@ class RunContext:
     npt_volumes: list[float] = field(default_factory=list)
     stop: StopRequest = field(default_factory=StopRequest)
     checkpoint: CheckpointReporter | None = None
+    fresh_production: bool = False
 
     @property
     def n_atoms(self) -> int:
@@ -179,7 +197,7 @@ def _simulation(
     directory: Path, protocol: Protocol, build: BuildInfo, platform, props, seed: int
 ) -> tuple[app.Simulation, openmm.Force]:
     system = load_system(directory)
-    pdb = app.PDBFile(str(directory / "topology.pdb"))
+    pdb = read_topology(directory)
     if pdb.topology.getNumAtoms() != system.getNumParticles():
         raise RunError(
             f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
@@ -203,6 +221,31 @@ def _simulation(
     sim.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
     sim.context.setPositions(pdb.positions)
     return sim, barostat
+
+
+def read_topology(directory: Path) -> app.PDBFile:
+    """``topology.pdb`` of a build directory; a missing or damaged one is refused.
+
+    Parameters
+    ----------
+    directory : Path
+        A build or run directory.
+
+    Raises
+    ------
+    RunError
+        When the file is missing or cannot be read.
+    """
+    path = directory / "topology.pdb"
+    if not path.is_file():
+        raise RunError(f"{directory} holds no topology.pdb; rebuild it with `solvation build`")
+    try:
+        return app.PDBFile(str(path))
+    except Exception as err:  # OpenMM's PDB reader raises several types for damaged files
+        raise RunError(
+            f"{path} cannot be read ({type(err).__name__}: {err}); rebuild the directory "
+            "with `solvation build DESIGN.toml -o NEW_DIR`"
+        ) from None
 
 
 def _set_barostat(ctx: RunContext, on: bool) -> None:
@@ -272,14 +315,18 @@ def _run_steps(
     trajectory=None,
     checkpoint: CheckpointReporter | None = None,
     extra: tuple = (),
+    progress: ProgressReporter | None = None,
 ) -> float:
     """Advance ``steps`` with guard, trajectory, state, progress and checkpoint reporters
     (in that order, so a checkpoint always follows the frame and row of its step);
-    returns ns/day."""
+    returns ns/day. ``progress``: a bar over a longer stretch (the caller closes it),
+    else one over these steps."""
     sim, p = ctx.simulation, ctx.protocol
     start = sim.currentStep
     guard = GuardReporter(p.report_steps, stage, ctx.n_atoms, p.max_energy_kj_mol_per_atom)
-    progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
+    own = progress is None
+    if own:
+        progress = ProgressReporter(p.report_steps, stage, start, start + steps, p.dt_ps)
     sim.reporters = [
         guard,
         *([trajectory] if trajectory else []),
@@ -298,7 +345,8 @@ def _run_steps(
             "checkpoint is kept"
         ) from None
     finally:
-        progress.close()
+        if own:
+            progress.close()
         for reporter in extra:
             reporter.close()
         sim.reporters = []
@@ -308,25 +356,39 @@ def _run_steps(
     return (sim.currentStep - start) * p.dt_ps / 1000.0 / max(wall, 1e-9) * 86400.0
 
 
-def _contact_guard(ctx: RunContext) -> openmm.Force | None:
-    """The minimisation wall of a pre-hydrated start (``hydration.contact_guard``), or
-    None: plain packing, or a build.json written before the guard existed."""
+def _contact_guard(ctx: RunContext):
+    """The minimisation wall of a pre-hydrated start (``hydration.contact_guard``) and
+    its energy as a function of the flat positions (nm), or (None, None): plain packing,
+    or a build.json written before the guard existed."""
     start = read_build(ctx.directory).initial_structure or {}
     if not start.get("prehydrated") or "anion_resnames" not in start:
-        return None
+        return None, None
     topology = ctx.simulation.topology
-    return contact_guard(topology, set(start["cation_resnames"]), set(start["anion_resnames"]))
+    cations, anions = set(start["cation_resnames"]), set(start["anion_resnames"])
+    force = contact_guard(topology, cations, anions)
+    if force is None:
+        return None, None
+    cat, acc = guard_pairs(topology, cations, anions)
+    box = ctx.simulation.context.getState().getPeriodicBoxVectors(asNumpy=True)
+    box_nm = box.value_in_unit(u.nanometer)
+    return force, lambda x: guard_energy(x, cat, acc, box_nm)
 
 
 def _minimize(ctx: RunContext) -> float:
     p, sim = ctx.protocol, ctx.simulation
     t0 = time.perf_counter()
-    progress = MinimizationProgress(p.minimize_max_iterations, lambda: ctx.stop.requested)
-    guard = _contact_guard(ctx)
+    guard, penalty = _contact_guard(ctx)
+    progress = MinimizationProgress(
+        p.minimize_max_iterations, lambda: ctx.stop.requested, penalty=penalty
+    )
     if guard is not None:  # on for the minimiser only; dynamics run without it
         index = sim.system.addForce(guard)
         sim.context.reinitialize(preserveState=True)
-        LOGGER.info("minimize: anions held %.1f A from pre-hydrated cations", GUARD_ANGSTROM)
+        LOGGER.info(
+            "minimize: anions held %.1f A from pre-hydrated cations (a wall for the "
+            "minimiser only; its energy is shown apart from the system's)",
+            GUARD_ANGSTROM,
+        )
     try:
         sim.minimizeEnergy(
             tolerance=p.minimize_tolerance_kj_mol_nm * u.kilojoule_per_mole / u.nanometer,
@@ -340,11 +402,16 @@ def _minimize(ctx: RunContext) -> float:
             sim.context.reinitialize(preserveState=True)
     if ctx.stop.requested:
         raise StopRequested("minimize", 0)
-    LOGGER.info("minimize: %d iterations in %.1f s", progress.iterations, time.perf_counter() - t0)
     energy = sim.context.getState(getEnergy=True).getPotentialEnergy()
     if not math.isfinite(energy.value_in_unit(u.kilojoule_per_mole)):
         raise RunError("minimize: energy is not finite after minimisation; check the structure")
     ctx.info.minimized_energy_kj_mol = energy.value_in_unit(u.kilojoule_per_mole)
+    LOGGER.info(
+        "minimize: %d iterations in %.1f s, E = %.6g kJ/mol (the system's, walls removed)",
+        progress.iterations,
+        time.perf_counter() - t0,
+        ctx.info.minimized_energy_kj_mol,
+    )
     return time.perf_counter() - t0
 
 
@@ -356,14 +423,18 @@ def _heating(ctx: RunContext) -> float:
     segments = 10
     chunk = max(p.report_steps, p.heating_steps // segments // p.report_steps * p.report_steps)
     rates = []
-    while sim.currentStep < p.heating_steps:
-        frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
-        sim.integrator.setTemperature(
-            (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
-        )
-        n = min(chunk, p.heating_steps - sim.currentStep)
-        csv = ctx.directory / "equilibration.csv"
-        rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0))
+    progress = ProgressReporter(p.report_steps, "heating", 0, p.heating_steps, p.dt_ps)
+    try:  # one bar for the stage, over its ten temperature steps
+        while sim.currentStep < p.heating_steps:
+            frac = min(1.0, (sim.currentStep + chunk) / p.heating_steps)
+            sim.integrator.setTemperature(
+                (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
+            )
+            n = min(chunk, p.heating_steps - sim.currentStep)
+            csv = ctx.directory / "equilibration.csv"
+            rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0, progress=progress))
+    finally:
+        progress.close()
     sim.integrator.setTemperature(p.temperature_k * u.kelvin)
     return sum(rates) / len(rates) if rates else 0.0
 
@@ -380,12 +451,15 @@ def _npt(ctx: RunContext) -> float:
             [ctx.simulation.context.getState().getPeriodicBoxVolume().value_in_unit(u.nanometer**3)]
         )
     )
-    density = estimate(ctx.mass_g / (volumes * 1e-21))  # transient detected and dropped
+    # the NPT stage is equilibration: its detected transient is dropped; a transient that
+    # takes most of the stage flags the density as drifting (stats.drift_reasons)
+    density = estimate(ctx.mass_g / (volumes * 1e-21), equilibration=True)
     ctx.info.npt_volume_nm3 = float(volumes[density.n_equilibration :].mean())
     ctx.info.density_g_per_cm3 = density.mean
     ctx.info.density_err_g_per_cm3 = density.err
     ctx.info.density_n_eff = density.n_eff
     ctx.info.density_converged = density.converged
+    ctx.info.density_reason = density.reason
     return rate
 
 
@@ -395,21 +469,62 @@ def _trajectory_reporter(path: Path, interval: int, append: bool):
     return app.XTCReporter(str(path), interval, append=append, enforcePeriodicBox=True)
 
 
+def _outputs(ctx: RunContext) -> list[Path]:
+    """The production outputs this run writes: trajectory, state.csv, electrode.csv."""
+    d = ctx.directory
+    out = [d / f"trajectory.{ctx.protocol.trajectory_format}", d / "state.csv"]
+    if electrode_force(ctx.simulation.system) is not None:
+        out.append(d / "electrode.csv")
+    return out
+
+
+def _remove_production(directory: Path) -> None:
+    """Delete the production outputs and checkpoints (production starts again)."""
+    for name in ("trajectory.xtc", "trajectory.dcd", "state.csv", "electrode.csv"):
+        (directory / name).unlink(missing_ok=True)
+    (directory / "checkpoint.json").unlink(missing_ok=True)
+    for old in directory.glob("checkpoint-*.chk"):
+        old.unlink()
+
+
+def _resume_production(ctx: RunContext, outputs: list[Path]) -> bool:
+    """Continue from the production checkpoint after checking every output against it
+    (``engine.resume``): True when resumed, False when production starts afresh."""
+    d, sim = ctx.directory, ctx.simulation
+    record = _checkpoint_record(d)
+    if record is None:
+        return False
+    notes = restore(d, outputs, record["step"], ctx.protocol.report_steps)
+    try:
+        sim.loadCheckpoint(str(d / record["file"]))
+    except Exception as err:  # OpenMM raises plain Exception for a damaged checkpoint
+        raise ResumeError(
+            f"{d / record['file']} cannot be loaded ({str(err).strip() or type(err).__name__}): "
+            + RESTART_HINT.format(directory=d)
+        ) from None
+    for note in notes:
+        LOGGER.info("resume: %s", note)
+    return True
+
+
+def _checkpoint_record(directory: Path) -> dict | None:
+    """``checkpoint.json`` (``resume.read_checkpoint``), a damaged one refused with what
+    to do."""
+    try:
+        return read_checkpoint(directory)
+    except ResumeError as err:
+        raise ResumeError(f"{err}: " + RESTART_HINT.format(directory=directory)) from None
+
+
 def _production(ctx: RunContext) -> float:
     p, sim, d = ctx.protocol, ctx.simulation, ctx.directory
-    traj, csv = d / f"trajectory.{p.trajectory_format}", d / "state.csv"
-    electrode_csv = d / "electrode.csv"
-    outputs = [traj, csv, electrode_csv]
-    marker = d / "checkpoint.json"
-    resume = marker.exists()
-    if resume:
-        chk = json.loads(marker.read_text())
-        for path in outputs:
-            _truncate(path, chk["sizes"].get(path.name, 0))
-        sim.loadCheckpoint(str(d / chk["file"]))
-    else:
-        for path in outputs:
-            path.unlink(missing_ok=True)
+    outputs = _outputs(ctx)
+    traj, csv = outputs[0], outputs[1]
+    if ctx.fresh_production:  # equilibration ran again: an older production is stale
+        _remove_production(d)
+    resume = _resume_production(ctx, outputs)
+    if not resume:
+        _remove_production(d)
         sim.currentStep = 0
         sim.context.setTime(0.0)
     _set_barostat(ctx, p.ensemble == "NPT")
@@ -427,9 +542,10 @@ def _production(ctx: RunContext) -> float:
             resume and csv.exists(),
             _trajectory_reporter(traj, p.report_steps, traj.exists() and traj.stat().st_size > 0),
             checkpoint,
-            _electrode_reporters(ctx, electrode_csv),
+            _electrode_reporters(ctx, d / "electrode.csv"),
         )
     checkpoint.save(sim)
+    check_complete(d, outputs, p.production_steps, p.report_steps)
     ctx.info.n_frames = p.production_steps // p.report_steps
     ctx.info.trajectory = traj.name
     return rate
@@ -505,14 +621,16 @@ def _start_info(directory: Path, protocol: Protocol) -> RunInfo:
     if not has_run(directory):
         return RunInfo(protocol=protocol.to_dict())
     info = read_run(directory)
-    if info.protocol != protocol.to_dict():
+    changed = protocol.differences(info.protocol, info.stages_done)
+    if changed:
         state = "finished" if info.complete else "interrupted"
         raise RunError(
-            f"{directory} holds a {state} run with a different protocol; run it with "
-            "the same options (or none: `solvation run DIR` resumes the recorded "
-            "protocol), extend a finished run with --extend, or copy the build files to "
-            "a new directory"
+            f"{directory} holds a {state} run with a different protocol ({'; '.join(changed)}); "
+            "run it with the same options (or none: `solvation run DIR` resumes the "
+            "recorded protocol), extend a finished run with --extend, or copy the build "
+            "files to a new directory"
         )
+    info.protocol = protocol.to_dict()  # an execution field (checkpoint interval) may change
     return info
 
 
@@ -527,13 +645,33 @@ def _recorded_protocol(info: RunInfo, directory: Path) -> Protocol:
 
 
 def _protocol(directory: Path, design: dict, protocol: Protocol | None, overrides) -> Protocol:
-    """The protocol to run: given, else the recorded one when no option is given (resume),
-    else the design's ``[protocol]`` table with ``overrides``."""
+    """The protocol to run: given, else the recorded one when no option or only execution
+    options (checkpoint interval) are given (resume), else the design's ``[protocol]``
+    table with ``overrides``."""
     if protocol is not None:
         return protocol
-    if has_run(directory) and all(v is None for v in overrides.values()):
-        return _recorded_protocol(read_run(directory), directory)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if has_run(directory) and set(given) <= set(EXECUTION_KEYS):
+        recorded = _recorded_protocol(read_run(directory), directory)
+        new = protocol_from(**given)
+        return replace(recorded, **{f: getattr(new, f) for f in EXECUTION_FIELDS if given})
     return protocol_from(design.get("protocol"), design.get("temperature"), **overrides)
+
+
+def _refuse_physics_with_extend(protocol: Protocol | None, overrides: dict) -> None:
+    """``--extend`` keeps the recorded physics: a protocol or a physics option is refused
+    (execution options - platform, device, precision, threads, checkpoint interval - may
+    change)."""
+    physics = [k for k, v in overrides.items() if v is not None and k not in EXECUTION_KEYS]
+    if protocol is None and not physics:
+        return
+    options = {"production": "time"}  # the command line's name of a protocol key
+    named = ", ".join(f"--{options.get(k, k).replace('_', '-')}" for k in physics) or "a protocol"
+    raise RunError(
+        f"--extend continues the recorded protocol, whose physics cannot change: drop "
+        f"{named}. Execution options (--platform, --device, --precision, --threads, "
+        "--checkpoint-every) may be given"
+    )
 
 
 def extend_production(directory: str | Path, amount: str) -> RunInfo:
@@ -561,6 +699,11 @@ def extend_production(directory: str | Path, amount: str) -> RunInfo:
         raise ProtocolError(f"--extend: {err}") from None
     old = _recorded_protocol(info, directory)
     new = replace(old, production_ps=old.production_ps + extra)
+    if extra > 0:
+        try:
+            check_protocol(new)
+        except ProtocolError as err:
+            raise ProtocolError(f"--extend {amount!r}: {err}") from None
     if extra <= 0 or new.production_steps <= old.production_steps:
         raise ProtocolError(
             f"--extend {amount!r} adds no frame; give at least one report interval "
@@ -585,6 +728,8 @@ def run(
     device: int | None = None,
     precision: str | None = None,
     extend: str | None = None,
+    threads: int | None = None,
+    restart_production: bool = False,
     **overrides,
 ) -> RunInfo:
     """Run (or resume) the simulation of a build directory; returns its ``run.json`` record.
@@ -592,9 +737,12 @@ def run(
     ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
     (same keys, values with units, e.g. ``production="2 ns"``); with no overrides a
     directory that holds a run resumes its recorded protocol. A finished run is not run
-    again; ``extend`` ("10 ns") appends that much production to it. The directory is
-    locked against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or
-    SIGTERM stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
+    again (its outputs are checked); ``extend`` ("10 ns") appends that much production to
+    it. Every start checks the production outputs against the checkpoint
+    (``engine.resume``): cut back exactly, or refused; ``restart_production`` discards
+    production and runs it again from the equilibrated state. The directory is locked
+    against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or SIGTERM
+    stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
 
     Parameters
     ----------
@@ -609,6 +757,11 @@ def run(
         Platform precision ('mixed', 'double', 'single').
     extend : str, optional
         Production to append to a finished run, with its unit ('10 ns').
+    threads : int, optional
+        Threads of the CPU platform (default: OpenMM's, OPENMM_CPU_THREADS or every core).
+    restart_production : bool
+        Discard the production outputs and run production again from the end of
+        equilibration.
     **overrides
         Protocol keys with units ('production="2 ns"').
 
@@ -621,25 +774,68 @@ def run(
     """
     directory = Path(directory)
     build, design = read_build_and_design(directory)
-    given = protocol is not None or any(v is not None for v in overrides.values())
-    if extend is not None and given:
-        raise RunError("--extend continues the recorded protocol; give no other run option")
+    if extend is not None:
+        if restart_production:
+            raise RunError("--extend continues the recorded production; drop --restart-production")
+        _refuse_physics_with_extend(protocol, overrides)
     with DirectoryLock(directory, "a run"), stop_requests() as stop:
+        if restart_production:
+            _restart_production(directory)
         if extend is not None:
             extend_production(directory, extend)
         protocol = _protocol(directory, design, protocol, overrides)
         info = _start_info(directory, protocol)
         if info.complete:
+            _check_finished(directory, protocol)
             return info
-        plat, props = choose_platform(platform, device, precision)
+        for note in rounding_notes(protocol) if "npt" not in info.stages_done else ():
+            warn(note)
+        plat, props = choose_platform(platform, device, precision, threads)
+        LOGGER.debug("platform %s, properties %s", plat.getName(), props or "defaults")
+        LOGGER.debug("protocol %s", protocol.to_dict())
+        _checkpoint_record(directory)  # a damaged record is refused before any work
         sim, barostat = _simulation(directory, protocol, build, plat, props, build.seed)
         ctx = RunContext(directory, protocol, sim, barostat, info, build.seed, stop=stop)
         _describe(ctx, plat, props, device)
+        log_plan(ctx)
         try:
             _stages(ctx, build)
         except StopRequested as stopped:
             raise _interrupted(ctx, stopped) from None
     return info
+
+
+def _check_finished(directory: Path, protocol: Protocol) -> None:
+    """A finished run's outputs still hold every frame and row it recorded."""
+    record = _checkpoint_record(directory)
+    if record is None:
+        raise ResumeError(
+            f"{directory}/run.json says the run finished, but its checkpoint.json is gone: "
+            + RESTART_HINT.format(directory=directory)
+        )
+    outputs = [directory / f"trajectory.{protocol.trajectory_format}", directory / "state.csv"]
+    if (directory / "electrode.csv").exists() or read_build(directory).electrode is not None:
+        outputs.append(directory / "electrode.csv")
+    check_complete(directory, outputs, protocol.production_steps, protocol.report_steps)
+
+
+def _restart_production(directory: Path) -> None:
+    """Discard production (outputs, checkpoints) so that it runs again from the end of
+    equilibration; refused before equilibration has finished."""
+    if not has_run(directory):
+        raise RunError(f"{directory} holds no run yet; run it with `solvation run {directory}`")
+    info = read_run(directory)
+    stages = _recorded_protocol(info, directory).stages
+    if not set(stages[:-1]) <= set(info.stages_done):
+        raise RunError(
+            f"{directory} has not finished equilibration; `solvation run {directory}` "
+            "continues it (--restart-production is for a damaged production)"
+        )
+    _remove_production(directory)
+    info.stages_done = [s for s in info.stages_done if s != "production"]
+    info.complete, info.n_frames = False, None
+    write_run(directory, info)
+    warn(f"{directory}: production discarded; it runs again from the equilibrated state")
 
 
 def _describe(ctx: RunContext, plat, props: dict, device: int | None) -> None:
@@ -659,8 +855,50 @@ def _describe(ctx: RunContext, plat, props: dict, device: int | None) -> None:
     info.n_atoms = system.getNumParticles()
 
 
+def _load_stage(ctx: RunContext, stage: str, previous: str) -> None:
+    """Start ``stage`` from the saved end state of ``previous``; production resuming from
+    its checkpoint needs none (the checkpoint holds the whole state)."""
+    if stage == "production" and not ctx.fresh_production and _checkpoint_record(ctx.directory):
+        return
+    path = ctx.directory / f"stage-{previous}.xml"
+    try:
+        ctx.simulation.loadState(str(path))
+    except Exception as err:  # a missing or truncated state file
+        raise StaleStage(previous, f"{path.name} cannot be read ({type(err).__name__})") from None
+
+
+class StaleStage(Exception):
+    """The saved end state of a finished stage cannot be loaded.
+
+    Parameters
+    ----------
+    stage : str
+        The stage whose state is damaged.
+    why : str
+        What is wrong with it.
+    """
+
+    def __init__(self, stage: str, why: str):
+        super().__init__(why)
+        self.stage, self.why = stage, why
+
+
 def _stages(ctx: RunContext, build: BuildInfo) -> None:
-    """Every stage not yet done, each from the end state of the one before."""
+    """Every stage not yet done, each from the end state of the one before. A damaged
+    stage state (``stage-X.xml``) makes equilibration run again from the start, with a
+    warning, unless production can resume from its own checkpoint."""
+    try:
+        _run_stages(ctx, build)
+    except StaleStage as stale:
+        warn(f"{ctx.directory}: {stale.why}: equilibration runs again from the start")
+        ctx.info.stages_done, ctx.info.equilibration_csv_bytes = [], 0
+        pdb = read_topology(ctx.directory)
+        ctx.simulation.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
+        ctx.simulation.context.setPositions(pdb.positions)
+        _run_stages(ctx, build)
+
+
+def _run_stages(ctx: RunContext, build: BuildInfo) -> None:
     directory, info, sim = ctx.directory, ctx.info, ctx.simulation
     previous = None
     for stage in ctx.protocol.stages:
@@ -671,8 +909,9 @@ def _stages(ctx: RunContext, build: BuildInfo) -> None:
         if ctx.stop.requested:
             raise StopRequested(stage, sim.currentStep)
         if previous is not None:  # production may then jump ahead to its checkpoint
-            sim.loadState(str(directory / f"stage-{previous}.xml"))
+            _load_stage(ctx, stage, previous)
         _truncate_equilibration(directory, info, stage)
+        ctx.fresh_production = ctx.fresh_production or stage != "production"
         value = func(ctx)
         info.ns_per_day = {**info.ns_per_day, stage: value if stage != "minimize" else None}
         if stage == "minimize":

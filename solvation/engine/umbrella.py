@@ -56,7 +56,7 @@ from solvation.rundir import (
 )
 
 from .platforms import choose_platform
-from .protocol import Protocol
+from .protocol import Protocol, ProtocolError, check_protocol
 from .run import repartition_hydrogen_mass, run
 
 RESTRAINT_NAME = "umbrella restraint"
@@ -147,7 +147,9 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
     try:
         spec = PMFSpec.model_validate(data)
     except ValidationError as err:
-        fields = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        fields = "; ".join(
+            f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()
+        )
         raise UmbrellaError(f"invalid PMF settings: {fields}") from None
     if spec.pair is None and canonical_ion(spec.ion) is None:
         raise UmbrellaError(f"unknown ion {spec.ion!r} for the PMF (e.g. Zn2+)")
@@ -503,9 +505,14 @@ def window_protocol(parent: Path, settings: PMFSettings) -> Protocol:
     settings : PMFSettings
     """
     protocol = Protocol(**read_run(parent).protocol)
-    return replace(
+    window = replace(
         protocol, equilibration_ps=settings.equilibration_ps, production_ps=settings.window_ps
     )
+    try:
+        check_protocol(window)
+    except ProtocolError as err:
+        raise UmbrellaError(f"window_time: {err}") from None
+    return window
 
 
 def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> UmbrellaInfo:

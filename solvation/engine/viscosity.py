@@ -23,7 +23,6 @@ production. It needs a bulk box (no slab, no osmotic walls) and uses the run's p
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -46,13 +45,12 @@ from solvation.rundir import (
 )
 
 from .platforms import choose_platform
-from .protocol import Protocol
+from .protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol
 from .reporters import CheckpointReporter, CsvRowReporter, ProgressReporter
+from .resume import ResumeError, read_checkpoint, restore
 from .run import RunError, repartition_hydrogen_mass
 
 REPORT_STEPS = 10  # flow amplitude every 10 steps (20 fs at 2 fs): V decorrelates in ~1 ps
-DEFAULT_ACCELERATION = 0.02  # nm/ps^2: shear rate V k well below 0.1/ps for water boxes
-DEFAULT_TIME_PS = 200.0
 KB_KJ_PER_MOL_K = BOLTZMANN_J_PER_K * AVOGADRO_PER_MOL / 1000.0
 
 
@@ -244,11 +242,13 @@ def _advance(folder: Path, sim, state, protocol, info, checkpoint_ps: float) -> 
     csv = folder / VISCOSITY_CSV
     marker = folder / "checkpoint.json"
     sim.integrator.setRandomNumberSeed(info.seed)
-    if marker.exists():
-        chk = json.loads(marker.read_text())
-        if csv.exists():  # rows written after the checkpoint go; resumed rows follow
-            with csv.open("r+b") as fh:
-                fh.truncate(chk["sizes"].get(csv.name, 0))
+    if marker.exists():  # rows written after the checkpoint go (engine.resume)
+        hint = f"remove {folder} to run the viscosity run again"
+        try:
+            chk = read_checkpoint(folder)
+        except ResumeError as err:
+            raise ResumeError(f"{err}: {hint}") from None
+        restore(folder, [csv], chk["step"], REPORT_STEPS, hint)
         sim.loadCheckpoint(str(folder / chk["file"]))
     else:  # not setState: the NPT state carries the barostat's parameters
         sim.context.setPeriodicBoxVectors(*state.getPeriodicBoxVectors())
