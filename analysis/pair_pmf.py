@@ -68,6 +68,7 @@ TAIL_INSIDE_NM = 0.2  # the tail match starts this far inside the boundary
 PROMINENCE_KT = 0.5  # a minimum of W must be this deep to count
 IN_SHELL = 0.5  # reweighted partner shell count marking the contact region
 DEFAULT_BOOTSTRAP = 100
+MIN_BINS = 4  # fewest histogram bins across the sampled distances
 
 
 @dataclass(frozen=True)
@@ -642,20 +643,24 @@ def _pair_warnings(r_nm, model: PairModel, states: PairStates, n_ok: int, n: int
 
 
 def _central(series, kept, centres, force_constants, model: PairModel, bin_width_nm: float):
-    """Uncorrelated distances per window, the bin edges and the MBAR profile with the
-    water and partner shell counts as observables."""
+    """Uncorrelated distances per window, the bin edges, the bin width used (nm) and the
+    MBAR profile with the water and partner shell counts as observables. The width is
+    ``bin_width_nm``, or narrower so that ``MIN_BINS`` bins span the samples when every
+    window stayed close together (runs of a few ps that never left contact)."""
     samples = [s.r_nm[d.indices] for s, d in zip(series, kept, strict=True)]
     if any(len(x) == 0 for x in samples):
         raise InputError("a window has no frames; run it first")
     lo, hi = min(float(x.min()) for x in samples), max(float(x.max()) for x in samples)
-    edges = np.arange(lo, hi + bin_width_nm, bin_width_nm)
+    width = min(bin_width_nm, (hi - lo) / MIN_BINS) if hi > lo else bin_width_nm
+    edges = np.arange(lo, hi + width, width)
     pairs = list(zip(series, kept, strict=True))
     counts = {
         "water": [s.water_count[d.indices] for s, d in pairs],
         "in_shell": [(s.partner_in_shell[d.indices] > 0) * 1.0 for s, d in pairs],
     }
     t = model.temperature_k
-    return samples, edges, umbrella_profile(samples, centres, force_constants, t, edges, counts)
+    profile = umbrella_profile(samples, centres, force_constants, t, edges, counts)
+    return samples, edges, width, profile
 
 
 def pair_pmf_result(
@@ -696,9 +701,11 @@ def pair_pmf_result(
         When a window has no frames or too few bins hold samples.
     """
     kept = [decorrelate(s.r_nm, s.water_count, s.partner_in_shell) for s in series]
-    samples, edges, profile = _central(series, kept, centres, force_constants, model, bin_width_nm)
+    samples, edges, width, profile = _central(
+        series, kept, centres, force_constants, model, bin_width_nm
+    )
     r = profile.z_nm
-    blo, bhi = _bins(r, bin_width_nm)
+    blo, bhi = _bins(r, width)
     tail_from = model.boundary_nm - TAIL_INSIDE_NM if tail_from_nm is None else tail_from_nm
     w = tail_matched(r, profile.free_energy_kj_per_mol, blo, bhi, model, tail_from)
     draws = bootstrap_w(
@@ -713,6 +720,11 @@ def pair_pmf_result(
     n_ok = int(np.sum(np.isfinite(draws).any(axis=1)))
     warnings = window_warnings(profile, windows, "mean_r_nm")
     warnings += _pair_warnings(r, model, states, n_ok, n_bootstrap)
+    if width < bin_width_nm:
+        warnings.append(
+            f"the windows sampled only {edges[-1] - edges[0]:.3f} nm of distance: bins "
+            f"narrowed from {bin_width_nm:.3f} to {width:.4f} nm"
+        )
     return PairPMFResult(
         cation=model.cation,
         partner=model.partner,

@@ -240,6 +240,8 @@ def plot_pair_pmf(result, path: str | Path) -> None:
     """
     fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
     draw_pair_pmf(axes, result)
+    fig.savefig(path)
+    plt.close(fig)
 
 
 # m^2/s -> A^2/ps, and the MSD slope 2 n D of an n-dimensional MSD

@@ -105,6 +105,20 @@ def test_non_interacting_pair_has_a_flat_w():
     assert not result.converged and "no bin with the partner" in " ".join(result.warnings)
 
 
+def test_windows_within_one_bin_get_narrower_bins_and_say_so():
+    """Windows that all stay within one 0.05 nm bin (a few ps that never left contact)
+    still give a profile: the bins narrow to span the samples in four, and the result
+    says so and is not converged."""
+    centres = [0.40, 0.41, 0.42]
+    k = 4.0 * KT / 0.01**2
+    series = _sample_pair("0", {}, centres, k, n=200)
+    model = PairModel("A", "B", (0.0, 0.0), 78.4, 0.65, T)
+    result = pair_pmf_result(series, centres, [k] * 3, model, 0.05, n_bootstrap=5)
+    assert len(result.r_nm) >= 3 and np.all(np.diff(result.r_nm) < 0.05)
+    assert any("bins narrowed from 0.050" in w for w in result.warnings), result.warnings
+    assert not result.converged
+
+
 def test_lj_coulomb_pair_in_a_continuum_recovers_w_absolutely():
     """A +2/-2 Lennard-Jones pair in a continuum of eps_r 160: the PMF along r is the
     pair energy U(r) itself. The Coulomb-tail match fixes W's zero, so W must equal U
