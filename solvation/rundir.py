@@ -45,6 +45,7 @@ VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "v
 # PMF directory and its windows (``solvation pmf``)
 WINDOW_JSON, UMBRELLA_JSON = "window.json", "umbrella.json"
 # metadynamics stage folder (``engine.metadynamics``)
+METAD_DIR = "metad"
 METAD_JSON, METAD_CSV, METAD_CHECKPOINT = "metad.json", "metad.csv", "checkpoint.chk"
 # analysis outputs of a campaign job directory, and its result
 RESULT_JSON = "result.json"
@@ -540,6 +541,21 @@ def load_system(directory: str | Path):
             f"{path} cannot be read ({first}); it may be truncated or edited. Rebuild the "
             "directory with `solvation build DESIGN.toml -o NEW_DIR`"
         ) from None
+
+
+def save_system(directory: str | Path, system) -> None:
+    """Write the serialized OpenMM System (``system.xml``) into a build directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build directory (or the temporary folder that becomes one).
+    system : openmm.System
+        The System to write.
+    """
+    import openmm  # here, not at the top: reading run records must not load OpenMM
+
+    (Path(directory) / SYSTEM_XML).write_text(openmm.XmlSerializer.serialize(system))
 
 
 def has_viscosity(directory: str | Path) -> bool:
