@@ -42,8 +42,10 @@ TRAJECTORY_STEM, TRAJECTORY_FORMATS = "trajectory", ("xtc", "dcd")
 CHECKPOINT_JSON, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX = "checkpoint.json", "checkpoint-", ".chk"
 STAGE_PREFIX, STAGE_SUFFIX = "stage-", ".xml"
 VISCOSITY_DIR, VISCOSITY_JSON, VISCOSITY_CSV = "viscosity", "viscosity.json", "viscosity.csv"
-# PMF directory and its windows (``solvation pmf``)
+# PMF directory and its windows (``solvation pmf``); a PMF made from a design builds
+# its parent in ``system/``; a campaign job's PMF sits in its ``pmf/`` folder
 WINDOW_JSON, UMBRELLA_JSON = "window.json", "umbrella.json"
+PMF_PARENT_DIR, PMF_DIR = "system", "pmf"
 # metadynamics stage folder (``engine.metadynamics``)
 METAD_DIR = "metad"
 METAD_JSON, METAD_CSV, METAD_CHECKPOINT = "metad.json", "metad.csv", "checkpoint.chk"
