@@ -131,6 +131,11 @@ class RunContext:
     fresh_production: bool = False
 
     @property
+    def files(self) -> RunDir:
+        """The run directory's files (``solvation.rundir.RunDir``)."""
+        return RunDir(self.directory)
+
+    @property
     def n_atoms(self) -> int:
         """Particles of the system."""
         return self.simulation.system.getNumParticles()
@@ -279,7 +284,7 @@ def _electrode_method(ctx: RunContext, barostat_on: bool) -> None:
 
 
 def _save_state(ctx: RunContext, stage: str) -> None:
-    path = RunDir(ctx.directory).stage_xml(stage)
+    path = ctx.files.stage_xml(stage)
     tmp = path.with_suffix(".tmp")
     ctx.simulation.saveState(str(tmp))
     os.replace(tmp, path)
@@ -437,7 +442,7 @@ def _heating(ctx: RunContext) -> float:
                 (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
             )
             n = min(chunk, p.heating_steps - sim.currentStep)
-            csv = RunDir(ctx.directory).equilibration_csv
+            csv = ctx.files.equilibration_csv
             rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0, progress=progress))
     finally:
         progress.close()
@@ -448,7 +453,7 @@ def _heating(ctx: RunContext) -> float:
 def _npt(ctx: RunContext) -> float:
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, True)
-    csv = RunDir(ctx.directory).equilibration_csv
+    csv = ctx.files.equilibration_csv
     rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
     volumes = (
         np.asarray(ctx.npt_volumes)
@@ -478,7 +483,7 @@ def _trajectory_reporter(path: Path, interval: int, append: bool):
 def _outputs(ctx: RunContext) -> list[Path]:
     """The production outputs this run writes: trajectory, state.csv, electrode.csv."""
     electrode = electrode_force(ctx.simulation.system) is not None
-    return RunDir(ctx.directory).production_outputs(ctx.protocol.trajectory_format, electrode)
+    return ctx.files.production_outputs(ctx.protocol.trajectory_format, electrode)
 
 
 def _remove_production(directory: Path) -> None:
@@ -573,7 +578,7 @@ def _nvt_at(ctx: RunContext, stage: str, temperature_k: float, steps: int) -> fl
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, False)
     ctx.simulation.integrator.setTemperature(temperature_k * u.kelvin)
-    csv = RunDir(ctx.directory).equilibration_csv
+    csv = ctx.files.equilibration_csv
     try:
         return _run_steps(ctx, stage, steps, csv, _size(csv) > 0)
     finally:
@@ -861,7 +866,7 @@ def _load_stage(ctx: RunContext, stage: str, previous: str) -> None:
     its checkpoint needs none (the checkpoint holds the whole state)."""
     if stage == "production" and not ctx.fresh_production and _checkpoint_record(ctx.directory):
         return
-    path = RunDir(ctx.directory).stage_xml(previous)
+    path = ctx.files.stage_xml(previous)
     try:
         ctx.simulation.loadState(str(path))
     except Exception as err:  # a missing or truncated state file
