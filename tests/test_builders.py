@@ -167,8 +167,8 @@ def test_demo_designs_build_and_run(tmp_path):
     from solvation.campaigns.demo import write_demo_campaign
 
     write_demo_campaign(tmp_path / "demo")
-    designs = {p.stem: load_design(p) for p in sorted((tmp_path / "demo").glob("*.toml"))}
-    designs = {k: d for k, d in designs.items() if k != "demo_campaign"}
+    files = sorted((tmp_path / "demo").glob("*.toml"))
+    designs = {p.stem: load_design(p) for p in files if p.stem != "demo_campaign"}
     assert sorted(designs) == ["znotf2_2m", "znso4_2m", "znso4_2m_eg"]
     for stem, built in _build_all(tmp_path / "built", designs).items():
         _check_runs(built, designs[stem].forcefield.family)

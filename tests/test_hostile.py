@@ -241,13 +241,13 @@ CASES = [
     ("50000 K", _build(temperature="50000 K"), "outside 50-1000 K", 2),
     (
         "ion override for an ion not in the box",
-        _build(forcefield={"ions": {"Na+": "hfe"}}),
+        _build(forcefield={"family": "full", "ions": {"Na+": "hfe"}}),
         "'Na+' is not in the box",
         2,
     ),
     (
         "unknown ion in an override",
-        _build(forcefield={"ions": {"Qx+": "hfe"}}),
+        _build(forcefield={"family": "full", "ions": {"Qx+": "hfe"}}),
         "is not a library ion",
         2,
     ),

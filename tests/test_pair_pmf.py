@@ -215,7 +215,7 @@ def pair_pmf_dir(tmp_path_factory):
         "name": "pair",
         "salts": [{"formula": "ZnSO4", "concentration": "0.37 m"}],
         "box": {"n_water": 150},
-        "forcefield": {"cutoff": "0.7 nm"},
+        "forcefield": {"family": "full", "cutoff": "0.7 nm"},  # TIP3P: eps_r 97
         "protocol": {
             "equilibration": "1 ps",
             "production": "0.1 ps",
