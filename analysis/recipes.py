@@ -34,7 +34,10 @@ import pandas as pd
 from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
 from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
 from solvation.rundir import (
+    BUILD_JSON,
+    METAD_DIR,
     BuildInfo,
+    RunDir,
     has_run,
     read_build,
     read_run,
@@ -447,7 +450,7 @@ def electrode_summary(path: str | Path) -> dict | None:
         sigma_bottom_e_per_nm2, field_V_per_nm, capacitance_uF_per_cm2 (with error) ...
     """
     path = Path(path)
-    csv = path / "electrode.csv"
+    csv = RunDir(path).electrode_csv
     if not path.is_dir() or not csv.exists():
         return None
     info = read_build(path)
@@ -570,7 +573,7 @@ def interface_of_run(
     run_dir = paths[0].is_dir()
     if species is None:
         if not run_dir:
-            raise InputError("give --species NAME=SELECTION (no build.json to take them from)")
+            raise InputError(f"give --species NAME=SELECTION (no {BUILD_JSON} to take them from)")
         species = run_selections(read_build(paths[0])).molecules
     planes = slab_planes(paths[0], universe) if z0 is None else {"top": z0}
     electrode = electrode_summary(paths[0]) if run_dir else None
@@ -903,11 +906,11 @@ def metad_of_directory(
     InputError
         When the directory holds no metadynamics stage.
     """
-    stage = Path(path) / "metad"
-    if not (stage / "metad.json").exists():
+    stage = RunDir(Path(path) / METAD_DIR)
+    if not stage.metad_json.exists():
         raise InputError(f"{path} holds no metadynamics stage (run `solvation metad` first)")
-    record = json.loads((stage / "metad.json").read_text())
-    table = pd.read_csv(stage / "metad.csv").iloc[: record["rows"]]
+    record = json.loads(stage.metad_json.read_text())
+    table = pd.read_csv(stage.metad_csv).iloc[: record["rows"]]
     return contact_pairs_result(
         table,
         record["n_cations"],

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
 from solvation.forcefields.charges import fixed_charges
-from solvation.rundir import has_run, load_system, read_run
+from solvation.rundir import RUN_JSON, RunDir, has_run, load_system, read_run
 
 
 class InputError(SolvationError):
@@ -37,14 +37,16 @@ class InputError(SolvationError):
 
 
 def _run_directory(path: Path) -> tuple[str, list[str]]:
-    top = path / "topology.pdb"
-    trajs = [str(p) for p in (path / "trajectory.xtc", path / "trajectory.dcd") if p.exists()]
+    files = RunDir(path)
+    top = files.topology_pdb
+    trajs = [str(p) for p in files.trajectories() if p.exists()]
     if not top.exists():
         raise InputError(
-            f"{path} is a directory but holds no topology.pdb (is it a build or run directory?)"
+            f"{path} is a directory but holds no {top.name} (is it a build or run directory?)"
         )
     if not trajs:
-        raise InputError(f"{path} holds no trajectory.xtc/.dcd yet; run `solvation run {path}`")
+        xtc = files.trajectory("xtc").name
+        raise InputError(f"{path} holds no {xtc}/.dcd yet; run `solvation run {path}`")
     return str(top), trajs
 
 
@@ -169,7 +171,7 @@ def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
     if expected is None or found >= expected:
         return
     message = (
-        f"{path}: the trajectory holds {found} frames but run.json records {expected}; it "
+        f"{path}: the trajectory holds {found} frames but {RUN_JSON} records {expected}; it "
         "may be truncated or still being copied"
     )
     if strict:
@@ -360,7 +362,7 @@ def run_directory_charges(path: str | Path) -> np.ndarray | None:
     path : str or Path
         A build or run directory (anything else gives None).
     """
-    if not Path(path).is_dir() or not (Path(path) / "system.xml").exists():
+    if not Path(path).is_dir() or not RunDir(path).system_xml.exists():
         return None
     return np.array(fixed_charges(load_system(path)))
 

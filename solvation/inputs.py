@@ -30,41 +30,24 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from solvation.errors import SolvationError
+from solvation.errors import InputError
+from solvation.jsonio import read_text as read_text  # re-exported: read with the records
+from solvation.rundir import DIRECTORY_MARKERS as RUN_MARKERS
+from solvation.rundir import RECORD_NAMES as RUN_RECORDS
+from solvation.rundir import RECORD_PATTERNS
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 NAME_MAX_LENGTH = 100
-# files that belong to a run, build, PMF or campaign directory: never an output target
-RECORD_NAMES = {
-    "build.json",
-    "run.json",
-    "system.xml",
-    "topology.pdb",
-    "topology.cif",
-    "design.toml",
-    "state.csv",
-    "equilibration.csv",
-    "electrode.csv",
-    "trajectory.xtc",
-    "trajectory.dcd",
-    "checkpoint.json",
-    "result.json",
+# files that belong to a run, build, PMF (rundir) or campaign directory: never an output
+# target
+RECORD_NAMES = RUN_RECORDS | {
     "catalog.sqlite",
-    "umbrella.json",
-    "window.json",
-    "viscosity.json",
-    "viscosity.csv",
     "ranking.csv",
     "separability.csv",
 }
-RECORD_PATTERNS = (re.compile(r"^checkpoint-\d+\.chk$"), re.compile(r"^stage-[a-z]+\.xml$"))
-DIRECTORY_MARKERS = ("build.json", "catalog.sqlite", "umbrella.json", "window.json")
+DIRECTORY_MARKERS = (*RUN_MARKERS, "catalog.sqlite")
 PLOT_SUFFIXES = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": None, ".jpg": b"\xff\xd8"}
 ENV_THREADS = ("OPENMM_CPU_THREADS", "NUMBA_NUM_THREADS")
-
-
-class InputError(SolvationError):
-    """A value, name, file or output path given by the user that cannot be used."""
 
 
 def _range_text(low, high, low_open: bool, high_open: bool, unit: str) -> str:
@@ -252,42 +235,6 @@ def check_environment() -> None:
     problem = environment_problem()
     if problem:
         raise InputError(problem)
-
-
-def read_text(path, what: str = "file") -> str:
-    """The text of a UTF-8 file; a missing file, a directory or a binary or non-UTF-8
-    file is refused with one line.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    what : str
-        What the file is, for the message ('design file').
-
-    Raises
-    ------
-    InputError
-        When the file cannot be read as UTF-8 text.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{what} {path} does not exist")
-    if path.is_dir():
-        raise InputError(f"{what} {path} is a directory; give the file itself")
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{what} {path} cannot be read: {err.strerror}") from None
-    if b"\0" in data:
-        raise InputError(f"{what} {path} is a binary file, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{what} {path} is not UTF-8 text (byte {data[err.start]:#04x} at position "
-            f"{err.start}); save it as UTF-8"
-        ) from None
 
 
 # --- output paths ------------------------------------------------------------------------

@@ -35,7 +35,16 @@ from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
 from solvation.provenance import BUILD_PACKAGES, versions
 from solvation.quantities import length_nm, potential_v, temperature_k
-from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, write_json_atomic
+from solvation.rundir import (
+    BUILD_JSON,
+    RUN_JSON,
+    BuildInfo,
+    RunDir,
+    RunDirError,
+    read_build,
+    save_system,
+    write_json_atomic,
+)
 
 from . import hydration, osmotic
 from .check import check_design
@@ -76,12 +85,12 @@ class BuiltSystem:
     @property
     def system_xml(self) -> Path:
         """The serialized OpenMM System of the build."""
-        return self.path / "system.xml"
+        return RunDir(self.path).system_xml
 
     @property
     def topology_pdb(self) -> Path:
         """The topology and starting coordinates of the build."""
-        return self.path / "topology.pdb"
+        return RunDir(self.path).topology_pdb
 
 
 def choices_of(design: Design) -> ForceFieldChoices:
@@ -320,15 +329,16 @@ def _write(
     positions,
     system: openmm.System,
 ) -> str:
-    (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
-    with (tmp / "topology.pdb").open("w") as fh:
+    files = RunDir(tmp)
+    save_system(tmp, system)
+    with files.topology_pdb.open("w") as fh:
         app.PDBFile.writeFile(topology, positions, fh, keepIds=False)
-    name = "topology.pdb"
+    name = files.topology_pdb.name
     if topology.getNumAtoms() > PDB_MAX_ATOMS:
-        with (tmp / "topology.cif").open("w") as fh:
+        with files.topology_cif.open("w") as fh:
             app.PDBxFile.writeFile(topology, positions, fh)
-        name = "topology.cif"
-    (tmp / "design.toml").write_text(
+        name = files.topology_cif.name
+    files.design_toml.write_text(
         source.read_text()
         if source
         else tomli_w.dumps(design.model_dump(mode="json", exclude_none=True))
@@ -475,7 +485,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "n_atoms": topology.getNumAtoms(),
         "concentrations": comp.concentrations,
         "density_estimate_g_per_cm3": comp.density_g_per_cm3,
-        "density_note": "ideal-mixing estimate used for the initial box; see run.json for NPT",
+        "density_note": f"ideal-mixing estimate used for the initial box; see {RUN_JSON} for NPT",
         "estimated_densities": [k for k, c in comp.components.items() if c.density_estimated],
         "temperature_k": temperature_k(design.temperature),
         "water_model": design.water.model,

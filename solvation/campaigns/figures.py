@@ -7,7 +7,6 @@ software strings in the files, a fixed SVG hash salt, sorted inputs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +14,15 @@ import numpy as np
 import pandas as pd
 
 from solvation.analysis.plots import draw_msd, draw_pair_pmf, draw_pmf
+from solvation.rundir import (
+    HBONDS_JSON,
+    MSD_CSV,
+    PMF_JSON,
+    RDF_JSON,
+    SHELLS_JSON,
+    TRANSPORT_JSON,
+    RunDir,
+)
 from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
@@ -33,10 +41,10 @@ def _save(fig, data: pd.DataFrame, out: Path, name: str) -> list[Path]:
     return [*paths, out / f"{name}.csv"]
 
 
-def _first_replicas(directory: Path) -> dict[str, Path]:
+def _first_replicas(directory: Path) -> dict[str, RunDir]:
     jobs = Catalog(directory).jobs()
     done = jobs[jobs.status == "done"].sort_values(["design", "replica"])
-    return {d: job_directory(directory, g.key.iloc[0]) for d, g in done.groupby("design")}
+    return {d: RunDir(job_directory(directory, g.key.iloc[0])) for d, g in done.groupby("design")}
 
 
 def fig_rdf(directory: Path, out: Path) -> list[Path]:
@@ -57,10 +65,8 @@ def fig_rdf(directory: Path, out: Path) -> list[Path]:
     rows = []
     fig, ax = plt.subplots()
     for design, path in _first_replicas(directory).items():
-        if not (path / "rdf.json").exists():
-            continue
-        rdf = json.loads((path / "rdf.json").read_text())
-        if "water" not in rdf["pairs"]:
+        rdf = path.read_json(RDF_JSON)
+        if rdf is None or "water" not in rdf["pairs"]:
             continue
         pair = rdf["pairs"]["water"]
         ax.plot(pair["r_angstrom"], pair["g_r"], label=design, lw=1)
@@ -93,8 +99,8 @@ def fig_speciation(directory: Path, out: Path, top: int = 12) -> list[Path]:
     """
     rows, notes = [], []
     for design, path in _first_replicas(directory).items():
-        if (path / "shells.json").exists():
-            shells = json.loads((path / "shells.json").read_text())
+        shells = path.read_json(SHELLS_JSON)
+        if shells is not None:
             rows += [
                 {"design": design, "shell": k, "fraction": v}
                 for k, v in shells["speciation"].items()
@@ -149,8 +155,9 @@ def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
     """
     rows = []
     for design, path in _first_replicas(directory).items():
-        if (path / "hbonds.json").exists():
-            classes = json.loads((path / "hbonds.json").read_text())["class_fractions"]
+        hbonds = path.read_json(HBONDS_JSON)
+        if hbonds is not None:
+            classes = hbonds["class_fractions"]
             rows += [{"design": design, "class": k, "fraction": v} for k, v in classes.items()]
     data = pd.DataFrame(rows, columns=["design", "class", "fraction"])
     fig, ax = plt.subplots()
@@ -185,10 +192,11 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
     fig, ax = plt.subplots()
     col = "msd_Zn2+_angstrom2"
     for design, path in _first_replicas(directory).items():
-        if not (path / "msd.csv").exists() or not (path / "transport.json").exists():
+        transport = path.read_json(TRANSPORT_JSON)
+        if not path.output(MSD_CSV).exists() or transport is None:
             continue
-        msd = pd.read_csv(path / "msd.csv")
-        fit = json.loads((path / "transport.json").read_text())["species"].get("Zn2+")
+        msd = pd.read_csv(path.output(MSD_CSV))
+        fit = transport["species"].get("Zn2+")
         if col in msd and fit is not None:
             draw_msd(ax, msd.lag_ps, msd[col], fit, design)
             lo, hi = fit["fit_window_ps"]
@@ -248,9 +256,9 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
 def _pmf_results(directory: Path) -> dict[str, dict]:
     """pmf.json of each design's first replica."""
     return {
-        design: json.loads((path / "pmf.json").read_text())
+        design: result
         for design, path in _first_replicas(directory).items()
-        if (path / "pmf.json").exists()
+        if (result := path.read_json(PMF_JSON)) is not None
     }
 
 

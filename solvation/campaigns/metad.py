@@ -14,7 +14,13 @@ from pathlib import Path
 from solvation.analysis.recipes import metad_of_directory
 from solvation.design import parse_design
 from solvation.engine.metadynamics import metad_settings, run_metadynamics
-from solvation.rundir import DescriptorValue, read_design_table, write_json_atomic
+from solvation.rundir import (
+    METAD_PAIRS_JSON,
+    DescriptorValue,
+    RunDir,
+    read_design_table,
+    write_json_atomic,
+)
 
 
 def metad_descriptors(
@@ -36,7 +42,7 @@ def metad_descriptors(
     design = parse_design(read_design_table(job_dir), str(job_dir))
     record = run_metadynamics(job_dir, metad_settings(design.metad), platform, device)
     result = metad_of_directory(job_dir)
-    write_json_atomic(job_dir / "metad_pairs.json", result.to_dict())
+    write_json_atomic(RunDir(job_dir).output(METAD_PAIRS_JSON), result.to_dict())
     return {
         "cip_fraction_equilibrium": DescriptorValue(
             value=result.cip_fraction,

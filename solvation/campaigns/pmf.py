@@ -33,7 +33,11 @@ from solvation.engine.umbrella import (
 )
 from solvation.rundir import (
     BUILD_JSON,
+    PMF_CSV,
+    PMF_DIR,
+    PMF_PARENT_DIR,
     DescriptorValue,
+    RunDir,
     UmbrellaInfo,
     has_run,
     read_design_table,
@@ -81,7 +85,7 @@ def parent_run(source: Path, out: Path, platform: str = "auto", **protocol) -> P
     **protocol
         Overrides of the design's [protocol] (values with units).
     """
-    parent = source if source.is_dir() else build(source, out / "system").path
+    parent = source if source.is_dir() else build(source, out / PMF_PARENT_DIR).path
     if not (has_run(parent) and "npt" in read_run(parent).stages_done):
         run(parent, platform=platform, **protocol)
     return parent
@@ -118,7 +122,7 @@ def setup_pmf(
     if out is None:
         if not source.is_dir():
             raise UmbrellaError("give -o/--out: where to write the PMF of a design file")
-        out = source / "pmf"
+        out = source / PMF_DIR
     out = Path(out)
     design = source_design(source)
     checked: PMFSettings = pmf_settings(design.pmf, **settings)
@@ -155,12 +159,12 @@ def pmf_descriptors(
         GPU index.
     """
     job_dir = Path(job_dir)
-    out, setup = setup_pmf(job_dir, job_dir / "pmf", platform, device=device)
+    out, setup = setup_pmf(job_dir, job_dir / PMF_DIR, platform, device=device)
     for name in setup.windows:
         run_window(out / name, setup.protocol, platform, device)
     result = pmf_of_directory(out)
-    write_json_atomic(job_dir / "pmf.json", result.to_dict())
-    result.to_frame().to_csv(job_dir / "pmf.csv", index=False)
+    write_json_atomic(RunDir(job_dir).pmf_json, result.to_dict())
+    result.to_frame().to_csv(RunDir(job_dir).output(PMF_CSV), index=False)
     if isinstance(result, PairPMFResult):
         return pair_descriptors(result, setup)
     return {

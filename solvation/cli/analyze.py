@@ -15,6 +15,7 @@ from solvation.console import LOGGER, warn
 from solvation.inputs import InputError, check_outputs, named_numbers, number, prepared, whole
 from solvation.provenance import analysis_provenance
 from solvation.quantities import TEMPERATURE_LIMITS_K
+from solvation.rundir import RUN_JSON, SYSTEM_XML
 
 from .common import named, write_json
 
@@ -35,7 +36,7 @@ def analyze_options(
         typer.Option(
             "--strict",
             help="Refuse a run directory whose trajectory holds fewer frames than its "
-            "run.json records (default: a warning).",
+            f"{RUN_JSON} records (default: a warning).",
         ),
     ] = False,
     threads: Annotated[
@@ -475,7 +476,7 @@ Viscosity = Annotated[
 ]
 TemperatureOpt = Annotated[
     Optional[float],
-    typer.Option("--temperature-k", help="Temperature (K); default from run.json, else 298.15."),
+    typer.Option("--temperature-k", help=f"Temperature (K); default from {RUN_JSON}, else 298.15."),
 ]
 DtPs = Annotated[
     Optional[float],
@@ -594,7 +595,7 @@ def conductivity_cmd(
         typer.Option(
             "--charge",
             help="NAME=Z charge per molecule (e); default from a run "
-            "directory's system.xml or the topology's charges.",
+            f"directory's {SYSTEM_XML} or the topology's charges.",
         ),
     ] = None,
     dims: Dims = "xyz",

@@ -26,6 +26,7 @@ from solvation.design import load_design
 from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol, protocol_from
 from solvation.inputs import check_outputs, number, output_dir, parse_number, whole
 from solvation.quantities import time_ps
+from solvation.rundir import STATE_CSV, RunDir
 
 from .analyze import analyze_app
 from .common import JsonOpt, named, print_table, write_json
@@ -156,7 +157,7 @@ def build_cmd(
     The design's [protocol] table is checked too, so that a typo there shows now.
     """
     check_outputs({"--json": (json_file, "json")}, [design])
-    output_dir(out, "-o", accepts=lambda p: (p / "build.json").is_file())
+    output_dir(out, "-o", accepts=lambda p: RunDir(p).build_json.is_file())
     checked = load_design(design)
     protocol_from(checked.protocol, checked.temperature)
     info = systems.build(design, out).info
@@ -208,7 +209,7 @@ def run_cmd(
     ] = None,
     report_every: Annotated[
         Optional[str],
-        typer.Option(help=_default("Frame and state.csv interval.", _DEFAULTS.report_every_ps)),
+        typer.Option(help=_default(f"Frame and {STATE_CSV} interval.", _DEFAULTS.report_every_ps)),
     ] = None,
     checkpoint_every: Annotated[
         Optional[str],
@@ -276,7 +277,7 @@ def run_cmd(
         bool,
         typer.Option(
             "--restart-production",
-            help="Discard the production (trajectory, state.csv, checkpoints) and run it "
+            help=f"Discard the production (trajectory, {STATE_CSV}, checkpoints) and run it "
             "again from the end of equilibration: for a production whose files were "
             "damaged (the run says so when it starts).",
         ),

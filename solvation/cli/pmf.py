@@ -12,6 +12,7 @@ import typer
 import solvation
 from solvation import analysis, campaigns
 from solvation.inputs import check_outputs, number, output_dir, prepared, whole
+from solvation.rundir import PMF_PARENT_DIR, UMBRELLA_JSON
 
 from .analyze import CsvOut, JsonOut, PlotOut, analyze_app, prepare_analysis
 from .common import cluster_options, write_json
@@ -107,7 +108,7 @@ def pmf_cmd(
         out,
         "-o",
         accepts=lambda p: any(
-            (p / n).exists() for n in ("umbrella.json", "catalog.sqlite", "system")
+            (p / n).exists() for n in (UMBRELLA_JSON, "catalog.sqlite", PMF_PARENT_DIR)
         ),
     )
     settings = {

@@ -44,7 +44,17 @@ from solvation.analysis.reweight import well_tempered_c
 from solvation.console import LOGGER
 from solvation.design import MetadSpec
 from solvation.errors import SolvationError
-from solvation.rundir import read_build, read_run, write_json_atomic
+from solvation.rundir import (
+    METAD_CHECKPOINT,
+    METAD_CSV,
+    METAD_DIR,
+    METAD_JSON,
+    RunDir,
+    load_system,
+    read_build,
+    read_run,
+    write_json_atomic,
+)
 
 from .pair_umbrella import acceptors, minimum_image, resolve_species
 from .platforms import choose_platform
@@ -52,8 +62,6 @@ from .protocol import Protocol
 from .run import repartition_hydrogen_mass
 from .umbrella import equilibrated_state
 
-METAD_DIR = "metad"
-METAD_JSON, METAD_CSV, METAD_CHECKPOINT = "metad.json", "metad.csv", "checkpoint.chk"
 COLUMNS = ("time_ps", "cv", "bias_kj_per_mol", "c_kj_per_mol", "n_pairs", "n_cations_in_contact")
 SWITCH = "1/(1+(r/{r0})^{n})"
 
@@ -237,8 +245,8 @@ def _cv_range(sites: ContactSites) -> tuple[float, float]:
 
 
 def _stage(directory: Path, s: MetadSettings, protocol: Protocol, platform, device) -> _Stage:
-    system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
-    topology = app.PDBFile(str(directory / "topology.pdb")).topology
+    system = load_system(directory)
+    topology = app.PDBFile(str(RunDir(directory).topology_pdb)).topology
     if protocol.hmr:
         repartition_hydrogen_mass(system, topology, protocol.hydrogen_mass_amu)
     sites = contact_sites(topology, read_build(directory).resnames, s)

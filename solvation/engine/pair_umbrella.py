@@ -42,9 +42,11 @@ from solvation.forcefields import canonical_ion, water_dielectric
 from solvation.rundir import (
     BUILD_JSON,
     BuildInfo,
+    RunDir,
     UmbrellaInfo,
     WindowInfo,
     has_run,
+    load_system,
     read_build,
 )
 
@@ -438,7 +440,7 @@ def choose_pair(parent: Path, settings: PMFSettings, build: BuildInfo, topology,
     partner = resolve_species(settings.pair[1], build.resnames)
     if cation == partner:
         raise UmbrellaError(f"the pair needs two different species, got {cation} twice")
-    system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+    system = load_system(parent)
     charge = residue_charges(system)
     bonded = _bonded(topology)
 
@@ -475,7 +477,7 @@ def built_state(parent: Path) -> tuple[app.Topology, np.ndarray, np.ndarray]:
     parent : Path
         A build or run directory.
     """
-    pdb = app.PDBFile(str(parent / "topology.pdb"))
+    pdb = app.PDBFile(str(RunDir(parent).topology_pdb))
     xyz = np.array(pdb.getPositions(asNumpy=True).value_in_unit(openmm.unit.nanometer))
     box = np.diag(read_build(parent).box_nm)
     return pdb.topology, xyz, box

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from tqdm.auto import tqdm
 from solvation.console import LOGGER, show_progress
 from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
-from solvation.rundir import write_json_atomic
+from solvation.rundir import write_checkpoint
 
 from .resume import ResumeError
 
@@ -324,18 +322,5 @@ class CheckpointReporter:
                 "another program); the run stopped at its last checkpoint, which the next "
                 f"start checks: `solvation run {self._dir}`"
             )
-        chk = self._dir / f"checkpoint-{step}.chk"
-        tmp = chk.with_suffix(".tmp")
-        data = simulation.context.createCheckpoint()
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, chk)
-        record = {"step": step, "file": chk.name, "sizes": sizes}
-        record["sha256"] = hashlib.sha256(data).hexdigest()
-        write_json_atomic(self._dir / "checkpoint.json", record)
+        write_checkpoint(self._dir, step, simulation.context.createCheckpoint(), sizes)
         self._sizes = sizes
-        for old in self._dir.glob("checkpoint-*.chk"):
-            if old != chk:
-                old.unlink(missing_ok=True)

@@ -25,13 +25,12 @@ calls it complete.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from solvation.errors import SolvationError
+from solvation.rundir import RunDirError, read_checkpoint_record
 
 XTC_MAGIC = 1995
 DCD_HEADER_BYTES = 276
@@ -243,28 +242,10 @@ def read_checkpoint(folder: Path) -> dict | None:
     ResumeError
         For a damaged record or a missing checkpoint file.
     """
-    marker = folder / "checkpoint.json"
-    if not marker.exists():
-        return None
     try:
-        record = json.loads(marker.read_bytes().decode("utf-8"))
-        ok = (
-            isinstance(record["step"], int)
-            and isinstance(record["file"], str)
-            and isinstance(record["sizes"], dict)
-            and record["step"] >= 0
-        )
-    except (ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        raise ResumeError(f"{marker} is damaged (not a checkpoint record)")
-    chk = folder / record["file"]
-    if not chk.is_file():
-        raise ResumeError(f"{marker} names {record['file']}, which is missing")
-    digest = record.get("sha256")  # records written before it was kept have none
-    if digest is not None and hashlib.sha256(chk.read_bytes()).hexdigest() != digest:
-        raise ResumeError(f"{chk} is damaged (its SHA-256 differs from the record's)")
-    return record
+        return read_checkpoint_record(folder)
+    except RunDirError as err:  # the record's owner says what is wrong with it
+        raise ResumeError(str(err)) from None
 
 
 def expected_steps(step: int, report_steps: int) -> list[int]:

@@ -44,13 +44,19 @@ from solvation.locks import DirectoryLock
 from solvation.provenance import RUN_PACKAGES, versions
 from solvation.quantities import QuantityError, time_ps
 from solvation.rundir import (
+    CHECKPOINT_JSON,
+    RUN_JSON,
+    SYSTEM_XML,
+    TOPOLOGY_PDB,
     BuildInfo,
+    RunDir,
     RunInfo,
     has_run,
     load_system,
     read_build,
     read_design_table,
     read_run,
+    remove_checkpoints,
     write_run,
 )
 from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard, guard_energy, guard_pairs
@@ -123,6 +129,11 @@ class RunContext:
     stop: StopRequest = field(default_factory=StopRequest)
     checkpoint: CheckpointReporter | None = None
     fresh_production: bool = False
+
+    @property
+    def files(self) -> RunDir:
+        """The run directory's files (``solvation.rundir.RunDir``)."""
+        return RunDir(self.directory)
 
     @property
     def n_atoms(self) -> int:
@@ -200,7 +211,7 @@ def _simulation(
     pdb = read_topology(directory)
     if pdb.topology.getNumAtoms() != system.getNumParticles():
         raise RunError(
-            f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
+            f"{TOPOLOGY_PDB} has {pdb.topology.getNumAtoms()} atoms but {SYSTEM_XML} "
             f"{system.getNumParticles()}; rebuild the directory"
         )
     if protocol.hmr:
@@ -236,9 +247,9 @@ def read_topology(directory: Path) -> app.PDBFile:
     RunError
         When the file is missing or cannot be read.
     """
-    path = directory / "topology.pdb"
+    path = RunDir(directory).topology_pdb
     if not path.is_file():
-        raise RunError(f"{directory} holds no topology.pdb; rebuild it with `solvation build`")
+        raise RunError(f"{directory} holds no {path.name}; rebuild it with `solvation build`")
     try:
         return app.PDBFile(str(path))
     except Exception as err:  # OpenMM's PDB reader raises several types for damaged files
@@ -273,7 +284,7 @@ def _electrode_method(ctx: RunContext, barostat_on: bool) -> None:
 
 
 def _save_state(ctx: RunContext, stage: str) -> None:
-    path = ctx.directory / f"stage-{stage}.xml"
+    path = ctx.files.stage_xml(stage)
     tmp = path.with_suffix(".tmp")
     ctx.simulation.saveState(str(tmp))
     os.replace(tmp, path)
@@ -431,7 +442,7 @@ def _heating(ctx: RunContext) -> float:
                 (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
             )
             n = min(chunk, p.heating_steps - sim.currentStep)
-            csv = ctx.directory / "equilibration.csv"
+            csv = ctx.files.equilibration_csv
             rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0, progress=progress))
     finally:
         progress.close()
@@ -442,7 +453,7 @@ def _heating(ctx: RunContext) -> float:
 def _npt(ctx: RunContext) -> float:
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, True)
-    csv = ctx.directory / "equilibration.csv"
+    csv = ctx.files.equilibration_csv
     rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
     volumes = (
         np.asarray(ctx.npt_volumes)
@@ -471,20 +482,15 @@ def _trajectory_reporter(path: Path, interval: int, append: bool):
 
 def _outputs(ctx: RunContext) -> list[Path]:
     """The production outputs this run writes: trajectory, state.csv, electrode.csv."""
-    d = ctx.directory
-    out = [d / f"trajectory.{ctx.protocol.trajectory_format}", d / "state.csv"]
-    if electrode_force(ctx.simulation.system) is not None:
-        out.append(d / "electrode.csv")
-    return out
+    electrode = electrode_force(ctx.simulation.system) is not None
+    return ctx.files.production_outputs(ctx.protocol.trajectory_format, electrode)
 
 
 def _remove_production(directory: Path) -> None:
     """Delete the production outputs and checkpoints (production starts again)."""
-    for name in ("trajectory.xtc", "trajectory.dcd", "state.csv", "electrode.csv"):
-        (directory / name).unlink(missing_ok=True)
-    (directory / "checkpoint.json").unlink(missing_ok=True)
-    for old in directory.glob("checkpoint-*.chk"):
-        old.unlink()
+    for path in RunDir(directory).production_files():
+        path.unlink(missing_ok=True)
+    remove_checkpoints(directory)
 
 
 def _resume_production(ctx: RunContext, outputs: list[Path]) -> bool:
@@ -542,7 +548,7 @@ def _production(ctx: RunContext) -> float:
             resume and csv.exists(),
             _trajectory_reporter(traj, p.report_steps, traj.exists() and traj.stat().st_size > 0),
             checkpoint,
-            _electrode_reporters(ctx, d / "electrode.csv"),
+            _electrode_reporters(ctx, RunDir(d).electrode_csv),
         )
     checkpoint.save(sim)
     check_complete(d, outputs, p.production_steps, p.report_steps)
@@ -572,7 +578,7 @@ def _nvt_at(ctx: RunContext, stage: str, temperature_k: float, steps: int) -> fl
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, False)
     ctx.simulation.integrator.setTemperature(temperature_k * u.kelvin)
-    csv = ctx.directory / "equilibration.csv"
+    csv = ctx.files.equilibration_csv
     try:
         return _run_steps(ctx, stage, steps, csv, _size(csv) > 0)
     finally:
@@ -639,7 +645,7 @@ def _recorded_protocol(info: RunInfo, directory: Path) -> Protocol:
         return Protocol(**info.protocol)
     except TypeError:
         raise RunError(
-            f"{directory}/run.json holds a protocol this version cannot read; run the "
+            f"{directory}/{RUN_JSON} holds a protocol this version cannot read; run the "
             "build files in a new directory"
         ) from None
 
@@ -807,15 +813,15 @@ def run(
 
 def _check_finished(directory: Path, protocol: Protocol) -> None:
     """A finished run's outputs still hold every frame and row it recorded."""
+    files = RunDir(directory)
     record = _checkpoint_record(directory)
     if record is None:
         raise ResumeError(
-            f"{directory}/run.json says the run finished, but its checkpoint.json is gone: "
+            f"{directory}/{RUN_JSON} says the run finished, but its {CHECKPOINT_JSON} is gone: "
             + RESTART_HINT.format(directory=directory)
         )
-    outputs = [directory / f"trajectory.{protocol.trajectory_format}", directory / "state.csv"]
-    if (directory / "electrode.csv").exists() or read_build(directory).electrode is not None:
-        outputs.append(directory / "electrode.csv")
+    electrode = files.electrode_csv.exists() or files.build.electrode is not None
+    outputs = files.production_outputs(protocol.trajectory_format, electrode)
     check_complete(directory, outputs, protocol.production_steps, protocol.report_steps)
 
 
@@ -860,7 +866,7 @@ def _load_stage(ctx: RunContext, stage: str, previous: str) -> None:
     its checkpoint needs none (the checkpoint holds the whole state)."""
     if stage == "production" and not ctx.fresh_production and _checkpoint_record(ctx.directory):
         return
-    path = ctx.directory / f"stage-{previous}.xml"
+    path = ctx.files.stage_xml(previous)
     try:
         ctx.simulation.loadState(str(path))
     except Exception as err:  # a missing or truncated state file
@@ -918,7 +924,7 @@ def _run_stages(ctx: RunContext, build: BuildInfo) -> None:
             info.minimize_seconds = value
         if stage != "production":
             _save_state(ctx, stage)
-            info.equilibration_csv_bytes = _size(directory / "equilibration.csv")
+            info.equilibration_csv_bytes = _size(RunDir(directory).equilibration_csv)
         info.stages_done = [*info.stages_done, stage]
         if stage == "npt":
             info.concentrations_after_npt = _concentrations_after_npt(build, info.npt_volume_nm3)
@@ -955,4 +961,4 @@ def _size(path: Path) -> int:
 def _truncate_equilibration(directory: Path, info: RunInfo, stage: str) -> None:
     """Drop rows an interrupted equilibration stage wrote (it starts again)."""
     if stage in EQUILIBRATION_STAGES:
-        _truncate(directory / "equilibration.csv", info.equilibration_csv_bytes)
+        _truncate(RunDir(directory).equilibration_csv, info.equilibration_csv_bytes)

@@ -44,12 +44,15 @@ from solvation.rundir import (
     BUILD_JSON,
     DESIGN_TOML,
     UMBRELLA_JSON,
+    RunDir,
     UmbrellaInfo,
     WindowInfo,
+    load_system,
     read_build,
     read_run,
     read_umbrella,
     read_window,
+    save_system,
     write_build,
     write_umbrella,
     write_window,
@@ -277,11 +280,12 @@ def equilibrated_state(parent: Path) -> tuple[app.Topology, np.ndarray, np.ndarr
     UmbrellaError
         When the parent has no NPT state.
     """
-    path = parent / "stage-npt.xml"
+    files = RunDir(parent)
+    path = files.stage_xml("npt")
     if not path.exists():
-        raise UmbrellaError(f"{parent} has no equilibrated state (stage-npt.xml): run it first")
+        raise UmbrellaError(f"{parent} has no equilibrated state ({path.name}): run it first")
     state = openmm.XmlSerializer.deserialize(path.read_text())
-    pdb = app.PDBFile(str(parent / "topology.pdb"))
+    pdb = app.PDBFile(str(files.topology_pdb))
     xyz = state.getPositions(asNumpy=True).value_in_unit(u.nanometer)
     box = np.array(state.getPeriodicBoxVectors().value_in_unit(u.nanometer))
     return pdb.topology, xyz, box
@@ -332,10 +336,10 @@ def pull_context(
     device : int, optional
         GPU index.
     """
-    system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+    system = load_system(parent)
     system.addForce(force)
     if protocol.hmr:  # the windows' time step needs the windows' masses
-        topology = app.PDBFile(str(parent / "topology.pdb")).topology
+        topology = app.PDBFile(str(RunDir(parent).topology_pdb)).topology
         repartition_hydrogen_mass(system, topology, protocol.hydrogen_mass_amu)
     integrator = openmm.LangevinMiddleIntegrator(
         protocol.temperature_k, protocol.friction_per_ps, protocol.dt_ps
@@ -475,11 +479,11 @@ def create_window(
     """
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
-        system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
+        system = load_system(parent)
         restrain(system)
-        (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
+        save_system(tmp, system)
         topology.setPeriodicBoxVectors(box * u.nanometer)
-        with (tmp / "topology.pdb").open("w") as fh:
+        with RunDir(tmp).topology_pdb.open("w") as fh:
             app.PDBFile.writeFile(topology, xyz * u.nanometer, fh, keepIds=False)
         shutil.copy(parent / DESIGN_TOML, tmp / DESIGN_TOML)
         build = read_build(parent)

@@ -61,6 +61,7 @@ from solvation.forcefields import water_viscosity
 from solvation.quantities import time_ps
 from solvation.rundir import (
     UMBRELLA_JSON,
+    RunDir,
     RunInfo,
     has_run,
     has_viscosity,
@@ -434,7 +435,7 @@ def _trusted(est) -> tuple[float, float]:
 def _production_density(directory: Path) -> tuple[float, float]:
     """Mean density (g/cm3) of NPT production from state.csv, with its standard error
     (initial transient dropped, autocorrelation-aware; unknown unless converged)."""
-    table = pd.read_csv(directory / "state.csv")
+    table = pd.read_csv(RunDir(directory).state_csv)
     column = next(c for c in table.columns if c.startswith("Density"))
     return _trusted(estimate(table[column].to_numpy()))
 
