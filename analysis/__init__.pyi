@@ -1,6 +1,17 @@
 # Names of solvation.analysis, loaded lazily by __init__.py (lazy_loader.attach_stub).
 
-from . import plots, rdf, recipes, results, threads, transport, universe, viscosity, water_activity
+from . import (
+    pair_pmf,
+    plots,
+    rdf,
+    recipes,
+    results,
+    threads,
+    transport,
+    universe,
+    viscosity,
+    water_activity,
+)
 from .base import Analysis, one_pass
 from .contact import ContactLayer, ContactResult, FaceLayer
 from .coordination import (
@@ -28,6 +39,7 @@ from .water_activity import (
 )
 
 __all__ = [
+    "pair_pmf",
     "plots",
     "rdf",
     "recipes",

@@ -709,7 +709,7 @@ class ShellsWithCutoffs(SolvationShells):
 
     Parameters
     ----------
-    universe, center, shells, count, residence, max_first_shell
+    universe, center, shells
         As for ``SolvationShells``.
     cutoffs : dict of str to float or dict
         Name -> first-shell radius (A, or {element: A}); shells without one are found.

@@ -20,6 +20,8 @@ import numpy as np
 
 from solvation.style import STYLE, category_styles
 
+from .pairing import coulomb_tail_kj_per_mol
+
 
 def _styled(plot):
     """Run ``plot`` inside the package style."""
@@ -186,6 +188,62 @@ def plot_pmf(result, path: str | Path) -> None:
     return fig
 
 
+def draw_pair_pmf(axes, result, label: str | None = None) -> None:
+    """A pair PMF (``analysis.pair_pmf.PairPMFResult`` or its dict) on two axes sharing r:
+    W(r) with its bootstrap error band, the Coulomb tail it was matched to, the K_A
+    boundary and the CIP/SSIP states on ``axes[0]``; the cation's first-shell water count
+    and the partner's share of its shell on ``axes[1]``.
+
+    Parameters
+    ----------
+    axes : sequence of two matplotlib Axes
+    result : PairPMFResult or dict
+    label : str, optional
+        Legend label.
+    """
+    get = result.get if isinstance(result, dict) else functools.partial(getattr, result)
+    r = np.asarray(get("r_nm"), dtype=float)
+    w = np.asarray(get("w_kj_per_mol"), dtype=float)
+    dw = np.nan_to_num(np.asarray(get("w_err_kj_per_mol"), dtype=float))
+    (line,) = axes[0].plot(r, w, lw=1.2, label=label)
+    colour = line.get_color()
+    axes[0].fill_between(r, w - dw, w + dw, color=colour, alpha=0.25, lw=0)
+    q1, q2 = get("charges_e")
+    if q1 * q2 != 0:
+        tail = coulomb_tail_kj_per_mol(r, q1, q2, get("dielectric"))
+        axes[0].plot(r, tail, color=colour, lw=0.8, ls=":")
+    axes[0].axvline(get("boundary_nm"), color="0.5", lw=0.8, ls="--")
+    for state in ("cip", "ssip", "barrier"):
+        x = get(f"{state}_r_nm")
+        if x is not None and np.isfinite(x):
+            axes[0].plot([x], [get(f"{state}_w_kj_per_mol")], "o", color=colour, ms=3)
+    water = np.asarray(get("water_count"), dtype=float)
+    dwater = np.nan_to_num(np.asarray(get("water_count_err"), dtype=float))
+    axes[1].errorbar(r, water, yerr=dwater, color=colour, lw=1, capsize=2)
+    shell = np.asarray(get("partner_in_shell"), dtype=float)
+    axes[1].plot(r, 6.0 * shell, color=colour, lw=0.8, ls="--")
+    axes[0].set_ylabel("W(r) (kJ/mol)")
+    axes[1].set(xlabel="cation - partner distance (nm)", ylabel="first-shell water")
+
+
+@_styled
+def plot_pair_pmf(result, path: str | Path) -> None:
+    """Pair PMF W(r) over the cation's first-shell water count (dashed: 6 x the fraction
+    of frames with the partner in the shell; dotted: the Coulomb tail; vertical: the K_A
+    boundary).
+
+    Parameters
+    ----------
+    result : PairPMFResult or dict
+    path : str or Path
+        Image file to write.
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(5, 5), sharex=True, height_ratios=(2, 1))
+    draw_pair_pmf(axes, result)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 # m^2/s -> A^2/ps, and the MSD slope 2 n D of an n-dimensional MSD
 _M2_PER_S_IN_A2_PER_PS = 1e20 / 1e12
 
@@ -247,6 +305,37 @@ def plot_msd(result, path: str | Path, title: str = ""):
 
 
 @_styled
+def plot_contact_pairs(results: dict, path: str | Path) -> None:
+    """Reweighted metadynamics results of one or more starts (label -> ContactPairsResult
+    or its dict): P(number of contact pairs) with error bars, and the running estimate of
+    the fraction of cations in contact against time with its error band.
+
+    Parameters
+    ----------
+    results : dict
+        Label -> ContactPairsResult (or its dict).
+    path : str or Path
+        Image file to write.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    width = 0.8 / max(len(results), 1)
+    for k, (label, result) in enumerate(results.items()):
+        data = result if isinstance(result, dict) else result.to_dict()
+        pairs, running = data["pairs"], data["running"]
+        x = np.asarray(pairs["values"], dtype=float) + (k - (len(results) - 1) / 2) * width
+        p = np.asarray(pairs["probability"], dtype=float)
+        dp = np.nan_to_num(np.asarray(pairs["probability_err"], dtype=float))
+        axes[0].bar(x, p, width, yerr=dp, label=label, capsize=2)
+        t = np.asarray(running["time_ps"], dtype=float) / 1000.0
+        f = np.asarray(running["cip_fraction"], dtype=float)
+        df = np.nan_to_num(np.asarray(running["cip_fraction_err"], dtype=float))
+        (line,) = axes[1].plot(t, f, lw=1.2, label=label)
+        axes[1].fill_between(t, f - df, f + df, color=line.get_color(), alpha=0.25, lw=0)
+    axes[0].set(xlabel="contact pairs in the box", ylabel="probability (reweighted)")
+    axes[1].set(xlabel="metadynamics time (ns)", ylabel="cations in contact (fraction)")
+    axes[0].legend(fontsize=7)
+
+
 def plot_hbonds(result, path: str | Path):
     """H-bond classes of water (left) and the per-frame H-bonds per water and free-water
     fraction (right).

@@ -239,8 +239,19 @@ class UmbrellaProfile:
     empty_bins: list[float] = field(default_factory=list)
 
 
-def _bias_matrix(samples: np.ndarray, centres, k, kt: float) -> np.ndarray:
-    """Reduced harmonic bias of every sample in every window, shape (K, N)."""
+def bias_matrix(samples: np.ndarray, centres, k, kt: float) -> np.ndarray:
+    """Reduced harmonic bias k/2 (x - centre)^2 / kT of every sample in every window,
+    shape (K, N).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        All samples (nm), concatenated.
+    centres, k : array_like
+        Restraint centre (nm) and force constant (kJ/mol/nm^2) of each window.
+    kt : float
+        kT (kJ/mol).
+    """
     centres, k = np.asarray(centres, float)[:, None], np.asarray(k, float)[:, None]
     return 0.5 * k * (samples[None, :] - centres) ** 2 / kt
 
@@ -291,7 +302,7 @@ def umbrella_profile(
     x = np.concatenate(samples)
     n_k = np.array([len(s) for s in samples])
     c = [float(np.mean(ci)) for ci in centres]
-    u_kn = _bias_matrix(x, c, force_constants, kt)
+    u_kn = bias_matrix(x, c, force_constants, kt)
     # pymbar's "robust" protocol (adaptive, then L-BFGS-B with a loose start) converges
     # where the default Newton steps leave the weights unnormalised: windows that barely
     # overlap, as in short runs; poor overlap is then flagged from the overlap matrix
@@ -412,8 +423,14 @@ class PMFResult(ResultMixin):
         )
 
 
-def _neighbour_overlap(overlap: np.ndarray) -> float:
-    """Smallest overlap between neighbouring windows (both directions)."""
+def neighbour_overlap(overlap: np.ndarray) -> float:
+    """Smallest overlap between neighbouring windows (both directions).
+
+    Parameters
+    ----------
+    overlap : numpy.ndarray
+        MBAR overlap matrix of the windows.
+    """
     k = len(overlap)
     if k < 2:
         return float("nan")
@@ -437,7 +454,19 @@ def _descriptors(profile: UmbrellaProfile) -> dict:
     }
 
 
-def _warnings(profile: UmbrellaProfile, windows: list[dict]) -> list[str]:
+def window_warnings(
+    profile: UmbrellaProfile, windows: list[dict], mean_key: str = "mean_height_nm"
+) -> list[str]:
+    """Convergence problems of umbrella windows and their profile (module docstring).
+
+    Parameters
+    ----------
+    profile : UmbrellaProfile
+    windows : list of dict
+        Per window: index, centre_nm, n_effective and the mean coordinate (nm).
+    mean_key : str
+        Key of the window's mean coordinate (nm).
+    """
     out = [
         f"window {w['index']} ({w['centre_nm']:.3f} nm): {w['n_effective']} uncorrelated "
         f"samples (< {MIN_EFFECTIVE}); run it longer"
@@ -447,12 +476,12 @@ def _warnings(profile: UmbrellaProfile, windows: list[dict]) -> list[str]:
     centres = np.array([w["centre_nm"] for w in windows])
     half = 0.5 * np.min(np.abs(np.diff(centres))) if len(centres) > 1 else np.inf
     out += [
-        f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w['mean_height_nm']:.3f} nm: "
+        f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w[mean_key]:.3f} nm: "
         "the free energy there is steeper than the restraint; use a stiffer force_constant"
         for w in windows
-        if abs(w["mean_height_nm"] - w["centre_nm"]) > half
+        if abs(w[mean_key] - w["centre_nm"]) > half
     ]
-    overlap = _neighbour_overlap(profile.overlap)
+    overlap = neighbour_overlap(profile.overlap)
     if not overlap >= MIN_OVERLAP:
         out.append(
             f"neighbouring windows overlap {overlap:.3f} (< {MIN_OVERLAP}): use a smaller "
@@ -525,7 +554,7 @@ def pmf_result(
         }
         for k, (s, d, h, c) in enumerate(zip(series, kept, heights, centres, strict=True))
     ]
-    warnings = _warnings(profile, windows)
+    warnings = window_warnings(profile, windows)
     return PMFResult(
         ion=ion,
         temperature_k=temperature_k,
@@ -538,7 +567,7 @@ def pmf_result(
         reference_z_nm=profile.reference_nm,
         **_descriptors(profile),
         bulk_water_count=float(profile.observables["water"][-1]),
-        min_neighbour_overlap=_neighbour_overlap(profile.overlap),
+        min_neighbour_overlap=neighbour_overlap(profile.overlap),
         windows=windows,
         shell_cutoff_angstrom=shell_cutoff_angstrom,
         converged=not warnings,

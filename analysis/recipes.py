@@ -17,20 +17,34 @@ format what they return:
 - ``water_activity_of_runs``: the route (osmotic, Kirkwood-Buff series, free-water
   proxy) chosen from what the directories hold;
 - ``pmf_of_directory``: the free-energy and water-count profile of an ion from the
-  umbrella windows of ``solvation pmf``.
+  umbrella windows of ``solvation pmf``; ``pair_pmf_of_directory`` for a pair PMF
+  (``--pair``): W(r), the CIP/SSIP states and the association constants;
+- ``metad_of_directory``: the unbiased contact pairs of a metadynamics stage.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from solvation.constants import ELEMENTARY_CHARGE_C, FARADAY_KJ_PER_MOL_V
-from solvation.forcefields import METAL_RESNAME
-from solvation.rundir import BuildInfo, read_build, read_umbrella, read_window, temperature_of
+from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
+from solvation.rundir import (
+    BUILD_JSON,
+    METAD_DIR,
+    BuildInfo,
+    RunDir,
+    has_run,
+    read_build,
+    read_run,
+    read_umbrella,
+    read_window,
+    temperature_of,
+)
 from solvation.systems.formula import species_charge
 
 from . import water_activity as wa
@@ -45,8 +59,16 @@ from .coordination import (
 )
 from .hbonds import HBondResult, HydrogenBonds, hydrogen_bonds
 from .interface import InterfaceProfiles, InterfaceResult
+from .pair_pmf import (
+    DEFAULT_BOOTSTRAP,
+    PairModel,
+    PairPMFResult,
+    PairSeries,
+    pair_pmf_result,
+)
 from .pmf import PMFResult, WindowSeries, pmf_result
 from .rdf import RDFResult
+from .reweight import ContactPairsResult, contact_pairs_result
 from .stats import estimate
 from .transport import Transport, TransportResult
 from .universe import InputError, load_universe, run_directory_charges, species_charges
@@ -428,7 +450,7 @@ def electrode_summary(path: str | Path) -> dict | None:
         sigma_bottom_e_per_nm2, field_V_per_nm, capacitance_uF_per_cm2 (with error) ...
     """
     path = Path(path)
-    csv = path / "electrode.csv"
+    csv = RunDir(path).electrode_csv
     if not path.is_dir() or not csv.exists():
         return None
     info = read_build(path)
@@ -551,7 +573,7 @@ def interface_of_run(
     run_dir = paths[0].is_dir()
     if species is None:
         if not run_dir:
-            raise InputError("give --species NAME=SELECTION (no build.json to take them from)")
+            raise InputError(f"give --species NAME=SELECTION (no {BUILD_JSON} to take them from)")
         species = run_selections(read_build(paths[0])).molecules
     planes = slab_planes(paths[0], universe) if z0 is None else {"top": z0}
     electrode = electrode_summary(paths[0]) if run_dir else None
@@ -718,11 +740,11 @@ def pmf_of_directory(
     shell_cutoff_angstrom: float | None = None,
     bin_width_nm: float | None = None,
     verbose: bool = False,
-) -> PMFResult:
+) -> PMFResult | PairPMFResult:
     """PMF of the ion along its height above the slab from a PMF directory (its
     ``umbrella.json`` and window run directories): one pass over each window's
     trajectory, then MBAR. Defaults: the directory's shell cutoff; bins of a quarter of
-    the window spacing.
+    the window spacing. A pair PMF directory gives ``pair_pmf_of_directory``.
 
     Parameters
     ----------
@@ -737,6 +759,8 @@ def pmf_of_directory(
     """
     path = Path(path)
     setup = read_umbrella(path)
+    if setup.coordinate == "distance":
+        return pair_pmf_of_directory(path, shell_cutoff_angstrom, bin_width_nm, verbose=verbose)
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
     series, force_constants = [], []
     for name in setup.windows:
@@ -762,4 +786,136 @@ def pmf_of_directory(
         bin_width_nm or setup.spacing_nm / 4.0,
         setup.ion_species,
         cutoff,
+    )
+
+
+def pair_model(setup, path: Path | None = None) -> PairModel:
+    """The model facts a pair PMF's analysis needs, from its ``umbrella.json``.
+
+    Parameters
+    ----------
+    setup : UmbrellaInfo
+        A pair PMF's record.
+    path : Path, optional
+        The PMF directory: the quoted uncertainty of eps_r is looked up for its water.
+    """
+    err = 0.0
+    if path is not None:
+        try:
+            err = water_dielectric(read_build(path / setup.windows[0]).water_model).err_eps
+        except UnknownName:  # a water model without a published eps_r
+            err = 0.0
+    return PairModel(
+        cation=setup.ion_species,
+        partner=setup.partner_species,
+        charges_e=tuple(setup.charges_e),
+        dielectric=setup.dielectric,
+        boundary_nm=setup.boundary_nm,
+        temperature_k=setup.temperature_k,
+        dielectric_source=setup.dielectric_source or "",
+        boundary_source=setup.boundary_source or "",
+        partner_atom=setup.partner_atom or "",
+        dielectric_err=err,
+    )
+
+
+def pair_pmf_of_directory(
+    path: str | Path,
+    shell_cutoff_angstrom: float | None = None,
+    bin_width_nm: float | None = None,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    verbose: bool = False,
+    finished_only: bool = False,
+) -> PairPMFResult:
+    """Pair PMF W(r), states and association constants of a pair PMF directory
+    (``solvation pmf --pair``): one pass over each window's trajectory, then MBAR with the
+    Jacobian removed, the Coulomb-tail match and a bootstrap (``analysis.pair_pmf``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A pair PMF directory.
+    shell_cutoff_angstrom : float, optional
+        First-shell cutoff of the cation (A); default the directory's.
+    bin_width_nm : float, optional
+        Histogram bin width (nm); default half the window spacing (windows of few
+        uncorrelated samples leave finer bins empty).
+    n_bootstrap : int
+        Bootstrap resamples for the errors.
+    verbose : bool
+        Show a progress bar.
+    finished_only : bool
+        Use only the windows whose production has finished (a PMF still running); the
+        result then says how many windows it holds and is not converged.
+    """
+    path = Path(path)
+    setup = read_umbrella(path)
+    cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    names = setup.windows
+    if finished_only:
+        names = [n for n in names if has_run(path / n) and read_run(path / n).complete]
+        if len(names) < 2:
+            raise InputError(f"{path}: fewer than two windows have finished")
+    series, centres, force_constants = [], [], []
+    for name in names:
+        window = path / name
+        info = read_window(window)
+        water = run_selections(read_build(window)).shells["water"]
+        analysis = PairSeries(
+            load_universe(window),
+            info.ion_index,
+            info.partner_index,
+            water,
+            cutoff,
+            setup.partner_acceptors,
+            verbose=verbose,
+        )
+        series.append(analysis.run().result)
+        centres.append(info.centre_nm)
+        force_constants.append(info.force_constant_kj_mol_nm2)
+    width = bin_width_nm or setup.spacing_nm / 2.0
+    result = pair_pmf_result(
+        series, centres, force_constants, pair_model(setup, path), width, cutoff, n_bootstrap
+    )
+    if len(names) < len(setup.windows):
+        note = f"only {len(names)} of {len(setup.windows)} windows have finished"
+        result = replace(result, warnings=[note, *result.warnings], converged=False)
+    return result
+
+
+# --- metadynamics ---------------------------------------------------------------------
+
+
+def metad_of_directory(
+    path: str | Path, skip_fraction: float = 0.2, points: int = 10
+) -> ContactPairsResult:
+    """Unbiased contact pairs of the metadynamics stage of a run directory
+    (``RUN/metad``, ``solvation metad``), reweighted (``analysis.reweight``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A run directory with a metadynamics stage.
+    skip_fraction : float
+        Leading fraction of the stage left out (the bias' build-up).
+    points : int
+        Running estimates reported.
+
+    Raises
+    ------
+    InputError
+        When the directory holds no metadynamics stage.
+    """
+    stage = RunDir(Path(path) / METAD_DIR)
+    if not stage.metad_json.exists():
+        raise InputError(f"{path} holds no metadynamics stage (run `solvation metad` first)")
+    record = json.loads(stage.metad_json.read_text())
+    table = pd.read_csv(stage.metad_csv).iloc[: record["rows"]]
+    return contact_pairs_result(
+        table,
+        record["n_cations"],
+        temperature_of(Path(path)),
+        record["settings"]["bias_factor"],
+        skip_fraction,
+        points,
     )

@@ -12,6 +12,10 @@ MDAnalysis reads, or an mdtraj Trajectory; checked before any expensive work.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -25,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
 from solvation.forcefields.charges import fixed_charges
-from solvation.rundir import has_run, load_system, read_run
+from solvation.rundir import RUN_JSON, RunDir, has_run, load_system, read_run
 
 
 class InputError(SolvationError):
@@ -33,14 +37,16 @@ class InputError(SolvationError):
 
 
 def _run_directory(path: Path) -> tuple[str, list[str]]:
-    top = path / "topology.pdb"
-    trajs = [str(p) for p in (path / "trajectory.xtc", path / "trajectory.dcd") if p.exists()]
+    files = RunDir(path)
+    top = files.topology_pdb
+    trajs = [str(p) for p in files.trajectories() if p.exists()]
     if not top.exists():
         raise InputError(
-            f"{path} is a directory but holds no topology.pdb (is it a build or run directory?)"
+            f"{path} is a directory but holds no {top.name} (is it a build or run directory?)"
         )
     if not trajs:
-        raise InputError(f"{path} holds no trajectory.xtc/.dcd yet; run `solvation run {path}`")
+        xtc = files.trajectory("xtc").name
+        raise InputError(f"{path} holds no {xtc}/.dcd yet; run `solvation run {path}`")
     return str(top), trajs
 
 
@@ -93,17 +99,11 @@ def load_universe(
     for f in (topology, *trajectories):
         if not Path(f).exists():
             raise InputError(f"file {f} does not exist")
+        if Path(f).is_dir():
+            raise InputError(f"{f} is a directory; give a topology or trajectory file")
     files = [str(t) for t in trajectories]
     kwargs = {**_formats(str(topology), files, kwargs), **kwargs}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            universe = mda.Universe(str(topology), *files, **kwargs)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputError(
-            f"cannot open {topology} with {[str(t) for t in trajectories]}: {err}. "
-            "Topology and trajectory must describe the same atoms"
-        ) from None
+    universe = _open(str(topology), files, kwargs)
     _check_readable(universe)
     LOGGER.debug(
         "opened %s with %s (%s): %d atoms, %d frames %g ps apart",
@@ -119,21 +119,72 @@ def load_universe(
     return as_universe(universe)
 
 
+@contextlib.contextmanager
+def _quiet_unraisable():
+    """Readers that fail halfway raise again in ``__del__`` ("Exception ignored in ...");
+    while a file is opened, such noise is dropped (the failure itself is reported)."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = previous
+
+
+def _open(topology: str, trajectories: list[str], kwargs: dict) -> mda.Universe:
+    """The Universe of the files; whatever the readers raise for a file they cannot read
+    (an unknown suffix, a damaged or foreign file) is one InputError."""
+    with _quiet_unraisable():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return mda.Universe(topology, *trajectories, **kwargs)
+        except Exception as err:  # readers raise many types for files they cannot read
+            reason = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
+            message = f"{type(err).__name__}{': ' + reason if reason else ''}"
+            traceback.clear_frames(err.__traceback__)  # a half-made reader goes now, quietly
+    raise InputError(
+        f"cannot open {topology} with {trajectories}: {message}. Give files MDAnalysis reads "
+        "(see its format list; the suffix chooses the reader) that describe the same atoms"
+    )
+
+
 def _check_complete(path: Path, universe: mda.Universe, strict: bool) -> None:
-    """Compare the frames on disk with the frames a finished run recorded."""
+    """Compare the frames on disk with the frames the run recorded, or, for a run not
+    finished yet, the frames its production will write."""
     if not has_run(path):
         return
     info = read_run(path)
-    expected, found = info.n_frames, universe.trajectory.n_frames
-    if not info.complete or expected is None or found >= expected:
+    found = universe.trajectory.n_frames
+    if not info.complete:
+        total = _planned_frames(info.protocol)
+        message = (
+            f"{path}: the run is not finished ({found} of {total} production frames written)"
+            "; its results will change"
+        )
+        if strict:
+            raise InputError(f"{message} (--strict)")
+        warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+        return
+    expected = info.n_frames
+    if expected is None or found >= expected:
         return
     message = (
-        f"{path}: the trajectory holds {found} frames but run.json records {expected}; it "
+        f"{path}: the trajectory holds {found} frames but {RUN_JSON} records {expected}; it "
         "may be truncated or still being copied"
     )
     if strict:
         raise InputError(f"{message} (--strict)")
     warn(f"{message}; analysing the {found} frames there (--strict refuses)")
+
+
+def _planned_frames(protocol: dict) -> int | str:
+    """Production frames a run's protocol writes ('?' when it cannot tell)."""
+    try:
+        return round(float(protocol["production_ps"]) / float(protocol["report_every_ps"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return "?"
 
 
 def _check_readable(universe: mda.Universe) -> None:
@@ -311,7 +362,7 @@ def run_directory_charges(path: str | Path) -> np.ndarray | None:
     path : str or Path
         A build or run directory (anything else gives None).
     """
-    if not Path(path).is_dir() or not (Path(path) / "system.xml").exists():
+    if not Path(path).is_dir() or not RunDir(path).system_xml.exists():
         return None
     return np.array(fixed_charges(load_system(path)))
 

@@ -37,6 +37,7 @@ from solvation.forcefields import water_viscosity
 from solvation.rundir import (
     VISCOSITY_CSV,
     VISCOSITY_DIR,
+    RunDir,
     has_viscosity,
     read_build,
     read_viscosity,
@@ -293,7 +294,7 @@ def yeh_hummer_viscosity(
     """
     if given_pa_s is not None:
         return given_pa_s, f"given: {given_pa_s * 1e3:.4g} mPa s"
-    if run_directory is None or not Path(run_directory, "build.json").exists():
+    if run_directory is None or not RunDir(run_directory).build_json.exists():
         return None, "none (no run directory to take it from): no Yeh-Hummer correction"
     note = ""
     if has_viscosity(run_directory) and read_viscosity(run_directory).complete:

@@ -28,6 +28,8 @@ def znso4_box(root: Path, n_water: int, name: str, prehydrate: bool = True):
             "name": name,
             "box": {"n_water": n_water, "prehydrate": prehydrate},
             "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
+            "water": {"model": "tip3p"},  # the boxes benchmarks/README.md quotes
+            "forcefield": {"family": "full"},
         }
     )
     built = build(design, root / "box")

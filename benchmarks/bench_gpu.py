@@ -49,7 +49,7 @@ def main() -> None:
                         "name": f"gpu-{size}-{zn.replace('-', '')}",
                         "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
                         "box": {"n_water": round(size / ATOMS_PER_WATER)},
-                        "forcefield": {"zn": zn},
+                        "forcefield": {"family": "full", "zn": zn},
                     }
                 )
                 built = build(design, Path(tmp) / design.name)

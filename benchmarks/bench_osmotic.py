@@ -40,7 +40,7 @@ def main() -> None:
             "water": {"model": "tip3p"},
             "box": {"n_water": args.n_water},
             "salts": [{"formula": "NaCl", "concentration": "1 m"}],
-            "forcefield": {"ions": {"Na+": "jc", "Cl-": "jc"}},
+            "forcefield": {"family": "full", "ions": {"Na+": "jc", "Cl-": "jc"}},
             "osmotic": {"reservoir": 1.0},
         }
     )

@@ -62,7 +62,7 @@ def main() -> None:
     salt = [{"formula": "ZnSO4", "concentration": "2 m"}]
     designs = {
         "scaled": {"forcefield": {"family": "scaled"}},
-        "full": {"water": {"model": "tip3p"}},
+        "full": {"water": {"model": "tip3p"}, "forcefield": {"family": "full"}},
     }
     with tempfile.TemporaryDirectory() as tmp:
         built = {

@@ -38,7 +38,12 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-viscosity-"))
     design = parse_design(
-        {"name": "tip3p-viscosity", "water": {"model": "tip3p"}, "box": {"n_water": args.n_water}}
+        {
+            "name": "tip3p-viscosity",
+            "water": {"model": "tip3p"},
+            "forcefield": {"family": "full"},
+            "box": {"n_water": args.n_water},
+        }
     )
     t0 = time.perf_counter()
     built = build(design, out / "water")

@@ -15,6 +15,10 @@
 #      (issue 14; target under 10 minutes)
 #   4. bench_pmf: ns/day of one umbrella window on a ~4k-atom Cu5Zn8 slab (issue 19)
 #   5. bench_viscosity: periodic-perturbation viscosity of TIP3P on CUDA (issue 15)
+#   6. validate --profile gpu, pairing rows: log10 K_A of ZnSO4 at infinite dilution from
+#      the Zn-S pair PMF, both families, 1 ns windows (issue 28; about 50 ns in all)
+#   7. bench_contact_pairs: 2 m ZnSO4 contact pairs by well-tempered metadynamics from a
+#      pre-hydrated and a plain-packmol start, 10 ns each (issue 28; the CPU got 2 x ...)
 set -u
 OUT=${1:-gpu-results}
 mkdir -p "$OUT"
@@ -35,3 +39,7 @@ step validate_gpu 900 $PY -m solvation.cli validate --profile gpu --systems solu
     --platform CUDA -o "$OUT/validation"
 step bench_pmf 300 $PY benchmarks/bench_pmf.py --platform CUDA --out "$OUT/pmf"
 step bench_viscosity 300 $PY benchmarks/bench_viscosity.py --platform CUDA --out "$OUT/viscosity"
+step validate_pairing 3600 $PY -m solvation.cli validate --profile gpu --systems pairing \
+    --platform CUDA -o "$OUT/validation"
+step contact_pairs 3600 $PY benchmarks/bench_contact_pairs.py --n-water 600 --time "10 ns" \
+    --platform CUDA --out "$OUT/contact-pairs"

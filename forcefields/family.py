@@ -3,7 +3,13 @@ scaled-charge family, whose every number lives in ``data/scaled_family.toml`` wi
 source and a flag.
 
 Flags: ``V`` read in the cited source, ``R`` read in a secondary copy of it, ``D`` derived
-here (the note gives the formula), ``F`` fitted here (the note names the script and data).
+here (the note gives the formula), ``F`` fitted here (the note names the script and data),
+``A`` this project's assumption (no published value for the family found or read).
+
+The scaled family covers every species of the library: its own numbers where Madrid-2019
+(or this project's fit) has them, else the library's parametrisation with the charges of
+ions and charged molecules scaled (``route``; see the file's header). Molecules given by
+SMILES follow ``ModelFamily.smiles_rule``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ FLAGS = {
     "R": "read in a secondary copy of the source",
     "D": "derived here",
     "F": "fitted here",
+    "A": "this project's assumption",
 }
+ROUTES = ("ion", "library", "madrid2019", "clp", "gaff2-am1bcc")
+STATUSES = ("published", "fitted", "provisional", "assumption")
 SCALED_FILE = "scaled_family.toml"
 
 
@@ -78,9 +87,10 @@ class FamilySpecies:
     kind : str
         'ion' or 'molecule'.
     status : str
-        'published' or 'provisional'.
+        One of ``STATUSES``.
     route : str
-        'ion', or how the molecule is parametrised ('madrid2019', 'clp').
+        One of ``ROUTES``: 'ion' (own numbers), 'library' (the library ion set ``set``),
+        or how the molecule is parametrised ('madrid2019', 'clp', 'gaff2-am1bcc').
     values : dict of str to Value
         The species' own numbers (charge_e; an ion's LJ and mass).
     sites : dict of str to Site
@@ -91,17 +101,26 @@ class FamilySpecies:
         Residue file of the molecule.
     note : str
         Remarks.
+    set : str
+        Library ion set of a 'library' route ion ('iod', ...).
+    see_also : tuple of str
+        Citations of related models not used (e.g. a published one that could not be read).
+    fit : dict of str to str
+        What a fitted species' fit reached: quantity -> 'target ...; result; residual'.
     """
 
     name: str
     kind: str  # ion | molecule
-    status: str  # published | provisional
-    route: str  # "ion", or how the molecule is parametrised: madrid2019 | clp
+    status: str  # one of STATUSES
+    route: str  # one of ROUTES
     values: dict[str, Value]  # the species' own numbers (charge_e; an ion's LJ and mass)
     sites: dict[str, Site] = field(default_factory=dict)
     geometry: dict[str, Value] = field(default_factory=dict)
     file: str = ""
     note: str = ""
+    set: str = ""
+    see_also: tuple[str, ...] = ()
+    fit: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> float:
         return float(self.values[key].value)
@@ -129,7 +148,9 @@ class PairTerm:
     epsilon : Value
         epsilon (kJ/mol).
     status : str
-        'published' or 'provisional'.
+        One of ``STATUSES``.
+    c4 : Value or None
+        C4 of a -C4/r^4 term (kJ mol^-1 nm^4), or None (a 12-6 term only).
     """
 
     a: str
@@ -137,6 +158,7 @@ class PairTerm:
     sigma: Value
     epsilon: Value
     status: str
+    c4: Value | None = None
 
     @property
     def sigma_nm(self) -> float:
@@ -147,6 +169,16 @@ class PairTerm:
     def epsilon_kj_per_mol(self) -> float:
         """epsilon (kJ/mol)."""
         return float(self.epsilon.value)
+
+    @property
+    def c4_kj_per_mol_nm4(self) -> float | None:
+        """C4 (kJ mol^-1 nm^4) or None."""
+        return None if self.c4 is None else float(self.c4.value)
+
+    def values(self) -> dict[str, Value]:
+        """sigma_nm, epsilon_kj_per_mol and (if any) c4_kj_per_mol_nm4."""
+        out = {"sigma_nm": self.sigma, "epsilon_kj_per_mol": self.epsilon}
+        return out | ({"c4_kj_per_mol_nm4": self.c4} if self.c4 is not None else {})
 
     @property
     def label(self) -> str:
@@ -169,6 +201,8 @@ class ModelFamily:
     pairs : tuple of PairTerm
     sources : dict of str to str
         Citations by key.
+    smiles_rule : FamilySpecies
+        How a molecule given by SMILES is treated (route, charge scales).
     """
 
     name: str
@@ -177,6 +211,7 @@ class ModelFamily:
     species: dict[str, FamilySpecies]
     pairs: tuple[PairTerm, ...]
     sources: dict[str, str]
+    smiles_rule: FamilySpecies
 
 
 def _value(raw: dict, sources: dict[str, str]) -> Value:
@@ -190,16 +225,22 @@ def _values(raw: dict, sources: dict[str, str]) -> dict[str, Value]:
 
 
 def _species(name: str, raw: dict, sources: dict[str, str]) -> FamilySpecies:
+    route, status = raw.get("route", "ion"), raw["status"]
+    if route not in ROUTES or status not in STATUSES:
+        raise FamilyError(f"{SCALED_FILE}: {name}: unknown route {route!r} or status {status!r}")
     return FamilySpecies(
         name=name,
-        kind=raw["kind"],
-        status=raw["status"],
-        route=raw.get("route", "ion"),
+        kind=raw.get("kind", "molecule"),
+        status=status,
+        route=route,
         values=_values(raw, sources),
         sites={k: Site(_values(v, sources)) for k, v in raw.get("sites", {}).items()},
         geometry=_values(raw.get("geometry", {}), sources),
         file=raw.get("file", ""),
         note=raw.get("note", ""),
+        set=raw.get("set", ""),
+        see_also=tuple(sources[k] for k in raw.get("see_also", ())),
+        fit=dict(raw.get("fit", {})),
     )
 
 
@@ -222,10 +263,12 @@ def scaled_family() -> ModelFamily:
                 _value(p["sigma_nm"], sources),
                 _value(p["epsilon_kj_per_mol"], sources),
                 p["status"],
+                _value(p["c4_kj_per_mol_nm4"], sources) if "c4_kj_per_mol_nm4" in p else None,
             )
             for p in raw["pairs"]
         ),
         sources=sources,
+        smiles_rule=_species("SMILES", raw["rules"]["smiles"], sources),
     )
 
 
@@ -277,7 +320,10 @@ def check_family(
 
 
 def check_species(family: str, species: str) -> None:
-    """Refuse a species (library name) that ``family`` holds no parameters for.
+    """Refuse a library species (name) that ``family`` holds no parameters for.
+
+    The scaled family lists every species of the library (``data/scaled_family.toml``);
+    molecules given by SMILES follow its SMILES rule and are not checked here.
 
     Parameters
     ----------

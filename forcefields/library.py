@@ -10,6 +10,8 @@ Data files (in ``data/``) hold every number with its source:
 - ``otf_clp.xml``, ``bf4_clp.xml``: CL&P anions; ``tip4p2005.xml``: TIP4P/2005 water.
 - ``scaled_family.toml`` (read by ``family.py``): the scaled-charge family, every number
   with its source and flag; ``so4_madrid2019.xml``: its rigid Madrid-2019 sulfate.
+- ``water_dielectric.toml``: static dielectric constant of each water model near 298 K
+  (the pair PMF's Coulomb tail and Bjerrum distance);
 - ``water_viscosity.toml``: shear viscosity of each water model near 298 K (published
   values, each with its citation and how far it is backed: secondary, derived or
   unverified).
@@ -26,7 +28,7 @@ from solvation.errors import SolvationError
 
 from . import substrates
 from .common import DATA, KCAL, RMIN_TO_SIGMA, UnknownName, unknown
-from .family import FamilySpecies, PairTerm, scaled_family
+from .family import FAMILIES, FamilyError, FamilySpecies, PairTerm, scaled_family
 
 
 class ForceFieldError(SolvationError, ValueError):
@@ -193,6 +195,60 @@ def water_viscosity(name: str) -> WaterViscosity:
     table = _viscosity_table()
     if key not in table:
         raise unknown("water model with a published viscosity", name, list(table))
+    return table[key]
+
+
+@dataclass(frozen=True)
+class WaterDielectric:
+    """Published static dielectric constant of a water model (or of experiment) near 298 K;
+    ``status`` as for ``WaterViscosity`` (see ``water_dielectric.toml``).
+
+    Attributes
+    ----------
+    model : str
+    eps_r : float
+        Relative static permittivity.
+    err_eps : float
+        Quoted uncertainty of ``eps_r`` (0: none read).
+    temperature_k : float
+        Temperature (K).
+    citation, status, note : str
+    """
+
+    model: str
+    eps_r: float
+    err_eps: float
+    temperature_k: float
+    citation: str
+    status: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        """'97 (Hochtl et al. ...) [secondary]' style text for outputs."""
+        err = f" +- {self.err_eps:g}" if self.err_eps else ""
+        return f"{self.eps_r:g}{err} at {self.temperature_k:g} K ({self.citation}) [{self.status}]"
+
+
+@cache
+def _dielectric_table() -> dict[str, WaterDielectric]:
+    data = tomllib.loads((DATA / "water_dielectric.toml").read_text())
+    return {k: WaterDielectric(model=k, **v) for k, v in data.items()}
+
+
+def water_dielectric(name: str) -> WaterDielectric:
+    """Published static dielectric constant of water model ``name`` (any alias), or
+    "experiment".
+
+    Parameters
+    ----------
+    name : str
+        Water model name or alias, or 'experiment'.
+    """
+    key = "experiment" if name.strip().lower() == "experiment" else water_model(name).name
+    table = _dielectric_table()
+    if key not in table:
+        raise unknown("water model with a published dielectric constant", name, list(table))
     return table[key]
 
 
@@ -602,13 +658,31 @@ def _scaled_species_row(species: FamilySpecies, water: str) -> ParameterSetRow:
     extra = {"route": species.route, "status": species.status}
     if species.note:
         extra["note"] = species.note
-    prefix = f"PROVISIONAL ({species.note}); " if species.status == "provisional" else ""
-    prefix += f"{METHOD_CITATIONS['clp']}; " if species.route == "clp" else ""
+    prefix = {
+        "provisional": f"PROVISIONAL ({species.note}); ",
+        "assumption": f"ASSUMPTION ({species.note}); ",
+        "fitted": f"FITTED HERE ({species.note}); ",
+    }.get(species.status, "")
+    if species.route in METHOD_CITATIONS:
+        prefix += f"{METHOD_CITATIONS[species.route]}; "
+    if species.route == "library":
+        ion = ion_parameters(species.name, water, species.set)
+        extra |= {
+            "sigma_nm": round(ion.sigma_nm, 6),
+            "epsilon_kj_per_mol": round(ion.epsilon_kj_per_mol, 8),
+            "mass_dalton": ion.mass_dalton,
+            "library_set": f"{ion.set} ({ion.water_model})",
+        }
+        prefix += f"Lennard-Jones: {ion.citation} ({ion.source_file}); "
+    if species.see_also:
+        extra["see_also"] = list(species.see_also)
+    if species.fit:
+        extra["fit"] = dict(species.fit)
     return _family_row(species.name, water, species.all_values(), extra, prefix)
 
 
 def _scaled_pair_row(pair: PairTerm, water: str) -> ParameterSetRow:
-    values = {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
+    values = pair.values()
     prefix = {
         "fitted": "pair term, FITTED HERE; ",
         "provisional": f"pair term, PROVISIONAL ({pair.sigma.note}); ",
@@ -626,7 +700,7 @@ def scaled_rows() -> list[ParameterSetRow]:
         "family", water, {"water": fam.water, "charge_scale": fam.charge_scale}, {}
     )
     return (
-        [family]
+        [family, _scaled_species_row(fam.smiles_rule, water)]
         + [_scaled_species_row(s, water) for s in fam.species.values()]
         + [_scaled_pair_row(p, water) for p in fam.pairs]
     )
@@ -636,14 +710,25 @@ def _pair_members(row: ParameterSetRow) -> set[str]:
     return {m.split(":")[0].lower() for m in row.parameters.get("pair", ())}
 
 
-def find_sets(name: str) -> list[ParameterSetRow]:
+def find_sets(name: str, family: str | None = None) -> list[ParameterSetRow]:
     """Rows whose species, water model or set equals ``name`` (case-insensitive).
 
     Parameters
     ----------
     name : str
         Species, water model or set name.
+    family : str, optional
+        Only the rows of this model family ('scaled': its own rows; 'full': the others).
+
+    Raises
+    ------
+    UnknownName
+        When nothing matches.
+    FamilyError
+        For an unknown family.
     """
+    if family is not None and family not in FAMILIES:
+        raise FamilyError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
     rows = parameter_sets()
     key = name.strip().lower()
     ion = canonical_ion(name)
@@ -667,4 +752,6 @@ def find_sets(name: str) -> list[ParameterSetRow]:
     if not hits:
         names = sorted({r.species for r in rows} | set(WATER_MODELS) | set(ION_SETS))
         raise unknown("species or parameter set", name, names)
+    if family is not None:
+        hits = [r for r in hits if (r.set == "scaled") == (family == "scaled")]
     return hits

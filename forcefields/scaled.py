@@ -18,8 +18,7 @@ import openmm.app as app
 
 from .family import FamilyError, FamilySpecies, ModelFamily, scaled_family
 from .ffxml import WATER_RESNAME, ion_ffxml
-from .library import DATA, ION_RESNAMES, family_citation, molecule
-from .molecules import parametrize
+from .library import DATA, ION_RESNAMES, METHOD_CITATIONS, family_citation, molecule
 from .nbfix import add_pair_term
 
 SULFATE = "SO4"
@@ -81,15 +80,17 @@ def ions_ffxml(names: list[str]) -> str:
     return ion_ffxml([scaled_ion(fam.species[n], scale) for n in names])
 
 
-def provenance(species: FamilySpecies) -> dict:
+def provenance(species: FamilySpecies, library_ion=None) -> dict:
     """Build-record entry of one species: its numbers, status and sources with flags.
 
     Parameters
     ----------
     species : FamilySpecies
+    library_ion : IonParameters, optional
+        The library set a 'library' route ion takes its Lennard-Jones and mass from.
     """
     values = species.all_values()
-    return {
+    entry = {
         "species": species.name,
         "set": "scaled",
         "route": species.route,
@@ -97,22 +98,32 @@ def provenance(species: FamilySpecies) -> dict:
         "parameters": {k: v.value for k, v in values.items()},
         "citation": family_citation(values),
     }
+    if species.route in METHOD_CITATIONS:
+        entry["citation"] += f"; parameters: {METHOD_CITATIONS[species.route]}"
+    if library_ion is not None:
+        entry["parameters"] |= {
+            "sigma_nm": library_ion.sigma_nm,
+            "epsilon_kj_per_mol": library_ion.epsilon_kj_per_mol,
+            "mass_dalton": library_ion.mass_dalton,
+            "library_set": f"{library_ion.set} ({library_ion.water_model})",
+        }
+        entry["citation"] += f"; Lennard-Jones: {library_ion.citation} ({library_ion.source_file})"
+    if species.see_also:
+        entry["see_also"] = list(species.see_also)
+    return entry
 
 
 def molecule_ffxml(species: FamilySpecies) -> str:
-    """ForceField XML of a family molecule: the shipped Madrid-2019 file or CL&P.
+    """ForceField XML of a family molecule shipped as a file (the Madrid-2019 sulfate).
 
     Parameters
     ----------
     species : FamilySpecies
-        A family molecule.
+        A family molecule of route 'madrid2019'.
     """
     if species.route == "madrid2019":
         return (DATA / species.file).read_text()
-    if species.route == "clp":
-        mol = molecule(species.name)
-        return parametrize(mol.smiles, "clp", charge=mol.charge).ffxml
-    raise FamilyError(f"scaled_family.toml: unknown route {species.route!r} of {species.name}")
+    raise FamilyError(f"scaled_family.toml: {species.name} (route {species.route}) has no file")
 
 
 def rigid_sulfate(system: openmm.System, topology: app.Topology, o_o_nm: float) -> int:
@@ -186,17 +197,23 @@ def add_pair_terms(
         atoms_a, atoms_b = site_atoms(topology, pair.a), site_atoms(topology, pair.b)
         if not atoms_a or not atoms_b:
             continue
-        add_pair_term(system, pair.label, atoms_a, atoms_b, pair.sigma_nm, pair.epsilon_kj_per_mol)
+        add_pair_term(
+            system,
+            pair.label,
+            atoms_a,
+            atoms_b,
+            pair.sigma_nm,
+            pair.epsilon_kj_per_mol,
+            pair.c4_kj_per_mol_nm4,
+        )
+        values = pair.values()
         added.append(
             {
                 "species": pair.label,
                 "set": "scaled pair term",
                 "status": pair.status,
-                "sigma_nm": pair.sigma_nm,
-                "epsilon_kj_per_mol": pair.epsilon_kj_per_mol,
-                "citation": family_citation(
-                    {"sigma_nm": pair.sigma, "epsilon_kj_per_mol": pair.epsilon}
-                ),
+                **{k: float(v.value) for k, v in values.items()},
+                "citation": family_citation(values),
             }
         )
     return added

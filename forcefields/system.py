@@ -17,6 +17,8 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 
+from solvation.design import DEFAULT_FAMILY
+
 from . import ffxml as fx
 from . import scaled, substrates
 from .charges import fixed_charges
@@ -65,7 +67,9 @@ class ForceFieldChoices:
         Give metal atoms mass 0.
     family : str
         'full' (the library's sets above) or 'scaled' (data/scaled_family.toml: TIP4P/2005,
-        charges x 0.85, its own ions and anions, pair-specific LJ terms).
+        charges x 0.85, Madrid-2019 and fitted ions, every other species by the library's
+        route with ionic charges scaled, pair-specific LJ terms); default
+        ``solvation.design.DEFAULT_FAMILY``.
     substrate : str
         The slab material of ``ZNM`` residues (``forcefields.substrates``).
     substrate_lj : str
@@ -79,7 +83,7 @@ class ForceFieldChoices:
     charge_scale: float | None = None
     cutoff_nm: float = 1.0
     freeze_metal: bool = True
-    family: str = "full"
+    family: str = DEFAULT_FAMILY
     substrate: str = "Zn"
     substrate_lj: str = "uff"
 
@@ -129,29 +133,46 @@ def _add_water(parts: _Parts, model: WaterModel) -> None:
     )
 
 
-def _add_scaled_ions(parts: _Parts, species: list[str]) -> None:
+def _add_scaled_ions(parts: _Parts, species: list[str], water: str) -> None:
+    """The scaled family's monatomic ions: its own numbers ('ion' route) or the library
+    set it names ('library' route, for ``water``), written with formal charges (scaled
+    later with every charged residue)."""
+    fam = scaled_family()
+    rows = []
     for name in species:
         check_species("scaled", name)
+        entry = fam.species[name]
         parts.templates[ION_RESNAMES[name]] = ION_RESNAMES[name]
-        parts.provenance.append(scaled.provenance(scaled_family().species[name]))
-    if species:
-        parts.xml.append(scaled.ions_ffxml(species))
+        if entry.route == "library":
+            params = ion_parameters(name, water, entry.set)
+            rows.append(params)
+            parts.provenance.append(scaled.provenance(entry, params))
+        else:
+            rows.append(scaled.scaled_ion(entry, float(fam.charge_scale.value)))
+            parts.provenance.append(scaled.provenance(entry))
+    if rows:
+        parts.xml.append(fx.ion_ffxml(rows))
 
 
-def _add_scaled_molecule(parts: _Parts, resname: str, name: str) -> None:
-    check_species("scaled", name)
-    species = scaled_family().species[name]
-    xml = scaled.molecule_ffxml(species)
-    parts.xml.append(xml)
-    parts.templates[resname] = fx.template_names(xml)[0]
-    if species.route == "clp":
-        parts.clp_resnames.add(resname)
+def _add_scaled_molecule(parts: _Parts, resname: str, mol) -> None:
+    """A library molecule in the scaled family: the shipped Madrid-2019 file, or the
+    library's route (CL&P, GAFF2/AM1-BCC) whose charges ``scale_charges`` scales when the
+    molecule is charged."""
+    check_species("scaled", mol.name)
+    species = scaled_family().species[mol.name]
+    if species.route == "madrid2019":
+        xml = scaled.molecule_ffxml(species)
+        parts.xml.append(xml)
+        parts.templates[resname] = fx.template_names(xml)[0]
+    else:
+        _add_molecule(parts, resname, mol.smiles, mol.name, species.route, mol.charge)
+        parts.provenance.pop()  # replaced by the family's entry, which cites the route
     parts.provenance.append(scaled.provenance(species))
 
 
 def _add_ions(parts: _Parts, species: list[str], choices: ForceFieldChoices) -> None:
     if choices.family == "scaled":
-        _add_scaled_ions(parts, species)
+        _add_scaled_ions(parts, species, choices.water)
         return
     params = []
     for name in species:
@@ -273,7 +294,6 @@ def _collect(
         elif resname == METAL_RESNAME:
             _add_substrate(parts, choices)
         elif resname in smiles_by_resname:
-            check_species(choices.family, smiles_by_resname[resname])
             _add_molecule(
                 parts,
                 resname,
@@ -283,7 +303,7 @@ def _collect(
                 None,
             )
         elif resname in lib_by_resname and choices.family == "scaled":
-            _add_scaled_molecule(parts, resname, lib_by_resname[resname].name)
+            _add_scaled_molecule(parts, resname, lib_by_resname[resname])
         elif resname in lib_by_resname:
             mol = lib_by_resname[resname]
             method = choices.methods.get(mol.name, mol.methods[0])

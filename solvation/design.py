@@ -25,10 +25,31 @@ from pydantic import (
 
 from solvation import quantities as q
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, read_text
 
 # Defaults of the scaled-charge family (forcefields/data/scaled_family.toml holds the same
 # values with their sources; tests check that they agree). The library checks the choices.
 SCALED_DEFAULTS = {"water": "tip4p2005", "charge_scale": 0.85}
+# sizes beyond these are typos (n_water = 1e9) or beyond what packmol and one GPU handle
+MAX_WATERS = 2_000_000
+MAX_ATOMS = 6_000_000
+MAX_EDGE_NM = 40.0
+MAX_PACKMOL_SECONDS = 1.0e6
+MIN_SURFACE_DISTANCE_NM = 0.15  # closer, the ion's centre sits inside the metal's LJ wall
+
+
+def _length_in(v: str, what: str, low_nm: float, high_nm: float, low_open=False) -> str:
+    """``v`` when it is a length within [low_nm, high_nm] (low_nm excluded if asked)."""
+    nm = q.length_nm(v)
+    if (nm <= low_nm if low_open else nm < low_nm) or nm > high_nm:
+        lowest = f"above {low_nm:g}" if low_open else f"at least {low_nm:g}"
+        raise ValueError(f"{what} {v!r} must be {lowest} and at most {high_nm:g} nm")
+    return v
+
+
+# The model family of a design that names none (docs/validation.md, section 3, says why).
+DEFAULT_FAMILY = "scaled"
+FAMILIES = ("full", "scaled")
 
 
 class _Strict(BaseModel):
@@ -154,14 +175,14 @@ class BoxSpec(_Strict):
         Packmol time limit in s; by default it grows with the atom count.
     """
 
-    n_water: int | None = Field(None, gt=0)
-    n_atoms: int | None = Field(None, gt=0)
+    n_water: int | None = Field(None, gt=0, le=MAX_WATERS, strict=True)
+    n_atoms: int | None = Field(None, gt=0, le=MAX_ATOMS, strict=True)
     edge: str | None = None
     tolerance_angstrom: float = Field(2.0, gt=0.5, le=4.0)
     prehydrate: bool = True  # 2+/3+ cations packed as aqua complexes (systems.hydration)
     # build anyway beyond a salt's solubility or the solvent-per-ion guard
     allow_supersaturated: bool | None = None
-    packmol_timeout_s: float | None = Field(None, gt=0)  # default grows with the atom count
+    packmol_timeout_s: float | None = Field(None, gt=0, le=MAX_PACKMOL_SECONDS)  # grows with atoms
 
     @model_serializer(mode="wrap")
     def _omit_unset_options(self, handler):
@@ -181,22 +202,28 @@ class BoxSpec(_Strict):
                 "give exactly one of n_water, n_atoms or edge in [box]"
                 + (f" (got {', '.join(given)})" if given else "")
             )
-        if self.edge is not None and q.length_nm(self.edge) <= 1.0:
-            raise ValueError(f"box edge {self.edge!r} must exceed 1 nm")
+        if self.edge is not None:
+            _length_in(self.edge, "box edge", 1.0, MAX_EDGE_NM, low_open=True)
         return self
 
 
 class ForceFieldSpec(_Strict):
-    """The [forcefield] table. ``family``: "full" (default; the sets chosen below) or
-    "scaled" (TIP4P/2005, charges x 0.85, its own ion and anion parameters)."""
+    """The [forcefield] table. ``family``: "full" (the sets chosen below) or "scaled"
+    (TIP4P/2005, charges x 0.85, its own ion and anion parameters); ``DEFAULT_FAMILY``
+    when not given."""
 
-    family: Literal["full", "scaled"] = "full"
+    family: Literal["full", "scaled"] = DEFAULT_FAMILY
     zn: str = "12-6-4"
     ions: dict[str, str] = {}
     methods: dict[str, str] = {}
     charge_scale: float = Field(1.0, ge=0.5, le=1.0)
     cutoff: str = "1.0 nm"
-    seed: int = 1
+    seed: int = Field(1, ge=0, lt=2**31, strict=True)
+
+    @field_validator("cutoff")
+    @classmethod
+    def _cutoff(cls, v: str) -> str:
+        return _length_in(v, "cutoff", 0.5, 3.0)
 
     @field_validator("zn")
     @classmethod
@@ -210,21 +237,22 @@ class ForceFieldSpec(_Strict):
     @classmethod
     def _scaled_defaults(cls, data):
         """The scaled family's charge scale when none is given; no full-family zn set."""
-        if isinstance(data, dict) and data.get("family") == "scaled":
+        if isinstance(data, dict) and data.get("family", DEFAULT_FAMILY) == "scaled":
             if "zn" in data:
+                default = "" if "family" in data else " (the default family)"
                 raise ValueError(
-                    "zn chooses a Zn2+ set of the full-charge family; the scaled family has "
-                    "its own Zn2+: remove zn or use family = 'full'"
+                    "zn chooses a Zn2+ set of the full-charge family; the scaled family"
+                    f"{default} has its own Zn2+: remove zn or set family = 'full'"
                 )
             data = {"charge_scale": SCALED_DEFAULTS["charge_scale"], **data}
         return data
 
     @model_serializer(mode="wrap")
-    def _drop_default_family(self, handler):
+    def _family_fields(self, handler):
+        """The family is always written (a copy must not change family when the default
+        does); zn only for the full family, which alone accepts it."""
         data = handler(self)
-        if data.get("family") == "full":  # designs written before families keep their hash
-            del data["family"]
-        else:  # zn is a full-family choice: the scaled family refuses it
+        if data.get("family") != "full":
             data.pop("zn", None)
         return data
 
@@ -244,8 +272,13 @@ class AdsorbedSpec(_Named):
         Distance from the metal face with its unit, e.g. '5 A'.
     """
 
-    n: int = Field(gt=0)
+    n: int = Field(gt=0, le=100_000, strict=True)
     within: str = "5 A"
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, v: str) -> str:
+        return _length_in(v, "adsorbed.within", 0.0, 5.0, low_open=True)
 
 
 ZN_SLAB_DEFAULTS = {"facet": "002", "repeats": (12, 12)}  # hcp Zn before materials existed
@@ -269,6 +302,16 @@ class SlabSpec(_Strict):
     frozen: bool = True
     adsorbed: AdsorbedSpec | None = None
 
+    @field_validator("gap")
+    @classmethod
+    def _gap(cls, v: str) -> str:  # closer than 1 A, electrolyte atoms overlap the metal
+        return _length_in(v, "slab.gap", 0.1, 2.0)
+
+    @field_validator("vacuum")
+    @classmethod
+    def _vacuum(cls, v: str) -> str:
+        return _length_in(v, "slab.vacuum", 0.0, 20.0)
+
     @model_validator(mode="before")
     @classmethod
     def _zn_defaults(cls, data):
@@ -285,10 +328,10 @@ class SlabSpec(_Strict):
     def _one_size(self):
         if self.repeats is not None and self.lateral is not None:
             raise ValueError("give either slab.repeats or slab.lateral, not both")
-        if self.repeats is not None and min(self.repeats) < 1:
-            raise ValueError("slab.repeats must be positive")
-        if self.lateral is not None and q.length_nm(self.lateral) <= 0:
-            raise ValueError(f"slab.lateral {self.lateral!r} must be positive")
+        if self.repeats is not None and not 1 <= min(self.repeats) <= max(self.repeats) <= 200:
+            raise ValueError("slab.repeats must be whole numbers from 1 to 200")
+        if self.lateral is not None:
+            _length_in(self.lateral, "slab.lateral", 0.0, MAX_EDGE_NM, low_open=True)
         return self
 
     def hash_dict(self) -> dict:
@@ -302,8 +345,12 @@ class SlabSpec(_Strict):
 
 
 class PMFSpec(_Strict):
-    """Umbrella sampling of one ion's distance from the slab's top atomic plane
-    (``solvation pmf``); every key can be overridden on the command line."""
+    """Umbrella sampling of one ion's distance from the slab's top atomic plane, or with
+    ``pair`` of the distance between a cation and a partner species (``solvation pmf``);
+    every key can be overridden on the command line.
+
+    For a pair, ``from``/``to`` take "far" (``boundary`` + ``tail``) and "contact"
+    (``contact``); their slab defaults "bulk" and "surface" mean "far" and "contact"."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -317,25 +364,74 @@ class PMFSpec(_Strict):
     window_time: str = "1 ns"  # production per window
     shell_cutoff: str = "3.0 A"  # ion - water O distance of the first shell
     pull_time: str = "10 ps"  # steered MD that seeds the windows, per window spacing
+    # pair PMF (cation - partner distance); None: the slab PMF above
+    pair: list[str] | None = None  # [cation, partner], e.g. ["Zn2+", "SO4"]
+    partner_atom: str | None = None  # atom name of the partner's reference atom; None: auto
+    contact: str = "auto"  # closest window; auto: from the reference atom's chemistry
+    boundary: str = "auto"  # K_A boundary; auto: Bjerrum distance (ion pairs)
+    tail: str = "0.1 nm"  # windows beyond the boundary, for the Coulomb-tail match
 
-    @field_validator("surface_distance", "spacing", "shell_cutoff")
+    @field_validator("pair")
     @classmethod
-    def _positive(cls, v: str) -> str:
-        if q.length_nm(v) <= 0:
-            raise ValueError(f"{v!r} must be a positive length")
+    def _pair(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (len(v) != 2 or not all(x.strip() for x in v)):
+            raise ValueError("pair needs two species, e.g. ['Zn2+', 'SO4']")
         return v
+
+    @field_validator("contact", "boundary")
+    @classmethod
+    def _auto_length(cls, v: str) -> str:
+        if v != "auto" and q.length_nm(v) <= 0:
+            raise ValueError(f"{v!r} must be 'auto' or a positive length")
+        return v
+
+    @field_validator("tail")
+    @classmethod
+    def _tail(cls, v: str) -> str:
+        if q.length_nm(v) < 0:
+            raise ValueError(f"{v!r} must be a length >= 0")
+        return v
+
+    def hash_dict(self) -> dict:
+        """The table for the design hash: the pair keys only when they are not their
+        defaults (designs written before them keep their hash)."""
+        data = self.model_dump(mode="json")
+        defaults = PMFSpec().model_dump(mode="json")
+        for key in ("pair", "partner_atom", "contact", "boundary", "tail"):
+            if data[key] == defaults[key]:
+                del data[key]
+        return data
+
+    @field_validator("spacing")
+    @classmethod
+    def _spacing(cls, v: str) -> str:
+        return _length_in(v, "spacing", 0.0, 2.0, low_open=True)
+
+    @field_validator("shell_cutoff")
+    @classmethod
+    def _shell(cls, v: str) -> str:
+        return _length_in(v, "shell_cutoff", 0.0, 1.0, low_open=True)
+
+    @field_validator("surface_distance")
+    @classmethod
+    def _surface(cls, v: str) -> str:
+        return _length_in(v, "surface_distance", MIN_SURFACE_DISTANCE_NM, MAX_EDGE_NM)
 
     @field_validator("start", "end")
     @classmethod
     def _end(cls, v: str) -> str:
-        if v in ("bulk", "surface"):
+        if v in ("bulk", "surface", "contact", "far"):
             return v
         try:
-            positive = q.length_nm(v) > 0
+            nm = q.length_nm(v)
         except q.QuantityError:
-            positive = False
-        if not positive:
-            raise ValueError(f"{v!r} must be 'bulk', 'surface' or a positive distance")
+            nm = None
+        if nm is None or not MIN_SURFACE_DISTANCE_NM <= nm <= MAX_EDGE_NM:
+            raise ValueError(
+                f"{v!r} must be 'bulk', 'surface', 'contact', 'far' or a distance of at least "
+                f"{MIN_SURFACE_DISTANCE_NM:g} nm (from the top atomic plane for a surface PMF: "
+                "closer, the ion sits inside the surface; centre to partner for a pair)"
+            )
         return v
 
     @field_validator("equilibration", "window_time", "pull_time")
@@ -353,6 +449,28 @@ class PMFSpec(_Strict):
         return v
 
 
+class MetadSpec(_Strict):
+    """Well-tempered metadynamics on the cation - anion contact number of the design's box
+    (``solvation metad``, campaign analysis "metad"); every key can be overridden on the
+    command line."""
+
+    cation: str = "Zn2+"
+    anion: str = "SO4"
+    time: str = "1 ns"
+    height: float = Field(1.0, gt=0)  # kJ/mol, initial Gaussian height
+    width: float = Field(0.3, gt=0)  # contacts
+    bias_factor: float = Field(10.0, gt=1)
+    deposit: str = "1 ps"  # between Gaussians
+    checkpoint: str = "20 ps"
+
+    @field_validator("time", "deposit", "checkpoint")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if q.time_ps(v) <= 0:
+            raise ValueError(f"{v!r} must be a positive time")
+        return v
+
+
 class ElectrodeSpec(_Strict):
     """The [slab] metal as a constant-potential electrode (OpenMM ConstantPotentialForce,
     finite-field method): its top face is held ``potential_difference`` above its bottom
@@ -366,15 +484,14 @@ class ElectrodeSpec(_Strict):
     @field_validator("potential_difference")
     @classmethod
     def _v(cls, v: str) -> str:
-        q.potential_v(v)
+        if abs(q.potential_v(v)) > 10.0:
+            raise ValueError(f"potential_difference {v!r} must be within -10 to 10 V")
         return v
 
     @field_validator("gaussian_width", "thomas_fermi_length")
     @classmethod
     def _length(cls, v: str) -> str:
-        if q.length_nm(v) < 0:
-            raise ValueError(f"{v!r} must not be negative")
-        return v
+        return _length_in(v, "length", 0.0, 1.0)
 
 
 class OsmoticSpec(_Strict):
@@ -396,7 +513,7 @@ class OsmoticSpec(_Strict):
 class Design(_Strict):
     """A whole design file."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._+-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+-]+$")
     temperature: str = "298.15 K"
     water: WaterSpec = WaterSpec()
     salts: list[SaltSpec] = []
@@ -408,6 +525,7 @@ class Design(_Strict):
     osmotic: OsmoticSpec | None = None
     electrode: ElectrodeSpec | None = None
     pmf: PMFSpec | None = None
+    metad: MetadSpec | None = None
     protocol: dict = {}
 
     @model_validator(mode="before")
@@ -418,6 +536,7 @@ class Design(_Strict):
             return data
         ff, water = data.get("forcefield"), data.get("water")
         family = ff.family if isinstance(ff, ForceFieldSpec) else (ff or {}).get("family")
+        family = family or DEFAULT_FAMILY
         given = "model" in (water.model_fields_set if isinstance(water, WaterSpec) else water or {})
         if family == "scaled" and not given:
             return {**data, "water": {"model": SCALED_DEFAULTS["water"]}}
@@ -457,11 +576,13 @@ class Design(_Strict):
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""
         data = self.model_dump(mode="json")
-        for key in ("osmotic", "electrode", "pmf"):  # tables added later: older hashes stay
+        for key in ("osmotic", "electrode", "pmf", "metad"):  # added later: older hashes stay
             if data[key] is None:
                 del data[key]
         if self.slab is not None:
             data["slab"] = self.slab.hash_dict()
+        if self.pmf is not None:
+            data["pmf"] = self.pmf.hash_dict()
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -471,14 +592,15 @@ class DesignError(SolvationError):
 
 
 def _format(err: ValidationError, source: str) -> str:
-    lines = [f"invalid design {source}:"]
+    """One line: the file, then each problem as ``field: message``, separated by ';'."""
+    problems = []
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (see README 'Design files' for the keys)"
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
+        problems.append(f"{where}: {msg}")
+    return f"invalid design {source}: " + "; ".join(problems)
 
 
 def parse_design(data: dict, source: str = "<dict>") -> Design:
@@ -516,10 +638,12 @@ def load_design(path: str | Path) -> Design:
         When the file is missing, is not TOML, or does not validate.
     """
     path = Path(path)
-    if not path.exists():
-        raise DesignError(f"design file {path} does not exist")
     try:
-        data = tomllib.loads(path.read_text())
+        text = read_text(path, "design file")
+    except InputError as err:
+        raise DesignError(str(err)) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise DesignError(f"{path} is not valid TOML: {err}") from None
     return parse_design(data, str(path))

@@ -18,3 +18,8 @@ class Interrupted(SolvationError):
     says where it stopped and the command that resumes it."""
 
     exit_code = 130
+
+
+class InputError(SolvationError):
+    """A value, name, file or output path given by the user that cannot be used
+    (``solvation.inputs`` checks them)."""

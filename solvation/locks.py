@@ -2,8 +2,9 @@
 
 An advisory ``fcntl.flock`` on a lock file, held for as long as the writer works. The
 kernel releases it when the process dies (SIGKILL included), so a crash never leaves a
-stale lock behind. The holder's PID is written into the lock file, so that a second
-writer is refused with a message that names it.
+stale lock behind. The holder's PID and host name are written into the lock file, so
+that a second writer is refused with a message that names it, and ``holder_alive`` can
+tell a live holder from a dead one (``solvation campaign status``).
 
 ``DirectoryLock(DIR)`` locks ``DIR/.lock`` (runs, campaign directories);
 ``DirectoryLock(DIR, sibling="build")`` locks ``.DIR.build.lock`` beside DIR, for a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 from pathlib import Path
 
 from solvation.errors import SolvationError
@@ -61,6 +63,10 @@ def lock_path(directory: str | Path, sibling: str | None = None) -> Path:
     return directory / LOCK_NAME
 
 
+class LockError(SolvationError):
+    """A lock file that cannot be created (a read-only or foreign directory)."""
+
+
 def holder_pid(path: Path) -> int | None:
     """PID written into a lock file (None when absent or unreadable).
 
@@ -69,10 +75,46 @@ def holder_pid(path: Path) -> int | None:
     path : Path
         The lock file.
     """
+    return holder(path)[0]
+
+
+def holder(path: Path) -> tuple[int | None, str | None]:
+    """(PID, host name) written into a lock file; None for what is absent or unreadable.
+
+    Parameters
+    ----------
+    path : Path
+        The lock file.
+    """
     try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
+        words = path.read_text().split()
+        return int(words[0]), (words[1] if len(words) > 1 else None)
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return None, None
+
+
+def holder_alive(path: Path) -> bool | None:
+    """Whether the process that holds the lock file ``path`` still runs: False when the
+    file is gone or its process has ended, None when it runs on another host (not
+    checked from here).
+
+    Parameters
+    ----------
+    path : Path
+        The lock file.
+    """
+    pid, host = holder(path)
+    if pid is None:
+        return False
+    if host is not None and host != socket.gethostname():
         return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 class DirectoryLock:
@@ -93,9 +135,8 @@ class DirectoryLock:
 
     def acquire(self) -> DirectoryLock:
         """Take the lock (non-blocking); raises DirectoryBusy when another process holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -105,9 +146,19 @@ class DirectoryLock:
                 break
             os.close(fd)  # the previous holder removed this file while we waited: retry
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
         self._fd = fd
         return self
+
+    def _open(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise LockError(
+                f"cannot create the lock file {self.path} ({err.strerror}): {self.what} needs "
+                f"{self.path.parent} writable; copy the directory somewhere writable"
+            ) from None
 
     def _same_file(self, fd: int) -> bool:
         try:

@@ -8,6 +8,7 @@ unit the function returns (OpenMM's exact definitions: 1 A = 0.1 nm, 1 atm = 1.0
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -77,10 +78,15 @@ class Concentration:
 
 
 def _split(text: str, what: str) -> tuple[float, str]:
+    if isinstance(text, bool):
+        raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
     match = _QUANTITY.match(str(text))
     if not match:
         raise QuantityError(f"cannot read {what} {text!r}: write a number and a unit, e.g. '2 m'")
-    return float(match.group(1)), (match.group(2) or "").strip()
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise QuantityError(f"{what} {text!r} is not a finite number")
+    return value, (match.group(2) or "").strip()
 
 
 def concentration(text: str) -> Concentration:
@@ -149,6 +155,9 @@ def length_nm(text: str | float) -> float:
     return _with_units(str(text), LENGTH_UNITS, "length")
 
 
+TIME_LIMIT_PS = 1.0e8  # 100 us: a longer time is a typo (a unit or an exponent)
+
+
 def time_ps(text: str | float) -> float:
     """Time in ps from '2 fs', '10 ps', '2 ns'.
 
@@ -165,9 +174,15 @@ def time_ps(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a time beyond ``TIME_LIMIT_PS``.
     """
-    return _with_units(str(text), TIME_UNITS, "time")
+    ps = _with_units(str(text), TIME_UNITS, "time")
+    if abs(ps) > TIME_LIMIT_PS:
+        raise QuantityError(
+            f"time {text!r} is beyond {TIME_LIMIT_PS / 1e6:g} us, longer than any simulation "
+            "this package runs; check the unit"
+        )
+    return ps
 
 
 TEMPERATURE_LIMITS_K = (50.0, 1000.0)  # refused outside: no liquid electrolyte, no valid model
@@ -203,8 +218,12 @@ def temperature_k(text: str | float) -> float:
     return kelvin
 
 
+PRESSURE_LIMITS_BAR = (0.0, 1.0e4)  # (exclusive, inclusive): a barostat needs p > 0
+
+
 def pressure_bar(text: str | float) -> float:
-    """Pressure in bar from '1 bar' or '1 atm'.
+    """Pressure in bar from '1 bar' or '1 atm', positive and at most 10 kbar
+    (``PRESSURE_LIMITS_BAR``).
 
     Parameters
     ----------
@@ -219,9 +238,16 @@ def pressure_bar(text: str | float) -> float:
     Raises
     ------
     QuantityError
-        For a missing or unknown unit.
+        For a missing or unknown unit, or a pressure outside ``PRESSURE_LIMITS_BAR``.
     """
-    return _with_units(str(text), PRESSURE_UNITS, "pressure")
+    bar = _with_units(str(text), PRESSURE_UNITS, "pressure")
+    low, high = PRESSURE_LIMITS_BAR
+    if not low < bar <= high:
+        raise QuantityError(
+            f"pressure {text!r} is outside {low:g}-{high:g} bar (positive, and no more than "
+            "liquid-state force fields are made for)"
+        )
+    return bar
 
 
 def ratio(text: str) -> tuple[float, float, str]:
@@ -230,7 +256,8 @@ def ratio(text: str) -> tuple[float, float, str]:
     Parameters
     ----------
     text : str
-        Two positive parts and an optional basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol'.
+        Two positive parts and their basis: '2:1 v/v', '3:1 w/w', '1:1 mol/mol' (a ratio
+        without its basis is refused: it would be a guess).
 
     Returns
     -------
@@ -240,15 +267,20 @@ def ratio(text: str) -> tuple[float, float, str]:
     Raises
     ------
     QuantityError
-        For text that is not a ratio or a part that is not positive.
+        For text that is not a ratio, a part that is not positive, or no basis.
     """
     match = re.match(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(v/v|w/w|m/m|mol/mol)?\s*$", str(text))
     if not match:
         raise QuantityError(f"cannot read ratio {text!r}; write e.g. '2:1 v/v'")
     a, b = float(match.group(1)), float(match.group(2))
-    if a <= 0 or b <= 0:
-        raise QuantityError(f"ratio parts must be positive, got {text!r}")
-    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol", None: "vol"}[match.group(3)]
+    if not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b <= 0:
+        raise QuantityError(f"ratio parts must be positive finite numbers, got {text!r}")
+    if match.group(3) is None:
+        raise QuantityError(
+            f"ratio {text!r} does not say what it divides: add v/v (volumes), w/w (masses) "
+            f"or mol/mol, e.g. '{a:g}:{b:g} v/v'"
+        )
+    kind = {"v/v": "vol", "w/w": "wt", "m/m": "wt", "mol/mol": "mol"}[match.group(3)]
     return a, b, kind
 
 

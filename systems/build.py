@@ -26,19 +26,36 @@ from solvation.design import Design, load_design
 from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, net_charge
 from solvation.forcefields.electrode import add_constant_potential, field_for
+from solvation.forcefields.family import scaled_family
 from solvation.forcefields.library import ZN_METAL, molecule_table
 from solvation.forcefields.molecules import ParametrizationError, parametrize
+from solvation.forcefields.status import box_status
 from solvation.forcefields.substrates import material as substrate
 from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
 from solvation.provenance import BUILD_PACKAGES, versions
 from solvation.quantities import length_nm, potential_v, temperature_k
-from solvation.rundir import BUILD_JSON, BuildInfo, RunDirError, read_build, write_json_atomic
+from solvation.rundir import (
+    BUILD_JSON,
+    RUN_JSON,
+    BuildInfo,
+    RunDir,
+    RunDirError,
+    read_build,
+    save_system,
+    write_json_atomic,
+)
 
 from . import hydration, osmotic
 from .check import check_design
 from .composition import Component, Composition, CompositionError, molecule_component, size_box
-from .packing import PackingError, PackItem, min_intermolecular_distance, pack
+from .packing import (
+    PackingError,
+    PackItem,
+    min_intermolecular_distance,
+    pack,
+    remove_stale_folders,
+)
 from .slab import Slab
 from .substrates import substrate_slab
 from .templates import ResidueTemplate, assemble, metal_template, slab_template
@@ -68,12 +85,12 @@ class BuiltSystem:
     @property
     def system_xml(self) -> Path:
         """The serialized OpenMM System of the build."""
-        return self.path / "system.xml"
+        return RunDir(self.path).system_xml
 
     @property
     def topology_pdb(self) -> Path:
         """The topology and starting coordinates of the build."""
-        return self.path / "topology.pdb"
+        return RunDir(self.path).topology_pdb
 
 
 def choices_of(design: Design) -> ForceFieldChoices:
@@ -103,13 +120,15 @@ def _smiles_by_resname(comp: Composition) -> dict[str, str]:
 
 def _parametrize_all(comp: Composition, choices: ForceFieldChoices) -> None:
     """Parametrise every molecule first (cached), so that failures come before packing."""
-    if choices.family == "scaled":  # shipped files only; check_design refused the rest
-        return
     for c in comp.components.values():
         if c.role == "water" or c.template.n_atoms == 1:
             continue
         lib = molecule_table().get(c.key)
         method = choices.methods.get(c.key, lib.methods[0] if lib else "gaff2-am1bcc")
+        if choices.family == "scaled" and lib is not None:
+            method = scaled_family().species[lib.name].route
+            if method == "madrid2019":  # a shipped file, nothing to parametrise
+                continue
         smiles = lib.smiles if lib else c.smiles
         try:
             parametrize(smiles, method, charge=c.template.charge)
@@ -310,15 +329,16 @@ def _write(
     positions,
     system: openmm.System,
 ) -> str:
-    (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
-    with (tmp / "topology.pdb").open("w") as fh:
+    files = RunDir(tmp)
+    save_system(tmp, system)
+    with files.topology_pdb.open("w") as fh:
         app.PDBFile.writeFile(topology, positions, fh, keepIds=False)
-    name = "topology.pdb"
+    name = files.topology_pdb.name
     if topology.getNumAtoms() > PDB_MAX_ATOMS:
-        with (tmp / "topology.cif").open("w") as fh:
+        with files.topology_cif.open("w") as fh:
             app.PDBxFile.writeFile(topology, positions, fh)
-        name = "topology.cif"
-    (tmp / "design.toml").write_text(
+        name = files.topology_cif.name
+    files.design_toml.write_text(
         source.read_text()
         if source
         else tomli_w.dumps(design.model_dump(mode="json", exclude_none=True))
@@ -360,6 +380,7 @@ def build(design: Design | str | Path, outdir: str | Path) -> BuiltSystem:
         PackingError ...).
     """
     start = time.perf_counter()
+    remove_stale_folders()  # packmol folders of builds that were killed (SIGKILL)
     source = None
     if not isinstance(design, Design):
         source = Path(design)
@@ -464,7 +485,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "n_atoms": topology.getNumAtoms(),
         "concentrations": comp.concentrations,
         "density_estimate_g_per_cm3": comp.density_g_per_cm3,
-        "density_note": "ideal-mixing estimate used for the initial box; see run.json for NPT",
+        "density_note": f"ideal-mixing estimate used for the initial box; see {RUN_JSON} for NPT",
         "estimated_densities": [k for k, c in comp.components.items() if c.density_estimated],
         "temperature_k": temperature_k(design.temperature),
         "water_model": design.water.model,
@@ -474,8 +495,33 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "min_intermolecular_distance_angstrom": closest,
         "smiles": {c.template.resname: c.smiles for c in comp.components.values() if c.smiles},
         "slab": slab_info,
+        "model_family": model_status(design),
         "versions": versions(BUILD_PACKAGES),
     }
+
+
+def model_status(design: Design) -> dict:
+    """The design's model family, whether the design chose it or took the default, and
+    what the family is validated for in this box (``forcefields.status.box_status``).
+
+    Parameters
+    ----------
+    design : Design
+    """
+    others = [
+        f"{table[:-1]} {spec.name or spec.smiles}"
+        for table in ("additives", "cosolvents")
+        for spec in getattr(design, table)
+    ]
+    if design.slab is not None:
+        others.append(f"{design.slab.material} slab and its interface")
+        if design.slab.adsorbed is not None:
+            ads = design.slab.adsorbed
+            others.append(f"adsorbed {ads.name or ads.smiles}")
+    status = box_status(design.forcefield.family, [s.formula for s in design.salts], others)
+    chosen = "family" in design.forcefield.model_fields_set
+    status["chosen_by"] = "design" if chosen else "default (docs/validation.md, section 3)"
+    return status
 
 
 def _commit(

@@ -39,7 +39,7 @@ def _check(where: str, func, *args) -> None:
 
 def _check_family(design: Design) -> None:
     """The family's water model, charge scale and species (salts, additives, co-solvents,
-    adsorbed molecules); SMILES molecules only in the full family."""
+    adsorbed molecules by library name)."""
     ff = design.forcefield
     overrides = {"ions": ff.ions, "methods": ff.methods}
     _check(
@@ -60,9 +60,9 @@ def _check_family(design: Design) -> None:
     ]
     if design.slab is not None and design.slab.adsorbed is not None:
         named.append(("slab.adsorbed", design.slab.adsorbed))
-    for where, spec in named:
-        name = molecule(spec.name).name if spec.name else spec.smiles
-        _check(where, check_species, ff.family, name)
+    for where, spec in named:  # a SMILES molecule follows the family's SMILES rule
+        if spec.name:
+            _check(where, check_species, ff.family, molecule(spec.name).name)
 
 
 def check_design(design: Design) -> None:
@@ -144,8 +144,9 @@ def _check_slab(design: Design) -> None:
 
 
 def _check_pmf(design: Design, present: set[str]) -> None:
-    """A [pmf] table needs a slab and names an ion that is in the box."""
-    if design.pmf is None:
+    """A [pmf] table needs a slab and names an ion that is in the box; a pair PMF
+    (``pair``) needs neither: ``solvation pmf`` checks its species before anything runs."""
+    if design.pmf is None or design.pmf.pair is not None:
         return
     if design.slab is None:
         raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")

@@ -41,7 +41,7 @@ __all__ = ["ion_template", "library_template", "smiles_template", "water_templat
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """A short real run: 1 m ZnCl2 in TIP3P (12-6-4), 2 ps production, 20 frames."""
+    """A short real run: 1 m ZnCl2 in the default model family, 2 ps production, 20 frames."""
     from solvation.design import parse_design
     from solvation.engine import run
     from solvation.systems import build

@@ -16,6 +16,7 @@ import numpy as np
 import openmm
 import pytest
 from MDAnalysis.lib.distances import distance_array, self_capped_distance
+from openmm.app import PDBFile
 
 from solvation.design import load_design, parse_design
 from solvation.errors import SolvationError
@@ -55,8 +56,12 @@ CI_MAX_WATERS = {"bulk": 500, "slab": 500}
 
 
 def example_design(stem: str):
-    """The example design ``stem`` with at most CI_MAX_WATERS waters (or twice that)."""
+    """The example design ``stem`` with at most CI_MAX_WATERS waters (or twice that), and a
+    packmol time limit that a loaded machine does not hit (packmol's wall time, not its
+    work, grows with the load; 300 s ran out with 12 processes on 2 cores)."""
     design = load_design(EXAMPLES / f"{stem}.toml")
+    box = design.box.model_copy(update={"packmol_timeout_s": 3600})
+    design = design.model_copy(update={"box": box})
     most = CI_MAX_WATERS["bulk" if design.slab is None else "slab"]
     for n_water in (most, 2 * most):
         if design.box.n_water <= n_water:
@@ -71,15 +76,102 @@ def example_design(stem: str):
     return design
 
 
+OTHER_FAMILY = {"full": "scaled", "scaled": "full"}
+
+
+def in_family(design, family: str):
+    """``design`` under model ``family``: the full family with the TIP3P water and 12-6-4
+    Zn2+ the examples used before the scaled family became the default, the scaled family
+    with its own water model and charge scale."""
+    data = design.model_dump(mode="json")
+    kept = {
+        k: v for k, v in data["forcefield"].items() if k not in ("family", "zn", "charge_scale")
+    }
+    data["forcefield"] = {**kept, "family": family}
+    data["water"] = {"model": "tip3p"} if family == "full" else {}
+    return parse_design(data)
+
+
+def _build_all(root: Path, designs: dict) -> dict:
+    spawn = multiprocessing.get_context("spawn")  # two builds at once (packmol is serial)
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        futures = {s: pool.submit(build, d, root / s) for s, d in designs.items()}
+        return {stem: future.result() for stem, future in futures.items()}
+
+
 @pytest.fixture(scope="session")
 def built_examples(tmp_path_factory):
     """Every example design built once (real packmol, AmberTools, OpenMM)."""
-    root = tmp_path_factory.mktemp("examples")
     stems = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
-    spawn = multiprocessing.get_context("spawn")  # two builds at once (packmol is serial)
-    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
-        futures = {s: pool.submit(build, example_design(s), root / s) for s in stems}
-        return {stem: future.result() for stem, future in futures.items()}
+    return _build_all(tmp_path_factory.mktemp("examples"), {s: example_design(s) for s in stems})
+
+
+@pytest.fixture(scope="session")
+def built_examples_other_family(tmp_path_factory):
+    """Every example design built in the model family it does not name."""
+    designs = {}
+    for stem in sorted(p.stem for p in EXAMPLES.glob("*.toml")):
+        design = example_design(stem)
+        designs[stem] = in_family(design, OTHER_FAMILY[design.forcefield.family])
+    return _build_all(tmp_path_factory.mktemp("examples-other"), designs)
+
+
+def few_steps(built, steps: int = 20) -> tuple[float, float, float]:
+    """``steps`` Langevin steps of 0.5 fs (CPU) from the built coordinates: potential
+    energy before and after (kJ/mol) and the largest displacement (nm)."""
+    system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
+    pdb = PDBFile(str(built.topology_pdb))
+    integrator = openmm.LangevinMiddleIntegrator(298.15, 1.0, 0.0005)
+    platform = openmm.Platform.getPlatformByName("CPU")
+    context = openmm.Context(system, integrator, platform, {"Threads": "1"})
+    context.setPeriodicBoxVectors(*system.getDefaultPeriodicBoxVectors())
+    context.setPositions(pdb.positions)
+    context.applyConstraints(1e-6)
+    start = context.getState(getPositions=True, getEnergy=True)
+    integrator.step(steps)
+    end = context.getState(getPositions=True, getEnergy=True)
+    moved = end.getPositions(asNumpy=True)._value - start.getPositions(asNumpy=True)._value
+    energies = [
+        s.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) for s in (start, end)
+    ]
+    return energies[0], energies[1], float(np.abs(moved).max())
+
+
+def _check_runs(built, family: str) -> None:
+    """Neutral, of ``family`` (water model and record), and a few MD steps stay finite and
+    settle (the energy falls from the packed start, no atom jumps)."""
+    info = built.info
+    system = openmm.XmlSerializer.deserialize(built.system_xml.read_text())
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    charges = [nb.getParticleParameters(i)[0]._value for i in range(system.getNumParticles())]
+    assert math.fsum(charges) == pytest.approx(0.0, abs=1e-6), info.name
+    assert info.model_family["family"] == family, info.name
+    assert info.water_model == ("tip4p2005" if family == "scaled" else "tip3p"), info.name
+    before, after, moved = few_steps(built)
+    assert math.isfinite(after) and after < before, (info.name, before, after)
+    assert moved < 0.2, (info.name, moved)
+
+
+def test_every_example_runs_a_few_steps(built_examples):
+    for stem, built in built_examples.items():
+        _check_runs(built, example_design(stem).forcefield.family)
+
+
+def test_every_example_builds_and_runs_in_the_other_family(built_examples_other_family):
+    for stem, built in built_examples_other_family.items():
+        _check_runs(built, OTHER_FAMILY[example_design(stem).forcefield.family])
+
+
+def test_demo_designs_build_and_run(tmp_path):
+    """The three designs of `solvation demo` (default family), built and a few steps run."""
+    from solvation.campaigns.demo import write_demo_campaign
+
+    write_demo_campaign(tmp_path / "demo")
+    files = sorted((tmp_path / "demo").glob("*.toml"))
+    designs = {p.stem: load_design(p) for p in files if p.stem != "demo_campaign"}
+    assert sorted(designs) == ["znotf2_2m", "znso4_2m", "znso4_2m_eg"]
+    for stem, built in _build_all(tmp_path / "built", designs).items():
+        _check_runs(built, designs[stem].forcefield.family)
 
 
 def test_examples_cover_the_required_designs():
@@ -220,6 +312,7 @@ def test_four_site_water_box_has_virtual_sites(tmp_path):
         {
             "name": "opc",
             "water": {"model": "opc"},
+            "forcefield": {"family": "full"},  # OPC is a water model of the full family
             "box": {"n_water": 500},
             "salts": [{"formula": "ZnCl2", "concentration": "0.5 m"}],
         }
@@ -480,6 +573,9 @@ def test_slab_with_adsorbed_layer_and_vacuum(tmp_path):
     assert np.all(eg.positions[:, 2] / 10 < top + 0.6 + 0.1)
     water_top = u.select_atoms("resname HOH").positions[:, 2].max() / 10
     assert info.box_nm[2] - water_top > 1.0  # the vacuum gap above the electrolyte
+    # the default (scaled) family: pre-adsorbed GAFF2 EG keeps its charges, a few steps run
+    assert "adsorbed EG" in info.model_family["not_validated"]
+    _check_runs(built, "scaled")
 
 
 def _shell_counts(pdb, cutoff=3.0):

@@ -28,13 +28,16 @@ def test_citation_texts_become_references():
 
 
 def test_cite_prints_the_papers_of_a_run(tiny_run, tmp_path, capsys):
-    """The tiny run (TIP3P, Joung-Cheatham Cl-, Li-Merz 12-6-4 Zn2+): one entry per
-    paper, each naming the parameter set that used it; BibTeX braces balanced."""
+    """The tiny run in the default scaled family (TIP4P/2005, Madrid-2019 Cl-, Zn2+ with
+    its Zn-O(water) pair term fitted here to Marcus, Ohtaki & Radnai and Laliberte): one
+    entry per paper, each naming the parameter sets that used it; braces balanced."""
     run_cli(app, ["cite", str(tiny_run)])
     text = capsys.readouterr().out
     keys = re.findall(r"@article\{(\w+),", text)
-    assert keys == ["jorgensen1983", "joung2008", "li2014"], text
-    assert "note = {used for Zn2+ (12-6-4)}" in text
+    assert keys[:2] == ["abascal2005", "zeron2019"], text
+    assert {"marcus1988", "ohtaki1993", "laliberte2009"} <= set(keys), text
+    assert "note = {used for water (tip4p2005)}" in text
+    assert re.search(r"zeron2019,(.|\n)*used for Cl- \(scaled\)", text)
     assert text.count("{") == text.count("}")
     run_cli(app, ["cite", str(tiny_run), "-o", str(tmp_path / "refs.bib")])
     assert (tmp_path / "refs.bib").read_text() == text

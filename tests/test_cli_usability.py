@@ -19,6 +19,7 @@ from solvation.analysis import RDF, Transport, load_universe
 from solvation.analysis.plots import plot_msd
 from solvation.cli import app, run_cli
 from solvation.console import configure_logging
+from solvation.rundir import read_build
 
 
 def _cli(args, capsys):
@@ -38,7 +39,8 @@ def test_verbose_prints_debug_messages(tiny_run, capsys):
     status, _, err = _cli([*args, "--stop", "2"], capsys)
     assert status == 0 and "opened" not in err
     status, _, err = _cli(["-v", *args, "--stop", "2"], capsys)
-    assert status == 0 and f"opened {tiny_run}/topology.pdb" in err and "1008 atoms" in err
+    atoms = f"{read_build(tiny_run).n_atoms} atoms"
+    assert status == 0 and f"opened {tiny_run}/topology.pdb" in err and atoms in err
     configure_logging(0)  # back to the default for the tests after this one
 
 
@@ -67,8 +69,9 @@ def test_conductivity_takes_the_species_of_the_run(tiny_run, tmp_path, capsys):
     assert status == 0, err
     data = json.loads(js.read_text())
     assert set(data["species"]) == {"water", "Zn2+", "Cl-"}
+    scale = read_build(tiny_run).charge_scale  # the family's (scaled: 0.85)
     assert data["provenance"]["parameters"]["charges_e"] == pytest.approx(
-        {"water": 0.0, "Zn2+": 2.0, "Cl-": -1.0}
+        {"water": 0.0, "Zn2+": 2.0 * scale, "Cl-": -1.0 * scale}
     )
     assert data["sigma_NE_S_per_m"] > 0 and "sigma (Einstein-Helfand)" in out
 

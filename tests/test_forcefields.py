@@ -130,7 +130,7 @@ def _pair_energy(system, positions):
 def test_zn_water_oxygen_pair_energy_matches_hand_computed(make_topology, set_name):
     """E(r) of one Zn2+ and one TIP3P water (charges off) equals 12-6 (-C4/r^4) by hand."""
     top, pos = make_topology([ion_template("Zn2+"), water_template()])
-    system, _ = create_system(top, ForceFieldChoices(water="tip3p", zn=set_name))
+    system, _ = create_system(top, ForceFieldChoices(family="full", water="tip3p", zn=set_name))
     for force in system.getForces():
         if isinstance(force, openmm.NonbondedForce):
             for i in range(force.getNumParticles()):
@@ -153,7 +153,7 @@ def test_zn_water_oxygen_pair_energy_matches_hand_computed(make_topology, set_na
 
 def test_1264_cross_term_to_sulfate_scaled_by_polarisability(make_topology):
     top, _ = make_topology([ion_template("Zn2+"), library_template("SO4"), water_template()])
-    system, _ = create_system(top, ForceFieldChoices(water="tip3p"))
+    system, _ = create_system(top, ForceFieldChoices(family="full", water="tip3p"))
     c4 = next(f for f in system.getForces() if isinstance(f, openmm.CustomNonbondedForce))
     index = {(a.residue.name, a.element.symbol): a.index for a in top.atoms()}
     k_zn, a_zn = c4.getParticleParameters(index["ZN", "Zn"])
@@ -193,7 +193,7 @@ def test_anions_parametrise_and_salts_are_neutral(make_topology, cation, anion, 
     n_cat = 2 if cation == "Na+" else 1
     templates = [_template(cation)] * n_cat + [_template(anion)] * n_anion + [water_template()]
     top, _ = make_topology(templates, spacing=7.0, box_nm=5.0)
-    system, provenance = create_system(top, ForceFieldChoices(water="tip3p"))
+    system, provenance = create_system(top, ForceFieldChoices(family="full", water="tip3p"))
     assert net_charge(system) == pytest.approx(0.0, abs=1e-6)
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     for residue in top.residues():
@@ -218,7 +218,9 @@ def test_additive_parametrisation_is_cached(name):
 def test_otf_clp_parameters_and_opls_14(make_topology):
     """CL&P triflate values (REFERENCE_DATA.md) reach the System; 1-4 pairs use 0.5/0.5."""
     top, _ = make_topology([ion_template("Zn2+"), library_template("OTf"), library_template("OTf")])
-    system, _ = create_system(top, ForceFieldChoices(water="tip3p", methods={"OTf": "clp"}))
+    system, _ = create_system(
+        top, ForceFieldChoices(family="full", water="tip3p", methods={"OTf": "clp"})
+    )
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     expected = {
         "C": (0.35, 0.350, 0.27614),
@@ -250,9 +252,9 @@ def test_charge_scaling_multiplies_ionic_charges_only(make_topology):
         library_template("EG"),
     ]
     top, _ = make_topology(templates, spacing=7.0, box_nm=5.0)
-    ref, _ = create_system(top, ForceFieldChoices(methods={"OTf": "gaff2-am1bcc"}))
+    ref, _ = create_system(top, ForceFieldChoices(family="full", methods={"OTf": "gaff2-am1bcc"}))
     scaled, _ = create_system(
-        top, ForceFieldChoices(methods={"OTf": "gaff2-am1bcc"}, charge_scale=0.8)
+        top, ForceFieldChoices(family="full", methods={"OTf": "gaff2-am1bcc"}, charge_scale=0.8)
     )
     nb0, nb1 = (
         next(f for f in s.getForces() if isinstance(f, openmm.NonbondedForce))

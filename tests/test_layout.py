@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import solvation.cli as cli
+from solvation import rundir
 from solvation.cli import run_cli
 from solvation.rundir import RunDirError, read_build, read_run
 
@@ -346,3 +347,78 @@ def test_public_api_is_documented():
     ``Attributes``; typer commands keep their ``--help`` text)."""
     problems = _undocumented()
     assert not problems, f"{len(problems)} undocumented:\n" + "\n".join(problems)
+
+
+def _docstring_ids(tree: ast.Module) -> set[int]:
+    """ids of the string constants that are docstrings (of the module, classes and
+    functions) or bare string statements (attribute docstrings)."""
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+# a fixed name of rundir, or the stems of its numbered names: checkpoint-<step>.chk,
+# stage-<name>.xml, trajectory.<format>
+_RUN_FILE = re.compile(
+    "|".join(
+        [rf"(?<![\w.-]){re.escape(name)}(?!\w)" for name in rundir.FILE_NAMES]
+        + [
+            rf"(?<![\w-]){re.escape(rundir.CHECKPOINT_PREFIX)}",
+            rf"^{re.escape(rundir.STAGE_PREFIX)}",
+            rf"^{re.escape(rundir.TRAJECTORY_STEM)}\.$",
+        ]
+    )
+)
+
+
+def _run_file_literals(path: Path, label: str) -> list[str]:
+    """'label:line text' of every string constant of ``path`` outside docstrings that
+    names a run-directory file."""
+    tree = ast.parse(path.read_text())
+    docstrings = _docstring_ids(tree)
+    return [
+        f"{label}:{node.lineno} {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and _RUN_FILE.search(node.value)
+    ]
+
+
+def test_only_rundir_names_run_directory_files():
+    """No module but ``solvation.rundir`` spells a file name of a run, build, PMF, window
+    or campaign job directory in code: they use ``RunDir`` or the constants of
+    ``solvation.rundir``. Every string constant counts, the constant parts of f-strings
+    and messages too (a message names a file through the constant, so its text stays the
+    same); docstrings and comments may name files (they describe, they do not address)."""
+    found = [
+        hit
+        for module, path in sorted(MODULES.items())
+        if module != "solvation.rundir"
+        for hit in _run_file_literals(path, str(path.relative_to(ROOT)))
+    ]
+    assert not found, f"{len(found)} run-directory file names outside rundir:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        'p / "run.json"',
+        'f"stage-{s}.xml"',
+        'f"{d}/checkpoint-{n}.chk"',
+        'f"trajectory.{fmt}"',
+        '"no topology.pdb; rebuild"',
+    ],
+)
+def test_run_directory_file_scan_sees_literals(tmp_path, literal):
+    """The scan above finds a file name in code, in an f-string's parts and inside a
+    message, and leaves a docstring that names one alone."""
+    module = tmp_path / "m.py"
+    module.write_text(f'"""Writes run.json and stage-npt.xml."""\n\nX = {literal}\n')
+    hits = _run_file_literals(module, "m.py")
+    assert len(hits) == 1 and hits[0].startswith("m.py:3 ")

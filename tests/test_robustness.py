@@ -36,8 +36,9 @@ from solvation.cli import run_cli
 from solvation.console import LOGGER
 from solvation.engine.reporters import MinimizationProgress
 from solvation.engine.run import run
-from solvation.locks import DirectoryBusy, DirectoryLock
+from solvation.locks import DirectoryBusy, DirectoryLock, LockError
 from solvation.rundir import load_system, read_run
+from solvation.systems.packing import remove_stale_folders
 
 BUILD_FILES = ("system.xml", "topology.pdb", "build.json", "design.toml")
 
@@ -231,6 +232,7 @@ SCRIPT = textwrap.dedent(
         (pids / job["key"]).write_text(str(os.getpid()))
         for _ in range(int(os.environ.get("TICKS", "600"))):
             time.sleep(0.1)
+        (Path(directory) / ("finished-" + job["key"])).write_text("")
         return {"key": job["key"], "descriptors": {}, "seconds": 0.0}
 
     if __name__ == "__main__":
@@ -241,6 +243,13 @@ SCRIPT = textwrap.dedent(
             sys.exit(130)
     """
 )
+
+
+def _default_sigint() -> None:
+    """In a child before it runs: SIGINT as a terminal delivers it. A child of a test run
+    started in the background (nohup ... &) inherits SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler: the campaign script would ignore Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _alive(pid: int) -> bool:
@@ -261,6 +270,7 @@ def _start_pool_campaign(tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     _wait_for(lambda: len(list((out / "pids").glob("*"))) == 2, 120)
     time.sleep(0.2)
@@ -279,12 +289,60 @@ def test_sigint_stops_pool_workers_and_leaves_jobs_resumable(tmp_path):
     assert list(Catalog(out).jobs().status) == ["interrupted", "interrupted"]
 
 
+def _pool_processes(script: Path) -> list[int]:
+    """PIDs of the campaign script and its pool workers (they run the same script)."""
+    found = subprocess.run(["pgrep", "-f", str(script)], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+# where the Ctrl-C lands: (file that appears first, seconds after it)
+SIGINT_POINTS = {
+    "pool start-up": ("catalog.sqlite", 0.0),  # the pool and its first workers start
+    "workers importing": ("catalog.sqlite", 0.5),  # spawned workers still import
+    "pool shutdown": ("finished-*", 0.0),  # jobs return, the pool collects and closes
+}
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc")
-def test_workers_die_with_a_killed_campaign_and_a_rerun_finishes_each_job_once(tmp_path):
+@pytest.mark.parametrize("point", list(SIGINT_POINTS))
+def test_sigint_at_any_point_of_the_pool_exits_promptly(tmp_path, point):
+    """A SIGINT the kernel hands to another thread (it does while the main thread blocks
+    signals in fork/exec of a worker) was missed by the pool's blocking wait: the
+    campaign then ran on until a job finished. Now it stops within seconds wherever the
+    signal lands, leaves no process behind and no job 'running' or 'failed'."""
+    path = _campaign(tmp_path, {"salts.0.concentration": ["0.5 m", "1 m"]})
+    script = tmp_path / "campaign_script.py"
+    script.write_text(SCRIPT)
+    out = tmp_path / "out"
+    marker, delay = SIGINT_POINTS[point]
+    ticks = "1" if marker.startswith("finished") else "600"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path), str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TICKS": ticks},
+        preexec_fn=_default_sigint,
+    )
+    _wait_for(lambda: any(out.glob(marker)) or proc.poll() is not None, 180)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err  # 0: the campaign was done before the signal
+    assert "Traceback" not in err
+    _wait_for(lambda: not _pool_processes(script), 20)
+    if (out / "catalog.sqlite").exists():
+        assert set(Catalog(out).jobs().status) <= {"pending", "interrupted", "done"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc")
+def test_workers_die_with_a_killed_campaign_and_a_rerun_finishes_each_job_once(tmp_path, capsys):
     proc, script, path, out, pids = _start_pool_campaign(tmp_path)
     proc.kill()  # SIGKILL: no chance to clean up
     proc.wait()
     _wait_for(lambda: not any(_alive(p) for p in pids), 20)
+    code, stdout, _ = _cli("campaign", "status", str(out), capsys=capsys)
+    assert code == 0 and "2 dead" in stdout and "running" not in stdout  # not "running"
     shutil.rmtree(out / "pids")
     env = {**os.environ, "TICKS": "1"}
     subprocess.run([sys.executable, str(script), str(path), str(out)], env=env, check=True)
@@ -340,3 +398,41 @@ def test_sigterm_during_packing_leaves_no_temporary_files(tmp_path):
     assert proc.returncode == 130 and "Traceback" not in err
     assert not (tmp_path / "out").exists() and not list(scratch.iterdir())
     assert not list(tmp_path.glob(".out.*"))  # no temporary build directory, no lock
+
+
+def test_sigkill_of_a_build_takes_packmol_with_it(tmp_path):
+    design = {
+        "name": "big",
+        "salts": [{"formula": "ZnCl2", "concentration": "1 m"}],
+        "box": {"n_water": 6000},
+    }
+    (tmp_path / "big.toml").write_text(tomli_w.dumps(design))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "solvation.cli", "build", str(tmp_path / "big.toml")]
+        + ["-o", str(tmp_path / "out")],
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    _wait_for(lambda: any(scratch.glob("solvation-packmol-*")), 120)
+
+    def packmol():
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in found.stdout.split()]
+
+    _wait_for(lambda: packmol(), 30)
+    children = packmol()
+    proc.kill()  # SIGKILL: the build cleans nothing up itself
+    proc.wait()
+    _wait_for(lambda: not any(_alive(p) for p in children), 10)  # PR_SET_PDEATHSIG
+    (left,) = scratch.glob("solvation-packmol-*")
+    assert left.name.startswith(f"solvation-packmol-{proc.pid}-")
+    assert remove_stale_folders(scratch) == [left] and not left.exists()  # the next build's sweep
+
+
+def test_a_lock_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    where = tmp_path / "a-file"
+    where.write_text("x")
+    with pytest.raises(LockError, match="cannot create the lock file"):
+        DirectoryLock(where).acquire()

@@ -1,6 +1,8 @@
-"""The scaled-charge model family: parameters against their sources, pair energies against
-the hand-computed formula, neutral boxes with the published charges, the rigid Madrid-2019
-sulfate, the Zn-O first peak of one Zn2+ in TIP4P/2005, and designs the family refuses."""
+"""The scaled-charge model family: parameters against their sources (table-driven), every
+library species covered with ionic charges scaled and neutral ones not, pair energies
+against the hand-computed formula, neutral boxes with the published charges, the rigid
+Madrid-2019 sulfate, the Zn-O first peak of one Zn2+ in TIP4P/2005, the fit table against
+the fit's data, and designs the family refuses."""
 
 from __future__ import annotations
 
@@ -17,37 +19,70 @@ import openmm.unit as u
 import pytest
 from openmm.app import PDBFile
 
-from solvation.design import SCALED_DEFAULTS, load_design, parse_design
+from solvation.design import DEFAULT_FAMILY, SCALED_DEFAULTS, parse_design
 from solvation.errors import SolvationError
 from solvation.forcefields import ForceFieldChoices, add_virtual_sites, create_system, find_sets
-from solvation.forcefields.family import FamilyError, scaled_family
+from solvation.forcefields.family import FLAGS, FamilyError, scaled_family
+from solvation.forcefields.library import ION_RESNAMES, ion_parameters, molecule_table
 from solvation.systems import build
 from solvation.systems.check import check_design
-from solvation.systems.templates import assemble, ion_template, library_template, water_template
+from solvation.systems.templates import (
+    assemble,
+    ion_template,
+    library_template,
+    smiles_template,
+    water_template,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COULOMB = 138.935456  # kJ mol^-1 nm e^-2, 1/(4 pi eps0) as OpenMM uses it
-# Madrid-2019 (Zeron, Abascal & Vega, JCP 151 (2019) 134504) [R: copy of its topology,
-# molmdl/quickice madrid2019_085.top]; TIP4P/2005 (Abascal & Vega 2005). nm, kJ/mol, e.
+# Madrid-2019 (Zeron, Abascal & Vega, JCP 151 (2019) 134504) and its extension (Blazquez,
+# Conde, Abascal & Vega, JCP 156 (2022) 044505) [R: copy of its topology, molmdl/quickice
+# madrid2019_085.top]; TIP4P/2005 (Abascal & Vega 2005). nm, kJ/mol, e.
 PUBLISHED = {
     "scale": 0.85,
     "O(SO4)": (-0.65, 0.365, 0.8374, 24.01565),
     "S(SO4)": (0.90, 0.355, 1.0467, 0.0),
-    "Mg2+": (1.7, 0.11629, 3.6519, 24.305),
-    "Cl-": (-0.85, 0.46990563, 0.07692308),
     "O-O(SO4)": 0.243316,
     "Ow": (0.0, 0.31589, 0.774908),
     "H": 0.5564,
     "M": -1.1128,
 }
-PAIRS = {  # sigma (nm), epsilon (kJ/mol)
+MADRID_IONS = {  # charge (e), sigma (nm), epsilon (kJ/mol), mass (Da; None: not Madrid's)
+    "Mg2+": (1.7, 0.11629, 3.6519, 24.305),
+    "Cl-": (-0.85, 0.46990563, 0.07692308, None),
+    "Li+": (0.85, 0.14397, 0.43508986, 6.941),
+    "Na+": (0.85, 0.22173668, 1.47235577, 22.9898),
+    "K+": (0.85, 0.23014, 1.98574, 39.0983),
+    "Br-": (-0.85, 0.482525, 0.112795, 79.904),
+    "I-": (-0.85, 0.504975, 0.17901, 126.90447),
+}
+PAIRS = {  # sigma (nm), epsilon (kJ/mol), as published (Madrid-2019 and its extension)
     ("Mg2+", "water:O"): (0.181, 12.0),
     ("Mg2+", "SO4:O"): (0.240645, 2.74874271),
     ("Mg2+", "Cl-"): (0.30, 3.0),
     ("SO4:O", "water:O"): (0.340445, 0.629),
     ("Cl-", "water:O"): (0.42386698, 0.06198347),
-    ("Zn2+", "water:O"): (0.206, 12.0),  # fitted here (tools/fit_scaled_zn.py)
+    ("Li+", "water:O"): (0.212, 0.70065003),
+    ("Li+", "Cl-"): (0.27, 1.28294385),
+    ("Li+", "SO4:O"): (0.284485, 0.80360935),
+    ("Na+", "water:O"): (0.26083754, 0.7933883),
+    ("Na+", "Cl-"): (0.30051231, 1.43889423),
+    ("K+", "water:O"): (0.28904, 1.40043),
+    ("K+", "Cl-"): (0.3397, 1.4),
+    ("K+", "SO4:O"): (0.32, 1.28951878),
+    ("Br-", "water:O"): (0.41985, 0.1),
+    ("Li+", "Br-"): (0.26145, 0.199378),
+    ("Na+", "Br-"): (0.3385, 0.35677),
+    ("K+", "Br-"): (0.379879, 0.42594),
+    ("Mg2+", "Br-"): (0.265519, 0.641807),
+    ("I-", "water:O"): (0.43495, 0.1),
+    ("Li+", "I-"): (0.32047, 0.273498),
+    ("Na+", "I-"): (0.364658, 0.513387),
+    ("K+", "I-"): (0.40055, 0.53659),
+    ("Mg2+", "I-"): (0.282707, 0.808534),
 }
+ZN_WATER = (0.2095, 12.0, 0.030)  # sigma, epsilon, C4: fitted here (tools/fit_scaled_zn.py)
 CL_P_OTF = {"C": 0.35, "F": -0.16, "S": 1.02, "O": -0.63}  # CL&P charges (REFERENCE_DATA.md)
 
 
@@ -66,7 +101,7 @@ def _nonbonded(system):
 # --- parameters -----------------------------------------------------------------------
 
 
-def test_family_file_holds_the_published_values():
+def test_family_file_holds_the_published_sulfate_and_scale():
     fam = scaled_family()
     so4 = fam.species["SO4"]
     for site, (q, sigma, eps, mass) in (("O", PUBLISHED["O(SO4)"]), ("S", PUBLISHED["S(SO4)"])):
@@ -75,15 +110,118 @@ def test_family_file_holds_the_published_values():
         assert p["mass_dalton"] == mass
     assert so4.geometry["o_o_nm"].value == PUBLISHED["O-O(SO4)"]
     assert 2 * math.sqrt(2 / 3) * so4.geometry["s_o_nm"].value == pytest.approx(0.243316, abs=1e-6)
-    mg, cl = fam.species["Mg2+"], fam.species["Cl-"]
-    assert (mg["charge_e"], mg["sigma_nm"], mg["epsilon_kj_per_mol"]) == PUBLISHED["Mg2+"][:3]
-    assert (cl["charge_e"], cl["sigma_nm"], cl["epsilon_kj_per_mol"]) == PUBLISHED["Cl-"]
-    pairs = {(p.a, p.b): (p.sigma_nm, p.epsilon_kj_per_mol) for p in fam.pairs}
-    assert {k: pairs[k] for k in PAIRS} == PAIRS
     assert fam.charge_scale.value == PUBLISHED["scale"] and fam.water.value == "tip4p2005"
+
+
+@pytest.mark.parametrize("species", sorted(MADRID_IONS))
+def test_madrid_ions_equal_the_published_topology(species):
+    q, sigma, eps, mass = MADRID_IONS[species]
+    ion = scaled_family().species[species]
+    assert ion.route == "ion" and ion.status == "published"
+    assert (ion["charge_e"], ion["sigma_nm"], ion["epsilon_kj_per_mol"]) == (q, sigma, eps)
+    if mass is not None:
+        assert ion["mass_dalton"] == mass
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_pair_terms_equal_their_sources(pair):
+    terms = {(p.a, p.b): p for p in scaled_family().pairs}
+    term = terms[pair]
+    assert (term.sigma_nm, term.epsilon_kj_per_mol) == PAIRS[pair]
+    assert term.status == "published" and {term.sigma.flag, term.epsilon.flag} == {"R"}
+
+
+def test_every_number_has_a_flag_and_a_source():
+    fam = scaled_family()
     every = [v for s in fam.species.values() for v in s.all_values().values()]
     every += [v for p in fam.pairs for v in (p.sigma, p.epsilon)]
-    assert all(v.flag in "VRDF" and v.source for v in every)
+    every += list(fam.smiles_rule.all_values().values())
+    assert every and all(v.flag in FLAGS and v.source for v in every)
+    assumed = [v for v in every if v.flag == "A"]
+    assert assumed and all("assumption" in v.source for v in assumed)
+
+
+def test_every_library_species_has_a_family_entry():
+    """Every library ion and molecule is in the family: Madrid's own or fitted numbers,
+    else the library's route; charged species carry 0.85 of their charge, neutral none."""
+    fam = scaled_family()
+    for name in ION_RESNAMES:
+        entry = fam.species[name]
+        charge = next(r.charge for r in ion_parameters_rows(name))
+        assert entry["charge_e"] == pytest.approx(0.85 * charge), name
+        assert entry.route in ("ion", "library"), name
+        if entry.route == "library":
+            assert entry.set == "iod" and entry.status == "assumption", name
+    for name, mol in molecule_table().items():
+        entry = fam.species[name]
+        assert entry["charge_e"] == pytest.approx(0.85 * mol.charge), name
+        if mol.charge == 0:
+            assert (entry.route, entry.status) == ("gaff2-am1bcc", "assumption"), name
+        elif name not in ("SO4", "OTf"):
+            assert entry.route == mol.methods[0] and entry.status == "assumption", name
+    for name in ("NO3", "NH4"):  # Madrid-2023 publishes them; unread, so cited as such
+        assert any("Trejos" in c for c in fam.species[name].see_also)
+
+
+def ion_parameters_rows(name):
+    from solvation.forcefields.library import ion_table
+
+    return [r for r in ion_table() if r.species == name]
+
+
+# --- charges in a built System: ionic scaled, neutral not ---------------------------------
+
+CHARGED_SMILES = "CC(=O)NCC[NH3+]"  # a cation given by SMILES
+NEUTRAL_SMILES = "OCC(O)CO"  # glycerol
+
+
+def _residue_charges(system, topology):
+    nb = _nonbonded(system)
+    return {
+        r.index: [nb.getParticleParameters(a.index)[0]._value for a in r.atoms()]
+        for r in topology.residues()
+    }
+
+
+def test_additive_charges_unscaled_ionic_scaled(make_topology):
+    """One of each kind in one box, under both families: each atom of a charged molecule or
+    'library' ion carries 0.85 of its full-family charge, each atom of a neutral molecule
+    (library or SMILES) the same charge in both; Madrid ions their published charge."""
+    names = ["TFSI", "ClO4", "OAc", "NO3", "NH4", "BF4", "EG", "urea"]
+    templates = [library_template(n) for n in names]
+    templates += [smiles_template(CHARGED_SMILES, "CAT"), smiles_template(NEUTRAL_SMILES, "GLY")]
+    templates += [ion_template(n) for n in ("Mn2+", "La3+", "Na+", "Br-")]
+    smiles = {"CAT": CHARGED_SMILES, "GLY": NEUTRAL_SMILES}
+    top, pos = make_topology(templates, spacing=3.0, box_nm=4.5)
+    full_sys, _ = create_system(top, ForceFieldChoices(family="full", water="tip3p"), smiles)
+    scaled = ForceFieldChoices(family="scaled")
+    scaled_sys, prov = create_system(top, scaled, smiles)
+    full, mine = _residue_charges(full_sys, top), _residue_charges(scaled_sys, top)
+    fam = scaled_family()
+    for residue in top.residues():
+        total = math.fsum(full[residue.index])
+        name = residue.name
+        if name in ("NA", "BR"):  # Madrid ions: the published charge
+            published = fam.species["Na+" if name == "NA" else "Br-"]["charge_e"]
+            assert mine[residue.index] == [pytest.approx(published)], name
+            continue
+        factor = 0.85 if abs(total) > 1e-6 else 1.0
+        assert mine[residue.index] == pytest.approx(
+            [factor * q for q in full[residue.index]], abs=1e-12
+        ), name
+    routes = {p["species"]: p.get("route") for p in prov}
+    assert (
+        routes["TFSI"] == "gaff2-am1bcc" and routes["BF4"] == "clp" and routes["Mn2+"] == "library"
+    )
+    mn = next(p for p in prov if p["species"] == "Mn2+")
+    iod = ion_parameters("Mn2+", "tip4p2005", "iod")
+    assert mn["parameters"]["sigma_nm"] == iod.sigma_nm and "frcmod" in mn["citation"]
+    nb = _nonbonded(scaled_sys)
+    mn_atom = next(a.index for a in top.atoms() if a.residue.name == "MN")
+    _, sigma, eps = nb.getParticleParameters(mn_atom)
+    assert (sigma._value, eps._value) == pytest.approx((iod.sigma_nm, iod.epsilon_kj_per_mol))
+    assert "LJ12-6-4 C4" not in [f.getName() for f in scaled_sys.getForces()]  # no C4 term
+    assert "LJ12-6-4 C4" in [f.getName() for f in full_sys.getForces()]
 
 
 def test_design_defaults_agree_with_the_family_file():
@@ -110,12 +248,16 @@ def test_shipped_sulfate_xml_is_the_family_file_divided_by_the_scale():
 def test_forcefields_show_gives_every_family_row_a_flagged_citation():
     rows = find_sets("scaled")
     names = {r.species for r in rows}
-    assert {"family", "Zn2+", "Mg2+", "Cl-", "SO4", "OTf", "Zn2+ / water:O"} <= names
-    assert all(r.citation and any(f"[{f}]" in r.citation for f in "VRDF") for r in rows)
+    assert {"family", "SMILES", "Zn2+", "Mg2+", "Cl-", "SO4", "OTf", "Zn2+ / water:O"} <= names
+    assert set(scaled_family().species) <= names
+    assert all(r.citation and any(f"[{f}]" in r.citation for f in FLAGS) for r in rows)
     zn_ow = next(r for r in rows if r.species == "Zn2+ / water:O")
     assert "FITTED HERE" in zn_ow.citation and "tools/fit_scaled_zn.py" in zn_ow.citation
     zn = next(r for r in rows if r.species == "Zn2+")
-    assert zn.citation.startswith("PROVISIONAL")
+    assert (
+        zn.citation.startswith("FITTED HERE")
+        and "ZnSO4 density at 2 m (g/cm3)" in zn.parameters["fit"]
+    )
     shown = {r.species for r in find_sets("Zn2+")}  # `solvation forcefields show Zn2+`
     assert {"Zn2+", "Zn2+ / water:O", "Zn2+ / SO4:O"} <= shown
 
@@ -180,8 +322,8 @@ def _hand_energy(top, pos, params, pair_terms):
         r = float(np.linalg.norm(pos[i] - pos[j]))
         (qi, si, ei), (qj, sj, ej) = params[i], params[j]
         key = frozenset({_site(atoms[i]), _site(atoms[j])})
-        sigma, eps = pair_terms.get(key, ((si + sj) / 2, math.sqrt(ei * ej)))
-        total += COULOMB * qi * qj / r + _lj(sigma, eps, r)
+        sigma, eps, *c4 = pair_terms.get(key, ((si + sj) / 2, math.sqrt(ei * ej)))
+        total += COULOMB * qi * qj / r + _lj(sigma, eps, r) - sum(c4) / r**4
     return total
 
 
@@ -211,7 +353,7 @@ def test_pair_energy_equals_hand_computed_formula(solute, distances_nm):
             force.setUseLongRangeCorrection(False)
     params = _site_params(top)
     pair_terms = {
-        frozenset({"ZN", "water:O"}): PAIRS[("Zn2+", "water:O")],
+        frozenset({"ZN", "water:O"}): ZN_WATER,
         frozenset({"SO4:O", "water:O"}): PAIRS[("SO4:O", "water:O")],
     }
     n_solute = template.n_atoms
@@ -226,9 +368,11 @@ def test_pair_energy_equals_hand_computed_formula(solute, distances_nm):
         assert _energy(system, moved) == pytest.approx(expected, rel=1e-6, abs=1e-6), r
 
 
-def test_pair_term_force_is_exact_in_the_built_periodic_system():
+@pytest.mark.parametrize("c4", [None, 0.05])
+def test_pair_term_force_is_exact_in_the_built_periodic_system(c4):
     """As built (PME, 1 nm cutoff, LRC on), with charges off: moving the water from 1.5 nm
-    to r changes the energy by the published Zn2+-O(water) 12-6 term alone."""
+    to r changes the energy by the fitted Zn2+-O(water) term alone, 12-6 - C4/r^4 (the
+    family's C4, and 0.05 kJ mol^-1 nm^4 set in the System as the fit tool does)."""
     choices = ForceFieldChoices(family="scaled")
     top, pos, system = _system(
         [ion_template("Zn2+"), water_template()], [(1, 2, 2), (2.5, 2, 2)], choices
@@ -240,12 +384,15 @@ def test_pair_term_force_is_exact_in_the_built_periodic_system():
     fix = next(f for f in system.getForces() if f.getName() == "NBFix Zn2+ / water:O")
     assert fix.getUseLongRangeCorrection() and fix.getCutoffDistance() == nb.getCutoffDistance()
     assert fix.getNumExclusions() == nb.getNumExceptions()
-    sigma, eps = PAIRS[("Zn2+", "water:O")]
+    sigma, eps, c4_family = ZN_WATER
+    if c4 is not None:
+        _load_tool().set_pair_terms(system, {("Zn2+", "water:O"): (sigma, eps, c4)})
     far = _energy(system, pos)
     for r in (0.19, 0.2, 0.23, 0.3, 0.6):
         moved = pos.copy()
         moved[1:] += pos[0] + np.array([r, 0, 0]) - pos[1]
-        assert _energy(system, moved) - far == pytest.approx(_lj(sigma, eps, r), abs=2e-5)
+        expected = _lj(sigma, eps, r) - (c4 if c4 is not None else c4_family) / r**4
+        assert _energy(system, moved) - far == pytest.approx(expected, abs=2e-5)
 
 
 # --- built boxes --------------------------------------------------------------------------
@@ -318,6 +465,28 @@ def test_built_sulfate_is_rigid_with_s_at_the_centroid(scaled_boxes):
     assert np.linalg.norm(x[oxygens] - x[sulfur], axis=1) == pytest.approx([0.149] * 4, abs=2e-5)
 
 
+def test_fitted_zn_water_term_is_the_fit_scan_point_that_meets_the_targets():
+    """The family's Zn2+-O(water) sigma, epsilon and C4 are the scan point measured with
+    the validation suite's protocol (560 waters, 200 ps) in tools/data, and that point puts
+    the 2 m ZnSO4 density within 1% of experiment and the Zn-O peak within 0.05 A of
+    2.09 A, with six waters; the fit table of the family file quotes that point."""
+    import csv
+
+    path = ROOT / "tools/data/fit_scaled_zn_solutions.csv"
+    with path.open() as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    term = next(p for p in scaled_family().pairs if (p.a, p.b) == ("Zn2+", "water:O"))
+    assert (term.sigma_nm, term.epsilon_kj_per_mol, term.c4_kj_per_mol_nm4) == ZN_WATER
+    values = ("zn_water_sigma_nm", "zn_water_epsilon_kj_per_mol", "zn_water_c4_kj_per_mol_nm4")
+    fitted = [r for r in rows if tuple(float(r[k]) for k in values) == ZN_WATER]
+    (point,) = [r for r in fitted if r["n_water"] == "560" and float(r["molality"]) == 2.0]
+    assert abs(float(point["density_deviation_percent"])) < 1.0
+    assert float(point["peak_angstrom"]) == pytest.approx(2.09, abs=0.05)
+    assert float(point["cn"]) == pytest.approx(6.0, abs=0.1)
+    fit = scaled_family().species["Zn2+"].fit
+    assert f"{float(point['density_g_per_cm3']):.4f}" in fit["ZnSO4 density at 2 m (g/cm3)"]
+
+
 def test_zn_o_first_peak_of_one_zn_in_tip4p2005():
     """One Zn2+ in 300 TIP4P/2005 waters, 4 ps + 8 ps NPT on CPU (tools/fit_scaled_zn.py,
     the shipped pair term): first peak within 0.05 A of 2.09 A, six waters in the shell."""
@@ -329,14 +498,20 @@ def test_zn_o_first_peak_of_one_zn_in_tip4p2005():
 # --- designs ------------------------------------------------------------------------------
 
 
-def test_default_family_keeps_existing_spec_hashes_and_scaled_designs_round_trip():
-    design = load_design(ROOT / "examples/znso4_2m.toml")
-    assert "family" not in design.model_dump()["forcefield"]
-    # the hash is of this dump, so the family field leaves full-family hashes unchanged
+def test_designs_record_their_family_and_round_trip():
+    """The dump (and so design.toml copies and the spec hash) always names the family, so a
+    copy keeps its family whatever the default is; full and scaled hash differently."""
+    for family in ("full", "scaled"):
+        design = parse_design({"name": "s", "forcefield": {"family": family}})
+        dumped = design.model_dump(mode="json")
+        assert dumped["forcefield"]["family"] == family
+        assert ("zn" in dumped["forcefield"]) == (family == "full")
+        assert parse_design(dumped) == design
     scaled = parse_design({"name": "s", "forcefield": {"family": "scaled"}})
     assert scaled.water.model == "tip4p2005" and scaled.forcefield.charge_scale == 0.85
-    assert parse_design(scaled.model_dump(mode="json")) == scaled
-    assert scaled.spec_hash() != parse_design({"name": "s"}).spec_hash()
+    full = parse_design({"name": "s", "forcefield": {"family": "full"}})
+    assert full.water.model == "tip3p" and scaled.spec_hash() != full.spec_hash()
+    assert parse_design({"name": "s"}).forcefield.family == DEFAULT_FAMILY
 
 
 def _scaled(**extra):
@@ -350,15 +525,6 @@ def _scaled(**extra):
     [
         (_scaled(water={"model": "tip3p"}), "uses tip4p2005 water, not 'tip3p'"),
         (_scaled(forcefield={"charge_scale": 0.8}), "scales charges by 0.85, not 0.8"),
-        (_scaled(salts=[{"formula": "NaCl", "concentration": "1 m"}]), "no parameters for 'Na\\+'"),
-        (
-            _scaled(additives=[{"name": "xylitol", "concentration": "0.1 m"}]),
-            "additives.0: .*no parameters for 'xylitol'.*family = \"full\"",
-        ),
-        (
-            _scaled(cosolvents=[{"smiles": "CS(C)=O", "fraction": "10 vol%"}]),
-            "cosolvents.0: .*no parameters for 'CS\\(C\\)=O'",
-        ),
         (_scaled(forcefield={"methods": {"SO4": "gaff2-am1bcc"}}), "remove forcefield.methods"),
         (_scaled(forcefield={"ions": {"Zn2+": "cm"}}), "remove forcefield.ions"),
         (_scaled(forcefield={"zn": "cm"}), "remove zn"),
@@ -371,8 +537,63 @@ def test_designs_the_scaled_family_cannot_build_are_refused(data, message):
     assert isinstance(err.value, SolvationError)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"salts": [{"formula": "NaCl", "concentration": "1 m"}]},
+        {"salts": [{"formula": "Zn(TFSI)2", "concentration": "1 m"}]},
+        {"additives": [{"name": "xylitol", "concentration": "0.1 m"}]},
+        {"cosolvents": [{"smiles": "CS(C)=O", "fraction": "10 vol%"}]},
+        {"cosolvents": [{"name": "DMF", "ratio": "2:1 v/v"}]},
+    ],
+)
+def test_designs_with_any_library_species_or_smiles_pass_the_check(extra):
+    check_design(parse_design(_scaled(**extra)))
+
+
 def test_api_choices_refuse_another_water_model():
     with pytest.raises(FamilyError, match="tip4p2005"):
         ForceFieldChoices(family="scaled", water="tip3p")
     assert ForceFieldChoices(family="scaled").charge_scale == 0.85
-    assert ForceFieldChoices().water == "tip3p" and ForceFieldChoices().charge_scale == 1.0
+    assert ForceFieldChoices().family == DEFAULT_FAMILY == "scaled"
+    assert (ForceFieldChoices().water, ForceFieldChoices().charge_scale) == ("tip4p2005", 0.85)
+    full = ForceFieldChoices(family="full")
+    assert (full.water, full.charge_scale, full.zn) == ("tip3p", 1.0, "12-6-4")
+
+
+# --- validation status where users look -------------------------------------------------
+
+
+def test_status_rows_agree_with_the_shipped_references():
+    """Every experiment number of family_validation.toml is the reference the validation
+    suite compares with, and each sentence quotes the worst deviation of its row."""
+    from solvation.forcefields.status import status_rows
+    from solvation.validation.references import load_references
+
+    refs = {(r.system, r.quantity): r.value for r in load_references()}
+    quantity = {"density": "solution_density", "viscosity": "shear_viscosity"}
+    for family in ("full", "scaled"):
+        rows = status_rows(family)
+        assert rows, family
+        for row in rows:
+            for m, exp in zip(row.molality, row.experiment, strict=True):
+                key = (f"{row.salt.lower()}_{m:g}m", quantity.get(row.quantity, row.quantity))
+                assert refs[key] == exp, key
+            worst = max(abs(d) for d in row.deviations_percent())
+            assert f"within {worst:.1f}%" in row.sentence()
+
+
+def test_run_prints_the_family_and_its_validation(tiny_run, capsys):
+    """`solvation run` on a finished run (nothing to do) names the model family, how it
+    was chosen and what it is validated for; build.json records the same."""
+    from solvation.cli import app, run_cli
+    from solvation.rundir import read_build
+
+    status = read_build(tiny_run).model_family
+    assert status["chosen_by"].startswith("default") and status["family"] == DEFAULT_FAMILY
+    assert status["not_validated"] == ["salt ZnCl2"]  # no ZnCl2 row in either family
+    capsys.readouterr()
+    run_cli(app, ["run", str(tiny_run), "--platform", "CPU"])
+    out = capsys.readouterr().out
+    assert f"model family: {DEFAULT_FAMILY} (default" in out
+    assert "not validated: salt ZnCl2" in out

@@ -59,6 +59,18 @@ def _squeue(*args: str) -> list[str]:
     return out.stdout.split()
 
 
+def _still_live(jobs: list[str], grace: float = 60.0) -> set[str]:
+    """Those of ``jobs`` (SLURM ids) still pending or running, polled for up to ``grace``
+    seconds for cancelled jobs to leave that state: a loaded controller can list a job
+    as running for a moment after scancel returns."""
+    deadline = time.time() + grace
+    while (live := set(jobs) & set(_squeue("-o", "%i", "-t", "PENDING,RUNNING"))) and (
+        time.time() < deadline
+    ):
+        time.sleep(1.0)
+    return live
+
+
 def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "solvation.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, check=check, timeout=900)
@@ -84,7 +96,7 @@ def test_campaign_runs_its_jobs_in_slurm_worker_jobs(slurm, tmp_path):
         assert Path(log).parent == out / "slurm-logs" and "worker" in Path(log).read_text()
     cn = catalog.descriptors().query("name == 'zn_water_cn'")
     assert len(cn) == 4 and np.all((cn.value > 4.0) & (cn.value < 7.5))
-    assert not set(workers) & set(_squeue("-o", "%i"))  # worker jobs ended with the campaign
+    assert not _still_live(workers)  # worker jobs ended with the campaign
     status = _cli("campaign", "status", str(out)).stdout
     assert "SLURM job" in status and "SLURM worker jobs:" in status
     assert all(j in status for j in workers)

@@ -21,6 +21,7 @@ from solvation.analysis import (
     NoMinimumError,
     SolvationShells,
     first_minimum,
+    first_peak,
     load_universe,
     presence_correlation,
     solvation_shells,
@@ -266,6 +267,19 @@ def test_first_minimum_is_robust_to_noise():
     assert first_minimum(r, noisy) == pytest.approx(r[np.argmin(np.where(r > 2.2, g, 9))], abs=0.15)
     with pytest.raises(NoMinimumError, match="no peak"):
         first_minimum(r, np.ones_like(r) + np.random.default_rng(4).normal(0, 0.02, r.size))
+
+
+def test_first_peak_is_the_first_significant_maximum_not_the_highest():
+    """A contact peak (g = 2.75 at 2.025 A) before a taller solvent-shared one (g = 5 at
+    4.225 A): the first peak is the contact one; noise alone has none."""
+    r = np.linspace(0.0, 8.0, 321)[1:]
+    g = 1 + 1.75 * np.exp(-(((r - 2.025) / 0.08) ** 2)) + 4 * np.exp(-(((r - 4.225) / 0.3) ** 2))
+    g[r < 1.8] = 0.0
+    g[(r > 2.3) & (r < 3.5)] *= 0.05
+    peak = first_peak(r, g)
+    assert peak[0] == pytest.approx(2.025, abs=0.03) and peak[1] == pytest.approx(2.75, abs=0.1)
+    assert r[np.argmax(g)] == pytest.approx(4.225, abs=0.03)  # what argmax had reported
+    assert first_peak(r, 1 + np.random.default_rng(4).normal(0, 0.02, r.size)) is None
 
 
 def test_residence_correlations_analytic():

@@ -176,13 +176,29 @@ def _design(name, slab, **extra):
     )
 
 
-def test_built_ionic_slab_carries_formal_charges_frozen_and_documented(tmp_path):
-    built = build(_design("zno-tiny", {"material": "ZnO", "facet": "110"}), tmp_path / "zno")
+def _slab_charges(built):
+    """Charge (e) of each element of the built slab, from the serialized System."""
     system = openmm.XmlSerializer.deserialize((built.path / "system.xml").read_text())
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     pdb = openmm.app.PDBFile(str(built.topology_pdb))
     slab = [a for a in pdb.topology.atoms() if a.residue.name == "ZNM"]
     q = {a.element.symbol: nb.getParticleParameters(a.index)[0]._value for a in slab}
+    return system, slab, q
+
+
+def test_built_ionic_slab_carries_formal_charges_frozen_and_documented(tmp_path):
+    """Full family: formal charges +-2 e. The scaled family multiplies every charge of
+    the box by its charge scale, the slab's included (0.85 x 2 = 1.7 e)."""
+    scaled = build(_design("zno-scaled", {"material": "ZnO", "facet": "110"}), tmp_path / "s")
+    _, _, q_scaled = _slab_charges(scaled)
+    assert q_scaled == pytest.approx({"Zn": 1.7, "O": -1.7}, abs=1e-9)
+    design = _design(
+        "zno-tiny",
+        {"material": "ZnO", "facet": "110"},
+        forcefield={"family": "full", "cutoff": "0.7 nm"},
+    )
+    built = build(design, tmp_path / "zno")
+    system, slab, q = _slab_charges(built)
     assert q == {"Zn": 2.0, "O": -2.0}
     assert all(system.getParticleMass(a.index)._value == 0.0 for a in slab)
     assert built.info.total_charge == pytest.approx(0.0, abs=1e-9)
@@ -256,8 +272,8 @@ def test_zn_designs_keep_their_spec_hash():
         ({"lj": "charmm"}, {}, DesignError, "lj"),
         ({}, {"pmf": {"ion": "Mg2+"}}, DesignError, "not an ion of this box"),
         ({"vacuum": "1 nm"}, {"pmf": {}}, DesignError, "vacuum"),
-        ({}, {"pmf": {"spacing": "0 nm"}}, DesignError, "positive length"),
-        ({}, {"pmf": {"from": "middle"}}, DesignError, "'bulk', 'surface' or a positive"),
+        ({}, {"pmf": {"spacing": "0 nm"}}, DesignError, "spacing '0 nm' must be above 0"),
+        ({}, {"pmf": {"from": "middle"}}, DesignError, "'bulk', 'surface', 'contact', 'far'"),
     ],
 )
 def test_bad_substrate_designs_are_refused(slab, extra, error, match):

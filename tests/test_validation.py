@@ -11,16 +11,26 @@ import pytest
 import yaml
 
 from solvation.design import parse_design
+from solvation.engine.pair_umbrella import check_pair_design
+from solvation.engine.umbrella import pmf_settings
 from solvation.quantities import time_ps
+from solvation.systems.composition import size_box
 from solvation.validation import (
     Reference,
     ReferenceError_,
     compare,
+    laliberte,
     load_references,
     pitzer,
     validate,
 )
-from solvation.validation.suite import PROFILES, cases, combine_replicas
+from solvation.validation.suite import (
+    PROFILES,
+    cases,
+    combine_replicas,
+    relative_viscosities,
+    shear_acceleration,
+)
 
 
 def test_shipped_references_load_with_citations():
@@ -177,3 +187,119 @@ def test_a_value_without_a_finite_error_never_passes():
     unconverged = compare("zn_first_shell_cn", "full", 6.0, math.inf, ref)
     assert math.isnan(unconverged.deviation_sigma) and not unconverged.passed
     assert compare("zn_first_shell_cn", "full", 6.0, 0.1, ref).passed
+
+
+def test_pairing_rows_fit_the_bjerrum_distance_in_their_boxes():
+    """The ZnSO4 pair rows (one Zn2+, one SO4^2-) of every profile that has them: both
+    families, each box large enough that the Bjerrum distance of the model (eps_r of its
+    water, its charges) plus the tail lies within half the estimated box edge, and the
+    reference is the NIST 46 overall association constant (log10 K = 2.34)."""
+    refs = {(r.system, r.quantity): r for r in load_references()}
+    assert refs[("znso4_dilute", "log10_ka")].value == 2.34
+    for name in ("cpu", "gpu", "full"):
+        todo = cases(PROFILES[name], ("pairing",))
+        assert sorted(c.model for c in todo) == ["full", "scaled"]
+        for case in todo:
+            design = parse_design(case.design)
+            comp = size_box(design)
+            assert comp.counts["Zn2+"] == 1 and comp.counts["SO4"] == 1
+            check_pair_design(design, pmf_settings(design.pmf), comp)  # raises if too small
+    assert cases(PROFILES["quick"], ("pairing",)) == []
+
+
+def test_laliberte_zinc_sulfate_viscosity_reference():
+    """Laliberte's equations: pure water at 25 C within 0.1% of IAPWS (0.8900 mPa s); the
+    ZnSO4 solution tends to water as m -> 0 and thickens with m; the shipped 1 m rows are
+    the model's values with its 3.7% standard deviation."""
+    assert laliberte.water_viscosity_mPa_s(25.0) == pytest.approx(0.8900, rel=1e-3)
+    assert laliberte.relative_viscosity(laliberte.ZNSO4, 1e-6) == pytest.approx(1.0, abs=1e-4)
+    ratios = [laliberte.relative_viscosity(laliberte.ZNSO4, m) for m in (0.5, 1.0, 2.0)]
+    assert ratios == sorted(ratios) and ratios[0] > 1.0
+    refs = {(r.system, r.quantity): r for r in load_references()}
+    eta = refs[("znso4_1m", "shear_viscosity")]
+    rel = refs[("znso4_1m", "relative_viscosity")]
+    assert eta.value == pytest.approx(laliberte.viscosity_mPa_s(laliberte.ZNSO4, 1.0), abs=5e-4)
+    assert rel.value == pytest.approx(ratios[1], abs=5e-4)
+    for ref in (eta, rel):
+        assert ref.uncertainty == pytest.approx(laliberte.MODEL_RELATIVE_SD * ref.value, abs=1e-3)
+    assert refs[("water", "shear_viscosity")].value == 0.890
+    assert laliberte.water_density_kg_per_m3(25.0) == pytest.approx(997.05, abs=0.01)
+    for m in (0.5, 1, 2):  # the density rows come from the same paper's equations
+        density = laliberte.density_g_per_cm3("ZnSO4", m)
+        assert refs[(f"znso4_{m:g}m", "solution_density")].value == pytest.approx(density, abs=6e-5)
+
+
+def test_relative_viscosity_rows_divide_by_the_same_models_water():
+    rows = [
+        {
+            "system": "water",
+            "model": "a",
+            "quantity": "shear_viscosity",
+            "value_si": 1e-3,
+            "err_si": 1e-5,
+            "replicas": 1,
+        },
+        {
+            "system": "znso4_1m",
+            "model": "a",
+            "quantity": "shear_viscosity",
+            "value_si": 2e-3,
+            "err_si": 4e-5,
+            "replicas": 1,
+        },
+        {
+            "system": "znso4_1m",
+            "model": "b",
+            "quantity": "shear_viscosity",
+            "value_si": 3e-3,
+            "err_si": 1e-5,
+            "replicas": 1,
+        },
+        {
+            "system": "water",
+            "model": "c",
+            "quantity": "shear_viscosity",
+            "value_si": 1e-3,
+            "err_si": float("nan"),
+            "replicas": 1,
+        },
+        {
+            "system": "znso4_1m",
+            "model": "c",
+            "quantity": "shear_viscosity",
+            "value_si": 2e-3,
+            "err_si": 1e-5,
+            "replicas": 1,
+        },
+    ]
+    out = {r["model"]: r for r in relative_viscosities(rows)}
+    assert set(out) == {"a", "c"}  # b has no water row
+    assert out["a"]["value_si"] == pytest.approx(2.0)
+    assert out["a"]["err_si"] == pytest.approx(2.0 * math.hypot(0.01, 0.02))
+    assert math.isnan(out["c"]["err_si"])  # an unknown error stays unknown
+
+
+def test_shear_acceleration_gives_the_requested_shear_rate(tiny_run):
+    """A from the run's NPT box and density: the predicted flow V = rho A / (eta k^2) has
+    shear rate V k equal to the one asked for (to A's two significant digits)."""
+    from solvation.forcefields import water_viscosity
+    from solvation.rundir import read_build, read_run
+
+    settings = {"shear_rate_per_ps": 0.05, "relative_to_water": 1.9}
+    a = shear_acceleration(tiny_run, settings)
+    info = read_run(tiny_run)
+    eta = water_viscosity(read_build(tiny_run).water_model).eta_mPa_s * 1e-3 * 1.9
+    k = 2 * math.pi / info.npt_volume_nm3 ** (1 / 3)
+    v = 1e-6 * info.density_g_per_cm3 * 1000 * a / (eta * k**2)
+    assert v * k == pytest.approx(0.05, rel=0.05)
+
+
+def test_cpu_profile_has_family_water_and_viscosity_rows():
+    todo = cases(PROFILES["cpu"], ("water", "solutions"))
+    water = [c for c in todo if c.system == "water"]
+    assert sorted(c.model for c in water) == ["full", "scaled"]
+    assert all(c.viscosity and c.viscosity["relative_to_water"] == 1.0 for c in water)
+    viscous = [c.design["name"] for c in todo if c.viscosity and c.system != "water"]
+    assert sorted(viscous) == ["znso4_1m-full-r0", "znso4_1m-scaled-r0"]
+    full = next(c for c in water if c.model == "full").design
+    assert full["forcefield"]["family"] == "full" and full["water"]["model"] == "tip3p"

@@ -26,7 +26,13 @@ from solvation.analysis.viscosity import (
 from solvation.engine.run import RunError
 from solvation.engine.viscosity import cosine_integrator, run_viscosity
 from solvation.forcefields import WATER_MODELS, water_viscosity
-from solvation.rundir import VISCOSITY_CSV, VISCOSITY_DIR, ViscosityInfo, write_viscosity
+from solvation.rundir import (
+    VISCOSITY_CSV,
+    VISCOSITY_DIR,
+    ViscosityInfo,
+    read_build,
+    write_viscosity,
+)
 
 
 def test_velocity_profile_fit_recovers_a_synthetic_profile():
@@ -113,7 +119,7 @@ def test_integrator_amplitude_is_the_projection_of_the_state(tiny_run):
 
 
 def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
-    """2 ps of 1 m ZnCl2 in TIP3P at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
+    """2 ps of 1 m ZnCl2 (the default family) at A = 0.3 nm/ps^2 (CPU): a finite eta with an error,
     flagged as unconverged (and for shear when the rate passes the bound), a complete and
     resumable record, refused changes."""
     run_dir = _copy_run(tiny_run, tmp_path / "run")
@@ -139,18 +145,28 @@ def test_tiny_cosine_acceleration_run(tiny_run, tmp_path):
     )
     with pytest.raises(RunError, match="other settings|holds a viscosity run"):
         run_viscosity(run_dir, acceleration_nm_per_ps2=0.1, time_ps=2.0, platform="CPU")
-    eta, source = yeh_hummer_viscosity(None, run_dir)  # unconverged: the published value
-    assert eta == pytest.approx(0.321e-3) and "did not converge" in source
+    # unconverged, and the box is a salt solution: no pure-water value stands in for it
+    eta, source = yeh_hummer_viscosity(None, run_dir)
+    assert eta is None and "did not converge" in source and "NOT corrected" in source
 
 
 def test_yeh_hummer_viscosity_order(tiny_run, tmp_path):
     """Given value first, then the run's converged measurement, then the water model's
     published value, else none."""
     assert yeh_hummer_viscosity(0.5e-3, tiny_run) == (0.5e-3, "given: 0.5 mPa s")
-    eta, source = yeh_hummer_viscosity(None, tiny_run)
-    assert eta == pytest.approx(0.321e-3) and source.startswith("published for pure tip3p")
-    assert "[unverified]" in source and "salt" in source
+    eta, source = yeh_hummer_viscosity(None, tiny_run)  # a ZnCl2 solution, not measured
+    assert eta is None and "NOT corrected" in source and "ZN" in source.upper()
+    assert "--viscosity" in source
     assert yeh_hummer_viscosity(None, None)[0] is None
+    water = _copy_run(tiny_run, tmp_path / "water")  # the same records, pure water
+    build = json.loads((water / "build.json").read_text())
+    build["resnames"] = {k: v for k, v in build["resnames"].items() if k == "water"}
+    (water / "build.json").write_text(json.dumps(build))
+    eta, source = yeh_hummer_viscosity(None, water)
+    model = read_build(water).water_model
+    published = water_viscosity(model)
+    assert eta == pytest.approx(published.eta_mPa_s * 1e-3)
+    assert source.startswith(f"published for pure {published.model} water")
     run_dir = _copy_run(tiny_run, tmp_path / "measured")
     record = ViscosityInfo(
         acceleration_nm_per_ps2=0.02,

@@ -33,7 +33,7 @@ OSMOTIC_DESIGN = {
     "name": "nacl-osmotic",
     "box": {"n_water": 300},
     "salts": [{"formula": "NaCl", "concentration": "1 m"}],
-    "forcefield": {"ions": {"Na+": "jc", "Cl-": "jc"}},
+    "forcefield": {"family": "full", "ions": {"Na+": "jc", "Cl-": "jc"}},
     "osmotic": {"reservoir": 1.0},
 }
 

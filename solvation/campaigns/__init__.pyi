@@ -5,7 +5,7 @@ from .campaign import DESCRIPTORS, Campaign, CampaignError, Job, load_campaign
 from .catalog import Catalog, CatalogError
 from .demo import run_demo, write_demo_campaign
 from .figures import fig_ranking, make_figures
-from .jobs import ANALYSES, DEFAULT_ANALYSES, job_directory, run_job
+from .jobs import ANALYSES, DEFAULT_ANALYSES, job_directory, run_job, with_processes
 from .ranking import Ranking, RankingError, rank, rank_directory
 from .runner import ExecutorError, run_campaign
 
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_ANALYSES",
     "job_directory",
     "run_job",
+    "with_processes",
     "Ranking",
     "RankingError",
     "rank",

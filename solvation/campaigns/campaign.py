@@ -33,6 +33,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from pathlib import Path
 from solvation.design import Design, DesignError, parse_design
 from solvation.engine import protocol_from
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, check_name, read_text
 from solvation.provenance import RUN_PACKAGES, versions
 from solvation.systems import check_design
 
@@ -112,24 +114,36 @@ class Campaign:
     designs: list[str] = field(default_factory=list)
 
 
+def _index(node: list, key: str, dotted: str) -> int:
+    """The list index ``key`` of the grid/set path ``dotted`` (refused unless a small
+    whole number)."""
+    if not key.isdigit() or int(key) > 100:
+        raise CampaignError(
+            f"grid/set key {dotted!r}: {key!r} must be a list index (0, 1, ...) there"
+        )
+    while len(node) <= int(key):
+        node.append({})
+    return int(key)
+
+
 def _set_path(data: dict, dotted: str, value) -> None:
     """Set ``a.0.b`` in nested dicts/lists; value "none" removes a list entry."""
     keys = dotted.split(".")
+    if not all(keys):
+        raise CampaignError(f"grid/set key {dotted!r} has an empty part")
     node = data
     for k, nxt in zip(keys[:-1], keys[1:], strict=True):
         if isinstance(node, list):
-            k = int(k)
-            while len(node) <= k:
-                node.append({})
-            node = node[k]
-        else:
+            node = node[_index(node, k, dotted)]
+        elif isinstance(node, dict):
             node = node.setdefault(k, [] if nxt.isdigit() else {})
+        else:
+            raise CampaignError(f"grid/set key {dotted!r}: {k!r} is not a table or list there")
     last = keys[-1]
+    if not isinstance(node, (list, dict)):
+        raise CampaignError(f"grid/set key {dotted!r} does not lead to a table or list")
     if isinstance(node, list):
-        idx = int(last)
-        while len(node) <= idx:
-            node.append({})
-        node[idx] = value
+        node[_index(node, last, dotted)] = value
     elif isinstance(value, str) and value.lower() == "none" and keys[-2:-1] and keys[-2].isdigit():
         node["__drop__"] = True
     else:
@@ -154,7 +168,7 @@ def _label(assignment: dict) -> str:
 
 def _variants(raw: dict, base: dict) -> list[tuple[str, dict]]:
     """(label, design dict) for the grid (or the base alone)."""
-    grid = raw.get("grid", {})
+    grid = raw.get("grid") or {}
     for key in grid:
         if not isinstance(grid[key], list) or not grid[key]:
             raise CampaignError(f"[grid] {key!r} must be a non-empty list of values")
@@ -162,7 +176,7 @@ def _variants(raw: dict, base: dict) -> list[tuple[str, dict]]:
     names = list(grid)
     for values in itertools.product(*(grid[k] for k in names)) if names else [()]:
         design = copy.deepcopy(base)
-        for key, value in raw.get("set", {}).items():
+        for key, value in (raw.get("set") or {}).items():
             _set_path(design, key, value)
         assignment = dict(zip(names, values, strict=True))
         for key, value in assignment.items():
@@ -187,9 +201,10 @@ def _check_paths(raw: dict, base: dict) -> None:
         "forcefield",
         "slab",
         "pmf",
+        "metad",
         "protocol",
     }
-    for key in [*raw.get("grid", {}), *raw.get("set", {})]:
+    for key in [*(raw.get("grid") or {}), *(raw.get("set") or {})]:
         if key.split(".")[0] not in fields:
             raise CampaignError(
                 f"grid/set key {key!r} names no design field; top-level "
@@ -231,10 +246,12 @@ EXECUTOR_KINDS = ("local", "dask", "slurm")
 
 def _read_design(design: Path, campaign: Path) -> dict:
     """A design file named by a campaign (TOML table)."""
-    if not design.is_file():
-        raise CampaignError(f"{campaign}: design file {design} does not exist")
     try:
-        return tomllib.loads(design.read_text())
+        text = read_text(design, "design file")
+    except InputError as err:
+        raise CampaignError(f"{campaign}: {err}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise CampaignError(f"{campaign}: design file {design} is not valid TOML: {err}") from None
 
@@ -255,60 +272,123 @@ def _check_executor(table: dict, path: Path) -> None:
         raise CampaignError(f"{path}: [executor] slots must be a whole number >= 1, got {slots!r}")
 
 
-def load_campaign(path: str | Path) -> Campaign:
-    """Read and expand a campaign file; designs are validated before anything runs.
+CAMPAIGN_KEYS = (
+    "name",
+    "base",
+    "replicas",
+    "grid",
+    "set",
+    "designs",
+    "protocol",
+    "analyses",
+    "rank",
+    "executor",
+)
+TABLES = ("grid", "set", "protocol", "analyses", "rank", "executor")
 
-    Parameters
-    ----------
-    path : str or Path
-        A campaign TOML file.
 
-    Raises
-    ------
-    CampaignError, DesignError
-        For a missing or invalid file or design.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise CampaignError(f"campaign file {path} does not exist")
-    text = path.read_text()
+def _read_raw(path: Path) -> tuple[dict, str]:
+    """The campaign file's tables and text; its top-level keys and their TOML types
+    checked (a table where a table belongs, text where a path belongs)."""
+    try:
+        text = read_text(path, "campaign file")
+    except InputError as err:
+        raise CampaignError(str(err)) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise CampaignError(f"{path} is not valid TOML: {err}") from None
-    unknown = set(raw) - {
-        "name",
-        "base",
-        "replicas",
-        "grid",
-        "set",
-        "designs",
-        "protocol",
-        "analyses",
-        "rank",
-        "executor",
-    }
+    unknown = set(raw) - set(CAMPAIGN_KEYS)
     if unknown:
         raise CampaignError(f"unknown campaign keys {sorted(unknown)}")
-    bases = [(path.parent / raw["base"])] if "base" in raw else []
-    bases += [path.parent / p for p in raw.get("designs", [])]
-    if not bases:
-        raise CampaignError("give a base design (base = ...) or a list (designs = [...])")
-    variants = []
-    for base_path in bases:  # [set] and [grid] apply to every design, base and list alike
-        base = _read_design(base_path, path)
-        _check_paths(raw, base)
-        variants += _variants(raw, base)
-    replicas = raw.get("replicas", DEFAULT_REPLICAS)
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
-        raise CampaignError(f"{path}: replicas must be a whole number >= 1, got {replicas!r}")
-    analyses = tuple(raw.get("analyses", {}).get("list", DEFAULT_ANALYSES))
-    if set(analyses) - set(ANALYSES):
+    for key in TABLES:
+        if key in raw and not isinstance(raw[key], dict):
+            raise CampaignError(
+                f"{path}: {key} must be a table ([{key}] or {key} = {{ ... }}), got "
+                f"{type(raw[key]).__name__} {raw[key]!r}"
+            )
+    if "base" in raw and not isinstance(raw["base"], str):
+        raise CampaignError(f"{path}: base must be the path of a design file, got {raw['base']!r}")
+    designs = raw.get("designs", [])
+    if not isinstance(designs, list) or not all(isinstance(d, str) for d in designs):
+        raise CampaignError(f"{path}: designs must be a list of design file paths")
+    return raw, text
+
+
+def _analyses(raw: dict, path: Path) -> tuple[str, ...]:
+    names = (raw.get("analyses") or {}).get("list", DEFAULT_ANALYSES)
+    if not isinstance(names, (list, tuple)) or not all(isinstance(a, str) for a in names):
+        raise CampaignError(f"{path}: [analyses] list must be a list of names, got {names!r}")
+    if set(names) - set(ANALYSES):
         raise CampaignError(
-            f"unknown analyses {sorted(set(analyses) - set(ANALYSES))}; "
+            f"unknown analyses {sorted(set(names) - set(ANALYSES))}; "
             f"choose from {', '.join(ANALYSES)}"
         )
-    protocol_table = raw.get("protocol", {})
+    return tuple(names)
+
+
+def check_weights(weights, where: str) -> dict[str, float]:
+    """Ranking weights: finite numbers of known descriptors.
+
+    Parameters
+    ----------
+    weights : dict
+        Descriptor -> weight.
+    where : str
+        Where they were given, for the message.
+
+    Raises
+    ------
+    CampaignError
+        For a weight that is not a finite number, or an unknown descriptor.
+    """
+    if not isinstance(weights, dict):
+        raise CampaignError(f"{where}: [rank] weights must be a table, got {weights!r}")
+    for name, value in weights.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CampaignError(f"{where}: weight {name} = {value!r} must be a number")
+        if not math.isfinite(value):
+            raise CampaignError(f"{where}: weight {name} = {value!r} must be a finite number")
+    bad = set(weights) - set(DESCRIPTORS)
+    if bad:
+        raise CampaignError(
+            f"weights name unknown descriptors {sorted(bad)}; known: {', '.join(DESCRIPTORS)}"
+        )
+    return {k: float(v) for k, v in weights.items()}
+
+
+def check_pareto(pareto, where: str) -> tuple[str, str] | None:
+    """A Pareto pair: two known descriptors (None passes through).
+
+    Parameters
+    ----------
+    pareto : list of str or None
+        The two descriptors.
+    where : str
+        Where they were given, for the message.
+
+    Raises
+    ------
+    CampaignError
+        For anything but two known descriptor names.
+    """
+    if pareto is None:
+        return None
+    if isinstance(pareto, str) or not isinstance(pareto, (list, tuple)) or len(pareto) != 2:
+        raise CampaignError(
+            f'{where}: pareto must name two descriptors, e.g. ["zn_water_cn", "D_zn"]; '
+            f"got {pareto!r}"
+        )
+    bad = [p for p in pareto if p not in DESCRIPTORS]
+    if bad:
+        raise CampaignError(
+            f"{where}: pareto names unknown descriptors {bad}; known: {', '.join(DESCRIPTORS)}"
+        )
+    return tuple(pareto)
+
+
+def _jobs(variants, raw: dict, analyses, replicas: int) -> list[Job]:
+    protocol_table = raw.get("protocol") or {}
     jobs, seen = [], set()
     for name, data in variants:
         try:
@@ -333,25 +413,55 @@ def load_campaign(path: str | Path) -> Campaign:
                     analyses,
                 )
             )
-    rank = raw.get("rank", {})
-    weights = rank.get("weights", {})
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in weights.values()):
-        raise CampaignError(f"{path}: [rank] weights must be numbers, got {weights!r}")
-    weights = {k: float(v) for k, v in weights.items()}
-    bad = set(weights) - set(DESCRIPTORS)
-    if bad:
+    return jobs
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Read and expand a campaign file; designs are validated before anything runs.
+
+    Parameters
+    ----------
+    path : str or Path
+        A campaign TOML file.
+
+    Raises
+    ------
+    CampaignError, DesignError
+        For a missing or invalid file or design.
+    """
+    path = Path(path)
+    raw, text = _read_raw(path)
+    try:
+        name = check_name(raw.get("name", path.stem), "campaign name")
+    except InputError as err:
+        raise CampaignError(f"{path}: {err}") from None
+    bases = [(path.parent / raw["base"])] if "base" in raw else []
+    bases += [path.parent / p for p in raw.get("designs", [])]
+    if not bases:
+        raise CampaignError("give a base design (base = ...) or a list (designs = [...])")
+    variants = []
+    for base_path in bases:  # [set] and [grid] apply to every design, base and list alike
+        base = _read_design(base_path, path)
+        _check_paths(raw, base)
+        variants += _variants(raw, base)
+    replicas = raw.get("replicas", DEFAULT_REPLICAS)
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or not 1 <= replicas <= 1000:
         raise CampaignError(
-            f"weights name unknown descriptors {sorted(bad)}; known: {', '.join(DESCRIPTORS)}"
+            f"{path}: replicas must be a whole number from 1 to 1000, got {replicas!r}"
         )
-    pareto = tuple(rank["pareto"]) if "pareto" in rank else None
-    _check_executor(raw.get("executor", {}), path)
+    analyses = _analyses(raw, path)
+    jobs = _jobs(variants, raw, analyses, replicas)
+    rank = raw.get("rank") or {}
+    weights = check_weights(rank.get("weights", {}), str(path))
+    pareto = check_pareto(rank.get("pareto"), str(path))
+    _check_executor(raw.get("executor") or {}, path)
     return Campaign(
-        raw.get("name", path.stem),
+        name,
         path,
         jobs,
         weights,
         pareto,
-        raw.get("executor", {}),
+        raw.get("executor") or {},
         hashlib.sha256(text.encode()).hexdigest()[:16],
         [n for n, _ in variants],
     )

@@ -91,12 +91,23 @@ class Catalog:
 
     @contextmanager
     def _db(self):
-        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db = sqlite3.connect(self.path, timeout=60)
+        except sqlite3.OperationalError as err:
+            raise CatalogError(f"cannot open {self.path}: {err}") from None
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=60000")
             with db:
                 yield db
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError) and "no such" not in str(err):
+                raise  # locked, disk full ...: not the file's fault
+            raise CatalogError(
+                f"{self.path} is not a campaign catalog this version can read ({err}); "
+                "it may be damaged or another file: move it away and run the campaign again "
+                "(finished jobs are recomputed from their directories' results)"
+            ) from None
         finally:
             db.close()
 

@@ -165,6 +165,39 @@ _DEFINITIONS = [
         "pmf",
         "umbrella windows' overlap and the ion's water shell along the path",
     ),
+    DescriptorDefinition(
+        "pairing_free_energy",
+        "kJ/mol",
+        "W(CIP) - W(SSIP) of the design's [pmf] pair: the contact minimum of the pair PMF "
+        "against the solvent-shared one (umbrella along the cation-partner distance + MBAR)",
+        "pmf",
+        "umbrella windows' overlap along the pair distance",
+    ),
+    DescriptorDefinition(
+        "log_ka",
+        "1",
+        "log10 of the association constant K_A = 4 pi N_A int r^2 exp(-W/kT) dr of the "
+        "[pmf] pair up to its boundary (default the Bjerrum distance), standard state "
+        "1 mol/L",
+        "pmf",
+        "umbrella windows' overlap along the pair distance",
+    ),
+    DescriptorDefinition(
+        "shell_entry_free_energy",
+        "kJ/mol",
+        "-RT ln(K_CIP c0) of the [pmf] pair: the free energy of the partner entering the "
+        "cation's first shell (contact part of K_A, c0 = 1 mol/L)",
+        "pmf",
+        "umbrella windows' overlap along the pair distance",
+    ),
+    DescriptorDefinition(
+        "cip_fraction_equilibrium",
+        "1",
+        "fraction of cations with an anion in contact, reweighted from well-tempered "
+        "metadynamics on the smooth cation-anion contact number to the unbiased ensemble",
+        "metad",
+        "crossings of the contact-number collective variable under the bias",
+    ),
 ]
 DESCRIPTOR_DEFINITIONS: dict[str, DescriptorDefinition] = {d.name: d for d in _DEFINITIONS}
 DESCRIPTORS = tuple(DESCRIPTOR_DEFINITIONS)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import tomli_w
 
+from solvation.inputs import output_dir
+
 from .figures import make_figures
 from .ranking import rank, write_ranking
 from .runner import run_campaign
@@ -40,7 +42,10 @@ PROTOCOL = {
 WEIGHTS = {"zn_water_cn": -1.0, "free_water_fraction": -1.0, "D_zn": 0.5}
 
 
-def write_demo_campaign(directory: Path, n_water: int = N_WATER) -> Path:
+FULL_FAMILY = {"family": "full", "zn": "12-6-4"}  # with TIP3P: the demo before 2026-12
+
+
+def write_demo_campaign(directory: Path, n_water: int = N_WATER, family: str | None = None) -> Path:
     """Design files and the campaign file of the demo in ``directory``; returns the latter.
 
     Parameters
@@ -49,18 +54,24 @@ def write_demo_campaign(directory: Path, n_water: int = N_WATER) -> Path:
         Folder to write into.
     n_water : int
         Water molecules per box.
+    family : str, optional
+        Model family ('full' or 'scaled'); default: the designs name none and take the
+        default family. 'full' gives the demo of earlier versions (TIP3P, 12-6-4 Zn2+).
     """
     directory.mkdir(parents=True, exist_ok=True)
     names = []
     for name, body in DESIGNS.items():
-        design = {
+        design = {  # the default model family (docs/validation.md, section 3)
             "name": name,
             "temperature": "298.15 K",
-            "water": {"model": "tip3p"},
             **body,
             "box": {"n_water": n_water},
-            "forcefield": {"zn": "12-6-4", "seed": 1},
+            "forcefield": {"seed": 1},
         }
+        if family == "full":
+            design |= {"water": {"model": "tip3p"}, "forcefield": {**FULL_FAMILY, "seed": 1}}
+        elif family is not None:
+            design["forcefield"]["family"] = family
         (directory / f"{name}.toml").write_text(tomli_w.dumps(design))
         names.append(f"{name}.toml")
     campaign = {
@@ -75,7 +86,9 @@ def write_demo_campaign(directory: Path, n_water: int = N_WATER) -> Path:
     return path
 
 
-def run_demo(directory: str | Path = "solvation-demo", platform: str = "auto") -> dict:
+def run_demo(
+    directory: str | Path = "solvation-demo", platform: str = "auto", family: str | None = None
+) -> dict:
     """Run the demo end to end; returns paths of the ranking table and the figures.
 
     Parameters
@@ -84,9 +97,12 @@ def run_demo(directory: str | Path = "solvation-demo", platform: str = "auto") -
         The demo's campaign directory.
     platform : str
         OpenMM platform name, or "auto".
+    family : str, optional
+        Model family of the designs (default: the default family).
     """
     directory = Path(directory)
-    campaign = write_demo_campaign(directory)
+    output_dir(directory, "-o", accepts=lambda p: (p / "demo_campaign.toml").is_file())
+    campaign = write_demo_campaign(directory, family=family)
     catalog = run_campaign(campaign, directory / "campaign", platform=platform)
     ranking = rank(catalog.descriptors(), WEIGHTS, pareto=("zn_water_cn", "D_zn"))
     write_ranking(ranking, directory / "campaign")

@@ -23,7 +23,18 @@ from solvation.analysis.results import jsonable
 from solvation.analysis.stats import Estimate
 from solvation.analysis.universe import InputError
 from solvation.provenance import analysis_provenance
-from solvation.rundir import BuildInfo, DescriptorValue, write_json_atomic
+from solvation.rundir import (
+    HBONDS_JSON,
+    KB_JSON,
+    MSD_CSV,
+    RDF_JSON,
+    SHELLS_JSON,
+    TRANSPORT_JSON,
+    WATER_ACTIVITY_JSON,
+    BuildInfo,
+    DescriptorValue,
+    write_json_atomic,
+)
 
 
 def _finite(x: float | None) -> float | None:
@@ -91,9 +102,9 @@ def structure_descriptors(
         "cutoff_source": result.cutoff_source,
         "second_shell_angstrom": result.second_shell_angstrom,
     }
-    _write(outdir, "shells.json", result.to_dict(), u, selections, params)
+    _write(outdir, SHELLS_JSON, result.to_dict(), u, selections, params)
     if shells.rdf is not None:
-        _write(outdir, "rdf.json", shells.rdf.to_dict(), u, selections)
+        _write(outdir, RDF_JSON, shells.rdf.to_dict(), u, selections)
     span = _span_ps(u)
     problem = "; ".join(result.problems) or None
     factor = {k: x.time_factor(result.n_centers) for k, x in result.exchanges.items()}
@@ -156,7 +167,7 @@ def hbond_descriptors(
     """
     result = result or recipes.hbonds_of_run(u, build)
     selections = recipes.run_selections(build).molecules
-    _write(outdir, "hbonds.json", result.to_dict(), u, selections, result.criterion)
+    _write(outdir, HBONDS_JSON, result.to_dict(), u, selections, result.criterion)
     span = _span_ps(u)
     out = {
         "hbonds_per_water": _value(result.hbonds_per_water, span),
@@ -204,8 +215,8 @@ def transport_descriptors(
     result, conductivity = run.transport, run.conductivity
     selections = recipes.run_selections(build).molecules
     params = {"temperature_k": temperature_k}
-    _write(outdir, "transport.json", {**result.to_dict(), **conductivity}, u, selections, params)
-    result.to_frame().to_csv(outdir / "msd.csv", index=False)
+    _write(outdir, TRANSPORT_JSON, {**result.to_dict(), **conductivity}, u, selections, params)
+    result.to_frame().to_csv(outdir / MSD_CSV, index=False)
     span, out = _span_ps(u), {}
     for species, name in (("Zn2+", "D_zn"), ("water", "D_water")):
         if species in result.species:
@@ -248,7 +259,7 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
     """
     if build.osmotic is not None:
         result = recipes.osmotic_from_run(outdir)
-        _write(outdir, "water_activity.json", result.to_dict())
+        _write(outdir, WATER_ACTIVITY_JSON, result.to_dict())
         flags = {"n_eff": _finite(result.n_eff), "converged": result.converged}
         flags["reason"] = result.reason
         return {
@@ -263,5 +274,5 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
         point = recipes.kb_from_run(outdir)
     except InputError:  # slabs, additives, no ions: no KB point
         return {}
-    _write(outdir, "kb.json", point.to_dict())
+    _write(outdir, KB_JSON, point.to_dict())
     return {"kb_a_cc": _value(point.a_cc, None)}

@@ -7,14 +7,22 @@ software strings in the files, a fixed SVG hash salt, sorted inputs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from solvation.analysis.plots import draw_msd, draw_pmf
+from solvation.analysis.plots import draw_msd, draw_pair_pmf, draw_pmf
+from solvation.rundir import (
+    HBONDS_JSON,
+    MSD_CSV,
+    PMF_JSON,
+    RDF_JSON,
+    SHELLS_JSON,
+    TRANSPORT_JSON,
+    RunDir,
+)
 from solvation.style import METADATA, STYLE, category_styles
 
 from .catalog import Catalog
@@ -33,10 +41,10 @@ def _save(fig, data: pd.DataFrame, out: Path, name: str) -> list[Path]:
     return [*paths, out / f"{name}.csv"]
 
 
-def _first_replicas(directory: Path) -> dict[str, Path]:
+def _first_replicas(directory: Path) -> dict[str, RunDir]:
     jobs = Catalog(directory).jobs()
     done = jobs[jobs.status == "done"].sort_values(["design", "replica"])
-    return {d: job_directory(directory, g.key.iloc[0]) for d, g in done.groupby("design")}
+    return {d: RunDir(job_directory(directory, g.key.iloc[0])) for d, g in done.groupby("design")}
 
 
 def fig_rdf(directory: Path, out: Path) -> list[Path]:
@@ -57,10 +65,8 @@ def fig_rdf(directory: Path, out: Path) -> list[Path]:
     rows = []
     fig, ax = plt.subplots()
     for design, path in _first_replicas(directory).items():
-        if not (path / "rdf.json").exists():
-            continue
-        rdf = json.loads((path / "rdf.json").read_text())
-        if "water" not in rdf["pairs"]:
+        rdf = path.read_json(RDF_JSON)
+        if rdf is None or "water" not in rdf["pairs"]:
             continue
         pair = rdf["pairs"]["water"]
         ax.plot(pair["r_angstrom"], pair["g_r"], label=design, lw=1)
@@ -93,8 +99,8 @@ def fig_speciation(directory: Path, out: Path, top: int = 12) -> list[Path]:
     """
     rows, notes = [], []
     for design, path in _first_replicas(directory).items():
-        if (path / "shells.json").exists():
-            shells = json.loads((path / "shells.json").read_text())
+        shells = path.read_json(SHELLS_JSON)
+        if shells is not None:
             rows += [
                 {"design": design, "shell": k, "fraction": v}
                 for k, v in shells["speciation"].items()
@@ -149,8 +155,9 @@ def fig_hbond_classes(directory: Path, out: Path) -> list[Path]:
     """
     rows = []
     for design, path in _first_replicas(directory).items():
-        if (path / "hbonds.json").exists():
-            classes = json.loads((path / "hbonds.json").read_text())["class_fractions"]
+        hbonds = path.read_json(HBONDS_JSON)
+        if hbonds is not None:
+            classes = hbonds["class_fractions"]
             rows += [{"design": design, "class": k, "fraction": v} for k, v in classes.items()]
     data = pd.DataFrame(rows, columns=["design", "class", "fraction"])
     fig, ax = plt.subplots()
@@ -185,10 +192,11 @@ def fig_msd(directory: Path, out: Path) -> list[Path]:
     fig, ax = plt.subplots()
     col = "msd_Zn2+_angstrom2"
     for design, path in _first_replicas(directory).items():
-        if not (path / "msd.csv").exists() or not (path / "transport.json").exists():
+        transport = path.read_json(TRANSPORT_JSON)
+        if not path.output(MSD_CSV).exists() or transport is None:
             continue
-        msd = pd.read_csv(path / "msd.csv")
-        fit = json.loads((path / "transport.json").read_text())["species"].get("Zn2+")
+        msd = pd.read_csv(path.output(MSD_CSV))
+        fit = transport["species"].get("Zn2+")
         if col in msd and fit is not None:
             draw_msd(ax, msd.lag_ps, msd[col], fit, design)
             lo, hi = fit["fit_window_ps"]
@@ -224,9 +232,9 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
         The PDF, SVG, PNG and CSV files written.
     """
     results = {
-        design: json.loads((path / "pmf.json").read_text())
-        for design, path in _first_replicas(directory).items()
-        if (path / "pmf.json").exists()
+        design: result
+        for design, result in _pmf_results(directory).items()
+        if "z_nm" in result  # surface PMFs; pair PMFs: fig_pair_pmf
     }
     if not results:
         return []
@@ -243,6 +251,49 @@ def fig_pmf(directory: Path, out: Path) -> list[Path]:
     axes[0].axhline(0.0, color="0.6", lw=0.6)
     axes[0].legend(fontsize=7)
     return _save(fig, pd.DataFrame(rows), out, "pmf")
+
+
+def _pmf_results(directory: Path) -> dict[str, dict]:
+    """pmf.json of each design's first replica."""
+    return {
+        design: result
+        for design, path in _first_replicas(directory).items()
+        if (result := path.read_json(PMF_JSON)) is not None
+    }
+
+
+def fig_pair_pmf(directory: Path, out: Path) -> list[Path]:
+    """Pair PMFs W(r) with their error bands (top) over the cation's first-shell water
+    count (bottom), one curve per design (first replica), from each job's pmf.json;
+    [] without any.
+
+    Parameters
+    ----------
+    directory : Path
+        The campaign directory.
+    out : Path
+        Folder of the figure files.
+
+    Returns
+    -------
+    list of Path
+        The PDF, SVG, PNG and CSV files written.
+    """
+    results = {d: r for d, r in _pmf_results(directory).items() if "r_nm" in r}
+    if not results:
+        return []
+    fig, axes = plt.subplots(2, 1, figsize=(5.0, 5.0), sharex=True, height_ratios=(2, 1))
+    keys = ("r_nm", "w_kj_per_mol", "w_err_kj_per_mol", "water_count", "partner_in_shell")
+    rows = []
+    for design, result in results.items():
+        draw_pair_pmf(axes, result, f"{design} ({result['partner']})")
+        rows += [
+            {"design": design, "partner": result["partner"], **dict(zip(keys, v, strict=True))}
+            for v in zip(*(result[k] for k in keys), strict=True)
+        ]
+    axes[0].axhline(0.0, color="0.6", lw=0.6)
+    axes[0].legend(fontsize=7)
+    return _save(fig, pd.DataFrame(rows), out, "pair_pmf")
 
 
 def fig_descriptor(directory: Path, out: Path, name: str, label: str) -> list[Path]:
@@ -358,7 +409,7 @@ def make_figures(directory: str | Path, out: str | Path | None = None) -> list[P
             ("free_water_fraction", "free water fraction"),
         ):
             paths += fig_descriptor(directory, out, name, label)
-        paths += fig_pmf(directory, out)
+        paths += fig_pmf(directory, out) + fig_pair_pmf(directory, out)
         if (directory / "ranking.csv").exists():
             paths += fig_ranking(directory / "ranking.csv", out)
     return paths

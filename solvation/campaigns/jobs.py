@@ -20,6 +20,7 @@ from solvation.analysis.threads import set_threads
 from solvation.analysis.universe import load_universe, run_directory_charges
 from solvation.design import parse_design
 from solvation.engine import run
+from solvation.locks import holder, holder_alive, lock_path
 from solvation.rundir import JobResult, read_build, write_result
 from solvation.systems import build
 
@@ -29,14 +30,16 @@ from .descriptors import (
     transport_descriptors,
     water_activity_descriptors,
 )
+from .metad import metad_descriptors
 from .pmf import pmf_descriptors
 
 DEFAULT_ANALYSES = ("structure", "hbonds", "transport")
 # water_activity: osmotic route for [osmotic] designs, a KB point (a_cc) for salt + water
 # boxes; opt in with [analyses] list = [...] (KB costs five RDF passes).
-# pmf: umbrella sampling of the design's [pmf] ion to its slab (windows run one after
-# another inside the job)
-ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf")
+# pmf: umbrella sampling of the design's [pmf] ion to its slab, or of its [pmf] pair
+# (windows run one after another inside the job)
+# metad: well-tempered metadynamics on the design's [metad] contact pairs, reweighted
+ANALYSES = (*DEFAULT_ANALYSES, "water_activity", "pmf", "metad")
 
 
 def job_directory(campaign_dir: str | Path, key: str) -> Path:
@@ -49,6 +52,36 @@ def job_directory(campaign_dir: str | Path, key: str) -> Path:
         Job key.
     """
     return Path(campaign_dir) / "jobs" / key
+
+
+def with_processes(campaign_dir: str | Path, jobs):
+    """The catalog's job table with the process of each running job ('pid N on HOST',
+    from the job's lock file) and the jobs whose process has ended marked 'dead' (a
+    killed campaign left them 'running'; `solvation campaign run` resumes them).
+
+    Parameters
+    ----------
+    campaign_dir : str or Path
+        The campaign directory.
+    jobs : pandas.DataFrame
+        ``Catalog.jobs()``.
+    """
+    jobs = jobs.copy()
+    runner_alive = holder_alive(lock_path(campaign_dir)) is not False
+    process, status = [], []
+    for key, state in zip(jobs.key, jobs.status, strict=True):
+        lock = lock_path(job_directory(campaign_dir, key), "job")
+        pid, host = holder(lock)
+        alive = holder_alive(lock) if pid is not None else False
+        where = f"pid {pid} on {host or '?'}" if pid is not None else ""
+        if state == "running" and alive is False and not runner_alive:
+            state = "dead"
+        elif state == "running" and alive is None:
+            where += " (not checked: another host)"
+        process.append(where if state in ("running", "dead") else "")
+        status.append(state)
+    jobs["status"], jobs["process"] = status, process
+    return jobs
 
 
 def run_job(
@@ -94,6 +127,8 @@ def run_job(
         )
     if "pmf" in job["analyses"]:
         descriptors.update(pmf_descriptors(directory, platform, device))
+    if "metad" in job["analyses"]:
+        descriptors.update(metad_descriptors(directory, platform, device))
     seconds = time.perf_counter() - start
     result = JobResult(
         key=job["key"],

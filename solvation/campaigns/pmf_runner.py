@@ -91,8 +91,9 @@ def run_pmf(
 
     ``settings``: the design's [pmf] keys (``ion``, ``from``, ``to``, ``spacing``,
     ``force_constant``, ``equilibration``, ``window_time``, ``surface_distance``,
-    ``shell_cutoff``), overriding its table. ``protocol``: overrides for the parent run
-    when it has to be run. Raises UmbrellaError naming the first failed window.
+    ``shell_cutoff``, ``pull_time``; for a pair PMF ``pair``, ``partner_atom``,
+    ``contact``, ``boundary``, ``tail``), overriding its table. ``protocol``: overrides
+    for the parent run when it has to be run. Raises UmbrellaError naming the first failed window.
 
     Parameters
     ----------

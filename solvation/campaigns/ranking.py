@@ -55,7 +55,7 @@ from scipy.stats import rankdata
 from solvation.analysis.stats import MIN_N_EFF
 from solvation.errors import SolvationError
 
-from .campaign import DESCRIPTORS, load_campaign
+from .campaign import check_pareto, check_weights, load_campaign
 from .catalog import Catalog
 from .figures import write_ranking_figure
 from .replicas import combine_descriptors
@@ -299,6 +299,11 @@ def rank(
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     w = np.array([weights[k] for k in names], dtype=float)
     score = _scores(m["value"], w, centre, scale)
+    if not np.all(np.isfinite(score)):
+        raise RankingError(
+            f"the scores are not finite (weights {weights}); check the weights and the "
+            "descriptor values"
+        )
     boot = _scores(_draws(m, n_boot, np.random.default_rng(seed)), w, centre, scale)
     ranks = rankdata(-boot, axis=1, method="average")
     table = pd.DataFrame(
@@ -419,6 +424,12 @@ def pareto_front(means: pd.DataFrame, names: tuple[str, str], weights: dict) -> 
         Their direction (sign).
     """
     a, b = names
+    missing = [n for n in names if n not in means.columns or means[n].isna().any()]
+    if missing:
+        raise RankingError(
+            f"the Pareto front needs {', '.join(missing)} for every ranked design; run that "
+            "analysis or choose other descriptors"
+        )
     sign = np.array([np.sign(weights.get(a, 1.0)) or 1.0, np.sign(weights.get(b, 1.0)) or 1.0])
     pts = means[[a, b]].to_numpy() * sign
     front = []
@@ -454,15 +465,12 @@ def rank_directory(
     catalog = Catalog.existing(directory)
     merged, front = {}, None
     campaign = campaign if campaign is not None else _campaign_file(catalog, bool(weights))
+    weights = check_weights(weights or {}, "--weight")
+    pareto = check_pareto(pareto, "--pareto")
     if campaign is not None:
         loaded = load_campaign(campaign)
         merged, front = dict(loaded.weights), loaded.pareto
-    unknown = set(weights or {}) - set(DESCRIPTORS)
-    if unknown:
-        raise RankingError(
-            f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}"
-        )
-    merged.update(weights or {})
+    merged.update(weights)
     descriptors = catalog.descriptors()
     unfinished = _unfinished(catalog, set(descriptors.design))
     try:

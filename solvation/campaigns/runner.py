@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import subprocess
 import time
 import traceback
@@ -31,6 +32,7 @@ from solvation.analysis.threads import threads_per_slot
 from solvation.console import LOGGER
 from solvation.engine import available_platforms
 from solvation.errors import Interrupted, SolvationError
+from solvation.inputs import output_dir, whole
 from solvation.locks import DirectoryBusy, DirectoryLock
 
 from .campaign import Campaign, load_campaign
@@ -38,12 +40,21 @@ from .catalog import Catalog
 from .jobs import job_directory, run_job
 from .slurm import describe, job_state, start_cluster, worker_device
 from .slurm import worker_jobs as slurm_worker_jobs
-from .workers import job_running, note_start, read_start, stop_workers, worker_init
+from .workers import (
+    blocked_signals,
+    job_running,
+    kill_workers,
+    note_start,
+    read_start,
+    stop_workers,
+    worker_init,
+)
 
 EXECUTORS = ("local", "dask", "slurm")
 POLL_SECONDS = 1.0  # how often a Dask campaign looks for started and finished jobs
 WORKERS_GONE_SECONDS = 10.0  # how often it checks that a fixed SLURM cluster has workers
 STOP_SECONDS = 120.0  # how long a stopping campaign waits for its workers' checkpoints
+POLL_SECONDS = 0.5  # longest a pending Ctrl-C waits in the pool's wait for a job
 
 
 class ExecutorError(SolvationError):
@@ -163,33 +174,24 @@ def run_campaign(
     kind = campaign.executor.get("kind", "local")
     executor = executor or kind
     directory = Path(directory) if directory else Path(path).parent / campaign.name
-    slots = slots or int(campaign.executor.get("slots", 1))
-    if slots < 1:
-        raise ExecutorError(f"slots must be at least 1, got {slots}")
+    slots = int(campaign.executor.get("slots", 1)) if slots is None else slots
+    whole("--slots", slots, 1)
+    output_dir(directory, "-o", accepts=is_campaign_directory)
     with DirectoryLock(directory, "a campaign run"):
-        catalog = Catalog(directory)
-        catalog.claim(campaign.name, campaign.file_hash, path)
-        catalog.register(campaign.jobs)
-        todo = [
-            j
-            for j in campaign.jobs
-            if catalog.status(j.key) != "done"
-            and (retry_failed or catalog.status(j.key) != "failed")
-        ]
-        gpus = _gpu_count()
-        share = job_share(executor, client, slots, campaign.executor)
-        args = [
-            ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
-            for k, j in enumerate(todo)
-        ]
-        if executor == "slurm":  # the worker picks its GPU among its SLURM job's
-            args = [(j, d, p, None) for j, d, p, _ in args]
-        try:
+        catalog = None
+        try:  # a stop before the jobs start leaves nothing running: it is said all the same
+            catalog = Catalog(directory)
+            catalog.claim(campaign.name, campaign.file_hash, path)
+            catalog.register(campaign.jobs)
+            share = job_share(executor, client, slots, campaign.executor)
+            args = _job_args(catalog, campaign, directory, platform, retry_failed, share)
+            if executor == "slurm":  # the worker picks its GPU among its SLURM job's
+                args = [(j, d, p, None) for j, d, p, _ in args]
             drain(
                 catalog, job_function, args, executor, slots, scheduler, client, campaign.executor
             )
         except (KeyboardInterrupt, Interrupted):
-            left = catalog.counts()["interrupted"]
+            left = catalog.counts()["interrupted"] if catalog is not None else 0
             raise CampaignInterrupted(
                 f"campaign stopped; {left} job(s) left resumable. Resume with: solvation "
                 f"campaign run {path} -o {directory}"
@@ -221,6 +223,39 @@ def job_share(executor: str, client, slots: int, options: dict) -> dict:
             "jobs_per_gpu": int(options.get("jobs_per_gpu", 1)),
         }
     return {}
+
+
+CAMPAIGN_NAMES = {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "jobs", "figures"}
+
+
+def _job_args(catalog, campaign, directory, platform, retry_failed, share: dict) -> list:
+    """The arguments of every job to run (not done; failed ones only when retried): the
+    job with its share of the machine (``job_share``), the directory, the platform and
+    its GPU."""
+    todo = [
+        j
+        for j in campaign.jobs
+        if catalog.status(j.key) != "done" and (retry_failed or catalog.status(j.key) != "failed")
+    ]
+    gpus = _gpu_count()
+    return [
+        ({**asdict(j), **share}, str(directory), platform, (k % gpus) if gpus else None)
+        for k, j in enumerate(todo)
+    ]
+
+
+def is_campaign_directory(path: Path) -> bool:
+    """Whether the existing folder ``path`` is a campaign's: its catalog, or nothing but
+    what a campaign killed before its catalog existed leaves (lock files, ``jobs``).
+
+    Parameters
+    ----------
+    path : Path
+        A folder.
+    """
+    if (path / "catalog.sqlite").is_file():
+        return True
+    return all(p.name.startswith(".") or p.name in CAMPAIGN_NAMES for p in path.iterdir())
 
 
 def drain(
@@ -255,6 +290,7 @@ def drain(
     options : dict, optional
         The campaign's [executor] table.
     """
+    whole("slots", slots, 1)
     options = options or {}
     progress = Progress(args)
     if executor == "dask" and options.get("kind") == "slurm" and not scheduler:
@@ -347,48 +383,74 @@ def _drain_local(catalog: Catalog, function, args: list, slots: int, progress=No
         _record(catalog, result, progress)
 
 
-def _collect(catalog: Catalog, future, key: str, progress=None) -> None:
-    """Record a finished pool future: result, failure, or a stopped (resumable) job."""
+def _collect(catalog: Catalog, future, key: str, progress=None, stopping: bool = False) -> None:
+    """Record a finished pool future: result, failure, or a stopped (resumable) job. While
+    the campaign stops, a future that ended without a result (its worker was stopped,
+    perhaps before it had started) leaves its job resumable, never failed."""
     error = future.exception()
     if error is None:
         _record(catalog, future.result(), progress)
-    elif isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
+    elif stopping or isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)):
         catalog.mark_interrupted([key])
     else:  # the worker process died
         catalog.fail(key, f"worker process failed: {type(error).__name__}: {error}")
 
 
+def _submit(pool, catalog: Catalog, running: dict, function, a) -> None:
+    """Start one job: mark it running and submit it with SIGINT blocked, so that Ctrl-C
+    never falls between the two, and a worker the pool starts now is born with SIGINT
+    blocked (it ignores SIGINT once ``worker_init`` runs: a Ctrl-C from the terminal
+    reaches the whole process group, and a worker still importing would die with a
+    traceback). SIGTERM stays open: a worker stopped while it starts ends at once."""
+    with blocked_signals((signal.SIGINT,)):
+        catalog.mark_running(a[0]["key"])
+        running[pool.submit(_safe, function, *a)] = a[0]["key"]
+
+
 def _drain_pool(catalog: Catalog, function, args: list, slots: int, progress=None) -> None:
     """At most ``slots`` jobs in flight, each started only when a worker is free (so a
-    stopping campaign has no queued job left to start). Workers die with this process."""
+    stopping campaign has no queued job left to start). Workers die with this process.
+
+    The wait for a finished job polls (``POLL_SECONDS``): a SIGINT that the kernel hands
+    to another thread of this process (it does while the main thread blocks signals,
+    e.g. inside fork/exec of a new worker) never wakes a main thread blocked on a lock,
+    and a blocking wait then missed Ctrl-C until a job finished."""
     # spawn, not fork: a process that has run OpenMM (its CPU platform's threads) can
     # leave a forked worker deadlocked (seen with `solvation pmf`, which runs the parent
     # system in this process before its windows)
-    pool = ProcessPoolExecutor(
-        max_workers=slots,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_init,
-        initargs=(os.getpid(),),
-    )
+    with blocked_signals((signal.SIGINT,)):
+        pool = ProcessPoolExecutor(
+            max_workers=slots,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
     queue, running = list(args), {}
     try:
         while queue or running:
             while queue and len(running) < slots:
-                a = queue.pop(0)
-                catalog.mark_running(a[0]["key"])
-                running[pool.submit(_safe, function, *a)] = a[0]["key"]
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+                _submit(pool, catalog, running, function, queue.pop(0))
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 _collect(catalog, future, running.pop(future), progress)
     except BaseException:
-        stop_workers(getattr(pool, "_processes", {}).values())
-        done, stuck = wait(running, timeout=STOP_SECONDS)
-        for future in done:
-            _collect(catalog, future, running[future], progress)
-        catalog.mark_interrupted([running[f] for f in stuck])
+        _stop_pool(pool, catalog, running, progress)
         raise
     finally:
         pool.shutdown(wait=not running, cancel_futures=True)
+
+
+def _stop_pool(pool, catalog: Catalog, running: dict, progress=None) -> None:
+    """SIGTERM to every worker, wait up to STOP_SECONDS for their jobs to checkpoint,
+    record each job as stopped (resumable), then SIGKILL whatever is left, so that this
+    process can exit."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    stop_workers(processes)
+    done, stuck = wait(running, timeout=STOP_SECONDS)
+    for future in done:
+        _collect(catalog, future, running[future], progress, stopping=True)
+    catalog.mark_interrupted([running[f] for f in stuck])
+    kill_workers(processes)
 
 
 def _lost(catalog: Catalog, key: str, error: BaseException) -> None:

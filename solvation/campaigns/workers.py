@@ -7,7 +7,9 @@ report interval with a checkpoint (``engine.interrupt``) and anything else by un
 (``SystemExit``: temporary files are removed). The watcher thread (polling
 ``os.getppid()``) then ends the orphaned process once its job has unwound: an idle pool
 worker would otherwise wait forever for work from a parent that is gone. Workers ignore
-SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself.
+SIGINT: Ctrl-C is handled by the campaign, which stops its workers itself; the pool
+starts them with SIGINT blocked (``blocked_signals``), so that a Ctrl-C reaching the
+process group while a worker still imports does not kill it with a traceback.
 
 A worker that starts a job (any executor) notes where it runs in
 ``jobs/.KEY.start.json`` (host, time, SLURM job and log): the campaign process reads it to
@@ -76,8 +78,26 @@ def _watch_parent(parent: int, signal_self: bool) -> None:
     os._exit(128 + signal.SIGTERM)
 
 
+@contextlib.contextmanager
+def blocked_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Block ``signals`` in this thread for the duration (they stay pending and arrive on
+    leaving); threads and processes started meanwhile inherit the block.
+
+    Parameters
+    ----------
+    signals : tuple of signal.Signals
+        The signals to block.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def worker_init(parent: int) -> None:
-    """Initializer of a campaign pool worker whose parent is process ``parent``.
+    """Initializer of a campaign pool worker whose parent is process ``parent``: SIGINT
+    ignored, SIGTERM unwinds, death of the parent signalled.
 
     Parameters
     ----------
@@ -86,10 +106,26 @@ def worker_init(parent: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT,))  # born blocked: see runner
     armed = _parent_death_signal()
     threading.Thread(target=_watch_parent, args=(parent, not armed), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def kill_workers(processes) -> None:
+    """SIGKILL to each worker process still alive (after its time to checkpoint ran out).
+
+    Parameters
+    ----------
+    processes : iterable of multiprocessing.Process
+    """
+    for process in list(processes):
+        try:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 def stop_workers(processes) -> None:

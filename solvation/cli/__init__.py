@@ -15,10 +15,15 @@ import traceback
 import typer
 
 from solvation.errors import Interrupted, SolvationError
+from solvation.inputs import check_environment, environment_problem
 
-from . import common
-from .analyze import merge_pair_args
-from .app import app
+if environment_problem():  # before the imports below: numba refuses NUMBA_NUM_THREADS=0
+    sys.stderr.write(f"error: {environment_problem()}\n")
+    raise SystemExit(2)
+
+from . import common  # noqa: E402
+from .analyze import merge_pair_args  # noqa: E402
+from .app import app  # noqa: E402
 
 BUG_HINT = (
     "This looks like a bug in solvation, not a problem with your input: please report it "
@@ -42,7 +47,11 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
     """
     args = merge_pair_args(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C always stops the work: Python leaves SIGINT ignored when the process started
+    # with it ignored (a command started in the background by a shell without job control)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        check_environment()
         with common.json_on_stdout(args):
             code = application(args=args, standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here
@@ -67,6 +76,7 @@ def run_cli(application: typer.Typer, argv: list[str] | None = None) -> None:
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def main() -> None:

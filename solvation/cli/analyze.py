@@ -11,8 +11,11 @@ import typer
 
 import solvation
 from solvation import analysis
-from solvation.console import LOGGER
+from solvation.console import LOGGER, warn
+from solvation.inputs import InputError, check_outputs, named_numbers, number, prepared, whole
 from solvation.provenance import analysis_provenance
+from solvation.quantities import TEMPERATURE_LIMITS_K
+from solvation.rundir import RUN_JSON, SYSTEM_XML
 
 from .common import named, write_json
 
@@ -33,7 +36,7 @@ def analyze_options(
         typer.Option(
             "--strict",
             help="Refuse a run directory whose trajectory holds fewer frames than its "
-            "run.json records (default: a warning).",
+            f"{RUN_JSON} records (default: a warning).",
         ),
     ] = False,
     threads: Annotated[
@@ -157,12 +160,32 @@ def _frames(start, stop, step) -> dict:
     return {"start": start, "stop": stop, "step": step}
 
 
+def _check(paths, json_file=None, csv_file=None, plot=None, start=None, stop=None, step=None):
+    """Before any work: output files writable and not an input, frame range sane."""
+    check_outputs(
+        {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
+        paths,
+    )
+    whole("--start", start, 0)
+    whole("--stop", stop, 1)
+    whole("--step", step, 1)
+    if start is not None and stop is not None and stop <= start:
+        raise InputError(f"--stop {stop} must be after --start {start}")
+
+
+def _cutoffs(cutoff) -> dict[str, float]:
+    """--cutoff NAME=ANGSTROM values: finite, above 0 and at most 20 A."""
+    return named_numbers(
+        "--cutoff", named(cutoff, "--cutoff"), "A", low=0.0, high=20.0, low_open=True
+    )
+
+
 def _emit(result, json_file, csv_file, frame=None, provenance=None) -> None:
     """Write ``result`` as JSON (with its provenance) and its table as CSV."""
     if json_file:
         write_json(json_file, {**result.to_dict(), "provenance": provenance or {}})
     if csv_file:
-        (frame if frame is not None else result.to_frame()).to_csv(csv_file, index=False)
+        (frame if frame is not None else result.to_frame()).to_csv(prepared(csv_file), index=False)
 
 
 @analyze_app.command("rdf")
@@ -189,6 +212,9 @@ def rdf_cmd(
     plot: PlotOut = None,
 ) -> None:
     """g(r) and running coordination n(r) of several pairs in one pass."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--rmax", rmax, "A", 0.0, 100.0, low_open=True)
+    whole("--bins", bins, 1, 100_000)
     pairs = {}
     for name, value in named(pair, "--pair").items():
         if "|" not in value:
@@ -220,7 +246,7 @@ def rdf_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        analysis.plots.plot_rdf(result, plot)
+        analysis.plots.plot_rdf(result, prepared(plot))
 
 
 def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", discard=0):
@@ -228,7 +254,7 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
     campaign's numbers for the same run); returns (SolvationResult, provenance)."""
     u = _universe(paths)
     shells = named(shell, "--shell")
-    cutoffs = {k: float(v) for k, v in named(cutoff, "--cutoff").items()}
+    cutoffs = _cutoffs(cutoff)
     pairing = "auto" if pairing is None else pairing
     options = {"count": count, "discard": _discard(discard), **frames}
     if center is None and not shells:
@@ -325,6 +351,11 @@ def coordination_cmd(
     """Coordination numbers (mean, distribution, per frame), which atoms coordinate,
     denticity and residence times of each shell around the centre, the total first
     shell, and the radius of each shell with where it came from."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
+    if count not in ("molecules", "atoms"):
+        raise InputError(f"--count {count!r}: use molecules or atoms")
     frames = _frames(start, stop, step)
     result, prov = _shells(paths, center, shell, cutoff, None, frames, count, discard)
     for name, cn in result.coordination.items():
@@ -339,7 +370,7 @@ def coordination_cmd(
     typer.echo(_total_line(result))
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        analysis.plots.plot_shells(result, plot)
+        analysis.plots.plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("speciation")
@@ -357,13 +388,16 @@ def speciation_cmd(
     plot: PlotOut = None,
 ) -> None:
     """Fractions of first-shell compositions, e.g. (water)6 or (water)5(OTf)1."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
     frames = _frames(start, stop, step)
     result, prov = _shells(paths, center, shell, cutoff, None, frames, discard=discard)
     for label, fraction in list(result.speciation.items())[:10]:
         typer.echo(f"{label:>30}: {fraction:.4f}")
     _emit(result, json_file, csv_file, result.speciation_frame(), prov)
     if plot:
-        analysis.plots.plot_shells(result, plot)
+        analysis.plots.plot_shells(result, prepared(plot))
 
 
 @analyze_app.command("pairing")
@@ -390,7 +424,18 @@ def pairing_cmd(
 ) -> None:
     """Ion-pairing classes (free, SSIP, CIP, AGG) of the centre with every species but
     the solvent (or the --anion shells)."""
-    pairing = {a.split("=")[0]: (float(a.split("=")[1]) if "=" in a else None) for a in anion}
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _cutoffs(cutoff)
+    _discard(discard)
+    given = named_numbers(
+        "--anion",
+        named([a for a in anion if "=" in a], "--anion"),
+        "A",
+        low=0.0,
+        high=20.0,
+        low_open=True,
+    )
+    pairing = {a.split("=")[0].strip(): given.get(a.split("=")[0].strip()) for a in anion}
     frames = _frames(start, stop, step)
     result, prov = _shells(paths, center, shell, cutoff, pairing or None, frames, discard=discard)
     if not result.pairing:
@@ -408,7 +453,7 @@ def pairing_cmd(
     )
     _emit(result, json_file, csv_file, frame, prov)
     if plot:
-        analysis.plots.plot_pairing(result, plot)
+        analysis.plots.plot_pairing(result, prepared(plot))
 
 
 SpeciesOpt = Annotated[
@@ -431,7 +476,7 @@ Viscosity = Annotated[
 ]
 TemperatureOpt = Annotated[
     Optional[float],
-    typer.Option("--temperature-k", help="Temperature (K); default from run.json, else 298.15."),
+    typer.Option("--temperature-k", help=f"Temperature (K); default from {RUN_JSON}, else 298.15."),
 ]
 DtPs = Annotated[
     Optional[float],
@@ -454,6 +499,15 @@ def _species(paths: list[Path], species: list[str] | None) -> dict[str, str]:
             "give --species NAME=SELECTION (no run directory to take them from)"
         )
     return analysis.recipes.run_selections(solvation.rundir.read_build(paths[0])).molecules
+
+
+def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
+    dimensions = analysis.transport.DIMENSIONS
+    if dims not in dimensions:
+        raise InputError(f"--dims {dims!r}: use one of {', '.join(dimensions)}")
+    number("--viscosity-mpa-s", viscosity, "mPa s", 0.0, 1000.0, low_open=True)
+    number("--temperature-k", temperature, "K", *TEMPERATURE_LIMITS_K)
+    number("--dt-ps", dt_ps, "ps", 0.0, 1.0e6, low_open=True)
 
 
 def _transport(paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
@@ -513,6 +567,8 @@ def diffusion_cmd(
     """Self-diffusion coefficients from the FFT MSD of unwrapped centres of mass, with the
     fit window, standard error (time-correlation aware, with effective samples) and the
     Yeh-Hummer finite-size correction (it says which viscosity it used)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
     selections = _species(paths, species)
     result, prov = _transport(
         paths, selections, None, dims, viscosity, temperature, start, stop, step, dt_ps
@@ -527,7 +583,7 @@ def diffusion_cmd(
     typer.echo(f"Yeh-Hummer viscosity: {result.viscosity_source}")
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        analysis.plots.plot_msd(result, plot)
+        analysis.plots.plot_msd(result, prepared(plot))
 
 
 @analyze_app.command("conductivity")
@@ -539,7 +595,7 @@ def conductivity_cmd(
         typer.Option(
             "--charge",
             help="NAME=Z charge per molecule (e); default from a run "
-            "directory's system.xml or the topology's charges.",
+            f"directory's {SYSTEM_XML} or the topology's charges.",
         ),
     ] = None,
     dims: Dims = "xyz",
@@ -555,11 +611,20 @@ def conductivity_cmd(
 ) -> None:
     """Ionic conductivity (Einstein-Helfand and Nernst-Einstein), Haven ratio and the Zn2+
     transference number."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    _check_transport(dims, viscosity, temperature, dt_ps)
+    charges = named_numbers("--charge", named(charge, "--charge"), "e", low=-10.0, high=10.0)
     selections = _species(paths, species)
-    charges = {k: float(v) for k, v in named(charge, "--charge").items()}
     if not charges:
         charges = analysis.universe.species_charges(
             _universe(paths), selections, analysis.universe.run_directory_charges(paths[0])
+        )
+    charged = [k for k, z in charges.items() if z != 0]
+    if len(charged) < 2:
+        warn(
+            f"only {len(charged)} charged species given ({', '.join(charged) or 'none'}): "
+            "sigma counts only them, and the transference number of a single charged "
+            "species is 1 by construction; give every ion with --species"
         )
     result, prov = _transport(
         paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps
@@ -611,6 +676,13 @@ def hbonds_cmd(
     only), classes, partners, shell and free water, tetrahedral order q, largest cluster,
     optional lifetimes. A run directory without --group or --water takes the run's own
     species (the campaign's numbers for the same run)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--distance", distance, "A", 0.0, 10.0, low_open=True)
+    number("--angle", angle, "degrees", 0.0, 180.0, low_open=True)
+    number("--cation-cutoff", cation_cutoff, "A", 0.0, 20.0, low_open=True)
+    if angle_definition not in ("HDA", "DHA"):
+        raise InputError(f"--angle-definition {angle_definition!r}: use HDA or DHA")
+    _discard(discard)
     u = _universe(paths)
     groups = named(group, "--group")
     frames = _frames(start, stop, step)
@@ -645,7 +717,7 @@ def hbonds_cmd(
     )
     _emit(result, json_file, csv_file, provenance=prov)
     if plot:
-        analysis.plots.plot_hbonds(result, plot)
+        analysis.plots.plot_hbonds(result, prepared(plot))
 
 
 @analyze_app.command("water-activity")
@@ -671,6 +743,7 @@ def water_activity_cmd(
 ) -> None:
     """Water activity a_w and osmotic coefficient with errors (see
     solvation.analysis.water_activity for the three routes and their references)."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
     prepare_analysis()
     results = analysis.recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
@@ -692,9 +765,9 @@ def water_activity_cmd(
         rows = [{k: getattr(r, k) for k in keys} for r in results]
         import pandas as pd  # here: only this verb's table needs it
 
-        pd.DataFrame(rows).to_csv(csv_file, index=False)
+        pd.DataFrame(rows).to_csv(prepared(csv_file), index=False)
     if plot:
-        analysis.plots.plot_water_activity(results, plot)
+        analysis.plots.plot_water_activity(results, prepared(plot))
 
 
 def _activity_line(r: analysis.water_activity.WaterActivity) -> str:
@@ -719,6 +792,7 @@ def viscosity_cmd(
 ) -> None:
     """Shear viscosity (mPa s) of a run's periodic-perturbation run (`solvation run DIR
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
+    _check([directory], json_file)
     prepare_analysis()
     result = analysis.viscosity.viscosity_of_run(directory)
     typer.echo(result.text())
@@ -768,6 +842,11 @@ def interface_cmd(
     potential, water orientation, coordination by distance), the contact layer of each
     face (composition, water in contact per nm^2, coverage, residence) and, for
     constant-potential electrode runs, surface charge and capacitance."""
+    _check(paths, json_file, csv_file, plot, start, stop, step)
+    number("--z0-angstrom", z0, "A")
+    number("--bin-angstrom", bin_width, "A", 0.0, 10.0, low_open=True)
+    number("--contact-angstrom", contact, "A", 0.0, 20.0, low_open=True)
+    cutoffs = _cutoffs(cutoff)
     u = _universe(paths)
     out = analysis.recipes.interface_of_run(
         paths,
@@ -777,7 +856,7 @@ def interface_cmd(
         bin_width,
         center,
         named(shell, "--shell"),
-        {k: float(v) for k, v in named(cutoff, "--cutoff").items()},
+        cutoffs,
         contact,
         verbose=True,
         **_frames(start, stop, step),
@@ -825,4 +904,4 @@ def interface_cmd(
     )
     _emit(result, None, csv_file)
     if plot:
-        analysis.plots.plot_interface(result, plot)
+        analysis.plots.plot_interface(result, prepared(plot))

@@ -22,11 +22,15 @@ import typer
 import solvation
 from solvation import analysis, campaigns, engine, forcefields, systems, validation
 from solvation.console import configure_logging
-from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol
+from solvation.design import load_design
+from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol, protocol_from
+from solvation.inputs import check_outputs, number, output_dir, parse_number, whole
 from solvation.quantities import time_ps
+from solvation.rundir import STATE_CSV, RunDir
 
 from .analyze import analyze_app
 from .common import JsonOpt, named, print_table, write_json
+from .metad import metad_cmd
 from .pmf import pmf_cmd
 
 # help texts are plain text: "[osmotic]" must print as written, not vanish as rich markup
@@ -90,6 +94,7 @@ def ff_list(
     json_file: JsonOpt = None,
 ) -> None:
     """One row per parameter set: species, water model, set name, citation."""
+    check_outputs({"--json": (json_file, "json")})
     rows = forcefields.find_sets(species) if species else forcefields.parameter_sets()
     if water:
         wm = forcefields.water_model(water).name
@@ -113,13 +118,24 @@ def ff_show(
             help="Species (Zn2+, OTf, xylitol), water model (tip3p) or set (12-6-4, clp)."
         ),
     ],
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Only the rows of this model family: full or scaled."),
+    ] = None,
     json_file: JsonOpt = None,
 ) -> None:
-    """Parameters, citation and source file of every set matching NAME."""
-    rows = forcefields.find_sets(name)
+    """Parameters, citation and source file of every set matching NAME; for the scaled
+    family's fitted Zn2+ also the fit's targets, results and residuals."""
+    check_outputs({"--json": (json_file, "json")})
+    rows = forcefields.find_sets(name, family)
     for r in rows:
         typer.echo(f"{r.species}  [{r.water_model} / {r.set}]")
         for key, value in r.parameters.items():
+            if isinstance(value, dict):
+                typer.echo(f"    {key}:")
+                for k, v in value.items():
+                    typer.echo(f"        {k}: {v}")
+                continue
             typer.echo(f"    {key} = {value}")
         typer.echo(f"    citation: {r.citation}")
         if r.source:
@@ -138,7 +154,12 @@ def build_cmd(
 
     Counts come from the concentrations (requested vs achieved are reported); packing
     uses packmol with the design's seed. Re-running on a finished directory does nothing.
+    The design's [protocol] table is checked too, so that a typo there shows now.
     """
+    check_outputs({"--json": (json_file, "json")}, [design])
+    output_dir(out, "-o", accepts=lambda p: RunDir(p).build_json.is_file())
+    checked = load_design(design)
+    protocol_from(checked.protocol, checked.temperature)
     info = systems.build(design, out).info
     typer.echo(
         f"{out}: {info.n_atoms} atoms, box {[round(x, 3) for x in info.box_nm]} nm, "
@@ -188,7 +209,7 @@ def run_cmd(
     ] = None,
     report_every: Annotated[
         Optional[str],
-        typer.Option(help=_default("Frame and state.csv interval.", _DEFAULTS.report_every_ps)),
+        typer.Option(help=_default(f"Frame and {STATE_CSV} interval.", _DEFAULTS.report_every_ps)),
     ] = None,
     checkpoint_every: Annotated[
         Optional[str],
@@ -252,6 +273,15 @@ def run_cmd(
     viscosity_time: Annotated[
         str, typer.Option(help="Length of the --viscosity run.")
     ] = _time_text(DEFAULT_TIME_PS),
+    restart_production: Annotated[
+        bool,
+        typer.Option(
+            "--restart-production",
+            help=f"Discard the production (trajectory, {STATE_CSV}, checkpoints) and run it "
+            "again from the end of equilibration: for a production whose files were "
+            "damaged (the run says so when it starts).",
+        ),
+    ] = False,
     json_file: JsonOpt = None,
 ) -> None:
     """Minimise, heat (NVT), equilibrate (NPT) and run production for DIRECTORY.
@@ -265,8 +295,15 @@ def run_cmd(
     SIGTERM stops at the next frame with a checkpoint (exit status 130). One run per
     directory at a time. Values without units are refused. With --viscosity a
     periodic-perturbation run follows (also resumable) and eta is printed with its
-    standard error; Yeh-Hummer corrections of this run then use it.
+    standard error; Yeh-Hummer corrections of this run then use it. Every start checks
+    the trajectory and state.csv against the checkpoint: they are cut back exactly to
+    it, or the run is refused with what to do.
     """
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    whole("--device", device, 0)
+    if viscosity:
+        number("--acceleration-nm-ps2", acceleration, "nm/ps^2", 0.0, 10.0, low_open=True)
+        number("--viscosity-time", time_ps(viscosity_time), "ps", 0.0, low_open=True)
     overrides = {
         "production": time,
         "equilibration": equilibration,
@@ -276,6 +313,7 @@ def run_cmd(
         "hmr": True if hmr else None,
         "ensemble": ensemble,
     }
+    _echo_model_status(directory)
     info = engine.run(
         directory,
         platform=platform,
@@ -283,6 +321,7 @@ def run_cmd(
         precision=precision,
         extend=extend,
         threads=threads,
+        restart_production=restart_production,
         **overrides,
     )
     rates = ", ".join(f"{k} {v:.1f}" for k, v in info.ns_per_day.items() if v)
@@ -299,6 +338,21 @@ def run_cmd(
             directory, acceleration, time_ps(viscosity_time), platform, device, precision
         )
     write_json(json_file, record)
+
+
+def _echo_model_status(directory: Path) -> None:
+    """The model family of the build and what it is validated for (build.json)."""
+    status = solvation.rundir.read_build(directory).model_family
+    if status is None:
+        typer.echo("model family: not recorded (built by an older version of solvation)")
+        return
+    typer.echo(f"model family: {status['family']} ({status['chosen_by']})")
+    for line in status["validated"]:
+        typer.echo(f"  validated: {line}")
+    if not status["validated"]:
+        typer.echo("  validated: nothing in this box (docs/validation.md)")
+    if status["not_validated"]:
+        typer.echo(f"  not validated: {', '.join(status['not_validated'])}")
 
 
 def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
@@ -339,6 +393,7 @@ def campaign_run_cmd(
     Re-running skips finished jobs and resumes interrupted ones. Exit status 0 when every
     job is done, 1 when any failed or is unfinished, 130 when stopped by Ctrl-C/SIGTERM
     (running jobs checkpoint and resume on the next run)."""
+    whole("--slots", slots, 1, 1024)
     catalog = campaigns.run_campaign(
         campaign,
         directory,
@@ -398,10 +453,11 @@ def _print_jobs(jobs) -> None:
     columns += ["SLURM job", "log"] if slurm else []
     rows, cache = [], {}
     for r in jobs.itertuples():
+        process = getattr(r, "process", "")
         row = [
             _text(r.design),
             _cell(r.replica, "d"),
-            _text(r.status),
+            _text(r.status) + (f" ({process})" if process else ""),
             _cell(r.seconds, ".0f"),
             _cell(r.ns_per_day, ".1f"),
             _text(r.platform),
@@ -430,13 +486,19 @@ def campaign_status_cmd(
     ] = None,
 ) -> None:
     """Table of the jobs of a campaign directory: every state (pending, queued, running,
-    interrupted, failed, done), errors included; for a slurm executor each job's SLURM job,
+    interrupted, failed, done), errors included; a job left 'running' by a campaign that
+    was killed shows as 'dead' (its process is gone: `solvation campaign run` resumes it),
+    a running one with its process and host; for a slurm executor each job's SLURM job,
     its state now and the worker's log, and the worker jobs still queued or running."""
+    output_dir(export, "--export")
     catalog = campaigns.Catalog.existing(directory)
-    _print_jobs(catalog.jobs())
+    jobs = campaigns.with_processes(directory, catalog.jobs())
+    _print_jobs(jobs)
     _print_worker_jobs(catalog)
-    counts = catalog.counts()
-    typer.echo(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs")
+    order = [*catalog.counts()]  # the catalog's states in order, then 'dead' after running
+    order.insert(order.index("running") + 1, "dead")
+    found = jobs.status.value_counts()
+    typer.echo(", ".join(f"{found[s]} {s}" for s in order if found.get(s, 0)) or "no jobs")
     if export:
         export.mkdir(parents=True, exist_ok=True)
         for p in catalog.export(export):
@@ -481,17 +543,13 @@ def rank_cmd(
     uncertainty (unconverged descriptors are not trusted), and which neighbours cannot
     be separated with the data at hand and how much longer the runs would need to be.
     Writes DIR/ranking.csv, DIR/separability.csv and the ranking figure."""
-    weights = {}
-    for name, value in named(weight, "--weight").items():
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise typer.BadParameter(
-                f"--weight {name}={value}: the weight must be a number"
-            ) from None
+    check_outputs({"--json": (json_file, "json")}, [directory])
+    output_dir(directory, "DIRECTORY")
+    weights = {
+        name: parse_number(f"--weight {name}", value)
+        for name, value in named(weight, "--weight").items()
+    }
     front = tuple(p.strip() for p in pareto.split(",")) if pareto else None
-    if front is not None and len(front) != 2:
-        raise typer.BadParameter(f"--pareto takes two descriptors A,B, got {pareto!r}")
     result = campaigns.rank_directory(directory, campaign, weights, front)
     _print_ranking(result)
     if result.pareto:
@@ -551,6 +609,7 @@ def figures_cmd(
     ] = None,
 ) -> None:
     """Regenerate every figure (PDF, SVG, PNG + CSV) from the stored results alone."""
+    output_dir(out, "--out")
     paths = campaigns.make_figures(directory, out)
     typer.echo(f"wrote {len(paths)} files to {paths[0].parent if paths else out}")
 
@@ -561,11 +620,17 @@ def demo_cmd(
         "solvation-demo"
     ),
     platform: Annotated[str, typer.Option(help="OpenMM platform.")] = "auto",
+    family: Annotated[
+        Optional[str],
+        typer.Option(help="Model family: full or scaled (default: the default family)."),
+    ] = None,
 ) -> None:
     """Three designs (2 m ZnSO4, 2 m Zn(OTf)2, 2 m ZnSO4 + EG), two replicas each, built,
     run, analysed and ranked in a few minutes on 2 CPU cores; prints the ranking with
     what it cannot separate and writes the figures."""
-    result = campaigns.run_demo(directory, platform=platform)
+    if family is not None and family not in ("full", "scaled"):
+        raise typer.BadParameter(f"unknown model family {family!r}; use full or scaled")
+    result = campaigns.run_demo(directory, platform=platform, family=family)
     typer.echo(
         "demo ranking (2 replicas x 8 ps per design: a smoke test of the workflow; the "
         "ranking says what it cannot tell):"
@@ -623,6 +688,7 @@ def validate_cmd(
 ) -> None:
     """Run reference systems and compare with experiment: report.md, report.html,
     report.json and one plot per quantity. Finished cases are reused on a re-run."""
+    output_dir(out, "-o", accepts=lambda p: (p / "runs").is_dir() or (p / "report.json").exists())
     report = validation.validate(
         out,
         reference,
@@ -660,6 +726,7 @@ def bench_md_cmd(
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
+    check_outputs({"--json": (json_file, "json")}, [directory])
     r = engine.bench_md(directory, steps=steps, platform=platform, hmr=hmr)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
@@ -672,3 +739,4 @@ def bench_md_cmd(
 
 
 app.command("pmf")(pmf_cmd)  # after the commands above, so --help lists it after them
+app.command("metad")(metad_cmd)

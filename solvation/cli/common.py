@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from solvation.errors import SolvationError
+from solvation.inputs import prepared
 from solvation.jsonio import strict_json
 
 JsonOpt = Annotated[
@@ -74,7 +75,7 @@ def write_json(path: Path | None, data) -> None:
         stream.write(text)
         stream.flush()
     else:
-        path.write_text(text)
+        prepared(path).write_text(text)
 
 
 def named(items: list[str] | None, what: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import openmm
 import openmm.unit as u
 
 from solvation.errors import SolvationError
-from solvation.rundir import RunInfo
+from solvation.rundir import RunDir, RunInfo
 
 from .platforms import choose_platform
 from .protocol import protocol_from
@@ -30,7 +30,7 @@ def _prepared(directory: Path, protocol, build, platform, props, minimize: int =
     """Simulation at a relaxed state: the equilibrated one if the directory was run, else
     a short minimisation (``minimize`` iterations) of the built structure."""
     sim, barostat = _simulation(directory, protocol, build, platform, props, seed=1)
-    state = directory / "stage-npt.xml"
+    state = RunDir(directory).stage_xml("npt")
     if state.exists():
         sim.loadState(str(state))
     else:
@@ -57,13 +57,13 @@ def _ours(directory: Path, protocol, build, platform, props, steps: int, minimiz
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         ctx = RunContext(tmpdir, protocol, sim, barostat, RunInfo(protocol=protocol.to_dict()), 1)
-        traj = tmpdir / "trajectory.xtc"
+        traj = RunDir(tmpdir).trajectory("xtc")
         checkpoint = CheckpointReporter(tmpdir, protocol.checkpoint_steps, [traj])
         return _run_steps(
             ctx,
             "production",
             steps,
-            tmpdir / "state.csv",
+            RunDir(tmpdir).state_csv,
             False,
             openmm.app.XTCReporter(str(traj), protocol.report_steps, enforcePeriodicBox=True),
             checkpoint,

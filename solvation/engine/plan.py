@@ -9,12 +9,12 @@ and constraints cost little beside it, so the estimate is a little optimistic).
 
 from __future__ import annotations
 
-import json
 import time
 
 from solvation.console import LOGGER
 
 from .protocol import Protocol
+from .resume import read_checkpoint
 
 TIMED_EVALUATIONS = 3
 
@@ -123,10 +123,10 @@ def _speed(ctx) -> tuple[float, str]:
 
 def _production_done(ctx) -> int:
     """Production steps a resumed run has behind it (its last checkpoint)."""
-    marker = ctx.directory / "checkpoint.json"
-    if "production" in ctx.info.stages_done or not marker.exists():
+    if "production" in ctx.info.stages_done:
         return 0
-    return int(json.loads(marker.read_text()).get("step", 0))
+    record = read_checkpoint(ctx.directory)  # checked by the run before its plan
+    return int(record["step"]) if record else 0
 
 
 def plan_lines(ctx) -> list[str]:

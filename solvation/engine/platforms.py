@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import openmm
 
+from solvation.console import warn
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, check_environment
 
 AUTO_ORDER = ("CUDA", "HIP", "OpenCL", "CPU")
 GPU_PLATFORMS = ("CUDA", "HIP", "OpenCL")
+PRECISIONS = ("mixed", "single", "double")
 
 
 class PlatformError(SolvationError):
@@ -83,12 +86,13 @@ def choose_platform(
     threads : int, optional
         Threads of the CPU platform.
     """
+    _check_request(device, precision)
     names = available_platforms()
     if requested.lower() == "auto":
         for name in AUTO_ORDER:
             props = platform_properties(name, device, precision, threads)
             if name in names and _works(name, props):
-                return openmm.Platform.getPlatformByName(name), props
+                return _honoured(name, device, precision), props
         raise PlatformError(f"no usable OpenMM platform among {names}")
     match = next((n for n in names if n.lower() == requested.lower()), None)
     props = platform_properties(match or requested, device, precision, threads)
@@ -96,4 +100,36 @@ def choose_platform(
         why = "is not installed" if match is None else "cannot create a context (no device?)"
         hint = " (pip install 'solvation[cuda]' for CUDA)" if requested.upper() == "CUDA" else ""
         raise PlatformError(f"platform {requested!r} {why}{hint}; available: {', '.join(names)}")
-    return openmm.Platform.getPlatformByName(match), props
+    return _honoured(match, device, precision), props
+
+
+def _check_request(device: int | None, precision: str | None) -> None:
+    """A device index and precision that exist; OPENMM_CPU_THREADS a thread count (a
+    bad value stops OpenMM's CPU platform with SIGFPE)."""
+    try:
+        check_environment()
+    except InputError as err:
+        raise PlatformError(str(err)) from None
+    if precision is not None and precision not in PRECISIONS:
+        raise PlatformError(f"--precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    if device is not None and (
+        isinstance(device, bool) or not isinstance(device, int) or device < 0
+    ):
+        raise PlatformError(f"--device {device!r}: give a GPU index (0, 1, ...)")
+
+
+def _honoured(name: str, device: int | None, precision: str | None) -> openmm.Platform:
+    """The platform ``name``, refused when a GPU device was asked for and it has none; a
+    precision it has no setting for is said to be ignored."""
+    if name not in GPU_PLATFORMS:
+        if device is not None:
+            raise PlatformError(
+                f"--device {device} asks for a GPU, but the run would use the {name} platform "
+                "(no usable GPU platform); drop --device to run on it, or install the GPU's "
+                "platform (pip install 'solvation[cuda]')"
+            )
+        if precision is not None:
+            warn(
+                f"--precision {precision} is ignored: the {name} platform has no precision setting"
+            )
+    return openmm.Platform.getPlatformByName(name)

@@ -14,6 +14,7 @@ NVT at the higher temperature after NPT equilibration, so that slow degrees of f
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from solvation.errors import SolvationError
@@ -230,7 +231,7 @@ def protocol_from(
     except QuantityError as err:
         raise ProtocolError(f"[protocol] {err}") from None
     protocol = replace(Protocol(), **values)
-    _check(protocol)
+    check_protocol(protocol)
     return protocol
 
 
@@ -316,12 +317,80 @@ def _number(key: str, value, kind: type):
         number = kind(value)
     except (TypeError, ValueError):
         raise ProtocolError(f"[protocol] {key} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(float(number)):
+        raise ProtocolError(f"[protocol] {key} must be a finite number, got {value!r}")
     if kind is int and number != float(value):
         raise ProtocolError(f"[protocol] {key} must be a whole number, got {value!r}")
     return number
 
 
-def _check(p: Protocol) -> None:
+def _whole(time_ps: float, unit_ps: float) -> bool:
+    """Whether ``time_ps`` is a whole number of ``unit_ps`` (to 1 part in 10^6)."""
+    n = round(time_ps / unit_ps)
+    return n >= 1 and abs(n * unit_ps - time_ps) <= 1e-6 * max(time_ps, unit_ps)
+
+
+def _check_intervals(p: Protocol) -> None:
+    """Production is what run.json records and analyses read: a whole number of report
+    intervals, each a whole number of timesteps; refused otherwise, never rounded."""
+    if not _whole(p.report_every_ps, p.dt_ps):
+        raise ProtocolError(
+            f"report_every {p.report_every_ps:g} ps is not a whole number of timesteps "
+            f"({p.timestep_fs:g} fs)"
+        )
+    if p.report_every_ps > p.production_ps * (1 + 1e-9):
+        raise ProtocolError(
+            f"report_every ({p.report_every_ps:g} ps) is longer than production "
+            f"({p.production_ps:g} ps): no frame would be written; use a shorter "
+            "report_every or a longer production"
+        )
+    if not _whole(p.production_ps, p.report_every_ps):
+        n = math.floor(p.production_ps / p.report_every_ps)
+        raise ProtocolError(
+            f"production ({p.production_ps:g} ps) is not a whole number of report "
+            f"intervals ({p.report_every_ps:g} ps): use {n * p.report_every_ps:g} or "
+            f"{(n + 1) * p.report_every_ps:g} ps, or a report_every that divides it"
+        )
+
+
+def rounding_notes(p: Protocol) -> list[str]:
+    """One line per stage whose length is rounded to whole report intervals by more than
+    1% (equilibration stages: every stage reports at whole intervals).
+
+    Parameters
+    ----------
+    p : Protocol
+    """
+    wanted = {
+        "heating": p.equilibration_ps * p.heating_fraction,
+        "npt": p.equilibration_ps * (1.0 - p.heating_fraction),
+    }
+    if p.anneal_temperature_k is not None:
+        wanted.update(anneal=p.anneal_ps, cool=p.anneal_cool_ps)
+    notes = []
+    for stage, time in wanted.items():
+        actual = p.steps(time) * p.dt_ps
+        if abs(actual - time) > 0.01 * max(time, 1e-12):
+            notes.append(
+                f"{stage} runs {actual:g} ps, not {time:g} ps: stages run whole report "
+                f"intervals of {p.report_every_ps:g} ps"
+            )
+    return notes
+
+
+def check_protocol(p: Protocol) -> None:
+    """Refuse settings out of range: timestep, stage lengths, intervals (production a
+    whole number of report intervals), barostat, friction, heating, annealing.
+
+    Parameters
+    ----------
+    p : Protocol
+
+    Raises
+    ------
+    ProtocolError
+        For a value out of range.
+    """
     if not 0.5 <= p.timestep_fs <= 5.0:
         raise ProtocolError(f"timestep {p.timestep_fs} fs is outside 0.5-5 fs")
     if p.timestep_fs > 2.5 and not p.hmr:
@@ -333,6 +402,7 @@ def _check(p: Protocol) -> None:
         raise ProtocolError("production must be positive and equilibration non-negative")
     if p.report_every_ps < p.dt_ps:
         raise ProtocolError(f"report_every ({p.report_every_ps} ps) is below one timestep")
+    _check_intervals(p)
     if p.checkpoint_every_ps <= 0:
         raise ProtocolError(
             f"checkpoint_every must be positive (got {p.checkpoint_every_ps:g} ps); e.g. '100 ps'"

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
@@ -15,7 +14,9 @@ from tqdm.auto import tqdm
 from solvation.console import LOGGER, show_progress
 from solvation.constants import FARADAY_KJ_PER_MOL_V
 from solvation.errors import SolvationError
-from solvation.rundir import write_json_atomic
+from solvation.rundir import write_checkpoint
+
+from .resume import ResumeError
 
 
 class SimulationBlowUp(SolvationError):
@@ -278,8 +279,10 @@ class ElectrodeChargeReporter(CsvRowReporter):
 
 class CheckpointReporter:
     """Every ``interval`` steps: save ``checkpoint-<step>.chk``, then atomically point
-    ``checkpoint.json`` at it together with the byte sizes of the output files, then
-    delete older checkpoints. A kill at any moment leaves a consistent pair.
+    ``checkpoint.json`` at it together with its SHA-256 and the byte sizes of the output
+    files, then delete older checkpoints. A kill at any moment leaves a consistent pair. An output
+    that shrank since the last checkpoint (deleted or cut by another program while the
+    run writes it) stops the run before it is recorded (``engine.resume``).
 
     Parameters
     ----------
@@ -293,6 +296,10 @@ class CheckpointReporter:
 
     def __init__(self, directory: Path, interval: int, outputs: list[Path]):
         self._dir, self._interval, self._outputs = directory, interval, outputs
+        self._sizes = self._measure()
+
+    def _measure(self) -> dict[str, int]:
+        return {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
 
     def describeNextReport(self, simulation):
         """OpenMM reporter protocol."""
@@ -306,17 +313,14 @@ class CheckpointReporter:
     def save(self, simulation) -> None:
         """Save a checkpoint now (see the class docstring)."""
         step = simulation.currentStep
-        chk = self._dir / f"checkpoint-{step}.chk"
-        tmp = chk.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            fh.write(simulation.context.createCheckpoint())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, chk)
-        sizes = {p.name: p.stat().st_size if p.exists() else 0 for p in self._outputs}
-        write_json_atomic(
-            self._dir / "checkpoint.json", {"step": step, "file": chk.name, "sizes": sizes}
-        )
-        for old in self._dir.glob("checkpoint-*.chk"):
-            if old != chk:
-                old.unlink(missing_ok=True)
+        sizes = self._measure()
+        shrunk = [n for n, size in sizes.items() if size < self._sizes.get(n, 0)]
+        if shrunk:
+            raise ResumeError(
+                f"{self._dir / shrunk[0]} shrank from {self._sizes[shrunk[0]]} to "
+                f"{sizes[shrunk[0]]} bytes while this run was writing it (deleted or cut by "
+                "another program); the run stopped at its last checkpoint, which the next "
+                f"start checks: `solvation run {self._dir}`"
+            )
+        write_checkpoint(self._dir, step, simulation.context.createCheckpoint(), sizes)
+        self._sizes = sizes

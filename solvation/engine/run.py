@@ -23,7 +23,6 @@ run from its last checkpoint.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -36,7 +35,7 @@ import openmm.app as app
 import openmm.unit as u
 
 from solvation.analysis.stats import estimate
-from solvation.console import LOGGER
+from solvation.console import LOGGER, warn
 from solvation.constants import AVOGADRO_PER_MOL
 from solvation.errors import Interrupted, SolvationError
 from solvation.forcefields import METAL_RESNAME
@@ -45,13 +44,19 @@ from solvation.locks import DirectoryLock
 from solvation.provenance import RUN_PACKAGES, versions
 from solvation.quantities import QuantityError, time_ps
 from solvation.rundir import (
+    CHECKPOINT_JSON,
+    RUN_JSON,
+    SYSTEM_XML,
+    TOPOLOGY_PDB,
     BuildInfo,
+    RunDir,
     RunInfo,
     has_run,
     load_system,
     read_build,
     read_design_table,
     read_run,
+    remove_checkpoints,
     write_run,
 )
 from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard, guard_energy, guard_pairs
@@ -59,13 +64,28 @@ from solvation.systems.hydration import GUARD_ANGSTROM, contact_guard, guard_ene
 from .interrupt import StopReporter, StopRequest, StopRequested, stop_requests
 from .plan import log_plan
 from .platforms import choose_platform
-from .protocol import EXECUTION_FIELDS, EXECUTION_KEYS, Protocol, ProtocolError, protocol_from
+from .protocol import (
+    EXECUTION_FIELDS,
+    EXECUTION_KEYS,
+    Protocol,
+    ProtocolError,
+    check_protocol,
+    protocol_from,
+    rounding_notes,
+)
 from .reporters import (
     CheckpointReporter,
     ElectrodeChargeReporter,
     GuardReporter,
     MinimizationProgress,
     ProgressReporter,
+)
+from .resume import (
+    RESTART_HINT,
+    ResumeError,
+    check_complete,
+    read_checkpoint,
+    restore,
 )
 
 EQUILIBRATION_STAGES = ("minimize", "heating", "npt", "anneal", "cool")
@@ -94,6 +114,8 @@ class RunContext:
         Box volumes of the NPT stage (nm^3).
     stop : StopRequest
     checkpoint : CheckpointReporter or None
+    fresh_production : bool
+        An equilibration stage ran in this start: any production on disk is stale.
     """
 
     directory: Path
@@ -106,6 +128,12 @@ class RunContext:
     npt_volumes: list[float] = field(default_factory=list)
     stop: StopRequest = field(default_factory=StopRequest)
     checkpoint: CheckpointReporter | None = None
+    fresh_production: bool = False
+
+    @property
+    def files(self) -> RunDir:
+        """The run directory's files (``solvation.rundir.RunDir``)."""
+        return RunDir(self.directory)
 
     @property
     def n_atoms(self) -> int:
@@ -180,10 +208,10 @@ def _simulation(
     directory: Path, protocol: Protocol, build: BuildInfo, platform, props, seed: int
 ) -> tuple[app.Simulation, openmm.Force]:
     system = load_system(directory)
-    pdb = app.PDBFile(str(directory / "topology.pdb"))
+    pdb = read_topology(directory)
     if pdb.topology.getNumAtoms() != system.getNumParticles():
         raise RunError(
-            f"topology.pdb has {pdb.topology.getNumAtoms()} atoms but system.xml "
+            f"{TOPOLOGY_PDB} has {pdb.topology.getNumAtoms()} atoms but {SYSTEM_XML} "
             f"{system.getNumParticles()}; rebuild the directory"
         )
     if protocol.hmr:
@@ -204,6 +232,31 @@ def _simulation(
     sim.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
     sim.context.setPositions(pdb.positions)
     return sim, barostat
+
+
+def read_topology(directory: Path) -> app.PDBFile:
+    """``topology.pdb`` of a build directory; a missing or damaged one is refused.
+
+    Parameters
+    ----------
+    directory : Path
+        A build or run directory.
+
+    Raises
+    ------
+    RunError
+        When the file is missing or cannot be read.
+    """
+    path = RunDir(directory).topology_pdb
+    if not path.is_file():
+        raise RunError(f"{directory} holds no {path.name}; rebuild it with `solvation build`")
+    try:
+        return app.PDBFile(str(path))
+    except Exception as err:  # OpenMM's PDB reader raises several types for damaged files
+        raise RunError(
+            f"{path} cannot be read ({type(err).__name__}: {err}); rebuild the directory "
+            "with `solvation build DESIGN.toml -o NEW_DIR`"
+        ) from None
 
 
 def _set_barostat(ctx: RunContext, on: bool) -> None:
@@ -231,7 +284,7 @@ def _electrode_method(ctx: RunContext, barostat_on: bool) -> None:
 
 
 def _save_state(ctx: RunContext, stage: str) -> None:
-    path = ctx.directory / f"stage-{stage}.xml"
+    path = ctx.files.stage_xml(stage)
     tmp = path.with_suffix(".tmp")
     ctx.simulation.saveState(str(tmp))
     os.replace(tmp, path)
@@ -389,7 +442,7 @@ def _heating(ctx: RunContext) -> float:
                 (p.heating_start_k + frac * (p.temperature_k - p.heating_start_k)) * u.kelvin
             )
             n = min(chunk, p.heating_steps - sim.currentStep)
-            csv = ctx.directory / "equilibration.csv"
+            csv = ctx.files.equilibration_csv
             rates.append(_run_steps(ctx, "heating", n, csv, _size(csv) > 0, progress=progress))
     finally:
         progress.close()
@@ -400,7 +453,7 @@ def _heating(ctx: RunContext) -> float:
 def _npt(ctx: RunContext) -> float:
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, True)
-    csv = ctx.directory / "equilibration.csv"
+    csv = ctx.files.equilibration_csv
     rate = _run_steps(ctx, "npt", ctx.protocol.npt_steps, csv, _size(csv) > 0)
     volumes = (
         np.asarray(ctx.npt_volumes)
@@ -427,21 +480,57 @@ def _trajectory_reporter(path: Path, interval: int, append: bool):
     return app.XTCReporter(str(path), interval, append=append, enforcePeriodicBox=True)
 
 
+def _outputs(ctx: RunContext) -> list[Path]:
+    """The production outputs this run writes: trajectory, state.csv, electrode.csv."""
+    electrode = electrode_force(ctx.simulation.system) is not None
+    return ctx.files.production_outputs(ctx.protocol.trajectory_format, electrode)
+
+
+def _remove_production(directory: Path) -> None:
+    """Delete the production outputs and checkpoints (production starts again)."""
+    for path in RunDir(directory).production_files():
+        path.unlink(missing_ok=True)
+    remove_checkpoints(directory)
+
+
+def _resume_production(ctx: RunContext, outputs: list[Path]) -> bool:
+    """Continue from the production checkpoint after checking every output against it
+    (``engine.resume``): True when resumed, False when production starts afresh."""
+    d, sim = ctx.directory, ctx.simulation
+    record = _checkpoint_record(d)
+    if record is None:
+        return False
+    notes = restore(d, outputs, record["step"], ctx.protocol.report_steps)
+    try:
+        sim.loadCheckpoint(str(d / record["file"]))
+    except Exception as err:  # OpenMM raises plain Exception for a damaged checkpoint
+        raise ResumeError(
+            f"{d / record['file']} cannot be loaded ({str(err).strip() or type(err).__name__}): "
+            + RESTART_HINT.format(directory=d)
+        ) from None
+    for note in notes:
+        LOGGER.info("resume: %s", note)
+    return True
+
+
+def _checkpoint_record(directory: Path) -> dict | None:
+    """``checkpoint.json`` (``resume.read_checkpoint``), a damaged one refused with what
+    to do."""
+    try:
+        return read_checkpoint(directory)
+    except ResumeError as err:
+        raise ResumeError(f"{err}: " + RESTART_HINT.format(directory=directory)) from None
+
+
 def _production(ctx: RunContext) -> float:
     p, sim, d = ctx.protocol, ctx.simulation, ctx.directory
-    traj, csv = d / f"trajectory.{p.trajectory_format}", d / "state.csv"
-    electrode_csv = d / "electrode.csv"
-    outputs = [traj, csv, electrode_csv]
-    marker = d / "checkpoint.json"
-    resume = marker.exists()
-    if resume:
-        chk = json.loads(marker.read_text())
-        for path in outputs:
-            _truncate(path, chk["sizes"].get(path.name, 0))
-        sim.loadCheckpoint(str(d / chk["file"]))
-    else:
-        for path in outputs:
-            path.unlink(missing_ok=True)
+    outputs = _outputs(ctx)
+    traj, csv = outputs[0], outputs[1]
+    if ctx.fresh_production:  # equilibration ran again: an older production is stale
+        _remove_production(d)
+    resume = _resume_production(ctx, outputs)
+    if not resume:
+        _remove_production(d)
         sim.currentStep = 0
         sim.context.setTime(0.0)
     _set_barostat(ctx, p.ensemble == "NPT")
@@ -459,9 +548,10 @@ def _production(ctx: RunContext) -> float:
             resume and csv.exists(),
             _trajectory_reporter(traj, p.report_steps, traj.exists() and traj.stat().st_size > 0),
             checkpoint,
-            _electrode_reporters(ctx, electrode_csv),
+            _electrode_reporters(ctx, RunDir(d).electrode_csv),
         )
     checkpoint.save(sim)
+    check_complete(d, outputs, p.production_steps, p.report_steps)
     ctx.info.n_frames = p.production_steps // p.report_steps
     ctx.info.trajectory = traj.name
     return rate
@@ -488,7 +578,7 @@ def _nvt_at(ctx: RunContext, stage: str, temperature_k: float, steps: int) -> fl
     ctx.simulation.currentStep = 0
     _set_barostat(ctx, False)
     ctx.simulation.integrator.setTemperature(temperature_k * u.kelvin)
-    csv = ctx.directory / "equilibration.csv"
+    csv = ctx.files.equilibration_csv
     try:
         return _run_steps(ctx, stage, steps, csv, _size(csv) > 0)
     finally:
@@ -555,7 +645,7 @@ def _recorded_protocol(info: RunInfo, directory: Path) -> Protocol:
         return Protocol(**info.protocol)
     except TypeError:
         raise RunError(
-            f"{directory}/run.json holds a protocol this version cannot read; run the "
+            f"{directory}/{RUN_JSON} holds a protocol this version cannot read; run the "
             "build files in a new directory"
         ) from None
 
@@ -615,6 +705,11 @@ def extend_production(directory: str | Path, amount: str) -> RunInfo:
         raise ProtocolError(f"--extend: {err}") from None
     old = _recorded_protocol(info, directory)
     new = replace(old, production_ps=old.production_ps + extra)
+    if extra > 0:
+        try:
+            check_protocol(new)
+        except ProtocolError as err:
+            raise ProtocolError(f"--extend {amount!r}: {err}") from None
     if extra <= 0 or new.production_steps <= old.production_steps:
         raise ProtocolError(
             f"--extend {amount!r} adds no frame; give at least one report interval "
@@ -640,6 +735,7 @@ def run(
     precision: str | None = None,
     extend: str | None = None,
     threads: int | None = None,
+    restart_production: bool = False,
     **overrides,
 ) -> RunInfo:
     """Run (or resume) the simulation of a build directory; returns its ``run.json`` record.
@@ -647,9 +743,12 @@ def run(
     ``protocol`` defaults to the design's ``[protocol]`` table with ``overrides``
     (same keys, values with units, e.g. ``production="2 ns"``); with no overrides a
     directory that holds a run resumes its recorded protocol. A finished run is not run
-    again; ``extend`` ("10 ns") appends that much production to it. The directory is
-    locked against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or
-    SIGTERM stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
+    again (its outputs are checked); ``extend`` ("10 ns") appends that much production to
+    it. Every start checks the production outputs against the checkpoint
+    (``engine.resume``): cut back exactly, or refused; ``restart_production`` discards
+    production and runs it again from the equilibrated state. The directory is locked
+    against other writers (``DirectoryBusy`` names the holder's PID). SIGINT or SIGTERM
+    stop the run with a checkpoint and raise ``RunInterrupted`` (exit 130).
 
     Parameters
     ----------
@@ -666,6 +765,9 @@ def run(
         Production to append to a finished run, with its unit ('10 ns').
     threads : int, optional
         Threads of the CPU platform (default: OpenMM's, OPENMM_CPU_THREADS or every core).
+    restart_production : bool
+        Discard the production outputs and run production again from the end of
+        equilibration.
     **overrides
         Protocol keys with units ('production="2 ns"').
 
@@ -679,17 +781,25 @@ def run(
     directory = Path(directory)
     build, design = read_build_and_design(directory)
     if extend is not None:
+        if restart_production:
+            raise RunError("--extend continues the recorded production; drop --restart-production")
         _refuse_physics_with_extend(protocol, overrides)
     with DirectoryLock(directory, "a run"), stop_requests() as stop:
+        if restart_production:
+            _restart_production(directory)
         if extend is not None:
             extend_production(directory, extend)
         protocol = _protocol(directory, design, protocol, overrides)
         info = _start_info(directory, protocol)
         if info.complete:
+            _check_finished(directory, protocol)
             return info
+        for note in rounding_notes(protocol) if "npt" not in info.stages_done else ():
+            warn(note)
         plat, props = choose_platform(platform, device, precision, threads)
         LOGGER.debug("platform %s, properties %s", plat.getName(), props or "defaults")
         LOGGER.debug("protocol %s", protocol.to_dict())
+        _checkpoint_record(directory)  # a damaged record is refused before any work
         sim, barostat = _simulation(directory, protocol, build, plat, props, build.seed)
         ctx = RunContext(directory, protocol, sim, barostat, info, build.seed, stop=stop)
         _describe(ctx, plat, props, device)
@@ -699,6 +809,39 @@ def run(
         except StopRequested as stopped:
             raise _interrupted(ctx, stopped) from None
     return info
+
+
+def _check_finished(directory: Path, protocol: Protocol) -> None:
+    """A finished run's outputs still hold every frame and row it recorded."""
+    files = RunDir(directory)
+    record = _checkpoint_record(directory)
+    if record is None:
+        raise ResumeError(
+            f"{directory}/{RUN_JSON} says the run finished, but its {CHECKPOINT_JSON} is gone: "
+            + RESTART_HINT.format(directory=directory)
+        )
+    electrode = files.electrode_csv.exists() or files.build.electrode is not None
+    outputs = files.production_outputs(protocol.trajectory_format, electrode)
+    check_complete(directory, outputs, protocol.production_steps, protocol.report_steps)
+
+
+def _restart_production(directory: Path) -> None:
+    """Discard production (outputs, checkpoints) so that it runs again from the end of
+    equilibration; refused before equilibration has finished."""
+    if not has_run(directory):
+        raise RunError(f"{directory} holds no run yet; run it with `solvation run {directory}`")
+    info = read_run(directory)
+    stages = _recorded_protocol(info, directory).stages
+    if not set(stages[:-1]) <= set(info.stages_done):
+        raise RunError(
+            f"{directory} has not finished equilibration; `solvation run {directory}` "
+            "continues it (--restart-production is for a damaged production)"
+        )
+    _remove_production(directory)
+    info.stages_done = [s for s in info.stages_done if s != "production"]
+    info.complete, info.n_frames = False, None
+    write_run(directory, info)
+    warn(f"{directory}: production discarded; it runs again from the equilibrated state")
 
 
 def _describe(ctx: RunContext, plat, props: dict, device: int | None) -> None:
@@ -718,8 +861,50 @@ def _describe(ctx: RunContext, plat, props: dict, device: int | None) -> None:
     info.n_atoms = system.getNumParticles()
 
 
+def _load_stage(ctx: RunContext, stage: str, previous: str) -> None:
+    """Start ``stage`` from the saved end state of ``previous``; production resuming from
+    its checkpoint needs none (the checkpoint holds the whole state)."""
+    if stage == "production" and not ctx.fresh_production and _checkpoint_record(ctx.directory):
+        return
+    path = ctx.files.stage_xml(previous)
+    try:
+        ctx.simulation.loadState(str(path))
+    except Exception as err:  # a missing or truncated state file
+        raise StaleStage(previous, f"{path.name} cannot be read ({type(err).__name__})") from None
+
+
+class StaleStage(Exception):
+    """The saved end state of a finished stage cannot be loaded.
+
+    Parameters
+    ----------
+    stage : str
+        The stage whose state is damaged.
+    why : str
+        What is wrong with it.
+    """
+
+    def __init__(self, stage: str, why: str):
+        super().__init__(why)
+        self.stage, self.why = stage, why
+
+
 def _stages(ctx: RunContext, build: BuildInfo) -> None:
-    """Every stage not yet done, each from the end state of the one before."""
+    """Every stage not yet done, each from the end state of the one before. A damaged
+    stage state (``stage-X.xml``) makes equilibration run again from the start, with a
+    warning, unless production can resume from its own checkpoint."""
+    try:
+        _run_stages(ctx, build)
+    except StaleStage as stale:
+        warn(f"{ctx.directory}: {stale.why}: equilibration runs again from the start")
+        ctx.info.stages_done, ctx.info.equilibration_csv_bytes = [], 0
+        pdb = read_topology(ctx.directory)
+        ctx.simulation.context.setPeriodicBoxVectors(*pdb.topology.getPeriodicBoxVectors())
+        ctx.simulation.context.setPositions(pdb.positions)
+        _run_stages(ctx, build)
+
+
+def _run_stages(ctx: RunContext, build: BuildInfo) -> None:
     directory, info, sim = ctx.directory, ctx.info, ctx.simulation
     previous = None
     for stage in ctx.protocol.stages:
@@ -730,15 +915,16 @@ def _stages(ctx: RunContext, build: BuildInfo) -> None:
         if ctx.stop.requested:
             raise StopRequested(stage, sim.currentStep)
         if previous is not None:  # production may then jump ahead to its checkpoint
-            sim.loadState(str(directory / f"stage-{previous}.xml"))
+            _load_stage(ctx, stage, previous)
         _truncate_equilibration(directory, info, stage)
+        ctx.fresh_production = ctx.fresh_production or stage != "production"
         value = func(ctx)
         info.ns_per_day = {**info.ns_per_day, stage: value if stage != "minimize" else None}
         if stage == "minimize":
             info.minimize_seconds = value
         if stage != "production":
             _save_state(ctx, stage)
-            info.equilibration_csv_bytes = _size(directory / "equilibration.csv")
+            info.equilibration_csv_bytes = _size(RunDir(directory).equilibration_csv)
         info.stages_done = [*info.stages_done, stage]
         if stage == "npt":
             info.concentrations_after_npt = _concentrations_after_npt(build, info.npt_volume_nm3)
@@ -775,4 +961,4 @@ def _size(path: Path) -> int:
 def _truncate_equilibration(directory: Path, info: RunInfo, stage: str) -> None:
     """Drop rows an interrupted equilibration stage wrote (it starts again)."""
     if stage in EQUILIBRATION_STAGES:
-        _truncate(directory / "equilibration.csv", info.equilibration_csv_bytes)
+        _truncate(RunDir(directory).equilibration_csv, info.equilibration_csv_bytes)

@@ -44,19 +44,22 @@ from solvation.rundir import (
     BUILD_JSON,
     DESIGN_TOML,
     UMBRELLA_JSON,
+    RunDir,
     UmbrellaInfo,
     WindowInfo,
+    load_system,
     read_build,
     read_run,
     read_umbrella,
     read_window,
+    save_system,
     write_build,
     write_umbrella,
     write_window,
 )
 
 from .platforms import choose_platform
-from .protocol import Protocol
+from .protocol import Protocol, ProtocolError, check_protocol
 from .run import repartition_hydrogen_mass, run
 
 RESTRAINT_NAME = "umbrella restraint"
@@ -90,6 +93,15 @@ class PMFSettings:
         First-shell cutoff of the water count (A).
     pull_ps : float
         Steered-MD time per window spacing (ps).
+    pair : tuple of str, optional
+        (cation, partner) of a pair PMF (``solvation.engine.pair_umbrella``); None: the
+        ion's height above a slab.
+    partner_atom : str, optional
+        Atom name of the partner's reference atom; None: chosen from its chemistry.
+    contact_nm, boundary_nm : float, optional
+        Closest window and K_A boundary of a pair PMF (nm); None: automatic.
+    tail_nm : float
+        Windows beyond the boundary of a pair PMF (nm).
     """
 
     ion: str = "Zn2+"
@@ -102,6 +114,11 @@ class PMFSettings:
     window_ps: float = 1000.0
     shell_cutoff_angstrom: float = 3.0
     pull_ps: float = 10.0  # steered-MD time per window spacing
+    pair: tuple[str, str] | None = None  # (cation, partner): a pair PMF
+    partner_atom: str | None = None
+    contact_nm: float | None = None  # None: from the reference atom's chemistry
+    boundary_nm: float | None = None  # None: Bjerrum distance (ion pairs)
+    tail_nm: float = 0.1
 
     @property
     def pull_rate_nm_per_ps(self) -> float:
@@ -133,12 +150,18 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
     try:
         spec = PMFSpec.model_validate(data)
     except ValidationError as err:
-        fields = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        fields = "; ".join(
+            f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()
+        )
         raise UmbrellaError(f"invalid PMF settings: {fields}") from None
-    if canonical_ion(spec.ion) is None:
+    if spec.pair is None and canonical_ion(spec.ion) is None:
         raise UmbrellaError(f"unknown ion {spec.ion!r} for the PMF (e.g. Zn2+)")
+
+    def auto(value: str) -> float | None:
+        return None if value == "auto" else q.length_nm(value)
+
     return PMFSettings(
-        ion=canonical_ion(spec.ion),
+        ion=canonical_ion(spec.ion) if spec.pair is None else spec.pair[0],
         start=spec.start,
         end=spec.end,
         surface_distance_nm=q.length_nm(spec.surface_distance),
@@ -150,6 +173,11 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
         window_ps=q.time_ps(spec.window_time),
         shell_cutoff_angstrom=q.length_nm(spec.shell_cutoff) * 10.0,
         pull_ps=q.time_ps(spec.pull_time),
+        pair=None if spec.pair is None else (spec.pair[0], spec.pair[1]),
+        partner_atom=spec.partner_atom,
+        contact_nm=auto(spec.contact),
+        boundary_nm=auto(spec.boundary),
+        tail_nm=q.length_nm(spec.tail),
     )
 
 
@@ -230,18 +258,37 @@ def parent_state(parent: Path) -> ParentState:
     UmbrellaError
         When the parent has no NPT state or no slab.
     """
-    path = parent / "stage-npt.xml"
-    if not path.exists():
-        raise UmbrellaError(f"{parent} has no equilibrated state (stage-npt.xml): run it first")
-    state = openmm.XmlSerializer.deserialize(path.read_text())
-    pdb = app.PDBFile(str(parent / "topology.pdb"))
-    xyz = state.getPositions(asNumpy=True).value_in_unit(u.nanometer)
-    box = np.array(state.getPeriodicBoxVectors().value_in_unit(u.nanometer))
-    slab = [a.index for a in pdb.topology.atoms() if a.residue.name == METAL_RESNAME]
+    topology, xyz, box = equilibrated_state(parent)
+    slab = [a.index for a in topology.atoms() if a.residue.name == METAL_RESNAME]
     if not slab:
         raise UmbrellaError(f"{parent} holds no slab: the PMF path ends at a slab surface")
     z = xyz[slab, 2]
-    return ParentState(pdb.topology, xyz, box, float(z.max()), float(z.min()))
+    return ParentState(topology, xyz, box, float(z.max()), float(z.min()))
+
+
+def equilibrated_state(parent: Path) -> tuple[app.Topology, np.ndarray, np.ndarray]:
+    """Topology (with bonds), positions (nm) and box vectors (nm) of the run in
+    ``parent`` after NPT equilibration.
+
+    Parameters
+    ----------
+    parent : Path
+        A run directory past NPT equilibration.
+
+    Raises
+    ------
+    UmbrellaError
+        When the parent has no NPT state.
+    """
+    files = RunDir(parent)
+    path = files.stage_xml("npt")
+    if not path.exists():
+        raise UmbrellaError(f"{parent} has no equilibrated state ({path.name}): run it first")
+    state = openmm.XmlSerializer.deserialize(path.read_text())
+    pdb = app.PDBFile(str(files.topology_pdb))
+    xyz = state.getPositions(asNumpy=True).value_in_unit(u.nanometer)
+    box = np.array(state.getPeriodicBoxVectors().value_in_unit(u.nanometer))
+    return pdb.topology, xyz, box
 
 
 def choose_ion(state: ParentState, resname: str) -> int:
@@ -260,17 +307,40 @@ def choose_ion(state: ParentState, resname: str) -> int:
     return ions[int(np.argmin(np.abs(height - state.thickness_nm / 2.0)))]
 
 
-def _pull_context(
-    parent: Path, state: ParentState, ion: int, protocol: Protocol, platform, device
+def pull_context(
+    parent: Path,
+    positions: np.ndarray,
+    box: np.ndarray,
+    force: openmm.Force,
+    protocol: Protocol,
+    platform,
+    device,
 ) -> openmm.Context:
-    system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
-    force = openmm.CustomExternalForce(PULL_ENERGY)
-    force.addGlobalParameter("k_pull", PULL_FORCE_CONSTANT)
-    force.addGlobalParameter("z_pull", float(state.positions[ion, 2]))
-    force.addParticle(ion, [])
+    """A context of the parent's System plus ``force`` (the moving restraint of a pull),
+    at ``positions`` and ``box`` (nm), NVT at the protocol's temperature, velocities drawn
+    with the parent's seed.
+
+    Parameters
+    ----------
+    parent : Path
+        The parent run directory.
+    positions : numpy.ndarray
+        (n, 3) positions (nm).
+    box : numpy.ndarray
+        3x3 box vectors (nm).
+    force : openmm.Force
+        The pulling restraint.
+    protocol : Protocol
+    platform : str
+        OpenMM platform name, or "auto".
+    device : int, optional
+        GPU index.
+    """
+    system = load_system(parent)
     system.addForce(force)
     if protocol.hmr:  # the windows' time step needs the windows' masses
-        repartition_hydrogen_mass(system, state.topology, protocol.hydrogen_mass_amu)
+        topology = app.PDBFile(str(RunDir(parent).topology_pdb)).topology
+        repartition_hydrogen_mass(system, topology, protocol.hydrogen_mass_amu)
     integrator = openmm.LangevinMiddleIntegrator(
         protocol.temperature_k, protocol.friction_per_ps, protocol.dt_ps
     )
@@ -278,10 +348,39 @@ def _pull_context(
     integrator.setRandomNumberSeed(seed)
     plat, props = choose_platform(platform, device)
     context = openmm.Context(system, integrator, plat, props)
-    context.setPeriodicBoxVectors(*state.box)
-    context.setPositions(state.positions)
+    context.setPeriodicBoxVectors(*box)
+    context.setPositions(positions)
     context.setVelocitiesToTemperature(protocol.temperature_k, seed)
     return context
+
+
+def steer(
+    context: openmm.Context, parameter: str, targets: list[float], steps_per_nm: float
+) -> list[np.ndarray]:
+    """Move the restraint centre ``parameter`` (nm) from its value through ``targets`` in
+    order, at ``steps_per_nm`` MD steps per nm, and return the positions (nm) reached at
+    each target.
+
+    Parameters
+    ----------
+    context : openmm.Context
+    parameter : str
+        Global parameter of the moving restraint's centre (nm).
+    targets : list of float
+        Centres to visit, in order (nm).
+    steps_per_nm : float
+        MD steps per nm of centre movement.
+    """
+    chunk, out = 10, []
+    for target in targets:
+        start = context.getParameter(parameter)
+        n = max(1, round(abs(target - start) * steps_per_nm / chunk))
+        for i in range(1, n + 1):
+            context.setParameter(parameter, start + (target - start) * i / n)
+            context.getIntegrator().step(chunk)
+        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
+        out.append(positions.value_in_unit(u.nanometer))
+    return out
 
 
 def pull_ion(
@@ -314,21 +413,17 @@ def pull_ion(
     device : int, optional
         GPU index.
     """
-    context = _pull_context(parent, state, ion, protocol, platform, device)
     z = float(state.positions[ion, 2])  # the ion's own periodic image
+    force = openmm.CustomExternalForce(PULL_ENERGY)
+    force.addGlobalParameter("k_pull", PULL_FORCE_CONSTANT)
+    force.addGlobalParameter("z_pull", z)
+    force.addParticle(ion, [])
+    context = pull_context(parent, state.positions, state.box, force, protocol, platform, device)
     height = (z - state.top_nm) % state.lz
+    order = sorted(range(len(centres)), key=lambda i: -centres[i])
+    targets = [z + (centres[k] - height) for k in order]
     steps_per_nm = settings.pull_ps / settings.spacing_nm / protocol.dt_ps
-    chunk = 10
-    seeds: dict[int, np.ndarray] = {}
-    for k in sorted(range(len(centres)), key=lambda i: -centres[i]):
-        target = z + (centres[k] - height)
-        z_start = context.getParameter("z_pull")
-        n = max(1, round(abs(target - z_start) * steps_per_nm / chunk))
-        for i in range(1, n + 1):
-            context.setParameter("z_pull", z_start + (target - z_start) * i / n)
-            context.getIntegrator().step(chunk)
-        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
-        seeds[k] = positions.value_in_unit(u.nanometer)
+    seeds = dict(zip(order, steer(context, "z_pull", targets, steps_per_nm), strict=True))
     return [seeds[k] for k in range(len(centres))]
 
 
@@ -353,22 +448,50 @@ def add_restraint(system: openmm.System, ion: int, z_nm: float, k: float) -> Non
     system.addForce(force)
 
 
-def _write_window(
-    parent: Path, path: Path, state: ParentState, info: WindowInfo, xyz: np.ndarray
+def create_window(
+    parent: Path,
+    path: Path,
+    topology: app.Topology,
+    box: np.ndarray,
+    info: WindowInfo,
+    xyz: np.ndarray,
+    restrain,
 ) -> None:
-    """The window directory, written to a temporary sibling and renamed."""
+    """The window directory: the parent's System with ``restrain(system)`` applied, its
+    topology at ``xyz`` (nm) in ``box`` (nm), the parent's design, build record (seed +
+    1 + index; not a pre-hydrated start, so ``solvation run`` minimises it without the
+    contact guard) and ``window.json``; written to a temporary sibling and renamed.
+
+    Parameters
+    ----------
+    parent : Path
+        The parent run directory.
+    path : Path
+        The window directory to create.
+    topology : openmm.app.Topology
+    box : numpy.ndarray
+        3x3 box vectors (nm).
+    info : WindowInfo
+    xyz : numpy.ndarray
+        (n, 3) seed positions (nm).
+    restrain : callable
+        Adds the window's restraint to an ``openmm.System``.
+    """
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
-        system = openmm.XmlSerializer.deserialize((parent / "system.xml").read_text())
-        add_restraint(system, info.ion_index, info.restraint_z_nm, info.force_constant_kj_mol_nm2)
-        (tmp / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
-        topology = state.topology
-        topology.setPeriodicBoxVectors(state.box * u.nanometer)
-        with (tmp / "topology.pdb").open("w") as fh:
+        system = load_system(parent)
+        restrain(system)
+        save_system(tmp, system)
+        topology.setPeriodicBoxVectors(box * u.nanometer)
+        with RunDir(tmp).topology_pdb.open("w") as fh:
             app.PDBFile.writeFile(topology, xyz * u.nanometer, fh, keepIds=False)
         shutil.copy(parent / DESIGN_TOML, tmp / DESIGN_TOML)
         build = read_build(parent)
-        write_build(tmp, build.model_copy(update={"seed": build.seed + 1 + info.index}))
+        # a window starts from the pull, not from a pre-hydrated packing: no contact guard
+        # in its minimisation (it would push a restrained contact pair apart)
+        start = {**(build.initial_structure or {}), "prehydrated": False, "seeded_by": "pull"}
+        update = {"seed": build.seed + 1 + info.index, "initial_structure": start}
+        write_build(tmp, build.model_copy(update=update))
         write_window(tmp, info)
         os.replace(tmp, path)
     except BaseException:
@@ -386,9 +509,14 @@ def window_protocol(parent: Path, settings: PMFSettings) -> Protocol:
     settings : PMFSettings
     """
     protocol = Protocol(**read_run(parent).protocol)
-    return replace(
+    window = replace(
         protocol, equilibration_ps=settings.equilibration_ps, production_ps=settings.window_ps
     )
+    try:
+        check_protocol(window)
+    except ProtocolError as err:
+        raise UmbrellaError(f"window_time: {err}") from None
+    return window
 
 
 def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> UmbrellaInfo:
@@ -414,8 +542,15 @@ def _umbrella_info(parent: Path, settings: PMFSettings, state: ParentState) -> U
     )
 
 
-def _claim(out: Path, info: UmbrellaInfo) -> UmbrellaInfo:
-    """The PMF directory's record: written once; the same settings again reuse it."""
+def claim(out: Path, info: UmbrellaInfo) -> UmbrellaInfo:
+    """The PMF directory's record: written once; the same settings again reuse it.
+
+    Parameters
+    ----------
+    out : Path
+        The PMF directory.
+    info : UmbrellaInfo
+    """
     if (out / UMBRELLA_JSON).exists():
         old = read_umbrella(out)
         if old.model_dump(exclude={"schema_version"}) != info.model_dump(
@@ -458,7 +593,7 @@ def prepare_windows(
     if not (parent / BUILD_JSON).exists():
         raise UmbrellaError(f"{parent} is not a build or run directory")
     state = parent_state(parent)
-    info = _claim(out, _umbrella_info(parent, settings, state))
+    info = claim(out, _umbrella_info(parent, settings, state))
     (out / "windows").mkdir(exist_ok=True)
     missing = [k for k, name in enumerate(info.windows) if not (out / name).exists()]
     for name in info.windows:
@@ -482,7 +617,17 @@ def prepare_windows(
             top_plane_start_nm=state.top_nm,
             pull_rate_nm_per_ps=settings.pull_rate_nm_per_ps,
         )
-        _write_window(parent, out / info.windows[index], state, window, seeds[index])
+        create_window(
+            parent,
+            out / info.windows[index],
+            state.topology,
+            state.box,
+            window,
+            seeds[index],
+            lambda system, w=window: add_restraint(
+                system, w.ion_index, w.restraint_z_nm, w.force_constant_kj_mol_nm2
+            ),
+        )
     return info
 
 

@@ -23,7 +23,6 @@ production. It needs a bulk box (no slab, no osmotic walls) and uses the run's p
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -37,8 +36,10 @@ from solvation.constants import AVOGADRO_PER_MOL, BOLTZMANN_J_PER_K
 from solvation.rundir import (
     VISCOSITY_CSV,
     VISCOSITY_DIR,
+    RunDir,
     ViscosityInfo,
     has_viscosity,
+    load_system,
     read_build,
     read_run,
     read_viscosity,
@@ -48,7 +49,8 @@ from solvation.rundir import (
 from .platforms import choose_platform
 from .protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol
 from .reporters import CheckpointReporter, CsvRowReporter, ProgressReporter
-from .run import RunError, repartition_hydrogen_mass
+from .resume import ResumeError, read_checkpoint, restore
+from .run import RunError, read_topology, repartition_hydrogen_mass
 
 REPORT_STEPS = 10  # flow amplitude every 10 steps (20 fs at 2 fs): V decorrelates in ~1 ps
 KB_KJ_PER_MOL_K = BOLTZMANN_J_PER_K * AVOGADRO_PER_MOL / 1000.0
@@ -149,11 +151,12 @@ def _settings(directory: Path, acceleration: float, time_ps: float) -> tuple[Pro
 
 
 def _simulation(directory: Path, protocol: Protocol, acceleration: float, platform, props):
-    system = openmm.XmlSerializer.deserialize((directory / "system.xml").read_text())
-    pdb = app.PDBFile(str(directory / "topology.pdb"))
+    files = RunDir(directory)
+    system = load_system(files)
+    pdb = read_topology(files.path)
     if protocol.hmr:
         repartition_hydrogen_mass(system, pdb.topology, protocol.hydrogen_mass_amu)
-    state = openmm.XmlSerializer.deserialize((directory / "stage-npt.xml").read_text())
+    state = openmm.XmlSerializer.deserialize(files.stage_xml("npt").read_text())
     box = [v.value_in_unit(u.nanometer) for v in state.getPeriodicBoxVectors()]
     lz = box[2][2]
     integrator = cosine_integrator(
@@ -240,13 +243,15 @@ def run_viscosity(
 def _advance(folder: Path, sim, state, protocol, info, checkpoint_ps: float) -> float:
     """Run the remaining steps with the flow, progress and checkpoint reporters."""
     csv = folder / VISCOSITY_CSV
-    marker = folder / "checkpoint.json"
+    marker = RunDir(folder).checkpoint_json
     sim.integrator.setRandomNumberSeed(info.seed)
-    if marker.exists():
-        chk = json.loads(marker.read_text())
-        if csv.exists():  # rows written after the checkpoint go; resumed rows follow
-            with csv.open("r+b") as fh:
-                fh.truncate(chk["sizes"].get(csv.name, 0))
+    if marker.exists():  # rows written after the checkpoint go (engine.resume)
+        hint = f"remove {folder} to run the viscosity run again"
+        try:
+            chk = read_checkpoint(folder)
+        except ResumeError as err:
+            raise ResumeError(f"{err}: {hint}") from None
+        restore(folder, [csv], chk["step"], REPORT_STEPS, hint)
         sim.loadCheckpoint(str(folder / chk["file"]))
     else:  # not setState: the NPT state carries the barostat's parameters
         sim.context.setPeriodicBoxVectors(*state.getPeriodicBoxVectors())

@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from solvation.errors import SolvationError
+from solvation.inputs import InputError, read_text
 
 UNITS = {
     "angstrom": ("length", 1e-10),
@@ -26,6 +27,8 @@ UNITS = {
     "cm2/s": ("diffusion", 1e-4),
     "g/cm3": ("density", 1.0),
     "kg/m3": ("density", 1e-3),
+    "mPa s": ("viscosity", 1e-3),
+    "Pa s": ("viscosity", 1.0),
     "1": ("number", 1.0),
 }
 QUANTITIES = {
@@ -40,6 +43,9 @@ QUANTITIES = {
     "cip_fraction": "number",
     "osmotic_coefficient": "number",
     "water_activity": "number",
+    "log10_ka": "number",
+    "shear_viscosity": "viscosity",
+    "relative_viscosity": "number",
 }
 REQUIRED = ("quantity", "system", "value", "uncertainty", "unit", "conditions", "citation")
 PASS_SIGMA = 2.0
@@ -141,9 +147,10 @@ def load_references(paths: list[str | Path] | None = None) -> list[Reference]:
         )
     ]
     for p in paths or []:
-        if not Path(p).is_file():
-            raise ReferenceError_(f"reference file {p} does not exist")
-        sources.append((str(p), Path(p).read_text()))
+        try:
+            sources.append((str(p), read_text(p, "reference file")))
+        except InputError as err:
+            raise ReferenceError_(str(err)) from None
     out = []
     for name, text in sources:
         try:

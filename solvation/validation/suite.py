@@ -8,21 +8,29 @@ deviation is given in units of the combined uncertainty,
 
 Systems:
 
-- ``water``: pure water of each water model (density, self-diffusion, H-bonds per water);
+- ``water``: pure water of each water model, or (``cpu``) of each model family (density,
+  self-diffusion with the Yeh-Hummer correction for the run's own viscosity, H-bonds per
+  water, shear viscosity by periodic perturbation);
 - ``zn_water``: one Zn2+ (two Cl-) per water model and Zn set (Zn-O first peak, first- and
   second-shell CN, Zn2+ self-diffusion);
 - ``solutions``: ZnSO4 at 0.5, 1 and 2 m and Zn(OTf)2 at 1 and 2 m for each model family
   (density from NPT production, Zn-O first peak, Zn-water CN, contact-pair fraction; at
-  2 m over several replicas);
+  2 m over several replicas; at 1 m in the ``cpu`` profile also the shear viscosity, the
+  viscosity relative to the same family's water, and water and Zn2+ self-diffusion with
+  the Yeh-Hummer correction for that viscosity);
 - ``osmotic``: the osmotic coefficient and water activity of 1 m ZnSO4 for each model
-  family, by the osmotic-pressure route (two compartments and flat-bottom walls).
+  family, by the osmotic-pressure route (two compartments and flat-bottom walls);
+- ``pairing``: log10 K_A of ZnSO4 at infinite dilution (one Zn2+ and one SO4^2- in
+  water) for each model family, from a pair PMF (``solvation pmf --pair``: umbrella
+  windows along the Zn-S distance to the Bjerrum distance, MBAR, Coulomb-tail match).
 
 Model families (``FAMILIES``): ``full`` (TIP3P + Li-Merz 12-6-4 Zn2+ + GAFF2 sulfate /
 CL&P triflate) and ``scaled`` (charges x 0.85: TIP4P/2005, Madrid-2019 sulfate, Zn2+ tuned
 to the Zn-O distance). Profiles (``PROFILES``) size the suite: ``quick`` (minutes on 2
-CPU cores, TIP3P only), ``cpu`` (the ZnSO4 rows of both families in about two hours on 2
-cores), ``gpu`` (every row, several small systems at once on one GPU, under 10 minutes on
-an H100/H200) and ``full`` (every water model and Zn set, ns runs).
+CPU cores, TIP3P only), ``cpu`` (water and the ZnSO4 rows of both families, with
+viscosities and diffusion: what decides the default family, ``docs/validation.md``),
+``gpu`` (every row, several small systems at once on one GPU, under 10 minutes on an
+H100/H200) and ``full`` (every water model and Zn set, ns runs).
 """
 
 from __future__ import annotations
@@ -37,27 +45,45 @@ import pandas as pd
 
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
-from solvation.analysis.recipes import osmotic_from_run, shells_of_run
+from solvation.analysis.recipes import osmotic_from_run, pair_pmf_of_directory, shells_of_run
 from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.stats import estimate
 from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
-from solvation.analysis.viscosity import yeh_hummer_viscosity
+from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
+from solvation.campaigns.pmf_runner import run_pmf
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
 from solvation.engine import run
-from solvation.rundir import RunInfo, has_run, read_build, read_run, write_json_atomic
+from solvation.engine.viscosity import run_viscosity
+from solvation.forcefields import water_viscosity
+from solvation.quantities import time_ps
+from solvation.rundir import (
+    UMBRELLA_JSON,
+    RunDir,
+    RunInfo,
+    has_run,
+    has_viscosity,
+    read_build,
+    read_design_table,
+    read_run,
+    read_umbrella,
+    read_viscosity,
+    write_json_atomic,
+)
 from solvation.systems import build
 
+from . import laliberte
 from .references import PASS_SIGMA, ReferenceError_, compare, load_references
 from .report import write_report
 
-SYSTEMS = ("water", "zn_water", "solutions", "osmotic")
+SYSTEMS = ("water", "zn_water", "solutions", "osmotic", "pairing")
 FAMILIES = {
-    "full": {"water": {"model": "tip3p"}, "forcefield": {"zn": "12-6-4"}},
+    "full": {"water": {"model": "tip3p"}, "forcefield": {"family": "full", "zn": "12-6-4"}},
     "scaled": {"forcefield": {"family": "scaled"}},
 }
+VISCOSITY_MOLALITY = "1 m"  # ZnSO4 viscosity and diffusion rows at this molality
 SOLUTIONS = {
     "ZnSO4": ("znso4", ("0.5 m", "1 m", "2 m")),
     "Zn(OTf)2": ("znotf2", ("1 m", "2 m")),
@@ -85,6 +111,17 @@ class Profile:
     protocol, solution_protocol, osmotic_protocol : dict
         [protocol] tables (times with units) of each kind of case.
     salts : tuple of str
+    family_water : bool
+        Run the ``water`` system once per model family (instead of per water model).
+    viscosity : dict or None
+        Periodic-perturbation settings ({"time": "200 ps", "shear_rate_per_ps": 0.05}) of
+        the viscosity rows (family water and ZnSO4 at ``VISCOSITY_MOLALITY``); None: no
+        viscosity rows.
+    pair_n_water : dict of str to int
+        Waters of the ZnSO4 pair box (one Zn2+, one SO4^2-) per family, enough for the
+        Bjerrum distance + 0.1 nm within half the box edge; empty: no pairing rows.
+    pair_protocol, pair_pmf : dict
+        [protocol] of the pair box's parent run and its [pmf] table (windows).
     """
 
     name: str
@@ -100,6 +137,28 @@ class Profile:
     solution_protocol: dict = field(default_factory=dict)  # NPT production
     osmotic_protocol: dict = field(default_factory=dict)
     salts: tuple[str, ...] = ("ZnSO4", "Zn(OTf)2")
+    family_water: bool = False
+    viscosity: dict | None = None
+    pair_n_water: dict = field(default_factory=dict)  # per family; empty: no pairing rows
+    pair_protocol: dict = field(default_factory=dict)
+    pair_pmf: dict = field(default_factory=dict)
+
+
+# the far end (Bjerrum distance + 0.1 nm: 1.26 nm full, eps_r 97; 1.50 nm scaled, eps_r 58
+# with charges x 0.85) within half the edge of the NPT box
+PAIR_N_WATER = {"full": 600, "scaled": 900}
+
+
+def _pair_pmf(equilibration: str, window: str) -> dict:
+    """The [pmf] table of the ZnSO4 pair rows: Zn-S windows 0.05 nm apart from contact to
+    the Bjerrum distance + 0.1 nm, k = 4 kT / spacing^2, a pull of 5 ps per spacing."""
+    return {
+        "pair": ["Zn2+", "SO4"],
+        "spacing": "0.05 nm",
+        "equilibration": equilibration,
+        "window_time": window,
+        "pull_time": "5 ps",
+    }
 
 
 def _protocol(equilibration: str, production: str, every: str, **extra) -> dict:
@@ -141,6 +200,11 @@ PROFILES = {
         _protocol("100 ps", "200 ps", "1 ps", ensemble="NPT", hmr=True),
         _protocol("100 ps", "400 ps", "1 ps", hmr=True),
         ("ZnSO4",),
+        family_water=True,
+        viscosity={"time": "200 ps", "shear_rate_per_ps": 0.05},
+        pair_n_water=PAIR_N_WATER,
+        pair_protocol=_protocol("50 ps", "2 ps", "0.5 ps", hmr=True),
+        pair_pmf=_pair_pmf("10 ps", "60 ps"),
     ),
     "gpu": Profile(
         "gpu",
@@ -155,6 +219,9 @@ PROFILES = {
         _protocol("100 ps", "1 ns", "1 ps", hmr=True),
         _protocol("200 ps", "1 ns", "1 ps", ensemble="NPT", hmr=True),
         _protocol("200 ps", "2 ns", "1 ps", hmr=True),
+        pair_n_water=PAIR_N_WATER,
+        pair_protocol=_protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
+        pair_pmf=_pair_pmf("100 ps", "1 ns"),
     ),
     "full": Profile(
         "full",
@@ -169,6 +236,9 @@ PROFILES = {
         _protocol("500 ps", "5 ns", "1 ps"),
         _protocol("500 ps", "5 ns", "1 ps", ensemble="NPT"),
         _protocol("500 ps", "10 ns", "1 ps"),
+        pair_n_water={"full": 2000, "scaled": 2000},
+        pair_protocol=_protocol("500 ps", "2 ps", "0.5 ps"),
+        pair_pmf=_pair_pmf("200 ps", "5 ns"),
     ),
 }
 
@@ -188,6 +258,9 @@ class Case:
     measure : str
         water, zn_water, solution or osmotic.
     replica : int
+    viscosity : dict or None
+        Periodic-perturbation settings after the run (``Profile.viscosity`` plus
+        ``relative_to_water``, the expected eta / eta_water that sizes the acceleration).
     """
 
     system: str  # reference key, e.g. "water", "znso4_1m"
@@ -195,6 +268,7 @@ class Case:
     design: dict
     measure: str  # water | zn_water | solution | osmotic
     replica: int = 0
+    viscosity: dict | None = None
 
 
 def _molal_key(molal: str) -> str:
@@ -218,8 +292,41 @@ def _solution_cases(profile: Profile) -> list[Case]:
                         "protocol": profile.solution_protocol,
                     }
                     design["forcefield"] = {**design.get("forcefield", {}), "seed": 1 + r}
-                    cases.append(Case(system, family, design, "solution", r))
+                    eta = _viscosity_settings(profile, formula, molal) if r == 0 else None
+                    cases.append(Case(system, family, design, "solution", r, eta))
     return cases
+
+
+def _viscosity_settings(profile: Profile, formula: str | None, molal: str | None):
+    """The viscosity settings of a case: the profile's, for pure water and for ZnSO4 at
+    ``VISCOSITY_MOLALITY`` (sized by Laliberte's relative viscosity), else None."""
+    if profile.viscosity is None:
+        return None
+    if formula is None:
+        return {**profile.viscosity, "relative_to_water": 1.0}
+    if formula == "ZnSO4" and molal == VISCOSITY_MOLALITY:
+        rel = laliberte.relative_viscosity(laliberte.ZNSO4, float(molal.split()[0]))
+        return {**profile.viscosity, "relative_to_water": rel}
+    return None
+
+
+def _family_water_cases(profile: Profile) -> list[Case]:
+    """Pure water of each model family (its water model and nothing else)."""
+    return [
+        Case(
+            "water",
+            family,
+            {
+                **FAMILIES[family],
+                "name": f"water-{family}",
+                "box": {"n_water": profile.n_water},
+                "protocol": profile.protocol,
+            },
+            "water",
+            viscosity=_viscosity_settings(profile, None, None),
+        )
+        for family in profile.families
+    ]
 
 
 def _osmotic_cases(profile: Profile) -> list[Case]:
@@ -241,11 +348,36 @@ def _osmotic_cases(profile: Profile) -> list[Case]:
     ]
 
 
+def _pair_cases(profile: Profile) -> list[Case]:
+    """One ZnSO4 pair (one Zn2+, one SO4^2-) in ``pair_n_water`` waters per family."""
+    out = []
+    for family in profile.families:
+        if family not in profile.pair_n_water:
+            continue
+        n_water = profile.pair_n_water[family]
+        molal = 1.0 / (n_water * WATER_MOLAR_MASS_KG_PER_MOL)
+        design = {
+            **FAMILIES[family],
+            "name": f"znso4_pair-{family}",
+            "salts": [{"formula": "ZnSO4", "concentration": f"{molal:.6f} m"}],
+            "box": {"n_water": n_water},
+            "pmf": profile.pair_pmf,
+            "protocol": profile.pair_protocol,
+        }
+        out.append(Case("znso4_dilute", family, design, "pair"))
+    return out
+
+
 def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
     cases, n = [], profile.n_water
     for water in profile.water_models:
         if "water" in systems:
-            design = {"name": f"water-{water}", "water": {"model": water}, "box": {"n_water": n}}
+            design = {
+                "name": f"water-{water}",
+                "water": {"model": water},
+                "box": {"n_water": n},
+                "forcefield": {"family": "full"},  # a water model of the full family's sets
+            }
             cases.append(Case("water", water, {**design, "protocol": profile.protocol}, "water"))
         if "zn_water" not in systems:
             continue
@@ -256,7 +388,7 @@ def _water_cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
                 "water": {"model": water},
                 "salts": [{"formula": "ZnCl2", "concentration": f"{molal:.6f} m"}],
                 "box": {"n_water": n},
-                "forcefield": {"zn": zn},
+                "forcefield": {"family": "full", "zn": zn},
                 "protocol": profile.protocol,
             }
             cases.append(Case("zn_water", f"{water}/{zn}", design, "zn_water"))
@@ -272,11 +404,16 @@ def cases(profile: Profile, systems: tuple[str, ...]) -> list[Case]:
     systems : tuple of str
         Reference systems (groups) to run.
     """
-    out = _water_cases(profile, systems)
+    if profile.family_water:
+        out = _family_water_cases(profile) if "water" in systems else []
+    else:
+        out = _water_cases(profile, systems)
     if "solutions" in systems:
         out += _solution_cases(profile)
     if "osmotic" in systems:
         out += _osmotic_cases(profile)
+    if "pairing" in systems:
+        out += _pair_cases(profile)
     return out
 
 
@@ -298,7 +435,7 @@ def _trusted(est) -> tuple[float, float]:
 def _production_density(directory: Path) -> tuple[float, float]:
     """Mean density (g/cm3) of NPT production from state.csv, with its standard error
     (initial transient dropped, autocorrelation-aware; unknown unless converged)."""
-    table = pd.read_csv(directory / "state.csv")
+    table = pd.read_csv(RunDir(directory).state_csv)
     column = next(c for c in table.columns if c.startswith("Density"))
     return _trusted(estimate(table[column].to_numpy()))
 
@@ -313,6 +450,16 @@ def _diffusion(u, selection: str, directory: Path, info: RunInfo):
     return d.run().results.transport.species["x"]
 
 
+def _viscosity(directory: Path) -> dict[str, tuple[float, float]]:
+    """Shear viscosity (Pa s) of the run's periodic-perturbation run, if it has one (the
+    error unknown unless converged)."""
+    if not has_viscosity(directory):
+        return {}
+    eta = viscosity_of_run(directory)
+    err = eta.eta_err_mPa_s if eta.converged else float("nan")
+    return {"shear_viscosity": (eta.eta_mPa_s * 1e-3, err * 1e-3)}
+
+
 def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
     u = load_universe(directory)
     d = _diffusion(u, "resname HOH", directory, info)
@@ -321,6 +468,23 @@ def _water_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, 
         "water_density": _density(info),
         "water_self_diffusion": (d.D_corrected_m2_per_s, d.D_err_m2_per_s),
         "hbonds_per_water": (hb.hbonds_per_water.mean, hb.hbonds_per_water.err),
+        **_viscosity(directory),
+    }
+
+
+def _solution_transport(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    """Viscosity and water and Zn2+ self-diffusion (Yeh-Hummer with that viscosity) of a
+    solution run that has a periodic-perturbation run; nothing otherwise."""
+    eta = _viscosity(directory)
+    if not eta:
+        return {}
+    u = load_universe(directory)
+    water = _diffusion(u, "resname HOH", directory, info)
+    zn = _diffusion(u, "resname ZN", directory, info)
+    return {
+        **eta,
+        "water_self_diffusion": (water.D_corrected_m2_per_s, water.D_err_m2_per_s),
+        "zn_self_diffusion": (zn.D_corrected_m2_per_s, zn.D_err_m2_per_s),
     }
 
 
@@ -358,7 +522,7 @@ def _solution_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[floa
     if rdf is not None and "water" in rdf.pairs:
         width = float(rdf.r_angstrom[1] - rdf.r_angstrom[0])
         out["zn_o_first_peak"] = (_first_peak(rdf, "water") * 1e-10, width * 1e-10)
-    return out
+    return out | _solution_transport(directory, info)
 
 
 def _first_peak(rdf, name: str) -> float:
@@ -375,12 +539,22 @@ def _osmotic_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float
     }
 
 
+def _pair_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
+    """log10 K_A of the pair PMF in ``directory/pmf`` (its windows already run); the
+    error unknown (NaN) unless the PMF converged."""
+    result = pair_pmf_of_directory(directory / PAIR_PMF_DIR)
+    err = result.log10_k_a_err if result.converged else float("nan")
+    return {"log10_ka": (result.log10_k_a, err)}
+
+
 MEASURES = {
     "water": _water_quantities,
     "zn_water": _zn_quantities,
     "solution": _solution_quantities,
     "osmotic": _osmotic_quantities,
+    "pair": _pair_quantities,
 }
+PAIR_PMF_DIR = "pmf"
 
 
 def run_case(root: Path, case: Case, platform: str) -> dict:
@@ -397,6 +571,12 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
     directory = root / case.design["name"]
     build(parse_design(case.design), directory)
     info = run(directory, platform=platform)
+    if case.measure == "pair":  # windows one at a time, resumable
+        run_pmf(directory, directory / PAIR_PMF_DIR, platform=platform)
+    if case.viscosity is not None:
+        settings = case.viscosity
+        acceleration = shear_acceleration(directory, settings)
+        run_viscosity(directory, acceleration, time_ps(settings["time"]), platform)
     return {
         "case": asdict(case),
         "quantities": MEASURES[case.measure](directory, info),
@@ -405,9 +585,44 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
     }
 
 
-def _finished(directory: Path) -> bool:
-    """Whether ``directory`` holds a complete run (``run.json`` says so)."""
-    return has_run(directory) and read_run(directory).complete
+def shear_acceleration(directory: Path, settings: dict) -> float:
+    """Cosine acceleration A (nm/ps^2) that gives the shear rate ``settings`` asks for,
+    V k = gamma with V = rho A / (eta k^2): A = gamma eta k / rho, for the run's NPT box and
+    density and an expected eta (the water model's published viscosity times
+    ``relative_to_water``). Rounded to 2 significant digits, so a resumed run asks for the
+    same A.
+
+    Parameters
+    ----------
+    directory : Path
+        An equilibrated run directory.
+    settings : dict
+        ``shear_rate_per_ps`` (1/ps) and ``relative_to_water``.
+    """
+    info = read_run(directory)
+    eta_pa_s = water_viscosity(read_build(directory).water_model).eta_mPa_s * 1e-3
+    eta_pa_s *= settings["relative_to_water"]
+    k = 2.0 * np.pi / info.npt_volume_nm3 ** (1.0 / 3.0)  # 1/nm, cubic box
+    rho = info.density_g_per_cm3 * 1000.0  # kg/m^3
+    return float(f"{settings['shear_rate_per_ps'] * eta_pa_s * k / (1e-6 * rho):.2g}")
+
+
+def _finished(directory: Path, case: Case) -> bool:
+    """Whether ``directory`` holds a complete run (``run.json`` says so), with a viscosity
+    row its complete periodic-perturbation run, and for a pair case every window of its
+    PMF."""
+    if not (has_run(directory) and read_run(directory).complete):
+        return False
+    if case.viscosity is not None and not (
+        has_viscosity(directory) and read_viscosity(directory).complete
+    ):
+        return False
+    if "pmf" not in read_design_table(directory):
+        return True
+    pmf = directory / PAIR_PMF_DIR
+    if not (pmf / UMBRELLA_JSON).exists():
+        return False
+    return all(has_run(pmf / w) and read_run(pmf / w).complete for w in read_umbrella(pmf).windows)
 
 
 def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[dict]:
@@ -438,6 +653,37 @@ def combine_replicas(values: list[float], errors: list[float]) -> tuple[float, f
     within = float(np.sqrt(np.sum(errors**2)) / len(values))
     between = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
     return mean, max(within, between)
+
+
+def relative_viscosities(rows: list[dict]) -> list[dict]:
+    """eta(solution) / eta(water) per model, from the shear-viscosity rows of the same
+    model's water and solutions; relative errors add in quadrature (unknown if either
+    is).
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``measurements_of`` rows.
+    """
+    eta = {(r["system"], r["model"]): r for r in rows if r["quantity"] == "shear_viscosity"}
+    out = []
+    for (system, model), row in eta.items():
+        water = eta.get(("water", model))
+        if system == "water" or water is None:
+            continue
+        ratio = row["value_si"] / water["value_si"]
+        rel = np.hypot(row["err_si"] / row["value_si"], water["err_si"] / water["value_si"])
+        out.append(
+            {
+                "system": system,
+                "model": model,
+                "quantity": "relative_viscosity",
+                "value_si": ratio,
+                "err_si": float(ratio * rel),
+                "replicas": row["replicas"],
+            }
+        )
+    return out
 
 
 def measurements_of(results: list[dict]) -> list[dict]:
@@ -532,10 +778,11 @@ def validate(
     runs.mkdir(parents=True, exist_ok=True)
     missing = []
     if finished_only:
-        missing = [c.design["name"] for c in todo if not _finished(runs / c.design["name"])]
+        missing = [c.design["name"] for c in todo if not _finished(runs / c.design["name"], c)]
         todo = [c for c in todo if c.design["name"] not in missing]
     results = _run_all(runs, todo, platform, settings.slots)
     measurements = measurements_of(results)
+    measurements += relative_viscosities(measurements)
     comparisons = [
         compare(ref.quantity, m["model"], m["value_si"], m["err_si"], ref, m["system"])
         for m in measurements
