@@ -1,17 +1,22 @@
-"""Start positions for water cut from copies of a pre-packed periodic water box.
+"""Water start positions cut from copies of a pre-packed periodic water box, around the
+molecules already placed.
 
 packmol placing 2,352 waters at random around 216 fixed pre-hydrated complexes and
-anions (2 m ZnSO4, 3000 waters) spent minutes where a plain packing of the same box takes
-seconds. Given a start in which almost every water already keeps the tolerance, it only
-polishes. The start is cut from copies of ``data/water_tile.npz`` (1000 rigid waters
-packed periodically by packmol at 1.5 g/cm3, every intermolecular distance at least 2 A;
-``tools/make_water_tile.py``), turned by one of the 48 symmetries of the cube and shifted
-at random (seeded): waters that come within the tolerance of an obstacle (the atoms
-already placed) or leave the region are turned at random to get clear; then the region's
-count is taken, clear waters first in random order, then the least clashing, never two
-that clash more with each other than the current threshold. The tile is denser than
-liquid water so that the space between the solutes holds enough clear waters; a box
-that needs fewer takes a random subset, so the density is the design's.
+anions (2 m ZnSO4, 3000 waters) took 60-180 s where a plain packing of the same box
+takes a few seconds: the fixed obstacles, not the constraints, make it slow
+(benchmarks/README.md). Given a start in which almost every water already keeps the
+tolerance, packmol only polishes (``packing.pack``). The start comes from copies of
+``data/water_tile.npz`` (1000 rigid waters packed periodically by packmol at
+1.5 g/cm3, every intermolecular distance at least 2 A; ``tools/make_water_tile.py``),
+turned by one of the 48 symmetries of the cube and shifted at random (seeded). A water
+is clear when all its atoms lie in the region (and the periodic cell), keep the
+tolerance from every atom already placed and stay out of every exclusion sphere (the
+``outside sphere`` constraints of the packing); waters that are not clear are turned
+at random about their oxygen to get clear, and those that stay not clear are left out.
+The tile is denser than liquid water, so the region's count is a subset of the clear
+waters: the water with the most clashes with the others is dropped until the count is
+left. Clashes remain only where the tile's copies meet across the periodic boundary,
+whose length is not a multiple of the tile's edge; those waters come last.
 """
 
 from __future__ import annotations
@@ -28,23 +33,34 @@ from scipy.spatial.transform import Rotation
 from .templates import water_template
 
 TILE_FILE = "water_tile.npz"
-ROTATION_TRIES = 30
-# clashes (A inside the tolerance or outside the region) accepted, step by step
-THRESHOLDS_ANGSTROM = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, np.inf)
+ROTATION_TRIES = 20  # random turns tried for a water that is not clear
 INSIDE_BOX = re.compile(r"^inside box" + r"\s+(\S+)" * 6 + r"\s*$")
 
 
 @cache
-def water_tile() -> tuple[np.ndarray, float, float]:
-    """The shipped tile: (n, 3, 3) water coordinates (A) rebuilt on ``water_template``'s
-    geometry, its periodic edge (A) and the tolerance it was packed to (A)."""
+def _tile_file() -> tuple[np.ndarray, float]:
+    """The shipped tile as stored: (n, 3, 3) O, H, H coordinates and edge (A)."""
     with (resources.files("solvation.systems") / "data" / TILE_FILE).open("rb") as fh:
         data = np.load(fh)
-        xyz = data["xyz_angstrom"].astype(float)
-        edge, tolerance = float(data["edge_angstrom"]), float(data["tolerance_angstrom"])
-    template = water_template().xyz_angstrom
+        return data["xyz_angstrom"].astype(float), float(data["edge_angstrom"])
+
+
+def water_tile(template: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """The shipped tile: (n, 3, 3) O, H, H coordinates (A) rebuilt on ``template``'s
+    geometry about each oxygen, and its periodic edge (A).
+
+    Parameters
+    ----------
+    template : numpy.ndarray, optional
+        (3, 3) O, H, H coordinates of the water to place (A); default
+        ``water_template``.
+    """
+    xyz, edge = _tile_file()
+    if template is None:
+        template = water_template().xyz_angstrom
+    template = np.asarray(template, float) - template[0]
     rotation = _frames(xyz) @ _frames(template[None])[0].T  # template -> each water
-    return xyz[:, :1] + np.einsum("nij,aj->nai", rotation, template), edge, tolerance
+    return xyz[:, :1] + np.einsum("nij,aj->nai", rotation, template), edge
 
 
 def _frames(xyz: np.ndarray) -> np.ndarray:
@@ -59,8 +75,8 @@ def _frames(xyz: np.ndarray) -> np.ndarray:
 
 
 def region_of(constraints: tuple[str, ...], pbc: tuple[float, ...] | None):
-    """The box (lo, hi in A) that the packmol ``constraints`` of an item allow, within
-    the periodic cell; None when a constraint is not ``inside box`` or there is no cell.
+    """The box (lo, hi in A) that the packmol ``constraints`` of an item allow within
+    the periodic cell; None without a cell or when a constraint is not ``inside box``.
 
     Parameters
     ----------
@@ -81,54 +97,19 @@ def region_of(constraints: tuple[str, ...], pbc: tuple[float, ...] | None):
     return (lo, hi) if np.all(hi > lo) else None
 
 
-def start_positions(
-    count: int,
-    region: tuple[np.ndarray, np.ndarray],
-    obstacles: np.ndarray,
-    pbc: tuple[float, ...],
-    tolerance: float,
-    seed: int,
-) -> np.ndarray | None:
-    """``count`` waters (count, 3, 3 in A) in ``region`` cut from the tile around the
-    ``obstacles``; None when the tiled region holds fewer than ``count`` waters.
-
-    Parameters
-    ----------
-    count : int
-        Waters to place.
-    region : tuple of numpy.ndarray
-        Lower and upper corners of the box every water atom must lie in (A).
-    obstacles : numpy.ndarray
-        (m, 3) atoms already placed (A).
-    pbc : tuple of float
-        Periodic cell (xmin, ymin, zmin, xmax, ymax, zmax in A).
-    tolerance : float
-        Minimum distance between molecules (A).
-    seed : int
-        Random seed (tile symmetry and shift, rotations, order).
-    """
-    rng = np.random.default_rng(seed)
-    cell = Cell(np.array(pbc[:3], float), np.array(pbc[3:], float))
-    waters = _tiled(region, tolerance, rng)
-    clash = _Obstacles(obstacles, cell, region, tolerance)
-    waters, worst = _turn_clear(waters, clash, rng)
-    if len(waters) < count:
-        return None
-    chosen = _choose(count, worst, _pair_clashes(waters, cell, tolerance), rng)
-    return waters[chosen]
-
-
 class Cell:
     """An orthorhombic periodic cell: wrapping and periodic KD-trees.
 
     Parameters
     ----------
-    lo, hi : numpy.ndarray
-        Corners of the cell (A).
+    pbc : tuple of float
+        Periodic cell (xmin, ymin, zmin, xmax, ymax, zmax in A).
     """
 
-    def __init__(self, lo: np.ndarray, hi: np.ndarray):
-        self.lo, self.lengths = lo, hi - lo
+    def __init__(self, pbc: tuple[float, ...]):
+        self.lo = np.array(pbc[:3], float)
+        self.hi = np.array(pbc[3:], float)
+        self.lengths = self.hi - self.lo
 
     def tree(self, xyz: np.ndarray) -> cKDTree:
         """A periodic KD-tree of ``xyz`` (A)."""
@@ -139,17 +120,98 @@ class Cell:
         return np.mod(np.asarray(xyz, float) - self.lo, self.lengths)
 
 
-def _tiled(region, tolerance: float, rng: np.random.Generator) -> np.ndarray:
-    """Copies of the tile, turned and shifted at random, with their O in ``region``;
-    scaled up (O positions only) when ``tolerance`` exceeds the tile's."""
-    xyz, edge, packed_at = water_tile()
-    scale = max(1.0, tolerance / packed_at)
+class Clearance:
+    """How far (A) each water is from being clear: the deepest of its atoms into the
+    tolerance of a placed atom, into an exclusion sphere, or out of the region.
+
+    Parameters
+    ----------
+    placed : numpy.ndarray
+        (m, 3) atoms already placed (A).
+    spheres : list of (numpy.ndarray, float)
+        Exclusion centres ((k, 3), A) with their radius (A).
+    cell : Cell
+    region : tuple of numpy.ndarray
+        Lower and upper corners of the region (A).
+    tolerance : float
+        Minimum distance between molecules (A).
+    """
+
+    def __init__(self, placed, spheres, cell: Cell, region, tolerance: float):
+        self.cell, self.tolerance = cell, tolerance
+        self.lo, self.hi = region
+        self.trees = [(cell.tree(placed), tolerance)] if len(placed) else []
+        self.trees += [(cell.tree(c), r) for c, r in spheres if len(c)]
+
+    def __call__(self, waters: np.ndarray) -> np.ndarray:
+        atoms = waters.reshape(-1, 3)
+        # packmol keeps every atom in the periodic cell too (its "inside box" for pbc)
+        depth = np.maximum(self.lo - atoms, atoms - self.hi).max(axis=1).clip(0.0)
+        wrapped = self.cell.wrap(atoms)
+        for tree, radius in self.trees:
+            near, _ = tree.query(wrapped, distance_upper_bound=radius)
+            depth = np.maximum(depth, (radius - near).clip(0.0))
+        return depth.reshape(len(waters), -1).max(axis=1)
+
+
+def place_water(
+    template: np.ndarray,
+    count: int,
+    region: tuple[np.ndarray, np.ndarray],
+    placed: np.ndarray,
+    spheres: list[tuple[np.ndarray, float]],
+    pbc: tuple[float, ...],
+    tolerance: float,
+    seed: int,
+) -> tuple[np.ndarray, int]:
+    """Up to ``count`` waters ((k, 3, 3) as ``template``, in A) in ``region``, clear of
+    the atoms ``placed`` and of the exclusion ``spheres``, and how many of them, first in
+    the array, keep ``tolerance`` from all other waters; the rest (where the tile's copies
+    meet across the periodic boundary) clash with some and need polishing. Fewer than
+    ``count`` when the tile holds too few clear waters.
+
+    Parameters
+    ----------
+    template : numpy.ndarray
+        (3, 3) O, H, H coordinates of the water (A).
+    count : int
+        Waters to place.
+    region : tuple of numpy.ndarray
+        Lower and upper corners of the box the waters fill (A).
+    placed : numpy.ndarray
+        (m, 3) atoms already placed (A).
+    spheres : list of (numpy.ndarray, float)
+        Exclusion centres ((k, 3), A) no water atom may come closer to than the radius (A).
+    pbc : tuple of float
+        Periodic cell (xmin, ymin, zmin, xmax, ymax, zmax in A).
+    tolerance : float
+        Minimum distance between atoms of different molecules (A).
+    seed : int
+        Random seed (tile symmetry and shift, turns, order).
+    """
+    rng = np.random.default_rng(seed)
+    cell = Cell(pbc)
+    clearance = Clearance(placed, spheres, cell, region, tolerance)
+    waters = _turn_clear(_tiled(template, region, rng), clearance, rng)
+    waters = waters[rng.permutation(len(waters))]
+    pairs = _clashing_pairs(waters, cell, tolerance)
+    kept = _fewest_clashes(len(waters), pairs, count)
+    clashing = np.zeros(len(waters), bool)
+    both = pairs[kept[pairs[:, 0]] & kept[pairs[:, 1]]]
+    clashing[both.ravel()] = True
+    order = np.concatenate([np.flatnonzero(kept & ~clashing), np.flatnonzero(kept & clashing)])
+    return waters[order], int(np.sum(kept & ~clashing))
+
+
+def _tiled(template: np.ndarray, region, rng: np.random.Generator) -> np.ndarray:
+    """Copies of the tile, turned by a random symmetry of the cube and shifted at
+    random, with their oxygen in ``region``: (n, 3, 3) coordinates (A)."""
+    xyz, edge = water_tile(template)
     axes, signs = rng.permutation(3), rng.choice([-1.0, 1.0], 3)
-    xyz = xyz[:, :, axes] * signs  # a symmetry of the cube maps the periodic tile onto one
-    oxygen = np.mod(xyz[:, 0] + rng.uniform(0, edge, 3), edge) * scale
+    xyz = xyz[:, :, axes] * signs  # maps the periodic tile onto a periodic tile
+    oxygen = np.mod(xyz[:, 0] + rng.uniform(0, edge, 3), edge)
     local = xyz - xyz[:, :1]
     lo, hi = region
-    edge *= scale
     counts = np.ceil((hi - lo) / edge).astype(int)
     shifts = np.array(list(itertools.product(*(range(n) for n in counts)))) * edge
     centres = (lo + oxygen[None] + shifts[:, None]).reshape(-1, 3)
@@ -157,74 +219,49 @@ def _tiled(region, tolerance: float, rng: np.random.Generator) -> np.ndarray:
     return (centres[:, None] + np.tile(local, (len(shifts), 1, 1)))[inside]
 
 
-class _Obstacles:
-    """How far (A) each atom of a water is inside the tolerance of an obstacle or
-    outside the region: the water's clash is the largest."""
-
-    def __init__(self, obstacles, cell: Cell, region, tolerance: float):
-        self.tree = cell.tree(obstacles) if len(obstacles) else None
-        self.cell, self.region, self.tolerance = cell, region, tolerance
-
-    def __call__(self, waters: np.ndarray) -> np.ndarray:
-        atoms = waters.reshape(-1, 3)
-        lo, hi = self.region
-        outside = np.maximum(lo - atoms, atoms - hi).max(axis=1).clip(0.0)
-        if self.tree is not None:
-            near, _ = self.tree.query(self.cell.wrap(atoms), distance_upper_bound=self.tolerance)
-            outside = np.maximum(outside, (self.tolerance - near).clip(0.0))
-        return outside.reshape(len(waters), -1).max(axis=1)
-
-
-def _turn_clear(waters: np.ndarray, clash: _Obstacles, rng: np.random.Generator):
-    """Waters that clash turned about their O at random (ROTATION_TRIES draws, the best
-    kept); returns the waters and each one's remaining clash (A)."""
-    worst = clash(waters)
-    todo = np.flatnonzero(worst > 0)
+def _turn_clear(waters: np.ndarray, clearance: Clearance, rng) -> np.ndarray:
+    """The clear ones among ``waters``, after up to ROTATION_TRIES random turns about
+    the oxygen of each that is not."""
+    depth = clearance(waters)
+    todo = np.flatnonzero(depth > 0)
     for _ in range(ROTATION_TRIES):
         if not len(todo):
             break
         turn = Rotation.random(len(todo), random_state=rng).as_matrix()
         local = waters[todo] - waters[todo, :1]
         trial = waters[todo, :1] + np.einsum("nij,naj->nai", turn, local)
-        depth = clash(trial)
-        better = depth < worst[todo]
-        waters[todo[better]] = trial[better]
-        worst[todo[better]] = depth[better]
-        todo = todo[worst[todo] > 0]
-    return waters, worst
+        clear = clearance(trial) == 0
+        waters[todo[clear]] = trial[clear]
+        depth[todo[clear]] = 0.0
+        todo = todo[~clear]
+    return waters[depth == 0]
 
 
-def _pair_clashes(waters: np.ndarray, cell: Cell, tolerance: float) -> list[dict]:
-    """Per water, the other waters it clashes with and by how much (A), periodic."""
-    atoms = waters.reshape(-1, 3)
+def _clashing_pairs(waters: np.ndarray, cell: Cell, tolerance: float) -> np.ndarray:
+    """(k, 2) indices of the pairs of ``waters`` with atoms closer than ``tolerance``
+    (periodic), each pair once."""
     molecule = np.repeat(np.arange(len(waters)), waters.shape[1])
-    tree = cell.tree(atoms)
-    pairs = tree.sparse_distance_matrix(tree, tolerance, output_type="ndarray")
-    pairs = pairs[molecule[pairs["i"]] < molecule[pairs["j"]]]
-    clashes = [{} for _ in range(len(waters))]
-    depths = tolerance - pairs["v"]
-    for a, b, depth in zip(molecule[pairs["i"]], molecule[pairs["j"]], depths, strict=True):
-        clashes[a][b] = clashes[b][a] = max(depth, clashes[a].get(b, 0.0))
-    return clashes
+    pairs = cell.tree(waters.reshape(-1, 3)).query_pairs(tolerance, output_type="ndarray")
+    pairs = np.sort(molecule[pairs], axis=1)
+    return np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0).reshape(-1, 2)
 
 
-def _choose(count: int, worst: np.ndarray, clashes: list[dict], rng) -> np.ndarray:
-    """Indices of ``count`` waters: at each threshold of THRESHOLDS_ANGSTROM in turn,
-    waters in order of their obstacle clash (ties in random order) whose clashes with
-    the obstacles and with the waters taken so far are within the threshold."""
-    order = rng.permutation(len(worst))
-    order = order[np.argsort(worst[order], kind="stable")]
-    taken = np.zeros(len(worst), bool)
-    against = np.zeros(len(worst))  # deepest clash with a taken water
-    n_taken = 0
-    for threshold in THRESHOLDS_ANGSTROM:
-        for i in order:
-            if n_taken == count:
-                return np.flatnonzero(taken)
-            if taken[i] or worst[i] > threshold or against[i] > threshold:
-                continue
-            taken[i] = True
-            n_taken += 1
-            for j, depth in clashes[i].items():
-                against[j] = max(against[j], depth)
-    return np.flatnonzero(taken)
+def _fewest_clashes(n: int, pairs: np.ndarray, count: int) -> np.ndarray:
+    """Which ``count`` of ``n`` waters to keep (boolean mask): the one with the most
+    clashes (``pairs``) among those kept is dropped until ``count`` are left or none
+    clashes, then the last in order (the order is random)."""
+    degree = np.bincount(pairs.ravel(), minlength=n)
+    neighbours = [[] for _ in range(n)]
+    for a, b in pairs:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    kept = np.ones(n, bool)
+    for _ in range(max(n - count, 0)):
+        worst = int(np.argmax(degree))
+        if degree[worst] == 0:
+            break
+        kept[worst], degree[worst] = False, -1
+        for j in neighbours[worst]:
+            degree[j] -= kept[j]
+    kept[np.flatnonzero(kept)[count:]] = False
+    return kept
