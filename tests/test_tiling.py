@@ -10,7 +10,13 @@ from MDAnalysis.lib.distances import distance_array
 from scipy.spatial import cKDTree
 
 from solvation.systems import tiling
-from solvation.systems.packing import PackItem, pack, packmol_executable, restart_text
+from solvation.systems.packing import (
+    PackItem,
+    _water_starts,
+    pack,
+    packmol_executable,
+    restart_text,
+)
 from solvation.systems.templates import water_template
 
 TOLERANCE = 2.0
@@ -87,3 +93,27 @@ def test_restart_file_puts_packmol_back_on_the_given_coordinates(tmp_path):
         )
     again = np.loadtxt(tmp_path / "out.xyz", skiprows=2, usecols=(1, 2, 3)).reshape(-1, 3, 3)
     assert np.abs(again - xyz).max() < 1e-4
+
+
+def test_water_items_in_a_cell_of_the_tile_edge_start_clear_of_each_other():
+    """Two water items in the two halves of a cell whose edge is the tile's (no seam):
+    every water keeps the tolerance from every other, the second item from the first
+    too, and from an excluding ion, so ``pack`` would take the start without packmol."""
+    _, edge = tiling.water_tile()
+    pbc = (0.0, 0.0, 0.0, edge, edge, edge)
+    half = edge / 2
+    water = water_template()
+    items = [
+        PackItem(water, 120, (f"inside box 0 0 0 {edge} {edge} {half}",)),
+        PackItem(water, 120, (f"inside box 0 0 {half} {edge} {edge} {edge}",)),
+    ]
+    ion = np.array([[half, half, half]])
+    starts, clear = _water_starts(items, (ion, [(ion, 3.3)]), pbc, TOLERANCE, seed=4)
+    assert clear and [i.count for i in starts] == [120, 120]
+    xyz = np.concatenate([i.start_xyz for i in starts])
+    assert _intermolecular_min(xyz, edge) >= TOLERANCE
+    assert np.all(starts[0].start_xyz[..., 2] <= half) and np.all(
+        starts[1].start_xyz[..., 2] >= half
+    )
+    box = [edge] * 3 + [90.0] * 3
+    assert distance_array(ion, xyz.reshape(-1, 3), box=box).min() >= 3.3
