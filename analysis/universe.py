@@ -28,8 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from solvation.console import LOGGER, warn
 from solvation.errors import SolvationError
-from solvation.forcefields.charges import fixed_charges
-from solvation.rundir import RUN_JSON, RunDir, has_run, load_system, read_run
+from solvation.rundir import RUN_JSON, RunDir, has_run, read_run
 
 
 class InputError(SolvationError):
@@ -352,19 +351,6 @@ def _from_mdtraj(traj) -> mda.Universe:
         time_offset=float(times[0]) if len(times) else 0.0,
     )
     return u
-
-
-def run_directory_charges(path: str | Path) -> np.ndarray | None:
-    """Per-atom fixed charges (e) from a build/run directory's system.xml, else None.
-
-    Parameters
-    ----------
-    path : str or Path
-        A build or run directory (anything else gives None).
-    """
-    if not Path(path).is_dir() or not RunDir(path).system_xml.exists():
-        return None
-    return np.array(fixed_charges(load_system(path)))
 
 
 def species_charges(
