@@ -414,7 +414,7 @@ class Transport(Analysis):
         atoms = self.universe.atoms
         try:
             self._masses = np.asarray(atoms.masses, dtype=np.float64)
-        except Exception:  # no masses in the topology: geometric centres
+        except AttributeError:  # no masses in the topology (NoDataError): geometric centres
             self._masses = np.ones(atoms.n_atoms)
         if not np.all(self._masses > 0):
             self._masses = np.where(self._masses > 0, self._masses, 1.0)
