@@ -42,7 +42,7 @@ UNREADABLE = (OSError, ValueError, TypeError, EOFError, StopIteration, LookupErr
 UNREADABLE += (ImportError, RuntimeError)
 # What a selection the topology cannot answer raises: a syntax error (SelectionError), a
 # value that does not parse (ValueError), or a keyword whose attribute the topology lacks
-# ("element O" without elements: AttributeError, or its subclass NoDataError).
+# ("element O" without elements: AttributeError, or NoDataError, which derives from it).
 BAD_SELECTION = (mda.exceptions.SelectionError, ValueError, AttributeError)
 
 

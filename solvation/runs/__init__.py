@@ -1,8 +1,8 @@
 """Application recipes: the analyses of ``solvation.analysis`` applied to build, run, PMF
 and metadynamics directories, written once for every caller. The command line, the
 campaigns and the validation suite call these and only format what they return; the
-analysis library itself knows nothing of run directories' records (``build.json``), of
-formulas or of species.
+analysis library itself reads no build record (``build.json``) and knows no formula
+(``tests/test_layout.py`` checks it).
 
 One module per concern:
 
