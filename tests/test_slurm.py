@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import tomli_w
 
-from solvation.analysis.recipes import pmf_of_directory
 from solvation.campaigns import Catalog, run_campaign
 from solvation.campaigns.pmf_runner import run_pmf
 from solvation.rundir import read_run
+from solvation.runs.pmf import pmf_of_directory
 
 CLUSTER = {"kind": "slurm", "jobs": 2, "memory": "2 GB", "cpus_per_job": 1}
 PROTOCOL = {
