@@ -1,7 +1,8 @@
 """Trajectory analyses, streaming frames through MDAnalysis with one shared neighbour
 search: RDF, coordination, speciation, pairing, residence, H-bond network, transport,
-water activity, interface profiles and contact layers; and the recipes that apply them
-to build/run directories (``solvation.analysis.recipes``). Every mean with an error is a
+water activity, interface profiles and contact layers. The recipes that apply them to
+build/run directories are ``solvation.runs``'s: this package reads no build record
+(``build.json``) and knows no formula. Every mean with an error is a
 ``stats.Estimate`` (standard error from the statistical inefficiency, effective samples,
 convergence flag); viscosity by periodic perturbation lives in ``viscosity``.
 

@@ -4,7 +4,6 @@ from . import (
     pair_pmf,
     plots,
     rdf,
-    recipes,
     results,
     threads,
     transport,
@@ -29,7 +28,7 @@ from .shells import NoMinimumError, first_minimum, first_peak, shell_minima
 from .stats import Estimate, combine_replicas, estimate
 from .transport import Diffusion, Transport, TransportResult
 from .universe import InputError, load_universe
-from .viscosity import ViscosityResult, viscosity_of_run, yeh_hummer_viscosity
+from .viscosity import ViscosityResult
 from .water_activity import (
     KBPoint,
     OsmoticPressure,
@@ -42,7 +41,6 @@ __all__ = [
     "pair_pmf",
     "plots",
     "rdf",
-    "recipes",
     "results",
     "threads",
     "transport",
@@ -79,8 +77,6 @@ __all__ = [
     "estimate",
     "combine_replicas",
     "ViscosityResult",
-    "viscosity_of_run",
-    "yeh_hummer_viscosity",
     "Transport",
     "TransportResult",
     "Diffusion",

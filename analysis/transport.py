@@ -24,7 +24,7 @@
   1.06 at n_eff ~ 30 (the error of an error estimated from few effective samples).
 - Finite size (Yeh & Hummer, J. Phys. Chem. B 108 (2004) 15873):
   D_inf = D_pbc + xi kB T / (6 pi eta L), xi = 2.837297, with eta given by the caller
-  (``solvation.analysis.viscosity.yeh_hummer_viscosity`` picks it: a user-given value,
+  (``solvation.runs.viscosity.yeh_hummer_viscosity`` picks it for a run: a user-given value,
   the run's own measured viscosity, else the water model's published one); without a
   viscosity no correction is made.
 - Conductivity: Nernst-Einstein from the self terms; Einstein-Helfand from the
@@ -414,7 +414,7 @@ class Transport(Analysis):
         atoms = self.universe.atoms
         try:
             self._masses = np.asarray(atoms.masses, dtype=np.float64)
-        except Exception:  # no masses in the topology: geometric centres
+        except AttributeError:  # no masses in the topology (NoDataError): geometric centres
             self._masses = np.ones(atoms.n_atoms)
         if not np.all(self._masses > 0):
             self._masses = np.where(self._masses > 0, self._masses, 1.0)

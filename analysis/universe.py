@@ -27,13 +27,23 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from solvation.console import LOGGER, warn
-from solvation.errors import SolvationError
-from solvation.forcefields.charges import fixed_charges
-from solvation.rundir import RUN_JSON, RunDir, has_run, load_system, read_run
+from solvation.errors import InputError
+from solvation.rundir import RUN_JSON, RunDir, has_run, read_run
 
-
-class InputError(SolvationError):
-    """Topology/trajectory that cannot be analysed as given."""
+# What MDAnalysis' parsers and readers raise for a file they cannot read (found by opening
+# empty, damaged, truncated, foreign and misnamed files of the common suffixes): read and
+# XDR/DCD header errors (OSError), parse errors (ValueError, UnicodeDecodeError), a suffix
+# no coordinate reader takes (TypeError), files that end early (EOFError, StopIteration,
+# IndexError, KeyError), and a format whose optional reader package is missing
+# (ImportError; RuntimeError "please install ..."). Anything else that escapes a reader
+# (ZeroDivisionError, AttributeError, AssertionError, MemoryError ...) is a bug, ours, a
+# reader's or in a transformation the caller passed, and keeps its traceback.
+UNREADABLE = (OSError, ValueError, TypeError, EOFError, StopIteration, LookupError)
+UNREADABLE += (ImportError, RuntimeError)
+# What a selection the topology cannot answer raises: a syntax error (SelectionError), a
+# value that does not parse (ValueError), or a keyword whose attribute the topology lacks
+# ("element O" without elements: AttributeError, or NoDataError, which derives from it).
+BAD_SELECTION = (mda.exceptions.SelectionError, ValueError, AttributeError)
 
 
 def _run_directory(path: Path) -> tuple[str, list[str]]:
@@ -133,14 +143,14 @@ def _quiet_unraisable():
 
 
 def _open(topology: str, trajectories: list[str], kwargs: dict) -> mda.Universe:
-    """The Universe of the files; whatever the readers raise for a file they cannot read
-    (an unknown suffix, a damaged or foreign file) is one InputError."""
+    """The Universe of the files; what the readers raise for a file they cannot read (an
+    unknown suffix, a damaged or foreign file: ``UNREADABLE``) is one InputError."""
     with _quiet_unraisable():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return mda.Universe(topology, *trajectories, **kwargs)
-        except Exception as err:  # readers raise many types for files they cannot read
+        except UNREADABLE as err:
             reason = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
             message = f"{type(err).__name__}{': ' + reason if reason else ''}"
             traceback.clear_frames(err.__traceback__)  # a half-made reader goes now, quietly
@@ -195,7 +205,7 @@ def _check_readable(universe: mda.Universe) -> None:
         traj[n - 1]
         coords = traj.ts.positions
         traj[0]
-    except Exception as err:  # readers raise several types for damaged files
+    except UNREADABLE as err:
         raise InputError(
             f"trajectory {traj.filename} cannot be read to its end ({err}); it may "
             "be truncated: cut it to its complete frames or re-run"
@@ -224,7 +234,7 @@ def select(universe: mda.Universe, selection: str, what: str = "selection"):
     """
     try:
         group = universe.select_atoms(selection)
-    except Exception as err:
+    except BAD_SELECTION as err:
         raise InputError(f"invalid {what} {selection!r}: {err}") from None
     if group.n_atoms == 0:
         names = sorted(set(universe.residues.resnames))[:20]
@@ -246,7 +256,7 @@ def atom_elements(atoms) -> np.ndarray:
         elements = np.asarray([str(e).upper() for e in atoms.elements])
         if all(elements):
             return elements
-    except Exception:  # no elements attribute: guess from names
+    except AttributeError:  # no elements attribute (NoDataError): guess from names
         pass
     from MDAnalysis.guesser.default_guesser import DefaultGuesser
 
@@ -352,19 +362,6 @@ def _from_mdtraj(traj) -> mda.Universe:
         time_offset=float(times[0]) if len(times) else 0.0,
     )
     return u
-
-
-def run_directory_charges(path: str | Path) -> np.ndarray | None:
-    """Per-atom fixed charges (e) from a build/run directory's system.xml, else None.
-
-    Parameters
-    ----------
-    path : str or Path
-        A build or run directory (anything else gives None).
-    """
-    if not Path(path).is_dir() or not RunDir(path).system_xml.exists():
-        return None
-    return np.array(fixed_charges(load_system(path)))
 
 
 def species_charges(

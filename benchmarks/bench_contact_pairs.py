@@ -52,11 +52,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from solvation.analysis.plots import plot_contact_pairs
-    from solvation.analysis.recipes import metad_of_directory
     from solvation.design import parse_design
     from solvation.engine import run
     from solvation.engine.metadynamics import metad_settings, run_metadynamics
     from solvation.rundir import read_build
+    from solvation.runs.metad import metad_of_directory
     from solvation.systems import build
 
     results, summary = {}, {}

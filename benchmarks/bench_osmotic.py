@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--platform", default="auto")
     args = parser.parse_args()
 
-    from solvation.analysis.recipes import osmotic_from_run
     from solvation.design import parse_design
     from solvation.engine import run
+    from solvation.runs.water_activity import osmotic_from_run
     from solvation.systems import build
 
     design = parse_design(

@@ -29,11 +29,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    from solvation.analysis.viscosity import viscosity_of_run
     from solvation.design import parse_design
     from solvation.engine import run
     from solvation.engine.viscosity import run_viscosity
     from solvation.forcefields import water_viscosity
+    from solvation.runs.viscosity import viscosity_of_run
     from solvation.systems import build
 
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-viscosity-"))

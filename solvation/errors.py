@@ -22,4 +22,5 @@ class Interrupted(SolvationError):
 
 class InputError(SolvationError):
     """A value, name, file or output path given by the user that cannot be used
-    (``solvation.inputs`` checks them)."""
+    (``solvation.inputs`` checks them), or a topology, trajectory or selection that cannot
+    be analysed as given (``solvation.analysis.universe``)."""

@@ -537,7 +537,7 @@ def load_system(directory: str | Path):
         raise RunDirError(f"{directory} holds no {SYSTEM_XML}; rebuild it with `solvation build`")
     try:
         return openmm.XmlSerializer.deserialize(path.read_text())
-    except Exception as err:  # OpenMM raises plain Exception for damaged XML
+    except (OSError, ValueError, openmm.OpenMMException) as err:  # damaged or cut XML
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise RunDirError(
             f"{path} cannot be read ({first}); it may be truncated or edited. Rebuild the "

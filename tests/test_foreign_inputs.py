@@ -1,7 +1,8 @@
 """Inputs this toolkit did not make: a LAMMPS data file without atom names (coordination
 cross-checked by brute force), multi-residue molecules, an mdtraj Trajectory in the
-analysis API; and the builder's volume estimate against measured densities, and the
-quick-look plots."""
+analysis API, files MDAnalysis cannot read (an input error) next to a bug (not one);
+and the builder's volume estimate against measured densities, and the quick-look
+plots."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from matplotlib.colors import to_hex
 
 from solvation.analysis import RDF, solvation_shells
 from solvation.analysis.plots import plot_rdf, plot_shells
-from solvation.analysis.universe import as_universe, load_universe, molecule_ids
+from solvation.analysis.universe import InputError, as_universe, load_universe, molecule_ids, select
 from solvation.cli import app, run_cli
 from solvation.design import parse_design
+from solvation.rundir import RunDir
 from solvation.style import category_styles
 from solvation.systems.composition import compose
 
@@ -130,6 +132,26 @@ def test_molecules_are_bonded_fragments_or_residues():
     assert len(set(molecule_ids(full).tolist())) == 2
     bare = mda.Universe.empty(3, n_residues=2, atom_resindex=[0, 0, 1], trajectory=True)
     assert molecule_ids(bare).tolist() == [0, 0, 1]  # no bonds: residues
+
+
+def test_unreadable_files_are_input_errors_and_bugs_are_not(tiny_run, tmp_path):
+    """A file MDAnalysis cannot read and a selection the topology cannot answer are one
+    InputError each. An exception from anything else while the files open keeps its type
+    (the command line then shows its traceback): here a transformation, which MDAnalysis
+    runs on the first frame as the Universe opens, divides by zero, a bug in the caller's
+    code that used to come out as "cannot open ... give files MDAnalysis reads"."""
+    files = RunDir(tiny_run)
+    top, xtc = files.topology_pdb, files.trajectory("xtc")
+    with pytest.raises(ZeroDivisionError):
+        load_universe(top, xtc, transformations=[lambda ts: 1 / 0])
+    text = tmp_path / "text.xtc"
+    text.write_text("not a trajectory")
+    with pytest.raises(InputError, match=r"cannot open .* OSError: XDR read error"):
+        load_universe(top, text)
+    u = load_universe(top, xtc)
+    assert u.trajectory.n_frames == 20
+    with pytest.raises(InputError, match="invalid selection 'resname ZN and'"):
+        select(u, "resname ZN and")
 
 
 def test_mdtraj_trajectory_gives_the_same_shells_and_rdf(tiny_run):

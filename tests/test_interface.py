@@ -11,10 +11,10 @@ from MDAnalysis.coordinates.memory import MemoryReader
 
 from solvation.analysis import load_universe
 from solvation.analysis.interface import InterfaceProfiles, poisson_potential
-from solvation.analysis.recipes import slab_planes
 from solvation.constants import ELEMENTARY_CHARGE_C as E_CHARGE
 from solvation.constants import VACUUM_PERMITTIVITY_F_PER_M as EPS0
 from solvation.design import parse_design
+from solvation.runs.interface import slab_planes
 from solvation.systems import build
 
 

@@ -29,6 +29,7 @@ LAYERS = [  # a module may import its own layer and the ones before it
     ("solvation",),  # core: errors, quantities, design, constants, rundir, provenance, style
     ("solvation.forcefields", "solvation.systems", "solvation.analysis"),
     ("solvation.engine",),
+    ("solvation.runs",),  # recipes: the analyses applied to run directories
     ("solvation.campaigns", "solvation.validation"),
     ("solvation.cli",),
 ]
@@ -142,12 +143,50 @@ def test_no_import_cycles():
     assert not cycles, "\n".join(cycles)
 
 
+# what the analysis library must not know: a run's build record, formulas, designs, recipes
+BUILD_RECORD = {"BUILD_JSON", "BuildInfo", "read_build", "build_json"}
+NOT_IMPORTED_BY_ANALYSIS = ("solvation.systems", "solvation.runs", "solvation.design")
+
+
+def _analysis_knows_runs(module: str) -> list[str]:
+    """What ``module`` imports from the formula, design and recipe layers, and every name
+    of a run's build record it imports or uses (``read_build``, ``RunDir(...).build_json``)."""
+    found = [f"imports {t}" for t, _ in _imports(module) if t.startswith(NOT_IMPORTED_BY_ANALYSIS)]
+    for tree in _trees(module):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.alias):
+                name = node.name
+            elif isinstance(node, ast.Attribute):
+                name = node.attr
+            else:
+                name = getattr(node, "id", None)
+            if name in BUILD_RECORD:
+                found.append(f"uses {name}")
+    return found
+
+
+def test_analysis_knows_no_run_directory_record():
+    """The analysis library reads trajectories, never a run's build record: no module of
+    ``solvation.analysis`` imports ``read_build``/``BuildInfo``/``BUILD_JSON`` (or reads
+    ``RunDir.build_json``), the formula parser of ``solvation.systems``, the design, or
+    the recipes of ``solvation.runs`` that apply analyses to run directories; and only
+    ``universe`` (which opens a run directory's topology and trajectory) touches
+    ``solvation.rundir`` at all."""
+    analysis = [m for m in MODULES if m.startswith("solvation.analysis")]
+    wrong = [f"{m} {what}" for m in analysis for what in _analysis_knows_runs(m)]
+    rundir_users = {m for m in analysis for t, _ in _imports(m) if t.startswith("solvation.rundir")}
+    assert not wrong, "\n".join(wrong)
+    assert rundir_users == {"solvation.analysis.universe"}
+    assert not (ROOT / "analysis" / "recipes.py").exists()
+
+
 LAZY_PACKAGES = [
     "solvation",
     "solvation.analysis",
     "solvation.campaigns",
     "solvation.engine",
     "solvation.forcefields",
+    "solvation.runs",
     "solvation.systems",
     "solvation.validation",
 ]

@@ -17,17 +17,18 @@ from solvation.analysis import RDF, SolvationShells, first_minimum, load_univers
 from solvation.analysis.coordination import ShellsWithCutoffs, solvation_shells
 from solvation.analysis.cutoffs import ligand_site, reference_radius, solvent_site
 from solvation.analysis.hbonds import HydrogenBonds, hydrogen_bonds
-from solvation.analysis.recipes import (
-    analyses_of_run,
-    hbonds_of_run,
-    run_selections,
-    shells_of_run,
-)
 from solvation.analysis.results import jsonable
 from solvation.analysis.threads import available_cores, set_threads, threads_per_slot
 from solvation.analysis.transport import Transport
-from solvation.analysis.universe import run_directory_charges, species_charges
+from solvation.analysis.universe import species_charges
 from solvation.rundir import read_build
+from solvation.runs import (
+    analyses_of_run,
+    hbonds_of_run,
+    run_directory_charges,
+    run_selections,
+    shells_of_run,
+)
 
 SHELLS = {"water": "resname HOH and name O*", "Cl": "resname CL"}
 

@@ -16,13 +16,13 @@ from scipy.integrate import quad
 from scipy.stats import t as student_t
 
 from solvation.analysis.pmf import decorrelate, umbrella_profile
-from solvation.analysis.recipes import pmf_of_directory
 from solvation.campaigns import Catalog, make_figures, rank_directory, run_campaign
 from solvation.campaigns.pmf_runner import run_pmf
 from solvation.cli import app, run_cli
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.errors import SolvationError
 from solvation.rundir import read_run, read_umbrella, read_window
+from solvation.runs.pmf import pmf_of_directory
 
 T = 298.15
 KT = GAS_CONSTANT_KJ_PER_MOL_K * T

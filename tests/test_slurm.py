@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import tomli_w
 
-from solvation.analysis.recipes import pmf_of_directory
 from solvation.campaigns import Catalog, run_campaign
 from solvation.campaigns.pmf_runner import run_pmf
 from solvation.rundir import read_run
+from solvation.runs.pmf import pmf_of_directory
 
 CLUSTER = {"kind": "slurm", "jobs": 2, "memory": "2 GB", "cpus_per_job": 1}
 PROTOCOL = {
@@ -211,7 +211,9 @@ def test_pmf_windows_run_in_slurm_jobs(slurm, tmp_path):
     assert jobs.slurm_job.notna().all()
     assert set(jobs.slurm_job) <= set(Catalog(out).meta("slurm_worker_jobs").split())
     result = pmf_of_directory(out)
-    assert np.allclose([w["centre_nm"] for w in result.windows], [1.2, 1.25, 1.3], atol=1e-3)
+    # the centre is measured above the slab's top plane frame by frame; the Zn(002) atoms
+    # move, so the mean centre can sit a few pm from the requested one
+    assert np.allclose([w["centre_nm"] for w in result.windows], [1.2, 1.25, 1.3], atol=5e-3)
     assert np.all(np.isfinite(result.free_energy_kj_per_mol))
 
 

@@ -20,8 +20,6 @@ from solvation.analysis.viscosity import (
     fit_velocity_profile,
     velocity_amplitude,
     viscosity_from_amplitudes,
-    viscosity_of_run,
-    yeh_hummer_viscosity,
 )
 from solvation.engine.run import RunError
 from solvation.engine.viscosity import cosine_integrator, run_viscosity
@@ -33,6 +31,7 @@ from solvation.rundir import (
     read_build,
     write_viscosity,
 )
+from solvation.runs.viscosity import viscosity_of_run, yeh_hummer_viscosity
 
 
 def test_velocity_profile_fit_recovers_a_synthetic_profile():

@@ -13,7 +13,6 @@ import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 from typer.testing import CliRunner
 
-from solvation.analysis.recipes import osmotic_from_run
 from solvation.analysis.stats import Estimate
 from solvation.analysis.water_activity import (
     KJ_MOL_NM3_TO_BAR,
@@ -27,6 +26,7 @@ from solvation.cli import app as cli_app
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K as R_GAS
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL as M_WATER
 from solvation.design import DesignError, parse_design
+from solvation.runs.water_activity import osmotic_from_run
 from solvation.systems import build
 
 OSMOTIC_DESIGN = {

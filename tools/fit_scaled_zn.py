@@ -321,9 +321,9 @@ def measure_solution(
 def _zn_shells(directory: Path) -> dict:
     """Zn-O(water) first peak (A; g(r) on 0.01 A bins smoothed by 0.02 A, as the one-ion
     scan), water CN and contact-pair fraction of a run (NaN without Zn2+)."""
-    from solvation.analysis.recipes import shells_of_run
     from solvation.analysis.universe import load_universe
     from solvation.rundir import read_build
+    from solvation.runs.structure import shells_of_run
 
     universe = load_universe(directory)
     shells = shells_of_run(universe, read_build(directory), residence=False)

@@ -2,7 +2,7 @@
 
 Campaign jobs, the ranking, the figures, the exports and the command line
 (``solvation descriptors``) all read the descriptors from here; the analyses that
-compute them are the recipes of ``solvation.analysis.recipes`` (the same functions the
+compute them are the recipes of ``solvation.runs`` (the same functions the
 ``solvation analyze`` verbs call). ``slow_process`` names what a plain MD run must
 sample for the descriptor to settle: shell quantities need their first shells to
 exchange, and where none exchanged, no run length can be promised.

@@ -7,7 +7,7 @@ covers, so that the ranking can combine replicas, distrust what did not converge
 estimate how much longer the runs must be. Every analysis result of a job is also
 written as JSON (and CSV where tabular) into the job directory, so figures can be
 regenerated from the stored results alone. The analyses themselves are the recipes of
-``solvation.analysis.recipes``.
+``solvation.runs``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from solvation.analysis import recipes
+from solvation import runs
 from solvation.analysis.coordination import MIN_EXCHANGES_PER_ION
 from solvation.analysis.hbonds import HBondResult
 from solvation.analysis.results import jsonable
@@ -77,11 +77,11 @@ def _write(outdir: Path, name: str, data: dict, u=None, selections=None, params=
 
 
 def structure_descriptors(
-    u, build: BuildInfo, outdir: Path, shells: recipes.ShellsOfRun | None = None
+    u, build: BuildInfo, outdir: Path, shells: runs.ShellsOfRun | None = None
 ) -> dict[str, DescriptorValue]:
     """zn_water_cn, zn_anion_cn, zn_additive_cn, zn_total_cn and cip_fraction (CIP +
     AGG) of the Zn2+ first shells by the one first-shell definition (``shells``: already
-    computed by ``recipes.shells_of_run``, else computed here). A first shell beyond
+    computed by ``runs.shells_of_run``, else computed here). A first shell beyond
     Zn2+'s chemistry marks every one of them with its ``problem``.
 
     Parameters
@@ -92,7 +92,7 @@ def structure_descriptors(
         The job directory (results are written there).
     shells : ShellsOfRun, optional
     """
-    shells = shells or recipes.shells_of_run(u, build)
+    shells = shells or runs.shells_of_run(u, build)
     result, sel = shells.result, shells.selections
     if result is None:
         return {}
@@ -165,8 +165,8 @@ def hbond_descriptors(
         The job directory.
     result : HBondResult, optional
     """
-    result = result or recipes.hbonds_of_run(u, build)
-    selections = recipes.run_selections(build).molecules
+    result = result or runs.hbonds_of_run(u, build)
+    selections = runs.run_selections(build).molecules
     _write(outdir, HBONDS_JSON, result.to_dict(), u, selections, result.criterion)
     span = _span_ps(u)
     out = {
@@ -194,7 +194,7 @@ def transport_descriptors(
     outdir: Path,
     temperature_k: float,
     charges: np.ndarray | None,
-    run: recipes.TransportOfRun | None = None,
+    run: runs.TransportOfRun | None = None,
 ) -> dict[str, DescriptorValue]:
     """D of Zn2+ and water, conductivity and the Zn2+ transference number (``run``:
     already computed, else computed here).
@@ -211,9 +211,9 @@ def transport_descriptors(
         Per-atom charges (e).
     run : TransportOfRun, optional
     """
-    run = run or recipes.transport_of_run(u, build, temperature_k, charges, outdir)
+    run = run or runs.transport_of_run(u, build, temperature_k, charges, outdir)
     result, conductivity = run.transport, run.conductivity
-    selections = recipes.run_selections(build).molecules
+    selections = runs.run_selections(build).molecules
     params = {"temperature_k": temperature_k}
     _write(outdir, TRANSPORT_JSON, {**result.to_dict(), **conductivity}, u, selections, params)
     result.to_frame().to_csv(outdir / MSD_CSV, index=False)
@@ -258,7 +258,7 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
         The job directory.
     """
     if build.osmotic is not None:
-        result = recipes.osmotic_from_run(outdir)
+        result = runs.osmotic_from_run(outdir)
         _write(outdir, WATER_ACTIVITY_JSON, result.to_dict())
         flags = {"n_eff": _finite(result.n_eff), "converged": result.converged}
         flags["reason"] = result.reason
@@ -271,7 +271,7 @@ def water_activity_descriptors(build: BuildInfo, outdir: Path) -> dict[str, Desc
             ),
         }
     try:
-        point = recipes.kb_from_run(outdir)
+        point = runs.kb_from_run(outdir)
     except InputError:  # slabs, additives, no ions: no KB point
         return {}
     _write(outdir, KB_JSON, point.to_dict())

@@ -3,7 +3,7 @@
 Each stage is resumable on its own (build is a no-op when done, run continues from its
 checkpoint, analyses are recomputed from the trajectory), so a job killed anywhere
 finishes when it is started again. The per-frame analyses (structure, H-bonds, transport)
-run in one pass over the trajectory (``recipes.analyses_of_run``); the job's descriptors
+run in one pass over the trajectory (``solvation.runs.analyses_of_run``); the job's descriptors
 and the frames its analyses read go to ``result.json`` (``solvation.rundir.JobResult``).
 A job given ``threads`` (the campaign's cores / slots) runs its kernels and OpenMM's CPU
 platform on that many threads.
@@ -15,13 +15,14 @@ import os
 import time
 from pathlib import Path
 
-from solvation.analysis.recipes import analyses_of_run
 from solvation.analysis.threads import set_threads
-from solvation.analysis.universe import load_universe, run_directory_charges
+from solvation.analysis.universe import load_universe
 from solvation.design import parse_design
 from solvation.engine import run
 from solvation.locks import holder, holder_alive, lock_path
 from solvation.rundir import JobResult, read_build, write_result
+from solvation.runs.analyses import analyses_of_run
+from solvation.runs.selections import run_directory_charges
 from solvation.systems import build
 
 from .descriptors import (

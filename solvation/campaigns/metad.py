@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from solvation.analysis.recipes import metad_of_directory
 from solvation.design import parse_design
 from solvation.engine.metadynamics import metad_settings, run_metadynamics
 from solvation.rundir import (
@@ -21,6 +20,7 @@ from solvation.rundir import (
     read_design_table,
     write_json_atomic,
 )
+from solvation.runs.metad import metad_of_directory
 
 
 def metad_descriptors(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from solvation.analysis.pair_pmf import PairPMFResult
-from solvation.analysis.recipes import pmf_of_directory
 from solvation.design import Design, load_design, parse_design
 from solvation.engine import run
 from solvation.engine.pair_umbrella import (
@@ -44,6 +43,7 @@ from solvation.rundir import (
     read_run,
     write_json_atomic,
 )
+from solvation.runs.pmf import pmf_of_directory
 from solvation.systems import build
 from solvation.systems.composition import size_box
 

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 import solvation
-from solvation import analysis
+from solvation import analysis, runs
 from solvation.console import LOGGER, warn
 from solvation.inputs import InputError, check_outputs, named_numbers, number, prepared, whole
 from solvation.provenance import analysis_provenance
@@ -250,7 +250,7 @@ def rdf_cmd(
 
 
 def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", discard=0):
-    """Shells with the user's selections, or a run's own (``recipes.shells_of_run``: the
+    """Shells with the user's selections, or a run's own (``runs.shells_of_run``: the
     campaign's numbers for the same run); returns (SolvationResult, provenance)."""
     u = _universe(paths)
     shells = named(shell, "--shell")
@@ -262,7 +262,7 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
             raise typer.BadParameter(
                 "give --center and --shell (no run directory to take them from)"
             )
-        run = analysis.recipes.shells_of_run(
+        run = runs.shells_of_run(
             u,
             solvation.rundir.read_build(paths[0]),
             cutoffs=cutoffs,
@@ -279,7 +279,7 @@ def _shells(paths, center, shell, cutoff, pairing, frames, count="molecules", di
                 raise typer.BadParameter(
                     "give --center and --shell (no run directory to take them from)"
                 )
-            sel = analysis.recipes.run_selections(solvation.rundir.read_build(paths[0]))
+            sel = runs.run_selections(solvation.rundir.read_build(paths[0]))
             center, shells = center or sel.centre, shells or sel.shells
         result, _ = analysis.solvation_shells(
             u, center, shells, cutoffs, pairing, verbose=True, **options
@@ -498,7 +498,7 @@ def _species(paths: list[Path], species: list[str] | None) -> dict[str, str]:
         raise typer.BadParameter(
             "give --species NAME=SELECTION (no run directory to take them from)"
         )
-    return analysis.recipes.run_selections(solvation.rundir.read_build(paths[0])).molecules
+    return runs.run_selections(solvation.rundir.read_build(paths[0])).molecules
 
 
 def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
@@ -512,20 +512,18 @@ def _check_transport(dims, viscosity, temperature, dt_ps) -> None:
 
 def _transport(paths, selections, charges, dims, viscosity, temperature, start, stop, step, dt_ps):
     u = _universe(paths)
-    eta, source = analysis.viscosity.yeh_hummer_viscosity(
-        None if viscosity is None else viscosity * 1e-3, paths[0] if paths[0].is_dir() else None
-    )
-    transport = analysis.transport.Transport(
+    transport = runs.transport_analysis(
         u,
         selections,
+        _temperature(paths, temperature),
+        paths[0] if paths[0].is_dir() else None,
+        None if viscosity is None else viscosity * 1e-3,
         charges=charges,
         dimensions=dims,
-        temperature=_temperature(paths, temperature),
-        viscosity=eta,
-        viscosity_source=source,
         dt_ps=dt_ps,
         verbose=True,
     ).run(start, stop, step)
+    source = transport.viscosity_source
     prov = analysis_provenance(
         u,
         selections,
@@ -617,7 +615,7 @@ def conductivity_cmd(
     selections = _species(paths, species)
     if not charges:
         charges = analysis.universe.species_charges(
-            _universe(paths), selections, analysis.universe.run_directory_charges(paths[0])
+            _universe(paths), selections, runs.run_directory_charges(paths[0])
         )
     charged = [k for k, z in charges.items() if z != 0]
     if len(charged) < 2:
@@ -696,8 +694,8 @@ def hbonds_cmd(
     }
     if paths[0].is_dir() and not groups and water == "resname HOH" and cations == "resname ZN":
         build = solvation.rundir.read_build(paths[0])
-        result = analysis.recipes.hbonds_of_run(u, build, verbose=True, options=options, **frames)
-        sel = analysis.recipes.run_selections(build)
+        result = runs.hbonds_of_run(u, build, verbose=True, options=options, **frames)
+        sel = runs.run_selections(build)
         water, cations = sel.molecules.get("water", water), sel.centre
         groups = {k: v for k, v in sel.molecules.items() if k in sel.shells and k != "water"}
     else:
@@ -745,7 +743,7 @@ def water_activity_cmd(
     solvation.analysis.water_activity for the three routes and their references)."""
     _check(paths, json_file, csv_file, plot, start, stop, step)
     prepare_analysis()
-    results = analysis.recipes.water_activity_of_runs(paths, method, **_frames(start, stop, step))
+    results = runs.water_activity_of_runs(paths, method, **_frames(start, stop, step))
     for r in results:
         typer.echo(_activity_line(r))
     jsonable = analysis.results.jsonable
@@ -794,7 +792,7 @@ def viscosity_cmd(
     --viscosity`): eta = rho A / (<V> k^2) with its standard error and effective samples."""
     _check([directory], json_file)
     prepare_analysis()
-    result = analysis.viscosity.viscosity_of_run(directory)
+    result = runs.viscosity_of_run(directory)
     typer.echo(result.text())
     write_json(json_file, result.to_dict())
 
@@ -848,7 +846,7 @@ def interface_cmd(
     number("--contact-angstrom", contact, "A", 0.0, 20.0, low_open=True)
     cutoffs = _cutoffs(cutoff)
     u = _universe(paths)
-    out = analysis.recipes.interface_of_run(
+    out = runs.interface_of_run(
         paths,
         u,
         named(species, "--species") or None,

@@ -20,7 +20,7 @@ from typing import Annotated, Optional
 import typer
 
 import solvation
-from solvation import analysis, campaigns, engine, forcefields, systems, validation
+from solvation import campaigns, engine, forcefields, runs, systems, validation
 from solvation.console import configure_logging
 from solvation.design import load_design
 from solvation.engine.protocol import DEFAULT_ACCELERATION, DEFAULT_TIME_PS, Protocol, protocol_from
@@ -358,7 +358,7 @@ def _echo_model_status(directory: Path) -> None:
 def _viscosity_stage(directory, acceleration, length_ps, platform, device, precision) -> dict:
     """Run (or resume) the periodic-perturbation run and print eta."""
     engine.viscosity.run_viscosity(directory, acceleration, length_ps, platform, device, precision)
-    result = analysis.viscosity.viscosity_of_run(directory)
+    result = runs.viscosity_of_run(directory)
     typer.echo(f"  viscosity: {result.text()}")
     return result.to_dict()
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 import solvation
-from solvation import analysis, engine
+from solvation import analysis, engine, runs
 from solvation.design import parse_design
 from solvation.inputs import check_outputs, prepared
 
@@ -68,7 +68,7 @@ def analyze_metad_cmd(
     contact (CIP + AGG) from the metadynamics stage, reweighted with c(t) (Tiwary &
     Parrinello 2015), with autocorrelation-aware errors and running estimates."""
     check_outputs({"--json": (json_file, "json"), "--plot": (plot, "plot")}, [directory])
-    r = analysis.recipes.metad_of_directory(directory, skip)
+    r = runs.metad_of_directory(directory, skip)
     flag = "" if r.converged else ", NOT CONVERGED"
     typer.echo(
         f"{r.n_cations} cations, {r.n_frames} frames after {r.skip_ps:.0f} ps: cations in "

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 import solvation
-from solvation import analysis, campaigns
+from solvation import analysis, campaigns, runs
 from solvation.inputs import check_outputs, number, output_dir, prepared, whole
 from solvation.rundir import PMF_PARENT_DIR, UMBRELLA_JSON
 
@@ -191,7 +191,7 @@ def analyze_pmf_cmd(
     number("--bin-nm", bin_width, "nm", 0.0, 1.0, low_open=True)
     prepare_analysis()
     if solvation.rundir.read_umbrella(directory).coordinate == "distance":
-        result = analysis.recipes.pair_pmf_of_directory(
+        result = runs.pair_pmf_of_directory(
             directory,
             shell_cutoff,
             bin_width,
@@ -201,7 +201,7 @@ def analyze_pmf_cmd(
         )
         _echo_pair(result)
     else:
-        result = analysis.recipes.pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
+        result = runs.pmf_of_directory(directory, shell_cutoff, bin_width, verbose=True)
         _echo_surface(result)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")

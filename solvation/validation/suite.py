@@ -45,13 +45,10 @@ import pandas as pd
 
 from solvation.analysis.hbonds import HydrogenBonds
 from solvation.analysis.rdf import RDF
-from solvation.analysis.recipes import osmotic_from_run, pair_pmf_of_directory, shells_of_run
 from solvation.analysis.results import jsonable
 from solvation.analysis.shells import NoMinimumError, shell_minima
 from solvation.analysis.stats import estimate
-from solvation.analysis.transport import Transport
 from solvation.analysis.universe import load_universe
-from solvation.analysis.viscosity import viscosity_of_run, yeh_hummer_viscosity
 from solvation.campaigns.pmf_runner import run_pmf
 from solvation.constants import WATER_MOLAR_MASS_KG_PER_MOL
 from solvation.design import parse_design
@@ -72,6 +69,11 @@ from solvation.rundir import (
     read_viscosity,
     write_json_atomic,
 )
+from solvation.runs.pmf import pair_pmf_of_directory
+from solvation.runs.structure import shells_of_run
+from solvation.runs.transport import transport_analysis
+from solvation.runs.viscosity import viscosity_of_run
+from solvation.runs.water_activity import osmotic_from_run
 from solvation.systems import build
 
 from . import laliberte
@@ -443,10 +445,7 @@ def _production_density(directory: Path) -> tuple[float, float]:
 def _diffusion(u, selection: str, directory: Path, info: RunInfo):
     """Self-diffusion with the Yeh-Hummer correction for the run's own viscosity (measured
     there, else its water model's published one)."""
-    eta, source = yeh_hummer_viscosity(None, directory)
-    d = Transport(
-        u, {"x": selection}, temperature=info.temperature_k, viscosity=eta, viscosity_source=source
-    )
+    d = transport_analysis(u, {"x": selection}, info.temperature_k, directory)
     return d.run().results.transport.species["x"]
 
 

@@ -1,0 +1,170 @@
+"""Free-energy profiles of a PMF directory (``solvation pmf``): the ion's PMF and water
+count along its height above a slab, or a pair PMF W(r) with its CIP/SSIP states and
+association constants (``--pair``); one pass over each umbrella window, then MBAR."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from solvation.analysis.pair_pmf import (
+    DEFAULT_BOOTSTRAP,
+    PairModel,
+    PairPMFResult,
+    PairSeries,
+    pair_pmf_result,
+)
+from solvation.analysis.pmf import PMFResult, WindowSeries, pmf_result
+from solvation.analysis.universe import InputError, load_universe
+from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
+from solvation.rundir import has_run, read_build, read_run, read_umbrella, read_window
+
+from .selections import run_selections
+
+
+def pmf_of_directory(
+    path: str | Path,
+    shell_cutoff_angstrom: float | None = None,
+    bin_width_nm: float | None = None,
+    verbose: bool = False,
+) -> PMFResult | PairPMFResult:
+    """PMF of the ion along its height above the slab from a PMF directory (its
+    ``umbrella.json`` and window run directories): one pass over each window's
+    trajectory, then MBAR. Defaults: the directory's shell cutoff; bins of a quarter of
+    the window spacing. A pair PMF directory gives ``pair_pmf_of_directory``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A PMF directory.
+    shell_cutoff_angstrom : float, optional
+        First-shell cutoff of the water count (A).
+    bin_width_nm : float, optional
+        Histogram bin width (nm).
+    verbose : bool
+        Show a progress bar.
+    """
+    path = Path(path)
+    setup = read_umbrella(path)
+    if setup.coordinate == "distance":
+        return pair_pmf_of_directory(path, shell_cutoff_angstrom, bin_width_nm, verbose=verbose)
+    cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    series, force_constants = [], []
+    for name in setup.windows:
+        window = path / name
+        info = read_window(window)
+        universe = load_universe(window)
+        water = run_selections(read_build(window)).shells["water"]
+        analysis = WindowSeries(
+            universe,
+            info.ion_index,
+            f"resname {METAL_RESNAME}",
+            water,
+            cutoff,
+            info.restraint_z_nm,
+            verbose=verbose,
+        )
+        series.append(analysis.run().results.series)
+        force_constants.append(info.force_constant_kj_mol_nm2)
+    return pmf_result(
+        series,
+        force_constants,
+        setup.temperature_k,
+        bin_width_nm or setup.spacing_nm / 4.0,
+        setup.ion_species,
+        cutoff,
+    )
+
+
+def pair_model(setup, path: Path | None = None) -> PairModel:
+    """The model facts a pair PMF's analysis needs, from its ``umbrella.json``.
+
+    Parameters
+    ----------
+    setup : UmbrellaInfo
+        A pair PMF's record.
+    path : Path, optional
+        The PMF directory: the quoted uncertainty of eps_r is looked up for its water.
+    """
+    err = 0.0
+    if path is not None:
+        try:
+            err = water_dielectric(read_build(path / setup.windows[0]).water_model).err_eps
+        except UnknownName:  # a water model without a published eps_r
+            err = 0.0
+    return PairModel(
+        cation=setup.ion_species,
+        partner=setup.partner_species,
+        charges_e=tuple(setup.charges_e),
+        dielectric=setup.dielectric,
+        boundary_nm=setup.boundary_nm,
+        temperature_k=setup.temperature_k,
+        dielectric_source=setup.dielectric_source or "",
+        boundary_source=setup.boundary_source or "",
+        partner_atom=setup.partner_atom or "",
+        dielectric_err=err,
+    )
+
+
+def pair_pmf_of_directory(
+    path: str | Path,
+    shell_cutoff_angstrom: float | None = None,
+    bin_width_nm: float | None = None,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    verbose: bool = False,
+    finished_only: bool = False,
+) -> PairPMFResult:
+    """Pair PMF W(r), states and association constants of a pair PMF directory
+    (``solvation pmf --pair``): one pass over each window's trajectory, then MBAR with the
+    Jacobian removed, the Coulomb-tail match and a bootstrap (``analysis.pair_pmf``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A pair PMF directory.
+    shell_cutoff_angstrom : float, optional
+        First-shell cutoff of the cation (A); default the directory's.
+    bin_width_nm : float, optional
+        Histogram bin width (nm); default half the window spacing (windows of few
+        uncorrelated samples leave finer bins empty).
+    n_bootstrap : int
+        Bootstrap resamples for the errors.
+    verbose : bool
+        Show a progress bar.
+    finished_only : bool
+        Use only the windows whose production has finished (a PMF still running); the
+        result then says how many windows it holds and is not converged.
+    """
+    path = Path(path)
+    setup = read_umbrella(path)
+    cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
+    names = setup.windows
+    if finished_only:
+        names = [n for n in names if has_run(path / n) and read_run(path / n).complete]
+        if len(names) < 2:
+            raise InputError(f"{path}: fewer than two windows have finished")
+    series, centres, force_constants = [], [], []
+    for name in names:
+        window = path / name
+        info = read_window(window)
+        water = run_selections(read_build(window)).shells["water"]
+        analysis = PairSeries(
+            load_universe(window),
+            info.ion_index,
+            info.partner_index,
+            water,
+            cutoff,
+            setup.partner_acceptors,
+            verbose=verbose,
+        )
+        series.append(analysis.run().result)
+        centres.append(info.centre_nm)
+        force_constants.append(info.force_constant_kj_mol_nm2)
+    width = bin_width_nm or setup.spacing_nm / 2.0
+    result = pair_pmf_result(
+        series, centres, force_constants, pair_model(setup, path), width, cutoff, n_bootstrap
+    )
+    if len(names) < len(setup.windows):
+        note = f"only {len(names)} of {len(setup.windows)} windows have finished"
+        result = replace(result, warnings=[note, *result.warnings], converged=False)
+    return result
