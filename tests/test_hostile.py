@@ -232,7 +232,7 @@ CASES = [
         "packmol past its time limit (pre-hydrated: two packmol runs, one limit)",
         _build(
             salts=[{"formula": "ZnSO4", "concentration": "2 m"}],
-            box={"n_water": 3000, "packmol_timeout_s": 1},
+            box={"n_water": 8000, "packmol_timeout_s": 1},  # its solute run alone: ~9 s
         ),
         "did not finish within its time limit of 1 s",
         2,
