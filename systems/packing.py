@@ -356,7 +356,8 @@ def restart_text(template: ResidueTemplate, xyz: np.ndarray) -> str:
 
 def _kabsch(reference: np.ndarray, copies: np.ndarray) -> np.ndarray:
     """(n, 3, 3) rotations that best turn the centred ``reference`` (atoms, 3) onto each
-    of the centred ``copies`` (n, atoms, 3): copy ~ R @ reference (Kabsch)."""
+    of the centred ``copies`` (n, atoms, 3): copy ~ R @ reference (Kabsch), all at once
+    (scipy's ``Rotation.align_vectors`` takes one molecule per call: 2.9 s for 3000)."""
     h = np.einsum("ai,naj->nij", reference, copies)
     u, _, vt = np.linalg.svd(h)
     flip = np.sign(np.linalg.det(np.einsum("nji,nkj->nik", vt, u)))
