@@ -154,6 +154,8 @@ def _slab_items(
     lo, hi = z_top + gap, z_top + gap + thickness
     c_len = hi + gap - z_bottom + vacuum
     lateral = _lateral_constraints(slab, margin=0.0 if slab.orthorhombic else 1.0)
+    x0, y0, x1, y1 = _lateral_bounds(slab)
+    top_box = f"inside box {x0:.3f} {y0:.3f} {lo:.3f} {x1:.3f} {y1:.3f}"
     items = [PackItem(slab_template(slab.symbols), 1, (), slab.xyz)]
     if spec.adsorbed is not None:
         ads = next(c for c in comp.components.values() if c.role == "adsorbed")
@@ -162,7 +164,7 @@ def _slab_items(
             PackItem(
                 ads.template,
                 spec.adsorbed.n,
-                lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {z_top + within:.3f}",),
+                lateral + (f"{top_box} {z_top + within:.3f}",),
             )
         )
     order = sorted(
@@ -174,7 +176,7 @@ def _slab_items(
             PackItem(
                 comp.components[k].template,
                 comp.counts[k],
-                lateral + (f"inside box -1e4 -1e4 {lo:.3f} 1e4 1e4 {hi:.3f}",),
+                lateral + (f"{top_box} {hi:.3f}",),
             )
         )
     box = np.array([slab.a, slab.b, [0.0, 0.0, c_len]])
@@ -199,6 +201,13 @@ def _slab_counts(slab: Slab) -> dict[str, int]:
     if slab.material == "Zn":
         return {"Zn(metal)": len(slab.xyz)}
     return {f"{e}({slab.material} slab)": slab.symbols.count(e) for e in sorted(set(slab.symbols))}
+
+
+def _lateral_bounds(slab: Slab) -> tuple[float, float, float, float]:
+    """x and y bounds (A) of the lateral cell (a packing region must be bounded for its
+    random start, ``tiling.random_start``)."""
+    (ax, _, _), (bx, by, _) = slab.a, slab.b
+    return min(0.0, bx), 0.0, max(ax, ax + bx), by
 
 
 def _lateral_constraints(slab: Slab, margin: float) -> tuple[str, ...]:

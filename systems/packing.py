@@ -399,6 +399,7 @@ def _run_packmol(
     ``limit``: the packing's time limit (s) and its deadline (``time.monotonic``)."""
     timeout, deadline = limit
     started, cpu = time.monotonic(), _children_cpu_seconds()
+    items = _random_starts(items, pbc, seed)
     remove_stale_folders()
     with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         workdir = Path(tmp)
@@ -446,6 +447,25 @@ def _run_packmol(
             placed.append((item.template, coords[start : start + n]))
             start += n
     return placed
+
+
+def _random_starts(
+    items: list[PackItem], pbc: tuple[float, ...] | None, seed: int
+) -> list[PackItem]:
+    """In a run that holds fixed atoms, a uniform random start (``tiling.random_start``)
+    for each item that is neither fixed nor started: packmol's own first guess puts
+    such molecules on their region's boundary."""
+    if all(i.fixed_xyz is None for i in items):
+        return items
+    out = []
+    for k, item in enumerate(items):
+        if item.fixed_xyz is None and item.start_xyz is None:
+            xyz = tiling.random_start(
+                item.template.xyz_angstrom, item.count, item.constraints, pbc, seed + k
+            )
+            item = item if xyz is None else replace(item, start_xyz=xyz)
+        out.append(item)
+    return out
 
 
 def _children_cpu_seconds() -> float:

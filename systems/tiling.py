@@ -35,6 +35,7 @@ from .templates import water_template
 TILE_FILE = "water_tile.npz"
 ROTATION_TRIES = 20  # random turns tried for a water that is not clear
 INSIDE_BOX = re.compile(r"^inside box" + r"\s+(\S+)" * 6 + r"\s*$")
+PLANE = re.compile(r"^(over|below) plane" + r"\s+(\S+)" * 4 + r"\s*$")
 
 
 @cache
@@ -74,6 +75,28 @@ def _frames(xyz: np.ndarray) -> np.ndarray:
     return np.stack([u, np.cross(w, u), w], axis=-1)
 
 
+def _box_and_planes(constraints: tuple[str, ...], pbc: tuple[float, ...] | None):
+    """The box (lo, hi in A) that the ``inside box`` constraints allow within the
+    periodic cell (if any), and the ``over``/``below plane`` constraints as
+    (normal, d, sign) with sign * (normal . x - d) >= 0 inside; None for an empty box or
+    another kind of constraint."""
+    lo, hi = np.full(3, -np.inf), np.full(3, np.inf)
+    if pbc is not None:
+        lo, hi = np.array(pbc[:3], float), np.array(pbc[3:], float)
+    planes = []
+    for line in constraints:
+        if match := INSIDE_BOX.match(line.strip()):
+            bounds = np.array([float(v) for v in match.groups()])
+            lo, hi = np.maximum(lo, bounds[:3]), np.minimum(hi, bounds[3:])
+        elif match := PLANE.match(line.strip()):
+            side, *values = match.groups()
+            sign = 1 if side == "over" else -1
+            planes.append((np.array(values[:3], float), float(values[3]), sign))
+        else:
+            return None
+    return (lo, hi, planes) if np.all(hi > lo) else None
+
+
 def region_of(constraints: tuple[str, ...], pbc: tuple[float, ...] | None):
     """The box (lo, hi in A) that the packmol ``constraints`` of an item allow within
     the periodic cell; None without a cell or when a constraint is not ``inside box``.
@@ -85,16 +108,61 @@ def region_of(constraints: tuple[str, ...], pbc: tuple[float, ...] | None):
     pbc : tuple of float or None
         Periodic cell (xmin, ymin, zmin, xmax, ymax, zmax in A).
     """
-    if pbc is None:
+    bounds = None if pbc is None else _box_and_planes(constraints, pbc)
+    if bounds is None or bounds[2]:
         return None
-    lo, hi = np.array(pbc[:3], float), np.array(pbc[3:], float)
-    for line in constraints:
-        match = INSIDE_BOX.match(line.strip())
-        if match is None:
-            return None
-        bounds = np.array([float(v) for v in match.groups()])
-        lo, hi = np.maximum(lo, bounds[:3]), np.minimum(hi, bounds[3:])
-    return (lo, hi) if np.all(hi > lo) else None
+    return bounds[0], bounds[1]
+
+
+def random_start(
+    template: np.ndarray,
+    count: int,
+    constraints: tuple[str, ...],
+    pbc: tuple[float, ...] | None,
+    seed: int,
+) -> np.ndarray | None:
+    """``count`` copies of a molecule, centres drawn uniformly in the region its
+    constraints allow within the periodic cell, each turned at random: (count, atoms, 3)
+    coordinates (A); None for an unbounded region or constraints other than boxes and
+    planes.
+
+    packmol's own first guess is not uniform when the packing holds fixed atoms (a
+    slab): it projects far-away points onto the region's boundary, and a run of few
+    molecules that do not overlap ends there at once. Every ion of a slab build started
+    on the face next to the surface, at one x, before the packing started from this.
+
+    Parameters
+    ----------
+    template : numpy.ndarray
+        (atoms, 3) coordinates of the molecule (A).
+    count : int
+        Copies.
+    constraints : tuple of str
+        Packmol constraint lines of the item.
+    pbc : tuple of float or None
+        Periodic cell (xmin, ymin, zmin, xmax, ymax, zmax in A), if any.
+    seed : int
+        Random seed.
+    """
+    bounds = _box_and_planes(constraints, pbc)
+    if bounds is None or not np.all(np.isfinite(bounds[:2])):
+        return None
+    lo, hi, planes = bounds
+    rng = np.random.default_rng(seed)
+    centres = np.empty((0, 3))
+    for _ in range(100):  # rejection from the box: the planes cut a parallelogram
+        trial = rng.uniform(lo, hi, (max(4 * count, 64), 3))
+        inside = np.ones(len(trial), bool)
+        for normal, d, sign in planes:
+            inside &= sign * (trial @ normal - d) >= 0
+        centres = np.vstack([centres, trial[inside]])
+        if len(centres) >= count:
+            break
+    else:
+        return None
+    local = np.asarray(template, float) - np.mean(template, axis=0)
+    turns = Rotation.random(count, random_state=rng).as_matrix().reshape(count, 3, 3)
+    return centres[:count, None] + np.einsum("nij,aj->nai", turns, local)
 
 
 class Cell:

@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 from MDAnalysis.lib.distances import distance_array
 from scipy.spatial import cKDTree
+from scipy.stats import kstest
 
 from solvation.systems import tiling
 from solvation.systems.packing import (
@@ -17,7 +18,7 @@ from solvation.systems.packing import (
     packmol_executable,
     restart_text,
 )
-from solvation.systems.templates import water_template
+from solvation.systems.templates import ResidueTemplate, water_template
 
 TOLERANCE = 2.0
 
@@ -117,3 +118,55 @@ def test_water_items_in_a_cell_of_the_tile_edge_start_clear_of_each_other():
     )
     box = [edge] * 3 + [90.0] * 3
     assert distance_array(ion, xyz.reshape(-1, 3), box=box).min() >= 3.3
+
+
+def test_random_start_is_uniform_in_a_parallelogram_and_keeps_the_geometry():
+    """Centres drawn in a hexagonal cell cut by packmol planes (60 degrees, as a Zn(002)
+    cell) and a z band: every centre inside, fractional coordinates and z uniform
+    (Kolmogorov-Smirnov), each copy a rigid turn of the template."""
+    a, b = np.array([12.0, 0.0]), np.array([-6.0, 6.0 * np.sqrt(3.0)])
+    constraints = (
+        "inside box -6 0 5 12 10.392 20",
+        "over plane 0 1 0 0",
+        "below plane 0 1 0 10.3923",
+        f"over plane {b[1]:.5f} {-b[0]:.5f} 0 0",
+        f"below plane {b[1]:.5f} {-b[0]:.5f} 0 {a[0] * b[1]:.4f}",
+    )
+    template = water_template().xyz_angstrom
+    xyz = tiling.random_start(template, 3000, constraints, None, seed=3)
+    assert xyz.shape == (3000, 3, 3)
+    ref = distance_array(template, template)
+    assert np.allclose([distance_array(w, w) for w in xyz[:50]], ref, atol=1e-9)
+    centres = xyz.mean(axis=1)
+    frac = np.linalg.solve(np.array([a, b]).T, centres[:, :2].T).T
+    assert np.all((frac >= -1e-6) & (frac <= 1 + 1e-6))
+    assert kstest(frac[:, 0], "uniform").pvalue > 1e-3
+    assert kstest(frac[:, 1], "uniform").pvalue > 1e-3
+    assert kstest(centres[:, 2], "uniform", args=(5.0, 15.0)).pvalue > 1e-3
+    assert tiling.random_start(template, 3, ("outside sphere 0 0 0 3",), None, 1) is None
+    assert tiling.random_start(template, 3, (), None, 1) is None  # unbounded
+
+
+def test_ions_packed_against_a_fixed_slab_spread_through_their_region():
+    """packmol's own first guess puts molecules of a packing that holds fixed atoms on
+    their region's boundary, and a few ions that do not overlap stay there: the two Cl-
+    of a slab build both started at one height next to the surface. Packed from a
+    random start, the heights of 3 ions in 8 packings (seeds) are distinct and uniform
+    over the region."""
+    edge, lo, hi = 16.0, 5.0, 25.0
+    grid = np.stack(np.meshgrid(np.arange(0, edge, 2.7), np.arange(0, edge, 2.7)), -1)
+    layer = np.column_stack([grid.reshape(-1, 2), np.full(grid.size // 2, 2.5)])
+    names = tuple(f"Z{k}" for k in range(len(layer)))
+    slab = ResidueTemplate("SLB", names, ("Zn",) * len(layer), (), layer, 0)
+    ion = ResidueTemplate("CL", ("CL",), ("Cl",), (), np.zeros((1, 3)), -1)
+    items = [
+        PackItem(slab, 1, (), layer),
+        PackItem(ion, 3, (f"inside box 0 0 {lo} {edge} {edge} {hi}",)),
+    ]
+    z = []
+    for seed in range(1, 9):
+        placed = pack(items, seed=seed, pbc=(0.0, 0.0, 0.0, edge, edge, 30.0))
+        z.append([c[0, 2] for _, c in placed[1:]])
+    z = np.array(z)
+    assert all(len(np.unique(np.round(row, 3))) == 3 for row in z)
+    assert kstest(z.ravel(), "uniform", args=(lo, hi - lo)).pvalue > 1e-3
