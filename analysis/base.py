@@ -22,7 +22,10 @@ Means: every analysis reduces its per-frame series with ``stats.estimate`` throu
 ``_estimate``, over every analysed frame unless it was made with ``discard`` (a number
 of leading frames, or "auto" for the transient detected per quantity).
 ``one_pass`` runs several analyses of one trajectory in a single loop over its frames
-(MDAnalysis 2.11 has no ``AnalysisCollection``; this is its equivalent for our analyses).
+(MDAnalysis 2.11 has no ``AnalysisCollection``; this is its equivalent for our analyses),
+and builds one ``neighbors.NeighborQuery`` per frame that every analysis of the pass asks
+for its pairs (``Analysis.neighbours``), searched once for the largest cutoff requested
+(each analysis' ``_neighbour_requests``); an analysis run on its own builds its own.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from MDAnalysis.lib.log import ProgressBar
 
 from solvation.console import show_progress
 
+from .neighbors import NeighborQuery, plan
 from .stats import Estimate, estimate
 from .universe import InputError, as_universe
 
@@ -138,6 +142,20 @@ class Analysis(AnalysisBase):
         cls.__init__ = __init__
 
     discard: int | str = 0
+    _query: tuple[int, NeighborQuery] | None = None  # (frame index, query) of this frame
+
+    def neighbours(self) -> NeighborQuery:
+        """The neighbour query of the current frame: the one ``one_pass`` shares, else one
+        built for this analysis (once per frame, planned from ``_neighbour_requests``)."""
+        if self._query is None or self._query[0] != self._frame_index:
+            planned = plan(self._neighbour_requests())
+            self._query = (self._frame_index, NeighborQuery.of_frame(self._ts, planned))
+        return self._query[1]
+
+    def _neighbour_requests(self) -> list[tuple]:
+        """(a universe indices, b universe indices, cutoff A) of the pairs this analysis
+        asks ``neighbours().pairs`` for per frame, after ``_prepare`` (none by default)."""
+        return []
 
     def _estimate(self, series) -> Estimate:
         """``stats.estimate`` of a per-frame series with this analysis' ``discard``."""
@@ -160,6 +178,7 @@ class Analysis(AnalysisBase):
     def run(self, start=None, stop=None, step=None, frames=None, verbose=None, **kwargs):
         """``AnalysisBase.run``; the progress bar only on a terminal."""
         verbose = bool(self._verbose if verbose is None else verbose) and show_progress()
+        self._query = None
         return super().run(start, stop, step, frames=frames, verbose=verbose, **kwargs)
 
     def _setup_frames(self, trajectory, start=None, stop=None, step=None, frames=None):
@@ -229,13 +248,16 @@ def one_pass(analyses: list[Analysis], verbose: bool = False, **frames) -> list[
             raise ValueError("one_pass needs analyses of one trajectory")
         a._setup_frames(a._trajectory, **frames)
         a._prepare()
+    planned = plan([r for a in analyses for r in a._neighbour_requests()])
     bar = ProgressBar(lead._sliced_trajectory, verbose=verbose and show_progress())
     for idx, ts in enumerate(bar):
+        query = (idx, NeighborQuery.of_frame(ts, planned))  # one per frame, for all
         for a in analyses:
-            a._frame_index, a._ts = idx, ts
+            a._frame_index, a._ts, a._query = idx, ts, query
             a.frames[idx], a.times[idx] = ts.frame, ts.time
             a._single_frame()
     for a in analyses:
+        a._query = None
         a._conclude()
     return analyses
 

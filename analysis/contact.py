@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from MDAnalysis.lib.distances import capped_distance
 from MDAnalysis.lib.mdamath import triclinic_vectors
 
 from .base import Analysis
 from .correlation import Correlation, presence_correlation, presence_matrix
+from .neighbors import cross_pairs
 from .results import ResultMixin
 from .shells import NoMinimumError, first_minimum
 from .stats import Estimate
@@ -151,8 +151,8 @@ class ContactLayer(Analysis):
             return 0.0
         flat = xy.copy()
         flat[:, 2] = 0.0
-        pairs = capped_distance(points, flat, self.cover_radius, box=box, return_distances=False)
-        return len(np.unique(pairs[:, 0])) / len(points)
+        rows, _, _ = cross_pairs(points, flat, box, self.cover_radius, method=None)
+        return len(np.unique(rows)) / len(points)
 
     def _single_frame(self):
         ts = self._ts

@@ -11,8 +11,8 @@ centre's shell when any of its selected atoms lies within its site's radius. Rad
 given (A, per shell or per site) or found from the centre-site g(r) that the counting
 pass accumulates itself (``ShellsWithCutoffs``): one pass over the trajectory, one
 neighbour search per centre-shell pair type and frame serving g(r), coordination,
-speciation, pairing and residence. Orthorhombic boxes use the cell-list kernels
-(``cells.bond_pairs``), others MDAnalysis' capped_distance.
+speciation, pairing and residence, asked of the frame's shared ``NeighborQuery``
+(``analysis.neighbors``: cell-list kernels for orthorhombic boxes, else nsgrid).
 
 The total first-shell coordination (all shells together) is reported per centre and
 frame; a centre-frame holding more ligands than the centre's chemistry allows
@@ -56,7 +56,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cells
 from .base import Analysis, concatenate, total
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .cutoffs import (
@@ -69,7 +68,6 @@ from .cutoffs import (
     reference_radius,
     solvent_site,
 )
-from .neighbors import cross_pairs
 from .rdf import RDFResult, check_rmax, pair_count, pair_rdf
 from .results import ResultMixin
 from .stats import Estimate
@@ -484,20 +482,18 @@ class SolvationShells(Analysis):
             out[k] = max(max(self.cutoffs[k].values()), second)
         return out
 
+    def _neighbour_requests(self) -> list[tuple]:
+        """Centre-shell pairs within each shell's search radius (A), per frame."""
+        radii = self._search_radii()
+        return [(self.center.indices, g.indices, radii[k]) for k, g in self.shells.items()]
+
     def _frame_pairs(self, radii: dict[str, float]) -> dict:
         """Per shell: (centre row, shell atom row, distance A) of the pairs within its
         radius (inclusive), a centre's own molecule left out."""
-        ts = self._ts
+        query = self.neighbours()
         out = {}
         for name, group in self.shells.items():
-            radius = radii[name]
-            if cells.fits(ts.dimensions, radius * 1.001):
-                ci, sj, d = cells.bond_pairs(
-                    self.center.positions, group.positions, ts.dimensions, radius
-                )
-            else:
-                pos = self.center.positions
-                ci, sj, d = cross_pairs(pos, group.positions, ts.dimensions, radius)
+            ci, sj, d = query.pairs(self.center.indices, group.indices, radii[name])
             other = self._centre_mol[ci] != self._shell_mol[name][sj]
             out[name] = (ci[other], sj[other], d[other])
         return out

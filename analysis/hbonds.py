@@ -25,17 +25,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.lib.distances import capped_distance, minimize_vectors
+from MDAnalysis.lib.distances import minimize_vectors
 from numba import njit, prange
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from . import cells
+from . import neighbors
 from .base import Analysis, concatenate, total
 from .coordination import MIN_EXCHANGES_PER_ION
 from .correlation import Correlation, presence_correlation, presence_matrix
 from .cutoffs import CutoffHistogram
-from .neighbors import directed_pairs
+from .neighbors import NeighborQuery, cross_pairs, directed_pairs, fits, nearest_neighbours
 from .rdf import check_rmax, pair_count
 from .results import ResultMixin
 from .stats import Estimate
@@ -60,7 +60,7 @@ def tetrahedral_q(
         MDAnalysis box dimensions (A, degrees).
     known : numpy.ndarray, optional
         (n, 4) nearest neighbours already found within some radius up to 6 A, -1 rows
-        where incomplete (``cells.nearest_neighbours``); orthorhombic boxes only.
+        where incomplete (``neighbors.nearest_neighbours``); orthorhombic boxes only.
 
     Returns
     -------
@@ -69,14 +69,14 @@ def tetrahedral_q(
     """
     if len(positions) < 5:
         return np.full(len(positions), np.nan)
-    if cells.fits(box, Q_RMAX_ANGSTROM):
+    if fits(box, Q_RMAX_ANGSTROM):
         lengths = np.asarray(box[:3], np.float64)
-        neighbours = cells.nearest_neighbours(
+        neighbours = nearest_neighbours(
             positions, lengths, 4, Q_RMAX_ANGSTROM, r_first=3.8, known=known
         )
         return _q_kernel(positions.astype(np.float64), neighbours, lengths)
     else:
-        pairs, dist = capped_distance(positions, positions, Q_RMAX_ANGSTROM, box=box)
+        pairs, dist = _pairs_and_distances(positions, positions, box, Q_RMAX_ANGSTROM)
         keep = pairs[:, 0] != pairs[:, 1]
         pairs, dist = pairs[keep], dist[keep]
         order = np.lexsort((dist, pairs[:, 0]))
@@ -93,6 +93,13 @@ def tetrahedral_q(
     j, k = np.triu_indices(4, 1)
     q = 1.0 - 3.0 / 8.0 * np.square(cos[:, j, k] + 1.0 / 3.0).sum(axis=1)
     return np.where(valid, q, np.nan)
+
+
+def _pairs_and_distances(a: np.ndarray, b: np.ndarray, box, cutoff: float):
+    """(k, 2) rows and distances (A) of the pairs within ``cutoff`` (A), as MDAnalysis'
+    ``capped_distance`` with its own method choice returns them."""
+    i, j, d = cross_pairs(a, b, box, cutoff, method=None)
+    return np.column_stack([i, j]), d
 
 
 @njit(cache=True, parallel=True)
@@ -141,24 +148,24 @@ def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid
     cutoff, cos_limit, dha = rule[0], rule[1], rule[2] > 0.5
     near_row, acc_near, near_r2, near_out = near
     n = len(donors)
-    wd = cells._wrap(pos[donors], lengths)
-    cell, offset = cells._offsets(wd, start, table, lengths, n_cells)
+    wd = neighbors.wrap(pos[donors], lengths)
+    cell, offset = neighbors.offsets(wd, start, table, lengths, n_cells)
     cand, d2 = np.empty(offset[-1], np.int64), np.empty(offset[-1])
     hits = np.zeros(n, np.int64)
     dh = np.empty((len(hydrogens), 3))  # D->H vectors, once per hydrogen
     best_all = np.full((n, near_out.shape[1]), np.inf)
     for i in prange(n):
-        hits[i] = (
-            cells._visit(wd[i], cell[i], pts, start, table, lengths, cutoff**2, cand, d2, offset[i])
-            - offset[i]
+        end = neighbors.visit(
+            wd[i], cell[i], pts, start, table, lengths, cutoff**2, cand, d2, offset[i]
         )
+        hits[i] = end - offset[i]
         own = near_row[i]
         if own >= 0:
             idx = near_out[own]
             for c in range(offset[i], offset[i] + hits[i]):
                 j = acc_near[order[cand[c]]]
                 if j >= 0 and j != own and d2[c] < near_r2:
-                    cells.insert_nearest(best_all[i], idx, d2[c], j)
+                    neighbors.insert_nearest(best_all[i], idx, d2[c], j)
         d = donors[i]
         for t in range(h_start[i], h_start[i] + h_count[i]):
             for x in range(3):
@@ -175,9 +182,9 @@ def _hbond_kernel(pos, donors, h_start, h_count, hydrogens, res, acceptors, grid
             a = acceptors[order[s]]
             if res[a] == res[d]:
                 continue
-            ax = cells._image(pts[s, 0] - wd[i, 0], lengths[0])
-            ay = cells._image(pts[s, 1] - wd[i, 1], lengths[1])
-            az = cells._image(pts[s, 2] - wd[i, 2], lengths[2])
+            ax = neighbors.image(pts[s, 0] - wd[i, 0], lengths[0])
+            ay = neighbors.image(pts[s, 1] - wd[i, 1], lengths[1])
+            az = neighbors.image(pts[s, 2] - wd[i, 2], lengths[2])
             for t in range(h_start[i], h_start[i] + h_count[i]):
                 hx, hy, hz = dh[t, 0], dh[t, 1], dh[t, 2]
                 if dha:  # angle at H between H->D and H->A
@@ -413,8 +420,8 @@ class HydrogenBonds(Analysis):
         loose = hydrogens[~bonded[hydrogens]]
         heavy = np.nonzero(is_donor)[0]
         if len(loose) and len(heavy):
-            pairs, dist = capped_distance(
-                u.atoms.positions[loose], u.atoms.positions[heavy], 1.3, box=u.dimensions
+            pairs, dist = _pairs_and_distances(
+                u.atoms.positions[loose], u.atoms.positions[heavy], u.dimensions, 1.3
             )
             same = self._res[loose[pairs[:, 0]]] == self._res[heavy[pairs[:, 1]]]
             pairs, dist = pairs[same], dist[same]
@@ -422,14 +429,15 @@ class HydrogenBonds(Analysis):
             out[row[loose[pairs[nearest, 0]]]] = heavy[pairs[nearest, 1]]
         return out
 
-    def _bonds(self, pos: np.ndarray, box: np.ndarray):
-        """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame, and
-        the water O's four nearest water O as far as the donor search found them (None
-        on the triclinic path; see ``_hbond_kernel``)."""
+    def _bonds(self, query: NeighborQuery):
+        """(hydrogen, donor, acceptor) atom indices of every H-bond in this frame (its
+        ``query``), and the water O's four nearest water O as far as the donor search
+        found them (None on the triclinic path; see ``_hbond_kernel``)."""
         dha = self.definition == "DHA"
         cos_limit = np.cos(np.radians(self.angle))
-        if cells.fits(box, self.distance):
-            grid = cells.grid(pos[self._acceptors], box[:3], self.distance)
+        pos, box = query.positions, query.box
+        if fits(box, self.distance):
+            grid = query.grid(self._acceptors, self.distance)
             rule = np.array([self.distance, cos_limit, float(dha)])
             known = np.full((len(self._water_o), 4), -1, np.int64)
             near_r2 = min(self.distance, Q_RMAX_ANGSTROM) ** 2
@@ -467,9 +475,17 @@ class HydrogenBonds(Analysis):
         ok = cos <= cos_limit if dha else cos >= cos_limit
         return h_atom[ok], d_atom[ok], a_atom[ok]
 
+    def _neighbour_requests(self) -> list[tuple]:
+        """Cation-water O pairs within the cation cutoff (or the g(r) range, A)."""
+        if self.cations is None:
+            return []
+        radius = self.cation_cutoff or self.CATION_RMAX_ANGSTROM
+        return [(self.cations.indices, self._water_o, radius)]
+
     def _single_frame(self):
-        pos, box = self._ts.positions, self._ts.dimensions
-        h, d, a, known = self._bonds(pos, box)
+        query = self.neighbours()
+        pos, box = query.positions, query.box
+        h, d, a, known = self._bonds(query)
         nw = self._n_water
         wd, wa = self._water_local[self._res[d]], self._water_local[self._res[a]]
         donor = np.bincount(wd[wd >= 0], minlength=nw)
@@ -484,11 +500,11 @@ class HydrogenBonds(Analysis):
         s["acceptor_per_water"].append(acceptor.mean())
         s["hbonds_per_water"].append(donor.mean() + acceptor.mean())
         if self._cation_hist is None:
-            shell = self._shell_fraction(pos, box)
+            shell = self._shell_fraction(query)
             s["shell_water_fraction"].append(shell)
             s["free_water_fraction"].append(1.0 - shell)
         else:  # the cutoff comes at the end: keep this frame's cation-water pairs
-            self._keep_cation_pairs(pos, box)
+            self._keep_cation_pairs(query)
         q = tetrahedral_q(pos[self._water_o], box, known)
         s["tetrahedral_q"].append(np.nanmean(q) if np.isfinite(q).any() else np.nan)
         ww = (wd >= 0) & (wa >= 0)
@@ -500,31 +516,26 @@ class HydrogenBonds(Analysis):
             self._keys.append(np.unique(h.astype(np.int64) * self.universe.atoms.n_atoms + a))
         self._times.append(self._ts.time)
 
-    def _cation_pairs(self, pos, box, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    def _cation_pairs(self, query: NeighborQuery, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """(water-O row, distance A) of the cation-water O pairs within ``radius``
-        (inclusive) in another molecule."""
+        (inclusive) in another molecule, from the frame's ``query``."""
         cations = self.cations.indices
-        centres, water_o = pos[cations], pos[self._water_o]
-        if cells.fits(box, radius * 1.001):
-            ci, rows, d = cells.bond_pairs(centres, water_o, box, radius)
-        else:
-            pairs, d = capped_distance(centres, water_o, radius, box=box)
-            ci, rows = pairs[:, 0], pairs[:, 1]
+        ci, rows, d = query.pairs(cations, self._water_o, radius)
         other = self._res[cations[ci]] != self._res[self._water_o[rows]]
         return rows[other], d[other]
 
-    def _shell_fraction(self, pos, box) -> float:
+    def _shell_fraction(self, query: NeighborQuery) -> float:
         """Fraction of water molecules with their O within the cation cutoff (the shell
         waters are recorded for the exchange count)."""
         if self.cations is None:
             return float("nan")
-        rows, _ = self._cation_pairs(pos, box, self.cation_cutoff)
+        rows, _ = self._cation_pairs(query, self.cation_cutoff)
         self._shell_rows.append(np.unique(rows))
         return len(self._shell_rows[-1]) / self._n_water
 
-    def _keep_cation_pairs(self, pos, box) -> None:
+    def _keep_cation_pairs(self, query: NeighborQuery) -> None:
         """Count this frame into the cation-water g(r); keep the pairs the cutoff may need."""
-        rows, d = self._cation_pairs(pos, box, self.CATION_RMAX_ANGSTROM)
+        rows, d = self._cation_pairs(query, self.CATION_RMAX_ANGSTROM)
         if self._cation_hist.add(d, self._ts.volume):
             keep = self._cation_hist.keep
             self._cation_kept = [(r[x <= keep], x[x <= keep]) for r, x in self._cation_kept]
@@ -543,7 +554,7 @@ class HydrogenBonds(Analysis):
         else:
             self._extra = self.n_frames
             shell = [
-                self._shell_fraction(ts.positions, ts.dimensions)
+                self._shell_fraction(NeighborQuery.of_frame(ts))
                 for ts in self._trajectory[self.frames]
             ]
         self._series["shell_water_fraction"] = shell

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.lib.distances import capped_distance
 from scipy.integrate import cumulative_trapezoid
 
 from solvation.constants import (
@@ -248,7 +247,7 @@ class InterfaceProfiles(Analysis):
         if self.water is not None:
             self._orientation(pos, lz)
         if self.center is not None:
-            self._coordination(pos, lz, ts.dimensions)
+            self._coordination(pos, lz)
 
     def _orientation(self, pos, lz) -> None:
         """cos(theta) of each water dipole (O -> midpoint of the Hs) with +z."""
@@ -266,17 +265,19 @@ class InterfaceProfiles(Analysis):
         oh_cos = oh[:, 2] / np.linalg.norm(oh, axis=1)
         self._oh_hist += _cos_histogram(b[self._w_res[~self._w_o]], oh_cos, len(self._cos_n))
 
-    def _coordination(self, pos, lz, box) -> None:
+    def _neighbour_requests(self) -> list[tuple]:
+        """Centre-shell pairs within each shell's cutoff (A), per frame."""
+        if self.center is None:
+            return []
+        return [(self.center.indices, g.indices, self.cutoffs[k]) for k, g in self.shells.items()]
+
+    def _coordination(self, pos, lz) -> None:
         b = self._bin(self._distance(pos[self.center.indices, 2], lz))
         self._cn_n += np.bincount(b, minlength=len(self._cn_n))
+        query = self.neighbours()
         for name, shell in self.shells.items():
-            pairs = capped_distance(
-                pos[self.center.indices],
-                pos[shell.indices],
-                self.cutoffs[name],
-                box=box,
-                return_distances=False,
-            )
+            ci, sj, _ = query.pairs(self.center.indices, shell.indices, self.cutoffs[name])
+            pairs = np.column_stack([ci, sj])
             own = self.center.resindices[pairs[:, 0]] == shell.resindices[pairs[:, 1]]
             pairs = pairs[~own]  # a centre's own molecule is not in its shell
             keys = np.unique(

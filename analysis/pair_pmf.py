@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.lib.distances import calc_bonds, capped_distance
+from MDAnalysis.lib.distances import calc_bonds
 from scipy.signal import find_peaks
 from scipy.special import logsumexp
 
@@ -148,14 +148,8 @@ class PairSeries(Analysis):
     def _count(self, group) -> int:
         if len(group) == 0:
             return 0
-        pairs = capped_distance(
-            self._cation.positions,
-            group.positions,
-            self._cutoff,
-            box=self._ts.dimensions,
-            return_distances=False,
-        )
-        return len(pairs)
+        near, _, _ = self.neighbours().pairs(self._cation.indices, group.indices, self._cutoff)
+        return len(near)
 
     def _single_frame(self):
         box = self._ts.dimensions

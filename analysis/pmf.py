@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.lib.distances import capped_distance
 from scipy.special import logsumexp
 
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
@@ -136,14 +135,8 @@ class WindowSeries(Analysis):
         top = self._slab.positions[:, 2].max()
         height = (self._ion.positions[0, 2] - top) % lz
         centre = np.nan if self._restraint is None else (self._restraint - top) % lz
-        pairs = capped_distance(
-            self._ion.positions,
-            self._water.positions,
-            self._cutoff,
-            box=self._ts.dimensions,
-            return_distances=False,
-        )
-        self._rows.append((self._ts.time, height / 10.0, centre / 10.0, len(pairs)))
+        near, _, _ = self.neighbours().pairs(self._ion.indices, self._water.indices, self._cutoff)
+        self._rows.append((self._ts.time, height / 10.0, centre / 10.0, len(near)))
 
     def _conclude(self):
         rows = np.array(self._rows, dtype=float).reshape(-1, 4)

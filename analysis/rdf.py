@@ -1,8 +1,9 @@
 """Radial distribution functions and running coordination numbers, many pairs in one pass.
 
 g_ab(r) for each named pair of selections. Orthorhombic boxes: the cell-list kernel
-``cells.histogram`` counts each pair type straight into its histogram (one cell grid per
-distinct B selection and frame; a pair of identical selections visits each pair once).
+``neighbors.histogram`` counts each pair type straight into its histogram (one cell grid
+per distinct B selection and frame, from the frame's shared ``NeighborQuery``; a pair of
+identical selections visits each pair once).
 Other boxes: one neighbour search per frame over the union of all atoms
 (``neighbors.union_pairs``). Normalisation uses each frame's own volume, so NPT
 trajectories are handled: g(r) = < n_f(r) V_f > / (N_pairs 4/3 pi (r2^3 - r1^3)),
@@ -19,9 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cells
 from .base import Analysis, total
-from .neighbors import histogram_index, union_pairs
+from .neighbors import fits, histogram, histogram_index, union_pairs
 from .results import ResultMixin
 from .shells import first_peak
 from .universe import InputError, molecule_ids, select
@@ -310,7 +310,7 @@ class RDF(Analysis):
 
     def _single_frame(self):
         ts = self._ts
-        if cells.fits(ts.dimensions, self.edges[-1]):
+        if fits(ts.dimensions, self.edges[-1]):
             counts = self._cell_counts(ts)
         else:
             counts = self._union_counts(ts)
@@ -322,15 +322,15 @@ class RDF(Analysis):
     def _cell_counts(self, ts) -> dict[str, np.ndarray]:
         """Histograms of every pair from the cell-list kernel (orthorhombic boxes)."""
         key = self._mol if self.exclude else np.arange(len(self._mol))
-        pos, lengths = ts.positions, ts.dimensions[:3]
+        pos, query = ts.positions, self.neighbours()
         out = {}
         for b_index, users in self._cell_plan:
             points = pos[b_index]
-            grid = cells.histogram_grid(points, lengths, self.edges[-1])
+            grid = query.histogram_grid(b_index, self.edges[-1])
             for name, a_index in users:
                 queries = None if a_index is None else pos[a_index]
                 q_key = None if a_index is None else key[a_index]
-                counts = cells.histogram(
+                counts = histogram(
                     grid, points, key[b_index], ts.dimensions, self.edges, queries, q_key
                 )
                 out[name] = counts.astype(np.float64)

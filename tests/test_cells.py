@@ -5,7 +5,7 @@ import pytest
 from MDAnalysis.lib.distances import distance_array
 from scipy.spatial import cKDTree
 
-from solvation.analysis.cells import (
+from solvation.analysis._cells import (
     fits,
     histogram,
     histogram_grid,

@@ -128,7 +128,7 @@ def test_cold_cache_notice_in_a_fresh_process(tmp_path):
         "import numpy as np\n"
         "from solvation.console import configure_logging\n"
         "configure_logging(0)\n"
-        "from solvation.analysis import cells\n"
+        "from solvation.analysis import _cells as cells\n"
         "cells._wrap(np.zeros((2, 3)), np.ones(3))\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}

@@ -113,6 +113,23 @@ def test_imports_follow_the_layers():
     assert not wrong, "\n".join(wrong)
 
 
+def test_cell_kernels_are_private_to_the_neighbour_module():
+    """Every analysis searches neighbours through ``analysis.neighbors`` (its per-frame
+    query): only that module imports the cell kernels, and none calls MDAnalysis'
+    ``capped_distance`` itself."""
+    kernels = "solvation.analysis._cells"
+    users = sorted({m for m in MODULES for t, _ in _imports(m) if t == kernels})
+    assert users == ["solvation.analysis.neighbors"]
+    direct = sorted(
+        m
+        for m, path in MODULES.items()
+        if m.startswith("solvation.analysis.")
+        and m != "solvation.analysis.neighbors"
+        and re.search(r"capped_distance\(|import [^\n]*capped_distance", path.read_text())
+    )
+    assert not direct, f"call analysis.neighbors instead of capped_distance in {direct}"
+
+
 def test_no_function_local_imports_of_our_modules():
     local = [
         f"{m} imports {t} inside a function" for m in MODULES for t, top in _imports(m) if not top

@@ -154,3 +154,73 @@ def test_threads_follow_the_cores_this_process_may_use():
         text=True,
     )
     assert run.returncode == 2 and "--threads" in run.stderr
+
+
+def test_one_pass_builds_one_neighbour_query_per_frame(tiny_run, monkeypatch):
+    """RDF, shells and H-bonds in one pass: one NeighborQuery per frame, the same object
+    for every analysis; the Zn-water O pairs that shells and H-bonds both ask for are
+    searched once per frame (two pair searches a frame: water O and Cl), and the results
+    equal separate runs (each building its own query per frame)."""
+    from solvation.analysis import neighbors
+    from solvation.analysis.base import Analysis, one_pass
+
+    u = load_universe(tiny_run)
+    shells = {"water": "resname HOH and name O*", "Cl": "resname CL"}
+    make = [
+        lambda: RDF(u, {"zn-o": ("resname ZN", shells["water"])}, rmax=6.0, nbins=60),
+        lambda: SolvationShells(u, "resname ZN", shells, {"water": 2.9, "Cl": 3.2}),
+        lambda: HydrogenBonds(u, cations="resname ZN"),
+    ]
+    built, asked, searches = [], [], []
+    init, ask, search = neighbors.NeighborQuery.__init__, Analysis.neighbours, neighbors.pair_search
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        init(self, *args, **kwargs)
+
+    def recording_ask(self):
+        query = ask(self)
+        asked.append((type(self).__name__, self._frame_index, id(query)))
+        return query
+
+    def counting_search(*args):
+        searches.append(args[3])
+        return search(*args)
+
+    monkeypatch.setattr(neighbors.NeighborQuery, "__init__", counting_init)
+    monkeypatch.setattr(Analysis, "neighbours", recording_ask)
+    monkeypatch.setattr(neighbors, "pair_search", counting_search)
+    together = one_pass([m() for m in make])
+    n = u.trajectory.n_frames
+    assert len(built) == n and len(searches) == 2 * n
+    assert {name for name, _, _ in asked} == {"RDF", "SolvationShells", "HydrogenBonds"}
+    for frame in range(n):
+        assert {q for _, f, q in asked if f == frame} == {id(built[frame])}
+    # the H-bond cation g(r) range (8 A) is the one search of the Zn-water O pairs
+    assert sorted(set(searches)) == [3.2, HydrogenBonds.CATION_RMAX_ANGSTROM]
+    built.clear()
+    alone = [m().run() for m in make]
+    assert len(built) == len(make) * n
+    for a, b in zip(together, alone, strict=True):
+        _same(dict(a.results), dict(b.results))
+
+
+def test_shared_query_pairs_equal_capped_distance(tiny_run):
+    """Pairs of a query planned for a wider cutoff and filtered down equal MDAnalysis'
+    capped_distance on the same frames (pairs exactly, distances to float32 rounding)."""
+    from MDAnalysis.lib.distances import capped_distance
+
+    from solvation.analysis.neighbors import NeighborQuery, plan
+
+    u = load_universe(tiny_run)
+    zn, ow = u.select_atoms("resname ZN"), u.select_atoms("resname HOH and name O*")
+    planned = plan([(zn.indices, ow.indices, 8.0), (ow.indices, ow.indices, 3.5)])
+    for ts in u.trajectory[::4]:
+        query = NeighborQuery.of_frame(ts, planned)
+        for a, b, cutoff in [(zn, ow, 2.6), (zn, ow, 5.0), (zn, ow, 8.0), (ow, ow, 3.2)]:
+            i, j, d = query.pairs(a.indices, b.indices, cutoff)
+            ref, ref_d = capped_distance(a.positions, b.positions, cutoff, box=ts.dimensions)
+            got = np.lexsort((j, i))
+            want = np.lexsort((ref[:, 1], ref[:, 0]))
+            assert np.array_equal(np.column_stack([i, j])[got], ref[want])
+            assert np.allclose(d[got], ref_d[want], atol=1e-4)

@@ -1,4 +1,6 @@
 """Cell-list neighbour kernels for orthorhombic periodic boxes, compiled with numba.
+Private to ``analysis.neighbors``: analyses reach them through its ``NeighborQuery`` and
+functions, never directly (``tests/test_layout.py``).
 
 Written here rather than taken from a library because it is measurably faster for the
 per-frame H-bond and tetrahedral-order work on water (3,300 waters + 470 sulfate O in a
