@@ -19,14 +19,11 @@ from solvation.forcefields.library import (
 )
 from solvation.forcefields.molecules import METHODS
 from solvation.forcefields.substrates import material as substrate
-from solvation.quantities import length_nm
-
-from .formula import parse_salt
 
 
 def _species(design: Design) -> set[str]:
     """Library species of the design's salts."""
-    return {s for salt in design.salts for s, _ in parse_salt(salt.formula).ions}
+    return {s for salt in design.salts for s, _ in salt.salt.ions}
 
 
 def _check(where: str, func, *args) -> None:
@@ -51,7 +48,7 @@ def _check_family(design: Design) -> None:
         overrides,
     )
     for k, salt in enumerate(design.salts):
-        for species, _ in parse_salt(salt.formula).ions:
+        for species, _ in salt.salt.ions:
             _check(f"salts.{k}.formula", check_species, ff.family, species)
     named = [
         (f"{t}.{k}", s)
@@ -81,7 +78,7 @@ def check_design(design: Design) -> None:
     """
     _check("water.model", water_model, design.water.model)
     for k, salt in enumerate(design.salts):
-        _check(f"salts.{k}.formula", parse_salt, salt.formula)
+        _check(f"salts.{k}.formula", getattr, salt, "salt")  # reads the formula, once
     for table in ("additives", "cosolvents"):
         for k, spec in enumerate(getattr(design, table)):
             if spec.name is not None:
@@ -150,7 +147,7 @@ def _check_pmf(design: Design, present: set[str]) -> None:
         return
     if design.slab is None:
         raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")
-    if length_nm(design.slab.vacuum) > 0:
+    if design.slab.vacuum.nm > 0:
         raise DesignError(
             "invalid design: [pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of "
             "the electrolyte between the slab and its periodic image)"
