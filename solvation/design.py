@@ -3,6 +3,17 @@
 A design is TOML validated with pydantic; unknown keys, missing values and unreadable
 quantities are refused with the key path in the message. Every key is documented in
 README.md ("Design files").
+
+Each quantity is read once, here, at load: its field type turns the text into a typed
+value (``solvation.quantities.Length``, ``Time`` ... with its value in nm, ps, K, V,
+kJ/mol/nm^2 or a concentration unit) that keeps the text, and the text alone is hashed
+and written back. Salt formulas are read once too (``SaltSpec.salt``).
+
+Design checks live in two modules with one job each: every rule a design obeys by itself
+(units, ranges, one of two keys, tables that need each other) is here; every check
+against the force-field library (names, the model family's coverage, substrate materials
+and facets, species of the box) is ``solvation.systems.check_design``, which the build
+and campaigns call before anything expensive.
 """
 
 from __future__ import annotations
@@ -597,6 +608,20 @@ class Design(_Strict):
             )
         if e.method == "matrix" and not self.slab.frozen:
             raise ValueError("electrode method 'matrix' needs a frozen slab; use method = 'cg'")
+        return self
+
+    @model_validator(mode="after")
+    def _surface_pmf_needs_a_slab(self):
+        """A [pmf] table of an ion's height (no ``pair``) needs a slab without vacuum."""
+        if self.pmf is None or self.pmf.pair is not None:
+            return self
+        if self.slab is None:
+            raise ValueError("[pmf] needs a [slab] (the path ends at its surface)")
+        if self.slab.vacuum.nm > 0:
+            raise ValueError(
+                "[pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of the "
+                "electrolyte between the slab and its periodic image)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -1,8 +1,11 @@
 """Check a design against the force-field library before anything expensive runs.
 
-``solvation.design`` validates the structure and units of a design file; the names in it
-(water model, salts, molecules, per-ion and per-molecule overrides) are checked here,
-because the library they refer to lives above the core.
+``solvation.design`` holds every rule a design obeys by itself (units, ranges, tables that
+need each other); every check that needs the library is here, in one place: the names in
+a design (water model, salts, molecules, per-ion and per-molecule overrides), the model
+family's coverage (``solvation.forcefields.family``, called from here for designs), the
+substrate and its facet, and the species a [pmf] names. The library lives above the core,
+so these cannot run when the design is loaded.
 """
 
 from __future__ import annotations
@@ -141,17 +144,11 @@ def _check_slab(design: Design) -> None:
 
 
 def _check_pmf(design: Design, present: set[str]) -> None:
-    """A [pmf] table needs a slab and names an ion that is in the box; a pair PMF
-    (``pair``) needs neither: ``solvation pmf`` checks its species before anything runs."""
+    """A [pmf] table names an ion that is in the box (its slab: ``solvation.design``); a
+    pair PMF (``pair``) does not: ``solvation pmf`` checks its species before anything
+    runs."""
     if design.pmf is None or design.pmf.pair is not None:
         return
-    if design.slab is None:
-        raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")
-    if design.slab.vacuum.nm > 0:
-        raise DesignError(
-            "invalid design: [pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of "
-            "the electrolyte between the slab and its periodic image)"
-        )
     ion = canonical_ion(design.pmf.ion)
     if ion is None or ion not in present:
         raise DesignError(

@@ -16,7 +16,7 @@ import tomli_w
 from solvation import formula
 from solvation import quantities as q
 from solvation.campaigns.campaign import load_campaign
-from solvation.design import Design, load_design, parse_design
+from solvation.design import Design, DesignError, load_design, parse_design
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,3 +286,18 @@ def test_the_formula_tables_are_the_libraries():
         formula.MOLECULAR_ION_CHARGES
     )
     assert set(formula.SYMBOLS.values()) <= set(ION_RESNAMES) | set(formula.MOLECULAR_ION_CHARGES)
+
+
+def test_design_checks_live_in_the_design_module_and_check_design():
+    """A design is refused by the design module (rules of the file itself) or by
+    ``systems.check_design`` (checks against the library, which calls the model family's
+    coverage checks), nowhere else."""
+    raising = sorted(
+        path.relative_to(ROOT).as_posix()
+        for folder in ("solvation", "systems", "forcefields", "analysis")
+        for path in (ROOT / folder).rglob("*.py")
+        if "DesignError(" in path.read_text() or "invalid design" in path.read_text()
+    )
+    assert raising == ["solvation/design.py", "systems/check.py"]
+    with pytest.raises(DesignError, match="needs a \\[slab\\]"):  # at load, before the library
+        parse_design({"name": "x", "pmf": {}})
