@@ -112,15 +112,18 @@ def _length_in(v: q.Length, what: str, low_nm: float, high_nm: float, low_open=F
 
 
 def _positive_time(v: q.Time) -> None:
+    """Refuse a time (ps) that is not positive."""
     if v.ps <= 0:
         raise ValueError(f"{v.text!r} must be a positive time")
 
 
 def _length(text: str) -> q.Length:
+    """A length ('3 A', '0.5 nm') read into nm."""
     return q.Length(q.length_nm(text), "nm", text)
 
 
 def _concentration(text: str) -> q.Concentration:
+    """A concentration in its canonical unit, keeping ``text`` exactly as written."""
     c = q.concentration(text)
     return q.Concentration(c.value, c.unit, text)
 
@@ -131,6 +134,7 @@ def _bounded_length(what: str, low_nm: float, high_nm: float, low_open=False):
 
 
 def _force_constant(text: str) -> q.ForceConstant:
+    """A force constant read into kJ/mol/nm^2."""
     return q.ForceConstant(q.force_constant(text), "kJ/mol/nm^2", text)
 
 
@@ -450,11 +454,13 @@ def _path_end(text: str) -> q.Length:
 
 
 def _positive_length(v: q.Length) -> None:
+    """Refuse a length (nm) that is not positive."""
     if v.nm <= 0:
         raise ValueError(f"{v.text!r} must be 'auto' or a positive length")
 
 
 def _length_at_least_0(v: q.Length) -> None:
+    """Refuse a negative length (nm)."""
     if v.nm < 0:
         raise ValueError(f"{v.text!r} must be a length >= 0")
 
@@ -532,10 +538,12 @@ class MetadSpec(_Strict):
 
 
 def _potential(text: str) -> q.Potential:
+    """An electric potential (difference) read into V."""
     return q.Potential(q.potential_v(text), "V", text)
 
 
 def _within_10_volts(v: q.Potential) -> None:
+    """Refuse a potential difference beyond 10 V either way."""
     if abs(v.volts) > 10.0:
         raise ValueError(f"potential_difference {v.text!r} must be within -10 to 10 V")
 
