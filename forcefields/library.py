@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from solvation.errors import SolvationError
+from solvation.formula import ION_RESNAMES
 
 from . import substrates
 from .common import DATA, KCAL, RMIN_TO_SIGMA, UnknownName, unknown
@@ -331,21 +332,6 @@ def ion_table() -> tuple[IonParameters, ...]:
     return tuple(rows)
 
 
-ION_RESNAMES = {
-    "Li+": "LI",
-    "Na+": "NA",
-    "K+": "K",
-    "Cl-": "CL",
-    "Br-": "BR",
-    "I-": "I",
-    "Mg2+": "MG",
-    "Mn2+": "MN",
-    "Ni2+": "NI",
-    "Zn2+": "ZN",
-    "Al3+": "AL",
-    "La3+": "LA",
-    "Ce3+": "CE",
-}
 ION_SETS = ("12-6-4", "cm", "hfe", "iod", "jc")
 METAL_RESNAME = "ZNM"  # residue name of the atoms of a metal or substrate slab
 

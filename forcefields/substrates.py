@@ -4,7 +4,7 @@ has its source beside it.
 
 Force fields. INTERFACE FF (Heinz et al., J. Phys. Chem. C 112 (2008) 17281) covers fcc
 metals only (here: Cu) and has no Zn, so every element has a UFF entry and a material
-uses one family for all of its atoms (``lj = "uff"``, the default). ``lj = "interface"``
+uses one Lennard-Jones set for all of its atoms (``lj = "uff"``, the default). ``lj = "interface"``
 takes INTERFACE FF where it has the element and UFF otherwise; its provenance says that
 this mixes two force-field philosophies (Cu well 40x deeper than Zn's), which makes Cu
 sites artificially hydrophilic. The ionic substrates (ZnO, ZnS, ZnF2) have no published
@@ -27,11 +27,11 @@ from solvation.errors import SolvationError
 
 from .common import DATA, KCAL, RMIN_TO_SIGMA, unknown
 
-LJ_FAMILIES = ("uff", "interface")
+LJ_SETS = ("uff", "interface")  # Lennard-Jones sets of ``[slab] lj`` (not a model family)
 
 
 class SubstrateError(SolvationError, ValueError):
-    """A substrate, facet or force-field family that cannot be used as asked."""
+    """A substrate, facet or Lennard-Jones set that cannot be used as asked."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class LJParameters:
     Attributes
     ----------
     element : str
-    family : str
+    lj_set : str
         'uff' or 'interface'.
     atom_type : str
     sigma_nm : float
@@ -171,7 +171,7 @@ class LJParameters:
     """
 
     element: str
-    family: str  # uff | interface
+    lj_set: str  # uff | interface
     atom_type: str
     sigma_nm: float
     epsilon_kj_per_mol: float
@@ -240,25 +240,25 @@ def material(name: str) -> Material:
     raise unknown("substrate material", name, list(table))
 
 
-def lj_parameters(element: str, family: str = "uff") -> LJParameters:
-    """Lennard-Jones parameters of ``element`` in ``family``: INTERFACE FF where it has
-    the element (``family = 'interface'``), UFF otherwise.
+def lj_parameters(element: str, lj_set: str = "uff") -> LJParameters:
+    """Lennard-Jones parameters of ``element`` in ``lj_set``: INTERFACE FF where it has
+    the element (``lj_set = 'interface'``), UFF otherwise.
 
     Parameters
     ----------
     element : str
-    family : str
-        'uff' or 'interface'.
+    lj_set : str
+        'uff' or 'interface' (``[slab] lj``).
 
     Raises
     ------
     SubstrateError
-        For an unknown family or element.
+        For an unknown set or element.
     """
-    if family not in LJ_FAMILIES:
-        raise SubstrateError(f"unknown Lennard-Jones family {family!r}; use uff or interface")
+    if lj_set not in LJ_SETS:
+        raise SubstrateError(f"unknown Lennard-Jones set {lj_set!r}; use uff or interface")
     tables = _data()["lj"]
-    if family == "interface" and element in tables["interface"]:
+    if lj_set == "interface" and element in tables["interface"]:
         entry, table = tables["interface"][element], tables["interface"]
         rmin_half = entry["rmin_half_angstrom"]
         eps_kcal, used = entry["eps_kcal_per_mol"], "interface"
@@ -305,21 +305,21 @@ def atom_name(element: str) -> str:
     return element.upper()
 
 
-def substrate_ffxml(mat: Material, family: str = "uff") -> str:
+def substrate_ffxml(mat: Material, lj_set: str = "uff") -> str:
     """OpenMM ForceField XML: one atom type and one single-atom residue template per
-    element of ``mat`` (charge from ``Material.charge``, Lennard-Jones from ``family``).
+    element of ``mat`` (charge from ``Material.charge``, Lennard-Jones from ``lj_set``).
 
     Parameters
     ----------
     mat : Material
-    family : str
-        Lennard-Jones family, 'uff' or 'interface'.
+    lj_set : str
+        Lennard-Jones set, 'uff' or 'interface'.
     """
     from openmm.app import element  # here: the library tables load without OpenMM
 
     types, residues, atoms = [], [], []
     for el in mat.elements:
-        lj = lj_parameters(el, family)
+        lj = lj_parameters(el, lj_set)
         mass = element.get_by_symbol(el).mass._value
         name = _type_name(mat, el)
         types.append(f'<Type name="{name}" class="{name}" element="{el}" mass="{mass}"/>')
@@ -349,15 +349,15 @@ def atom_types(mat: Material) -> list[str]:
     return [_type_name(mat, el) for el in mat.elements]
 
 
-def provenance(mat: Material, family: str = "uff") -> list[dict]:
+def provenance(mat: Material, lj_set: str = "uff") -> list[dict]:
     """build.json entries: the crystal with its sources and limits, then one entry per
     element with its Lennard-Jones parameters, charge and citation.
 
     Parameters
     ----------
     mat : Material
-    family : str
-        Lennard-Jones family, 'uff' or 'interface'.
+    lj_set : str
+        Lennard-Jones set, 'uff' or 'interface'.
     """
     crystal = {
         "species": f"{mat.name}(slab)",
@@ -371,14 +371,14 @@ def provenance(mat: Material, family: str = "uff") -> list[dict]:
     if not mat.verified:
         crystal["warning"] = "lattice constants not verified against a published source"
     entries = [crystal]
-    families = set()
+    sets = set()
     for el in mat.elements:
-        lj = lj_parameters(el, family)
-        families.add(lj.family)
+        lj = lj_parameters(el, lj_set)
+        sets.add(lj.lj_set)
         entries.append(
             {
                 "species": f"{el}({mat.name} slab)",
-                "set": lj.family,
+                "set": lj.lj_set,
                 "atom_type": lj.atom_type,
                 "sigma_nm": lj.sigma_nm,
                 "epsilon_kj_per_mol": lj.epsilon_kj_per_mol,
@@ -388,7 +388,7 @@ def provenance(mat: Material, family: str = "uff") -> list[dict]:
                 "source": lj.source,
             }
         )
-    if len(families) > 1:
+    if len(sets) > 1:
         crystal["warning_mixing"] = (
             "INTERFACE FF and UFF mixed in one slab: the Cu well depth is about 40x Zn's, "
             "so Cu sites are artificially hydrophilic (an artefact of mixing force fields)"
@@ -397,13 +397,13 @@ def provenance(mat: Material, family: str = "uff") -> list[dict]:
 
 
 def parameter_rows() -> list[dict]:
-    """One row per material and Lennard-Jones family for ``solvation forcefields list``:
+    """One row per material and Lennard-Jones set for ``solvation forcefields list``:
     species, set, citation, source, parameters."""
     rows = []
     for mat in materials().values():
-        for family in LJ_FAMILIES:
-            lj = {el: lj_parameters(el, family) for el in mat.elements}
-            if family == "interface" and all(p.family == "uff" for p in lj.values()):
+        for lj_set in LJ_SETS:
+            lj = {el: lj_parameters(el, lj_set) for el in mat.elements}
+            if lj_set == "interface" and all(p.lj_set == "uff" for p in lj.values()):
                 continue  # no element of this material is in INTERFACE FF
             params = {
                 "kind": mat.kind,
@@ -415,7 +415,7 @@ def parameter_rows() -> list[dict]:
                 "flag": mat.flag,
             }
             for el, p in lj.items():
-                params[f"{el}: sigma_nm, epsilon_kj_per_mol, charge_e ({p.family})"] = [
+                params[f"{el}: sigma_nm, epsilon_kj_per_mol, charge_e ({p.lj_set})"] = [
                     round(p.sigma_nm, 6),
                     round(p.epsilon_kj_per_mol, 6),
                     mat.charge(el),
@@ -425,7 +425,7 @@ def parameter_rows() -> list[dict]:
             rows.append(
                 {
                     "species": mat.name,
-                    "set": family,
+                    "set": lj_set,
                     "citation": "; ".join([*citations, mat.citation]),
                     "source": "forcefields/data/substrates.toml",
                     "parameters": params,
@@ -435,7 +435,7 @@ def parameter_rows() -> list[dict]:
 
 
 __all__ = [
-    "LJ_FAMILIES",
+    "LJ_SETS",
     "Facet",
     "LJParameters",
     "Material",

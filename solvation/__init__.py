@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "engine",
         "errors",
         "forcefields",
+        "formula",
         "jsonio",
         "locks",
         "provenance",

@@ -3,6 +3,17 @@
 A design is TOML validated with pydantic; unknown keys, missing values and unreadable
 quantities are refused with the key path in the message. Every key is documented in
 README.md ("Design files").
+
+Each quantity is read once, here, at load: its field type turns the text into a typed
+value (``solvation.quantities.Length``, ``Time`` ... with its value in nm, ps, K, V,
+kJ/mol/nm^2 or a concentration unit) that keeps the text, and the text alone is hashed
+and written back. Salt formulas are read once too (``SaltSpec.salt``).
+
+Design checks live in two modules with one job each: every rule a design obeys by itself
+(units, ranges, one of two keys, tables that need each other) is here; every check
+against the force-field library (names, the model family's coverage, substrate materials
+and facets, species of the box) is ``solvation.systems.check_design``, which the build
+and campaigns call before anything expensive.
 """
 
 from __future__ import annotations
@@ -10,14 +21,19 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_serializer,
     model_validator,
@@ -25,6 +41,7 @@ from pydantic import (
 
 from solvation import quantities as q
 from solvation.errors import SolvationError
+from solvation.formula import Salt, parse_salt
 from solvation.inputs import InputError, read_text
 
 # Defaults of the scaled-charge family (forcefields/data/scaled_family.toml holds the same
@@ -38,13 +55,96 @@ MAX_PACKMOL_SECONDS = 1.0e6
 MIN_SURFACE_DISTANCE_NM = 0.15  # closer, the ion's centre sits inside the metal's LJ wall
 
 
-def _length_in(v: str, what: str, low_nm: float, high_nm: float, low_open=False) -> str:
-    """``v`` when it is a length within [low_nm, high_nm] (low_nm excluded if asked)."""
-    nm = q.length_nm(v)
+def _text(v) -> str:
+    """``v`` when it is text (a quantity is written as a string with its unit)."""
+    if not isinstance(v, str):
+        raise ValueError("Input should be a valid string")
+    return v
+
+
+def _reader(kind: type, make: Callable, check: Callable | None) -> Callable:
+    """Validator: a ``kind`` as is, else text made into one by ``make`` and ``check``-ed."""
+
+    def read(v):
+        if isinstance(v, kind):
+            return v
+        value = make(_text(v))
+        if check is not None:
+            check(value)
+        return value
+
+    return read
+
+
+def _typed(kind: type, make: Callable, check: Callable | None = None):
+    """A pydantic field type read once, at load: ``make`` turns the text into ``kind`` (a
+    ``solvation.quantities.Quantity`` or ``Ratio`` that keeps the text), ``check`` refuses
+    values out of range; the unchanged text is what is written back and hashed."""
+    return Annotated[
+        kind,
+        PlainValidator(_reader(kind, make, check)),
+        PlainSerializer(lambda v: v.text, return_type=str),
+        WithJsonSchema({"type": "string"}),
+    ]
+
+
+def _or_word(words: tuple[str, ...], kind: type, make: Callable, check: Callable | None = None):
+    """Like ``_typed``, but one of ``words`` (e.g. 'auto') stays a plain string."""
+    read = _reader(kind, make, check)
+
+    def either(v):
+        return v if isinstance(v, str) and v in words else read(v)
+
+    return Annotated[
+        kind | str,
+        PlainValidator(either),
+        PlainSerializer(lambda v: v if isinstance(v, str) else v.text, return_type=str),
+        WithJsonSchema({"type": "string"}),
+    ]
+
+
+def _length_in(v: q.Length, what: str, low_nm: float, high_nm: float, low_open=False):
+    """Refuse a length outside [low_nm, high_nm] (low_nm excluded if asked)."""
+    nm = v.nm
     if (nm <= low_nm if low_open else nm < low_nm) or nm > high_nm:
         lowest = f"above {low_nm:g}" if low_open else f"at least {low_nm:g}"
-        raise ValueError(f"{what} {v!r} must be {lowest} and at most {high_nm:g} nm")
-    return v
+        raise ValueError(f"{what} {v.text!r} must be {lowest} and at most {high_nm:g} nm")
+
+
+def _positive_time(v: q.Time) -> None:
+    """Refuse a time (ps) that is not positive."""
+    if v.ps <= 0:
+        raise ValueError(f"{v.text!r} must be a positive time")
+
+
+def _length(text: str) -> q.Length:
+    """A length ('3 A', '0.5 nm') read into nm."""
+    return q.Length(q.length_nm(text), "nm", text)
+
+
+def _concentration(text: str) -> q.Concentration:
+    """A concentration in its canonical unit, keeping ``text`` exactly as written."""
+    c = q.concentration(text)
+    return q.Concentration(c.value, c.unit, text)
+
+
+def _bounded_length(what: str, low_nm: float, high_nm: float, low_open=False):
+    """A length field refused outside [low_nm, high_nm], named ``what`` in the message."""
+    return _typed(q.Length, _length, lambda v: _length_in(v, what, low_nm, high_nm, low_open))
+
+
+def _force_constant(text: str) -> q.ForceConstant:
+    """A force constant read into kJ/mol/nm^2."""
+    return q.ForceConstant(q.force_constant(text), "kJ/mol/nm^2", text)
+
+
+# The field types of design quantities (each parsed once, when the design is loaded)
+Concentration = _typed(q.Concentration, _concentration)
+Length = _typed(q.Length, _length)
+Time = _typed(q.Time, lambda t: q.Time(q.time_ps(t), "ps", t), _positive_time)
+Temperature = _typed(q.Temperature, lambda t: q.Temperature(q.temperature_k(t), "K", t))
+ForceConstant = _typed(q.ForceConstant, _force_constant)
+Ratio = _typed(q.Ratio, lambda t: q.Ratio(*q.ratio(t), t))
 
 
 # The model family of a design that names none (docs/validation.md, section 3, says why).
@@ -53,7 +153,7 @@ FAMILIES = ("full", "scaled")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class WaterSpec(_Strict):
@@ -68,26 +168,31 @@ class WaterSpec(_Strict):
         return v.strip().lower()
 
 
-def _valid_concentration(v: str) -> str:
-    q.concentration(v)
-    return v
-
-
 class SaltSpec(_Strict):
     """A salt of the [[salts]] table.
 
     Attributes
     ----------
     formula : str
-        Salt formula, e.g. 'ZnSO4', 'Zn(OTf)2'.
-    concentration : str
-        Concentration with its unit, e.g. '2 m' (read by ``solvation.quantities.concentration``).
+        Salt formula, e.g. 'ZnSO4', 'Zn(OTf)2'; ``salt`` holds it read.
+    concentration : solvation.quantities.Concentration
+        Concentration with its unit, e.g. '2 m', read at load.
     """
 
     formula: str
-    concentration: str
+    concentration: Concentration
 
-    _conc = field_validator("concentration")(_valid_concentration)
+    @cached_property
+    def salt(self) -> Salt:
+        """The formula read into its ions (once; ``solvation.systems.check_design`` names
+        the field when it cannot be read).
+
+        Raises
+        ------
+        solvation.formula.FormulaError
+            For unknown ions or a formula that is not neutral.
+        """
+        return parse_salt(self.formula)
 
 
 class _Named(_Strict):
@@ -111,13 +216,11 @@ class AdditiveSpec(_Named):
         Exactly one: a library molecule name or a SMILES string.
     resname : str or None
         Residue name (1-3 characters) for a SMILES molecule.
-    concentration : str
-        Concentration with its unit, e.g. '0.1 m'.
+    concentration : solvation.quantities.Concentration
+        Concentration with its unit, e.g. '0.1 m', read at load.
     """
 
-    concentration: str
-
-    _conc = field_validator("concentration")(_valid_concentration)
+    concentration: Concentration
 
 
 class CosolventSpec(_Named):
@@ -129,27 +232,22 @@ class CosolventSpec(_Named):
         Exactly one: a library molecule name or a SMILES string.
     resname : str or None
         Residue name (1-3 characters) for a SMILES molecule.
-    fraction : str or None
+    fraction : solvation.quantities.Concentration or None
         Amount below 100 vol%, mol% or wt%, e.g. '33.3 vol%'.
-    ratio : str or None
+    ratio : solvation.quantities.Ratio or None
         Water:co-solvent ratio instead of ``fraction``, e.g. '2:1 v/v'.
     """
 
-    fraction: str | None = None  # "33.3 vol%", "10 mol%", "20 wt%"
-    ratio: str | None = None  # water:cosolvent, "2:1 v/v"
+    fraction: Concentration | None = None  # "33.3 vol%", "10 mol%", "20 wt%"
+    ratio: Ratio | None = None  # water:cosolvent, "2:1 v/v"
 
     @model_validator(mode="after")
     def _one_amount(self):
         if (self.fraction is None) == (self.ratio is None):
             raise ValueError("give exactly one of 'fraction' or 'ratio' (water:cosolvent)")
-        if self.fraction is not None:
-            c = q.concentration(self.fraction)
-            if c.unit not in ("vol%", "mol%", "wt%") or c.value >= 100:
-                raise ValueError(
-                    f"co-solvent fraction {self.fraction!r} must be below 100 vol%, mol% or wt%"
-                )
-        else:
-            q.ratio(self.ratio)
+        c = self.fraction
+        if c is not None and (c.unit not in ("vol%", "mol%", "wt%") or c.value >= 100):
+            raise ValueError(f"co-solvent fraction {c.text!r} must be below 100 vol%, mol% or wt%")
         return self
 
 
@@ -163,7 +261,7 @@ class BoxSpec(_Strict):
         Number of water molecules.
     n_atoms : int or None
         Approximate total number of atoms; the water count is scaled to reach it.
-    edge : str or None
+    edge : solvation.quantities.Length or None
         Cubic box edge with its unit, e.g. '4 nm' (must exceed 1 nm).
     tolerance_angstrom : float
         Packmol minimum distance between molecules, in A (0.5 < value <= 4).
@@ -177,7 +275,7 @@ class BoxSpec(_Strict):
 
     n_water: int | None = Field(None, gt=0, le=MAX_WATERS, strict=True)
     n_atoms: int | None = Field(None, gt=0, le=MAX_ATOMS, strict=True)
-    edge: str | None = None
+    edge: Length | None = None
     tolerance_angstrom: float = Field(2.0, gt=0.5, le=4.0)
     prehydrate: bool = True  # 2+/3+ cations packed as aqua complexes (systems.hydration)
     # build anyway beyond a salt's solubility or the solvent-per-ion guard
@@ -217,13 +315,8 @@ class ForceFieldSpec(_Strict):
     ions: dict[str, str] = {}
     methods: dict[str, str] = {}
     charge_scale: float = Field(1.0, ge=0.5, le=1.0)
-    cutoff: str = "1.0 nm"
+    cutoff: _bounded_length("cutoff", 0.5, 3.0) = "1.0 nm"
     seed: int = Field(1, ge=0, lt=2**31, strict=True)
-
-    @field_validator("cutoff")
-    @classmethod
-    def _cutoff(cls, v: str) -> str:
-        return _length_in(v, "cutoff", 0.5, 3.0)
 
     @field_validator("zn")
     @classmethod
@@ -268,17 +361,12 @@ class AdsorbedSpec(_Named):
         Residue name (1-3 characters) for a SMILES molecule.
     n : int
         Number of molecules (> 0).
-    within : str
+    within : solvation.quantities.Length
         Distance from the metal face with its unit, e.g. '5 A'.
     """
 
     n: int = Field(gt=0, le=100_000, strict=True)
-    within: str = "5 A"
-
-    @field_validator("within")
-    @classmethod
-    def _within(cls, v: str) -> str:
-        return _length_in(v, "adsorbed.within", 0.0, 5.0, low_open=True)
+    within: _bounded_length("adsorbed.within", 0.0, 5.0, low_open=True) = "5 A"
 
 
 ZN_SLAB_DEFAULTS = {"facet": "002", "repeats": (12, 12)}  # hcp Zn before materials existed
@@ -295,22 +383,25 @@ class SlabSpec(_Strict):
     facet: str | None = None
     layers: int = Field(4, ge=2, le=40)
     repeats: tuple[int, int] | None = None
-    lateral: str | None = None
+    lateral: Length | None = None
     lj: Literal["uff", "interface"] = "uff"
-    gap: str = "2.5 A"  # metal face to the first electrolyte atom centres
-    vacuum: str = "0 nm"
+    # metal face to the first electrolyte atom centres; closer than 1 A, they overlap it
+    gap: _bounded_length("slab.gap", 0.1, 2.0) = "2.5 A"
+    vacuum: _bounded_length("slab.vacuum", 0.0, 20.0) = "0 nm"
     frozen: bool = True
     adsorbed: AdsorbedSpec | None = None
 
-    @field_validator("gap")
+    @model_validator(mode="before")
     @classmethod
-    def _gap(cls, v: str) -> str:  # closer than 1 A, electrolyte atoms overlap the metal
-        return _length_in(v, "slab.gap", 0.1, 2.0)
-
-    @field_validator("vacuum")
-    @classmethod
-    def _vacuum(cls, v: str) -> str:
-        return _length_in(v, "slab.vacuum", 0.0, 20.0)
+    def _no_family(cls, data):
+        """The model family is forcefield.family; the slab's Lennard-Jones set is
+        ``lj``."""
+        if isinstance(data, dict) and "family" in data:
+            raise ValueError(
+                "slab.family is not a key: the slab's Lennard-Jones set is slab.lj "
+                "('uff' or 'interface'); the model family (full or scaled) is forcefield.family"
+            )
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -344,6 +435,41 @@ class SlabSpec(_Strict):
         return data
 
 
+PATH_ENDS = ("bulk", "surface", "contact", "far")
+
+
+def _path_end(text: str) -> q.Length:
+    """A PMF path end given as a distance (nm), refused below MIN_SURFACE_DISTANCE_NM."""
+    try:
+        length = _length(text)
+    except q.QuantityError:
+        length = None
+    if length is None or not MIN_SURFACE_DISTANCE_NM <= length.nm <= MAX_EDGE_NM:
+        raise ValueError(
+            f"{text!r} must be 'bulk', 'surface', 'contact', 'far' or a distance of at least "
+            f"{MIN_SURFACE_DISTANCE_NM:g} nm (from the top atomic plane for a surface PMF: "
+            "closer, the ion sits inside the surface; centre to partner for a pair)"
+        )
+    return length
+
+
+def _positive_length(v: q.Length) -> None:
+    """Refuse a length (nm) that is not positive."""
+    if v.nm <= 0:
+        raise ValueError(f"{v.text!r} must be 'auto' or a positive length")
+
+
+def _length_at_least_0(v: q.Length) -> None:
+    """Refuse a negative length (nm)."""
+    if v.nm < 0:
+        raise ValueError(f"{v.text!r} must be a length >= 0")
+
+
+PathEnd = _or_word(PATH_ENDS, q.Length, _path_end)
+AutoLength = _or_word(("auto",), q.Length, _length, _positive_length)
+AutoForceConstant = _or_word(("auto",), q.ForceConstant, _force_constant)
+
+
 class PMFSpec(_Strict):
     """Umbrella sampling of one ion's distance from the slab's top atomic plane, or with
     ``pair`` of the distance between a cation and a partner species (``solvation pmf``);
@@ -352,44 +478,37 @@ class PMFSpec(_Strict):
     For a pair, ``from``/``to`` take "far" (``boundary`` + ``tail``) and "contact"
     (``contact``); their slab defaults "bulk" and "surface" mean "far" and "contact"."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, validate_default=True
+    )
 
     ion: str = "Zn2+"
-    start: str = Field("bulk", alias="from")  # "bulk" (mid-electrolyte) or a distance
-    end: str = Field("surface", alias="to")  # "surface" (= surface_distance) or a distance
-    surface_distance: str = "0.2 nm"
-    spacing: str = "0.1 nm"
-    force_constant: str = "auto"  # auto: 4 kT / spacing^2 (window width spacing / 2)
-    equilibration: str = "100 ps"  # per window, after the ion is placed
-    window_time: str = "1 ns"  # production per window
-    shell_cutoff: str = "3.0 A"  # ion - water O distance of the first shell
-    pull_time: str = "10 ps"  # steered MD that seeds the windows, per window spacing
+    start: PathEnd = Field("bulk", alias="from")  # "bulk" (mid-electrolyte) or a distance
+    end: PathEnd = Field("surface", alias="to")  # "surface" (= surface_distance) or a distance
+    surface_distance: _bounded_length("surface_distance", MIN_SURFACE_DISTANCE_NM, MAX_EDGE_NM) = (
+        "0.2 nm"
+    )
+    spacing: _bounded_length("spacing", 0.0, 2.0, low_open=True) = "0.1 nm"
+    # auto: 4 kT / spacing^2 (window width spacing / 2)
+    force_constant: AutoForceConstant = "auto"
+    equilibration: Time = "100 ps"  # per window, after the ion is placed
+    window_time: Time = "1 ns"  # production per window
+    # ion - water O distance of the first shell
+    shell_cutoff: _bounded_length("shell_cutoff", 0.0, 1.0, low_open=True) = "3.0 A"
+    pull_time: Time = "10 ps"  # steered MD that seeds the windows, per window spacing
     # pair PMF (cation - partner distance); None: the slab PMF above
     pair: list[str] | None = None  # [cation, partner], e.g. ["Zn2+", "SO4"]
     partner_atom: str | None = None  # atom name of the partner's reference atom; None: auto
-    contact: str = "auto"  # closest window; auto: from the reference atom's chemistry
-    boundary: str = "auto"  # K_A boundary; auto: Bjerrum distance (ion pairs)
-    tail: str = "0.1 nm"  # windows beyond the boundary, for the Coulomb-tail match
+    contact: AutoLength = "auto"  # closest window; auto: from the reference atom's chemistry
+    boundary: AutoLength = "auto"  # K_A boundary; auto: Bjerrum distance (ion pairs)
+    # windows beyond the boundary, for the Coulomb-tail match
+    tail: _typed(q.Length, _length, _length_at_least_0) = "0.1 nm"
 
     @field_validator("pair")
     @classmethod
     def _pair(cls, v: list[str] | None) -> list[str] | None:
         if v is not None and (len(v) != 2 or not all(x.strip() for x in v)):
             raise ValueError("pair needs two species, e.g. ['Zn2+', 'SO4']")
-        return v
-
-    @field_validator("contact", "boundary")
-    @classmethod
-    def _auto_length(cls, v: str) -> str:
-        if v != "auto" and q.length_nm(v) <= 0:
-            raise ValueError(f"{v!r} must be 'auto' or a positive length")
-        return v
-
-    @field_validator("tail")
-    @classmethod
-    def _tail(cls, v: str) -> str:
-        if q.length_nm(v) < 0:
-            raise ValueError(f"{v!r} must be a length >= 0")
         return v
 
     def hash_dict(self) -> dict:
@@ -402,52 +521,6 @@ class PMFSpec(_Strict):
                 del data[key]
         return data
 
-    @field_validator("spacing")
-    @classmethod
-    def _spacing(cls, v: str) -> str:
-        return _length_in(v, "spacing", 0.0, 2.0, low_open=True)
-
-    @field_validator("shell_cutoff")
-    @classmethod
-    def _shell(cls, v: str) -> str:
-        return _length_in(v, "shell_cutoff", 0.0, 1.0, low_open=True)
-
-    @field_validator("surface_distance")
-    @classmethod
-    def _surface(cls, v: str) -> str:
-        return _length_in(v, "surface_distance", MIN_SURFACE_DISTANCE_NM, MAX_EDGE_NM)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _end(cls, v: str) -> str:
-        if v in ("bulk", "surface", "contact", "far"):
-            return v
-        try:
-            nm = q.length_nm(v)
-        except q.QuantityError:
-            nm = None
-        if nm is None or not MIN_SURFACE_DISTANCE_NM <= nm <= MAX_EDGE_NM:
-            raise ValueError(
-                f"{v!r} must be 'bulk', 'surface', 'contact', 'far' or a distance of at least "
-                f"{MIN_SURFACE_DISTANCE_NM:g} nm (from the top atomic plane for a surface PMF: "
-                "closer, the ion sits inside the surface; centre to partner for a pair)"
-            )
-        return v
-
-    @field_validator("equilibration", "window_time", "pull_time")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        if q.time_ps(v) <= 0:
-            raise ValueError(f"{v!r} must be a positive time")
-        return v
-
-    @field_validator("force_constant")
-    @classmethod
-    def _k(cls, v: str) -> str:
-        if v != "auto":
-            q.force_constant(v)
-        return v
-
 
 class MetadSpec(_Strict):
     """Well-tempered metadynamics on the cation - anion contact number of the design's box
@@ -456,19 +529,23 @@ class MetadSpec(_Strict):
 
     cation: str = "Zn2+"
     anion: str = "SO4"
-    time: str = "1 ns"
+    time: Time = "1 ns"
     height: float = Field(1.0, gt=0)  # kJ/mol, initial Gaussian height
     width: float = Field(0.3, gt=0)  # contacts
     bias_factor: float = Field(10.0, gt=1)
-    deposit: str = "1 ps"  # between Gaussians
-    checkpoint: str = "20 ps"
+    deposit: Time = "1 ps"  # between Gaussians
+    checkpoint: Time = "20 ps"
 
-    @field_validator("time", "deposit", "checkpoint")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        if q.time_ps(v) <= 0:
-            raise ValueError(f"{v!r} must be a positive time")
-        return v
+
+def _potential(text: str) -> q.Potential:
+    """An electric potential (difference) read into V."""
+    return q.Potential(q.potential_v(text), "V", text)
+
+
+def _within_10_volts(v: q.Potential) -> None:
+    """Refuse a potential difference beyond 10 V either way."""
+    if abs(v.volts) > 10.0:
+        raise ValueError(f"potential_difference {v.text!r} must be within -10 to 10 V")
 
 
 class ElectrodeSpec(_Strict):
@@ -476,22 +553,11 @@ class ElectrodeSpec(_Strict):
     finite-field method): its top face is held ``potential_difference`` above its bottom
     face (the slab's periodic image), as the electrolyte between them sees it."""
 
-    potential_difference: str = "0 V"
-    gaussian_width: str = "0.0505 nm"  # 1/eta, eta = 1.979 1/A (Reed et al. 2007)
-    thomas_fermi_length: str = "0 A"  # 0: perfect conductor
+    potential_difference: _typed(q.Potential, _potential, _within_10_volts) = "0 V"
+    # 1/eta, eta = 1.979 1/A (Reed et al. 2007)
+    gaussian_width: _bounded_length("length", 0.0, 1.0) = "0.0505 nm"
+    thomas_fermi_length: _bounded_length("length", 0.0, 1.0) = "0 A"  # 0: perfect conductor
     method: Literal["matrix", "cg"] = "matrix"  # matrix needs a frozen slab
-
-    @field_validator("potential_difference")
-    @classmethod
-    def _v(cls, v: str) -> str:
-        if abs(q.potential_v(v)) > 10.0:
-            raise ValueError(f"potential_difference {v!r} must be within -10 to 10 V")
-        return v
-
-    @field_validator("gaussian_width", "thomas_fermi_length")
-    @classmethod
-    def _length(cls, v: str) -> str:
-        return _length_in(v, "length", 0.0, 1.0)
 
 
 class OsmoticSpec(_Strict):
@@ -500,21 +566,15 @@ class OsmoticSpec(_Strict):
     pure water outside."""
 
     reservoir: float = Field(1.0, ge=0.2, le=10.0)  # reservoir waters per solution water
-    force_constant: str = "4184 kJ/mol/nm^2"  # 10 kcal/mol/A^2, as Luo & Roux
+    force_constant: ForceConstant = "4184 kJ/mol/nm^2"  # 10 kcal/mol/A^2, as Luo & Roux
     aspect: float = Field(2.0, ge=1.0, le=6.0)  # box z length over its lateral edge
-
-    @field_validator("force_constant")
-    @classmethod
-    def _k(cls, v: str) -> str:
-        q.force_constant(v)
-        return v
 
 
 class Design(_Strict):
     """A whole design file."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+-]+$")
-    temperature: str = "298.15 K"
+    temperature: Temperature = "298.15 K"
     water: WaterSpec = WaterSpec()
     salts: list[SaltSpec] = []
     additives: list[AdditiveSpec] = []
@@ -549,13 +609,27 @@ class Design(_Strict):
             return self
         if self.slab is None:
             raise ValueError("[electrode] needs a [slab] (the metal is the electrode)")
-        if q.length_nm(self.slab.vacuum) > 0:
+        if self.slab.vacuum.nm > 0:
             raise ValueError(
                 "[electrode] uses the finite-field method: the electrolyte must touch both "
                 "slab faces, so set slab.vacuum = '0 nm'"
             )
         if e.method == "matrix" and not self.slab.frozen:
             raise ValueError("electrode method 'matrix' needs a frozen slab; use method = 'cg'")
+        return self
+
+    @model_validator(mode="after")
+    def _surface_pmf_needs_a_slab(self):
+        """A [pmf] table of an ion's height (no ``pair``) needs a slab without vacuum."""
+        if self.pmf is None or self.pmf.pair is not None:
+            return self
+        if self.slab is None:
+            raise ValueError("[pmf] needs a [slab] (the path ends at its surface)")
+        if self.slab.vacuum.nm > 0:
+            raise ValueError(
+                "[pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of the "
+                "electrolyte between the slab and its periodic image)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -566,12 +640,6 @@ class Design(_Strict):
             if not (self.salts or self.additives or self.cosolvents):
                 raise ValueError("[osmotic] needs solutes (salts, additives or cosolvents)")
         return self
-
-    @field_validator("temperature")
-    @classmethod
-    def _temp(cls, v: str) -> str:
-        q.temperature_k(v)
-        return v
 
     def spec_hash(self) -> str:
         """Content hash of the design (sha256 of its canonical JSON, 16 hex digits)."""

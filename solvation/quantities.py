@@ -55,22 +55,107 @@ class QuantityError(SolvationError, ValueError):
 
 
 @dataclass(frozen=True)
-class Concentration:
-    """A concentration: value in one of the canonical units mol/kg, mol/L, wt%, vol%,
-    mol% or g/L (mg/mL).
+class Quantity:
+    """A quantity read from text: its value in a canonical unit and the text itself (what
+    a design file holds, writes back and hashes).
 
     Attributes
     ----------
     value : float
         The number, in ``unit``.
     unit : str
-        Canonical unit: one of mol/kg, mol/L, wt%, vol%, mol% or g/L (mg/mL is read as g/L).
+        The canonical unit of the kind (nm, ps, K, bar, V, kJ/mol/nm^2, or a concentration
+        unit).
     text : str
-        The text it was parsed from.
+        The text it was parsed from, unchanged.
     """
 
     value: float
     unit: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Concentration(Quantity):
+    """A concentration: value in one of the canonical units mol/kg, mol/L, wt%, vol%,
+    mol% or g/L (mg/mL is read as g/L)."""
+
+
+@dataclass(frozen=True)
+class Length(Quantity):
+    """A length; ``value`` in nm."""
+
+    @property
+    def nm(self) -> float:
+        """The length in nm."""
+        return self.value
+
+    @property
+    def angstrom(self) -> float:
+        """The length in A."""
+        return self.value * 10.0
+
+
+@dataclass(frozen=True)
+class Time(Quantity):
+    """A time; ``value`` in ps."""
+
+    @property
+    def ps(self) -> float:
+        """The time in ps."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class Temperature(Quantity):
+    """A temperature; ``value`` in K."""
+
+    @property
+    def kelvin(self) -> float:
+        """The temperature in K."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class Potential(Quantity):
+    """An electric potential (difference); ``value`` in V."""
+
+    @property
+    def volts(self) -> float:
+        """The potential in V."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class ForceConstant(Quantity):
+    """A harmonic force constant; ``value`` in kJ/mol/nm^2."""
+
+    @property
+    def kj_per_mol_nm2(self) -> float:
+        """The force constant in kJ/mol/nm^2."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A two-part ratio such as '2:1 v/v' (water : co-solvent).
+
+    Attributes
+    ----------
+    first, second : float
+        The two parts (positive).
+    basis : str
+        What they divide: 'vol', 'wt' or 'mol'.
+    text : str
+        The text it was parsed from, unchanged.
+    """
+
+    first: float
+    second: float
+    basis: str
     text: str
 
     def __str__(self) -> str:

@@ -34,7 +34,6 @@ from solvation.forcefields.substrates import material as substrate
 from solvation.forcefields.substrates import provenance as substrate_provenance
 from solvation.locks import DirectoryLock
 from solvation.provenance import BUILD_PACKAGES, versions
-from solvation.quantities import length_nm, potential_v, temperature_k
 from solvation.rundir import (
     BUILD_JSON,
     RUN_JSON,
@@ -107,7 +106,7 @@ def choices_of(design: Design) -> ForceFieldChoices:
         ions=dict(ff.ions),
         methods=dict(ff.methods),
         charge_scale=ff.charge_scale,
-        cutoff_nm=length_nm(ff.cutoff),
+        cutoff_nm=ff.cutoff.nm,
         family=ff.family,
         substrate=design.slab.material if design.slab else "Zn",
         substrate_lj=design.slab.lj if design.slab else "uff",
@@ -148,7 +147,7 @@ def _slab_items(
     comp: Composition, design: Design, slab: Slab
 ) -> tuple[list[PackItem], np.ndarray, dict]:
     spec = design.slab
-    gap, vacuum = length_nm(spec.gap) * 10, length_nm(spec.vacuum) * 10
+    gap, vacuum = spec.gap.angstrom, spec.vacuum.angstrom
     z_bottom, z_top = slab.z_faces
     thickness = comp.volume_nm3 * 1000.0 / slab.area_angstrom2
     lo, hi = z_top + gap, z_top + gap + thickness
@@ -159,7 +158,7 @@ def _slab_items(
     items = [PackItem(slab_template(slab.symbols), 1, (), slab.xyz)]
     if spec.adsorbed is not None:
         ads = next(c for c in comp.components.values() if c.role == "adsorbed")
-        within = length_nm(spec.adsorbed.within) * 10
+        within = spec.adsorbed.within.angstrom
         items.append(
             PackItem(
                 ads.template,
@@ -463,8 +462,8 @@ def _add_electrode(system, topology, design: Design, box_matrix: np.ndarray) -> 
         return None
     metal = [a.index for a in topology.atoms() if a.residue.name == metal_template().resname]
     box_z = float(box_matrix[2, 2]) / 10.0
-    delta_v, width = potential_v(spec.potential_difference), length_nm(spec.gaussian_width)
-    l_tf = length_nm(spec.thomas_fermi_length)
+    delta_v, width = spec.potential_difference.volts, spec.gaussian_width.nm
+    l_tf = spec.thomas_fermi_length.nm
     volume = substrate(design.slab.material).volume_per_atom_nm3  # Thomas-Fermi scale
     add_constant_potential(
         system, metal, delta_v, box_z, width, l_tf**2 / volume, spec.method == "matrix"
@@ -496,7 +495,7 @@ def _info(design, comp, topology, system, provenance, box_matrix, slab_info, clo
         "density_estimate_g_per_cm3": comp.density_g_per_cm3,
         "density_note": f"ideal-mixing estimate used for the initial box; see {RUN_JSON} for NPT",
         "estimated_densities": [k for k, c in comp.components.items() if c.density_estimated],
-        "temperature_k": temperature_k(design.temperature),
+        "temperature_k": design.temperature.kelvin,
         "water_model": design.water.model,
         "forcefield": provenance,
         "charge_scale": design.forcefield.charge_scale,

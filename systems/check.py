@@ -1,8 +1,11 @@
 """Check a design against the force-field library before anything expensive runs.
 
-``solvation.design`` validates the structure and units of a design file; the names in it
-(water model, salts, molecules, per-ion and per-molecule overrides) are checked here,
-because the library they refer to lives above the core.
+``solvation.design`` holds every rule a design obeys by itself (units, ranges, tables that
+need each other); every check that needs the library is here, in one place: the names in
+a design (water model, salts, molecules, per-ion and per-molecule overrides), the model
+family's coverage (``solvation.forcefields.family``, called from here for designs), the
+substrate and its facet, and the species a [pmf] names. The library lives above the core,
+so these cannot run when the design is loaded.
 """
 
 from __future__ import annotations
@@ -19,14 +22,11 @@ from solvation.forcefields.library import (
 )
 from solvation.forcefields.molecules import METHODS
 from solvation.forcefields.substrates import material as substrate
-from solvation.quantities import length_nm
-
-from .formula import parse_salt
 
 
 def _species(design: Design) -> set[str]:
     """Library species of the design's salts."""
-    return {s for salt in design.salts for s, _ in parse_salt(salt.formula).ions}
+    return {s for salt in design.salts for s, _ in salt.salt.ions}
 
 
 def _check(where: str, func, *args) -> None:
@@ -51,7 +51,7 @@ def _check_family(design: Design) -> None:
         overrides,
     )
     for k, salt in enumerate(design.salts):
-        for species, _ in parse_salt(salt.formula).ions:
+        for species, _ in salt.salt.ions:
             _check(f"salts.{k}.formula", check_species, ff.family, species)
     named = [
         (f"{t}.{k}", s)
@@ -81,7 +81,7 @@ def check_design(design: Design) -> None:
     """
     _check("water.model", water_model, design.water.model)
     for k, salt in enumerate(design.salts):
-        _check(f"salts.{k}.formula", parse_salt, salt.formula)
+        _check(f"salts.{k}.formula", getattr, salt, "salt")  # reads the formula, once
     for table in ("additives", "cosolvents"):
         for k, spec in enumerate(getattr(design, table)):
             if spec.name is not None:
@@ -144,17 +144,11 @@ def _check_slab(design: Design) -> None:
 
 
 def _check_pmf(design: Design, present: set[str]) -> None:
-    """A [pmf] table needs a slab and names an ion that is in the box; a pair PMF
-    (``pair``) needs neither: ``solvation pmf`` checks its species before anything runs."""
+    """A [pmf] table names an ion that is in the box (its slab: ``solvation.design``); a
+    pair PMF (``pair``) does not: ``solvation pmf`` checks its species before anything
+    runs."""
     if design.pmf is None or design.pmf.pair is not None:
         return
-    if design.slab is None:
-        raise DesignError("invalid design: [pmf] needs a [slab] (the path ends at its surface)")
-    if length_nm(design.slab.vacuum) > 0:
-        raise DesignError(
-            "invalid design: [pmf] needs slab.vacuum = '0 nm' (its bulk end is the middle of "
-            "the electrolyte between the slab and its periodic image)"
-        )
     ion = canonical_ion(design.pmf.ion)
     if ion is None or ion not in present:
         raise DesignError(

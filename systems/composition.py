@@ -40,7 +40,7 @@ from solvation.design import Design
 from solvation.errors import SolvationError
 from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
 from solvation.forcefields.molecules import to_molecule
-from solvation.quantities import concentration, length_nm, ratio
+from solvation.quantities import Concentration
 
 from .formula import parse_salt
 from .templates import (
@@ -268,7 +268,7 @@ def components_of(design: Design) -> dict[str, Component]:
         )
     }
     for salt in design.salts:
-        for species, _ in parse_salt(salt.formula).ions:
+        for species, _ in salt.salt.ions:
             comps.setdefault(species, _ion_component(species))
     for i, spec in enumerate(design.cosolvents + design.additives, start=1):
         role = "cosolvent" if spec in design.cosolvents else "additive"
@@ -298,11 +298,11 @@ def _solvent_counts(design: Design, comps: dict[str, Component], n_water: int) -
         design.cosolvents, [c for c in comps.values() if c.role == "cosolvent"], strict=True
     ):
         if spec.ratio is not None:
-            a, b, kind = ratio(spec.ratio)
+            a, b, kind = spec.ratio.first, spec.ratio.second, spec.ratio.basis
             amount_water = _UNIT_AMOUNT[kind](water, n_water)
             counts[comp.key] = amount_water * b / a / _UNIT_AMOUNT[kind](comp, 1.0)
         else:
-            c = concentration(spec.fraction)
+            c = spec.fraction
             fractions.append((comp, c.unit.removesuffix("%"), c.value / 100.0))
     kinds = {k for _, k, _ in fractions}
     if len(kinds) > 1:
@@ -324,12 +324,12 @@ def _solvent_counts(design: Design, comps: dict[str, Component], n_water: int) -
 @dataclass(frozen=True)
 class _Solute:
     label: str  # formula or additive key
-    text: str  # requested concentration as written
+    concentration: Concentration  # as requested (its text as written)
     stoichiometry: tuple[tuple[str, int], ...]
 
 
 def _solutes(design: Design, comps: dict[str, Component]) -> list[_Solute]:
-    out = [_Solute(s.formula, s.concentration, parse_salt(s.formula).ions) for s in design.salts]
+    out = [_Solute(s.formula, s.concentration, s.salt.ions) for s in design.salts]
     additives = [c for c in comps.values() if c.role == "additive"]
     out += [
         _Solute(c.key, spec.concentration, ((c.key, 1),))
@@ -378,7 +378,7 @@ def _exact_units(
         counts = _with_solutes(base, solutes, units)
         new = {}
         for s in solutes:
-            c = concentration(s.text)
+            c = s.concentration
             new[s.label] = c.value * _per_unit(s, c.unit, comps, counts)
         if any(not math.isfinite(v) or v > 1e3 * sum(base.values()) for v in new.values()):
             break
@@ -421,14 +421,14 @@ def compose(design: Design, n_water: int) -> Composition:
     counts = {k: int(round(v)) for k, v in _with_solutes(solvent, solutes, units).items()}
     result = Composition(comps, counts)
     for s in solutes:
-        c = concentration(s.text)
+        c = s.concentration
         achieved = units[s.label] / _per_unit(
             s, c.unit, comps, {k: float(v) for k, v in counts.items()}
         )
         result.concentrations.append(
             {
                 "solute": s.label,
-                "requested": s.text,
+                "requested": c.text,
                 "requested_value": c.value,
                 "achieved": achieved,
                 "unit": c.unit,
@@ -463,7 +463,7 @@ def size_box(design: Design) -> Composition:
         if box.n_atoms is not None:
             n_water = round(box.n_atoms * probe_waters / probe.n_atoms)
         else:
-            n_water = round(length_nm(box.edge) ** 3 * probe_waters / probe.volume_nm3)
+            n_water = round(box.edge.nm**3 * probe_waters / probe.volume_nm3)
         comp = compose(design, max(n_water, 1))
     check_feasible(design, comp)
     return comp
@@ -494,10 +494,10 @@ def check_feasible(design: Design, comp: Composition) -> None:
     problems = []
     water_g = comp.counts.get("water", 0) * comp.components["water"].mass / AVOGADRO_PER_MOL
     for k, (c, salt) in enumerate(zip(comp.concentrations, design.salts, strict=False)):
-        known = _SOLUBLE.get(_salt_key(parse_salt(salt.formula).ions))
+        known = _SOLUBLE.get(_salt_key(salt.salt.ions))
         if known is None or water_g <= 0:
             continue
-        mass = sum(comp.components[s].mass * n for s, n in parse_salt(salt.formula).ions)
+        mass = sum(comp.components[s].mass * n for s, n in salt.salt.ions)
         molality = c["formula_units"] / AVOGADRO_PER_MOL / (water_g / 1000.0)
         limit = known[1] / 100.0 / mass * 1000.0
         if molality > limit:

@@ -18,7 +18,6 @@ import openmm.app as app
 
 from solvation.constants import AVOGADRO_PER_MOL
 from solvation.design import OsmoticSpec
-from solvation.quantities import force_constant
 
 from .composition import Composition
 from .packing import PackItem
@@ -92,7 +91,7 @@ def layout(comp: Composition, spec: OsmoticSpec) -> OsmoticLayout:
         sorted({c.template.resname for c in comp.components.values() if c.role != "water"})
     )
     box = np.array([lateral, lateral, lz])
-    return OsmoticLayout(box, walls, n_reservoir, confined, force_constant(spec.force_constant))
+    return OsmoticLayout(box, walls, n_reservoir, confined, spec.force_constant.kj_per_mol_nm2)
 
 
 def pack_items(comp: Composition, lay: OsmoticLayout) -> list[PackItem]:

@@ -23,7 +23,6 @@ from ase.spacegroup import crystal
 
 from solvation.design import SlabSpec
 from solvation.forcefields.substrates import Material, SubstrateError, material
-from solvation.quantities import length_nm
 
 from .slab import Slab, SlabError, zn_slab
 
@@ -197,7 +196,7 @@ def substrate_slab(spec: SlabSpec, box_edge_nm: float) -> Slab:
     box_edge_nm : float
         Electrolyte cube edge (nm).
     """
-    target = 10.0 * (length_nm(spec.lateral) if spec.lateral is not None else box_edge_nm)
+    target = 10.0 * (spec.lateral.nm if spec.lateral is not None else box_edge_nm)
     mat = material(spec.material)
     if mat.name == "Zn":
         return _zn(spec, target)

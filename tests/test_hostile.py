@@ -691,6 +691,12 @@ CASES = [
     ("slab gap -1 A", _build(slab={"gap": "-1 A"}), "slab.gap '-1 A' must be", 2),
     ("slab vacuum -2 nm", _build(slab={"vacuum": "-2 nm"}), "slab.vacuum '-2 nm' must be", 2),
     (
+        "slab.family for the slab's Lennard-Jones set",
+        _build(slab={"family": "interface"}),
+        "slab.family is not a key: the slab's Lennard-Jones set is slab.lj",
+        2,
+    ),
+    (
         "ratio without v/v",
         _build(cosolvents=[{"name": "DMF", "ratio": "2:1"}]),
         "add v/v (volumes)",

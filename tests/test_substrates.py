@@ -151,12 +151,12 @@ def test_substrate_lj_parameters_against_their_sources():
         ("Cu", "interface"): (0.23306, 19.748),
         ("Zn", "interface"): (0.24616, 0.5188),  # no Zn in INTERFACE FF: UFF
     }
-    for (element, family), (sigma, eps) in expected.items():
-        p = lj_parameters(element, family)
+    for (element, lj_set), (sigma, eps) in expected.items():
+        p = lj_parameters(element, lj_set)
         assert p.sigma_nm == pytest.approx(sigma, abs=1e-5)
         assert p.epsilon_kj_per_mol == pytest.approx(eps, abs=6e-4)
     assert lj_parameters("Zn").sigma_nm == pytest.approx(ZN_METAL["sigma_nm"], abs=1e-5)
-    assert lj_parameters("Zn", "interface").family == "uff"
+    assert lj_parameters("Zn", "interface").lj_set == "uff"
     (row,) = find_sets("ZnO")  # `solvation forcefields show ZnO`
     assert row.species == "ZnO" and "formal charges" in row.parameters["limits"]
     assert row.parameters["Zn: sigma_nm, epsilon_kj_per_mol, charge_e (uff)"][2] == 2.0

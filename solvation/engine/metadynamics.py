@@ -39,7 +39,6 @@ import openmm.app as app
 import openmm.unit as u
 from pydantic import ValidationError
 
-from solvation import quantities as q
 from solvation.analysis.reweight import well_tempered_c
 from solvation.console import LOGGER
 from solvation.design import MetadSpec
@@ -139,9 +138,9 @@ def metad_settings(spec: MetadSpec | None = None, **overrides) -> MetadSettings:
         height_kj_per_mol=spec.height,
         width=spec.width,
         bias_factor=spec.bias_factor,
-        deposit_ps=q.time_ps(spec.deposit),
-        time_ps=q.time_ps(spec.time),
-        checkpoint_ps=q.time_ps(spec.checkpoint),
+        deposit_ps=spec.deposit.ps,
+        time_ps=spec.time.ps,
+        checkpoint_ps=spec.checkpoint.ps,
     )
 
 

@@ -35,7 +35,6 @@ import numpy as np
 import openmm
 import openmm.app as app
 
-from solvation import quantities as q
 from solvation.analysis.pairing import bjerrum_distance_nm
 from solvation.design import Design
 from solvation.forcefields import canonical_ion, water_dielectric
@@ -293,10 +292,10 @@ def pair_path(
         boundary, source = contact + NEUTRAL_BOUNDARY_NM, "contact + 0.5 nm (no Bjerrum boundary)"
     far = boundary + settings.tail_nm
 
-    def at(end: str) -> float:
+    def at(end: str | float) -> float:
         if end in ("contact", "surface"):
             return contact
-        return far if end in ("far", "bulk") else q.length_nm(end)
+        return far if end in ("far", "bulk") else end
 
     low, high = sorted((at(settings.start), at(settings.end)))
     n = int(np.floor((high - low) / settings.spacing_nm + 1e-6)) + 1
@@ -608,9 +607,7 @@ def check_pair_design(design: Design, settings: PMFSettings, composition) -> Non
     scale = design.forcefield.charge_scale
     charges = tuple(composition.components[k].template.charge * scale for k in (cation, partner))
     eps = water_dielectric(design.water.model).eps_r
-    path = pair_path(
-        settings, CATION_ACCEPTOR_NM + 0.1, charges, eps, q.temperature_k(design.temperature)
-    )
+    path = pair_path(settings, CATION_ACCEPTOR_NM + 0.1, charges, eps, design.temperature.kelvin)
     edge = composition.volume_nm3 ** (1.0 / 3.0)
     check_box(path, [edge] * 3, f"the design's box (about {edge:.2f} nm estimated)")
 

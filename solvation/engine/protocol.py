@@ -18,7 +18,13 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from solvation.errors import SolvationError
-from solvation.quantities import QuantityError, pressure_bar, temperature_k, time_ps
+from solvation.quantities import (
+    QuantityError,
+    Temperature,
+    pressure_bar,
+    temperature_k,
+    time_ps,
+)
 
 # fields that may change between invocations of one run (they change neither the physics
 # nor the outputs); every other field is fixed once a run has started, except that the
@@ -196,7 +202,7 @@ _TIME_KEYS = {
 
 
 def protocol_from(
-    table: dict | None = None, temperature: str | None = None, **overrides
+    table: dict | None = None, temperature: str | Temperature | None = None, **overrides
 ) -> Protocol:
     """Protocol from a design's ``[protocol]`` table (values with units) plus overrides.
 
@@ -209,8 +215,8 @@ def protocol_from(
     ----------
     table : dict, optional
         A design's ``[protocol]`` table.
-    temperature : str, optional
-        Temperature with its unit ('298.15 K').
+    temperature : str or solvation.quantities.Temperature, optional
+        Temperature with its unit ('298.15 K'), e.g. a design's.
     **overrides
         Same keys as the table; None values are ignored.
 
@@ -240,8 +246,10 @@ def _set(values: dict, key: str, value) -> None:
         values[_TIME_KEYS[key]] = time_ps(value)
     elif key == "timestep":
         values["timestep_fs"] = time_ps(value) * 1000.0
-    elif key == "temperature":
-        values["temperature_k"] = temperature_k(value)
+    elif key == "temperature":  # a design's temperature comes read
+        values["temperature_k"] = (
+            value.kelvin if isinstance(value, Temperature) else temperature_k(value)
+        )
     elif key == "pressure":
         values["pressure_bar"] = pressure_bar(value)
     elif key == "anneal":

@@ -35,11 +35,11 @@ import openmm.app as app
 import openmm.unit as u
 from pydantic import ValidationError
 
-from solvation import quantities as q
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.design import PMFSpec
 from solvation.errors import SolvationError
 from solvation.forcefields import METAL_RESNAME, canonical_ion
+from solvation.quantities import Length
 from solvation.rundir import (
     BUILD_JSON,
     DESIGN_TOML,
@@ -79,8 +79,9 @@ class PMFSettings:
     Attributes
     ----------
     ion : str
-    start, end : str
-        'bulk', 'surface' or a distance from the top plane.
+    start, end : str or float
+        'bulk', 'surface' ('contact', 'far' for a pair) or a distance (nm) from the top
+        plane (from the cation for a pair).
     surface_distance_nm : float
         Closest window to the top plane (nm).
     spacing_nm : float
@@ -105,8 +106,8 @@ class PMFSettings:
     """
 
     ion: str = "Zn2+"
-    start: str = "bulk"  # "bulk" or a distance from the top plane
-    end: str = "surface"
+    start: str | float = "bulk"  # "bulk" or a distance from the top plane (nm)
+    end: str | float = "surface"
     surface_distance_nm: float = 0.2
     spacing_nm: float = 0.1
     force_constant: float | None = None  # None: 4 kT / spacing^2
@@ -157,28 +158,32 @@ def pmf_settings(spec: PMFSpec | None = None, **overrides) -> PMFSettings:
     if spec.pair is None and canonical_ion(spec.ion) is None:
         raise UmbrellaError(f"unknown ion {spec.ion!r} for the PMF (e.g. Zn2+)")
 
-    def auto(value: str) -> float | None:
-        return None if value == "auto" else q.length_nm(value)
+    def auto(value) -> float | None:  # 'auto' or a Quantity
+        return None if value == "auto" else value.value
 
     return PMFSettings(
         ion=canonical_ion(spec.ion) if spec.pair is None else spec.pair[0],
-        start=spec.start,
-        end=spec.end,
-        surface_distance_nm=q.length_nm(spec.surface_distance),
-        spacing_nm=q.length_nm(spec.spacing),
-        force_constant=None
-        if spec.force_constant == "auto"
-        else q.force_constant(spec.force_constant),
-        equilibration_ps=q.time_ps(spec.equilibration),
-        window_ps=q.time_ps(spec.window_time),
-        shell_cutoff_angstrom=q.length_nm(spec.shell_cutoff) * 10.0,
-        pull_ps=q.time_ps(spec.pull_time),
+        start=_path_end(spec.start),
+        end=_path_end(spec.end),
+        surface_distance_nm=spec.surface_distance.nm,
+        spacing_nm=spec.spacing.nm,
+        force_constant=auto(spec.force_constant),
+        equilibration_ps=spec.equilibration.ps,
+        window_ps=spec.window_time.ps,
+        shell_cutoff_angstrom=spec.shell_cutoff.angstrom,
+        pull_ps=spec.pull_time.ps,
         pair=None if spec.pair is None else (spec.pair[0], spec.pair[1]),
         partner_atom=spec.partner_atom,
         contact_nm=auto(spec.contact),
         boundary_nm=auto(spec.boundary),
-        tail_nm=q.length_nm(spec.tail),
+        tail_nm=spec.tail.nm,
     )
+
+
+def _path_end(end: str | Length) -> str | float:
+    """A path end of a ``[pmf]`` table: its keyword ('bulk', 'surface', 'contact', 'far'),
+    or its distance in nm."""
+    return end if isinstance(end, str) else end.nm
 
 
 def window_centres(settings: PMFSettings, thickness_nm: float) -> list[float]:
@@ -193,10 +198,10 @@ def window_centres(settings: PMFSettings, thickness_nm: float) -> list[float]:
     """
     middle = thickness_nm / 2.0
 
-    def at(end: str) -> float:
+    def at(end: str | float) -> float:
         if end == "bulk":
             return middle
-        return settings.surface_distance_nm if end == "surface" else q.length_nm(end)
+        return settings.surface_distance_nm if end == "surface" else end
 
     low, high = sorted((at(settings.start), at(settings.end)))
     if high > middle + 1e-9:
