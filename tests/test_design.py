@@ -301,3 +301,16 @@ def test_design_checks_live_in_the_design_module_and_check_design():
     assert raising == ["solvation/design.py", "systems/check.py"]
     with pytest.raises(DesignError, match="needs a \\[slab\\]"):  # at load, before the library
         parse_design({"name": "x", "pmf": {}})
+
+
+def test_every_example_file_loads():
+    """Every design and campaign under examples/, subfolders included (the pairing
+    designs once named a full-family Zn2+ model under the scaled default and failed)."""
+    files = sorted((ROOT / "examples").rglob("*.toml"))
+    campaigns = [p for p in files if p.parent.name == "campaigns"]
+    designs = [p for p in files if p not in campaigns]
+    assert len(designs) >= 25 and len(campaigns) >= 3
+    for path in designs:
+        assert load_design(path).name, path
+    for path in campaigns:
+        assert load_campaign(path).jobs, path
