@@ -40,9 +40,9 @@ from solvation.design import Design
 from solvation.errors import SolvationError
 from solvation.forcefields.library import ION_RESNAMES, molecule, molecule_table
 from solvation.forcefields.molecules import to_molecule
+from solvation.formula import parse_salt
 from solvation.quantities import Concentration
 
-from .formula import parse_salt
 from .templates import (
     ResidueTemplate,
     ion_template,

@@ -1,9 +1,10 @@
-"""Salt formulas (read by ``solvation.formula``) and the charge of any library species."""
+"""The charge of any library species; ``parse_salt`` and ``FormulaError`` (read by
+``solvation.formula``) stay reachable as ``solvation.systems`` API."""
 
 from __future__ import annotations
 
 from solvation.forcefields.library import ION_RESNAMES, molecule_table
-from solvation.formula import SYMBOLS, FormulaError, Salt, ion_charge, parse_salt
+from solvation.formula import FormulaError, ion_charge, parse_salt
 
 
 def species_charge(species: str) -> int:
@@ -19,4 +20,4 @@ def species_charge(species: str) -> int:
     return molecule_table()[species].charge
 
 
-__all__ = ["SYMBOLS", "FormulaError", "Salt", "parse_salt", "species_charge"]
+__all__ = ["FormulaError", "parse_salt", "species_charge"]

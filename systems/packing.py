@@ -145,6 +145,7 @@ def _input(
     tolerance: float,
     pbc: tuple[float, ...] | None,
     nloop: int,
+    polish: bool = False,
 ) -> str:
     lines = [
         f"tolerance {tolerance}",
@@ -155,7 +156,7 @@ def _input(
     ]
     if pbc is not None:
         lines.append("pbc " + " ".join(f"{v:.4f}" for v in pbc))
-    if all(i.start_xyz is not None for i in items if i.fixed_xyz is None):
+    if polish:
         lines.append("discale 1.0")  # a start at the tolerance: no first loops at 1.1 x
     for k, item in enumerate(items):
         name = f"s{k}.xyz"
@@ -399,11 +400,14 @@ def _run_packmol(
     ``limit``: the packing's time limit (s) and its deadline (``time.monotonic``)."""
     timeout, deadline = limit
     started, cpu = time.monotonic(), _children_cpu_seconds()
+    polish = all(i.start_xyz is not None for i in items if i.fixed_xyz is None)
     items = _random_starts(items, pbc, seed)
     remove_stale_folders()
     with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         workdir = Path(tmp)
-        (workdir / "pack.inp").write_text(_input(items, workdir, seed, tolerance, pbc, nloop))
+        (workdir / "pack.inp").write_text(
+            _input(items, workdir, seed, tolerance, pbc, nloop, polish)
+        )
         try:
             with (workdir / "pack.inp").open() as stdin:
                 run = subprocess.run(
