@@ -305,7 +305,7 @@ def plot_msd(result, path: str | Path, title: str = ""):
 
 
 @_styled
-def plot_contact_pairs(results: dict, path: str | Path) -> None:
+def plot_contact_pairs(results: dict, path: str | Path):
     """Reweighted metadynamics results of one or more starts (label -> ContactPairsResult
     or its dict): P(number of contact pairs) with error bars, and the running estimate of
     the fraction of cations in contact against time with its error band.
@@ -334,6 +334,9 @@ def plot_contact_pairs(results: dict, path: str | Path) -> None:
     axes[0].set(xlabel="contact pairs in the box", ylabel="probability (reweighted)")
     axes[1].set(xlabel="metadynamics time (ns)", ylabel="cations in contact (fraction)")
     axes[0].legend(fontsize=7)
+    fig.savefig(path)
+    plt.close(fig)
+    return fig
 
 
 def plot_hbonds(result, path: str | Path):

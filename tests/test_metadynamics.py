@@ -121,8 +121,8 @@ def test_c_of_t_and_distribution():
 def test_metad_stage_resumes_extends_and_reports(tiny_run, tmp_path):
     """`solvation metad` on a copy of the session's 1 m ZnCl2 run (Zn-Cl contacts): 2 ps,
     then extended to 3 ps by the same command (the bias of the first part is loaded,
-    rows continue); `analyze metad` flags 3 ps as not converged; other settings in the
-    same directory are refused."""
+    rows continue); `analyze metad` flags 3 ps as not converged and writes its figure;
+    other settings in the same directory are refused."""
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns(".lock"))
     args = ["metad", str(run), "--anion", "Cl-", "--deposit", "0.2ps", "--checkpoint", "1ps"]
@@ -136,7 +136,10 @@ def test_metad_stage_resumes_extends_and_reports(tiny_run, tmp_path):
     assert np.allclose(np.diff(times), 0.2)
     bias = [float(r.split(",")[2]) for r in rows[1:]]
     assert bias[10] > bias[9] * 0.5  # the bias carried over: no restart from zero
-    run_cli(app, ["analyze", "metad", str(run), "--json", str(tmp_path / "m.json")])
+    figure = tmp_path / "m.png"
+    run_cli(app, ["analyze", "metad", str(run), "--json", str(tmp_path / "m.json"),
+                  "--plot", str(figure)])  # fmt: skip
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the figure is written
     data = json.loads((tmp_path / "m.json").read_text())
     assert data["converged"] is False and data["n_cations"] >= 1
     assert abs(sum(data["pairs"]["probability"]) - 1.0) < 1e-9
