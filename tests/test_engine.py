@@ -219,25 +219,22 @@ def test_hydrogen_mass_repartitioning_conserves_mass(tmp_path):
     assert all(after[i] == before[i] for i in water_h)
 
 
-def test_bench_md_reports_ratio(tiny_build):
+def test_bench_md_reports_ratio(tiny_build, tmp_path):
+    """`solvation bench md` times both loops on the same System: the JSON's ratio is ours
+    over plain, both rates positive and of one order (same System, same steps)."""
+    out = tmp_path / "bench.json"
+    args = ["bench", "md", str(tiny_build), "--steps", "200", "--repeats", "1"]
     run_ = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "solvation.cli",
-            "bench",
-            "md",
-            str(tiny_build),
-            "--steps",
-            "300",
-            "--platform",
-            "CPU",
-        ],
+        [sys.executable, "-m", "solvation.cli", *args, "--platform", "CPU", "--json", str(out)],
         capture_output=True,
         text=True,
     )
     assert run_.returncode == 0, run_.stderr
     assert "plain OpenMM" in run_.stdout and "ratio" in run_.stdout
+    r = json.loads(out.read_text())
+    plain, ours = r["plain_openmm_ns_per_day"], r["solvation_ns_per_day"]
+    assert r["steps"] == 200 and plain > 0 and ours > 0
+    assert r["ratio"] == pytest.approx(ours / plain) and 0.1 < r["ratio"] < 10
 
 
 def test_slab_runs_with_z_only_barostat_and_frozen_metal(tmp_path):

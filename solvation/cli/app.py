@@ -722,12 +722,15 @@ def bench_md_cmd(
     hmr: Annotated[
         bool, typer.Option("--hmr", help="4 fs with hydrogen mass repartitioning.")
     ] = False,
+    repeats: Annotated[
+        int, typer.Option(min=1, help="Timed repeats of each loop; the fastest counts.")
+    ] = 2,
     json_file: JsonOpt = None,
 ) -> None:
     """ns/day of the production loop through our engine (default reporters) and through a
     plain OpenMM loop (no reporters), same System, integrator, platform and steps."""
     check_outputs({"--json": (json_file, "json")}, [directory])
-    r = engine.bench_md(directory, steps=steps, platform=platform, hmr=hmr)
+    r = engine.bench_md(directory, steps=steps, platform=platform, hmr=hmr, repeats=repeats)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(
         f"{r['platform']}, {r['n_atoms']} atoms, {r['timestep_fs']:g} fs, {steps} steps: "
