@@ -52,8 +52,9 @@ class StatusRow:
         return [100.0 * (s / e - 1.0) for s, e in zip(self.simulated, self.experiment, strict=True)]
 
     def sentence(self) -> str:
-        """'ZnSO4 density within 2.5% of experiment at 0.5-2 m (-0.3, -1.5, -2.5%)', or for
-        style 'value' 'ZnSO4 Zn-O peak 2.09-2.10 A at 0.5-2 m (experiment 2.09 A)'."""
+        """'ZnSO4 density +0.2, +0.1, -0.5% from experiment at 0.5-2 m (worst 0.5%)', or for
+        style 'value' 'ZnSO4 Zn-O peak 2.09-2.10 A at 0.5-2 m (experiment 2.09 A)'. A row
+        that fails says so by its numbers: 'ZnSO4 viscosity -32.8% from experiment at 1 m'."""
         span = f"{min(self.molality):g}-{max(self.molality):g} m"
         if len(self.molality) == 1:
             span = f"{self.molality[0]:g} m"
@@ -66,7 +67,9 @@ class StatusRow:
         dev = self.deviations_percent()
         worst = max(abs(d) for d in dev)
         each = ", ".join(f"{d:+.1f}" for d in dev)
-        return f"{self.salt} {self.quantity} within {worst:.1f}% of experiment{where} ({each}%)"
+        if len(dev) == 1:
+            return f"{self.salt} {self.quantity} {each}% from experiment{where}"
+        return f"{self.salt} {self.quantity} {each}% from experiment{where} (worst {worst:.1f}%)"
 
 
 @cache

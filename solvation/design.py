@@ -147,7 +147,7 @@ ForceConstant = _typed(q.ForceConstant, _force_constant)
 Ratio = _typed(q.Ratio, lambda t: q.Ratio(*q.ratio(t), t))
 
 
-# The model family of a design that names none (docs/validation.md, section 3, says why).
+# The model family of a design that names none (docs/validation.md, section 4, says why).
 DEFAULT_FAMILY = "scaled"
 FAMILIES = ("full", "scaled")
 

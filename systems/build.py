@@ -528,7 +528,7 @@ def model_status(design: Design) -> dict:
             others.append(f"adsorbed {ads.name or ads.smiles}")
     status = box_status(design.forcefield.family, [s.formula for s in design.salts], others)
     chosen = "family" in design.forcefield.model_fields_set
-    status["chosen_by"] = "design" if chosen else "default (docs/validation.md, section 3)"
+    status["chosen_by"] = "design" if chosen else "default (docs/validation.md, section 4)"
     return status
 
 

@@ -61,7 +61,7 @@ def write_demo_campaign(directory: Path, n_water: int = N_WATER, family: str | N
     directory.mkdir(parents=True, exist_ok=True)
     names = []
     for name, body in DESIGNS.items():
-        design = {  # the default model family (docs/validation.md, section 3)
+        design = {  # the default model family (docs/validation.md, section 4)
             "name": name,
             "temperature": "298.15 K",
             **body,

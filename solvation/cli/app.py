@@ -347,10 +347,12 @@ def _echo_model_status(directory: Path) -> None:
         typer.echo("model family: not recorded (built by an older version of solvation)")
         return
     typer.echo(f"model family: {status['family']} ({status['chosen_by']})")
-    for line in status["validated"]:
-        typer.echo(f"  validated: {line}")
-    if not status["validated"]:
+    if status["validated"]:
+        typer.echo("  against experiment (solvation validate, docs/validation.md section 4):")
+    else:
         typer.echo("  validated: nothing in this box (docs/validation.md)")
+    for line in status["validated"]:
+        typer.echo(f"    {line}")
     if status["not_validated"]:
         typer.echo(f"  not validated: {', '.join(status['not_validated'])}")
 
