@@ -535,6 +535,9 @@ class MetadSpec(_Strict):
     bias_factor: float = Field(10.0, gt=1)
     deposit: Time = "1 ps"  # between Gaussians
     checkpoint: Time = "20 ps"
+    # contacts: N (cation - acceptor contacts); exchange: N minus the cations' first-shell
+    # water count (solvation.engine.metadynamics)
+    cv: Literal["contacts", "exchange"] = "contacts"
 
 
 def _potential(text: str) -> q.Potential:

@@ -26,7 +26,9 @@ from solvation.analysis.reweight import (
 from solvation.cli import app, run_cli
 from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.engine.metadynamics import (
+    MetadError,
     MetadSettings,
+    _cv_range,
     contact_counts,
     contact_cv,
     contact_sites,
@@ -177,3 +179,52 @@ def test_contact_cv_and_counts_against_mdanalysis(tiny_run):
     pairs, cations = contact_counts(u.atoms.positions / 10.0, np.diag(box), sites, 0.3)
     close = d < 0.3
     assert cations == int(close.any(axis=1).sum()) and pairs == int(close.sum())  # Cl: 1 atom
+
+
+def _cv_value(system_force, u, box) -> float:
+    """The value OpenMM computes for ``system_force`` inside a CustomCVForce at the
+    universe's current frame."""
+    system = openmm.System()
+    for _ in range(len(u.atoms)):
+        system.addParticle(1.0)
+    system.setDefaultPeriodicBoxVectors(*(openmm.Vec3(*row) for row in np.diag(box)))
+    cv = openmm.CustomCVForce("n")
+    cv.addCollectiveVariable("n", system_force)
+    system.addForce(cv)
+    context = openmm.Context(
+        system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    context.setPositions(u.atoms.positions / 10.0)
+    return cv.getCollectiveVariableValues(context)[0]
+
+
+def test_exchange_cv_subtracts_the_first_shell_water(tiny_run):
+    """The exchange CV (contacts minus the cations' smooth water count) equals, on the
+    session run's last frame, sum s(Zn-Cl) - sum s(Zn-O water) over MDAnalysis'
+    minimum-image distances; with six waters around each Zn2+ it lies near -6 per Zn2+
+    and inside the bias grid; a box without water is refused for it."""
+    settings = MetadSettings(anion="Cl-", cv="exchange")
+    u = mda.Universe(str(tiny_run / "topology.pdb"), str(tiny_run / "trajectory.xtc"))
+    u.trajectory[-1]
+    topology = mmapp.PDBFile(str(tiny_run / "topology.pdb")).topology
+    resnames = read_build(tiny_run).resnames
+    sites = contact_sites(topology, resnames, settings)
+    zn, box = u.atoms[sites.cations], u.dimensions[:3] / 10.0
+
+    def smooth(indices) -> float:
+        d = distance_array(zn.positions, u.atoms[list(indices)].positions, box=u.dimensions)
+        return float(np.sum(1.0 / (1.0 + (d / 10.0 / settings.switch_nm) ** settings.exponent)))
+
+    waters = u.select_atoms(f"resname {resnames['water']} and name O*")
+    assert sorted(sites.waters) == sorted(waters.indices.tolist())
+    expected = smooth(sites.acceptors) - smooth(sites.waters)
+    value = _cv_value(contact_cv(sites, settings), u, box)
+    assert value == pytest.approx(expected, rel=1e-5)
+    n = len(sites.cations)
+    assert -6.5 * n < value < -5.0 * n  # six first-shell waters, each s ~ 0.93
+    low, high = _cv_range(sites)
+    assert low < value < high
+    plain = contact_sites(topology, resnames, MetadSettings(anion="Cl-"))
+    assert plain.waters == () and _cv_range(plain)[0] == -1.0
+    with pytest.raises(MetadError, match="needs water"):
+        contact_sites(topology, {k: v for k, v in resnames.items() if k != "water"}, settings)

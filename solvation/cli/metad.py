@@ -29,6 +29,13 @@ def metad_cmd(
     bias_factor: Annotated[Optional[float], typer.Option(help="Well-tempered gamma (10).")] = None,
     deposit: Annotated[Optional[str], typer.Option(help="Between Gaussians (1ps).")] = None,
     checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint interval (20ps).")] = None,
+    cv: Annotated[
+        Optional[str],
+        typer.Option(
+            help="contacts: the contact number N; exchange: N minus the cations' "
+            "first-shell water count, so that a water leaving is biased too (contacts)."
+        ),
+    ] = None,
     platform: Annotated[str, typer.Option(help="auto|CUDA|HIP|OpenCL|CPU|Reference")] = "auto",
 ) -> None:
     """Well-tempered metadynamics (OpenMM Metadynamics) on the smooth number of
@@ -46,6 +53,7 @@ def metad_cmd(
         bias_factor=bias_factor,
         deposit=deposit,
         checkpoint=checkpoint,
+        cv=cv,
     )
     record = engine.metadynamics.run_metadynamics(directory, settings, platform)
     typer.echo(

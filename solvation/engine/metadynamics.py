@@ -16,6 +16,14 @@ over every cation-acceptor pair inside a CustomCVForce. r0 = 0.26 nm sits betwee
 Zn-O contact (about 0.20 nm, s = 0.96) and the solvent-shared O (0.40 nm and beyond,
 s < 0.006).
 
+``cv = "exchange"`` biases instead N - N_w, where N_w is the same smooth count of water O
+around the cations: a sulfate O entering a hydrated Zn2+ shell needs a water to leave
+first, and on N alone the bias never pushes that water out (docs/validation.md, section
+3.2: 85 kJ/mol on N in 1 ns did not make one contact from a pre-hydrated start). N - N_w
+rises by one when a water leaves and by one more when an acceptor takes its place. The
+reweighting is the same (it needs only the bias at each frame); the counts of contact
+pairs in metad.csv are those of N.
+
 Files in ``RUN/metad`` (each written at a checkpoint, every ``checkpoint_ps``):
 ``metad.json`` (settings, progress, step), ``checkpoint.chk`` (state), ``bias/`` (OpenMM's
 bias files: a resumed run loads the earlier ones as another walker's bias, so their sum
@@ -63,6 +71,10 @@ from .umbrella import equilibrated_state
 
 COLUMNS = ("time_ps", "cv", "bias_kj_per_mol", "c_kj_per_mol", "n_pairs", "n_cations_in_contact")
 SWITCH = "1/(1+(r/{r0})^{n})"
+CVS = ("contacts", "exchange")
+# the exchange CV's grid reaches down to this many first-shell waters per cation (more
+# than any cation's first shell holds: solvation.analysis.coordination.MAX_FIRST_SHELL)
+EXCHANGE_MAX_WATERS = 10
 
 
 class MetadError(SolvationError):
@@ -92,7 +104,9 @@ class MetadSettings:
     contact_angstrom : float
         Cation - acceptor distance of a contact pair (A), for the counts.
     grid : int
-        Bias grid points over the CV range.
+        Bias grid points over the CV range (at least two per Gaussian width).
+    cv : str
+        'contacts' (N) or 'exchange' (N - N_w: module docstring).
     """
 
     cation: str = "Zn2+"
@@ -107,6 +121,7 @@ class MetadSettings:
     checkpoint_ps: float = 20.0
     contact_angstrom: float = 3.0
     grid: int = 400
+    cv: str = "contacts"
 
 
 def metad_settings(spec: MetadSpec | None = None, **overrides) -> MetadSettings:
@@ -141,6 +156,7 @@ def metad_settings(spec: MetadSpec | None = None, **overrides) -> MetadSettings:
         deposit_ps=spec.deposit.ps,
         time_ps=spec.time.ps,
         checkpoint_ps=spec.checkpoint.ps,
+        cv=spec.cv,
     )
 
 
@@ -156,11 +172,14 @@ class ContactSites:
         Anion acceptor atoms.
     residue_of : numpy.ndarray
         For each acceptor, the index of its anion residue (0..n_anions-1).
+    waters : tuple of int
+        Water O atoms (the exchange CV only; empty otherwise).
     """
 
     cations: list[int]
     acceptors: list[int]
     residue_of: np.ndarray
+    waters: tuple[int, ...] = ()
 
 
 def contact_sites(topology: app.Topology, resnames: dict[str, str], s: MetadSettings):
@@ -183,23 +202,39 @@ def contact_sites(topology: app.Topology, resnames: dict[str, str], s: MetadSett
         owner += [k] * len(found)
     if not cations or not sites:
         raise MetadError(f"the box holds no {s.cation} - {s.anion} acceptor pairs")
-    return ContactSites(cations, sites, np.array(owner))
+    waters = ()
+    if s.cv == "exchange":
+        water = resnames.get("water")
+        waters = tuple(
+            a.index
+            for r in topology.residues()
+            if r.name == water
+            for a in r.atoms()
+            if a.element is not None and a.element.symbol == "O"
+        )
+        if not waters:
+            raise MetadError("the exchange CV needs water in the box; use cv = 'contacts'")
+    return ContactSites(cations, sites, np.array(owner), waters)
 
 
 def contact_cv(sites: ContactSites, s: MetadSettings) -> openmm.CustomBondForce:
-    """The smooth contact number sum_ij 1 / (1 + (r_ij / r0)^n) over every cation -
-    acceptor pair, periodic (module docstring).
+    """The smooth contact number sum_ij w_ij / (1 + (r_ij / r0)^n) over every cation -
+    acceptor pair (w = 1) and, for the exchange CV, every cation - water O pair (w = -1);
+    periodic (module docstring).
 
     Parameters
     ----------
     sites : ContactSites
     s : MetadSettings
     """
-    force = openmm.CustomBondForce(SWITCH.format(r0=s.switch_nm, n=s.exponent))
+    force = openmm.CustomBondForce("w*" + SWITCH.format(r0=s.switch_nm, n=s.exponent))
+    force.addPerBondParameter("w")
     force.setUsesPeriodicBoundaryConditions(True)
     for i in sites.cations:
         for j in sites.acceptors:
-            force.addBond(i, j, [])
+            force.addBond(i, j, [1.0])
+        for j in sites.waters:
+            force.addBond(i, j, [-1.0])
     return force
 
 
@@ -239,8 +274,17 @@ class _Stage:
 
 
 def _cv_range(sites: ContactSites) -> tuple[float, float]:
-    """CV grid: from -1 to two contacts per cation + 1 (a bidentate anion on each)."""
-    return -1.0, 2.0 * len(sites.cations) + 1.0
+    """CV grid: from -1 (exchange CV: -1 - EXCHANGE_MAX_WATERS per cation) to two
+    contacts per cation + 1 (a bidentate anion on each)."""
+    n = len(sites.cations)
+    low = -1.0 - (EXCHANGE_MAX_WATERS * n if sites.waters else 0)
+    return low, 2.0 * n + 1.0
+
+
+def _grid_points(low: float, high: float, s: MetadSettings) -> int:
+    """Bias grid points: ``s.grid``, or more where that would leave fewer than two per
+    Gaussian width (the exchange CV's range is several times the contact CV's)."""
+    return max(s.grid, int(np.ceil(2.0 * (high - low) / s.width)) + 1)
 
 
 def _stage(directory: Path, s: MetadSettings, protocol: Protocol, platform, device) -> _Stage:
@@ -250,7 +294,8 @@ def _stage(directory: Path, s: MetadSettings, protocol: Protocol, platform, devi
         repartition_hydrogen_mass(system, topology, protocol.hydrogen_mass_amu)
     sites = contact_sites(topology, read_build(directory).resnames, s)
     lo, hi = _cv_range(sites)
-    variable = app.BiasVariable(contact_cv(sites, s), lo, hi, s.width, gridWidth=s.grid)
+    points = _grid_points(lo, hi, s)
+    variable = app.BiasVariable(contact_cv(sites, s), lo, hi, s.width, gridWidth=points)
     deposit = max(1, round(s.deposit_ps / protocol.dt_ps))
     rows = max(1, round(s.checkpoint_ps / s.deposit_ps))
     bias_dir = directory / METAD_DIR / "bias"
@@ -271,7 +316,7 @@ def _stage(directory: Path, s: MetadSettings, protocol: Protocol, platform, devi
     integrator.setRandomNumberSeed(read_build(directory).seed + 7919)
     plat, props = choose_platform(platform, device)
     sim = app.Simulation(topology, system, integrator, plat, props)
-    grid = np.linspace(lo, hi, s.grid)
+    grid = np.linspace(lo, hi, points)
     return _Stage(sim, meta, sites, grid, deposit, rows, protocol.dt_ps)
 
 
@@ -350,7 +395,7 @@ def _claimed(out: Path, s: MetadSettings) -> dict | None:
     if not (out / METAD_JSON).exists():
         return None
     record = json.loads((out / METAD_JSON).read_text())
-    old = {k: v for k, v in record["settings"].items() if k != "time_ps"}
+    old = {"cv": "contacts"} | {k: v for k, v in record["settings"].items() if k != "time_ps"}
     if old != {k: v for k, v in asdict(s).items() if k != "time_ps"}:
         raise MetadError(
             f"{out} holds a metadynamics stage of other settings; remove it or keep them "
