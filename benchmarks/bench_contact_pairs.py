@@ -1,12 +1,13 @@
 """Equilibrium contact pairs of 2 m ZnSO4 from two starts by well-tempered metadynamics.
 
     python benchmarks/bench_contact_pairs.py [--n-water 250] [--time "2 ns"]
-        [--family full] [--platform CPU] [--out runs/contact-pairs]
+        [--family full] [--cv exchange] [--platform CPU] [--out runs/contact-pairs]
 
 Two boxes of the same design, one pre-hydrated (no contact pairs at t = 0) and one plain
 packmol (`prehydrate = false`: about half the Zn2+ in contact), each run to NPT and then
-through `solvation metad` (bias on the smooth Zn-O(sulfate) contact number), one after
-the other. Each stage is resumable: the same command continues, a longer --time extends.
+through `solvation metad` (bias on the smooth Zn-O(sulfate) contact number, or with
+`--cv exchange` on that number minus the Zn2+ first-shell water count), one after the
+other. Each stage is resumable: the same command continues, a longer --time extends.
 Prints and writes (OUT/contact_pairs.json, OUT/contact_pairs.png) the reweighted fraction
 of Zn2+ in contact (CIP + AGG) of each start with its error, their running estimates
 against time, and whether the two agree within two combined standard errors: only then
@@ -22,15 +23,15 @@ import time
 from pathlib import Path
 
 
-def design(n_water: int, family: str, prehydrate: bool) -> dict:
-    """2 m ZnSO4 of ``family`` in ``n_water`` waters, one start."""
+def design(n_water: int, family: str, prehydrate: bool, cv: str = "contacts") -> dict:
+    """2 m ZnSO4 of ``family`` in ``n_water`` waters, one start, metadynamics on ``cv``."""
     forcefield = {"family": "scaled"} if family == "scaled" else {"zn": "12-6-4"}
     return {
         "name": f"znso4_2m_{family}_{'prehydrated' if prehydrate else 'packmol'}",
         "salts": [{"formula": "ZnSO4", "concentration": "2 m"}],
         "box": {"n_water": n_water, "prehydrate": prehydrate},
         "forcefield": {**forcefield, "seed": 1 if prehydrate else 2},
-        "metad": {"cation": "Zn2+", "anion": "SO4"},
+        "metad": {"cation": "Zn2+", "anion": "SO4", "cv": cv},
         "protocol": {
             "equilibration": "50 ps",
             "production": "2 ps",
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--time", default="2 ns")
     parser.add_argument("--family", default="full", choices=("full", "scaled"))
     parser.add_argument("--bias-factor", type=float, default=10.0)
+    parser.add_argument("--cv", default="contacts", choices=("contacts", "exchange"))
     parser.add_argument("--platform", default="auto")
     parser.add_argument("--out", type=Path, default=Path("runs/contact-pairs"))
     args = parser.parse_args()
@@ -61,7 +63,7 @@ def main() -> None:
 
     results, summary = {}, {}
     for prehydrate in (True, False):
-        d = parse_design(design(args.n_water, args.family, prehydrate))
+        d = parse_design(design(args.n_water, args.family, prehydrate, args.cv))
         path = build(d, args.out / d.name).path
         run(path, platform=args.platform)
         t0 = time.perf_counter()

@@ -18,7 +18,8 @@
 #   6. validate --profile gpu, pairing rows: log10 K_A of ZnSO4 at infinite dilution from
 #      the Zn-S pair PMF, both families, 1 ns windows (issue 28; about 50 ns in all)
 #   7. bench_contact_pairs: 2 m ZnSO4 contact pairs by well-tempered metadynamics from a
-#      pre-hydrated and a plain-packmol start, 10 ns each (issue 28; the CPU got 2 x ...)
+#      pre-hydrated and a plain-packmol start, 10 ns each, on the exchange CV (contacts
+#      minus first-shell water; issue 28; the CPU got 2 x 1 ns on the contact CV)
 set -u
 OUT=${1:-gpu-results}
 mkdir -p "$OUT"
@@ -42,4 +43,4 @@ step bench_viscosity 300 $PY benchmarks/bench_viscosity.py --platform CUDA --out
 step validate_pairing 3600 $PY -m solvation.cli validate --profile gpu --systems pairing \
     --platform CUDA -o "$OUT/validation"
 step contact_pairs 3600 $PY benchmarks/bench_contact_pairs.py --n-water 600 --time "10 ns" \
-    --platform CUDA --out "$OUT/contact-pairs"
+    --cv exchange --platform CUDA --out "$OUT/contact-pairs"
