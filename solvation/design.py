@@ -535,9 +535,18 @@ class MetadSpec(_Strict):
     bias_factor: float = Field(10.0, gt=1)
     deposit: Time = "1 ps"  # between Gaussians
     checkpoint: Time = "20 ps"
-    # contacts: N (cation - acceptor contacts); exchange: N minus the cations' first-shell
-    # water count (solvation.engine.metadynamics)
-    cv: Literal["contacts", "exchange"] = "contacts"
+    # contacts (None: the default): N, the cation - acceptor contacts; exchange: N minus
+    # the cations' first-shell water count (solvation.engine.metadynamics). None, not
+    # "contacts", so that designs and design.toml files written before it stay the same.
+    cv: Literal["contacts", "exchange"] | None = None
+
+    def hash_dict(self) -> dict:
+        """The table for the design hash: ``cv`` only when given (designs written before
+        it keep their hash)."""
+        data = self.model_dump(mode="json")
+        if data["cv"] is None:
+            del data["cv"]
+        return data
 
 
 def _potential(text: str) -> q.Potential:
@@ -654,6 +663,8 @@ class Design(_Strict):
             data["slab"] = self.slab.hash_dict()
         if self.pmf is not None:
             data["pmf"] = self.pmf.hash_dict()
+        if self.metad is not None:
+            data["metad"] = self.metad.hash_dict()
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

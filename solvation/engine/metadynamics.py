@@ -156,7 +156,7 @@ def metad_settings(spec: MetadSpec | None = None, **overrides) -> MetadSettings:
         deposit_ps=spec.deposit.ps,
         time_ps=spec.time.ps,
         checkpoint_ps=spec.checkpoint.ps,
-        cv=spec.cv,
+        cv=spec.cv or "contacts",
     )
 
 
