@@ -530,6 +530,12 @@ CASES = [
         2,
     ),
     (
+        "metad with an unknown collective variable",
+        lambda c: ["metad", str(c.run), "--cv", "distance", "--platform", "CPU"],
+        "cv: Input should be 'contacts' or 'exchange'",
+        2,
+    ),
+    (
         "pair path of a design beyond half its box",
         lambda c: [
             "pmf",
