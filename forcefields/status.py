@@ -52,7 +52,7 @@ class StatusRow:
         return [100.0 * (s / e - 1.0) for s, e in zip(self.simulated, self.experiment, strict=True)]
 
     def sentence(self) -> str:
-        """'ZnSO4 density +0.2, +0.1, -0.5% from experiment at 0.5-2 m (worst 0.5%)', or for
+        """'ZnSO4 density +0.2, +0.1, -0.2% from experiment at 0.5-2 m (worst 0.2%)', or for
         style 'value' 'ZnSO4 Zn-O peak 2.09-2.10 A at 0.5-2 m (experiment 2.09 A)'. A row
         that fails says so by its numbers: 'ZnSO4 viscosity -32.8% from experiment at 1 m'."""
         span = f"{min(self.molality):g}-{max(self.molality):g} m"
