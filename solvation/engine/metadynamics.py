@@ -47,6 +47,7 @@ import openmm.app as app
 import openmm.unit as u
 from pydantic import ValidationError
 
+from solvation.analysis.coordination import MAX_FIRST_SHELL
 from solvation.analysis.reweight import well_tempered_c
 from solvation.console import LOGGER
 from solvation.design import MetadSpec
@@ -71,10 +72,6 @@ from .umbrella import equilibrated_state
 
 COLUMNS = ("time_ps", "cv", "bias_kj_per_mol", "c_kj_per_mol", "n_pairs", "n_cations_in_contact")
 SWITCH = "1/(1+(r/{r0})^{n})"
-CVS = ("contacts", "exchange")
-# the exchange CV's grid reaches down to this many first-shell waters per cation (more
-# than any cation's first shell holds: solvation.analysis.coordination.MAX_FIRST_SHELL)
-EXCHANGE_MAX_WATERS = 10
 
 
 class MetadError(SolvationError):
@@ -174,12 +171,16 @@ class ContactSites:
         For each acceptor, the index of its anion residue (0..n_anions-1).
     waters : tuple of int
         Water O atoms (the exchange CV only; empty otherwise).
+    max_waters : int
+        First-shell waters one cation can hold (``MAX_FIRST_SHELL``; exchange CV only):
+        how far down the bias grid reaches.
     """
 
     cations: list[int]
     acceptors: list[int]
     residue_of: np.ndarray
     waters: tuple[int, ...] = ()
+    max_waters: int = 0
 
 
 def contact_sites(topology: app.Topology, resnames: dict[str, str], s: MetadSettings):
@@ -202,7 +203,7 @@ def contact_sites(topology: app.Topology, resnames: dict[str, str], s: MetadSett
         owner += [k] * len(found)
     if not cations or not sites:
         raise MetadError(f"the box holds no {s.cation} - {s.anion} acceptor pairs")
-    waters = ()
+    waters, limit = (), 0
     if s.cv == "exchange":
         water = resnames.get("water")
         waters = tuple(
@@ -214,7 +215,8 @@ def contact_sites(topology: app.Topology, resnames: dict[str, str], s: MetadSett
         )
         if not waters:
             raise MetadError("the exchange CV needs water in the box; use cv = 'contacts'")
-    return ContactSites(cations, sites, np.array(owner), waters)
+        limit = MAX_FIRST_SHELL.get(cation, max(MAX_FIRST_SHELL.values()))
+    return ContactSites(cations, sites, np.array(owner), waters, limit)
 
 
 def contact_cv(sites: ContactSites, s: MetadSettings) -> openmm.CustomBondForce:
@@ -274,11 +276,10 @@ class _Stage:
 
 
 def _cv_range(sites: ContactSites) -> tuple[float, float]:
-    """CV grid: from -1 (exchange CV: -1 - EXCHANGE_MAX_WATERS per cation) to two
-    contacts per cation + 1 (a bidentate anion on each)."""
+    """CV grid: from -1 (exchange CV: -1 - ``max_waters`` per cation) to two contacts per
+    cation + 1 (a bidentate anion on each)."""
     n = len(sites.cations)
-    low = -1.0 - (EXCHANGE_MAX_WATERS * n if sites.waters else 0)
-    return low, 2.0 * n + 1.0
+    return -1.0 - sites.max_waters * n, 2.0 * n + 1.0
 
 
 def _grid_points(low: float, high: float, s: MetadSettings) -> int:
