@@ -58,6 +58,7 @@ from .pmf import (
     bias_matrix,
     decorrelate,
     neighbour_overlap,
+    sampled_order,
     umbrella_profile,
     window_warnings,
 )
@@ -749,7 +750,9 @@ def pair_pmf_result(
             r, profile.free_energy_kj_per_mol, blo, bhi, model, tail_from
         ),
         n_bootstrap=n_ok,
-        min_neighbour_overlap=neighbour_overlap(profile.overlap),
+        min_neighbour_overlap=neighbour_overlap(
+            profile.overlap, sampled_order(windows, "mean_r_nm")
+        ),
         windows=windows,
         shell_cutoff_angstrom=shell_cutoff_angstrom,
         converged=not warnings,

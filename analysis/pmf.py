@@ -20,7 +20,8 @@ bin's effective sample size. ``pmf_result`` adds what a campaign ranks on:
 
 Windows with fewer than ``MIN_EFFECTIVE`` uncorrelated samples or whose mean height is
 more than half a spacing from their centre (the restraint is too soft for the slope
-there), neighbours that overlap less than ``MIN_OVERLAP`` and bins without samples are
+there; not counted where a stiffer window holds that centre), neighbours (in the order
+the windows sample) that overlap less than ``MIN_OVERLAP`` and bins without samples are
 listed in ``warnings`` and make ``converged`` false.
 """
 
@@ -416,18 +417,97 @@ class PMFResult(ResultMixin):
         )
 
 
-def neighbour_overlap(overlap: np.ndarray) -> float:
+def neighbour_overlap(overlap: np.ndarray, order=None) -> float:
     """Smallest overlap between neighbouring windows (both directions).
 
     Parameters
     ----------
     overlap : numpy.ndarray
         MBAR overlap matrix of the windows.
+    order : sequence of int, optional
+        The windows in order along the path (``sampled_order``); default as given.
     """
     k = len(overlap)
     if k < 2:
         return float("nan")
-    return float(min(min(overlap[i, i + 1], overlap[i + 1, i]) for i in range(k - 1)))
+    o = list(range(k)) if order is None else [int(i) for i in order]
+    return float(min(min(overlap[o[i], o[i + 1]], overlap[o[i + 1], o[i]]) for i in range(k - 1)))
+
+
+def sampled_order(windows: list[dict], mean_key: str) -> np.ndarray:
+    """Window indices sorted by the mean coordinate each window sampled: the neighbours
+    whose overlap matters (windows of two sets, or one held off its centre, are
+    neighbours where they sample, not where their centres are).
+
+    Parameters
+    ----------
+    windows : list of dict
+        Per window: the mean coordinate under ``mean_key`` (nm).
+    mean_key : str
+    """
+    return np.argsort([w[mean_key] for w in windows], kind="stable")
+
+
+def _displaced(windows: list[dict], mean_key: str) -> list[dict]:
+    """Windows whose mean coordinate is more than half their set's spacing from their
+    centre (a set: the windows of one force constant), unless a stiffer window that held
+    its own centre sits within that distance of it (stiffer windows added where the
+    first set was pushed off, ``solvation analyze pmf --with``)."""
+    ks = np.array([w["force_constant_kj_mol_nm2"] for w in windows], dtype=float)
+    centres = np.array([w["centre_nm"] for w in windows])
+    half = np.full(len(windows), np.inf)
+    for k in np.unique(ks):
+        gaps = np.diff(np.unique(centres[ks == k]))
+        half[ks == k] = 0.5 * gaps.min() if len(gaps) else np.inf
+    off = np.abs(np.array([w[mean_key] for w in windows]) - centres) > half
+    held = [
+        i
+        for i in range(len(windows))
+        if off[i]
+        and not any(
+            ks[j] > ks[i] and not off[j] and abs(centres[j] - centres[i]) <= half[i]
+            for j in range(len(windows))
+        )
+    ]
+    return [windows[i] for i in held]
+
+
+def window_warnings(
+    profile: UmbrellaProfile, windows: list[dict], mean_key: str = "mean_height_nm"
+) -> list[str]:
+    """Convergence problems of umbrella windows and their profile (module docstring).
+
+    Parameters
+    ----------
+    profile : UmbrellaProfile
+    windows : list of dict
+        Per window: index, centre_nm, force_constant_kj_mol_nm2, n_effective and the
+        mean coordinate (nm).
+    mean_key : str
+        Key of the window's mean coordinate (nm).
+    """
+    out = [
+        f"window {w['index']} ({w['centre_nm']:.3f} nm): {w['n_effective']} uncorrelated "
+        f"samples (< {MIN_EFFECTIVE}); run it longer"
+        for w in windows
+        if w["n_effective"] < MIN_EFFECTIVE
+    ]
+    out += [
+        f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w[mean_key]:.3f} nm: "
+        "the free energy there is steeper than the restraint; use a stiffer force_constant"
+        for w in _displaced(windows, mean_key)
+    ]
+    overlap = neighbour_overlap(profile.overlap, sampled_order(windows, mean_key))
+    if not overlap >= MIN_OVERLAP:
+        out.append(
+            f"neighbouring windows overlap {overlap:.3f} (< {MIN_OVERLAP}): use a smaller "
+            "spacing or a softer force constant"
+        )
+    if profile.empty_bins:
+        out.append(
+            f"bins without samples at {', '.join(f'{z:.3f}' for z in profile.empty_bins)} nm"
+        )
+    return out
 
 
 def _descriptors(profile: UmbrellaProfile) -> dict:
@@ -445,46 +525,6 @@ def _descriptors(profile: UmbrellaProfile) -> dict:
         "desolvation_barrier_kj_per_mol": float(f[b]),
         "desolvation_barrier_err_kj_per_mol": float(df[b]),
     }
-
-
-def window_warnings(
-    profile: UmbrellaProfile, windows: list[dict], mean_key: str = "mean_height_nm"
-) -> list[str]:
-    """Convergence problems of umbrella windows and their profile (module docstring).
-
-    Parameters
-    ----------
-    profile : UmbrellaProfile
-    windows : list of dict
-        Per window: index, centre_nm, n_effective and the mean coordinate (nm).
-    mean_key : str
-        Key of the window's mean coordinate (nm).
-    """
-    out = [
-        f"window {w['index']} ({w['centre_nm']:.3f} nm): {w['n_effective']} uncorrelated "
-        f"samples (< {MIN_EFFECTIVE}); run it longer"
-        for w in windows
-        if w["n_effective"] < MIN_EFFECTIVE
-    ]
-    centres = np.array([w["centre_nm"] for w in windows])
-    half = 0.5 * np.min(np.abs(np.diff(centres))) if len(centres) > 1 else np.inf
-    out += [
-        f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w[mean_key]:.3f} nm: "
-        "the free energy there is steeper than the restraint; use a stiffer force_constant"
-        for w in windows
-        if abs(w[mean_key] - w["centre_nm"]) > half
-    ]
-    overlap = neighbour_overlap(profile.overlap)
-    if not overlap >= MIN_OVERLAP:
-        out.append(
-            f"neighbouring windows overlap {overlap:.3f} (< {MIN_OVERLAP}): use a smaller "
-            "spacing or a softer force constant"
-        )
-    if profile.empty_bins:
-        out.append(
-            f"bins without samples at {', '.join(f'{z:.3f}' for z in profile.empty_bins)} nm"
-        )
-    return out
 
 
 def pmf_result(
@@ -560,7 +600,9 @@ def pmf_result(
         reference_z_nm=profile.reference_nm,
         **_descriptors(profile),
         bulk_water_count=float(profile.observables["water"][-1]),
-        min_neighbour_overlap=neighbour_overlap(profile.overlap),
+        min_neighbour_overlap=neighbour_overlap(
+            profile.overlap, sampled_order(windows, "mean_height_nm")
+        ),
         windows=windows,
         shell_cutoff_angstrom=shell_cutoff_angstrom,
         converged=not warnings,

@@ -157,6 +157,48 @@ def test_lj_coulomb_pair_in_a_continuum_recovers_w_absolutely():
     assert result.log10_k_a_err > 0
 
 
+def test_stiffer_windows_added_at_a_wall_join_the_mbar():
+    """A pair with a harmonic wall below 0.5 nm (U = 1000 (0.5 - r)^2 kJ/mol/nm^2): the
+    soft windows at 0.35 and 0.40 nm (k = 4 kT / spacing^2) are pushed out by more than
+    half their spacing and are flagged; stiffer windows added there (k 40000, 0.025 nm
+    apart, centres listed after the first set's) hold their centres, the soft ones are no
+    longer flagged, and the joint MBAR gives W = U bin by bin (W's zero is free here:
+    compared after removing the mean difference)."""
+    kw, rw = 1000.0, 0.5
+
+    def energy(r):
+        return kw * (rw - r) ** 2 if r < rw else 0.0
+
+    expr, params = "kw*step(rw-r)*(rw-r)^2", {"kw": kw, "rw": rw}
+    soft_centres = list(np.round(np.arange(0.35, 0.6 + 1e-9, 0.05), 6))
+    soft_k = 4.0 * KT / 0.05**2
+    stiff_centres = list(np.round(np.arange(0.35, 0.45 + 1e-9, 0.025), 6))
+    soft = _sample_pair(expr, params, soft_centres, soft_k, n=300)
+    stiff = _sample_pair(expr, params, stiff_centres, 40000.0, n=300, every=10)
+    model = PairModel("A", "B", (0.0, 0.0), 78.4, 0.6, T)
+    alone = pair_pmf_result(soft, soft_centres, [soft_k] * 6, model, 0.0125, n_bootstrap=10)
+    pushed = [w for w in alone.warnings if "sits at" in w]
+    assert len(pushed) == 2 and "(0.350 nm)" in pushed[0] and "(0.400 nm)" in pushed[1]
+    both = pair_pmf_result(
+        soft + stiff,
+        soft_centres + stiff_centres,
+        [soft_k] * 6 + [40000.0] * 5,
+        model,
+        0.0125,
+        n_bootstrap=20,
+    )
+    assert not any("sits at" in w or "overlap" in w for w in both.warnings), both.warnings
+    assert len(both.windows) == 11
+    width = both.r_nm[1] - both.r_nm[0]
+    inside = (both.r_nm > 0.34) & (both.r_nm < 0.58)
+    exact = np.array([_exact_bin_w(energy, r - width / 2, r + width / 2) for r in both.r_nm])
+    diff = (both.w_kj_per_mol - exact)[inside]
+    diff -= diff.mean()
+    assert exact[inside].max() - exact[inside].min() > 5 * KT  # a wall, not a flat W
+    dw = both.w_err_kj_per_mol[inside]
+    assert np.all(np.abs(diff) <= 4.0 * dw + 0.3 * KT), (diff, dw)
+
+
 def test_association_constant_matches_closed_forms():
     """4 pi N_A int r^2 exp(-W/kT) dr on bins: a square well is exact (bins aligned with
     its edges), a linear W converges with the bin width to its closed form."""
@@ -278,6 +320,31 @@ def test_pair_pmf_command_end_to_end(pair_pmf_dir, tmp_path):
     assert "1 mol/L" in data["standard_state"] and math.isfinite(data["log10_k_a"])
     assert all(5 <= n <= 7 for n in data["water_count"])  # Zn2+ keeps about six waters
     assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_analyze_pmf_with_added_windows(pair_pmf_dir, tmp_path, capsys):
+    """Stiffer windows made later on the same parent run (`solvation pmf PARENT -o NEW`)
+    join the first set's MBAR with `analyze pmf --with`; the same directory twice, or a
+    PMF of another parent run, is refused with what to do."""
+    out, inner = pair_pmf_dir, tmp_path / "inner"
+    run_cli(app, ["pmf", str(out / "system"), "-o", str(inner), "--pair", "Zn2+", "SO4",
+                  "--from", "0.33nm", "--to", "0.28nm", "--spacing", "0.05nm",
+                  "--force-constant", "20000 kJ/mol/nm^2", "--equilibration", "0.5ps",
+                  "--window-time", "2ps", "--pull-time", "1ps", "--platform", "CPU"])  # fmt: skip
+    args = ["analyze", "pmf", str(out), "--bootstrap", "5", "--json", str(tmp_path / "j.json")]
+    run_cli(app, [*args, "--with", str(inner)])
+    data = json.loads((tmp_path / "j.json").read_text())
+    ks = [w["force_constant_kj_mol_nm2"] for w in data["windows"]]
+    assert len(ks) == len(read_umbrella(out).windows) + 2 and ks[-2:] == [20000.0, 20000.0]
+    other = tmp_path / "other"
+    other.mkdir()
+    record = json.loads((inner / "umbrella.json").read_text())
+    (other / "umbrella.json").write_text(json.dumps({**record, "parent": str(tmp_path)}))
+    for extra, message in ((out, "given twice"), (other, "same parent run")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(app, [*args, "--with", str(extra)])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_pairing_campaign_ranks_on_free_energy_descriptors(tmp_path):

@@ -11,7 +11,7 @@ import typer
 
 import solvation
 from solvation import analysis, campaigns, runs
-from solvation.inputs import check_outputs, number, output_dir, prepared, whole
+from solvation.inputs import InputError, check_outputs, number, output_dir, prepared, whole
 from solvation.rundir import PMF_PARENT_DIR, UMBRELLA_JSON
 
 from .analyze import CsvOut, JsonOut, PlotOut, analyze_app, prepare_analysis
@@ -163,7 +163,10 @@ def analyze_pmf_cmd(
     ] = None,
     bin_width: Annotated[
         Optional[float],
-        typer.Option("--bin-nm", help="Histogram bin width (nm); default spacing / 4 (pair: / 2)."),
+        typer.Option(
+            "--bin-nm",
+            help="Histogram bin width (nm); default spacing / 4 (pair: smallest spacing / 2).",
+        ),
     ] = None,
     bootstrap: Annotated[
         Optional[int],
@@ -173,6 +176,15 @@ def analyze_pmf_cmd(
         bool,
         typer.Option("--finished-only", help="Pair PMF: only the windows that have finished."),
     ] = False,
+    also: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--with",
+            help="Pair PMF: another PMF directory of the same pair from the same parent "
+            "run whose windows join the MBAR (e.g. stiffer windows added where the first "
+            "set was pushed off its centres); repeatable.",
+        ),
+    ] = None,
     json_file: JsonOut = None,
     csv_file: CsvOut = None,
     plot: PlotOut = None,
@@ -185,12 +197,15 @@ def analyze_pmf_cmd(
     state) with bootstrap errors."""
     check_outputs(
         {"--json": (json_file, "json"), "--csv": (csv_file, "csv"), "--plot": (plot, "plot")},
-        [directory],
+        [directory, *(also or [])],
     )
     number("--shell-cutoff-angstrom", shell_cutoff, "A", 0.0, 10.0, low_open=True)
     number("--bin-nm", bin_width, "nm", 0.0, 1.0, low_open=True)
+    pair = solvation.rundir.read_umbrella(directory).coordinate == "distance"
+    if also and not pair:
+        raise InputError(f"--with adds windows to a pair PMF; {directory} is a surface PMF")
     prepare_analysis()
-    if solvation.rundir.read_umbrella(directory).coordinate == "distance":
+    if pair:
         result = runs.pair_pmf_of_directory(
             directory,
             shell_cutoff,
@@ -198,6 +213,7 @@ def analyze_pmf_cmd(
             bootstrap or analysis.pair_pmf.DEFAULT_BOOTSTRAP,
             True,
             finished_only,
+            tuple(also or ()),
         )
         _echo_pair(result)
     else:
@@ -209,7 +225,6 @@ def analyze_pmf_cmd(
     if csv_file:
         result.to_frame().to_csv(prepared(csv_file), index=False)
     if plot:
-        pair = result.__class__.__name__ == "PairPMFResult"
         (analysis.plots.plot_pair_pmf if pair else analysis.plots.plot_pmf)(result, prepared(plot))
 
 

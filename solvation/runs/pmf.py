@@ -17,7 +17,14 @@ from solvation.analysis.pair_pmf import (
 from solvation.analysis.pmf import PMFResult, WindowSeries, pmf_result
 from solvation.analysis.universe import InputError, load_universe
 from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
-from solvation.rundir import has_run, read_build, read_run, read_umbrella, read_window
+from solvation.rundir import (
+    UmbrellaInfo,
+    has_run,
+    read_build,
+    read_run,
+    read_umbrella,
+    read_window,
+)
 
 from .selections import run_selections
 
@@ -113,10 +120,11 @@ def pair_pmf_of_directory(
     n_bootstrap: int = DEFAULT_BOOTSTRAP,
     verbose: bool = False,
     finished_only: bool = False,
+    also: tuple[str | Path, ...] = (),
 ) -> PairPMFResult:
     """Pair PMF W(r), states and association constants of a pair PMF directory
     (``solvation pmf --pair``): one pass over each window's trajectory, then MBAR with the
-    Jacobian removed, the Coulomb-tail match and a bootstrap (``analysis.pair_pmf``).
+    Jacobian removed and the tail matched to the Coulomb law in the model's eps_r.
 
     Parameters
     ----------
@@ -125,8 +133,8 @@ def pair_pmf_of_directory(
     shell_cutoff_angstrom : float, optional
         First-shell cutoff of the cation (A); default the directory's.
     bin_width_nm : float, optional
-        Histogram bin width (nm); default half the window spacing (windows of few
-        uncorrelated samples leave finer bins empty).
+        Histogram bin width (nm); default half the smallest window spacing (windows of
+        few uncorrelated samples leave finer bins empty).
     n_bootstrap : int
         Bootstrap resamples for the errors.
     verbose : bool
@@ -134,18 +142,30 @@ def pair_pmf_of_directory(
     finished_only : bool
         Use only the windows whose production has finished (a PMF still running); the
         result then says how many windows it holds and is not converged.
+    also : tuple of str or Path
+        Further pair PMF directories of the same pair from the same parent run (windows
+        added where the first set was pushed off its centres, e.g. stiffer inner
+        windows): their windows join the same MBAR; the model (charges, eps_r, K_A
+        boundary) is ``path``'s.
+
+    Raises
+    ------
+    InputError
+        When a directory of ``also`` is not a pair PMF of the same pair and parent run,
+        or is given twice.
     """
     path = Path(path)
     setup = read_umbrella(path)
+    sets = [(path, setup), *((Path(p), read_umbrella(p)) for p in also)]
+    _check_same_pair(sets)
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
-    names = setup.windows
+    windows = [directory / name for directory, s in sets for name in s.windows]
     if finished_only:
-        names = [n for n in names if has_run(path / n) and read_run(path / n).complete]
-        if len(names) < 2:
+        windows = [w for w in windows if has_run(w) and read_run(w).complete]
+        if len(windows) < 2:
             raise InputError(f"{path}: fewer than two windows have finished")
     series, centres, force_constants = [], [], []
-    for name in names:
-        window = path / name
+    for window in windows:
         info = read_window(window)
         water = run_selections(read_build(window)).shells["water"]
         analysis = PairSeries(
@@ -160,11 +180,37 @@ def pair_pmf_of_directory(
         series.append(analysis.run().result)
         centres.append(info.centre_nm)
         force_constants.append(info.force_constant_kj_mol_nm2)
-    width = bin_width_nm or setup.spacing_nm / 2.0
+    width = bin_width_nm or min(s.spacing_nm for _, s in sets) / 2.0
     result = pair_pmf_result(
         series, centres, force_constants, pair_model(setup, path), width, cutoff, n_bootstrap
     )
-    if len(names) < len(setup.windows):
-        note = f"only {len(names)} of {len(setup.windows)} windows have finished"
+    total = sum(len(s.windows) for _, s in sets)
+    if len(windows) < total:
+        note = f"only {len(windows)} of {total} windows have finished"
         result = replace(result, warnings=[note, *result.warnings], converged=False)
     return result
+
+
+def _check_same_pair(sets: list[tuple[Path, UmbrellaInfo]]) -> None:
+    """Refuse PMF directories that cannot share one MBAR: not a pair PMF, given twice,
+    or another pair, parent run or temperature than the first's."""
+    first_path, first = sets[0]
+    seen = {first_path.resolve()}
+    for directory, s in sets[1:]:
+        if s.coordinate != "distance":
+            raise InputError(f"{directory} is not a pair PMF (solvation pmf --pair)")
+        if directory.resolve() in seen:
+            raise InputError(f"{directory} is given twice: give each PMF directory once")
+        seen.add(directory.resolve())
+        ours = (Path(s.parent).resolve(), s.ion_index, s.partner_index, s.temperature_k)
+        theirs = (Path(first.parent).resolve(), first.ion_index, first.partner_index,
+                  first.temperature_k)  # fmt: skip
+        if ours != theirs:
+            raise InputError(
+                f"{directory} is a PMF of atoms {s.ion_index}-{s.partner_index} from "
+                f"{s.parent} at {s.temperature_k} K, {first_path} of atoms "
+                f"{first.ion_index}-{first.partner_index} from {first.parent} at "
+                f"{first.temperature_k} K: only windows of the same pair from the same "
+                "parent run share one MBAR; make the added windows with `solvation pmf "
+                "PARENT --pair ... -o NEW` on the parent run"
+            )
