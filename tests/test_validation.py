@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 import yaml
 
+from solvation.constants import GAS_CONSTANT_KJ_PER_MOL_K
 from solvation.design import parse_design
 from solvation.engine.pair_umbrella import check_pair_design
 from solvation.engine.umbrella import pmf_settings
@@ -204,6 +205,16 @@ def test_pairing_rows_fit_the_bjerrum_distance_in_their_boxes():
             comp = size_box(design)
             assert comp.counts["Zn2+"] == 1 and comp.counts["SO4"] == 1
             check_pair_design(design, pmf_settings(design.pmf), comp)  # raises if too small
+            outer = pmf_settings(design.pmf)
+            inner = pmf_settings(design.pmf, **case.pmf_inner)  # the stiffer contact set
+            check_pair_design(design, inner, comp)
+            kt = GAS_CONSTANT_KJ_PER_MOL_K * 298.15
+            assert inner.force_constant >= 10 * 4 * kt / outer.spacing_nm**2
+            assert inner.spacing_nm == outer.spacing_nm / 2 and inner.end < inner.start < 0.45
+            assert (inner.equilibration_ps, inner.window_ps) == (
+                outer.equilibration_ps,
+                outer.window_ps,
+            )
     assert cases(PROFILES["quick"], ("pairing",)) == []
 
 

@@ -22,7 +22,8 @@ Systems:
   family, by the osmotic-pressure route (two compartments and flat-bottom walls);
 - ``pairing``: log10 K_A of ZnSO4 at infinite dilution (one Zn2+ and one SO4^2- in
   water) for each model family, from a pair PMF (``solvation pmf --pair``: umbrella
-  windows along the Zn-S distance to the Bjerrum distance, MBAR, Coulomb-tail match).
+  windows along the Zn-S distance to the Bjerrum distance, and stiffer windows over the
+  contact region, which the first set cannot hold; one MBAR, Coulomb-tail match).
 
 Model families (``FAMILIES``): ``full`` (TIP3P + Li-Merz 12-6-4 Zn2+ + GAFF2 sulfate /
 CL&P triflate) and ``scaled`` (charges x 0.85: TIP4P/2005, Madrid-2019 sulfate, Zn2+ tuned
@@ -124,6 +125,9 @@ class Profile:
         Bjerrum distance + 0.1 nm within half the box edge; empty: no pairing rows.
     pair_protocol, pair_pmf : dict
         [protocol] of the pair box's parent run and its [pmf] table (windows).
+    pair_inner_pmf : dict
+        Settings over the [pmf] table for the stiffer windows at contact (``pmf-inner``,
+        analysed in one MBAR with the first set); empty: none.
     """
 
     name: str
@@ -144,6 +148,7 @@ class Profile:
     pair_n_water: dict = field(default_factory=dict)  # per family; empty: no pairing rows
     pair_protocol: dict = field(default_factory=dict)
     pair_pmf: dict = field(default_factory=dict)
+    pair_inner_pmf: dict = field(default_factory=dict)
 
 
 # the far end (Bjerrum distance + 0.1 nm: 1.26 nm full, eps_r 97; 1.50 nm scaled, eps_r 58
@@ -160,6 +165,21 @@ def _pair_pmf(equilibration: str, window: str) -> dict:
         "equilibration": equilibration,
         "window_time": window,
         "pull_time": "5 ps",
+    }
+
+
+def _inner_pmf(equilibration: str, window: str) -> dict:
+    """Settings over ``_pair_pmf`` for the stiffer windows at contact: Zn-S 0.43 -> 0.28 nm,
+    0.025 nm apart, k = 40000 kJ/mol/nm^2 (10 x the first set's 4 kT / spacing^2, which
+    cannot hold the sulfate at contact: in both families the first set's windows below
+    0.43 nm sat up to 0.15 nm outside their centres, docs/validation.md section 3.1)."""
+    return {
+        "from": "0.43 nm",
+        "to": "0.28 nm",
+        "spacing": "0.025 nm",
+        "force_constant": "40000 kJ/mol/nm^2",
+        "equilibration": equilibration,
+        "window_time": window,
     }
 
 
@@ -207,6 +227,7 @@ PROFILES = {
         pair_n_water=PAIR_N_WATER,
         pair_protocol=_protocol("50 ps", "2 ps", "0.5 ps", hmr=True),
         pair_pmf=_pair_pmf("10 ps", "60 ps"),
+        pair_inner_pmf=_inner_pmf("10 ps", "60 ps"),
     ),
     "gpu": Profile(
         "gpu",
@@ -224,6 +245,7 @@ PROFILES = {
         pair_n_water=PAIR_N_WATER,
         pair_protocol=_protocol("100 ps", "2 ps", "0.5 ps", hmr=True),
         pair_pmf=_pair_pmf("100 ps", "1 ns"),
+        pair_inner_pmf=_inner_pmf("100 ps", "1 ns"),
     ),
     "full": Profile(
         "full",
@@ -241,6 +263,7 @@ PROFILES = {
         pair_n_water={"full": 2000, "scaled": 2000},
         pair_protocol=_protocol("500 ps", "2 ps", "0.5 ps"),
         pair_pmf=_pair_pmf("200 ps", "5 ns"),
+        pair_inner_pmf=_inner_pmf("200 ps", "5 ns"),
     ),
 }
 
@@ -263,6 +286,8 @@ class Case:
     viscosity : dict or None
         Periodic-perturbation settings after the run (``Profile.viscosity`` plus
         ``relative_to_water``, the expected eta / eta_water that sizes the acceleration).
+    pmf_inner : dict or None
+        A pair case's stiffer windows at contact (``Profile.pair_inner_pmf``).
     """
 
     system: str  # reference key, e.g. "water", "znso4_1m"
@@ -271,6 +296,7 @@ class Case:
     measure: str  # water | zn_water | solution | osmotic
     replica: int = 0
     viscosity: dict | None = None
+    pmf_inner: dict | None = None
 
 
 def _molal_key(molal: str) -> str:
@@ -366,7 +392,8 @@ def _pair_cases(profile: Profile) -> list[Case]:
             "pmf": profile.pair_pmf,
             "protocol": profile.pair_protocol,
         }
-        out.append(Case("znso4_dilute", family, design, "pair"))
+        inner = profile.pair_inner_pmf or None
+        out.append(Case("znso4_dilute", family, design, "pair", pmf_inner=inner))
     return out
 
 
@@ -539,9 +566,12 @@ def _osmotic_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float
 
 
 def _pair_quantities(directory: Path, info: RunInfo) -> dict[str, tuple[float, float]]:
-    """log10 K_A of the pair PMF in ``directory/pmf`` (its windows already run); the
+    """log10 K_A of the pair PMF in ``directory/pmf``, with the stiffer windows of
+    ``directory/pmf-inner`` where the case has them (its windows already run); the
     error unknown (NaN) unless the PMF converged."""
-    result = pair_pmf_of_directory(directory / PAIR_PMF_DIR)
+    inner = directory / PAIR_INNER_DIR
+    also = (inner,) if (inner / UMBRELLA_JSON).exists() else ()
+    result = pair_pmf_of_directory(directory / PAIR_PMF_DIR, also=also)
     err = result.log10_k_a_err if result.converged else float("nan")
     return {"log10_ka": (result.log10_k_a, err)}
 
@@ -553,7 +583,7 @@ MEASURES = {
     "osmotic": _osmotic_quantities,
     "pair": _pair_quantities,
 }
-PAIR_PMF_DIR = "pmf"
+PAIR_PMF_DIR, PAIR_INNER_DIR = "pmf", "pmf-inner"
 
 
 def run_case(root: Path, case: Case, platform: str) -> dict:
@@ -572,6 +602,8 @@ def run_case(root: Path, case: Case, platform: str) -> dict:
     info = run(directory, platform=platform)
     if case.measure == "pair":  # windows one at a time, resumable
         run_pmf(directory, directory / PAIR_PMF_DIR, platform=platform)
+        if case.pmf_inner:
+            run_pmf(directory, directory / PAIR_INNER_DIR, platform=platform, **case.pmf_inner)
     if case.viscosity is not None:
         settings = case.viscosity
         acceleration = shear_acceleration(directory, settings)
@@ -618,7 +650,12 @@ def _finished(directory: Path, case: Case) -> bool:
         return False
     if "pmf" not in read_design_table(directory):
         return True
-    pmf = directory / PAIR_PMF_DIR
+    pmfs = [directory / PAIR_PMF_DIR] + ([directory / PAIR_INNER_DIR] if case.pmf_inner else [])
+    return all(_windows_finished(pmf) for pmf in pmfs)
+
+
+def _windows_finished(pmf: Path) -> bool:
+    """Whether every window of the PMF directory ``pmf`` has finished."""
     if not (pmf / UMBRELLA_JSON).exists():
         return False
     return all(has_run(pmf / w) and read_run(pmf / w).complete for w in read_umbrella(pmf).windows)
