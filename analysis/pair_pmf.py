@@ -620,6 +620,22 @@ def _window_rows(series, kept, samples, centres, force_constants) -> list[dict]:
     ]
 
 
+def _contact_wall(windows: list[dict]) -> set[int]:
+    """Windows pressed against the contact pair's repulsive wall: from the innermost
+    centre outward, each window that sits outward of its centre with the partner in the
+    cation's first shell in at least half its frames, up to the first that does not.
+    The restraint pushes a contact pair into its own core there; the stretch it cannot
+    reach lies inside contact, where nothing binds closer and W rises steeply, so these
+    are not windows pushed off their centres by a barrier (gaps between windows are still
+    caught by the overlap and empty-bin checks). Their indices."""
+    wall = set()
+    for w in sorted(windows, key=lambda w: w["centre_nm"]):
+        if not (w["mean_r_nm"] > w["centre_nm"] and w["mean_partner_in_shell"] >= 0.5):
+            break
+        wall.add(w["index"])
+    return wall
+
+
 def _pair_warnings(r_nm, model: PairModel, states: PairStates, n_ok: int, n: int) -> list[str]:
     out = []
     if r_nm[-1] < model.boundary_nm:
@@ -712,8 +728,11 @@ def pair_pmf_result(
         r, w, profile.observables["in_shell"], max(PROMINENCE_KT * model.kt, noise)
     )
     windows = _window_rows(series, kept, samples, centres, force_constants)
+    wall = _contact_wall(windows)
+    for row in windows:
+        row["at_contact_wall"] = row["index"] in wall
     n_ok = int(np.sum(np.isfinite(draws).any(axis=1)))
-    warnings = window_warnings(profile, windows, "mean_r_nm")
+    warnings = window_warnings(profile, windows, "mean_r_nm", exempt=wall)
     warnings += _pair_warnings(r, model, states, n_ok, n_bootstrap)
     if width < bin_width_nm:
         warnings.append(

@@ -448,11 +448,12 @@ def sampled_order(windows: list[dict], mean_key: str) -> np.ndarray:
     return np.argsort([w[mean_key] for w in windows], kind="stable")
 
 
-def _displaced(windows: list[dict], mean_key: str) -> list[dict]:
+def _displaced(windows: list[dict], mean_key: str, exempt=()) -> list[dict]:
     """Windows whose mean coordinate is more than half their set's spacing from their
     centre (a set: the windows of one force constant), unless a stiffer window that held
     its own centre sits within that distance of it (stiffer windows added where the
-    first set was pushed off, ``solvation analyze pmf --with``)."""
+    first set was pushed off, ``solvation analyze pmf --with``); windows whose index is in
+    ``exempt`` are not flagged."""
     ks = np.array([w["force_constant_kj_mol_nm2"] for w in windows], dtype=float)
     centres = np.array([w["centre_nm"] for w in windows])
     half = np.full(len(windows), np.inf)
@@ -464,6 +465,7 @@ def _displaced(windows: list[dict], mean_key: str) -> list[dict]:
         i
         for i in range(len(windows))
         if off[i]
+        and windows[i]["index"] not in exempt
         and not any(
             ks[j] > ks[i] and not off[j] and abs(centres[j] - centres[i]) <= half[i]
             for j in range(len(windows))
@@ -473,7 +475,7 @@ def _displaced(windows: list[dict], mean_key: str) -> list[dict]:
 
 
 def window_warnings(
-    profile: UmbrellaProfile, windows: list[dict], mean_key: str = "mean_height_nm"
+    profile: UmbrellaProfile, windows: list[dict], mean_key: str = "mean_height_nm", exempt=()
 ) -> list[str]:
     """Convergence problems of umbrella windows and their profile (module docstring).
 
@@ -485,6 +487,8 @@ def window_warnings(
         mean coordinate (nm).
     mean_key : str
         Key of the window's mean coordinate (nm).
+    exempt : collection of int
+        Indices of windows off their centres for a known reason (a pair's contact wall).
     """
     out = [
         f"window {w['index']} ({w['centre_nm']:.3f} nm): {w['n_effective']} uncorrelated "
@@ -495,7 +499,7 @@ def window_warnings(
     out += [
         f"window {w['index']} ({w['centre_nm']:.3f} nm) sits at {w[mean_key]:.3f} nm: "
         "the free energy there is steeper than the restraint; use a stiffer force_constant"
-        for w in _displaced(windows, mean_key)
+        for w in _displaced(windows, mean_key, exempt)
     ]
     overlap = neighbour_overlap(profile.overlap, sampled_order(windows, mean_key))
     if not overlap >= MIN_OVERLAP:

@@ -199,6 +199,31 @@ def test_stiffer_windows_added_at_a_wall_join_the_mbar():
     assert np.all(np.abs(diff) <= 4.0 * dw + 0.3 * KT), (diff, dw)
 
 
+def test_windows_pressed_into_the_contact_wall_are_not_pushed_off():
+    """Stiff windows (k 40000) whose centres lie inside a steep wall (U = 20000 (0.32 -
+    r)^2 below 0.32 nm) sit outward of them by more than half a spacing. With the
+    partner in the cation's shell in those frames they press a contact pair into its
+    core (nothing binds closer): marked at_contact_wall, not flagged; the same samples
+    without a contact are flagged as pushed off (a barrier could hide a state there)."""
+    centres = [0.27, 0.29, 0.31, 0.33, 0.35]
+    expr, params = "kw*step(rw-r)*(rw-r)^2", {"kw": 20000.0, "rw": 0.32}
+    series = _sample_pair(expr, params, centres, 40000.0, n=200, every=10)
+    model = PairModel("A", "B", (0.0, 0.0), 78.4, 0.5, T)
+
+    def result(contact: bool):
+        marked = [
+            PairSeriesResult(s.time_ps, s.r_nm, s.water_count, (s.r_nm < 0.32) * float(contact))
+            for s in series
+        ]
+        return pair_pmf_result(marked, centres, [40000.0] * 5, model, 0.01, n_bootstrap=5)
+
+    apart, touching = result(False), result(True)
+    pushed = [w for w in apart.warnings if "sits at" in w]
+    assert len(pushed) == 2 and "(0.270 nm)" in pushed[0] and "(0.290 nm)" in pushed[1]
+    assert not any("sits at" in w for w in touching.warnings), touching.warnings
+    assert [w["at_contact_wall"] for w in touching.windows] == [True, True, True, False, False]
+
+
 def test_association_constant_matches_closed_forms():
     """4 pi N_A int r^2 exp(-W/kT) dr on bins: a square well is exact (bins aligned with
     its edges), a linear W converges with the bin width to its closed form."""
