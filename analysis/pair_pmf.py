@@ -621,18 +621,21 @@ def _window_rows(series, kept, samples, centres, force_constants) -> list[dict]:
 
 
 def _contact_wall(windows: list[dict]) -> set[int]:
-    """Windows pressed against the contact pair's repulsive wall: from the innermost
-    centre outward, each window that sits outward of its centre with the partner in the
-    cation's first shell in at least half its frames, up to the first that does not.
-    The restraint pushes a contact pair into its own core there; the stretch it cannot
-    reach lies inside contact, where nothing binds closer and W rises steeply, so these
-    are not windows pushed off their centres by a barrier (gaps between windows are still
-    caught by the overlap and empty-bin checks). Their indices."""
+    """Windows pressed against the contact pair's repulsive wall: in each set of windows
+    (one force constant), from the innermost centre outward, each window that sits
+    outward of its centre with the partner in the cation's first shell in at least half
+    its frames, up to the first that does not. The restraint pushes a contact pair into
+    its own core there; the stretch it cannot reach lies inside contact, where nothing
+    binds closer and W rises steeply, so these are not windows pushed off their centres
+    by a barrier (gaps between windows are still caught by the overlap and empty-bin
+    checks). Their indices."""
     wall = set()
-    for w in sorted(windows, key=lambda w: w["centre_nm"]):
-        if not (w["mean_r_nm"] > w["centre_nm"] and w["mean_partner_in_shell"] >= 0.5):
-            break
-        wall.add(w["index"])
+    for k in {w["force_constant_kj_mol_nm2"] for w in windows}:
+        one_set = [w for w in windows if w["force_constant_kj_mol_nm2"] == k]
+        for w in sorted(one_set, key=lambda w: w["centre_nm"]):
+            if not (w["mean_r_nm"] > w["centre_nm"] and w["mean_partner_in_shell"] >= 0.5):
+                break
+            wall.add(w["index"])
     return wall
 
 

@@ -451,9 +451,9 @@ def sampled_order(windows: list[dict], mean_key: str) -> np.ndarray:
 def _displaced(windows: list[dict], mean_key: str, exempt=()) -> list[dict]:
     """Windows whose mean coordinate is more than half their set's spacing from their
     centre (a set: the windows of one force constant), unless a stiffer window that held
-    its own centre sits within that distance of it (stiffer windows added where the
-    first set was pushed off, ``solvation analyze pmf --with``); windows whose index is in
-    ``exempt`` are not flagged."""
+    its own centre (or is exempt) sits within that distance of it (stiffer windows added
+    where the first set was pushed off, ``solvation analyze pmf --with``); windows whose
+    index is in ``exempt`` are not flagged."""
     ks = np.array([w["force_constant_kj_mol_nm2"] for w in windows], dtype=float)
     centres = np.array([w["centre_nm"] for w in windows])
     half = np.full(len(windows), np.inf)
@@ -467,7 +467,9 @@ def _displaced(windows: list[dict], mean_key: str, exempt=()) -> list[dict]:
         if off[i]
         and windows[i]["index"] not in exempt
         and not any(
-            ks[j] > ks[i] and not off[j] and abs(centres[j] - centres[i]) <= half[i]
+            ks[j] > ks[i]
+            and (not off[j] or windows[j]["index"] in exempt)
+            and abs(centres[j] - centres[i]) <= half[i]
             for j in range(len(windows))
         )
     ]
