@@ -615,6 +615,7 @@ def _window_rows(series, kept, samples, centres, force_constants) -> list[dict]:
             "mean_r_nm": float(np.mean(x)),
             "mean_water_count": float(np.mean(s.water_count[d.indices])),
             "mean_partner_in_shell": float(np.mean(s.partner_in_shell[d.indices])),
+            "contact_fraction": float(np.mean(s.partner_in_shell[d.indices] > 0)),
         }
         for k, (s, d, x) in enumerate(zip(series, kept, samples, strict=True))
     ]
@@ -654,6 +655,24 @@ def _pair_warnings(r_nm, model: PairModel, states: PairStates, n_ok: int, n: int
     if n_ok < n:
         out.append(f"{n - n_ok} of {n} bootstrap resamples failed")
     return out
+
+
+JUMP_EXTREME = 0.05  # contact fraction of a window that never (or always) exchanged
+
+
+def _contact_jump(windows: list[dict], overlap: np.ndarray) -> tuple[float, float, float] | None:
+    """Neighbouring windows (in the order they sample) of which one has the partner in
+    the cation's shell in all but ``JUMP_EXTREME`` of its frames and the other in at
+    most that: no window between them saw the partner enter or leave, so the exchange
+    (and its hidden first-shell water) was never sampled. (Mean r of each (nm), their
+    MBAR overlap) of the first such pair; None."""
+    order = sampled_order(windows, "mean_r_nm")
+    for i, j in zip(order[:-1], order[1:], strict=True):
+        a, b = windows[i]["contact_fraction"], windows[j]["contact_fraction"]
+        if max(a, b) >= 1.0 - JUMP_EXTREME and min(a, b) <= JUMP_EXTREME:
+            o = float(min(overlap[i, j], overlap[j, i]))
+            return windows[i]["mean_r_nm"], windows[j]["mean_r_nm"], o
+    return None
 
 
 def _central(series, kept, centres, force_constants, model: PairModel, bin_width_nm: float):
@@ -737,6 +756,16 @@ def pair_pmf_result(
     n_ok = int(np.sum(np.isfinite(draws).any(axis=1)))
     warnings = window_warnings(profile, windows, "mean_r_nm", exempt=wall)
     warnings += _pair_warnings(r, model, states, n_ok, n_bootstrap)
+    jump = _contact_jump(windows, profile.overlap)
+    if jump:
+        warnings.append(
+            f"the partner enters the cation's shell between the windows sampling "
+            f"{jump[0]:.3f} and {jump[1]:.3f} nm (overlap {jump[2]:.3f}) and neither saw it "
+            "enter or leave: the exchange with a first-shell water, which the distance does "
+            "not resolve, was never sampled, so W across it, K_CIP and the contact share "
+            "are not determined; run the windows there until they exchange, or bias the "
+            "exchange (solvation metad --cv exchange)"
+        )
     if width < bin_width_nm:
         warnings.append(
             f"the windows sampled only {edges[-1] - edges[0]:.3f} nm of distance: bins "

@@ -224,6 +224,33 @@ def test_windows_pressed_into_the_contact_wall_are_not_pushed_off():
     assert [w["at_contact_wall"] for w in touching.windows] == [True, True, True, False, False]
 
 
+def test_a_contact_that_no_window_saw_form_is_not_a_result():
+    """Windows that keep the contact state they started with (partner in the shell in all
+    frames of the inner two, in none of the outer two: a first-shell water exchange the
+    distance does not resolve) make the PMF unconverged with a warning that names the
+    stretch; the same distances with the contact following r (the windows at 0.33 and
+    0.36 nm see it form and break) do not."""
+    centres = [0.30, 0.33, 0.36, 0.39]
+    k = 4.0 * KT / 0.03**2
+    series = _sample_pair("0", {}, centres, k, n=200)
+    model = PairModel("A", "B", (0.0, 0.0), 78.4, 0.5, T)
+
+    def result(contact):
+        marked = [
+            PairSeriesResult(s.time_ps, s.r_nm, s.water_count, contact(i, s.r_nm) * 1.0)
+            for i, s in enumerate(series)
+        ]
+        return pair_pmf_result(marked, centres, [k] * 4, model, 0.015, n_bootstrap=5)
+
+    kept = result(lambda i, r: np.full(len(r), i < 2))
+    jump = [w for w in kept.warnings if "neither saw it enter or leave" in w]
+    assert len(jump) == 1 and not kept.converged, kept.warnings
+    assert [w["contact_fraction"] for w in kept.windows] == [1.0, 1.0, 0.0, 0.0]
+    follows = result(lambda i, r: r < 0.345)
+    assert not any("neither saw it" in w for w in follows.warnings), follows.warnings
+    assert 0.05 < follows.windows[1]["contact_fraction"] < 0.95
+
+
 def test_association_constant_matches_closed_forms():
     """4 pi N_A int r^2 exp(-W/kT) dr on bins: a square well is exact (bins aligned with
     its edges), a linear W converges with the bin width to its closed form."""
