@@ -16,7 +16,9 @@
 #   4. bench_pmf: ns/day of one umbrella window on a ~4k-atom Cu5Zn8 slab (issue 19)
 #   5. bench_viscosity: periodic-perturbation viscosity of TIP3P on CUDA (issue 15)
 #   6. validate --profile gpu, pairing rows: log10 K_A of ZnSO4 at infinite dilution from
-#      the Zn-S pair PMF, both families, 1 ns windows (issue 28; about 50 ns in all)
+#      the Zn-S pair PMF, both families, 1 ns windows plus 7 stiff contact windows
+#      (issue 28; about 64 ns in all); watch for the 'neither saw it enter or leave'
+#      warning: on the CPU's 60 ps windows no contact formed or broke in either family
 #   7. bench_contact_pairs: 2 m ZnSO4 contact pairs by well-tempered metadynamics from a
 #      pre-hydrated and a plain-packmol start, 10 ns each, on the exchange CV (contacts
 #      minus first-shell water; issue 28; the CPU got 2 x 1 ns on the contact CV)
