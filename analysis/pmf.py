@@ -461,7 +461,7 @@ def _displaced(windows: list[dict], mean_key: str, exempt=()) -> list[dict]:
         gaps = np.diff(np.unique(centres[ks == k]))
         half[ks == k] = 0.5 * gaps.min() if len(gaps) else np.inf
     off = np.abs(np.array([w[mean_key] for w in windows]) - centres) > half
-    held = [
+    flagged = [
         i
         for i in range(len(windows))
         if off[i]
@@ -473,7 +473,7 @@ def _displaced(windows: list[dict], mean_key: str, exempt=()) -> list[dict]:
             for j in range(len(windows))
         )
     ]
-    return [windows[i] for i in held]
+    return [windows[i] for i in flagged]
 
 
 def window_warnings(
