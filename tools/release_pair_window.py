@@ -10,7 +10,6 @@ Usage: OPENMM_CPU_THREADS=1 python tools/release_pair_window.py WINDOW_DIR PICOS
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,18 +18,24 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 
+from solvation.engine.umbrella import RESTRAINT_NAME
+from solvation.rundir import RunDir, read_checkpoint_record
+
 SHELL_NM = 0.3
 EVERY_PS, STEP_PS = 0.5, 0.004
 
 
-def released_context(window: Path) -> openmm.Context:
-    """The window's System at its last checkpoint with the umbrella restraint's k = 0."""
-    system = openmm.XmlSerializer.deserialize((window / "system.xml").read_text())
-    restraint = next(f for f in system.getForces() if f.getName() == "umbrella restraint")
+def released_context(window: RunDir) -> openmm.Context:
+    """The window's System at its production checkpoint with the umbrella restraint's
+    k = 0."""
+    system = window.system()
+    restraint = next(f for f in system.getForces() if f.getName() == RESTRAINT_NAME)
     integrator = openmm.LangevinMiddleIntegrator(298.15, 1.0, STEP_PS)
     context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("CPU"))
-    checkpoint = sorted(window.glob("checkpoint-*.chk"))[-1]
-    context.loadCheckpoint(checkpoint.read_bytes())
+    record = read_checkpoint_record(window)
+    if record is None:
+        raise SystemExit(f"{window} has no production checkpoint: run the window first")
+    context.loadCheckpoint((Path(window) / record["file"]).read_bytes())
     i, j, params = restraint.getBondParameters(0)
     restraint.setBondParameters(0, i, j, [0.0, *list(params)[1:]])
     restraint.updateParametersInContext(context)
@@ -38,7 +43,8 @@ def released_context(window: Path) -> openmm.Context:
 
 
 def distances(context, cation: int, partner: int, water_o: list[int]) -> tuple[float, int]:
-    """Minimum-image cation-partner distance (nm) and waters within SHELL_NM of the cation."""
+    """Minimum-image cation-partner distance (nm) and waters within SHELL_NM of the cation
+    (rectangular box)."""
     state = context.getState(getPositions=True)
     x = state.getPositions(asNumpy=True).value_in_unit(u.nanometer)
     box = np.diag(state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(u.nanometer))
@@ -48,16 +54,18 @@ def distances(context, cation: int, partner: int, water_o: list[int]) -> tuple[f
     return float(r[0]), int(np.sum(r[1:] < SHELL_NM))
 
 
-def main(window: Path, picoseconds: float) -> None:
-    info = json.loads((window / "window.json").read_text())
-    topology = app.PDBFile(str(window / "topology.pdb")).topology
+def main(path: Path, picoseconds: float) -> None:
+    window = RunDir(path)
+    info = window.window
+    water = window.build.resnames["water"]
+    topology = app.PDBFile(str(window.topology_pdb)).topology
     water_o = [
         a.index
         for a in topology.atoms()
-        if a.residue.name == "HOH" and a.element is not None and a.element.symbol == "O"
+        if a.residue.name == water and a.element is not None and a.element.symbol == "O"
     ]
     context = released_context(window)
-    args = (info["ion_index"], info["partner_index"], water_o)
+    args = (info.ion_index, info.partner_index, water_o)
     print(f"start: r {distances(context, *args)[0]:.3f} nm", flush=True)
     for k in range(round(picoseconds / EVERY_PS)):
         context.getIntegrator().step(round(EVERY_PS / STEP_PS))
