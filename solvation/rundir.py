@@ -450,6 +450,18 @@ def has_run(directory: str | Path) -> bool:
     return (Path(directory) / RUN_JSON).exists()
 
 
+def run_complete(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a run whose production has finished (``run.json``
+    says so).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A build or run directory.
+    """
+    return has_run(directory) and read_run(directory).complete
+
+
 def read_run(directory: str | Path) -> RunInfo:
     """``run.json`` of a run directory.
 

@@ -19,11 +19,10 @@ from solvation.analysis.universe import InputError, load_universe
 from solvation.forcefields import METAL_RESNAME, UnknownName, water_dielectric
 from solvation.rundir import (
     UmbrellaInfo,
-    has_run,
     read_build,
-    read_run,
     read_umbrella,
     read_window,
+    run_complete,
 )
 
 from .selections import run_selections
@@ -161,7 +160,7 @@ def pair_pmf_of_directory(
     cutoff = shell_cutoff_angstrom or setup.shell_cutoff_angstrom
     windows = [directory / name for directory, s in sets for name in s.windows]
     if finished_only:
-        windows = [w for w in windows if has_run(w) and read_run(w).complete]
+        windows = [w for w in windows if run_complete(w)]
         if len(windows) < 2:
             raise InputError(f"{path}: fewer than two windows have finished")
     series, centres, force_constants = [], [], []

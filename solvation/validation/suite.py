@@ -61,13 +61,13 @@ from solvation.rundir import (
     UMBRELLA_JSON,
     RunDir,
     RunInfo,
-    has_run,
     has_viscosity,
     read_build,
     read_design_table,
     read_run,
     read_umbrella,
     read_viscosity,
+    run_complete,
     write_json_atomic,
 )
 from solvation.runs.pmf import pair_pmf_of_directory
@@ -642,7 +642,7 @@ def _finished(directory: Path, case: Case) -> bool:
     """Whether ``directory`` holds a complete run (``run.json`` says so), with a viscosity
     row its complete periodic-perturbation run, and for a pair case every window of its
     PMF."""
-    if not (has_run(directory) and read_run(directory).complete):
+    if not run_complete(directory):
         return False
     if case.viscosity is not None and not (
         has_viscosity(directory) and read_viscosity(directory).complete
@@ -658,7 +658,7 @@ def _windows_finished(pmf: Path) -> bool:
     """Whether every window of the PMF directory ``pmf`` has finished."""
     if not (pmf / UMBRELLA_JSON).exists():
         return False
-    return all(has_run(pmf / w) and read_run(pmf / w).complete for w in read_umbrella(pmf).windows)
+    return all(run_complete(pmf / w) for w in read_umbrella(pmf).windows)
 
 
 def _run_all(root: Path, todo: list[Case], platform: str, slots: int) -> list[dict]:
